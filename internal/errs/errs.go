@@ -1,0 +1,96 @@
+// Package errs holds the canonical, dialect-free errors of strongroom.
+//
+// Each error carries the S3 code and HTTP status as its canonical identity;
+// a wire dialect maps them to its own code, status and body. Errors compare
+// by code, so a copy with a more specific message still matches:
+//
+//	errors.Is(errs.InvalidArgument.WithMessage("..."), errs.InvalidArgument) == true
+package errs
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Error is a canonical API error.
+type Error struct {
+	Code    string // canonical (S3) error code
+	Status  int    // canonical HTTP status
+	Message string // human-readable, never contains secrets or plaintext
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is reports whether target is an *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// WithMessage returns a copy of e with a more specific message.
+func (e *Error) WithMessage(msg string) *Error {
+	c := *e
+	c.Message = msg
+	return &c
+}
+
+// As returns the canonical error inside err, or nil.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+func def(code string, status int, msg string) *Error {
+	return &Error{Code: code, Status: status, Message: msg}
+}
+
+// Canonical errors. Messages follow S3's wording where S3 has one.
+var (
+	AccessDenied                 = def("AccessDenied", http.StatusForbidden, "Access Denied")
+	BadDigest                    = def("BadDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified did not match what we received.")
+	BucketAlreadyExists          = def("BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+	BucketAlreadyOwnedByYou      = def("BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it.")
+	BucketNotEmpty               = def("BucketNotEmpty", http.StatusConflict, "The bucket you tried to delete is not empty")
+	EntityTooLarge               = def("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size.")
+	EntityTooSmall               = def("EntityTooSmall", http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed object size.")
+	ExpiredToken                 = def("AccessDenied", http.StatusForbidden, "Request has expired")
+	IncompleteBody               = def("IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	InternalError                = def("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
+	InvalidAccessKeyID           = def("InvalidAccessKeyId", http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records.")
+	InvalidArgument              = def("InvalidArgument", http.StatusBadRequest, "Invalid Argument")
+	InvalidBucketName            = def("InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid.")
+	InvalidDigest                = def("InvalidDigest", http.StatusBadRequest, "The Content-MD5 or checksum you specified is not valid.")
+	InvalidEncryptionAlgorithm   = def("InvalidEncryptionAlgorithmError", http.StatusBadRequest, "The Encryption request you specified is not valid. Supported value: AES256.")
+	InvalidPart                  = def("InvalidPart", http.StatusBadRequest, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.")
+	InvalidPartOrder             = def("InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. Parts must be ordered by part number.")
+	InvalidRange                 = def("InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable")
+	InvalidRequest               = def("InvalidRequest", http.StatusBadRequest, "Invalid Request")
+	KMSNotFound                  = def("KMS.NotFoundException", http.StatusBadRequest, "The specified KMS key does not exist.")
+	KMSDisabled                  = def("KMS.DisabledException", http.StatusBadRequest, "The specified KMS key is disabled.")
+	KMSUnavailable               = def("KMS.KMSInternalException", http.StatusServiceUnavailable, "The key management service is unavailable.")
+	MalformedPolicy              = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
+	MalformedXML                 = def("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	MethodNotAllowed             = def("MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource.")
+	MissingContentLength         = def("MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header.")
+	MissingSecurityHeader        = def("MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header.")
+	NoSuchBucket                 = def("NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist")
+	NoSuchBucketPolicy           = def("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist")
+	NoSuchKey                    = def("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
+	NoSuchUpload                 = def("NoSuchUpload", http.StatusNotFound, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+	NoEncryptionConfig           = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")
+	NotImplemented               = def("NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented")
+	NotModified                  = def("NotModified", http.StatusNotModified, "Not Modified")
+	PreconditionFailed           = def("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+	RequestTimeTooSkewed         = def("RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large.")
+	SignatureDoesNotMatch        = def("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+	AuthorizationHeaderMalformed = def("AuthorizationHeaderMalformed", http.StatusBadRequest, "The authorization header is malformed.")
+	AuthorizationQueryMalformed  = def("AuthorizationQueryParametersError", http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter.")
+	ContentSHA256Mismatch        = def("XAmzContentSHA256Mismatch", http.StatusBadRequest, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+	InvalidChunkedEncoding       = def("InvalidRequest", http.StatusBadRequest, "Invalid chunked encoding")
+	KeyTooLong                   = def("KeyTooLongError", http.StatusBadRequest, "Your key is too long")
+	ServiceUnavailable           = def("ServiceUnavailable", http.StatusServiceUnavailable, "Reduce your request rate.")
+	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
+)
