@@ -1,0 +1,256 @@
+package kms
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Keyring file, format version 1:
+//
+//	offset  size  field
+//	0       8     magic "SRKEYRNG"
+//	8       2     format version = 1, uint16 big endian
+//	10      32    salt, random per write
+//	42      16    key check value = HKDF-SHA256(root key, salt, fileCheckInfo), 16 bytes
+//	58      ...   AES-256-GCM ciphertext and tag of the JSON body (fileBody)
+//
+// The GCM key and nonce are HKDF-SHA256(root key, salt, fileKeyInfo), 32 + 12
+// bytes; the additional data is bytes 0..58. The check value tells a wrong
+// root key (clear error, ErrWrongRootKey) from a damaged file
+// (ErrKeyringCorrupt) without decrypting anything. The file is replaced
+// atomically on every change (temp file, fsync, rename, fsync directory).
+const (
+	fileMagic      = "SRKEYRNG"
+	fileVersion1   = 1
+	checkSize      = 16
+	fileHeaderSize = len(fileMagic) + 2 + saltSize + checkSize
+	fileKeyInfo    = "strongroom/kms/keyring/v1 file key"
+	fileCheckInfo  = "strongroom/kms/keyring/v1 key check"
+	maxFileSize    = 64 << 20
+)
+
+// RootKeySize is the size in bytes of the root key.
+const RootKeySize = 32
+
+// Errors opening a keyring file.
+var (
+	ErrWrongRootKey   = errors.New("kms: wrong root key for this keyring file")
+	ErrKeyringCorrupt = errors.New("kms: keyring file is corrupt")
+)
+
+// fileBody is the plaintext of a keyring file.
+type fileBody struct {
+	Default string    `json:"default"`
+	Keys    []fileKey `json:"keys"`
+}
+
+type fileKey struct {
+	ID       string        `json:"id"`
+	Created  time.Time     `json:"created"`
+	Enabled  bool          `json:"enabled"`
+	Versions []fileVersion `json:"versions"`
+}
+
+type fileVersion struct {
+	Secret  []byte    `json:"secret"` // base64 in JSON; the file is encrypted
+	Created time.Time `json:"created"`
+}
+
+// encodeKeyring returns the encrypted file image of st.
+func encodeKeyring(root []byte, st *state) ([]byte, error) {
+	body := fileBody{Default: st.defaultID}
+	for _, id := range st.sortedIDs() {
+		k := st.keys[id]
+		fk := fileKey{ID: k.id, Created: k.created, Enabled: k.enabled}
+		for _, v := range k.versions {
+			fk.Versions = append(fk.Versions, fileVersion{Secret: v.secret, Created: v.created})
+		}
+		body.Keys = append(body.Keys, fk)
+	}
+	plain, err := json.Marshal(&body)
+	if err != nil {
+		return nil, fmt.Errorf("kms: encoding keyring: %w", err)
+	}
+	defer clear(plain)
+
+	out := make([]byte, fileHeaderSize, fileHeaderSize+len(plain)+tagSize)
+	copy(out, fileMagic)
+	binary.BigEndian.PutUint16(out[len(fileMagic):], fileVersion1)
+	salt := out[len(fileMagic)+2 : len(fileMagic)+2+saltSize]
+	if _, err := rand.Read(salt); err != nil {
+		return nil, fmt.Errorf("kms: random: %w", err)
+	}
+	check, err := keyCheck(root, salt)
+	if err != nil {
+		return nil, err
+	}
+	copy(out[len(fileMagic)+2+saltSize:], check)
+	aead, nonce, err := deriveAEAD(root, salt, fileKeyInfo)
+	if err != nil {
+		return nil, err
+	}
+	return aead.Seal(out, nonce, plain, out[:fileHeaderSize]), nil
+}
+
+// decodeKeyring decrypts and validates a file image.
+func decodeKeyring(root, data []byte) (*state, error) {
+	if len(data) < len(fileMagic)+2 || string(data[:len(fileMagic)]) != fileMagic {
+		return nil, fmt.Errorf("%w: not a keyring file", ErrKeyringCorrupt)
+	}
+	if v := binary.BigEndian.Uint16(data[len(fileMagic):]); v != fileVersion1 {
+		return nil, fmt.Errorf("kms: unsupported keyring file version %d", v)
+	}
+	if len(data) < fileHeaderSize+tagSize {
+		return nil, fmt.Errorf("%w: truncated", ErrKeyringCorrupt)
+	}
+	salt := data[len(fileMagic)+2 : len(fileMagic)+2+saltSize]
+	check, err := keyCheck(root, salt)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(check, data[len(fileMagic)+2+saltSize:fileHeaderSize]) != 1 {
+		return nil, ErrWrongRootKey
+	}
+	aead, nonce, err := deriveAEAD(root, salt, fileKeyInfo)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := aead.Open(nil, nonce, data[fileHeaderSize:], data[:fileHeaderSize])
+	if err != nil {
+		return nil, fmt.Errorf("%w: authentication failed", ErrKeyringCorrupt)
+	}
+	defer clear(plain)
+	var body fileBody
+	if err := json.Unmarshal(plain, &body); err != nil {
+		clearBody(&body)
+		return nil, fmt.Errorf("%w: bad body", ErrKeyringCorrupt)
+	}
+	st, err := stateFromBody(&body)
+	if err != nil {
+		clearBody(&body)
+		return nil, err
+	}
+	return st, nil
+}
+
+func clearBody(b *fileBody) {
+	for _, k := range b.Keys {
+		for _, v := range k.Versions {
+			clear(v.Secret)
+		}
+	}
+}
+
+func stateFromBody(body *fileBody) (*state, error) {
+	st := &state{keys: make(map[string]*cmk, len(body.Keys)), defaultID: body.Default}
+	for _, fk := range body.Keys {
+		if validName(fk.ID) != nil {
+			return nil, fmt.Errorf("%w: invalid key id %s", ErrKeyringCorrupt, quoteID(fk.ID))
+		}
+		if _, dup := st.keys[fk.ID]; dup {
+			return nil, fmt.Errorf("%w: duplicate key %s", ErrKeyringCorrupt, quoteID(fk.ID))
+		}
+		if len(fk.Versions) == 0 || len(fk.Versions) > maxVersions {
+			return nil, fmt.Errorf("%w: key %s has %d versions", ErrKeyringCorrupt, quoteID(fk.ID), len(fk.Versions))
+		}
+		k := &cmk{id: fk.ID, created: fk.Created, enabled: fk.Enabled}
+		for i, v := range fk.Versions {
+			if len(v.Secret) != secretSize {
+				return nil, fmt.Errorf("%w: key %s version %d has a bad secret length", ErrKeyringCorrupt, quoteID(fk.ID), i+1)
+			}
+			k.versions = append(k.versions, version{secret: v.Secret, created: v.Created})
+		}
+		st.keys[fk.ID] = k
+	}
+	if _, ok := st.keys[st.defaultID]; !ok {
+		return nil, fmt.Errorf("%w: default key %s missing", ErrKeyringCorrupt, quoteID(st.defaultID))
+	}
+	return st, nil
+}
+
+func keyCheck(root, salt []byte) ([]byte, error) {
+	c, err := hkdf.Key(sha256.New, root, salt, fileCheckInfo, checkSize)
+	if err != nil {
+		return nil, errors.New("kms: key derivation failed")
+	}
+	return c, nil
+}
+
+// writeFileAtomic replaces path with data durably: a temp file in the same
+// directory is written and fsynced, renamed over path, and the directory is
+// fsynced. A crash leaves either the old or the new file, never a mix.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// removeStaleTemps removes temp files a crash may have left next to path.
+// They only ever hold encrypted keyring images.
+func removeStaleTemps(path string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tempPrefix(base)) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
