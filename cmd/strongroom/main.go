@@ -1,0 +1,174 @@
+// Command strongroom is an S3-compatible object storage server that
+// encrypts objects at rest.
+//
+//	strongroom serve [--addr :9000] [--data ./data] [--config FILE] ...
+//	strongroom user create NAME [--data ./data]
+//	strongroom bench [--endpoint URL] ...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"strongroom/internal/server"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "strongroom:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  strongroom serve [flags]        run the server (see strongroom serve -h)
+  strongroom user create NAME     create a user and print its access keys
+  strongroom bench [flags]        load-benchmark a server
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "user":
+		return userCmd(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// stringList is a repeatable (or comma-separated) flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// loadConfig builds the configuration: defaults, then the config file,
+// then the environment, then flags set on the command line.
+func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
+	var cfg server.Config
+	var file string
+	var domains stringList
+	flagCfg := server.Config{}
+	fs.StringVar(&file, "config", "", "YAML configuration file (keys as the flag names)")
+	fs.StringVar(&flagCfg.Addr, "addr", ":9000", "listen address")
+	fs.StringVar(&flagCfg.DataDir, "data", "./data", "data directory")
+	fs.Var(&domains, "domain", "base domain for virtual-hosted-style requests (repeatable)")
+	fs.StringVar(&flagCfg.Region, "region", "us-east-1", "region reported for buckets")
+	fs.StringVar(&flagCfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fs.StringVar(&flagCfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg = server.Config{Addr: ":9000", DataDir: "./data", Region: "us-east-1"}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, err
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	if v := os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"); v != "" {
+		cfg.RootAccessKey = v
+	}
+	if v := os.Getenv("STRONGROOM_ROOT_SECRET_KEY"); v != "" {
+		cfg.RootSecretKey = v
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = flagCfg.Addr
+		case "data":
+			cfg.DataDir = flagCfg.DataDir
+		case "domain":
+			cfg.Domains = domains
+		case "region":
+			cfg.Region = flagCfg.Region
+		case "tls-cert":
+			cfg.TLSCert = flagCfg.TLSCert
+		case "tls-key":
+			cfg.TLSKey = flagCfg.TLSKey
+		}
+	})
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, errors.New("--tls-cert and --tls-key go together")
+	}
+	return cfg, nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg.Logger = log
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	node, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := node.Listen()
+	if err != nil {
+		node.Close(context.Background())
+		return err
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n  root access key: %s\n  root secret key: %s\n",
+		scheme, ln.Addr(), cfg.DataDir, node.Root.AccessKey, node.Root.SecretKey)
+	errc := make(chan error, 1)
+	go func() { errc <- node.Serve(ln) }()
+	select {
+	case err := <-errc:
+		node.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return node.Close(sctx)
+}

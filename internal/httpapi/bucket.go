@@ -1,0 +1,214 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/service"
+)
+
+func (s *Server) listBuckets(q *request) error {
+	bs, err := s.svc.ListBuckets(q.r.Context(), q.principal)
+	if err != nil {
+		return err
+	}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: owner{ID: q.principal.User, DisplayName: q.principal.User}}
+	for _, b := range bs {
+		res.Buckets = append(res.Buckets, bucketEntry{Name: b.Name, CreationDate: isoTime(b.Created), BucketRegion: b.Region})
+	}
+	return writeXML(q, res)
+}
+
+func (s *Server) createBucket(q *request) error {
+	var cfg createBucketConfiguration
+	if q.r.ContentLength != 0 {
+		if err := readXML(q, &cfg); err != nil {
+			return err
+		}
+	}
+	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint); err != nil {
+		return err
+	}
+	q.w.Header().Set("Location", "/"+q.bucket)
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) headBucket(q *request) error {
+	b, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set(q.d.Prefix()+"bucket-region", b.Region)
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) deleteBucket(q *request) error {
+	if err := s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getBucketLocation(q *request) error {
+	b, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket)
+	if err != nil {
+		return err
+	}
+	loc := b.Region
+	if loc == "us-east-1" {
+		loc = "" // S3 reports the classic region as an empty constraint
+	}
+	return writeXML(q, locationConstraint{NS: s3NS, Value: loc})
+}
+
+func (s *Server) getBucketVersioning(q *request) error {
+	if _, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket); err != nil {
+		return err
+	}
+	return writeXML(q, versioningConfiguration{NS: s3NS})
+}
+
+// maxKeys parses a max-keys style parameter (default 1000).
+func maxKeys(v string) (int, error) {
+	if v == "" {
+		return service.MaxListKeys, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errs.InvalidArgument.WithMessage("Provided max-keys not an integer or within integer range")
+	}
+	return n, nil
+}
+
+func (s *Server) listObjectsV1(q *request) error {
+	return s.listObjects(q, false)
+}
+
+func (s *Server) listObjectsV2(q *request) error {
+	return s.listObjects(q, true)
+}
+
+func (s *Server) listObjects(q *request, v2 bool) error {
+	qs := q.query
+	max, err := maxKeys(qs.Get("max-keys"))
+	if err != nil {
+		return err
+	}
+	enc := qs.Get("encoding-type")
+	if enc != "" && enc != "url" {
+		return errs.InvalidArgument.WithMessage("Invalid Encoding Method specified in Request")
+	}
+	in := service.ListInput{Bucket: q.bucket, Prefix: qs.Get("prefix"), Delimiter: qs.Get("delimiter"), MaxKeys: max}
+	token := qs.Get("continuation-token")
+	if v2 {
+		in.After = qs.Get("start-after")
+		if _, ok := qs["continuation-token"]; ok {
+			after, err := base64.RawURLEncoding.DecodeString(token)
+			if err != nil || token == "" {
+				return errs.InvalidArgument.WithMessage("The continuation token provided is incorrect")
+			}
+			in.After = string(after)
+		}
+	} else {
+		in.After = qs.Get("marker")
+	}
+	res, err := s.svc.ListObjects(q.r.Context(), q.principal, in)
+	if err != nil {
+		return err
+	}
+	e := func(s string) string { return s }
+	if enc == "url" {
+		e = s3URLEncode
+	}
+	out := listBucketResult{
+		NS: s3NS, Name: q.bucket, Prefix: e(in.Prefix), MaxKeys: max,
+		Delimiter: e(in.Delimiter), EncodingType: enc, IsTruncated: res.Truncated,
+	}
+	fetchOwner := !v2 || qs.Get("fetch-owner") == "true"
+	for _, o := range res.Objects {
+		ent := objectEntry{Key: e(o.Key), LastModified: isoTime(o.LastModified), ETag: quote(o.ETag), Size: o.Size, StorageClass: "STANDARD"}
+		for a := range o.Checksums {
+			if a != "CRC64ECMA" {
+				ent.ChecksumAlgorithm = append(ent.ChecksumAlgorithm, a)
+			}
+		}
+		if fetchOwner {
+			ent.Owner = &owner{ID: o.Owner, DisplayName: o.Owner}
+		}
+		out.Contents = append(out.Contents, ent)
+	}
+	for _, p := range res.CommonPrefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: e(p)})
+	}
+	if v2 {
+		n := len(res.Objects) + len(res.CommonPrefixes)
+		out.KeyCount = &n
+		out.StartAfter = e(qs.Get("start-after"))
+		out.ContinuationToken = token
+		if res.Truncated {
+			out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Next))
+		}
+	} else {
+		marker := e(in.After)
+		out.Marker = &marker
+		if res.Truncated && in.Delimiter != "" {
+			out.NextMarker = e(res.Next)
+		}
+	}
+	return writeXML(q, out)
+}
+
+func (s *Server) deleteObjects(q *request) error {
+	var req deleteRequest
+	if err := readXML(q, &req); err != nil {
+		return err
+	}
+	keys := make([]string, len(req.Objects))
+	for i, o := range req.Objects {
+		keys[i] = o.Key
+	}
+	results, err := s.svc.DeleteObjects(q.r.Context(), q.principal, q.bucket, keys)
+	if err != nil {
+		return err
+	}
+	out := deleteResult{NS: s3NS}
+	for _, r := range results {
+		if r.Err == nil {
+			if !req.Quiet {
+				out.Deleted = append(out.Deleted, deletedEntry{Key: r.Key})
+			}
+			continue
+		}
+		e := errs.As(r.Err)
+		if e == nil {
+			s.log.Error("delete failed", "id", q.id, "err", r.Err)
+			e = errs.InternalError
+		}
+		out.Errors = append(out.Errors, deleteErrorEntry{Key: r.Key, Code: e.Code, Message: e.Message})
+	}
+	return writeXML(q, out)
+}
+
+// unescapeCopySource parses x-amz-copy-source: "[/]bucket/key[?versionId=]".
+func unescapeCopySource(v string) (bucket, key string, err error) {
+	v, _, _ = strings.Cut(v, "?")
+	dec, uerr := url.PathUnescape(v)
+	if uerr != nil {
+		return "", "", errs.InvalidArgument.WithMessage("Invalid copy source encoding")
+	}
+	if len(dec) > 0 && dec[0] == '/' {
+		dec = dec[1:]
+	}
+	bucket, key, ok := strings.Cut(dec, "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", errs.InvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+	}
+	return bucket, key, nil
+}

@@ -1,0 +1,376 @@
+package httpapi
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"strongroom/internal/checksum"
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+	"strongroom/internal/service"
+)
+
+// objectMeta reads the system and user metadata a writer sets.
+func objectMeta(q *request) service.ObjectMeta {
+	h := q.r.Header
+	m := service.ObjectMeta{Headers: meta.Headers{
+		ContentType:        h.Get("Content-Type"),
+		ContentEncoding:    stripAWSChunked(h.Get("Content-Encoding")),
+		ContentDisposition: h.Get("Content-Disposition"),
+		ContentLanguage:    h.Get("Content-Language"),
+		CacheControl:       h.Get("Cache-Control"),
+		Expires:            h.Get("Expires"),
+	}}
+	prefix := q.d.Prefix() + "meta-"
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, prefix) {
+			if m.UserMeta == nil {
+				m.UserMeta = make(map[string]string)
+			}
+			m.UserMeta[lk[len(prefix):]] = strings.Join(vs, ",")
+		}
+	}
+	return m
+}
+
+// stripAWSChunked removes the transfer framing from a Content-Encoding.
+func stripAWSChunked(v string) string {
+	if v == "" {
+		return ""
+	}
+	var keep []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
+			keep = append(keep, e)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+// requestBody assembles the payload and its integrity expectations.
+func requestBody(q *request) (service.Body, error) {
+	b := service.Body{Reader: q.auth.Body, Size: q.auth.ContentLength}
+	if b.Size < 0 {
+		return b, errs.MissingContentLength
+	}
+	if v := q.r.Header.Get("Content-MD5"); v != "" {
+		sum, err := service.DecodeContentMD5(v)
+		if err != nil {
+			return b, err
+		}
+		b.ContentMD5 = sum
+	}
+	ck, err := checksumInput(q)
+	if err != nil {
+		return b, err
+	}
+	b.Checksum = ck
+	return b, nil
+}
+
+// checksumInput finds the flexible checksum sent as a header or announced
+// as an aws-chunked trailer.
+func checksumInput(q *request) (service.ChecksumInput, error) {
+	p := q.d.Prefix()
+	if t := q.r.Header.Get(p + "trailer"); t != "" {
+		name := strings.ToLower(strings.TrimSpace(t))
+		alg := checksum.Normalize(strings.TrimPrefix(name, p+"checksum-"))
+		if alg == "" || !strings.HasPrefix(name, p+"checksum-") {
+			return service.ChecksumInput{}, errs.InvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
+		}
+		tr := q.auth.Trailer
+		return service.ChecksumInput{Algorithm: alg, Trailer: func() string { return tr.Get(name) }}, nil
+	}
+	var found service.ChecksumInput
+	for _, alg := range checksum.Flexible {
+		v := q.r.Header.Get(p + "checksum-" + strings.ToLower(alg))
+		if v == "" {
+			continue
+		}
+		if found.Algorithm != "" {
+			return found, errs.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		}
+		found = service.ChecksumInput{Algorithm: alg, Value: v}
+	}
+	if found.Algorithm == "" {
+		if a := q.r.Header.Get(p + "sdk-checksum-algorithm"); a != "" && checksum.Normalize(a) == "" {
+			return found, errs.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
+		}
+	}
+	return found, nil
+}
+
+// rejectSSE refuses encryption headers until the sealing path is wired in:
+// silently storing plaintext for a request that asked for encryption would
+// be the worst possible answer.
+func rejectSSE(q *request) error {
+	for _, h := range []string{"server-side-encryption", "server-side-encryption-customer-algorithm", "server-side-encryption-aws-kms-key-id", "copy-source-server-side-encryption-customer-algorithm"} {
+		if q.header(h) != "" {
+			return errs.NotImplemented.WithMessage("Server-side encryption is not enabled on this server yet.")
+		}
+	}
+	return nil
+}
+
+func (s *Server) putObject(q *request) error {
+	if err := rejectSSE(q); err != nil {
+		return err
+	}
+	body, err := requestBody(q)
+	if err != nil {
+		return err
+	}
+	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
+		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
+		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: q.r.Header.Get("If-None-Match"),
+	})
+	if err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("ETag", quote(o.ETag))
+	setChecksumHeaders(q, o.Checksums)
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func setChecksumHeaders(q *request, sums map[string]string) {
+	for alg, v := range sums {
+		if alg == checksum.CRC64ECMA {
+			continue
+		}
+		q.w.Header().Set(q.d.Prefix()+"checksum-"+strings.ToLower(alg), v)
+	}
+}
+
+// parseRange parses a single-range "bytes=" header. Syntactically invalid
+// or multi-range values are ignored (the whole object is returned), as S3
+// does.
+func parseRange(v string) *service.Range {
+	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return nil
+	}
+	a, b, ok := strings.Cut(spec, "-")
+	if !ok {
+		return nil
+	}
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if a == "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 0 {
+			return nil
+		}
+		return &service.Range{Start: -n, End: -1}
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 {
+		return nil
+	}
+	if b == "" {
+		return &service.Range{Start: start, End: -1}
+	}
+	end, err := strconv.ParseInt(b, 10, 64)
+	if err != nil || end < start {
+		return nil
+	}
+	return &service.Range{Start: start, End: end}
+}
+
+// httpTime parses an HTTP date header; invalid dates are ignored.
+func httpTime(v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+func conditions(h http.Header, prefix string) service.Conditions {
+	return service.Conditions{
+		IfMatch:           h.Get(prefix + "If-Match"),
+		IfNoneMatch:       h.Get(prefix + "If-None-Match"),
+		IfModifiedSince:   httpTime(h.Get(prefix + "If-Modified-Since")),
+		IfUnmodifiedSince: httpTime(h.Get(prefix + "If-Unmodified-Since")),
+	}
+}
+
+func (s *Server) getObjectInput(q *request) service.GetObjectInput {
+	in := service.GetObjectInput{Bucket: q.bucket, Key: q.key, Conditions: conditions(q.r.Header, "")}
+	if v := q.r.Header.Get("Range"); v != "" {
+		in.Range = parseRange(v)
+	}
+	return in
+}
+
+// setObjectHeaders writes the metadata headers of GET and HEAD.
+func setObjectHeaders(q *request, o *meta.Object) {
+	h := q.w.Header()
+	h.Set("ETag", quote(o.ETag))
+	h.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+	ct := o.Headers.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	for name, v := range map[string]string{
+		"Content-Encoding":    o.Headers.ContentEncoding,
+		"Content-Disposition": o.Headers.ContentDisposition,
+		"Content-Language":    o.Headers.ContentLanguage,
+		"Cache-Control":       o.Headers.CacheControl,
+		"Expires":             o.Headers.Expires,
+	} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+	for k, v := range o.UserMeta {
+		h[q.d.Prefix()+"meta-"+k] = []string{v}
+	}
+	if o.Multipart {
+		h.Set(q.d.Prefix()+"mp-parts-count", strconv.Itoa(len(o.Parts)))
+	}
+	// response-* overrides, honoured for signed requests only (as S3).
+	if !q.principal.Anonymous() {
+		for param, name := range map[string]string{
+			"response-content-type":        "Content-Type",
+			"response-content-language":    "Content-Language",
+			"response-expires":             "Expires",
+			"response-cache-control":       "Cache-Control",
+			"response-content-disposition": "Content-Disposition",
+			"response-content-encoding":    "Content-Encoding",
+		} {
+			if v := q.query.Get(param); v != "" {
+				h.Set(name, v)
+			}
+		}
+	}
+}
+
+// setValidators writes the headers a 304/412 response still carries.
+func setValidators(q *request, o *meta.Object) {
+	if o != nil {
+		q.w.Header().Set("ETag", quote(o.ETag))
+		q.w.Header().Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
+	}
+}
+
+func (s *Server) headObject(q *request) error {
+	if err := rejectSSE(q); err != nil {
+		return err
+	}
+	in := s.getObjectInput(q)
+	o, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
+	if err != nil {
+		setValidators(q, o)
+		return err
+	}
+	setObjectHeaders(q, o)
+	h := q.w.Header()
+	if in.Range != nil {
+		// HEAD with a Range reports the range it would return.
+		off, n, err := in.Range.Resolve(o.Size)
+		if err != nil {
+			return err
+		}
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
+		h.Set("Content-Length", strconv.FormatInt(n, 10))
+		q.w.WriteHeader(http.StatusPartialContent)
+		return nil
+	}
+	if checksumMode(q) {
+		setChecksumHeaders(q, o.Checksums)
+	}
+	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func checksumMode(q *request) bool {
+	return strings.EqualFold(q.header("checksum-mode"), "ENABLED")
+}
+
+func (s *Server) getObject(q *request) error {
+	if err := rejectSSE(q); err != nil {
+		return err
+	}
+	in := s.getObjectInput(q)
+	ob, err := s.svc.GetObject(q.r.Context(), q.principal, in)
+	if err != nil {
+		if ob != nil {
+			setValidators(q, ob.Object)
+		}
+		return err
+	}
+	defer ob.Body.Close()
+	o := ob.Object
+	setObjectHeaders(q, o)
+	h := q.w.Header()
+	h.Set("Content-Length", strconv.FormatInt(ob.Length, 10))
+	status := http.StatusOK
+	if ob.Ranged {
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", ob.Offset, ob.Offset+ob.Length-1, o.Size))
+		status = http.StatusPartialContent
+	} else if checksumMode(q) {
+		setChecksumHeaders(q, o.Checksums)
+	}
+	q.w.WriteHeader(status)
+	bufp := copyBuf()
+	defer putCopyBuf(bufp)
+	if _, err := io.CopyBuffer(struct{ io.Writer }{q.w}, ob.Body, *bufp); err != nil {
+		// Headers are gone: the client sees a short body. Log the cause;
+		// an authentication failure here means stored data was altered.
+		s.log.Error("object read failed", "id", q.id, "bucket", q.bucket, "err", err)
+	}
+	return nil
+}
+
+func (s *Server) deleteObject(q *request) error {
+	if err := s.svc.DeleteObject(q.r.Context(), q.principal, q.bucket, q.key); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) copyObject(q *request) error {
+	if err := rejectSSE(q); err != nil {
+		return err
+	}
+	srcBucket, srcKey, err := unescapeCopySource(q.header("copy-source"))
+	if err != nil {
+		return err
+	}
+	in := service.CopyObjectInput{
+		SrcBucket: srcBucket, SrcKey: srcKey,
+		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
+		Bucket:        q.bucket, Key: q.key,
+	}
+	switch d := q.header("metadata-directive"); d {
+	case "", "COPY":
+	case "REPLACE":
+		in.ReplaceMeta = true
+		in.Meta = objectMeta(q)
+	default:
+		return errs.InvalidArgument.WithMessage("Unknown metadata directive.")
+	}
+	if a := q.header("checksum-algorithm"); a != "" {
+		if in.ChecksumAlgorithm = checksum.Normalize(a); in.ChecksumAlgorithm == "" {
+			return errs.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
+		}
+	}
+	o, err := s.svc.CopyObject(q.r.Context(), q.principal, in)
+	if err != nil {
+		return err
+	}
+	return writeXML(q, copyObjectResult{NS: s3NS, ETag: quote(o.ETag), LastModified: isoTime(o.LastModified), checksumFields: newChecksumFields(o.Checksums)})
+}

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"strongroom/internal/errs"
+)
+
+// route dispatches a request to its operation by method, target and
+// sub-resource.
+func (s *Server) route(q *request) error {
+	m := q.r.Method
+	has := func(k string) bool { _, ok := q.query[k]; return ok }
+	switch {
+	case q.bucket == "":
+		if m == http.MethodGet {
+			return s.listBuckets(q)
+		}
+		return errs.MethodNotAllowed
+	case q.key == "":
+		return s.routeBucket(q, m, has)
+	}
+	switch m {
+	case http.MethodPut:
+		switch {
+		case has("uploadId") && q.header("copy-source") != "":
+			return s.uploadPartCopy(q)
+		case has("uploadId"):
+			return s.uploadPart(q)
+		case has("tagging"), has("acl"), has("retention"), has("legal-hold"):
+			return errs.NotImplemented
+		case q.header("copy-source") != "":
+			return s.copyObject(q)
+		}
+		return s.putObject(q)
+	case http.MethodGet:
+		switch {
+		case has("uploadId"):
+			return s.listParts(q)
+		case has("tagging"), has("acl"), has("attributes"), has("torrent"):
+			return errs.NotImplemented
+		}
+		return s.getObject(q)
+	case http.MethodHead:
+		return s.headObject(q)
+	case http.MethodDelete:
+		if has("uploadId") {
+			return s.abortUpload(q)
+		}
+		if has("tagging") {
+			return errs.NotImplemented
+		}
+		return s.deleteObject(q)
+	case http.MethodPost:
+		switch {
+		case has("uploads"):
+			return s.createUpload(q)
+		case has("uploadId"):
+			return s.completeUpload(q)
+		}
+	}
+	return errs.MethodNotAllowed
+}
+
+func (s *Server) routeBucket(q *request, m string, has func(string) bool) error {
+	switch m {
+	case http.MethodPut:
+		if len(q.query) == 0 {
+			return s.createBucket(q)
+		}
+	case http.MethodHead:
+		return s.headBucket(q)
+	case http.MethodDelete:
+		if len(q.query) == 0 {
+			return s.deleteBucket(q)
+		}
+	case http.MethodGet:
+		switch {
+		case has("location"):
+			return s.getBucketLocation(q)
+		case has("uploads"):
+			return s.listUploads(q)
+		case has("versioning"):
+			return s.getBucketVersioning(q)
+		case q.query.Get("list-type") == "2":
+			return s.listObjectsV2(q)
+		case onlyListParams(q):
+			return s.listObjectsV1(q)
+		}
+	case http.MethodPost:
+		if has("delete") {
+			return s.deleteObjects(q)
+		}
+	}
+	return errs.NotImplemented
+}
+
+// onlyListParams reports whether a bucket GET carries only listing
+// parameters (so an unknown sub-resource is not mistaken for a listing).
+func onlyListParams(q *request) bool {
+	for k := range q.query {
+		if isAuthParam(k) {
+			continue
+		}
+		switch k {
+		case "prefix", "delimiter", "marker", "max-keys", "encoding-type", "x-id":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isAuthParam reports whether a query parameter belongs to a presigned
+// signature rather than to the operation.
+func isAuthParam(k string) bool {
+	switch k {
+	case "AWSAccessKeyId", "Signature", "Expires":
+		return true
+	}
+	return len(k) > 6 && (k[:6] == "X-Amz-" || k[:6] == "x-amz-")
+}

@@ -1,0 +1,169 @@
+// Package httpapi serves the object API over HTTP: it authenticates a
+// request, routes it to a service operation and writes the response in the
+// request's dialect. It holds no storage logic of its own.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/auth"
+	"strongroom/internal/service"
+)
+
+// Identities resolves authenticated access keys to principals.
+type Identities interface {
+	auth.Credentials
+	Principal(ctx context.Context, accessKeyID string) (service.Principal, error)
+}
+
+// Config configures the HTTP front end.
+type Config struct {
+	// Domains are base domains for virtual-hosted-style requests
+	// (bucket.domain). A Host equal to a domain, or matching none, is
+	// path-style.
+	Domains []string
+	// Admin, when set, serves the admin API under /_strongroom/admin/.
+	Admin http.Handler
+}
+
+// Server is the HTTP handler of the object API.
+type Server struct {
+	svc      *service.Service
+	ids      Identities
+	verifier *auth.Verifier
+	cfg      Config
+	log      *slog.Logger
+	dialect  Dialect
+}
+
+// New returns a Server.
+func New(svc *service.Service, ids Identities, cfg Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{
+		svc:      svc,
+		ids:      ids,
+		verifier: &auth.Verifier{Creds: ids},
+		cfg:      cfg,
+		log:      log,
+		dialect:  s3Dialect{},
+	}
+}
+
+// request is the per-request state handlers work with.
+type request struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	id        string
+	bucket    string
+	key       string
+	query     url.Values
+	principal service.Principal
+	auth      *auth.Result
+	d         Dialect
+}
+
+// header reads a request header under the dialect's prefix.
+func (q *request) header(name string) string {
+	return q.r.Header.Get(q.d.Prefix() + name)
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if s.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, "/_strongroom/admin/") {
+		s.cfg.Admin.ServeHTTP(w, r)
+		return
+	}
+	q := &request{w: w, r: r, id: newRequestID(), d: s.dialect, query: r.URL.Query()}
+	h := w.Header()
+	h.Set("Server", "strongroom")
+	q.d.SetRequestID(h, q.id)
+
+	vhost := s.vhostBucket(r.Host)
+	q.bucket, q.key = splitPath(r.URL.Path, vhost)
+	err := s.serve(q, vhost)
+	if err != nil {
+		s.writeError(q, err)
+	}
+	s.log.Debug("request", "id", q.id, "method", r.Method, "bucket", q.bucket, "op", r.URL.RawQuery != "", "dur", time.Since(start))
+}
+
+func (s *Server) serve(q *request, vhost string) error {
+	res, err := s.verifier.Verify(q.r, vhost)
+	if err != nil {
+		return err
+	}
+	q.auth = res
+	if res.Body != nil {
+		defer res.Body.Close()
+	}
+	if res.AccessKeyID != "" {
+		p, err := s.ids.Principal(q.r.Context(), res.AccessKeyID)
+		if err != nil {
+			return err
+		}
+		q.principal = p
+	}
+	return s.route(q)
+}
+
+// writeError maps err to the dialect's error response. Unexpected errors
+// are logged with the request id and reported as InternalError without
+// detail, so nothing internal (paths, keys) reaches the client.
+func (s *Server) writeError(q *request, err error) {
+	e := errs.As(err)
+	if e == nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.log.Error("request failed", "id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
+		e = errs.InternalError
+	}
+	resource := "/" + q.bucket
+	if q.key != "" {
+		resource += "/" + q.key
+	}
+	q.d.WriteError(q.w, q.r, e, resource, q.id)
+}
+
+// vhostBucket returns the bucket named by a virtual-hosted-style Host.
+func (s *Server) vhostBucket(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, d := range s.cfg.Domains {
+		if strings.HasSuffix(host, "."+d) {
+			return strings.TrimSuffix(host, "."+d)
+		}
+	}
+	return ""
+}
+
+// splitPath returns bucket and key from the decoded URL path.
+func splitPath(path, vhost string) (bucket, key string) {
+	path = strings.TrimPrefix(path, "/")
+	if vhost != "" {
+		return vhost, path
+	}
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}

@@ -1,0 +1,233 @@
+// Package server assembles a strongroom node from its configuration: the
+// stores, the service, identities and the HTTP front end. cmd/strongroom
+// and the end-to-end tests both start nodes through it.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"strongroom/internal/blob/fs"
+	"strongroom/internal/httpapi"
+	"strongroom/internal/iam"
+	"strongroom/internal/meta"
+	"strongroom/internal/meta/bolt"
+	"strongroom/internal/service"
+)
+
+// Config is a node's configuration.
+type Config struct {
+	Addr    string   `yaml:"addr"`
+	DataDir string   `yaml:"data"`
+	Domains []string `yaml:"domains"`
+	Region  string   `yaml:"region"`
+	TLSCert string   `yaml:"tls-cert"`
+	TLSKey  string   `yaml:"tls-key"`
+	// Root credentials; generated once and kept in the data directory when
+	// empty.
+	RootAccessKey string       `yaml:"root-access-key"`
+	RootSecretKey string       `yaml:"root-secret-key"`
+	Logger        *slog.Logger `yaml:"-"`
+}
+
+// Files in the data directory.
+const (
+	metaFile = "meta.db"
+	blobDir  = "blobs"
+	rootFile = "root-credentials.json"
+	AddrFile = "strongroom.addr" // where a running node is listening
+)
+
+// Node is an assembled, not yet serving, strongroom node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	meta    meta.Store
+	Service *service.Service
+	IAM     *iam.IAM
+	Root    iam.Credentials
+	handler http.Handler
+	srv     *http.Server
+	ln      net.Listener
+}
+
+// Open opens the stores in the data directory and sweeps orphaned blobs
+// left by a crash. The node does not listen until Serve.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	root, err := rootCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
+	if err != nil {
+		return nil, fmt.Errorf("opening metadata: %w", err)
+	}
+	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("opening data store: %w", err)
+	}
+	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region})
+	n, err := svc.SweepOrphans(ctx)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("sweeping orphans: %w", err)
+	}
+	if n > 0 {
+		log.Info("swept orphaned blobs", "count", n)
+	}
+	ids := iam.New(m, root.AccessKey, root.SecretKey)
+	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root}
+	node.handler = httpapi.New(svc, ids, httpapi.Config{Domains: cfg.Domains, Admin: newAdmin(ids)}, log)
+	return node, nil
+}
+
+// Handler is the node's HTTP handler.
+func (n *Node) Handler() http.Handler { return n.handler }
+
+// Listen binds the configured address (":9000" by default).
+func (n *Node) Listen() (net.Listener, error) {
+	addr := n.cfg.Addr
+	if addr == "" {
+		addr = ":9000"
+	}
+	return net.Listen("tcp", addr)
+}
+
+// Serve serves on ln until Close. It records the address in the data
+// directory so the CLI can reach a running node.
+func (n *Node) Serve(ln net.Listener) error {
+	n.ln = ln
+	n.srv = &http.Server{
+		Handler:           n.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if n.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("loading TLS key pair: %w", err)
+		}
+		n.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, n.srv.TLSConfig)
+		scheme = "https"
+	}
+	if err := writeAddr(n.cfg.DataDir, scheme, ln.Addr()); err != nil {
+		return err
+	}
+	err := n.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// URL is the base URL of a serving node.
+func (n *Node) URL() string {
+	b, _ := os.ReadFile(filepath.Join(n.cfg.DataDir, AddrFile))
+	return string(b)
+}
+
+// Close stops serving (letting requests in flight finish for up to the
+// context's deadline) and closes the stores.
+func (n *Node) Close(ctx context.Context) error {
+	var err error
+	if n.srv != nil {
+		err = n.srv.Shutdown(ctx)
+		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
+	}
+	return errors.Join(err, n.meta.Close())
+}
+
+func writeAddr(dir, scheme string, a net.Addr) error {
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	u := scheme + "://" + net.JoinHostPort(host, port)
+	return os.WriteFile(filepath.Join(dir, AddrFile), []byte(u), 0o600)
+}
+
+// rootCredentials takes the configured root credentials, or the ones kept
+// in the data directory, generating them on first start.
+func rootCredentials(cfg Config) (iam.Credentials, error) {
+	if cfg.RootAccessKey != "" || cfg.RootSecretKey != "" {
+		if len(cfg.RootAccessKey) < 3 || len(cfg.RootSecretKey) < 8 {
+			return iam.Credentials{}, errors.New("root access key must be at least 3 and secret key at least 8 characters")
+		}
+		return iam.Credentials{User: iam.RootUser, AccessKey: cfg.RootAccessKey, SecretKey: cfg.RootSecretKey}, nil
+	}
+	return LoadRootCredentials(cfg.DataDir, true)
+}
+
+// LoadRootCredentials reads the root credentials kept in a data directory,
+// creating them if create is set and there are none.
+func LoadRootCredentials(dir string, create bool) (iam.Credentials, error) {
+	path := filepath.Join(dir, rootFile)
+	var c iam.Credentials
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("reading %s: %w", path, err)
+		}
+		return c, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) || !create {
+		return c, err
+	}
+	c = *iam.NewCredentials()
+	c.User = iam.RootUser
+	b, _ = json.MarshalIndent(c, "", "  ")
+	return c, writeFileDurable(path, b, 0o600)
+}
+
+// writeFileDurable writes a file so that it survives a crash once this
+// returns: temp file, fsync, rename, fsync directory.
+func writeFileDurable(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

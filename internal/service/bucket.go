@@ -1,0 +1,131 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sort"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// ValidBucketName applies the S3 naming rules: 3-63 characters of lower-case
+// letters, digits, dots and hyphens, starting and ending with a letter or
+// digit, no adjacent dots, not an IP address.
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return false
+			}
+			if p := name[i-1]; p == '.' && c == '.' || p == '.' && c == '-' || p == '-' && c == '.' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return false
+	}
+	return true
+}
+
+// CreateBucket creates a bucket owned by p. Creating a bucket p already owns
+// fails with BucketAlreadyOwnedByYou, one owned by someone else with
+// BucketAlreadyExists.
+func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region string) (*meta.Bucket, error) {
+	if p.Anonymous() {
+		return nil, errs.AccessDenied
+	}
+	if !ValidBucketName(name) {
+		return nil, errs.InvalidBucketName
+	}
+	if region == "" {
+		region = s.region
+	}
+	owner := p.User
+	b := &meta.Bucket{Name: name, Owner: owner, Created: s.now().UTC(), Region: region}
+	err := s.meta.CreateBucket(ctx, b)
+	if errors.Is(err, meta.ErrBucketExists) {
+		if old, gerr := s.meta.GetBucket(ctx, name); gerr == nil && old.Owner == owner {
+			return nil, errs.BucketAlreadyOwnedByYou
+		}
+		return nil, errs.BucketAlreadyExists
+	}
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	return b, nil
+}
+
+// HeadBucket returns a bucket p may use.
+func (s *Service) HeadBucket(ctx context.Context, p Principal, name string) (*meta.Bucket, error) {
+	return s.bucketFor(ctx, p, name)
+}
+
+// DeleteBucket deletes an empty bucket and its incomplete uploads.
+func (s *Service) DeleteBucket(ctx context.Context, p Principal, name string) error {
+	if _, err := s.bucketFor(ctx, p, name); err != nil {
+		return err
+	}
+	parts, err := s.meta.DeleteBucket(ctx, name)
+	if err != nil {
+		return mapMeta(err)
+	}
+	s.deleteBlobs(ctx, parts)
+	return nil
+}
+
+// ListBuckets lists the buckets p owns (all of them for root), by name.
+func (s *Service) ListBuckets(ctx context.Context, p Principal) ([]*meta.Bucket, error) {
+	if p.Anonymous() {
+		return nil, errs.AccessDenied
+	}
+	all, err := s.meta.ListBuckets(ctx)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	var out []*meta.Bucket
+	for _, b := range all {
+		if p.Root || b.Owner == p.User {
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// BucketConfig returns a bucket's stored configuration `name`, or nil.
+func (s *Service) BucketConfig(ctx context.Context, p Principal, bucket, name string) ([]byte, error) {
+	b, err := s.bucketFor(ctx, p, bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.Config[name], nil
+}
+
+// SetBucketConfig stores (or, with nil, removes) configuration `name`.
+func (s *Service) SetBucketConfig(ctx context.Context, p Principal, bucket, name string, value []byte) error {
+	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+		return err
+	}
+	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
+		if value == nil {
+			delete(b.Config, name)
+			return nil
+		}
+		if b.Config == nil {
+			b.Config = make(map[string][]byte)
+		}
+		b.Config[name] = value
+		return nil
+	}))
+}

@@ -1,0 +1,79 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// ListInput selects keys of a bucket. After is exclusive (marker,
+// start-after or a decoded continuation token).
+type ListInput struct {
+	Bucket    string
+	Prefix    string
+	Delimiter string
+	After     string
+	MaxKeys   int
+}
+
+// ListResult is one page of a listing. Next is the last key or common
+// prefix returned, to resume after when Truncated.
+type ListResult struct {
+	Objects        []*meta.Object
+	CommonPrefixes []string
+	Truncated      bool
+	Next           string
+}
+
+// ListObjects lists keys in order, rolling keys that share a prefix up to
+// the next delimiter into one common prefix.
+func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*ListResult, error) {
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	if in.MaxKeys < 0 {
+		return nil, errs.InvalidArgument.WithMessage("max-keys must be non-negative")
+	}
+	max := min(in.MaxKeys, MaxListKeys)
+	res := &ListResult{}
+	if max == 0 {
+		return res, nil
+	}
+	after := in.After
+	count := 0
+	lastPrefix := ""
+	err := s.meta.ListObjects(ctx, in.Bucket, in.Prefix, after, func(o *meta.Object) error {
+		if in.Delimiter != "" {
+			rest := o.Key[len(in.Prefix):]
+			if i := strings.Index(rest, in.Delimiter); i >= 0 {
+				cp := o.Key[:len(in.Prefix)+i+len(in.Delimiter)]
+				if cp == lastPrefix || cp == after || strings.HasPrefix(after, cp) {
+					return nil // rolled up already (or resumed past it)
+				}
+				if count == max {
+					res.Truncated = true
+					return meta.ErrStop
+				}
+				lastPrefix = cp
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				res.Next = cp
+				count++
+				return nil
+			}
+		}
+		if count == max {
+			res.Truncated = true
+			return meta.ErrStop
+		}
+		res.Objects = append(res.Objects, o)
+		res.Next = o.Key
+		count++
+		return nil
+	})
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	return res, nil
+}

@@ -1,0 +1,429 @@
+package service
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"strongroom/internal/checksum"
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// CreateUploadInput starts a multipart upload.
+type CreateUploadInput struct {
+	Bucket, Key       string
+	Meta              ObjectMeta
+	ChecksumAlgorithm string
+}
+
+// CreateMultipartUpload starts an upload and returns it with its ID.
+func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in CreateUploadInput) (*meta.Upload, error) {
+	if err := validKey(in.Key); err != nil {
+		return nil, err
+	}
+	if err := validUserMeta(in.Meta.UserMeta); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	var id [24]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	u := &meta.Upload{
+		ID:        base64.RawURLEncoding.EncodeToString(id[:]),
+		Bucket:    in.Bucket,
+		Key:       in.Key,
+		Initiated: s.now().UTC(),
+		Owner:     p.User,
+		Headers:   in.Meta.Headers,
+		UserMeta:  in.Meta.UserMeta,
+		Checksum:  in.ChecksumAlgorithm,
+	}
+	if err := s.meta.CreateUpload(ctx, u); err != nil {
+		return nil, mapMeta(err)
+	}
+	return u, nil
+}
+
+// upload loads an upload and checks it belongs to key.
+func (s *Service) upload(ctx context.Context, p Principal, bucket, key, id string) (*meta.Upload, error) {
+	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+		return nil, err
+	}
+	u, err := s.meta.GetUpload(ctx, bucket, id)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if u.Key != key {
+		return nil, errs.NoSuchUpload
+	}
+	return u, nil
+}
+
+func validPartNumber(n int) error {
+	if n < 1 || n > MaxPartNumber {
+		return errs.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
+	}
+	return nil
+}
+
+// UploadPartInput is one part's body.
+type UploadPartInput struct {
+	Bucket, Key, UploadID string
+	PartNumber            int
+	Body                  Body
+}
+
+// UploadPart stores one part, replacing an earlier upload of the same number.
+func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInput) (*meta.Part, error) {
+	if err := validPartNumber(in.PartNumber); err != nil {
+		return nil, err
+	}
+	u, err := s.upload(ctx, p, in.Bucket, in.Key, in.UploadID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Checksum != "" && in.Body.Checksum.Algorithm == "" {
+		// The upload asked for a checksum: compute it for every part.
+		in.Body.Extra = append(in.Body.Extra, u.Checksum)
+	}
+	w, err := s.writeBlob(ctx, in.Body, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w)
+}
+
+func (s *Service) recordPart(ctx context.Context, bucket, uploadID string, number int, w *written) (*meta.Part, error) {
+	part := w.part
+	part.Number = number
+	part.ETag = hex.EncodeToString(w.md5)
+	part.LastModified = s.now().UTC()
+	old, err := s.meta.PutPart(ctx, bucket, uploadID, &part)
+	if err != nil {
+		s.deleteBlobs(ctx, []meta.Part{part})
+		return nil, mapMeta(err)
+	}
+	if old != nil {
+		s.deleteBlobs(ctx, []meta.Part{*old})
+	}
+	return &part, nil
+}
+
+// UploadPartCopyInput fills a part from (a range of) an existing object.
+type UploadPartCopyInput struct {
+	Bucket, Key, UploadID string
+	PartNumber            int
+	SrcBucket, SrcKey     string
+	SrcConditions         Conditions
+	SrcRange              *Range // inclusive byte range; nil for the whole source
+}
+
+// UploadPartCopy copies source bytes into a part.
+func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPartCopyInput) (*meta.Part, error) {
+	if err := validPartNumber(in.PartNumber); err != nil {
+		return nil, err
+	}
+	u, err := s.upload(ctx, p, in.Bucket, in.Key, in.UploadID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketFor(ctx, p, in.SrcBucket); err != nil {
+		return nil, err
+	}
+	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := in.SrcConditions.check(src, true); err != nil {
+		return nil, err
+	}
+	off, n := int64(0), src.Size
+	if in.SrcRange != nil {
+		r := *in.SrcRange
+		if r.Start < 0 || r.End < r.Start || r.End >= src.Size {
+			return nil, errs.InvalidArgument.WithMessage(fmt.Sprintf("Range specified is not valid for source object of size: %d", src.Size))
+		}
+		off, n = r.Start, r.End-r.Start+1
+	}
+	rd := s.newObjectReader(ctx, src, off, n)
+	defer rd.Close()
+	var extra []string
+	if u.Checksum != "" {
+		extra = []string{u.Checksum}
+	}
+	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: n, Extra: extra}, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w)
+}
+
+// CompletePart is one entry of a CompleteMultipartUpload request.
+type CompletePart struct {
+	Number int
+	ETag   string
+}
+
+// CompleteUploadInput finishes an upload.
+type CompleteUploadInput struct {
+	Bucket, Key, UploadID string
+	Parts                 []CompletePart
+}
+
+// CompleteMultipartUpload assembles the listed parts into the object.
+// Completing an upload that was already completed returns the object as
+// it was completed, as S3 does.
+func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in CompleteUploadInput) (*meta.Object, error) {
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	u, err := s.meta.GetUpload(ctx, in.Bucket, in.UploadID)
+	if err != nil {
+		if mapMeta(err) == errs.NoSuchUpload {
+			return s.completedAgain(ctx, in)
+		}
+		return nil, mapMeta(err)
+	}
+	if u.Key != in.Key {
+		return nil, errs.NoSuchUpload
+	}
+	if len(in.Parts) == 0 {
+		return nil, errs.MalformedXML.WithMessage("You must specify at least one part")
+	}
+	stored, err := s.meta.ListParts(ctx, in.Bucket, in.UploadID)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	byNum := make(map[int]meta.Part, len(stored))
+	for _, sp := range stored {
+		byNum[sp.Number] = sp
+	}
+	parts := make([]meta.Part, 0, len(in.Parts))
+	md5s := md5.New()
+	var size int64
+	for i, cp := range in.Parts {
+		if i > 0 && cp.Number <= in.Parts[i-1].Number {
+			return nil, errs.InvalidPartOrder
+		}
+		sp, ok := byNum[cp.Number]
+		if !ok || strings.Trim(cp.ETag, `"`) != sp.ETag {
+			return nil, errs.InvalidPart
+		}
+		if i < len(in.Parts)-1 && sp.Size < MinPartSize {
+			return nil, errs.EntityTooSmall
+		}
+		raw, _ := hex.DecodeString(sp.ETag)
+		md5s.Write(raw)
+		size += sp.Size
+		parts = append(parts, sp)
+	}
+	o := &meta.Object{
+		Bucket:       in.Bucket,
+		Key:          in.Key,
+		Size:         size,
+		ETag:         fmt.Sprintf("%s-%d", hex.EncodeToString(md5s.Sum(nil)), len(parts)),
+		LastModified: s.now().UTC(),
+		Owner:        p.User,
+		Headers:      u.Headers,
+		UserMeta:     u.UserMeta,
+		Checksums:    combineChecksums(parts),
+		Parts:        parts,
+		Multipart:    true,
+	}
+	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o)
+	if err != nil {
+		if mapMeta(err) == errs.NoSuchUpload {
+			return s.completedAgain(ctx, in)
+		}
+		return nil, mapMeta(err)
+	}
+	s.deleteBlobs(ctx, unused)
+	s.dropReplaced(ctx, old)
+	return o, nil
+}
+
+// completedAgain answers a Complete for an upload that is gone: success if
+// it was completed into this key, NoSuchUpload otherwise.
+func (s *Service) completedAgain(ctx context.Context, in CompleteUploadInput) (*meta.Object, error) {
+	c, err := s.meta.GetCompletedUpload(ctx, in.Bucket, in.UploadID)
+	if err != nil || c.Key != in.Key {
+		return nil, errs.NoSuchUpload
+	}
+	if o, err := s.meta.GetObject(ctx, in.Bucket, in.Key); err == nil && o.ETag == c.ETag {
+		return o, nil
+	}
+	return &meta.Object{Bucket: in.Bucket, Key: in.Key, ETag: c.ETag, Multipart: true}, nil
+}
+
+// combineChecksums derives the multipart (composite) checksums: for each
+// algorithm every part carries, the checksum of the parts' raw checksums,
+// suffixed with the part count as S3 does. CRC64ECMA combines exactly.
+func combineChecksums(parts []meta.Part) map[string]string {
+	out := map[string]string{}
+	for alg := range parts[0].Checksums {
+		if alg == checksum.CRC64ECMA {
+			var crc uint64
+			ok := true
+			for _, p := range parts {
+				var v uint64
+				if _, err := fmt.Sscan(p.Checksums[alg], &v); err != nil {
+					ok = false
+					break
+				}
+				crc = checksum.CombineCRC64ECMA(crc, v, p.Size)
+			}
+			if ok {
+				out[alg] = fmt.Sprint(crc)
+			}
+			continue
+		}
+		h := checksum.New(alg)
+		for _, p := range parts {
+			raw, err := base64.StdEncoding.DecodeString(p.Checksums[alg])
+			if err != nil || p.Checksums[alg] == "" {
+				h = nil
+				break
+			}
+			h.Write(raw)
+		}
+		if h != nil {
+			out[alg] = fmt.Sprintf("%s-%d", base64.StdEncoding.EncodeToString(h.Sum(nil)), len(parts))
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// AbortMultipartUpload discards an upload and its parts.
+func (s *Service) AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error {
+	if _, err := s.upload(ctx, p, bucket, key, uploadID); err != nil {
+		return err
+	}
+	parts, err := s.meta.AbortUpload(ctx, bucket, uploadID)
+	if err != nil {
+		return mapMeta(err)
+	}
+	s.deleteBlobs(ctx, parts)
+	return nil
+}
+
+// ListPartsResult is one page of an upload's parts.
+type ListPartsResult struct {
+	Upload    *meta.Upload
+	Parts     []meta.Part
+	Truncated bool
+	Next      int
+}
+
+// ListParts lists an upload's parts after a part number marker.
+func (s *Service) ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, marker, max int) (*ListPartsResult, error) {
+	u, err := s.upload(ctx, p, bucket, key, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := s.meta.ListParts(ctx, bucket, uploadID)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
+	if max <= 0 || max > MaxListKeys {
+		max = MaxListKeys
+	}
+	res := &ListPartsResult{Upload: u}
+	for _, pt := range parts {
+		if pt.Number <= marker {
+			continue
+		}
+		if len(res.Parts) == max {
+			res.Truncated = true
+			break
+		}
+		res.Parts = append(res.Parts, pt)
+		res.Next = pt.Number
+	}
+	return res, nil
+}
+
+// ListUploadsInput selects uploads of a bucket.
+type ListUploadsInput struct {
+	Bucket, Prefix, Delimiter string
+	KeyMarker, UploadIDMarker string
+	MaxUploads                int
+}
+
+// ListUploadsResult is one page of uploads.
+type ListUploadsResult struct {
+	Uploads        []*meta.Upload
+	CommonPrefixes []string
+	Truncated      bool
+	NextKey        string
+	NextUploadID   string
+}
+
+// ListMultipartUploads lists in-progress uploads by key, then initiation.
+func (s *Service) ListMultipartUploads(ctx context.Context, p Principal, in ListUploadsInput) (*ListUploadsResult, error) {
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	all, err := s.meta.ListUploads(ctx, in.Bucket, in.Prefix)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	max := in.MaxUploads
+	if max <= 0 || max > MaxListKeys {
+		max = MaxListKeys
+	}
+	res := &ListUploadsResult{}
+	seen := map[string]bool{}
+	passedMarker := in.UploadIDMarker == ""
+	for _, u := range all {
+		if in.KeyMarker != "" {
+			if u.Key < in.KeyMarker {
+				continue
+			}
+			if u.Key == in.KeyMarker {
+				if passedMarker {
+					continue
+				}
+				if u.ID == in.UploadIDMarker {
+					passedMarker = true
+				}
+				continue
+			}
+		}
+		if in.Delimiter != "" {
+			rest := u.Key[len(in.Prefix):]
+			if i := strings.Index(rest, in.Delimiter); i >= 0 {
+				cp := u.Key[:len(in.Prefix)+i+len(in.Delimiter)]
+				if seen[cp] {
+					continue
+				}
+				if len(res.Uploads)+len(res.CommonPrefixes) == max {
+					res.Truncated = true
+					break
+				}
+				seen[cp] = true
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				continue
+			}
+		}
+		if len(res.Uploads)+len(res.CommonPrefixes) == max {
+			res.Truncated = true
+			break
+		}
+		res.Uploads = append(res.Uploads, u)
+		res.NextKey, res.NextUploadID = u.Key, u.ID
+	}
+	return res, nil
+}

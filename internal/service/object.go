@@ -1,0 +1,362 @@
+package service
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// Conditions are the HTTP preconditions of a read (or of a copy's source).
+type Conditions struct {
+	IfMatch           string
+	IfNoneMatch       string
+	IfModifiedSince   *time.Time
+	IfUnmodifiedSince *time.Time
+}
+
+// check applies RFC 7232 as S3 does: If-Match beats If-Unmodified-Since,
+// If-None-Match beats If-Modified-Since. For copies every failure is 412.
+func (c Conditions) check(o *meta.Object, copySource bool) error {
+	notModified := errs.NotModified
+	if copySource {
+		notModified = errs.PreconditionFailed
+	}
+	lm := o.LastModified.Truncate(time.Second)
+	if c.IfMatch != "" {
+		if !etagMatches(c.IfMatch, o.ETag) {
+			return errs.PreconditionFailed
+		}
+	} else if c.IfUnmodifiedSince != nil && lm.After(*c.IfUnmodifiedSince) {
+		return errs.PreconditionFailed
+	}
+	if c.IfNoneMatch != "" {
+		if etagMatches(c.IfNoneMatch, o.ETag) {
+			return notModified
+		}
+	} else if c.IfModifiedSince != nil && !lm.After(*c.IfModifiedSince) {
+		return notModified
+	}
+	return nil
+}
+
+// etagMatches reports whether a comma-separated If-(None-)Match list
+// names etag (quotes and weak prefixes ignored; * matches anything).
+func etagMatches(list, etag string) bool {
+	for _, v := range strings.Split(list, ",") {
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		if v == "*" || strings.Trim(v, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// ObjectMeta is what a writer sets on a new object.
+type ObjectMeta struct {
+	Headers  meta.Headers
+	UserMeta map[string]string
+}
+
+func validKey(key string) error {
+	if key == "" {
+		return errs.InvalidArgument.WithMessage("Object key must not be empty")
+	}
+	if len(key) > MaxKeyLength {
+		return errs.KeyTooLong
+	}
+	if !utf8.ValidString(key) {
+		return errs.InvalidArgument.WithMessage("Object key must be valid UTF-8")
+	}
+	return nil
+}
+
+func validUserMeta(m map[string]string) error {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	if n > MaxUserMetaBytes {
+		return errs.InvalidArgument.WithMessage("Your metadata headers exceed the maximum allowed metadata size.")
+	}
+	return nil
+}
+
+// PutObjectInput is a single-request upload.
+type PutObjectInput struct {
+	Bucket, Key string
+	Meta        ObjectMeta
+	Body        Body
+	// IfNoneMatch "*" makes the write conditional on the key not existing;
+	// IfMatch on the current ETag.
+	IfNoneMatch, IfMatch string
+}
+
+// PutObject stores an object. It becomes visible, replacing any previous
+// version, only once both its data and its metadata are durable.
+func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput) (*meta.Object, error) {
+	if err := validKey(in.Key); err != nil {
+		return nil, err
+	}
+	if err := validUserMeta(in.Meta.UserMeta); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	if err := s.checkWriteConditions(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch); err != nil {
+		return nil, err
+	}
+	w, err := s.writeBlob(ctx, in.Body, true)
+	if err != nil {
+		return nil, err
+	}
+	o := &meta.Object{
+		Bucket:       in.Bucket,
+		Key:          in.Key,
+		Size:         w.part.Size,
+		ETag:         hex.EncodeToString(w.md5),
+		LastModified: s.now().UTC(),
+		Owner:        p.User,
+		Headers:      in.Meta.Headers,
+		UserMeta:     in.Meta.UserMeta,
+		Checksums:    w.part.Checksums,
+		Parts:        []meta.Part{w.part},
+	}
+	if err := s.install(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// install commits o's metadata, cleaning up its blobs if that fails and
+// the replaced version's blobs if it succeeds.
+func (s *Service) install(ctx context.Context, o *meta.Object) error {
+	old, err := s.meta.PutObject(ctx, o)
+	if err != nil {
+		s.deleteBlobs(ctx, o.Parts)
+		return mapMeta(err)
+	}
+	s.dropReplaced(ctx, old)
+	return nil
+}
+
+// checkWriteConditions implements conditional writes (If-None-Match: *,
+// If-Match: etag). The check is advisory against concurrent writers.
+func (s *Service) checkWriteConditions(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) error {
+	if ifMatch == "" && ifNoneMatch == "" {
+		return nil
+	}
+	cur, err := s.meta.GetObject(ctx, bucket, key)
+	if err != nil && mapMeta(err) != errs.NoSuchKey {
+		return mapMeta(err)
+	}
+	exists := err == nil
+	if ifNoneMatch != "" && exists && etagMatches(ifNoneMatch, cur.ETag) {
+		return errs.PreconditionFailed
+	}
+	if ifMatch != "" {
+		if !exists {
+			return errs.NoSuchKey
+		}
+		if !etagMatches(ifMatch, cur.ETag) {
+			return errs.PreconditionFailed
+		}
+	}
+	return nil
+}
+
+// Range is a requested byte range before it is resolved against a size.
+// Start < 0 means a suffix range of the last -Start bytes; End < 0 means
+// "to the end".
+type Range struct{ Start, End int64 }
+
+// Resolve returns the offset and length of r within size.
+func (r Range) Resolve(size int64) (off, n int64, err error) {
+	switch {
+	case r.Start < 0: // suffix
+		n = min(-r.Start, size)
+		if n == 0 {
+			return 0, 0, errs.InvalidRange
+		}
+		return size - n, n, nil
+	case r.Start >= size:
+		return 0, 0, errs.InvalidRange
+	case r.End < 0 || r.End >= size:
+		return r.Start, size - r.Start, nil
+	default:
+		return r.Start, r.End - r.Start + 1, nil
+	}
+}
+
+// GetObjectInput names an object and how to read it.
+type GetObjectInput struct {
+	Bucket, Key string
+	Range       *Range
+	Conditions  Conditions
+}
+
+// ObjectBody is an open object read.
+type ObjectBody struct {
+	Object *meta.Object
+	// Offset and Length of the returned bytes; Ranged reports whether a
+	// range was applied (206 Partial Content).
+	Offset, Length int64
+	Ranged         bool
+	Body           ReadCloser
+}
+
+// ReadCloser is the body of an object read.
+type ReadCloser interface {
+	Read(p []byte) (int, error)
+	Close() error
+}
+
+// GetObject opens an object (or a range of it) for reading.
+func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
+	o, err := s.HeadObject(ctx, p, in)
+	if err != nil {
+		if o != nil { // failed precondition: the caller still reports validators
+			return &ObjectBody{Object: o}, err
+		}
+		return nil, err
+	}
+	out := &ObjectBody{Object: o, Length: o.Size}
+	if in.Range != nil {
+		off, n, err := in.Range.Resolve(o.Size)
+		if err != nil {
+			return nil, err
+		}
+		out.Offset, out.Length, out.Ranged = off, n, true
+	}
+	out.Body = s.newObjectReader(ctx, o, out.Offset, out.Length)
+	return out, nil
+}
+
+// HeadObject returns an object's metadata after checking the preconditions.
+func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, error) {
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := in.Conditions.check(o, false); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// DeleteObject deletes a key; deleting a missing key succeeds.
+func (s *Service) DeleteObject(ctx context.Context, p Principal, bucket, key string) error {
+	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+		return err
+	}
+	return s.deleteObject(ctx, bucket, key)
+}
+
+func (s *Service) deleteObject(ctx context.Context, bucket, key string) error {
+	old, err := s.meta.DeleteObject(ctx, bucket, key)
+	if err != nil {
+		return mapMeta(err)
+	}
+	s.dropReplaced(ctx, old)
+	return nil
+}
+
+// DeleteResult is the outcome for one key of a multi-object delete.
+type DeleteResult struct {
+	Key string
+	Err error
+}
+
+// DeleteObjects deletes up to 1000 keys, reporting each outcome.
+func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string, keys []string) ([]DeleteResult, error) {
+	if len(keys) > MaxDeleteObjects {
+		return nil, errs.MalformedXML.WithMessage("The request must contain no more than 1000 keys.")
+	}
+	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+		return nil, err
+	}
+	res := make([]DeleteResult, len(keys))
+	for i, k := range keys {
+		res[i] = DeleteResult{Key: k, Err: s.deleteObject(ctx, bucket, k)}
+	}
+	return res, nil
+}
+
+// CopyObjectInput copies an object, or a source's metadata onto itself.
+type CopyObjectInput struct {
+	SrcBucket, SrcKey string
+	SrcConditions     Conditions
+	Bucket, Key       string
+	ReplaceMeta       bool // metadata directive REPLACE
+	Meta              ObjectMeta
+	Extra             []string // extra checksums to compute (dialect needs)
+	ChecksumAlgorithm string   // checksum to compute on the copy
+}
+
+// CopyObject copies an object. The data is streamed from the source blob
+// into a new one, so source and destination never share storage.
+func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInput) (*meta.Object, error) {
+	if err := validKey(in.Key); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketFor(ctx, p, in.SrcBucket); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+		return nil, err
+	}
+	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := in.SrcConditions.check(src, true); err != nil {
+		return nil, err
+	}
+	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && !in.ReplaceMeta {
+		return nil, errs.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	om := ObjectMeta{Headers: src.Headers, UserMeta: src.UserMeta}
+	if in.ReplaceMeta {
+		om = in.Meta
+	}
+	if err := validUserMeta(om.UserMeta); err != nil {
+		return nil, err
+	}
+	algs := in.Extra
+	if in.ChecksumAlgorithm != "" {
+		algs = append(algs, in.ChecksumAlgorithm)
+	} else {
+		for a := range src.Checksums {
+			algs = append(algs, a) // keep the source's checksums
+		}
+	}
+	rd := s.newObjectReader(ctx, src, 0, src.Size)
+	defer rd.Close()
+	if src.Size > MaxPutSize {
+		return nil, errs.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+	}
+	// The copy is a new single-part object: its ETag is its MD5, as S3's.
+	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: src.Size, Extra: algs}, true)
+	if err != nil {
+		return nil, err
+	}
+	o := &meta.Object{
+		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: hex.EncodeToString(w.md5),
+		LastModified: s.now().UTC(), Owner: p.User,
+		Headers: om.Headers, UserMeta: om.UserMeta,
+		Checksums: w.part.Checksums,
+		Parts:     []meta.Part{w.part},
+	}
+	if err := s.install(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

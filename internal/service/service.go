@@ -1,0 +1,152 @@
+// Package service implements the object-storage operations, free of any
+// wire dialect: it never sees an http.Request. Handlers in internal/httpapi
+// translate requests into the inputs defined here and map the canonical
+// errors (internal/errs) back to their dialect.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"strongroom/internal/blob"
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// Limits from the S3 API.
+const (
+	MaxObjectSize    = 5 << 40 // 5 TiB
+	MaxPutSize       = 5 << 30 // single PUT and part: 5 GiB
+	MinPartSize      = 5 << 20 // every part but the last
+	MaxPartNumber    = 10000
+	MaxKeyLength     = 1024
+	MaxUserMetaBytes = 2048
+	MaxDeleteObjects = 1000
+	MaxListKeys      = 1000
+)
+
+// Principal is who a request acts as, after authentication.
+type Principal struct {
+	User string // empty: anonymous
+	Root bool   // the root account may act on every bucket
+}
+
+// Anonymous reports whether p carries no identity.
+func (p Principal) Anonymous() bool { return p.User == "" && !p.Root }
+
+// Options configure a Service.
+type Options struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+	Region string // default region for new buckets
+}
+
+// Service runs the operations over a metadata and a data store.
+type Service struct {
+	meta   meta.Store
+	blobs  blob.Store
+	log    *slog.Logger
+	now    func() time.Time
+	region string
+}
+
+// New returns a Service.
+func New(m meta.Store, b blob.Store, o Options) *Service {
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	return s
+}
+
+// Region is the region reported for buckets created without a location.
+func (s *Service) Region() string { return s.region }
+
+// bucketFor loads a bucket and checks that p may act on it.
+func (s *Service) bucketFor(ctx context.Context, p Principal, name string) (*meta.Bucket, error) {
+	b, err := s.meta.GetBucket(ctx, name)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if !p.Root && (p.Anonymous() || b.Owner != p.User) {
+		return nil, errs.AccessDenied
+	}
+	return b, nil
+}
+
+// mapMeta translates store sentinels into canonical errors.
+func mapMeta(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrNoSuchBucket):
+		return errs.NoSuchBucket
+	case errors.Is(err, meta.ErrNoSuchKey):
+		return errs.NoSuchKey
+	case errors.Is(err, meta.ErrNoSuchUpload):
+		return errs.NoSuchUpload
+	case errors.Is(err, meta.ErrBucketNotEmpty):
+		return errs.BucketNotEmpty
+	case errs.As(err) != nil:
+		return err
+	}
+	return fmt.Errorf("metadata: %w", err)
+}
+
+// deleteBlobs removes blobs that no metadata references any more. Failures
+// only leave orphans, which the start-up sweep removes, so they are logged
+// and not returned.
+func (s *Service) deleteBlobs(ctx context.Context, parts []meta.Part) {
+	for _, p := range parts {
+		if p.BlobID == "" {
+			continue
+		}
+		if err := s.blobs.Delete(context.WithoutCancel(ctx), p.BlobID); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			s.log.Warn("deleting blob", "blob", p.BlobID, "err", err)
+		}
+	}
+}
+
+// dropReplaced deletes the blobs of a replaced object version.
+func (s *Service) dropReplaced(ctx context.Context, old *meta.Object) {
+	if old != nil {
+		s.deleteBlobs(ctx, old.Parts)
+	}
+}
+
+// SweepOrphans deletes blobs no metadata references. It must run before the
+// server accepts requests (an in-flight upload's blob is unreferenced until
+// its metadata commits).
+func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
+	refs := make(map[string]struct{})
+	if err := s.meta.BlobRefs(ctx, func(id string) error {
+		refs[id] = struct{}{}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	var orphans []string
+	if err := s.blobs.Walk(ctx, func(id string, _ time.Time) error {
+		if _, ok := refs[id]; !ok {
+			orphans = append(orphans, id)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, id := range orphans {
+		if err := s.blobs.Delete(ctx, id); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return 0, err
+		}
+	}
+	return len(orphans), nil
+}

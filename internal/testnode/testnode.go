@@ -1,0 +1,128 @@
+// Package testnode starts real strongroom nodes on loopback for tests:
+// the same assembly as the binary, with a temporary data directory and,
+// optionally, TLS with a throw-away certificate.
+package testnode
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"strongroom/internal/server"
+)
+
+// Options tune a test node.
+type Options struct {
+	TLS     bool
+	Domains []string
+	DataDir string       // reuse a data directory (restart tests); temp if empty
+	Logger  *slog.Logger // default: discard
+}
+
+// Node is a serving test node.
+type Node struct {
+	*server.Node
+	URL       string // base URL, e.g. http://127.0.0.1:PORT
+	Addr      string // host:port
+	DataDir   string
+	AccessKey string // root credentials
+	SecretKey string
+	// Client trusts the node's certificate (TLS) and is otherwise default.
+	Client *http.Client
+}
+
+// Start opens and serves a node; it is closed when the test ends.
+func Start(t testing.TB, o Options) *Node {
+	t.Helper()
+	dir := o.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0"}
+	client := &http.Client{}
+	if o.TLS {
+		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
+		t2 := http.DefaultTransport.(*http.Transport).Clone()
+		t2.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		client.Transport = t2
+	}
+	n, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("opening node: %v", err)
+	}
+	ln, err := n.Listen()
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ln) }()
+	scheme := "http"
+	if o.TLS {
+		scheme = "https"
+	}
+	node := &Node{
+		Node: n, URL: scheme + "://" + ln.Addr().String(), Addr: ln.Addr().String(), DataDir: dir,
+		AccessKey: n.Root.AccessKey, SecretKey: n.Root.SecretKey, Client: client,
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Close(ctx); err != nil {
+			t.Errorf("closing node: %v", err)
+		}
+		<-done
+	})
+	return node
+}
+
+// writeCert creates a self-signed certificate for 127.0.0.1/localhost.
+func writeCert(t testing.TB, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "strongroom test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     []string{"localhost", "*.localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "test-cert.pem"), filepath.Join(dir, "test-key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md gives it and .ci/run calls it.
+# Installs what the tests need on a fresh Debian machine with Go, then runs
+# formatting, vet, staticcheck, the Go tests (with -race) and the
+# end-to-end scripts with real clients.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+# The aws CLI from Debian (a pyenv shim may shadow `aws` on PATH, so look
+# for the package's binary itself).
+[ -x /usr/bin/aws ] || need_apt+=(awscli)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "missing packages: ${need_apt[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+echo "== aws CLI end to end"
+bash scripts/e2e-awscli.sh
+
+echo "== all tests passed"
