@@ -1,0 +1,301 @@
+package sealed
+
+import (
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// Reader gives authenticated random access to the plaintext of a blob.
+// ReadAt and NewRangeReader may be used concurrently.
+//
+// Bytes are only ever returned after their segment authenticated. Size is
+// computed from the stored size, and for a non-empty blob it is only
+// authenticated once the last segment is read: a blob cut short at a segment
+// boundary reports a smaller Size (reading its apparent last segment fails
+// with ErrAuth, reads before it succeed with correct bytes). Callers that
+// serve a range without reading to the end should compare Size with the size
+// recorded in their metadata. An empty blob is fully authenticated by
+// NewReader.
+type Reader struct {
+	src       io.ReaderAt
+	alg       Algorithm
+	aead      cipher.AEAD
+	segSize   int
+	size      int64 // plaintext size
+	nseg      int64
+	maxSealed int // sealed size of the largest segment of this blob
+	opened    atomic.Int64
+	scratch   sync.Pool // *scratch for ReadAt
+}
+
+// scratch is the per-reader working memory: one sealed segment and a nonce
+// (kept here because a nonce passed to an interface method escapes, which
+// would cost an allocation per segment).
+type scratch struct {
+	buf   []byte // len maxSealed
+	nonce [nonceSize]byte
+}
+
+// NewReader reads and validates the header of the blob of storedSize bytes in
+// src and derives its key from partKey. The algorithm comes from the header;
+// callers that know which one to expect should compare it with Algorithm.
+//
+// A header that cannot be parsed gives ErrFormat. A part key of the wrong size
+// for the header's algorithm, or a stored size no sealed blob can have, gives
+// ErrAuth (as a wrong key of the right size would, on the first read).
+func NewReader(src io.ReaderAt, storedSize int64, partKey []byte) (*Reader, error) {
+	var hb [HeaderSize]byte
+	if storedSize < HeaderSize {
+		return nil, fmt.Errorf("sealed: stored size %d is shorter than the header: %w", storedSize, ErrFormat)
+	}
+	if err := readFull(src, hb[:], 0); err != nil {
+		return nil, fmt.Errorf("sealed: reading header: %w", err)
+	}
+	h, err := parseHeader(hb[:])
+	if err != nil {
+		return nil, err
+	}
+	size, ok := plaintextSize(storedSize, h.segSize)
+	if !ok {
+		return nil, fmt.Errorf("sealed: stored size %d is not a possible sealed size (truncated or extended): %w", storedSize, ErrAuth)
+	}
+	aead, err := newAEAD(&h, partKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrAuth)
+	}
+	r := &Reader{
+		src:       src,
+		alg:       h.alg,
+		aead:      aead,
+		segSize:   h.segSize,
+		size:      size,
+		nseg:      segments(size, h.segSize),
+		maxSealed: int(min(int64(h.segSize), size)) + TagSize,
+	}
+	r.scratch.New = func() any { return &scratch{buf: make([]byte, r.maxSealed)} }
+	if size == 0 {
+		// No read of an empty plaintext would ever open its one (empty, last)
+		// segment, so authenticate it now: otherwise any blob cut down to
+		// header+16 bytes would pass for an empty object.
+		s := r.scratch.Get().(*scratch)
+		defer r.scratch.Put(s)
+		if _, err := r.open(s.buf, s, 0); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Algorithm returns the algorithm named in the header.
+func (r *Reader) Algorithm() Algorithm { return r.alg }
+
+// SegmentSize returns the plaintext segment size named in the header.
+func (r *Reader) SegmentSize() int { return r.segSize }
+
+// Size returns the plaintext size.
+func (r *Reader) Size() int64 { return r.size }
+
+// SegmentsOpened returns how many segment decryptions this Reader has
+// attempted so far, across ReadAt and all range readers. It exists so tests
+// and metrics can check that range reads only touch the segments they need.
+func (r *Reader) SegmentsOpened() int64 { return r.opened.Load() }
+
+// segment returns the plaintext length of segment i and its stored offset.
+func (r *Reader) segment(i int64) (plainLen int, off int64) {
+	start := i * int64(r.segSize)
+	plainLen = int(min(int64(r.segSize), r.size-start))
+	return plainLen, int64(HeaderSize) + i*(int64(r.segSize)+TagSize)
+}
+
+// open reads segment i with one ReadAt into s.buf and authenticates and
+// decrypts it into dst[:0], which is either s.buf itself (in place) or must
+// not overlap it and have room for the segment. It returns the plaintext.
+func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
+	n, off := r.segment(i)
+	sealed := s.buf[:n+TagSize]
+	if err := readFull(r.src, sealed, off); err != nil {
+		return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)
+	}
+	nonce(&s.nonce, uint64(i), i == r.nseg-1)
+	r.opened.Add(1)
+	pt, err := r.aead.Open(dst[:0], s.nonce[:], sealed, nil)
+	if err != nil {
+		clear(dst[:n]) // defence in depth: never leave unauthenticated bytes behind
+		return nil, fmt.Errorf("sealed: segment %d of %d: %w", i, r.nseg, ErrAuth)
+	}
+	return pt, nil
+}
+
+// ReadAt reads len(p) plaintext bytes starting at off. As io.ReaderAt
+// requires, it returns io.EOF when fewer bytes remain. p[:n] only ever holds
+// authenticated plaintext.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("sealed: negative offset")
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	want := p
+	if rem := r.size - off; int64(len(p)) > rem {
+		want = p[:rem]
+	}
+	s := r.scratch.Get().(*scratch)
+	defer r.scratch.Put(s)
+	n := 0
+	for n < len(want) {
+		pos := off + int64(n)
+		i := pos / int64(r.segSize)
+		skip := int(pos - i*int64(r.segSize))
+		plainLen, _ := r.segment(i)
+		if skip == 0 && len(want)-n >= plainLen {
+			// The whole segment is wanted: decrypt straight into p.
+			if _, err := r.open(want[n:], s, i); err != nil {
+				return n, err
+			}
+			n += plainLen
+			continue
+		}
+		pt, err := r.open(s.buf, s, i)
+		if err != nil {
+			return n, err
+		}
+		n += copy(want[n:], pt[skip:])
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// NewRangeReader returns a reader of the plaintext bytes [off, off+length),
+// clipped to Size. It reads and decrypts only the segments the range
+// touches, each with a single ReadAt, reusing one buffer. A negative off or
+// length gives a reader that only returns an error.
+func (r *Reader) NewRangeReader(off, length int64) io.Reader {
+	if off < 0 || length < 0 {
+		return &rangeReader{err: errors.New("sealed: negative range")}
+	}
+	end := r.size
+	if off < end && length < end-off {
+		end = off + length
+	}
+	return &rangeReader{r: r, pos: off, end: end}
+}
+
+// rangeReader streams a plaintext range. pending holds decrypted bytes of the
+// current segment that have not been returned yet.
+type rangeReader struct {
+	r        *Reader
+	pos, end int64    // next plaintext offset to decrypt-or-return, end of range
+	s        *scratch // allocated on first use, then reused for every segment
+	pending  []byte
+	err      error
+}
+
+// fill decrypts the segment holding rr.pos in place and sets pending.
+func (rr *rangeReader) fill() error {
+	r := rr.r
+	rr.alloc()
+	i := rr.pos / int64(r.segSize)
+	skip := rr.pos - i*int64(r.segSize)
+	pt, err := r.open(rr.s.buf, rr.s, i)
+	if err != nil {
+		return err
+	}
+	pt = pt[skip:]
+	if rem := rr.end - rr.pos; int64(len(pt)) > rem {
+		pt = pt[:rem]
+	}
+	rr.pending = pt
+	rr.pos += int64(len(pt))
+	return nil
+}
+
+func (rr *rangeReader) alloc() {
+	if rr.s == nil {
+		rr.s = &scratch{buf: make([]byte, rr.r.maxSealed)}
+	}
+}
+
+func (rr *rangeReader) Read(p []byte) (int, error) {
+	if rr.err != nil {
+		return 0, rr.err
+	}
+	if len(rr.pending) == 0 {
+		if rr.pos >= rr.end {
+			rr.err = io.EOF
+			return 0, io.EOF
+		}
+		// Whole segment wanted and p can take it: decrypt straight into p.
+		r := rr.r
+		i := rr.pos / int64(r.segSize)
+		if plainLen, _ := r.segment(i); rr.pos == i*int64(r.segSize) &&
+			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
+			rr.alloc()
+			if _, err := r.open(p, rr.s, i); err != nil {
+				rr.err = err
+				return 0, err
+			}
+			rr.pos += int64(plainLen)
+			return plainLen, nil
+		}
+		if err := rr.fill(); err != nil {
+			rr.err = err
+			return 0, err
+		}
+	}
+	n := copy(p, rr.pending)
+	rr.pending = rr.pending[n:]
+	return n, nil
+}
+
+// WriteTo lets io.Copy hand each decrypted segment straight to w instead of
+// copying it through an intermediate buffer.
+func (rr *rangeReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if rr.err != nil {
+			if rr.err == io.EOF {
+				return total, nil
+			}
+			return total, rr.err
+		}
+		if len(rr.pending) == 0 {
+			if rr.pos >= rr.end {
+				rr.err = io.EOF
+				continue
+			}
+			if err := rr.fill(); err != nil {
+				rr.err = err
+				continue
+			}
+		}
+		n, err := w.Write(rr.pending)
+		total += int64(n)
+		rr.pending = rr.pending[n:]
+		if err != nil {
+			return total, err
+		}
+		if len(rr.pending) > 0 {
+			return total, io.ErrShortWrite
+		}
+	}
+}
+
+// readFull reads exactly len(b) bytes at off. A short read is reported as
+// io.ErrUnexpectedEOF: the stored blob is shorter than its claimed size.
+func readFull(src io.ReaderAt, b []byte, off int64) error {
+	n, err := src.ReadAt(b, off)
+	if n == len(b) {
+		return nil // io.ReaderAt may return io.EOF with a full read
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
