@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"strongroom/internal/server"
+	"strongroom/internal/testnode"
+)
+
+// The test binary doubles as the child server: with this variable set it
+// serves like `strongroom serve` instead of running tests, so the child
+// path (spawn, address on stdout, RSS from /proc) is exercised without
+// building cmd/strongroom.
+const serveEnv = "STRONGROOM_BENCH_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(serveEnv) == "1" {
+		if err := testServe(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "test server:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// testServe is a minimal `strongroom serve` (same assembly, same banner).
+func testServe(args []string) error {
+	if len(args) == 0 || args[0] != "serve" {
+		return fmt.Errorf("want serve, got %q", args)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "")
+	data := fs.String("data", "", "")
+	fs.String("log-level", "warn", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg := server.Config{
+		Addr: *addr, DataDir: *data,
+		RootAccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), RootSecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY"),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	n, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := n.Listen()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%shttp://%s\n", ServePrefix, ln.Addr())
+	return n.Serve(ln)
+}
+
+func tinyConfig(t *testing.T) Config {
+	return Config{
+		WorkDir:     t.TempDir(),
+		Concurrency: 4,
+		Streams:     2,
+		Duration:    200 * time.Millisecond,
+		SmallSize:   4 * KiB,
+		MediumSize:  64 * KiB,
+		LargeSize:   MiB,
+		Verify:      true,
+		Progress:    testWriter{t},
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func checkReport(t *testing.T, rep *Report, wantRSS bool) {
+	t.Helper()
+	if len(rep.Results) != 6 {
+		t.Errorf("got %d results, want 6 (PUT/GET x 3 sizes)", len(rep.Results))
+	}
+	for _, r := range append(append([]Result(nil), rep.Results...), rep.Yardsticks...) {
+		if r.Errors > 0 || r.Ops == 0 {
+			t.Errorf("%s %s %s: %d ops, %d errors (%s)", r.Target, r.Op, sizeName(r.Size), r.Ops, r.Errors, r.FirstErr)
+		}
+	}
+	if len(rep.Yardsticks) != 7 {
+		t.Errorf("got %d yardsticks, want 7", len(rep.Yardsticks))
+	}
+	var ratios int
+	for _, f := range rep.Figures {
+		if f.Ratio > 0 {
+			ratios++
+		}
+	}
+	if ratios != 6 {
+		t.Errorf("got %d figures with a ratio, want 6: %+v", ratios, rep.Figures)
+	}
+	if wantRSS && rep.PeakRSS <= 0 {
+		t.Error("no server peak RSS")
+	}
+	var tab, js bytes.Buffer
+	if err := rep.WriteTable(&tab); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"durable-create", "PUT 4 KiB", "GET 1 MiB", "ratio"} {
+		if !strings.Contains(tab.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, tab.String())
+		}
+	}
+	t.Log("\n" + tab.String())
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || len(back.Figures) != len(rep.Figures) {
+		t.Errorf("JSON does not round-trip: %v", err)
+	}
+}
+
+// TestQuickChild runs the benchmark the way `strongroom bench --quick`
+// does, against a child server process, with tiny sizes, plus the big
+// upload path.
+func TestQuickChild(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.ServerCmd = []string{os.Args[0]}
+	cfg.ServerEnv = []string{serveEnv + "=1"}
+	cfg.Big, cfg.BigSize = true, 8*MiB+123
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep, true)
+	if len(rep.Big) != 2 || !bigOK(rep.Big) || rep.BigPeakRSS <= 0 {
+		t.Errorf("big upload: %+v, peak RSS %d", rep.Big, rep.BigPeakRSS)
+	}
+}
+
+// TestEndpoint runs against an external (here in-process) server.
+func TestEndpoint(t *testing.T) {
+	n := testnode.Start(t, testnode.Options{})
+	cfg := tinyConfig(t)
+	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey = n.URL, n.AccessKey, n.SecretKey
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep, false)
+}
+
+func TestModes(t *testing.T) {
+	for _, name := range ModeNames {
+		m, err := LookupMode(name)
+		if err != nil || m.Name != name {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := LookupMode("rot13"); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}
+
+func TestGenReader(t *testing.T) {
+	data := make([]byte, 1000)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	for _, n := range []int64{0, 1, 999, 1000, 1001, 12345} {
+		g := &genReader{data: data, remain: n}
+		var a bytes.Buffer
+		if _, err := a.ReadFrom(g); err != nil || int64(a.Len()) != n {
+			t.Errorf("Read: %d bytes, want %d (%v)", a.Len(), n, err)
+		}
+		g = &genReader{data: data, remain: n}
+		var b bytes.Buffer
+		if m, err := g.WriteTo(&b); err != nil || m != n || !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("WriteTo: %d bytes, want %d (%v), same as Read: %v", m, n, err, bytes.Equal(a.Bytes(), b.Bytes()))
+		}
+	}
+}

@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// bareServer is the net/http yardstick: the fastest an HTTP server in Go
+// can move the same bodies over the same loopback with the same client.
+// PUT reads the body into a reused buffer and discards it; GET writes the
+// requested number of bytes (the size is the second path element of the
+// key, see keyFor) from a pre-generated buffer.
+type bareServer struct {
+	URL  string
+	srv  *http.Server
+	data []byte
+	bufs sync.Pool
+}
+
+func startBare(data []byte) (*bareServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	b := &bareServer{URL: "http://" + ln.Addr().String(), data: data}
+	b.bufs.New = func() any { p := make([]byte, MiB); return &p }
+	b.srv = &http.Server{Handler: b, ReadHeaderTimeout: 30 * time.Second}
+	go b.srv.Serve(ln)
+	return b, nil
+}
+
+func (b *bareServer) Close() error { return b.srv.Close() }
+
+func (b *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPut:
+		bp := b.bufs.Get().(*[]byte)
+		var n int64
+		for {
+			m, err := r.Body.Read(*bp)
+			n += int64(m)
+			if err != nil {
+				break
+			}
+		}
+		b.bufs.Put(bp)
+		if r.ContentLength >= 0 && n != r.ContentLength {
+			http.Error(w, "short body", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("ETag", `"00000000000000000000000000000000"`)
+		w.WriteHeader(http.StatusOK)
+	case http.MethodGet:
+		// /bucket/mode/size/worker-idx
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 4)
+		if len(parts) < 4 {
+			http.Error(w, "bad key", http.StatusBadRequest)
+			return
+		}
+		size, err := strconv.Atoi(parts[2])
+		if err != nil || size < 0 || size > len(b.data) {
+			http.Error(w, "bad size", http.StatusBadRequest)
+			return
+		}
+		// The bytes a PUT of this key sent (see offsetFor), so GETs verify.
+		var wk, idx int
+		fmt.Sscanf(parts[3], "w%d-%d", &wk, &idx)
+		off := offsetFor(wk, idx, len(b.data)-size)
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.Header().Set("ETag", `"00000000000000000000000000000000"`)
+		w.WriteHeader(http.StatusOK)
+		w.Write(b.data[off : off+size])
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// durableCreate is the filesystem yardstick: workers each loop creating a
+// temp file, writing size bytes, fsyncing it, renaming it into a fan-out
+// directory and fsyncing that directory, for d.
+func durableCreate(ctx context.Context, dir string, size, workers int, d time.Duration) (Result, error) {
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return Result{}, err
+	}
+	// Fan-out directories, as a blob store has: every rename lands in one
+	// of 256 directories, each fsynced after its rename.
+	for i := range 256 {
+		if err := os.MkdirAll(filepath.Join(dir, fmt.Sprintf("%02x", i)), 0o700); err != nil {
+			return Result{}, err
+		}
+	}
+	defer os.RemoveAll(dir)
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i*7 + 1)
+	}
+	var seq atomic.Uint64
+	r := runPhase(ctx, workers, d, func(ctx context.Context, w, i int) (int64, error) {
+		n := seq.Add(1)
+		f, err := os.CreateTemp(tmp, "c-*")
+		if err != nil {
+			return 0, err
+		}
+		if _, err := f.Write(body); err != nil {
+			f.Close()
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return 0, err
+		}
+		if err := f.Close(); err != nil {
+			return 0, err
+		}
+		sub := filepath.Join(dir, fmt.Sprintf("%02x", byte(n*0x9e3779b1>>7)))
+		if err := os.Rename(f.Name(), filepath.Join(sub, fmt.Sprintf("w%d-%d", w, i))); err != nil {
+			return 0, err
+		}
+		if err := syncDir(sub); err != nil {
+			return 0, err
+		}
+		return int64(size), nil
+	})
+	r.Target, r.Op, r.Size = "durable-create", "CREATE", int64(size)
+	if r.Ops == 0 {
+		return r, errors.New(r.FirstErr)
+	}
+	return r, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
