@@ -34,6 +34,8 @@ func main() {
 const usage = `usage:
   strongroom serve [flags]        run the server (see strongroom serve -h)
   strongroom user create NAME     create a user and print its access keys
+  strongroom key create|rotate|disable|enable NAME, key list
+                                  manage the builtin KMS master keys
   strongroom bench [flags]        load-benchmark a server
 `
 
@@ -47,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stdout, stderr)
 	case "user":
 		return userCmd(args[1:], stdout, stderr)
+	case "key":
+		return keyCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -84,6 +88,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 	fs.StringVar(&flagCfg.Region, "region", "us-east-1", "region reported for buckets")
 	fs.StringVar(&flagCfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&flagCfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&flagCfg.RootKeyFile, "root-key-file", "", "file holding the root key (base64 or 32 raw bytes); default: $STRONGROOM_ROOT_KEY, else DATA/root.key")
+	fs.BoolVar(&flagCfg.TrustedTLSProxy, "trusted-tls-proxy", false, "a TLS-terminating proxy is in front: accept SSE-C over plain HTTP")
+	fs.BoolVar(&flagCfg.InsecureSSEC, "insecure-sse-c", false, "accept SSE-C keys over plain HTTP (unsafe)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -119,6 +126,12 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 			cfg.TLSCert = flagCfg.TLSCert
 		case "tls-key":
 			cfg.TLSKey = flagCfg.TLSKey
+		case "root-key-file":
+			cfg.RootKeyFile = flagCfg.RootKeyFile
+		case "trusted-tls-proxy":
+			cfg.TrustedTLSProxy = flagCfg.TrustedTLSProxy
+		case "insecure-sse-c":
+			cfg.InsecureSSEC = flagCfg.InsecureSSEC
 		}
 	})
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {

@@ -23,33 +23,46 @@ import (
 	"strongroom/internal/server"
 )
 
-func userCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) < 1 || args[0] != "create" {
-		return errors.New("usage: strongroom user create NAME [--data DIR]")
-	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	// Accept the name before or after the flags.
-	rest := args[1:]
+// parseNamed parses "[NAME] [flags]" or "[flags] NAME" for a sub-command.
+func parseNamed(fs *flag.FlagSet, args []string) (string, error) {
 	var name string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		name, rest = rest[0], rest[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		return "", err
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)
 	}
+	return name, nil
+}
+
+func userCmd(args []string, stdout, stderr io.Writer) error {
+	const usage = "usage: strongroom user create NAME [--data DIR]"
+	if len(args) < 1 || args[0] != "create" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data directory of the server")
+	name, err := parseNamed(fs, args[1:])
+	if err != nil {
+		return err
+	}
 	if name == "" {
-		return errors.New("usage: strongroom user create NAME [--data DIR]")
+		return errors.New(usage)
 	}
 	ctx := context.Background()
 	c, err := createUserOffline(ctx, *data, name)
 	if errors.Is(err, bolt.ErrLocked) {
 		// A server holds the data directory: ask it instead.
-		c, err = createUserOnline(ctx, *data, name)
+		var body []byte
+		body, err = adminCall(ctx, *data, http.MethodPost, "users", url.Values{"name": {name}})
+		if err == nil {
+			c = new(iam.Credentials)
+			err = json.Unmarshal(body, c)
+		}
 	}
 	if err != nil {
 		return err
@@ -70,9 +83,9 @@ func createUserOffline(ctx context.Context, dir, name string) (*iam.Credentials,
 	return iam.New(m, "", "").CreateUser(ctx, name)
 }
 
-// createUserOnline calls the admin API of the node serving dir, signed
-// with the root credentials.
-func createUserOnline(ctx context.Context, dir, name string) (*iam.Credentials, error) {
+// adminCall calls the admin API of the node serving dir, signed with the
+// root credentials (environment, else the data directory's).
+func adminCall(ctx context.Context, dir, method, path string, query url.Values) ([]byte, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
@@ -83,8 +96,11 @@ func createUserOnline(ctx context.Context, dir, name string) (*iam.Credentials, 
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}
-	u := strings.TrimSpace(string(addr)) + "/_strongroom/admin/v1/users?name=" + url.QueryEscape(name)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	u := strings.TrimSpace(string(addr)) + server.AdminPrefix + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,21 +111,17 @@ func createUserOnline(ctx context.Context, dir, name string) (*iam.Credentials, 
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("server refused: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
-	var c iam.Credentials
-	if err := json.Unmarshal(body, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return body, nil
 }
 
 // adminClient talks to the local node. Its address comes from the data
 // directory, so it is loopback: a self-signed certificate is accepted there.
 func adminClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // loopback admin call to our own node
+	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // loopback call to our own node
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }

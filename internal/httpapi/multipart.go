@@ -16,10 +16,11 @@ func copyBuf() *[]byte     { return copyBufs.Get().(*[]byte) }
 func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 func (s *Server) createUpload(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	spec, err := s.requestSSE(q, sseWrite)
+	if err != nil {
 		return err
 	}
-	in := service.CreateUploadInput{Bucket: q.bucket, Key: q.key, Meta: objectMeta(q)}
+	in := service.CreateUploadInput{Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), SSE: spec}
 	if a := q.header("checksum-algorithm"); a != "" {
 		if in.ChecksumAlgorithm = checksum.Normalize(a); in.ChecksumAlgorithm == "" {
 			return errs.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
@@ -32,6 +33,7 @@ func (s *Server) createUpload(q *request) error {
 	if u.Checksum != "" {
 		q.w.Header().Set(q.d.Prefix()+"checksum-algorithm", u.Checksum)
 	}
+	setSSEHeaders(q, u.Encryption, spec)
 	return writeXML(q, initiateMultipartUploadResult{NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.ID})
 }
 
@@ -44,7 +46,8 @@ func partNumber(q *request) (int, error) {
 }
 
 func (s *Server) uploadPart(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	spec, err := s.requestSSE(q, sseRead)
+	if err != nil {
 		return err
 	}
 	n, err := partNumber(q)
@@ -56,19 +59,25 @@ func (s *Server) uploadPart(q *request) error {
 		return err
 	}
 	p, err := s.svc.UploadPart(q.r.Context(), q.principal, service.UploadPartInput{
-		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), PartNumber: n, Body: body,
+		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), PartNumber: n, Body: body, SSE: spec,
 	})
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", quote(p.ETag))
 	setChecksumHeaders(q, p.Checksums)
+	setSSEHeaders(q, p.Encryption, spec)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 func (s *Server) uploadPartCopy(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	spec, err := s.requestSSE(q, sseRead)
+	if err != nil {
+		return err
+	}
+	srcSpec, err := s.customerKey(q, "copy-source-server-side-encryption-customer-")
+	if err != nil {
 		return err
 	}
 	n, err := partNumber(q)
@@ -83,6 +92,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), PartNumber: n,
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
+		SSE:           spec, SrcSSE: srcSpec,
 	}
 	if v := q.header("copy-source-range"); v != "" {
 		r := parseRange(v)
@@ -95,6 +105,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q, p.Encryption, spec)
 	return writeXML(q, copyPartResult{NS: s3NS, ETag: quote(p.ETag), LastModified: isoTime(p.LastModified), checksumFields: newChecksumFields(p.Checksums)})
 }
 
@@ -111,6 +122,8 @@ func (s *Server) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
+	spec, _ := s.customerKey(q, "server-side-encryption-customer-")
+	setSSEHeaders(q, o.Encryption, spec)
 	loc := "/" + q.bucket + "/" + q.key
 	if q.r.Host != "" {
 		scheme := "http"

@@ -105,20 +105,9 @@ func checksumInput(q *request) (service.ChecksumInput, error) {
 	return found, nil
 }
 
-// rejectSSE refuses encryption headers until the sealing path is wired in:
-// silently storing plaintext for a request that asked for encryption would
-// be the worst possible answer.
-func rejectSSE(q *request) error {
-	for _, h := range []string{"server-side-encryption", "server-side-encryption-customer-algorithm", "server-side-encryption-aws-kms-key-id", "copy-source-server-side-encryption-customer-algorithm"} {
-		if q.header(h) != "" {
-			return errs.NotImplemented.WithMessage("Server-side encryption is not enabled on this server yet.")
-		}
-	}
-	return nil
-}
-
 func (s *Server) putObject(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	spec, err := s.requestSSE(q, sseWrite)
+	if err != nil {
 		return err
 	}
 	body, err := requestBody(q)
@@ -128,6 +117,7 @@ func (s *Server) putObject(q *request) error {
 	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: q.r.Header.Get("If-None-Match"),
+		SSE: spec,
 	})
 	if err != nil {
 		return err
@@ -135,6 +125,7 @@ func (s *Server) putObject(q *request) error {
 	h := q.w.Header()
 	h.Set("ETag", quote(o.ETag))
 	setChecksumHeaders(q, o.Checksums)
+	setSSEHeaders(q, o.Encryption, spec)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -203,12 +194,14 @@ func conditions(h http.Header, prefix string) service.Conditions {
 	}
 }
 
-func (s *Server) getObjectInput(q *request) service.GetObjectInput {
+func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 	in := service.GetObjectInput{Bucket: q.bucket, Key: q.key, Conditions: conditions(q.r.Header, "")}
 	if v := q.r.Header.Get("Range"); v != "" {
 		in.Range = parseRange(v)
 	}
-	return in
+	spec, err := s.requestSSE(q, sseRead)
+	in.SSE = spec
+	return in, err
 }
 
 // setObjectHeaders writes the metadata headers of GET and HEAD.
@@ -265,16 +258,17 @@ func setValidators(q *request, o *meta.Object) {
 }
 
 func (s *Server) headObject(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	in, err := s.getObjectInput(q)
+	if err != nil {
 		return err
 	}
-	in := s.getObjectInput(q)
 	o, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
 	if err != nil {
 		setValidators(q, o)
 		return err
 	}
 	setObjectHeaders(q, o)
+	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
 	if in.Range != nil {
 		// HEAD with a Range reports the range it would return.
@@ -300,10 +294,10 @@ func checksumMode(q *request) bool {
 }
 
 func (s *Server) getObject(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	in, err := s.getObjectInput(q)
+	if err != nil {
 		return err
 	}
-	in := s.getObjectInput(q)
 	ob, err := s.svc.GetObject(q.r.Context(), q.principal, in)
 	if err != nil {
 		if ob != nil {
@@ -314,6 +308,7 @@ func (s *Server) getObject(q *request) error {
 	defer ob.Body.Close()
 	o := ob.Object
 	setObjectHeaders(q, o)
+	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
 	h.Set("Content-Length", strconv.FormatInt(ob.Length, 10))
 	status := http.StatusOK
@@ -343,10 +338,15 @@ func (s *Server) deleteObject(q *request) error {
 }
 
 func (s *Server) copyObject(q *request) error {
-	if err := rejectSSE(q); err != nil {
+	srcBucket, srcKey, err := unescapeCopySource(q.header("copy-source"))
+	if err != nil {
 		return err
 	}
-	srcBucket, srcKey, err := unescapeCopySource(q.header("copy-source"))
+	spec, err := s.requestSSE(q, sseWrite)
+	if err != nil {
+		return err
+	}
+	srcSpec, err := s.customerKey(q, "copy-source-server-side-encryption-customer-")
 	if err != nil {
 		return err
 	}
@@ -354,6 +354,7 @@ func (s *Server) copyObject(q *request) error {
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
 		Bucket:        q.bucket, Key: q.key,
+		SSE:           spec, SrcSSE: srcSpec,
 	}
 	switch d := q.header("metadata-directive"); d {
 	case "", "COPY":
@@ -372,5 +373,6 @@ func (s *Server) copyObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	setSSEHeaders(q, o.Encryption, spec)
 	return writeXML(q, copyObjectResult{NS: s3NS, ETag: quote(o.ETag), LastModified: isoTime(o.LastModified), checksumFields: newChecksumFields(o.Checksums)})
 }

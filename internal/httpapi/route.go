@@ -65,17 +65,25 @@ func (s *Server) route(q *request) error {
 func (s *Server) routeBucket(q *request, m string, has func(string) bool) error {
 	switch m {
 	case http.MethodPut:
-		if len(q.query) == 0 {
+		switch {
+		case has("encryption"):
+			return s.putBucketEncryption(q)
+		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
 	case http.MethodHead:
 		return s.headBucket(q)
 	case http.MethodDelete:
-		if len(q.query) == 0 {
+		switch {
+		case has("encryption"):
+			return s.deleteBucketEncryption(q)
+		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
 	case http.MethodGet:
 		switch {
+		case has("encryption"):
+			return s.getBucketEncryption(q)
 		case has("location"):
 			return s.getBucketLocation(q)
 		case has("uploads"):
@@ -105,6 +113,17 @@ func onlyListParams(q *request) bool {
 		switch k {
 		case "prefix", "delimiter", "marker", "max-keys", "encoding-type", "x-id":
 		default:
+			return false
+		}
+	}
+	return true
+}
+
+// onlyOpParams reports whether the query names no sub-resource (only
+// signature parameters and the SDK's x-id).
+func onlyOpParams(q *request) bool {
+	for k := range q.query {
+		if !isAuthParam(k) && k != "x-id" {
 			return false
 		}
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	Domains []string
 	// Admin, when set, serves the admin API under /_strongroom/admin/.
 	Admin http.Handler
+	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP: for a
+	// TLS-terminating proxy in front, or an explicit operator choice.
+	AllowInsecureSSEC bool
 }
 
 // Server is the HTTP handler of the object API.

@@ -6,18 +6,29 @@ import (
 
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/iam"
+	"strongroom/internal/kms"
 )
 
-// admin serves the operator API under /_strongroom/admin/v1/, for the CLI
-// to manage a running node. Every request must be signed (SigV4) by the
-// root account.
+// AdminPrefix is where the operator API is served.
+const AdminPrefix = "/_strongroom/admin/v1/"
+
+// admin serves the operator API for the CLI to manage a running node.
+// Every request must be signed (SigV4) by the root account.
 type admin struct {
 	ids      *iam.IAM
+	keyring  *kms.Keyring
+	counting *kms.Counting
 	verifier *auth.Verifier
+	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM) http.Handler {
-	return &admin{ids: ids, verifier: &auth.Verifier{Creds: ids}}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+	a.mux.HandleFunc("POST "+AdminPrefix+"users", a.createUser)
+	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
+	a.mux.HandleFunc("POST "+AdminPrefix+"keys/{op}", a.keyOp)
+	a.mux.HandleFunc("GET "+AdminPrefix+"kms-calls", a.kmsCalls)
+	return a
 }
 
 func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -30,16 +41,42 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "access denied", http.StatusForbidden)
 		return
 	}
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/_strongroom/admin/v1/users":
-		c, err := a.ids.CreateUser(r.Context(), r.URL.Query().Get("name"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(c)
-	default:
-		http.NotFound(w, r)
+	a.mux.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (a *admin) createUser(w http.ResponseWriter, r *http.Request) {
+	c, err := a.ids.CreateUser(r.Context(), r.URL.Query().Get("name"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
+	writeJSON(w, c)
+}
+
+func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := a.keyring.ListKeys(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, keys)
+}
+
+// keyOp runs create / rotate / disable / enable on the named key.
+func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
+	info, err := KeyOp(r.Context(), a.keyring, r.PathValue("op"), r.URL.Query().Get("name"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, info)
+}
+
+func (a *admin) kmsCalls(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, a.counting.Calls())
 }

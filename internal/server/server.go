@@ -19,9 +19,11 @@ import (
 	"strongroom/internal/blob/fs"
 	"strongroom/internal/httpapi"
 	"strongroom/internal/iam"
+	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
 	"strongroom/internal/service"
+	"strongroom/internal/sse"
 )
 
 // Config is a node's configuration.
@@ -34,17 +36,29 @@ type Config struct {
 	TLSKey  string   `yaml:"tls-key"`
 	// Root credentials; generated once and kept in the data directory when
 	// empty.
-	RootAccessKey string       `yaml:"root-access-key"`
-	RootSecretKey string       `yaml:"root-secret-key"`
-	Logger        *slog.Logger `yaml:"-"`
+	RootAccessKey string `yaml:"root-access-key"`
+	RootSecretKey string `yaml:"root-secret-key"`
+	// RootKey (32 bytes) protects the keyring; else RootKeyFile, else the
+	// STRONGROOM_ROOT_KEY environment, else a key file generated in the
+	// data directory on first start.
+	RootKey     []byte `yaml:"-"`
+	RootKeyFile string `yaml:"root-key-file"`
+	// TrustedTLSProxy declares a TLS-terminating proxy in front, so SSE-C
+	// keys arriving over plain HTTP were encrypted on the wire.
+	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
+	// InsecureSSEC accepts SSE-C over plain HTTP without such a proxy.
+	InsecureSSEC bool         `yaml:"insecure-sse-c"`
+	Logger       *slog.Logger `yaml:"-"`
 }
 
 // Files in the data directory.
 const (
-	metaFile = "meta.db"
-	blobDir  = "blobs"
-	rootFile = "root-credentials.json"
-	AddrFile = "strongroom.addr" // where a running node is listening
+	metaFile    = "meta.db"
+	blobDir     = "blobs"
+	rootFile    = "root-credentials.json"
+	rootKeyFile = "root.key"
+	keyringFile = "keyring"
+	AddrFile    = "strongroom.addr" // where a running node is listening
 )
 
 // Node is an assembled, not yet serving, strongroom node.
@@ -55,6 +69,9 @@ type Node struct {
 	Service *service.Service
 	IAM     *iam.IAM
 	Root    iam.Credentials
+	Keyring *kms.Keyring
+	// KMS counts the calls made to the key provider (tests and metrics).
+	KMS     *kms.Counting
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
@@ -77,16 +94,23 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	keyring, err := openKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
 	if err != nil {
+		keyring.Close()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	if err != nil {
 		m.Close()
+		keyring.Close()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region})
+	counting := kms.NewCounting(keyring)
+	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting)})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		m.Close()
@@ -96,8 +120,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		log.Info("swept orphaned blobs", "count", n)
 	}
 	ids := iam.New(m, root.AccessKey, root.SecretKey)
-	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root}
-	node.handler = httpapi.New(svc, ids, httpapi.Config{Domains: cfg.Domains, Admin: newAdmin(ids)}, log)
+	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root, Keyring: keyring, KMS: counting}
+	node.handler = httpapi.New(svc, ids, httpapi.Config{
+		Domains:           cfg.Domains,
+		Admin:             newAdmin(ids, keyring, counting),
+		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
+	}, log)
 	return node, nil
 }
 
@@ -157,7 +185,46 @@ func (n *Node) Close(ctx context.Context) error {
 		err = n.srv.Shutdown(ctx)
 		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
 	}
-	return errors.Join(err, n.meta.Close())
+	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
+}
+
+// openKeyring opens the builtin KMS keyring under the root key.
+func openKeyring(cfg Config, log *slog.Logger) (*kms.Keyring, error) {
+	root := cfg.RootKey
+	if root == nil {
+		var err error
+		root, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log)
+		if err != nil {
+			return nil, err
+		}
+	}
+	k, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), root)
+	if err != nil {
+		return nil, fmt.Errorf("opening keyring: %w", err)
+	}
+	return k, nil
+}
+
+// LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from
+// file, else from the data directory's root.key, generated (with a loud
+// warning) on first start.
+func LoadRootKey(dataDir, file string, log *slog.Logger) ([]byte, error) {
+	env := os.Getenv(kms.RootKeyEnv)
+	if env != "" || file != "" {
+		return kms.LoadRootKey(env, file)
+	}
+	path := filepath.Join(dataDir, rootKeyFile)
+	if _, err := os.Stat(path); err == nil {
+		return kms.LoadRootKey("", path)
+	}
+	key, err := kms.GenerateRootKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("generating root key: %w", err)
+	}
+	if log != nil {
+		log.Warn("GENERATED A NEW ROOT KEY: every encrypted object depends on it. Back it up, and keep it apart from the data (set STRONGROOM_ROOT_KEY or --root-key-file in production).", "file", path)
+	}
+	return key, nil
 }
 
 func writeAddr(dir, scheme string, a net.Addr) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sealed"
+	"strongroom/internal/sse"
 )
 
 // ChecksumInput is a flexible checksum the client sent with a body.
@@ -40,15 +43,18 @@ type Body struct {
 type written struct {
 	part   meta.Part
 	md5    []byte
+	etag   string // MD5 of the plaintext, or opaque for SSE-KMS and SSE-C
 	hashes *checksum.Set
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// writeBlob streams a body into a new blob, hashing it in the same pass,
-// and commits the blob only if every size and integrity check passes.
-// needMD5 asks for the MD5 even without Content-MD5 (plaintext ETags).
-func (s *Service) writeBlob(ctx context.Context, body Body, needMD5 bool) (*written, error) {
+// writeBlob streams a body into a new blob, hashing the plaintext in the
+// same pass and sealing it (when sl says so) as part `part` of its object.
+// The blob is committed only if every size and integrity check passes.
+// MD5 is computed only when the ETag or Content-MD5 needs it.
+func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part int) (*written, error) {
+	needMD5 := sl.plaintextETag()
 	if body.Size > MaxPutSize {
 		return nil, errs.EntityTooLarge
 	}
@@ -71,30 +77,48 @@ func (s *Service) writeBlob(ctx context.Context, body Body, needMD5 bool) (*writ
 
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
-	var dst io.Writer = w
-	if !hs.Empty() {
-		dst = io.MultiWriter(hs, w)
+	counted := &countingWriter{w: w}
+	var sink io.Writer = counted
+	var sealer io.WriteCloser
+	if sl.encrypted() {
+		sw, err := sse.NewWriter(counted, sl.enc, sl.oek, part)
+		if err != nil {
+			return nil, err
+		}
+		sealer, sink = sw, sw
 	}
 	src := body.Reader
 	if body.Size >= 0 {
 		// Read one byte past the declared size to catch overlong bodies.
 		src = io.LimitReader(src, body.Size+1)
 	}
-	n, err := io.CopyBuffer(dst, src, *bufp)
-	if err != nil {
-		if e := errs.As(err); e != nil {
-			return nil, e
+	// Hash on a second goroutine only when it pays: MD5 is slower than
+	// AES-GCM and the disk together, but a goroutine hop costs more than
+	// hashing a small body.
+	parallel := !hs.Empty() && (body.Size < 0 || body.Size > parallelHashMin)
+	n, rerr, werr := copyHashed(sink, hs, src, *bufp, parallel)
+	if werr != nil {
+		return nil, storageErr(werr)
+	}
+	if rerr != nil {
+		if e := errs.As(rerr); e != nil {
+			return nil, e // a failed signature or payload check
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, errs.IncompleteBody
+		if errors.Is(rerr, context.Canceled) {
+			return nil, rerr
 		}
-		return nil, storageErr(err)
+		return nil, errs.IncompleteBody
 	}
 	if body.Size >= 0 && n != body.Size {
 		return nil, errs.IncompleteBody
 	}
 	if n > MaxPutSize {
 		return nil, errs.EntityTooLarge
+	}
+	if sealer != nil {
+		if err := sealer.Close(); err != nil {
+			return nil, storageErr(err)
+		}
 	}
 	sum := hs.MD5()
 	if body.ContentMD5 != nil && !bytes.Equal(sum, body.ContentMD5) {
@@ -117,11 +141,80 @@ func (s *Service) writeBlob(ctx context.Context, body Body, needMD5 bool) (*writ
 		return nil, storageErr(err)
 	}
 	committed = true
+	etag := opaqueETag()
+	if needMD5 {
+		etag = hex.EncodeToString(sum)
+	}
 	return &written{
-		part:   meta.Part{BlobID: id, Size: n, StoredSize: n, Checksums: hs.Values()},
+		etag:   etag,
+		part:   meta.Part{Number: part, BlobID: id, Size: n, StoredSize: counted.n, Checksums: hs.Values()},
 		md5:    sum,
 		hashes: hs,
 	}, nil
+}
+
+// parallelHashMin is the body size above which hashing overlaps writing.
+const parallelHashMin = 256 << 10
+
+// copyHashed streams src into sink, feeding every byte to hs once. With
+// parallel, each chunk is hashed on a second goroutine while the caller
+// seals and writes the same chunk (both only read it), so a PUT costs the
+// slower of the two rather than their sum. Read and write errors are kept
+// apart: the first is the client's, the second the storage's.
+func copyHashed(sink io.Writer, hs *checksum.Set, src io.Reader, buf []byte, parallel bool) (n int64, readErr, writeErr error) {
+	var in chan []byte
+	var done chan struct{}
+	if parallel {
+		in, done = make(chan []byte), make(chan struct{})
+		go func() {
+			for p := range in {
+				hs.Write(p)
+				done <- struct{}{}
+			}
+		}()
+		defer close(in)
+	}
+	for {
+		m, err := io.ReadFull(src, buf)
+		if m > 0 {
+			chunk := buf[:m]
+			switch {
+			case parallel:
+				in <- chunk
+				_, writeErr = sink.Write(chunk)
+				<-done
+			case hs.Empty():
+				_, writeErr = sink.Write(chunk)
+			default:
+				hs.Write(chunk)
+				_, writeErr = sink.Write(chunk)
+			}
+			n += int64(m)
+			if writeErr != nil {
+				return n, nil, writeErr
+			}
+		}
+		switch {
+		case err == io.EOF, err == io.ErrUnexpectedEOF:
+			// A short final chunk. A body cut short by the client is
+			// caught by the caller's length check.
+			return n, nil, nil
+		case err != nil:
+			return n, err, nil
+		}
+	}
+}
+
+// countingWriter counts the bytes that reach the blob.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // storageErr classifies a data-tier failure without leaking paths.
@@ -149,6 +242,7 @@ func DecodeContentMD5(v string) ([]byte, error) {
 type objectReader struct {
 	ctx    context.Context
 	s      *Service
+	sl     *sealing
 	parts  []meta.Part
 	off    int64 // object offset of the next byte
 	remain int64
@@ -156,8 +250,8 @@ type objectReader struct {
 	curBlb blob.Reader
 }
 
-func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, off, n int64) *objectReader {
-	return &objectReader{ctx: ctx, s: s, parts: o.Parts, off: off, remain: n}
+func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
+	return &objectReader{ctx: ctx, s: s, sl: sl, parts: o.Parts, off: off, remain: n}
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {
@@ -199,7 +293,19 @@ func (r *objectReader) openNext() error {
 			within := r.off - start
 			n := min(p.Size-within, r.remain)
 			r.curBlb = b
-			r.cur = io.NewSectionReader(b, within, n)
+			if !r.sl.encrypted() {
+				r.cur = io.NewSectionReader(b, within, n)
+				return nil
+			}
+			sr, err := sse.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
+			if err == nil && sr.Size() != p.Size {
+				err = fmt.Errorf("part %d: sealed size %d, metadata says %d: %w", p.Number, sr.Size(), p.Size, sealed.ErrAuth)
+			}
+			if err != nil {
+				r.closeCur()
+				return fmt.Errorf("opening sealed part %d: %w", p.Number, err)
+			}
+			r.cur = sr.NewRangeReader(within, n)
 			return nil
 		}
 		start += p.Size

@@ -13,6 +13,7 @@ import (
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 // CreateUploadInput starts a multipart upload.
@@ -20,6 +21,7 @@ type CreateUploadInput struct {
 	Bucket, Key       string
 	Meta              ObjectMeta
 	ChecksumAlgorithm string
+	SSE               *sse.Spec // requested encryption; nil: bucket default
 }
 
 // CreateMultipartUpload starts an upload and returns it with its ID.
@@ -30,7 +32,14 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+	b, err := s.bucketFor(ctx, p, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	// The upload's object key is created now; every part is sealed with a
+	// key derived from it and its part number.
+	sl, err := s.newSealing(ctx, b, in.Key, in.SSE)
+	if err != nil {
 		return nil, err
 	}
 	var id [24]byte
@@ -38,14 +47,15 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 		return nil, err
 	}
 	u := &meta.Upload{
-		ID:        base64.RawURLEncoding.EncodeToString(id[:]),
-		Bucket:    in.Bucket,
-		Key:       in.Key,
-		Initiated: s.now().UTC(),
-		Owner:     p.User,
-		Headers:   in.Meta.Headers,
-		UserMeta:  in.Meta.UserMeta,
-		Checksum:  in.ChecksumAlgorithm,
+		ID:         base64.RawURLEncoding.EncodeToString(id[:]),
+		Bucket:     in.Bucket,
+		Key:        in.Key,
+		Initiated:  s.now().UTC(),
+		Owner:      p.User,
+		Headers:    in.Meta.Headers,
+		UserMeta:   in.Meta.UserMeta,
+		Checksum:   in.ChecksumAlgorithm,
+		Encryption: sl.encryption(),
 	}
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return nil, mapMeta(err)
@@ -80,10 +90,17 @@ type UploadPartInput struct {
 	Bucket, Key, UploadID string
 	PartNumber            int
 	Body                  Body
+	SSE                   *sse.Spec // SSE-C key (required for SSE-C uploads)
+}
+
+// UploadedPart is a stored part and the encryption of its upload.
+type UploadedPart struct {
+	meta.Part
+	Encryption *meta.Encryption
 }
 
 // UploadPart stores one part, replacing an earlier upload of the same number.
-func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInput) (*meta.Part, error) {
+func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInput) (*UploadedPart, error) {
 	if err := validPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
@@ -95,17 +112,30 @@ func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInpu
 		// The upload asked for a checksum: compute it for every part.
 		in.Body.Extra = append(in.Body.Extra, u.Checksum)
 	}
-	w, err := s.writeBlob(ctx, in.Body, true)
+	sl, err := s.uploadSealing(ctx, u, in.SSE)
 	if err != nil {
 		return nil, err
 	}
-	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w)
+	w, err := s.writeBlob(ctx, in.Body, sl, in.PartNumber)
+	if err != nil {
+		return nil, err
+	}
+	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w, sl)
 }
 
-func (s *Service) recordPart(ctx context.Context, bucket, uploadID string, number int, w *written) (*meta.Part, error) {
+// uploadSealing recovers an upload's object key for sealing a part. SSE-C
+// uploads need the customer key on every part.
+func (s *Service) uploadSealing(ctx context.Context, u *meta.Upload, spec *sse.Spec) (*sealing, error) {
+	if err := checkCustomerKey(u.Encryption, spec); err != nil {
+		return nil, err
+	}
+	return s.openSealing(ctx, u.Encryption, u.Bucket, u.Key, spec)
+}
+
+func (s *Service) recordPart(ctx context.Context, bucket, uploadID string, number int, w *written, sl *sealing) (*UploadedPart, error) {
 	part := w.part
 	part.Number = number
-	part.ETag = hex.EncodeToString(w.md5)
+	part.ETag = w.etag
 	part.LastModified = s.now().UTC()
 	old, err := s.meta.PutPart(ctx, bucket, uploadID, &part)
 	if err != nil {
@@ -115,7 +145,7 @@ func (s *Service) recordPart(ctx context.Context, bucket, uploadID string, numbe
 	if old != nil {
 		s.deleteBlobs(ctx, []meta.Part{*old})
 	}
-	return &part, nil
+	return &UploadedPart{Part: part, Encryption: sl.encryption()}, nil
 }
 
 // UploadPartCopyInput fills a part from (a range of) an existing object.
@@ -124,11 +154,13 @@ type UploadPartCopyInput struct {
 	PartNumber            int
 	SrcBucket, SrcKey     string
 	SrcConditions         Conditions
-	SrcRange              *Range // inclusive byte range; nil for the whole source
+	SrcRange              *Range    // inclusive byte range; nil for the whole source
+	SrcSSE                *sse.Spec // SSE-C key of the source, if any
+	SSE                   *sse.Spec // SSE-C key of the upload, if any
 }
 
 // UploadPartCopy copies source bytes into a part.
-func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPartCopyInput) (*meta.Part, error) {
+func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPartCopyInput) (*UploadedPart, error) {
 	if err := validPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
@@ -143,7 +175,18 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err != nil {
 		return nil, mapMeta(err)
 	}
+	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
+		return nil, err
+	}
 	if err := in.SrcConditions.check(src, true); err != nil {
+		return nil, err
+	}
+	srcSl, err := s.openSealing(ctx, src.Encryption, in.SrcBucket, in.SrcKey, in.SrcSSE)
+	if err != nil {
+		return nil, err
+	}
+	dstSl, err := s.uploadSealing(ctx, u, in.SSE)
+	if err != nil {
 		return nil, err
 	}
 	off, n := int64(0), src.Size
@@ -154,17 +197,17 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 		}
 		off, n = r.Start, r.End-r.Start+1
 	}
-	rd := s.newObjectReader(ctx, src, off, n)
+	rd := s.newObjectReader(ctx, src, srcSl, off, n)
 	defer rd.Close()
 	var extra []string
 	if u.Checksum != "" {
 		extra = []string{u.Checksum}
 	}
-	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: n, Extra: extra}, true)
+	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: n, Extra: extra}, dstSl, in.PartNumber)
 	if err != nil {
 		return nil, err
 	}
-	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w)
+	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w, dstSl)
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.
@@ -238,6 +281,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		Checksums:    combineChecksums(parts),
 		Parts:        parts,
 		Multipart:    true,
+		Encryption:   u.Encryption,
 	}
 	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o)
 	if err != nil {
@@ -392,10 +436,9 @@ func (s *Service) ListMultipartUploads(ctx context.Context, p Principal, in List
 			if u.Key < in.KeyMarker {
 				continue
 			}
-			if u.Key == in.KeyMarker {
-				if passedMarker {
-					continue
-				}
+			// Without an upload-id-marker every upload of the marker key
+			// is skipped; with one, those up to and including it.
+			if u.Key == in.KeyMarker && (in.UploadIDMarker == "" || !passedMarker) {
 				if u.ID == in.UploadIDMarker {
 					passedMarker = true
 				}

@@ -2,13 +2,13 @@ package service
 
 import (
 	"context"
-	"encoding/hex"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 // Conditions are the HTTP preconditions of a read (or of a copy's source).
@@ -94,6 +94,7 @@ type PutObjectInput struct {
 	// IfNoneMatch "*" makes the write conditional on the key not existing;
 	// IfMatch on the current ETag.
 	IfNoneMatch, IfMatch string
+	SSE                  *sse.Spec // requested encryption; nil: bucket default
 }
 
 // PutObject stores an object. It becomes visible, replacing any previous
@@ -105,13 +106,18 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+	b, err := s.bucketFor(ctx, p, in.Bucket)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.checkWriteConditions(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
-	w, err := s.writeBlob(ctx, in.Body, true)
+	sl, err := s.newSealing(ctx, b, in.Key, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.writeBlob(ctx, in.Body, sl, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +125,8 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		Bucket:       in.Bucket,
 		Key:          in.Key,
 		Size:         w.part.Size,
-		ETag:         hex.EncodeToString(w.md5),
+		ETag:         w.etag,
+		Encryption:   sl.encryption(),
 		LastModified: s.now().UTC(),
 		Owner:        p.User,
 		Headers:      in.Meta.Headers,
@@ -198,6 +205,7 @@ type GetObjectInput struct {
 	Bucket, Key string
 	Range       *Range
 	Conditions  Conditions
+	SSE         *sse.Spec // SSE-C key of the request, if any
 }
 
 // ObjectBody is an open object read.
@@ -218,7 +226,7 @@ type ReadCloser interface {
 
 // GetObject opens an object (or a range of it) for reading.
 func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
-	o, err := s.HeadObject(ctx, p, in)
+	o, sl, err := s.lookup(ctx, p, in, true)
 	if err != nil {
 		if o != nil { // failed precondition: the caller still reports validators
 			return &ObjectBody{Object: o}, err
@@ -233,23 +241,56 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		}
 		out.Offset, out.Length, out.Ranged = off, n, true
 	}
-	out.Body = s.newObjectReader(ctx, o, out.Offset, out.Length)
+	out.Body = s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
 	return out, nil
 }
 
-// HeadObject returns an object's metadata after checking the preconditions.
+// HeadObject returns an object's metadata after checking the preconditions
+// and, for SSE-C objects, the customer key.
 func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, error) {
+	o, _, err := s.lookup(ctx, p, in, false)
+	return o, err
+}
+
+// lookup finds an object for a read. It always verifies an SSE-C key (the
+// metadata of an SSE-C object is served only to the key holder); with open
+// it also recovers the object key of any encrypted object. On a failed
+// precondition it returns the object along with the error.
+func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
 	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
 	if err != nil {
-		return nil, mapMeta(err)
+		return nil, nil, mapMeta(err)
+	}
+	if err := checkCustomerKey(o.Encryption, in.SSE); err != nil {
+		return nil, nil, err
 	}
 	if err := in.Conditions.check(o, false); err != nil {
-		return o, err
+		return o, nil, err
 	}
-	return o, nil
+	var sl *sealing
+	if open || in.SSE != nil {
+		if sl, err = s.openSealing(ctx, o.Encryption, in.Bucket, in.Key, in.SSE); err != nil {
+			return nil, nil, err
+		}
+	}
+	return o, sl, nil
+}
+
+// checkCustomerKey refuses SSE-C parameters for an object not stored with
+// SSE-C, and a missing key for one that is.
+func checkCustomerKey(enc *meta.Encryption, spec *sse.Spec) error {
+	isC := enc != nil && sse.Mode(enc.Mode) == sse.Customer
+	hasKey := spec != nil && spec.Mode == sse.Customer
+	switch {
+	case isC && !hasKey:
+		return errs.InvalidRequest.WithMessage("The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+	case !isC && hasKey:
+		return errs.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
+	}
+	return nil
 }
 
 // DeleteObject deletes a key; deleting a missing key succeeds.
@@ -297,8 +338,10 @@ type CopyObjectInput struct {
 	Bucket, Key       string
 	ReplaceMeta       bool // metadata directive REPLACE
 	Meta              ObjectMeta
-	Extra             []string // extra checksums to compute (dialect needs)
-	ChecksumAlgorithm string   // checksum to compute on the copy
+	SrcSSE            *sse.Spec // SSE-C key of the source, if any
+	SSE               *sse.Spec // requested encryption of the copy; nil: bucket default
+	Extra             []string  // extra checksums to compute (dialect needs)
+	ChecksumAlgorithm string    // checksum to compute on the copy
 }
 
 // CopyObject copies an object. The data is streamed from the source blob
@@ -310,17 +353,21 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if _, err := s.bucketFor(ctx, p, in.SrcBucket); err != nil {
 		return nil, err
 	}
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+	b, err := s.bucketFor(ctx, p, in.Bucket)
+	if err != nil {
 		return nil, err
 	}
 	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
 	if err != nil {
 		return nil, mapMeta(err)
 	}
+	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
+		return nil, err
+	}
 	if err := in.SrcConditions.check(src, true); err != nil {
 		return nil, err
 	}
-	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && !in.ReplaceMeta {
+	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && !in.ReplaceMeta && in.SSE == nil {
 		return nil, errs.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	om := ObjectMeta{Headers: src.Headers, UserMeta: src.UserMeta}
@@ -338,18 +385,26 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 			algs = append(algs, a) // keep the source's checksums
 		}
 	}
-	rd := s.newObjectReader(ctx, src, 0, src.Size)
-	defer rd.Close()
 	if src.Size > MaxPutSize {
 		return nil, errs.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
 	}
-	// The copy is a new single-part object: its ETag is its MD5, as S3's.
-	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: src.Size, Extra: algs}, true)
+	srcSl, err := s.openSealing(ctx, src.Encryption, in.SrcBucket, in.SrcKey, in.SrcSSE)
+	if err != nil {
+		return nil, err
+	}
+	dstSl, err := s.newSealing(ctx, b, in.Key, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	rd := s.newObjectReader(ctx, src, srcSl, 0, src.Size)
+	defer rd.Close()
+	// The copy is a new single-part object, sealed under its own key.
+	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: src.Size, Extra: algs}, dstSl, 0)
 	if err != nil {
 		return nil, err
 	}
 	o := &meta.Object{
-		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: hex.EncodeToString(w.md5),
+		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: w.etag, Encryption: dstSl.encryption(),
 		LastModified: s.now().UTC(), Owner: p.User,
 		Headers: om.Headers, UserMeta: om.UserMeta,
 		Checksums: w.part.Checksums,

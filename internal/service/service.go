@@ -14,6 +14,7 @@ import (
 	"strongroom/internal/blob"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 // Limits from the S3 API.
@@ -42,6 +43,8 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Region string // default region for new buckets
+	// Sealer encrypts objects; nil refuses every encrypted write or read.
+	Sealer *sse.Sealer
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -51,11 +54,12 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	region string
+	sealer *sse.Sealer
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"strongroom/internal/kms"
+	"strongroom/internal/server"
+)
+
+func keyCmd(args []string, stdout, stderr io.Writer) error {
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] | strongroom key list [--data DIR]"
+	if len(args) < 1 {
+		return errors.New(usage)
+	}
+	op := args[0]
+	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data directory of the server")
+	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	name, err := parseNamed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch op {
+	case "list":
+	case "create", "rotate", "disable", "enable":
+		if name == "" {
+			return errors.New(usage)
+		}
+	default:
+		return errors.New(usage)
+	}
+	ctx := context.Background()
+	var keys []kms.KeyInfo
+	k, err := server.OpenKeyringOffline(*data, *rootKeyFile)
+	switch {
+	case err == nil:
+		// No server holds the keyring (offline): change the file directly.
+		defer k.Close()
+		if op == "list" {
+			keys, err = k.ListKeys(ctx)
+		} else {
+			var info kms.KeyInfo
+			info, err = server.KeyOp(ctx, k, op, name)
+			keys = []kms.KeyInfo{info}
+		}
+	case errors.Is(err, kms.ErrLocked):
+		keys, err = keyOnline(ctx, *data, op, name)
+	}
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tENABLED\tVERSIONS\tDEFAULT\tCREATED")
+	for _, i := range keys {
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%v\t%s\n", i.ID, i.Enabled, i.Versions, i.Default, i.Created.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// keyOnline asks the running node that holds the keyring.
+func keyOnline(ctx context.Context, dir, op, name string) ([]kms.KeyInfo, error) {
+	var body []byte
+	var err error
+	if op == "list" {
+		body, err = adminCall(ctx, dir, http.MethodGet, "keys", nil)
+	} else {
+		body, err = adminCall(ctx, dir, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
+		if err == nil {
+			body = append(append([]byte("["), body...), ']')
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys []kms.KeyInfo
+	return keys, json.Unmarshal(body, &keys)
+}

@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+	"strongroom/internal/sse"
+)
+
+// sealing is how one write is encrypted: nil fields mean plaintext.
+type sealing struct {
+	enc *meta.Encryption
+	oek []byte
+}
+
+func (s *sealing) encrypted() bool { return s != nil && s.enc != nil }
+
+// encryption is the material to store with the object (nil: plaintext).
+func (s *sealing) encryption() *meta.Encryption {
+	if s == nil {
+		return nil
+	}
+	return s.enc
+}
+
+// plaintextETag reports whether an object's ETag is the MD5 of its
+// plaintext: for unencrypted and managed-key objects, as S3 does. SSE-KMS
+// and SSE-C ETags must not reveal the plaintext's MD5.
+func (s *sealing) plaintextETag() bool {
+	return !s.encrypted() || sse.Mode(s.enc.Mode) == sse.Managed
+}
+
+// opaqueETag is a random ETag for objects whose plaintext MD5 must stay
+// hidden; it is stable because it is stored.
+func opaqueETag() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// bucketDefault returns a bucket's default encryption, if any.
+func bucketDefault(b *meta.Bucket) (*sse.Config, error) {
+	return sse.DecodeConfig(b.Config[sse.ConfigName])
+}
+
+// newSealing decides how a new object version of bucket/key is encrypted
+// (request spec > bucket default > none) and creates its object key.
+func (s *Service) newSealing(ctx context.Context, b *meta.Bucket, key string, req *sse.Spec) (*sealing, error) {
+	def, err := bucketDefault(b)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := sse.Resolve(req, def)
+	if err != nil || spec == nil {
+		return nil, err
+	}
+	if s.sealer == nil {
+		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
+	}
+	if err := s.sealer.CheckKey(ctx, spec); err != nil {
+		return nil, err
+	}
+	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, b.Name, key)
+	if err != nil {
+		return nil, err
+	}
+	return &sealing{enc: enc, oek: oek}, nil
+}
+
+// openSealing recovers the object key of stored encryption. customer is
+// the request's SSE-C spec, if any. A request that sends SSE-C parameters
+// for an object not stored with SSE-C is refused, as S3 does.
+func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *sse.Spec) (*sealing, error) {
+	if enc == nil {
+		if customer != nil && customer.Mode == sse.Customer {
+			return nil, errs.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
+		}
+		return nil, nil
+	}
+	if s.sealer == nil {
+		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
+	}
+	if sse.Mode(enc.Mode) != sse.Customer && customer != nil && customer.Mode == sse.Customer {
+		return nil, errs.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
+	}
+	oek, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
+	if err != nil {
+		return nil, err
+	}
+	return &sealing{enc: enc, oek: oek}, nil
+}
+
+// customerKeyMD5 is the SSE-C key MD5 a response echoes.
+func customerKeyMD5(spec *sse.Spec) string {
+	if spec == nil || spec.Mode != sse.Customer {
+		return ""
+	}
+	return spec.CustomerKeyMD5
+}
+
+// PutBucketEncryption sets a bucket's default encryption. It applies to
+// objects written from now on and never touches existing ones.
+func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket string, c *sse.Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if s.sealer == nil {
+		return errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
+	}
+	if c.Mode == sse.KMS && c.KeyID != "" {
+		if err := s.sealer.CheckKey(ctx, &sse.Spec{Mode: sse.KMS, KeyID: c.KeyID}); err != nil {
+			return err
+		}
+	}
+	return s.SetBucketConfig(ctx, p, bucket, sse.ConfigName, c.Encode())
+}
+
+// GetBucketEncryption returns a bucket's default encryption.
+func (s *Service) GetBucketEncryption(ctx context.Context, p Principal, bucket string) (*sse.Config, error) {
+	raw, err := s.BucketConfig(ctx, p, bucket, sse.ConfigName)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sse.DecodeConfig(raw)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, errs.NoEncryptionConfig
+	}
+	return c, nil
+}
+
+// DeleteBucketEncryption removes a bucket's default encryption (deleting
+// none is not an error, as S3).
+func (s *Service) DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error {
+	return s.SetBucketConfig(ctx, p, bucket, sse.ConfigName, nil)
+}

@@ -1,0 +1,368 @@
+package sse
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/kms"
+	"strongroom/internal/meta"
+	"strongroom/internal/sealed"
+)
+
+// ObjectKeySize is the size of an object key (OEK).
+const ObjectKeySize = 32
+
+// Sealer creates object keys and recovers them from stored material.
+type Sealer struct {
+	kms kms.Provider
+	// bucketKeys caches plaintext bucket keys by their wrapped form, so
+	// SSE-KMS with bucket keys calls the KMS once per bucket key, not per
+	// object.
+	mu         sync.Mutex
+	bucketKeys map[string]*bucketKey // wrapped (base64) -> key
+	current    map[string]string     // bucket + "\x00" + keyID -> wrapped of the key in use
+	bucketTTL  time.Duration
+	now        func() time.Time
+}
+
+type bucketKey struct {
+	plain   []byte
+	created time.Time
+}
+
+// NewSealer returns a Sealer over a key provider.
+func NewSealer(p kms.Provider) *Sealer {
+	return &Sealer{
+		kms:        p,
+		bucketKeys: make(map[string]*bucketKey),
+		current:    make(map[string]string),
+		bucketTTL:  time.Hour,
+		now:        time.Now,
+	}
+}
+
+// objectContext binds a wrapped object key to its bucket and key, plus the
+// client's own context (S3 sends it as base64 JSON).
+func objectContext(bucket, key, clientCtx string) (map[string]string, error) {
+	c := map[string]string{}
+	if clientCtx != "" {
+		raw, err := base64.StdEncoding.DecodeString(clientCtx)
+		if err != nil || json.Unmarshal(raw, &c) != nil {
+			return nil, errs.InvalidArgument.WithMessage("The encryption context must be base64-encoded JSON of string values.")
+		}
+	}
+	c["aws:s3:arn"] = "arn:aws:s3:::" + bucket + "/" + key
+	return c, nil
+}
+
+func bucketContext(bucket string) map[string]string {
+	return map[string]string{"aws:s3:arn": "arn:aws:s3:::" + bucket}
+}
+
+// NewObjectKey creates the key of a new object version under spec and the
+// material to store. The caller zeroes the returned key when done.
+func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, error) {
+	enc := &meta.Encryption{Mode: string(spec.Mode), Algorithm: spec.Algorithm, SegmentSize: sealed.DefaultSegmentSize}
+	switch spec.Mode {
+	case Customer:
+		oek := make([]byte, ObjectKeySize)
+		rand.Read(oek)
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		wrapped, err := wrapLocal(customerKEK(spec.CustomerKey, salt), oek, customerAAD)
+		if err != nil {
+			return nil, nil, err
+		}
+		enc.Salt, enc.WrappedKey = salt, wrapped
+		return oek, enc, nil
+	case Managed, KMS:
+		enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
+		octx, err := objectContext(bucket, key, spec.Context)
+		if err != nil {
+			return nil, nil, err
+		}
+		keyID := spec.KeyID
+		if spec.Mode == Managed {
+			keyID = "" // the server's default managed key
+		}
+		if spec.BucketKey {
+			return s.newUnderBucketKey(ctx, enc, bucket, keyID, octx)
+		}
+		dk, err := s.kms.GenerateDataKey(ctx, keyID, octx)
+		if err != nil {
+			return nil, nil, kmsErr(err)
+		}
+		enc.WrappedKey = dk.Ciphertext
+		if spec.Mode == KMS && enc.KeyID == "" {
+			enc.KeyID = dk.KeyID // echo the default key's id, as S3 does
+		}
+		return dk.Plaintext, enc, nil
+	}
+	return nil, nil, fmt.Errorf("sse: unknown mode %q", spec.Mode)
+}
+
+// newUnderBucketKey wraps a fresh object key locally under the bucket's
+// current bucket key, creating one (one KMS call) when none is cached.
+func (s *Sealer) newUnderBucketKey(ctx context.Context, enc *meta.Encryption, bucket, keyID string, octx map[string]string) ([]byte, *meta.Encryption, error) {
+	wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	oek := make([]byte, ObjectKeySize)
+	rand.Read(oek)
+	w, err := wrapLocal(bk, oek, kms.EncodeContext(octx))
+	if err != nil {
+		return nil, nil, err
+	}
+	enc.WrappedKey = w
+	enc.Extra = map[string]string{"bucketKey": wrappedBK}
+	return oek, enc, nil
+}
+
+func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, []byte, error) {
+	id := bucket + "\x00" + keyID
+	s.mu.Lock()
+	if w, ok := s.current[id]; ok {
+		if bk := s.bucketKeys[w]; bk != nil && s.now().Sub(bk.created) < s.bucketTTL {
+			s.mu.Unlock()
+			return w, bk.plain, nil
+		}
+	}
+	s.mu.Unlock()
+	dk, err := s.kms.GenerateDataKey(ctx, keyID, bucketContext(bucket))
+	if err != nil {
+		return "", nil, kmsErr(err)
+	}
+	w := base64.StdEncoding.EncodeToString(dk.Ciphertext)
+	s.mu.Lock()
+	s.bucketKeys[w] = &bucketKey{plain: dk.Plaintext, created: s.now()}
+	s.current[id] = w
+	s.mu.Unlock()
+	return w, dk.Plaintext, nil
+}
+
+// bucketKeyFor returns the plaintext of a stored bucket key, asking the KMS
+// only when it is not cached.
+func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]byte, error) {
+	s.mu.Lock()
+	bk := s.bucketKeys[wrapped]
+	s.mu.Unlock()
+	if bk != nil {
+		return bk.plain, nil
+	}
+	ct, err := base64.StdEncoding.DecodeString(wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("sse: corrupt bucket key: %w", err)
+	}
+	plain, err := s.kms.Decrypt(ctx, ct, bucketContext(bucket))
+	if err != nil {
+		return nil, kmsErr(err)
+	}
+	s.mu.Lock()
+	// Cached for reads; created long ago so it is not reused for writes.
+	s.bucketKeys[wrapped] = &bucketKey{plain: plain}
+	s.mu.Unlock()
+	return plain, nil
+}
+
+// ObjectKey recovers a stored object key. For SSE-C, customer is the
+// request's spec (nil when the request carried no key: InvalidRequest); a
+// wrong key is AccessDenied.
+func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, error) {
+	switch Mode(enc.Mode) {
+	case Customer:
+		if customer == nil || customer.Mode != Customer {
+			return nil, errs.InvalidRequest.WithMessage("The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+		}
+		oek, err := unwrapLocal(customerKEK(customer.CustomerKey, enc.Salt), enc.WrappedKey, customerAAD)
+		if err != nil {
+			return nil, errs.AccessDenied
+		}
+		return oek, nil
+	case Managed, KMS:
+		octx, err := objectContext(bucket, key, enc.Context)
+		if err != nil {
+			return nil, err
+		}
+		if w := enc.Extra["bucketKey"]; w != "" {
+			bk, err := s.bucketKeyFor(ctx, bucket, w)
+			if err != nil {
+				return nil, err
+			}
+			oek, err := unwrapLocal(bk, enc.WrappedKey, kms.EncodeContext(octx))
+			if err != nil {
+				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
+			}
+			return oek, nil
+		}
+		oek, err := s.kms.Decrypt(ctx, enc.WrappedKey, octx)
+		if err != nil {
+			return nil, kmsErr(err)
+		}
+		return oek, nil
+	}
+	return nil, fmt.Errorf("sse: unknown stored mode %q", enc.Mode)
+}
+
+// Rewrap re-seals an object key for a new location (copy into another key:
+// the KMS context names the key) or a new customer key, without touching
+// the data. dst describes the destination's encryption (same algorithm).
+func (s *Sealer) Rewrap(ctx context.Context, oek []byte, spec *Spec, bucket, key string) (*meta.Encryption, error) {
+	enc := &meta.Encryption{Mode: string(spec.Mode), Algorithm: spec.Algorithm, SegmentSize: sealed.DefaultSegmentSize}
+	switch spec.Mode {
+	case Customer:
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		w, err := wrapLocal(customerKEK(spec.CustomerKey, salt), oek, customerAAD)
+		if err != nil {
+			return nil, err
+		}
+		enc.Salt, enc.WrappedKey = salt, w
+		return enc, nil
+	case Managed, KMS:
+		enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
+		octx, err := objectContext(bucket, key, spec.Context)
+		if err != nil {
+			return nil, err
+		}
+		keyID := spec.KeyID
+		if spec.Mode == Managed {
+			keyID = ""
+		}
+		if spec.BucketKey {
+			wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
+			if err != nil {
+				return nil, err
+			}
+			w, err := wrapLocal(bk, oek, kms.EncodeContext(octx))
+			if err != nil {
+				return nil, err
+			}
+			enc.WrappedKey, enc.Extra = w, map[string]string{"bucketKey": wrappedBK}
+			return enc, nil
+		}
+		e, ok := s.kms.(kms.Encrypter)
+		if !ok {
+			return nil, errors.ErrUnsupported
+		}
+		ct, canon, err := e.Encrypt(ctx, keyID, oek, octx)
+		if err != nil {
+			return nil, kmsErr(err)
+		}
+		enc.WrappedKey = ct
+		if spec.Mode == KMS && enc.KeyID == "" {
+			enc.KeyID = canon
+		}
+		return enc, nil
+	}
+	return nil, fmt.Errorf("sse: unknown mode %q", spec.Mode)
+}
+
+// CheckKey verifies that a KMS key named in a request exists and is enabled
+// before any data is accepted.
+func (s *Sealer) CheckKey(ctx context.Context, spec *Spec) error {
+	if spec == nil || spec.Mode != KMS || spec.KeyID == "" {
+		return nil
+	}
+	info, err := s.kms.DescribeKey(ctx, spec.KeyID)
+	if err != nil {
+		return kmsErr(err)
+	}
+	if !info.Enabled {
+		return errs.KMSDisabled
+	}
+	return nil
+}
+
+// kmsErr passes canonical KMS errors through and marks anything else as
+// the KMS being unavailable (never a client error).
+func kmsErr(err error) error {
+	if errs.As(err) != nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errs.KMSUnavailable, err)
+}
+
+var customerAAD = []byte("strongroom/sse-c/v1 object key")
+
+// customerKEK derives the key that wraps an SSE-C object's key from the
+// customer key and a per-object salt, so the stored material reveals
+// nothing about the customer key, not even equality across objects.
+func customerKEK(customerKey, salt []byte) []byte {
+	k, err := hkdf.Key(sha256.New, customerKey, salt, "strongroom/sse-c/v1 kek", 32)
+	if err != nil {
+		panic(err) // only for invalid lengths, impossible here
+	}
+	return k
+}
+
+// wrapLocal seals a key with AES-256-GCM: nonce || ciphertext || tag.
+func wrapLocal(kek, plain, aad []byte) ([]byte, error) {
+	block, err := aes.NewCipher(kek)
+	if err != nil {
+		return nil, err
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(plain)+g.Overhead())
+	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+		return nil, err
+	}
+	return g.Seal(nonce, nonce, plain, aad), nil
+}
+
+func unwrapLocal(kek, wrapped, aad []byte) ([]byte, error) {
+	block, err := aes.NewCipher(kek)
+	if err != nil {
+		return nil, err
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if len(wrapped) < g.NonceSize()+g.Overhead() {
+		return nil, errors.New("sse: wrapped key too short")
+	}
+	return g.Open(nil, wrapped[:g.NonceSize()], wrapped[g.NonceSize():], aad)
+}
+
+// PartKey is the key that seals part n of an object whose key is oek.
+func PartKey(enc *meta.Encryption, oek []byte, n int) []byte {
+	return sealed.PartKey(algorithm(enc.Algorithm), oek, n)
+}
+
+// NewWriter seals part n of an object into w.
+func NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Writer, error) {
+	return sealed.NewWriter(w, algorithm(enc.Algorithm), PartKey(enc, oek, n), enc.SegmentSize)
+}
+
+// NewReader opens sealed part n of an object.
+func NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, oek []byte, n int) (*sealed.Reader, error) {
+	rd, err := sealed.NewReader(r, storedSize, PartKey(enc, oek, n))
+	if err != nil {
+		return nil, err
+	}
+	if rd.Algorithm() != algorithm(enc.Algorithm) {
+		return nil, fmt.Errorf("sse: part %d sealed with %v, metadata says %s: %w", n, rd.Algorithm(), enc.Algorithm, sealed.ErrAuth)
+	}
+	return rd, nil
+}
+
+// SealedSize is the stored size of a part of plaintext size n.
+func SealedSize(enc *meta.Encryption, n int64) int64 {
+	return sealed.SealedSize(n, enc.SegmentSize)
+}
