@@ -354,7 +354,7 @@ func (s *Server) copyObject(q *request) error {
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
 		Bucket:        q.bucket, Key: q.key,
-		SSE:           spec, SrcSSE: srcSpec,
+		SSE: spec, SrcSSE: srcSpec,
 	}
 	switch d := q.header("metadata-directive"); d {
 	case "", "COPY":
