@@ -1,0 +1,387 @@
+// Package fs is the embedded blob store: one file per blob under a root
+// directory.
+//
+// Layout:
+//
+//	<dir>/tmp/blob-*            blobs being written (emptied by Open)
+//	<dir>/<id[0:2]>/<id[2:4]>/<id>  committed blobs
+//
+// IDs are 128 random bits in lowercase hex. A blob is written to a temp
+// file through a 1 MiB buffer; Commit flushes and fsyncs it, makes sure the
+// fan-out directories exist durably (the parent is fsynced after a directory
+// is created), renames the file into place and fsyncs the destination
+// directory, so both data and name survive a crash once Commit returns.
+package fs
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"strongroom/internal/blob"
+)
+
+const (
+	tmpDir  = "tmp"
+	bufSize = 1 << 20
+	idLen   = 32
+)
+
+// Store is a blob.Store keeping blobs as files. It is safe for concurrent
+// use; a Writer is not.
+type Store struct {
+	dir string
+
+	// durable records fan-out directories known to exist durably (their
+	// entry in the parent has been fsynced by this process).
+	durable sync.Map // string -> struct{}
+
+	// createTemp opens the temp file; tests replace it to inject failures.
+	createTemp func(dir, pattern string) (file, error)
+}
+
+// file is what a Writer needs of its temp file.
+type file interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Name() string
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// Open opens the store rooted at dir, creating it if needed, and removes
+// leftovers of interrupted writes from dir/tmp.
+func Open(dir string) (*Store, error) {
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	tmp := filepath.Join(dir, tmpDir)
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("blob/fs: sweep temp files: %w", err)
+	}
+	if err := os.Mkdir(tmp, 0o750); err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	return &Store{
+		dir: dir,
+		createTemp: func(dir, pattern string) (file, error) {
+			return os.CreateTemp(dir, pattern)
+		},
+	}, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+
+// Create implements blob.Store.
+func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := s.createTemp(filepath.Join(s.dir, tmpDir), "blob-*")
+	if err != nil {
+		return nil, fmt.Errorf("blob/fs: create: %w", err)
+	}
+	bw := bufPool.Get().(*bufio.Writer)
+	bw.Reset(f)
+	return &writer{s: s, f: f, bw: bw}, nil
+}
+
+// writer writes one blob. After an error, Commit or Abort it is closed and
+// its temp file is gone.
+type writer struct {
+	s   *Store
+	f   file
+	bw  *bufio.Writer
+	err error // sticky: the first error, or errClosed
+}
+
+var errClosed = errors.New("blob/fs: writer is closed")
+
+func (w *writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.bw.Write(p)
+	if err != nil {
+		w.fail(fmt.Errorf("blob/fs: write: %w", err))
+		return n, w.err
+	}
+	return n, nil
+}
+
+// fail records err, closes and removes the temp file.
+func (w *writer) fail(err error) {
+	w.err = err
+	w.release()
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+func (w *writer) release() {
+	if w.bw != nil {
+		w.bw.Reset(nil)
+		bufPool.Put(w.bw)
+		w.bw = nil
+	}
+}
+
+// Commit implements blob.Writer.
+func (w *writer) Commit(ctx context.Context) (string, error) {
+	if w.err != nil {
+		return "", w.err
+	}
+	if err := ctx.Err(); err != nil {
+		w.fail(errClosed)
+		return "", err
+	}
+	id, err := w.commit()
+	if err != nil {
+		w.fail(errClosed)
+		return "", err
+	}
+	w.err = errClosed
+	return id, nil
+}
+
+func (w *writer) commit() (string, error) {
+	if err := w.bw.Flush(); err != nil {
+		return "", fmt.Errorf("blob/fs: write: %w", err)
+	}
+	w.release()
+	if err := w.f.Sync(); err != nil {
+		return "", fmt.Errorf("blob/fs: fsync: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		return "", fmt.Errorf("blob/fs: close: %w", err)
+	}
+	id, err := newID()
+	if err != nil {
+		return "", err
+	}
+	dst := w.s.path(id)
+	dstDir := filepath.Dir(dst)
+	if err := w.s.ensureDir(dstDir); err != nil {
+		return "", err
+	}
+	if err := os.Rename(w.f.Name(), dst); err != nil {
+		return "", fmt.Errorf("blob/fs: %w", err)
+	}
+	if err := syncDir(dstDir); err != nil {
+		// The name may not be durable: take the blob back.
+		os.Remove(dst)
+		return "", err
+	}
+	return id, nil
+}
+
+// Abort implements blob.Writer.
+func (w *writer) Abort() error {
+	if w.err != nil {
+		return nil
+	}
+	w.err = errClosed
+	w.release()
+	cerr := w.f.Close()
+	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob/fs: abort: %w", err)
+	}
+	if cerr != nil && !errors.Is(cerr, os.ErrClosed) {
+		return fmt.Errorf("blob/fs: abort: %w", cerr)
+	}
+	return nil
+}
+
+// ensureDir makes dir (a fan-out directory, two levels below s.dir) and its
+// parent exist durably.
+func (s *Store) ensureDir(dir string) error {
+	if _, ok := s.durable.Load(dir); ok {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != s.dir {
+		if err := s.ensureDir(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("blob/fs: %w", err)
+	}
+	// Whether we created it or found it (possibly created by a concurrent
+	// Commit that has not fsynced yet, or by a previous run), fsync the
+	// parent once so the entry is durable before any blob relies on it.
+	if err := syncDir(parent); err != nil {
+		return err
+	}
+	s.durable.Store(dir, struct{}{})
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("blob/fs: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("blob/fs: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func newID() (string, error) {
+	var b [idLen / 2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("blob/fs: random id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// validID reports whether id has the form this store generates; anything
+// else (notably path separators and "..") is not found.
+func validID(id string) bool { return len(id) == idLen && isHex(id) }
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) path(id string) string {
+	return filepath.Join(s.dir, id[0:2], id[2:4], id)
+}
+
+// Open implements blob.Store.
+func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, id)
+	}
+	f, err := os.Open(s.path(id))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", blob.ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	return &reader{File: f, size: fi.Size()}, nil
+}
+
+type reader struct {
+	*os.File
+	size int64
+}
+
+func (r *reader) Size() int64 { return r.size }
+
+// Delete implements blob.Store. Readers already open keep working.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return fmt.Errorf("%w: %q", blob.ErrNotFound, id)
+	}
+	if err := os.Remove(s.path(id)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: %s", blob.ErrNotFound, id)
+		}
+		return fmt.Errorf("blob/fs: %w", err)
+	}
+	return nil
+}
+
+// Walk implements blob.Store: fn sees every committed blob, in ID order.
+// Blobs committed or deleted during the walk may or may not be seen. An
+// error from fn ends the walk and is returned.
+func (s *Store) Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error {
+	l1, err := readDirNames(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, a := range l1 {
+		if len(a) != 2 || !isHex(a) {
+			continue // tmp, or anything else that is not ours
+		}
+		l2, err := readDirNames(filepath.Join(s.dir, a))
+		if err != nil {
+			return err
+		}
+		for _, b := range l2 {
+			if len(b) != 2 || !isHex(b) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			d := filepath.Join(s.dir, a, b)
+			ents, err := os.ReadDir(d)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+				return fmt.Errorf("blob/fs: %w", err)
+			}
+			for _, e := range ents {
+				id := e.Name()
+				if !e.Type().IsRegular() || !validID(id) || id[0:2] != a || id[2:4] != b {
+					continue
+				}
+				info, err := e.Info()
+				if err != nil {
+					if errors.Is(err, os.ErrNotExist) {
+						continue // deleted meanwhile
+					}
+					return fmt.Errorf("blob/fs: %w", err)
+				}
+				if err := fn(id, info.ModTime()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func readDirNames(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
