@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -84,7 +85,10 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 	fs.StringVar(&file, "config", "", "YAML configuration file (keys as the flag names)")
 	fs.StringVar(&flagCfg.Addr, "addr", ":9000", "listen address")
 	fs.StringVar(&flagCfg.DataDir, "data", "./data", "data directory")
-	fs.Var(&domains, "domain", "base domain for virtual-hosted-style requests (repeatable)")
+	fs.Var(&domains, "domain", "base domain for virtual-hosted-style requests, `[DIALECT=]NAME` (repeatable; DIALECT pins s3, oss, cos or obs)")
+	fs.StringVar(&flagCfg.OSSAddr, "oss-addr", "", "extra listener speaking the Alibaba OSS dialect")
+	fs.StringVar(&flagCfg.COSAddr, "cos-addr", "", "extra listener speaking the Tencent COS dialect")
+	fs.StringVar(&flagCfg.OBSAddr, "obs-addr", "", "extra listener speaking the Huawei OBS dialect")
 	fs.StringVar(&flagCfg.Region, "region", "us-east-1", "region reported for buckets")
 	fs.StringVar(&flagCfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&flagCfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
@@ -122,6 +126,12 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 			cfg.Domains = domains
 		case "region":
 			cfg.Region = flagCfg.Region
+		case "oss-addr":
+			cfg.OSSAddr = flagCfg.OSSAddr
+		case "cos-addr":
+			cfg.COSAddr = flagCfg.COSAddr
+		case "obs-addr":
+			cfg.OBSAddr = flagCfg.OBSAddr
 		case "tls-cert":
 			cfg.TLSCert = flagCfg.TLSCert
 		case "tls-key":
@@ -172,8 +182,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n  root access key: %s\n  root secret key: %s\n",
 		scheme, ln.Addr(), cfg.DataDir, node.Root.AccessKey, node.Root.SecretKey)
-	errc := make(chan error, 1)
+	errc := make(chan error, 4)
 	go func() { errc <- node.Serve(ln) }()
+	for name, addr := range node.DialectListeners() {
+		dl, err := net.Listen("tcp", addr)
+		if err != nil {
+			node.Close(context.Background())
+			return err
+		}
+		fmt.Fprintf(stdout, "  %s dialect: %s://%s\n", name, scheme, dl.Addr())
+		go func() { errc <- node.ServeDialect(dl, name) }()
+	}
 	select {
 	case err := <-errc:
 		node.Close(context.Background())

@@ -30,8 +30,19 @@ func (s *Server) createBucket(q *request) error {
 			return err
 		}
 	}
+	def, err := q.d.BucketSSE(q.r.Header)
+	if err != nil {
+		return err
+	}
 	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint); err != nil {
 		return err
+	}
+	if def != nil {
+		// Encryption headers on CreateBucket set the bucket's default.
+		if err := s.svc.PutBucketEncryption(q.r.Context(), q.principal, q.bucket, def); err != nil {
+			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
+			return err
+		}
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
 	q.w.WriteHeader(http.StatusOK)

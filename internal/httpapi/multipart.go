@@ -7,6 +7,7 @@ import (
 
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/service"
 )
 
@@ -16,7 +17,7 @@ func copyBuf() *[]byte     { return copyBufs.Get().(*[]byte) }
 func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 func (s *Server) createUpload(q *request) error {
-	spec, err := s.requestSSE(q, sseWrite)
+	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func partNumber(q *request) (int, error) {
 }
 
 func (s *Server) uploadPart(q *request) error {
-	spec, err := s.requestSSE(q, sseRead)
+	spec, err := s.requestSSE(q, dialect.Read)
 	if err != nil {
 		return err
 	}
@@ -65,18 +66,18 @@ func (s *Server) uploadPart(q *request) error {
 		return err
 	}
 	q.w.Header().Set("ETag", quote(p.ETag))
-	setChecksumHeaders(q, p.Checksums)
+	q.d.SetUploadChecksums(q.w.Header(), p.Checksums)
 	setSSEHeaders(q, p.Encryption, spec)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 func (s *Server) uploadPartCopy(q *request) error {
-	spec, err := s.requestSSE(q, sseRead)
+	spec, err := s.requestSSE(q, dialect.Read)
 	if err != nil {
 		return err
 	}
-	srcSpec, err := s.customerKey(q, "copy-source-server-side-encryption-customer-")
+	srcSpec, err := s.copySourceSSE(q)
 	if err != nil {
 		return err
 	}
@@ -122,8 +123,9 @@ func (s *Server) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	spec, _ := s.customerKey(q, "server-side-encryption-customer-")
+	spec, _ := s.requestSSE(q, dialect.Read)
 	setSSEHeaders(q, o.Encryption, spec)
+	q.d.SetUploadChecksums(q.w.Header(), o.Checksums)
 	loc := "/" + q.bucket + "/" + q.key
 	if q.r.Host != "" {
 		scheme := "http"

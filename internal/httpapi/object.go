@@ -10,6 +10,8 @@ import (
 
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/dialect"
+	"strongroom/internal/httpapi/dialect/s3"
 	"strongroom/internal/meta"
 	"strongroom/internal/service"
 )
@@ -54,7 +56,7 @@ func stripAWSChunked(v string) string {
 
 // requestBody assembles the payload and its integrity expectations.
 func requestBody(q *request) (service.Body, error) {
-	b := service.Body{Reader: q.auth.Body, Size: q.auth.ContentLength}
+	b := service.Body{Reader: q.auth.Body, Size: q.auth.ContentLength, Extra: q.d.UploadChecksums()}
 	if b.Size < 0 {
 		return b, errs.MissingContentLength
 	}
@@ -106,7 +108,7 @@ func checksumInput(q *request) (service.ChecksumInput, error) {
 }
 
 func (s *Server) putObject(q *request) error {
-	spec, err := s.requestSSE(q, sseWrite)
+	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
 	}
@@ -124,19 +126,15 @@ func (s *Server) putObject(q *request) error {
 	}
 	h := q.w.Header()
 	h.Set("ETag", quote(o.ETag))
-	setChecksumHeaders(q, o.Checksums)
+	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
+// setChecksumHeaders returns stored flexible checksums on a full GET/HEAD.
 func setChecksumHeaders(q *request, sums map[string]string) {
-	for alg, v := range sums {
-		if alg == checksum.CRC64ECMA {
-			continue
-		}
-		q.w.Header().Set(q.d.Prefix()+"checksum-"+strings.ToLower(alg), v)
-	}
+	s3.SetFlexibleChecksums(q.w.Header(), q.d.Prefix(), sums)
 }
 
 // parseRange parses a single-range "bytes=" header. Syntactically invalid
@@ -199,7 +197,7 @@ func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 	if v := q.r.Header.Get("Range"); v != "" {
 		in.Range = parseRange(v)
 	}
-	spec, err := s.requestSSE(q, sseRead)
+	spec, err := s.requestSSE(q, dialect.Read)
 	in.SSE = spec
 	return in, err
 }
@@ -342,11 +340,11 @@ func (s *Server) copyObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	spec, err := s.requestSSE(q, sseWrite)
+	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
 	}
-	srcSpec, err := s.customerKey(q, "copy-source-server-side-encryption-customer-")
+	srcSpec, err := s.copySourceSSE(q)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/auth"
+	"strongroom/internal/httpapi/dialect"
+	"strongroom/internal/httpapi/dialect/s3"
 	"strongroom/internal/service"
 )
 
@@ -26,12 +28,22 @@ type Identities interface {
 	Principal(ctx context.Context, accessKeyID string) (service.Principal, error)
 }
 
+// Domain is a base domain for virtual-hosted-style requests
+// (bucket.Name). A Host equal to a domain, or matching none, is path-style.
+// Dialect, when set, pins the dialect of requests to that domain.
+type Domain struct {
+	Name    string
+	Dialect string
+}
+
 // Config configures the HTTP front end.
 type Config struct {
-	// Domains are base domains for virtual-hosted-style requests
-	// (bucket.domain). A Host equal to a domain, or matching none, is
-	// path-style.
-	Domains []string
+	Domains []Domain
+	// Dialect pins the dialect of every request (a per-dialect listener);
+	// empty: by domain, else detected from the request, else S3.
+	Dialect string
+	// Dialects are the dialects served, by name; "s3" is required.
+	Dialects []dialect.Dialect
 	// Admin, when set, serves the admin API under /_strongroom/admin/.
 	Admin http.Handler
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP: for a
@@ -46,7 +58,7 @@ type Server struct {
 	verifier *auth.Verifier
 	cfg      Config
 	log      *slog.Logger
-	dialect  Dialect
+	dialects map[string]dialect.Dialect
 }
 
 // New returns a Server.
@@ -54,14 +66,21 @@ func New(svc *service.Service, ids Identities, cfg Config, log *slog.Logger) *Se
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{
+	s := &Server{
 		svc:      svc,
 		ids:      ids,
 		verifier: &auth.Verifier{Creds: ids},
 		cfg:      cfg,
 		log:      log,
-		dialect:  s3Dialect{},
+		dialects: map[string]dialect.Dialect{},
 	}
+	for _, d := range cfg.Dialects {
+		s.dialects[d.Name()] = d
+	}
+	if s.dialects["s3"] == nil {
+		s.dialects["s3"] = s3.Dialect{}
+	}
+	return s
 }
 
 // request is the per-request state handlers work with.
@@ -74,12 +93,12 @@ type request struct {
 	query     url.Values
 	principal service.Principal
 	auth      *auth.Result
-	d         Dialect
+	d         dialect.Dialect
 }
 
-// header reads a request header under the dialect's prefix.
+// header reads a vendor request header (name without prefix).
 func (q *request) header(name string) string {
-	return q.r.Header.Get(q.d.Prefix() + name)
+	return q.d.Header(q.r.Header, name)
 }
 
 func newRequestID() string {
@@ -95,12 +114,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Admin.ServeHTTP(w, r)
 		return
 	}
-	q := &request{w: w, r: r, id: newRequestID(), d: s.dialect, query: r.URL.Query()}
+	vhost, pinned := s.vhostBucket(r.Host)
+	q := &request{w: w, r: r, id: newRequestID(), d: s.dialectFor(r, pinned), query: r.URL.Query()}
 	h := w.Header()
 	h.Set("Server", "strongroom")
 	q.d.SetRequestID(h, q.id)
 
-	vhost := s.vhostBucket(r.Host)
 	q.bucket, q.key = splitPath(r.URL.Path, vhost)
 	err := s.serve(q, vhost)
 	if err != nil {
@@ -147,18 +166,69 @@ func (s *Server) writeError(q *request, err error) {
 	q.d.WriteError(q.w, q.r, e, resource, q.id)
 }
 
-// vhostBucket returns the bucket named by a virtual-hosted-style Host.
-func (s *Server) vhostBucket(host string) string {
+// vhostBucket returns the bucket named by a virtual-hosted-style Host, and
+// the dialect its domain pins, if any.
+func (s *Server) vhostBucket(host string) (bucket, dialectName string) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.ToLower(host)
 	for _, d := range s.cfg.Domains {
-		if strings.HasSuffix(host, "."+d) {
-			return strings.TrimSuffix(host, "."+d)
+		if host == d.Name {
+			return "", d.Dialect
+		}
+		if strings.HasSuffix(host, "."+d.Name) {
+			return strings.TrimSuffix(host, "."+d.Name), d.Dialect
 		}
 	}
-	return ""
+	return "", ""
+}
+
+// dialectFor picks a request's dialect: the listener's, else its domain's,
+// else the one its credentials or vendor headers name, else S3.
+func (s *Server) dialectFor(r *http.Request, domainDialect string) dialect.Dialect {
+	for _, name := range []string{s.cfg.Dialect, domainDialect, sniff(r)} {
+		if d := s.dialects[name]; d != nil {
+			return d
+		}
+	}
+	return s.dialects["s3"]
+}
+
+// sniff guesses the dialect from the signature scheme or vendor headers.
+func sniff(r *http.Request) string {
+	authz := r.Header.Get("Authorization")
+	switch {
+	case strings.HasPrefix(authz, "OSS"):
+		return "oss"
+	case strings.HasPrefix(authz, "q-sign-algorithm="):
+		return "cos"
+	case strings.HasPrefix(authz, "OBS "):
+		return "obs"
+	case authz != "":
+		break
+	default:
+		q := r.URL.Query()
+		switch {
+		case q.Has("OSSAccessKeyId") || q.Has("x-oss-signature"):
+			return "oss"
+		case q.Has("q-signature"):
+			return "cos"
+		case q.Has("AccessKeyId") && q.Has("Signature"):
+			return "obs"
+		}
+	}
+	for k := range r.Header {
+		switch lk := strings.ToLower(k); {
+		case strings.HasPrefix(lk, "x-oss-"):
+			return "oss"
+		case strings.HasPrefix(lk, "x-cos-"):
+			return "cos"
+		case strings.HasPrefix(lk, "x-obs-"):
+			return "obs"
+		}
+	}
+	return "s3"
 }
 
 // splitPath returns bucket and key from the decoded URL path.

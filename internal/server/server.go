@@ -14,10 +14,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"strongroom/internal/blob/fs"
 	"strongroom/internal/httpapi"
+	"strongroom/internal/httpapi/dialect/all"
 	"strongroom/internal/iam"
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
@@ -28,12 +31,18 @@ import (
 
 // Config is a node's configuration.
 type Config struct {
-	Addr    string   `yaml:"addr"`
-	DataDir string   `yaml:"data"`
+	Addr    string `yaml:"addr"`
+	DataDir string `yaml:"data"`
+	// Domains are base domains for virtual-hosted-style requests, each
+	// "name" or "dialect=name" (e.g. "oss=oss.example.com").
 	Domains []string `yaml:"domains"`
-	Region  string   `yaml:"region"`
-	TLSCert string   `yaml:"tls-cert"`
-	TLSKey  string   `yaml:"tls-key"`
+	// Listeners pinned to one dialect, besides the auto-detecting Addr.
+	OSSAddr string `yaml:"oss-addr"`
+	COSAddr string `yaml:"cos-addr"`
+	OBSAddr string `yaml:"obs-addr"`
+	Region  string `yaml:"region"`
+	TLSCert string `yaml:"tls-cert"`
+	TLSKey  string `yaml:"tls-key"`
 	// Root credentials; generated once and kept in the data directory when
 	// empty.
 	RootAccessKey string `yaml:"root-access-key"`
@@ -72,9 +81,10 @@ type Node struct {
 	Keyring *kms.Keyring
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS     *kms.Counting
+	cfg2    httpapi.Config
 	handler http.Handler
-	srv     *http.Server
-	ln      net.Listener
+	mu      sync.Mutex
+	servers []*http.Server
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -121,16 +131,59 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	ids := iam.New(m, root.AccessKey, root.SecretKey)
 	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root, Keyring: keyring, KMS: counting}
-	node.handler = httpapi.New(svc, ids, httpapi.Config{
-		Domains:           cfg.Domains,
+	domains, err := parseDomains(cfg.Domains)
+	if err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
+	node.cfg2 = httpapi.Config{
+		Domains:           domains,
+		Dialects:          all.Dialects(),
 		Admin:             newAdmin(ids, keyring, counting),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
-	}, log)
+	}
+	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	return node, nil
 }
 
-// Handler is the node's HTTP handler.
+// Handler is the node's HTTP handler (dialect detected per request).
 func (n *Node) Handler() http.Handler { return n.handler }
+
+// DialectHandler is a handler whose requests all speak one dialect.
+func (n *Node) DialectHandler(name string) http.Handler {
+	c := n.cfg2
+	c.Dialect = name
+	return httpapi.New(n.Service, n.IAM, c, n.log)
+}
+
+// DialectListeners are the configured per-dialect listen addresses.
+func (n *Node) DialectListeners() map[string]string {
+	m := map[string]string{}
+	for name, addr := range map[string]string{"oss": n.cfg.OSSAddr, "cos": n.cfg.COSAddr, "obs": n.cfg.OBSAddr} {
+		if addr != "" {
+			m[name] = addr
+		}
+	}
+	return m
+}
+
+// parseDomains reads "name" and "dialect=name" entries.
+func parseDomains(list []string) ([]httpapi.Domain, error) {
+	var out []httpapi.Domain
+	for _, d := range list {
+		dia, name, ok := strings.Cut(d, "=")
+		if !ok {
+			dia, name = "", d
+		}
+		switch dia {
+		case "", "s3", "oss", "cos", "obs":
+		default:
+			return nil, fmt.Errorf("domain %q: unknown dialect %q (s3, oss, cos, obs)", d, dia)
+		}
+		out = append(out, httpapi.Domain{Name: strings.ToLower(name), Dialect: dia})
+	}
+	return out, nil
+}
 
 // Listen binds the configured address (":9000" by default).
 func (n *Node) Listen() (net.Listener, error) {
@@ -144,9 +197,17 @@ func (n *Node) Listen() (net.Listener, error) {
 // Serve serves on ln until Close. It records the address in the data
 // directory so the CLI can reach a running node.
 func (n *Node) Serve(ln net.Listener) error {
-	n.ln = ln
-	n.srv = &http.Server{
-		Handler:           n.handler,
+	return n.serve(ln, n.handler, true)
+}
+
+// ServeDialect serves requests of one dialect on ln until Close.
+func (n *Node) ServeDialect(ln net.Listener, dialect string) error {
+	return n.serve(ln, n.DialectHandler(dialect), false)
+}
+
+func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
+	srv := &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
@@ -157,14 +218,19 @@ func (n *Node) Serve(ln net.Listener) error {
 		if err != nil {
 			return fmt.Errorf("loading TLS key pair: %w", err)
 		}
-		n.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, n.srv.TLSConfig)
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
 		scheme = "https"
 	}
-	if err := writeAddr(n.cfg.DataDir, scheme, ln.Addr()); err != nil {
-		return err
+	if main {
+		if err := writeAddr(n.cfg.DataDir, scheme, ln.Addr()); err != nil {
+			return err
+		}
 	}
-	err := n.srv.Serve(ln)
+	n.mu.Lock()
+	n.servers = append(n.servers, srv)
+	n.mu.Unlock()
+	err := srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -181,8 +247,13 @@ func (n *Node) URL() string {
 // context's deadline) and closes the stores.
 func (n *Node) Close(ctx context.Context) error {
 	var err error
-	if n.srv != nil {
-		err = n.srv.Shutdown(ctx)
+	n.mu.Lock()
+	servers := n.servers
+	n.mu.Unlock()
+	for _, srv := range servers {
+		err = errors.Join(err, srv.Shutdown(ctx))
+	}
+	if len(servers) > 0 {
 		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
 	}
 	return errors.Join(err, n.meta.Close(), n.Keyring.Close())

@@ -49,6 +49,15 @@ const (
 	SchemeSigV4Query Scheme = "sigv4-query"
 	SchemeSigV2      Scheme = "sigv2"
 	SchemeSigV2Query Scheme = "sigv2-query"
+	// Vendor schemes (dialect detection falls back on these).
+	SchemeOSSV1      Scheme = "oss-v1"
+	SchemeOSSV1Query Scheme = "oss-v1-query"
+	SchemeOSSV4      Scheme = "oss-v4"
+	SchemeOSSV4Query Scheme = "oss-v4-query"
+	SchemeCOS        Scheme = "cos"
+	SchemeCOSQuery   Scheme = "cos-query"
+	SchemeOBS        Scheme = "obs"
+	SchemeOBSQuery   Scheme = "obs-query"
 )
 
 // Result is the outcome of a successful Verify.
@@ -117,9 +126,13 @@ func (v *Verifier) Verify(r *http.Request, vhostBucket string) (*Result, error) 
 	q, _ := url.ParseQuery(r.URL.RawQuery)
 	v4q := q.Has("X-Amz-Algorithm") || q.Has("X-Amz-Credential") || q.Has("X-Amz-Signature")
 	v2q := q.Has("AWSAccessKeyId")
+	ossV1q := q.Has("OSSAccessKeyId")
+	ossV4q := q.Has("x-oss-signature") || q.Has("x-oss-credential")
+	cosq := q.Has("q-signature") || q.Has("q-sign-algorithm")
+	obsq := q.Has("AccessKeyId") && q.Has("Signature")
 
 	n := 0
-	for _, b := range []bool{authz != "", v4q, v2q} {
+	for _, b := range []bool{authz != "", v4q, v2q, ossV1q, ossV4q, cosq, obsq} {
 		if b {
 			n++
 		}
@@ -132,12 +145,28 @@ func (v *Verifier) Verify(r *http.Request, vhostBucket string) (*Result, error) 
 		return v.verifyV4Header(r, authz)
 	case strings.HasPrefix(authz, "AWS "):
 		return v.verifyV2Header(r, authz, vhostBucket)
+	case strings.HasPrefix(authz, "OSS4-HMAC-SHA256 "):
+		return v.verifyOSSV4Header(r, authz, vhostBucket)
+	case strings.HasPrefix(authz, "OSS "):
+		return v.verifyOSSV1Header(r, authz, vhostBucket)
+	case strings.HasPrefix(authz, "q-sign-algorithm="):
+		return v.verifyCOSHeader(r, authz)
+	case strings.HasPrefix(authz, "OBS "):
+		return v.verifyOBSHeader(r, authz, vhostBucket)
 	case authz != "":
 		return nil, errUnsupportedAuth
 	case v4q:
 		return v.verifyV4Query(r, q)
 	case v2q:
 		return v.verifyV2Query(r, q, vhostBucket)
+	case ossV4q:
+		return v.verifyOSSV4Query(r, q, vhostBucket)
+	case ossV1q:
+		return v.verifyOSSV1Query(r, q, vhostBucket)
+	case cosq:
+		return v.verifyCOSQuery(r, q)
+	case obsq:
+		return v.verifyOBSQuery(r, q, vhostBucket)
 	}
 	return anonymous(r)
 }

@@ -1,0 +1,91 @@
+// Package dialect defines what differs between the S3-compatible wire
+// protocols strongroom speaks (AWS S3, Alibaba OSS, Tencent COS, Huawei
+// OBS): header names, encryption headers and configuration documents, error
+// codes and how errors travel. A dialect only translates between its wire
+// names and the canonical model (sse.Spec, sse.Config, errs.Error); the
+// operations are the same for all of them.
+//
+// Adding a dialect means adding a package here (and its signature scheme in
+// httpapi/auth); nothing else changes.
+package dialect
+
+import (
+	"net/http"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+	"strongroom/internal/sse"
+)
+
+// Use says which encryption parameters an operation accepts.
+type Use int
+
+const (
+	// Write: PUT, POST, copy destination, initiate multipart: any mode.
+	Write Use = iota
+	// Read: GET, HEAD, UploadPart, UploadPartCopy destination: only an
+	// SSE-C key (the object's or upload's mode is already stored).
+	Read
+)
+
+// Dialect is one wire protocol.
+type Dialect interface {
+	// Name is the dialect's name: "s3", "oss", "cos", "obs".
+	Name() string
+	// Prefix is the vendor header prefix used on output, e.g. "x-amz-".
+	Prefix() string
+	// Header reads a vendor header (name without prefix), accepting every
+	// prefix the dialect takes on input.
+	Header(h http.Header, name string) string
+
+	// SetRequestID sets the request-id response headers.
+	SetRequestID(h http.Header, id string)
+	// WriteError renders a canonical error the dialect's way (code, status,
+	// body, and headers for bodiless HEAD responses).
+	WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error, resource, requestID string)
+
+	// ObjectSSE parses an object request's encryption headers (nil: none).
+	ObjectSSE(h http.Header, use Use) (*sse.Spec, error)
+	// CopySourceSSE parses the copy source's SSE-C headers (nil: none).
+	CopySourceSSE(h http.Header) (*sse.Spec, error)
+	// SetObjectSSE echoes an object's encryption on a response. req is
+	// the request's spec (its SSE-C key MD5 is echoed, never stored).
+	SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec)
+	// BucketSSE parses encryption headers on CreateBucket that set the
+	// bucket's default (nil: none).
+	BucketSSE(h http.Header) (*sse.Config, error)
+	// ParseEncryption parses a PutBucketEncryption document.
+	ParseEncryption(body []byte) (*sse.Config, error)
+	// EncryptionDocument is the GetBucketEncryption document (marshalled
+	// as XML).
+	EncryptionDocument(c *sse.Config) any
+
+	// UploadChecksums are extra checksums to compute on uploads (e.g.
+	// CRC64ECMA), set on responses by SetUploadChecksums.
+	UploadChecksums() []string
+	SetUploadChecksums(h http.Header, sums map[string]string)
+}
+
+// HeaderWithPrefixes reads name under the first of prefixes that is set.
+func HeaderWithPrefixes(h http.Header, name string, prefixes ...string) string {
+	for _, p := range prefixes {
+		if v := h.Get(p + name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// CustomerSpec parses an SSE-C header triple read through get (name
+// without prefix, e.g. "server-side-encryption-customer-algorithm" with
+// keyPrefix "server-side-encryption-customer-"). nil when absent.
+func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) {
+	alg, key, md5 := get(keyPrefix+"algorithm"), get(keyPrefix+"key"), get(keyPrefix+"key-md5")
+	if alg == "" && key == "" && md5 == "" {
+		return nil, nil
+	}
+	if alg == "" {
+		return nil, errs.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.")
+	}
+	return sse.CustomerSpec(alg, key, md5)
+}
