@@ -282,6 +282,7 @@ func (s *Server) headObject(q *request) error {
 	if checksumMode(q) {
 		setChecksumHeaders(q, o.Checksums)
 	}
+	q.d.SetObjectHeaders(h, o, true)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -316,6 +317,7 @@ func (s *Server) getObject(q *request) error {
 	} else if checksumMode(q) {
 		setChecksumHeaders(q, o.Checksums)
 	}
+	q.d.SetObjectHeaders(h, o, !ob.Ranged)
 	q.w.WriteHeader(status)
 	bufp := copyBuf()
 	defer putCopyBuf(bufp)

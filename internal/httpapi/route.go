@@ -84,6 +84,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.getBucketEncryption(q)
+		case has("bucketInfo"):
+			return s.getBucketInfo(q)
 		case has("location"):
 			return s.getBucketLocation(q)
 		case has("uploads"):

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"crypto/md5"
+	"errors"
 	"io"
 	"net/http"
 
@@ -118,4 +119,21 @@ func (s *Server) deleteBucketEncryption(q *request) error {
 	}
 	q.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// getBucketInfo serves a dialect's bucket-information document (OSS).
+func (s *Server) getBucketInfo(q *request) error {
+	b, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket)
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.GetBucketEncryption(q.r.Context(), q.principal, q.bucket)
+	if err != nil && !errors.Is(err, errs.NoEncryptionConfig) {
+		return err
+	}
+	doc, err := q.d.BucketInfo(b, c)
+	if err != nil {
+		return err
+	}
+	return writeXML(q, doc)
 }

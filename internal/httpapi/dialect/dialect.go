@@ -64,6 +64,12 @@ type Dialect interface {
 	// CRC64ECMA), set on responses by SetUploadChecksums.
 	UploadChecksums() []string
 	SetUploadChecksums(h http.Header, sums map[string]string)
+	// SetObjectHeaders adds dialect-specific headers to a GET or HEAD
+	// response (full: the whole object is returned, not a range).
+	SetObjectHeaders(h http.Header, o *meta.Object, full bool)
+	// BucketInfo is the document of the dialect's bucket-information
+	// request (OSS ?bucketInfo), or errs.NotImplemented.
+	BucketInfo(b *meta.Bucket, enc *sse.Config) (any, error)
 }
 
 // HeaderWithPrefixes reads name under the first of prefixes that is set.

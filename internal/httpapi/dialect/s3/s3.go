@@ -251,3 +251,7 @@ func SetFlexibleChecksums(h http.Header, p string, sums map[string]string) {
 		h.Set(p+"checksum-"+strings.ToLower(alg), v)
 	}
 }
+
+func (Dialect) SetObjectHeaders(http.Header, *meta.Object, bool) {}
+
+func (Dialect) BucketInfo(*meta.Bucket, *sse.Config) (any, error) { return nil, errs.NotImplemented }
