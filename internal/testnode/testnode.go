@@ -30,6 +30,11 @@ type Options struct {
 	Domains []string
 	DataDir string       // reuse a data directory (restart tests); temp if empty
 	Logger  *slog.Logger // default: discard
+	// Dialects starts one extra listener per named dialect ("oss", "cos",
+	// "obs"), whose requests all speak that dialect; see Node.DialectURL.
+	Dialects []string
+	// InsecureSSEC accepts SSE-C over plain HTTP.
+	InsecureSSEC bool
 }
 
 // Node is a serving test node.
@@ -42,6 +47,10 @@ type Node struct {
 	SecretKey string
 	// Client trusts the node's certificate (TLS) and is otherwise default.
 	Client *http.Client
+	// DialectURL maps each Options.Dialects entry to its listener's URL;
+	// DialectAddr to its host:port.
+	DialectURL  map[string]string
+	DialectAddr map[string]string
 }
 
 // Start opens and serves a node; it is closed when the test ends.
@@ -55,7 +64,7 @@ func Start(t testing.TB, o Options) *Node {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0"}
+	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
@@ -71,8 +80,6 @@ func Start(t testing.TB, o Options) *Node {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ln) }()
 	scheme := "http"
 	if o.TLS {
 		scheme = "https"
@@ -80,6 +87,18 @@ func Start(t testing.TB, o Options) *Node {
 	node := &Node{
 		Node: n, URL: scheme + "://" + ln.Addr().String(), Addr: ln.Addr().String(), DataDir: dir,
 		AccessKey: n.Root.AccessKey, SecretKey: n.Root.SecretKey, Client: client,
+		DialectURL: map[string]string{}, DialectAddr: map[string]string{},
+	}
+	done := make(chan error, 1+len(o.Dialects))
+	go func() { done <- n.Serve(ln) }()
+	for _, d := range o.Dialects {
+		dl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		node.DialectURL[d] = scheme + "://" + dl.Addr().String()
+		node.DialectAddr[d] = dl.Addr().String()
+		go func() { done <- n.ServeDialect(dl, d) }()
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -87,7 +106,9 @@ func Start(t testing.TB, o Options) *Node {
 		if err := n.Close(ctx); err != nil {
 			t.Errorf("closing node: %v", err)
 		}
-		<-done
+		for range 1 + len(o.Dialects) {
+			<-done
+		}
 	})
 	return node
 }
