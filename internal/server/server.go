@@ -85,6 +85,7 @@ type Node struct {
 	handler http.Handler
 	mu      sync.Mutex
 	servers []*http.Server
+	closed  bool
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -228,6 +229,11 @@ func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
 		}
 	}
 	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		ln.Close()
+		return nil
+	}
 	n.servers = append(n.servers, srv)
 	n.mu.Unlock()
 	err := srv.Serve(ln)
@@ -249,6 +255,7 @@ func (n *Node) Close(ctx context.Context) error {
 	var err error
 	n.mu.Lock()
 	servers := n.servers
+	n.closed = true
 	n.mu.Unlock()
 	for _, srv := range servers {
 		err = errors.Join(err, srv.Shutdown(ctx))
