@@ -73,6 +73,7 @@ var (
 	KMSUnavailable               = def("KMS.KMSInternalException", http.StatusServiceUnavailable, "The key management service is unavailable.")
 	MalformedPolicy              = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
 	MalformedXML                 = def("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
+	MetadataTooLarge             = def("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size.")
 	MethodNotAllowed             = def("MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource.")
 	MissingContentLength         = def("MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header.")
 	MissingSecurityHeader        = def("MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header.")

@@ -81,7 +81,7 @@ func validUserMeta(m map[string]string) error {
 		n += len(k) + len(v)
 	}
 	if n > MaxUserMetaBytes {
-		return errs.InvalidArgument.WithMessage("Your metadata headers exceed the maximum allowed metadata size.")
+		return errs.MetadataTooLarge
 	}
 	return nil
 }
