@@ -26,7 +26,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	name, err := parseNamed(fs, args[1:])
+	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,64 +24,95 @@ import (
 	"strongroom/internal/server"
 )
 
-// parseNamed parses "[NAME] [flags]" or "[flags] NAME" for a sub-command.
-func parseNamed(fs *flag.FlagSet, args []string) (string, error) {
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
+// parseNamed parses "[NAME [ARG]] [flags]" or "[flags] NAME [ARG]".
+func parseNamed(fs *flag.FlagSet, args []string) (name, arg string, err error) {
+	var pos []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		pos, args = append(pos, args[0]), args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return "", err
+		return "", "", err
 	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
+	pos = append(pos, fs.Args()...)
+	if len(pos) > 0 {
+		name = pos[0]
 	}
-	return name, nil
+	if len(pos) > 1 {
+		arg = pos[1]
+	}
+	return name, arg, nil
 }
 
+const userUsage = `usage: strongroom user OP [NAME [ARG]] [--data DIR]
+  create NAME                 new user with an access key (printed once)
+  list | info NAME            users, their access keys (never secrets) and policies
+  disable NAME | enable NAME  turn all of a user's keys off or on
+  delete NAME                 delete a user that owns no bucket
+  key-add NAME                a second access key
+  key-rotate NAME KEY         replace access key KEY with a new pair
+  key-disable NAME KEY | key-enable NAME KEY | key-remove NAME KEY
+  policy-set NAME POLICIES    attach policies: readonly,readwrite,writeonly or @file.json ("" detaches all)`
+
 func userCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom user create NAME [--data DIR]"
-	if len(args) < 1 || args[0] != "create" {
-		return errors.New(usage)
+	if len(args) < 1 || !slices.Contains(server.UserOps, args[0]) {
+		return errors.New(userUsage)
 	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	op := args[0]
+	fs := flag.NewFlagSet("user "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
-	name, err := parseNamed(fs, args[1:])
+	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	if name == "" {
-		return errors.New(usage)
+	if name == "" && op != "list" {
+		return errors.New(userUsage)
+	}
+	if strings.HasPrefix(arg, "@") {
+		b, err := os.ReadFile(arg[1:])
+		if err != nil {
+			return err
+		}
+		arg = string(b)
 	}
 	ctx := context.Background()
-	c, err := createUserOffline(ctx, *data, name)
-	if errors.Is(err, bolt.ErrLocked) {
+	var out any
+	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile)
+	switch {
+	case err == nil:
+		defer m.Close()
+		out, err = server.UserOp(ctx, ids, op, name, arg)
+	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, http.MethodPost, "users", url.Values{"name": {name}})
+		body, err = adminCall(ctx, *data, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
-			c = new(iam.Credentials)
-			err = json.Unmarshal(body, c)
+			out = json.RawMessage(body)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "user: %s\naccess key: %s\nsecret key: %s\n", c.User, c.AccessKey, c.SecretKey)
-	return nil
+	return printUserResult(stdout, out)
 }
 
-func createUserOffline(ctx context.Context, dir, name string) (*iam.Credentials, error) {
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+// printUserResult prints credentials readably (the secret is shown only
+// here, once) and everything else as JSON.
+func printUserResult(w io.Writer, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		var c iam.Credentials
+		if json.Unmarshal(raw, &c) == nil && c.SecretKey != "" {
+			v = &c
+		}
 	}
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		return nil, err
+	if c, ok := v.(*iam.Credentials); ok {
+		_, err := fmt.Fprintf(w, "user: %s\naccess key: %s\nsecret key: %s\n", c.User, c.AccessKey, c.SecretKey)
+		return err
 	}
-	defer m.Close()
-	return iam.New(m, "", "").CreateUser(ctx, name)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // adminCall calls the admin API of the node serving dir, signed with the

@@ -1,15 +1,24 @@
-// Package iam holds identities: the root account, users and their access
-// keys. It answers the authentication layer's "what is the secret of this
-// access key" and the service's "who is this".
+// Package iam holds identities: the root account, users, their access keys
+// and attached policies. It answers the authentication layer's "what is the
+// secret of this access key" and the service's "who is this".
+//
+// Secret keys are stored sealed (AES-256-GCM under a key derived from the
+// root key, bound to their access key id), never in clear, and compared in
+// constant time by the signature check.
 package iam
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"strongroom/internal/errs"
@@ -20,21 +29,86 @@ import (
 // RootUser is the name buckets created by the root account are owned by.
 const RootUser = "root"
 
+// MaxKeysPerUser bounds a user's access keys (AWS allows two).
+const MaxKeysPerUser = 2
+
+// Errors.
+var (
+	ErrInvalidName   = errors.New("iam: invalid user name: 1-64 characters of letters, digits and +=,.@_-, not \"root\"")
+	ErrTooManyKeys   = errors.New("iam: the user already has the maximum number of access keys")
+	ErrNoSuchKey     = errors.New("iam: the user has no such access key")
+	ErrUserHasBucket = errors.New("iam: the user still owns buckets")
+)
+
 // IAM resolves access keys against the root credentials and the users in
 // the metadata store.
 type IAM struct {
 	meta       meta.Store
 	rootAccess string
 	rootSecret string
+	seal       cipher.AEAD
+	mu         sync.Mutex // serializes read-modify-write of user records
 }
 
-// New returns an IAM with the given root credentials.
-func New(m meta.Store, rootAccessKey, rootSecretKey string) *IAM {
-	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey}
+// New returns an IAM with the given root credentials. rootKey (32 bytes)
+// seals the users' secret keys.
+func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IAM, error) {
+	k, err := hkdf.Key(sha256.New, rootKey, nil, "strongroom/iam/v1 secret keys", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, err
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g}, nil
 }
 
 func (i *IAM) isRoot(ak string) bool {
-	return subtle.ConstantTimeCompare([]byte(ak), []byte(i.rootAccess)) == 1
+	return i.rootAccess != "" && subtle.ConstantTimeCompare([]byte(ak), []byte(i.rootAccess)) == 1
+}
+
+// sealSecret encrypts a secret key, bound to its access key id.
+func (i *IAM) sealSecret(accessKey, secret string) []byte {
+	nonce := make([]byte, i.seal.NonceSize(), i.seal.NonceSize()+len(secret)+i.seal.Overhead())
+	rand.Read(nonce)
+	return i.seal.Seal(nonce, nonce, []byte(secret), []byte(accessKey))
+}
+
+func (i *IAM) openSecret(accessKey string, sealed []byte) (string, error) {
+	ns := i.seal.NonceSize()
+	if len(sealed) < ns+i.seal.Overhead() {
+		return "", errors.New("iam: stored secret is corrupt")
+	}
+	b, err := i.seal.Open(nil, sealed[:ns], sealed[ns:], []byte(accessKey))
+	if err != nil {
+		return "", errors.New("iam: stored secret does not open under the root key")
+	}
+	return string(b), nil
+}
+
+// lookup finds the enabled user and key of an access key id.
+func (i *IAM) lookup(ctx context.Context, accessKeyID string) (*meta.User, *meta.AccessKey, error) {
+	u, err := i.meta.UserByAccessKey(ctx, accessKeyID)
+	if err != nil {
+		if errors.Is(err, meta.ErrNoSuchAccessKey) || errors.Is(err, meta.ErrNoSuchUser) {
+			return nil, nil, errs.InvalidAccessKeyID
+		}
+		return nil, nil, err
+	}
+	for k := range u.Keys {
+		if u.Keys[k].ID == accessKeyID {
+			if u.Keys[k].Disabled || u.Disabled {
+				return nil, nil, errs.InvalidAccessKeyID
+			}
+			return u, &u.Keys[k], nil
+		}
+	}
+	return nil, nil, errs.InvalidAccessKeyID
 }
 
 // SecretKey implements auth.Credentials.
@@ -42,22 +116,11 @@ func (i *IAM) SecretKey(ctx context.Context, accessKeyID string) (string, error)
 	if i.isRoot(accessKeyID) {
 		return i.rootSecret, nil
 	}
-	u, err := i.meta.UserByAccessKey(ctx, accessKeyID)
+	_, k, err := i.lookup(ctx, accessKeyID)
 	if err != nil {
-		if errors.Is(err, meta.ErrNoSuchAccessKey) {
-			return "", errs.InvalidAccessKeyID
-		}
 		return "", err
 	}
-	for _, k := range u.Keys {
-		if k.ID == accessKeyID {
-			if k.Disabled || u.Disabled {
-				return "", errs.InvalidAccessKeyID
-			}
-			return string(k.Secret), nil
-		}
-	}
-	return "", errs.InvalidAccessKeyID
+	return i.openSecret(k.ID, k.Secret)
 }
 
 // Principal implements httpapi.Identities.
@@ -65,44 +128,201 @@ func (i *IAM) Principal(ctx context.Context, accessKeyID string) (service.Princi
 	if i.isRoot(accessKeyID) {
 		return service.Principal{User: RootUser, Root: true}, nil
 	}
-	u, err := i.meta.UserByAccessKey(ctx, accessKeyID)
+	u, _, err := i.lookup(ctx, accessKeyID)
 	if err != nil {
-		if errors.Is(err, meta.ErrNoSuchAccessKey) {
-			return service.Principal{}, errs.InvalidAccessKeyID
-		}
 		return service.Principal{}, err
 	}
-	return service.Principal{User: u.Name}, nil
+	return service.Principal{User: u.Name, Policies: u.Policies}, nil
 }
 
 var userName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 
-// Credentials is a new access key pair.
+// Credentials is an access key pair.
 type Credentials struct {
 	User      string `json:"user"`
 	AccessKey string `json:"accessKey"`
 	SecretKey string `json:"secretKey"`
 }
 
+// UserInfo describes a user without secrets.
+type UserInfo struct {
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	Disabled bool      `json:"disabled"`
+	Keys     []KeyInfo `json:"keys"`
+	Policies []string  `json:"policies,omitempty"`
+}
+
+// KeyInfo describes an access key without its secret.
+type KeyInfo struct {
+	AccessKey string    `json:"accessKey"`
+	Created   time.Time `json:"created"`
+	Disabled  bool      `json:"disabled"`
+}
+
+func info(u *meta.User) UserInfo {
+	ui := UserInfo{Name: u.Name, Created: u.Created, Disabled: u.Disabled, Policies: u.Policies}
+	for _, k := range u.Keys {
+		ui.Keys = append(ui.Keys, KeyInfo{AccessKey: k.ID, Created: k.Created, Disabled: k.Disabled})
+	}
+	return ui
+}
+
+// newKey generates a key pair for user and its stored form.
+func (i *IAM) newKey(user string) (*Credentials, meta.AccessKey) {
+	c := NewCredentials()
+	c.User = user
+	return c, meta.AccessKey{ID: c.AccessKey, Secret: i.sealSecret(c.AccessKey, c.SecretKey), Created: time.Now().UTC()}
+}
+
 // CreateUser creates a user with one fresh access key.
 func (i *IAM) CreateUser(ctx context.Context, name string) (*Credentials, error) {
 	if !userName.MatchString(name) || name == RootUser {
-		return nil, fmt.Errorf("invalid user name %q: 1-64 characters of letters, digits and +=,.@_-, not %q", name, RootUser)
+		return nil, ErrInvalidName
 	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	if _, err := i.meta.GetUser(ctx, name); err == nil {
 		return nil, fmt.Errorf("user %q: %w", name, meta.ErrUserExists)
 	}
-	c := NewCredentials()
-	c.User = name
-	u := &meta.User{
-		Name:    name,
-		Created: time.Now().UTC(),
-		Keys:    []meta.AccessKey{{ID: c.AccessKey, Secret: []byte(c.SecretKey), Created: time.Now().UTC()}},
-	}
+	c, k := i.newKey(name)
+	u := &meta.User{Name: name, Created: time.Now().UTC(), Keys: []meta.AccessKey{k}}
 	if err := i.meta.PutUser(ctx, u); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// update applies fn to a user record under the mutation lock.
+func (i *IAM) update(ctx context.Context, name string, fn func(*meta.User) error) (*meta.User, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	u, err := i.meta.GetUser(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(u); err != nil {
+		return nil, err
+	}
+	return u, i.meta.PutUser(ctx, u)
+}
+
+// ListUsers lists users, without secrets.
+func (i *IAM) ListUsers(ctx context.Context) ([]UserInfo, error) {
+	us, err := i.meta.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserInfo, 0, len(us))
+	for _, u := range us {
+		out = append(out, info(u))
+	}
+	return out, nil
+}
+
+// GetUser describes one user.
+func (i *IAM) GetUser(ctx context.Context, name string) (UserInfo, error) {
+	u, err := i.meta.GetUser(ctx, name)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	return info(u), nil
+}
+
+// SetUserDisabled disables or re-enables a user (all its keys).
+func (i *IAM) SetUserDisabled(ctx context.Context, name string, disabled bool) (UserInfo, error) {
+	u, err := i.update(ctx, name, func(u *meta.User) error { u.Disabled = disabled; return nil })
+	if err != nil {
+		return UserInfo{}, err
+	}
+	return info(u), nil
+}
+
+// DeleteUser deletes a user that owns no bucket.
+func (i *IAM) DeleteUser(ctx context.Context, name string) error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	bs, err := i.meta.ListBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.Owner == name {
+			return fmt.Errorf("%w: %s", ErrUserHasBucket, b.Name)
+		}
+	}
+	return i.meta.DeleteUser(ctx, name)
+}
+
+// AddAccessKey gives a user another access key.
+func (i *IAM) AddAccessKey(ctx context.Context, name string) (*Credentials, error) {
+	var c *Credentials
+	_, err := i.update(ctx, name, func(u *meta.User) error {
+		if len(u.Keys) >= MaxKeysPerUser {
+			return ErrTooManyKeys
+		}
+		var k meta.AccessKey
+		c, k = i.newKey(name)
+		u.Keys = append(u.Keys, k)
+		return nil
+	})
+	return c, err
+}
+
+// RemoveAccessKey deletes one of a user's access keys.
+func (i *IAM) RemoveAccessKey(ctx context.Context, name, accessKey string) error {
+	_, err := i.update(ctx, name, func(u *meta.User) error {
+		for k := range u.Keys {
+			if u.Keys[k].ID == accessKey {
+				u.Keys = append(u.Keys[:k], u.Keys[k+1:]...)
+				return nil
+			}
+		}
+		return ErrNoSuchKey
+	})
+	return err
+}
+
+// SetAccessKeyDisabled disables or re-enables one access key.
+func (i *IAM) SetAccessKeyDisabled(ctx context.Context, name, accessKey string, disabled bool) error {
+	_, err := i.update(ctx, name, func(u *meta.User) error {
+		for k := range u.Keys {
+			if u.Keys[k].ID == accessKey {
+				u.Keys[k].Disabled = disabled
+				return nil
+			}
+		}
+		return ErrNoSuchKey
+	})
+	return err
+}
+
+// RotateAccessKey replaces one of a user's access keys with a new pair in
+// one step: the old key stops working when the new one exists.
+func (i *IAM) RotateAccessKey(ctx context.Context, name, accessKey string) (*Credentials, error) {
+	var c *Credentials
+	_, err := i.update(ctx, name, func(u *meta.User) error {
+		for k := range u.Keys {
+			if u.Keys[k].ID == accessKey {
+				var nk meta.AccessKey
+				c, nk = i.newKey(name)
+				u.Keys[k] = nk
+				return nil
+			}
+		}
+		return ErrNoSuchKey
+	})
+	return c, err
+}
+
+// SetPolicies replaces a user's attached policies (canned names or policy
+// documents, validated by the caller).
+func (i *IAM) SetPolicies(ctx context.Context, name string, policies []string) (UserInfo, error) {
+	u, err := i.update(ctx, name, func(u *meta.User) error { u.Policies = policies; return nil })
+	if err != nil {
+		return UserInfo{}, err
+	}
+	return info(u), nil
 }
 
 // NewCredentials generates a random access key pair (20-character key id,

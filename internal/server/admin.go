@@ -24,7 +24,8 @@ type admin struct {
 
 func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting) http.Handler {
 	a := &admin{ids: ids, keyring: keyring, counting: counting, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
-	a.mux.HandleFunc("POST "+AdminPrefix+"users", a.createUser)
+	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
+	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
 	a.mux.HandleFunc("POST "+AdminPrefix+"keys/{op}", a.keyOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"kms-calls", a.kmsCalls)
@@ -49,13 +50,19 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (a *admin) createUser(w http.ResponseWriter, r *http.Request) {
-	c, err := a.ids.CreateUser(r.Context(), r.URL.Query().Get("name"))
+// userOp runs a user-management operation (?name=&arg=).
+func (a *admin) userOp(w http.ResponseWriter, r *http.Request) {
+	op := r.PathValue("op")
+	if op == "" {
+		op = "list"
+	}
+	q := r.URL.Query()
+	v, err := UserOp(r.Context(), a.ids, op, q.Get("name"), q.Get("arg"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	writeJSON(w, c)
+	writeJSON(w, v)
 }
 
 func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {

@@ -105,9 +105,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyring, err := openKeyring(cfg, log)
+	rootKey := cfg.RootKey
+	if rootKey == nil {
+		if rootKey, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log); err != nil {
+			return nil, err
+		}
+	}
+	keyring, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), rootKey)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening keyring: %w", err)
 	}
 	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
 	if err != nil {
@@ -130,7 +136,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n > 0 {
 		log.Info("swept orphaned blobs", "count", n)
 	}
-	ids := iam.New(m, root.AccessKey, root.SecretKey)
+	ids, err := iam.New(m, root.AccessKey, root.SecretKey, rootKey)
+	if err != nil {
+		m.Close()
+		keyring.Close()
+		return nil, err
+	}
 	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root, Keyring: keyring, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
@@ -264,23 +275,6 @@ func (n *Node) Close(ctx context.Context) error {
 		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
 	}
 	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
-}
-
-// openKeyring opens the builtin KMS keyring under the root key.
-func openKeyring(cfg Config, log *slog.Logger) (*kms.Keyring, error) {
-	root := cfg.RootKey
-	if root == nil {
-		var err error
-		root, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log)
-		if err != nil {
-			return nil, err
-		}
-	}
-	k, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), root)
-	if err != nil {
-		return nil, fmt.Errorf("opening keyring: %w", err)
-	}
-	return k, nil
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from

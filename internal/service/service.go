@@ -33,6 +33,8 @@ const (
 type Principal struct {
 	User string // empty: anonymous
 	Root bool   // the root account may act on every bucket
+	// Policies attached to the user (canned names or documents).
+	Policies []string
 }
 
 // Anonymous reports whether p carries no identity.
