@@ -30,6 +30,7 @@ const (
 // changes are serialized and do not block them while the file is written.
 type Keyring struct {
 	path string
+	lock *os.File // flock held for the keyring's life: one process owns it
 
 	wmu  sync.Mutex // serializes changes, their file writes, ChangeRootKey and Close
 	root []byte     // guarded by wmu
@@ -134,7 +135,22 @@ func OpenKeyring(path string, rootKey []byte) (*Keyring, error) {
 	if len(rootKey) != RootKeySize {
 		return nil, fmt.Errorf("kms: root key must be %d bytes, got %d", RootKeySize, len(rootKey))
 	}
-	k := &Keyring{path: path, root: bytes.Clone(rootKey)}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{path: path, root: bytes.Clone(rootKey), lock: lock}
+	k, err = openLocked(k)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// openLocked loads (or creates) the keyring file; the caller holds the lock.
+func openLocked(k *Keyring) (*Keyring, error) {
+	path := k.path
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -462,5 +478,5 @@ func (k *Keyring) Close() error {
 	}
 	k.st = nil
 	clear(k.root)
-	return nil
+	return k.lock.Close()
 }

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,15 @@ func newKeyring(t testing.TB) (*Keyring, string, []byte) {
 	}
 	t.Cleanup(func() { k.Close() })
 	return k, path, root
+}
+
+// mustClose closes k, which must succeed: a keyring must be closed (its lock
+// released) before the same file is opened again.
+func mustClose(t testing.TB, k *Keyring) {
+	t.Helper()
+	if err := k.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 }
 
 func mustCreate(t testing.TB, k *Keyring, name string) KeyInfo {
@@ -258,6 +268,7 @@ func TestRotation(t *testing.T) {
 	}
 	check(k)
 	// Rotation survives a reopen, and old ciphertexts still decrypt.
+	mustClose(t, k)
 	k2, err := OpenKeyring(path, root)
 	if err != nil {
 		t.Fatal(err)
@@ -307,14 +318,11 @@ func TestDisableEnable(t *testing.T) {
 	if _, err := k.GenerateDataKey(bg, "", nil); err != nil {
 		t.Errorf("default key: %v", err)
 	}
-	// Disabled state is persisted.
-	k2, err := OpenKeyring(path, root)
+	// The file as DisableKey left it, checked below once k is closed.
+	disabledFile, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = k2.Decrypt(bg, dk.Ciphertext, encCtx)
-	isDisabled("Decrypt after reopen", err)
-	k2.Close()
 
 	if info, err := k.EnableKey(bg, "dk"); err != nil || !info.Enabled {
 		t.Fatalf("EnableKey = %+v, %v", info, err)
@@ -326,6 +334,19 @@ func TestDisableEnable(t *testing.T) {
 	if _, err := k.GenerateDataKey(bg, "dk", encCtx); err != nil {
 		t.Fatalf("GenerateDataKey after enable: %v", err)
 	}
+
+	// Disabled state is persisted.
+	mustClose(t, k)
+	if err := os.WriteFile(path, disabledFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := OpenKeyring(path, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = k2.Decrypt(bg, dk.Ciphertext, encCtx)
+	isDisabled("Decrypt after reopen", err)
+	mustClose(t, k2)
 }
 
 func TestUnknownKey(t *testing.T) {
@@ -444,6 +465,7 @@ func TestReopenKeepsKeys(t *testing.T) {
 	// Keep the secrets the first keyring holds, to compare.
 	secrets := allSecrets(k)
 
+	mustClose(t, k)
 	k2, err := OpenKeyring(path, bytes.Clone(root))
 	if err != nil {
 		t.Fatal(err)
@@ -494,6 +516,7 @@ func TestWrongRootKeyFailsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustClose(t, k) // release the lock: the opens below must reach the file
 	wrong := bytes.Clone(root)
 	wrong[7] ^= 1
 	tests := []struct {
@@ -547,12 +570,12 @@ func TestWrongRootKeyFailsCleanly(t *testing.T) {
 			}
 		})
 	}
-	// And the right key still opens it.
+	// And the right key still opens it (no failed open kept the lock).
 	k2, err := OpenKeyring(path, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2.Close()
+	mustClose(t, k2)
 }
 
 func flip(b []byte, i int) []byte {
@@ -605,15 +628,24 @@ func TestKeyringFileHoldsNoSecretInClear(t *testing.T) {
 	if bytes.Contains(file, []byte("key-1")) || bytes.Contains(file, []byte(DefaultKeyName)) {
 		t.Error("keyring file shows key names in clear")
 	}
-	// No temp files left behind.
-	ents, _ := os.ReadDir(filepath.Dir(path))
-	if len(ents) != 1 {
-		t.Errorf("directory holds %d entries, want only the keyring", len(ents))
+	// No temp files left behind: only the keyring and its lock file.
+	ents, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	want := []string{filepath.Base(path), filepath.Base(path) + ".lock"} // ReadDir sorts by name
+	if !slices.Equal(names, want) {
+		t.Errorf("directory holds %q, want only %q", names, want)
 	}
 }
 
 func TestStaleTempFilesRemovedOnOpen(t *testing.T) {
-	_, path, root := newKeyring(t)
+	k0, path, root := newKeyring(t)
+	mustClose(t, k0)
 	stale := filepath.Join(filepath.Dir(path), tempPrefix(filepath.Base(path))+"12345")
 	other := filepath.Join(filepath.Dir(path), "unrelated")
 	os.WriteFile(stale, []byte("junk"), 0o600)
@@ -622,7 +654,7 @@ func TestStaleTempFilesRemovedOnOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.Close()
+	mustClose(t, k)
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Error("stale temp file survived open")
 	}
@@ -682,26 +714,51 @@ func TestChangeRootKey(t *testing.T) {
 	if err := k.ChangeRootKey(bg, newRoot); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenKeyring(path, oldRoot); !errors.Is(err, ErrWrongRootKey) {
-		t.Fatalf("old root key after change: %v", err)
-	}
-	k2, err := OpenKeyring(path, newRoot)
+	// The file as ChangeRootKey left it, before any later change.
+	changed, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k2.Close()
-	if pt, err := k2.Decrypt(bg, dk.Ciphertext, nil); err != nil || !bytes.Equal(pt, dk.Plaintext) {
-		t.Fatalf("decrypt after root key change: %v", err)
-	}
-	// Later changes are written under the new root key.
+	// Later changes through the same handle are written under the new root
+	// key.
 	mustCreate(t, k, "y")
-	k3, err := OpenKeyring(path, newRoot)
+	mustClose(t, k) // the opens below need the lock
+	later, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer k3.Close()
-	if _, err := k3.DescribeKey(bg, "y"); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name  string
+		file  []byte
+		wantY bool
+	}{
+		{"after ChangeRootKey", changed, false},
+		{"after a later change", later, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tc.file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := OpenKeyring(path, oldRoot); !errors.Is(err, ErrWrongRootKey) {
+				t.Fatalf("old root key after change: %v", err)
+			}
+			k2, err := OpenKeyring(path, newRoot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k2.Close()
+			if pt, err := k2.Decrypt(bg, dk.Ciphertext, nil); err != nil || !bytes.Equal(pt, dk.Plaintext) {
+				t.Fatalf("decrypt after root key change: %v", err)
+			}
+			_, err = k2.DescribeKey(bg, "y")
+			if tc.wantY && err != nil {
+				t.Fatal(err)
+			}
+			if !tc.wantY && !errors.Is(err, ErrNotFound) {
+				t.Fatalf("key y before it was created: %v, want ErrNotFound", err)
+			}
+		})
 	}
 }
 
@@ -863,6 +920,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	// Everything the churn wrote is on disk.
 	info, _ := k.DescribeKey(bg, "busy")
+	mustClose(t, k)
 	k2, err := OpenKeyring(path, root)
 	if err != nil {
 		t.Fatal(err)
