@@ -1,17 +1,178 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"strongroom/internal/errs"
 )
 
 // Huawei Cloud OBS native signature: "OBS ak:sig" (the V2 scheme over
 // x-obs-* headers) and its presigned form (AccessKeyId, Expires, Signature).
+//
+// String to sign (huaweicloud-sdk-go-obs, dialects.md §5.1):
+//
+//	VERB \n Content-MD5 \n Content-Type \n Date \n
+//	x-obs-name:value \n ...   (only x-obs-*, lowercased, sorted, repeats joined by ',')
+//	CanonicalizedResource
+//
+// The Date line is empty when x-obs-date is sent (it is then signed among
+// the x-obs-* headers); in the presigned form it is the Expires value. The
+// resource is /bucket/key as sent, then the sub-resources (the SigV2 list,
+// plus every x-obs-* query parameter) sorted, with decoded values. x-amz-*
+// headers are not signed by this scheme.
+
+const obsPrefix = "x-obs-"
+
+var (
+	errOBSMalformed   = errs.AuthorizationHeaderMalformed.WithMessage("The authorization header is malformed; expected OBS AccessKeyId:Signature.")
+	errOBSMissing     = errs.AccessDenied.WithMessage("Query-string authentication requires the Signature, Expires and AccessKeyId parameters")
+	errOBSMissingDate = errs.AccessDenied.WithMessage("OBS authentication requires a valid Date or x-obs-date header")
+)
 
 func (v *Verifier) verifyOBSHeader(r *http.Request, authz, vhostBucket string) (*Result, error) {
-	return nil, errUnsupportedAuth
+	ak, sig, ok := strings.Cut(strings.TrimPrefix(authz, "OBS "), ":")
+	ak, sig = strings.TrimSpace(ak), strings.TrimSpace(sig)
+	if !ok || ak == "" || sig == "" {
+		return nil, errOBSMalformed
+	}
+	// x-obs-date wins over Date; the Date line is then empty.
+	dateLine, ts := r.Header.Get("Date"), r.Header.Get("Date")
+	if d := r.Header.Get("X-Obs-Date"); d != "" {
+		dateLine, ts = "", d
+	}
+	t, ok := parseHTTPTime(ts)
+	if !ok {
+		return nil, errOBSMissingDate
+	}
+	if err := v.checkSkew(t); err != nil {
+		return nil, err
+	}
+	secret, err := v.secret(r.Context(), ak)
+	if err != nil {
+		return nil, err
+	}
+	if !obsMatch(r, secret, dateLine, vhostBucket, sig) {
+		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (obs)", ak)
+	}
+	res := &Result{AccessKeyID: ak, Scheme: SchemeOBS}
+	return res, setBody(res, r, unsignedPayload, nil)
 }
 
 func (v *Verifier) verifyOBSQuery(r *http.Request, q url.Values, vhostBucket string) (*Result, error) {
-	return nil, errUnsupportedAuth
+	ak, sig, exp := q.Get("AccessKeyId"), q.Get("Signature"), q.Get("Expires")
+	if ak == "" || sig == "" || exp == "" {
+		// Also the policy form (AccessKeyId, Policy, Signature), which
+		// is for browser POST uploads and not served.
+		return nil, errOBSMissing
+	}
+	secs, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return nil, detail(errOBSMissing, "Expires is not a number")
+	}
+	expires := time.Unix(secs, 0)
+	if v.now().After(expires) {
+		return nil, detail(errs.ExpiredToken, "expired at %s", expires.UTC().Format(time.RFC3339))
+	}
+	secret, err := v.secret(r.Context(), ak)
+	if err != nil {
+		return nil, err
+	}
+	// A client that forgot to escape '+' in the signature sends a space.
+	if !obsMatch(r, secret, exp, vhostBucket, strings.ReplaceAll(sig, " ", "+")) {
+		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (obs presigned)", ak)
+	}
+	res := &Result{AccessKeyID: ak, Scheme: SchemeOBSQuery, Presigned: true, Expires: expires}
+	return res, setBody(res, r, unsignedPayload, nil)
+}
+
+// obsMatch compares the request's OBS signature in constant time.
+func obsMatch(r *http.Request, secret, dateLine, vhostBucket, sigB64 string) bool {
+	got, err := base64.StdEncoding.Strict().DecodeString(sigB64)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write([]byte(obsStringToSign(r, dateLine, obsResource(r, vhostBucket))))
+	return hmac.Equal(m.Sum(nil), got)
+}
+
+// obsStringToSign is the V2 layout with the x-obs-* headers.
+func obsStringToSign(r *http.Request, dateLine, resource string) string {
+	var b strings.Builder
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + dateLine + "\n")
+	var names []string
+	for k := range r.Header {
+		if lk := strings.ToLower(k); strings.HasPrefix(lk, obsPrefix) {
+			names = append(names, lk)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b.WriteString(name)
+		b.WriteByte(':')
+		for i, val := range r.Header.Values(name) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strings.TrimSpace(val))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(resource)
+	return b.String()
+}
+
+// obsResource is the V2 resource with the OBS rule for query parameters:
+// the sub-resource list plus every x-obs-* parameter (the presigned
+// credentials themselves are not sub-resources).
+func obsResource(r *http.Request, vhostBucket string) string {
+	res := rawPath(r)
+	if vhostBucket != "" {
+		res = "/" + vhostBucket + res
+	}
+	type param struct{ k, v string }
+	var subs []param
+	for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if part == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(part, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if lk := strings.ToLower(k); !v2SubResources[lk] && !strings.HasPrefix(lk, obsPrefix) {
+			continue
+		}
+		if dv, err := url.QueryUnescape(val); err == nil {
+			val = dv
+		}
+		subs = append(subs, param{k, val})
+	}
+	if len(subs) == 0 {
+		return res
+	}
+	slices.SortStableFunc(subs, func(a, b param) int { return strings.Compare(a.k, b.k) })
+	var b strings.Builder
+	b.WriteString(res)
+	for i, p := range subs {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		if p.v != "" {
+			b.WriteByte('=')
+			b.WriteString(p.v)
+		}
+	}
+	return b.String()
 }
