@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/service"
 )
 
@@ -43,6 +44,9 @@ func (s *Server) createBucket(q *request) error {
 			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
 			return err
 		}
+	}
+	if e, ok := q.d.(dialect.BucketSSEResponse); ok && def != nil {
+		e.SetBucketSSE(q.w.Header(), def)
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
 	q.w.WriteHeader(http.StatusOK)

@@ -136,7 +136,7 @@ func onlyOpParams(q *request) bool {
 // signature rather than to the operation.
 func isAuthParam(k string) bool {
 	switch k {
-	case "AWSAccessKeyId", "Signature", "Expires":
+	case "AWSAccessKeyId", "Signature", "Expires", "AccessKeyId":
 		return true
 	}
 	return len(k) > 6 && (k[:6] == "X-Amz-" || k[:6] == "x-amz-")

@@ -86,6 +86,9 @@ func readConfigBody(q *request) ([]byte, error) {
 		}
 		return data, nil
 	}
+	if c, ok := q.d.(dialect.ConfigIntegrity); ok && c.ConfigMD5Optional() {
+		return data, nil
+	}
 	return nil, errs.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5")
 }
 

@@ -70,6 +70,31 @@ type Dialect interface {
 	// BucketInfo is the document of the dialect's bucket-information
 	// request (OSS ?bucketInfo), or errs.NotImplemented.
 	BucketInfo(b *meta.Bucket, enc *sse.Config) (any, error)
+
+	// CannedACL reads the canned-ACL header of a bucket (object false) or
+	// object request as a canonical value (service.ACL*); "" when absent.
+	CannedACL(h http.Header, object bool) (acl string, present bool, err error)
+	// ACLDocument renders Get(Bucket|Object)Acl for an owner and a
+	// canonical canned ACL ("" on an object: follows the bucket).
+	ACLDocument(owner, acl string, object bool) any
+	// ParseACL reads a Put(Bucket|Object)Acl document into a canned ACL.
+	ParseACL(body []byte, object bool) (string, error)
+}
+
+// Optional capabilities: the HTTP layer checks for them with a type
+// assertion, so a dialect implements only those it needs.
+
+// BucketSSEResponse is implemented by dialects whose CreateBucket response
+// echoes the default encryption its headers set (OBS).
+type BucketSSEResponse interface {
+	SetBucketSSE(h http.Header, c *sse.Config)
+}
+
+// ConfigIntegrity is implemented by dialects whose clients send bucket
+// configuration documents without Content-MD5 (the OBS SDK does not send
+// it with PutBucketEncryption).
+type ConfigIntegrity interface {
+	ConfigMD5Optional() bool
 }
 
 // HeaderWithPrefixes reads name under the first of prefixes that is set.
