@@ -35,7 +35,11 @@ func (s *Server) createBucket(q *request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint); err != nil {
+	acl, _, err := q.d.CannedACL(q.r.Header, false)
+	if err != nil {
+		return err
+	}
+	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint, acl); err != nil {
 		return err
 	}
 	if def != nil {
@@ -209,6 +213,19 @@ func (s *Server) deleteObjects(q *request) error {
 		out.Errors = append(out.Errors, deleteErrorEntry{Key: r.Key, Code: e.Code, Message: e.Message})
 	}
 	return writeXML(q, out)
+}
+
+// copySource parses the request's copy source. A bucket named by its
+// virtual host ("bucket.domain[:port]/key", the COS SDK's form) is resolved
+// with the configured domains.
+func (s *Server) copySource(q *request) (bucket, key string, err error) {
+	bucket, key, err = unescapeCopySource(q.header("copy-source"))
+	if err == nil && strings.Contains(bucket, ".") {
+		if b, _ := s.vhostBucket(bucket); b != "" {
+			bucket = b
+		}
+	}
+	return bucket, key, err
 }
 
 // unescapeCopySource parses x-amz-copy-source: "[/]bucket/key[?versionId=]".

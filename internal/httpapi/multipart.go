@@ -22,6 +22,9 @@ func (s *Server) createUpload(q *request) error {
 		return err
 	}
 	in := service.CreateUploadInput{Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), SSE: spec}
+	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
+		return err
+	}
 	if a := q.header("checksum-algorithm"); a != "" {
 		if in.ChecksumAlgorithm = checksum.Normalize(a); in.ChecksumAlgorithm == "" {
 			return errs.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
@@ -85,7 +88,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
-	srcBucket, srcKey, err := unescapeCopySource(q.header("copy-source"))
+	srcBucket, srcKey, err := s.copySource(q)
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,12 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	acl, _, err := q.d.CannedACL(q.r.Header, true)
+	if err != nil {
+		return err
+	}
 	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
+		ACL:    acl,
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: q.r.Header.Get("If-None-Match"),
 		SSE: spec,
@@ -338,7 +343,7 @@ func (s *Server) deleteObject(q *request) error {
 }
 
 func (s *Server) copyObject(q *request) error {
-	srcBucket, srcKey, err := unescapeCopySource(q.header("copy-source"))
+	srcBucket, srcKey, err := s.copySource(q)
 	if err != nil {
 		return err
 	}
@@ -354,7 +359,10 @@ func (s *Server) copyObject(q *request) error {
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
 		Bucket:        q.bucket, Key: q.key,
-		SSE: spec, SrcSSE: srcSpec,
+		SSE: spec, SrcSSE: srcSpec, Extra: q.d.UploadChecksums(),
+	}
+	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
+		return err
 	}
 	switch d := q.header("metadata-directive"); d {
 	case "", "COPY":

@@ -27,7 +27,9 @@ func (s *Server) route(q *request) error {
 			return s.uploadPartCopy(q)
 		case has("uploadId"):
 			return s.uploadPart(q)
-		case has("tagging"), has("acl"), has("retention"), has("legal-hold"):
+		case has("acl"):
+			return s.putACL(q)
+		case has("tagging"), has("retention"), has("legal-hold"):
 			return errs.NotImplemented
 		case q.header("copy-source") != "":
 			return s.copyObject(q)
@@ -37,7 +39,9 @@ func (s *Server) route(q *request) error {
 		switch {
 		case has("uploadId"):
 			return s.listParts(q)
-		case has("tagging"), has("acl"), has("attributes"), has("torrent"):
+		case has("acl"):
+			return s.getACL(q)
+		case has("tagging"), has("attributes"), has("torrent"):
 			return errs.NotImplemented
 		}
 		return s.getObject(q)
@@ -68,6 +72,10 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.putBucketEncryption(q)
+		case has("policy"):
+			return s.putBucketPolicy(q)
+		case has("acl"):
+			return s.putACL(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -77,6 +85,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.deleteBucketEncryption(q)
+		case has("policy"):
+			return s.deleteBucketPolicy(q)
 		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
@@ -84,6 +94,10 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.getBucketEncryption(q)
+		case has("policy"):
+			return s.getBucketPolicy(q)
+		case has("acl"):
+			return s.getACL(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,7 +145,28 @@ func (s *Server) serve(q *request, vhost string) error {
 		}
 		q.principal = p
 	}
+	q.principal.Conditions = requestConditions(q.r, q.principal)
 	return s.route(q)
+}
+
+// requestConditions are the global policy condition keys of a request.
+func requestConditions(r *http.Request, p service.Principal) map[string][]string {
+	now := time.Now().UTC()
+	m := map[string][]string{
+		"aws:securetransport": {strconv.FormatBool(r.TLS != nil)},
+		"aws:currenttime":     {now.Format(time.RFC3339)},
+		"aws:epochtime":       {strconv.FormatInt(now.Unix(), 10)},
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		m["aws:sourceip"] = []string{host}
+	}
+	if p.User != "" {
+		m["aws:username"] = []string{p.User}
+	}
+	if ua := r.UserAgent(); ua != "" {
+		m["aws:useragent"] = []string{ua}
+	}
+	return m
 }
 
 // writeError maps err to the dialect's error response. Unexpected errors

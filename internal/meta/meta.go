@@ -57,6 +57,7 @@ type Object struct {
 	Parts      []Part
 	Multipart  bool
 	Encryption *Encryption // nil: stored in plaintext
+	ACL        string      // canned ACL; "" follows the bucket's
 }
 
 // Headers are the system metadata returned on GET/HEAD.
@@ -107,6 +108,7 @@ type Upload struct {
 	UserMeta   map[string]string
 	Checksum   string // checksum algorithm requested at initiation, if any
 	Encryption *Encryption
+	ACL        string // canned ACL of the object to be
 }
 
 // CompletedUpload remembers a completed upload so that a repeated Complete
@@ -152,6 +154,9 @@ type Store interface {
 	// the version it replaced, if any, so its blobs can be deleted.
 	PutObject(ctx context.Context, o *Object) (replaced *Object, err error)
 	GetObject(ctx context.Context, bucket, key string) (*Object, error) // ErrNoSuchKey
+	// UpdateObject applies fn to the current version of a key atomically
+	// (metadata-only changes: fn must not change Bucket, Key or Parts).
+	UpdateObject(ctx context.Context, bucket, key string, fn func(*Object) error) error
 	// DeleteObject removes the key; deleting a missing key is not an error
 	// (deleted is nil).
 	DeleteObject(ctx context.Context, bucket, key string) (deleted *Object, err error)

@@ -41,7 +41,7 @@ func ValidBucketName(name string) bool {
 // CreateBucket creates a bucket owned by p. Creating a bucket p already owns
 // fails with BucketAlreadyOwnedByYou, one owned by someone else with
 // BucketAlreadyExists.
-func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region string) (*meta.Bucket, error) {
+func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, acl string) (*meta.Bucket, error) {
 	if p.Anonymous() {
 		return nil, errs.AccessDenied
 	}
@@ -51,8 +51,14 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region st
 	if region == "" {
 		region = s.region
 	}
+	if acl != "" && !ValidACL(acl, false) {
+		return nil, errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
+	}
 	owner := p.User
 	b := &meta.Bucket{Name: name, Owner: owner, Created: s.now().UTC(), Region: region}
+	if acl != "" && acl != ACLPrivate {
+		b.Config = map[string][]byte{configACL: []byte(acl)}
+	}
 	err := s.meta.CreateBucket(ctx, b)
 	if errors.Is(err, meta.ErrBucketExists) {
 		if old, gerr := s.meta.GetBucket(ctx, name); gerr == nil && old.Owner == owner {
@@ -66,14 +72,20 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region st
 	return b, nil
 }
 
-// HeadBucket returns a bucket p may use.
+// HeadBucket returns a bucket p may list (S3 authorizes HEAD as ListBucket).
 func (s *Service) HeadBucket(ctx context.Context, p Principal, name string) (*meta.Bucket, error) {
-	return s.bucketFor(ctx, p, name)
+	return s.bucketFor(ctx, p, ActListBucket, name, "")
+}
+
+// Bucket returns a bucket after authorizing a bucket-level action on it
+// (e.g. ActGetBucketLocation).
+func (s *Service) Bucket(ctx context.Context, p Principal, action, name string) (*meta.Bucket, error) {
+	return s.bucketFor(ctx, p, action, name, "")
 }
 
 // DeleteBucket deletes an empty bucket and its incomplete uploads.
 func (s *Service) DeleteBucket(ctx context.Context, p Principal, name string) error {
-	if _, err := s.bucketFor(ctx, p, name); err != nil {
+	if _, err := s.bucketFor(ctx, p, ActDeleteBucket, name, ""); err != nil {
 		return err
 	}
 	parts, err := s.meta.DeleteBucket(ctx, name)
@@ -103,18 +115,20 @@ func (s *Service) ListBuckets(ctx context.Context, p Principal) ([]*meta.Bucket,
 	return out, nil
 }
 
-// BucketConfig returns a bucket's stored configuration `name`, or nil.
-func (s *Service) BucketConfig(ctx context.Context, p Principal, bucket, name string) ([]byte, error) {
-	b, err := s.bucketFor(ctx, p, bucket)
+// bucketConfig returns a bucket's stored configuration `name`, or nil,
+// after authorizing action.
+func (s *Service) bucketConfig(ctx context.Context, p Principal, action, bucket, name string) ([]byte, error) {
+	b, err := s.bucketFor(ctx, p, action, bucket, "")
 	if err != nil {
 		return nil, err
 	}
 	return b.Config[name], nil
 }
 
-// SetBucketConfig stores (or, with nil, removes) configuration `name`.
-func (s *Service) SetBucketConfig(ctx context.Context, p Principal, bucket, name string, value []byte) error {
-	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+// setBucketConfig stores (or, with nil, removes) configuration `name`,
+// after authorizing action.
+func (s *Service) setBucketConfig(ctx context.Context, p Principal, action, bucket, name string, value []byte) error {
+	if _, err := s.bucketFor(ctx, p, action, bucket, ""); err != nil {
 		return err
 	}
 	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {

@@ -60,9 +60,10 @@ func (s *Service) newSealing(ctx context.Context, b *meta.Bucket, key string, re
 	if s.sealer == nil {
 		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
 	}
-	if err := s.sealer.CheckKey(ctx, spec); err != nil {
-		return nil, err
-	}
+	// No separate key check here: NewObjectKey runs before any data is
+	// read, and the KMS refuses an unknown or disabled key itself
+	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
+	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
 	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, b.Name, key)
 	if err != nil {
 		return nil, err
@@ -115,12 +116,12 @@ func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket s
 			return err
 		}
 	}
-	return s.SetBucketConfig(ctx, p, bucket, sse.ConfigName, c.Encode())
+	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, c.Encode())
 }
 
 // GetBucketEncryption returns a bucket's default encryption.
 func (s *Service) GetBucketEncryption(ctx context.Context, p Principal, bucket string) (*sse.Config, error) {
-	raw, err := s.BucketConfig(ctx, p, bucket, sse.ConfigName)
+	raw, err := s.bucketConfig(ctx, p, ActGetEncryption, bucket, sse.ConfigName)
 	if err != nil {
 		return nil, err
 	}
@@ -137,5 +138,5 @@ func (s *Service) GetBucketEncryption(ctx context.Context, p Principal, bucket s
 // DeleteBucketEncryption removes a bucket's default encryption (deleting
 // none is not an error, as S3).
 func (s *Service) DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error {
-	return s.SetBucketConfig(ctx, p, bucket, sse.ConfigName, nil)
+	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, nil)
 }

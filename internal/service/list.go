@@ -30,7 +30,11 @@ type ListResult struct {
 // ListObjects lists keys in order, rolling keys that share a prefix up to
 // the next delimiter into one common prefix.
 func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*ListResult, error) {
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+	b, err := s.meta.GetBucket(ctx, in.Bucket)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := s.authorize(ctx, p, access{action: ActListBucket, bucket: b, extra: listContext(in.Prefix, in.Delimiter, in.MaxKeys)}); err != nil {
 		return nil, err
 	}
 	if in.MaxKeys < 0 {
@@ -44,7 +48,7 @@ func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*
 	after := in.After
 	count := 0
 	lastPrefix := ""
-	err := s.meta.ListObjects(ctx, in.Bucket, in.Prefix, after, func(o *meta.Object) error {
+	err = s.meta.ListObjects(ctx, in.Bucket, in.Prefix, after, func(o *meta.Object) error {
 		if in.Delimiter != "" {
 			rest := o.Key[len(in.Prefix):]
 			if i := strings.Index(rest, in.Delimiter); i >= 0 {

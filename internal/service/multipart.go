@@ -22,6 +22,7 @@ type CreateUploadInput struct {
 	Meta              ObjectMeta
 	ChecksumAlgorithm string
 	SSE               *sse.Spec // requested encryption; nil: bucket default
+	ACL               string    // canned ACL of the object to be
 }
 
 // CreateMultipartUpload starts an upload and returns it with its ID.
@@ -32,8 +33,11 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	b, err := s.bucketFor(ctx, p, in.Bucket)
+	b, err := s.meta.GetBucket(ctx, in.Bucket)
 	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: in.Key, extra: sseContext(in.SSE, nil)}); err != nil {
 		return nil, err
 	}
 	// The upload's object key is created now; every part is sealed with a
@@ -56,6 +60,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 		UserMeta:   in.Meta.UserMeta,
 		Checksum:   in.ChecksumAlgorithm,
 		Encryption: sl.encryption(),
+		ACL:        in.ACL,
 	}
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return nil, mapMeta(err)
@@ -63,17 +68,30 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	return u, nil
 }
 
-// upload loads an upload and checks it belongs to key.
-func (s *Service) upload(ctx context.Context, p Principal, bucket, key, id string) (*meta.Upload, error) {
-	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
-		return nil, err
+// upload loads an upload of key and authorizes action on it. Writes to an
+// upload are judged with the encryption it was started with, so a policy
+// that demands SSE-KMS governs UploadPart too.
+func (s *Service) upload(ctx context.Context, p Principal, action, bucket, key, id string) (*meta.Upload, error) {
+	b, err := s.meta.GetBucket(ctx, bucket)
+	if err != nil {
+		return nil, mapMeta(err)
 	}
 	u, err := s.meta.GetUpload(ctx, bucket, id)
 	if err != nil {
+		if aerr := s.authorize(ctx, p, access{action: action, bucket: b, key: key}); aerr != nil {
+			return nil, aerr
+		}
 		return nil, mapMeta(err)
 	}
 	if u.Key != key {
 		return nil, errs.NoSuchUpload
+	}
+	a := access{action: action, bucket: b, key: key}
+	if action == ActPutObject {
+		a.extra = sseContext(nil, u.Encryption)
+	}
+	if err := s.authorize(ctx, p, a); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -104,7 +122,7 @@ func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInpu
 	if err := validPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
-	u, err := s.upload(ctx, p, in.Bucket, in.Key, in.UploadID)
+	u, err := s.upload(ctx, p, ActPutObject, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
 		return nil, err
 	}
@@ -164,16 +182,13 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err := validPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
-	u, err := s.upload(ctx, p, in.Bucket, in.Key, in.UploadID)
+	u, err := s.upload(ctx, p, ActPutObject, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.bucketFor(ctx, p, in.SrcBucket); err != nil {
-		return nil, err
-	}
-	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	_, src, err := s.readable(ctx, p, in.SrcBucket, in.SrcKey)
 	if err != nil {
-		return nil, mapMeta(err)
+		return nil, err
 	}
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
 		return nil, err
@@ -226,18 +241,12 @@ type CompleteUploadInput struct {
 // Completing an upload that was already completed returns the object as
 // it was completed, as S3 does.
 func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in CompleteUploadInput) (*meta.Object, error) {
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
-		return nil, err
-	}
-	u, err := s.meta.GetUpload(ctx, in.Bucket, in.UploadID)
+	u, err := s.upload(ctx, p, ActPutObject, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
-		if mapMeta(err) == errs.NoSuchUpload {
+		if errs.As(err) == errs.NoSuchUpload {
 			return s.completedAgain(ctx, in)
 		}
-		return nil, mapMeta(err)
-	}
-	if u.Key != in.Key {
-		return nil, errs.NoSuchUpload
+		return nil, err
 	}
 	if len(in.Parts) == 0 {
 		return nil, errs.MalformedXML.WithMessage("You must specify at least one part")
@@ -282,6 +291,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		Parts:        parts,
 		Multipart:    true,
 		Encryption:   u.Encryption,
+		ACL:          u.ACL,
 	}
 	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o)
 	if err != nil {
@@ -351,7 +361,7 @@ func combineChecksums(parts []meta.Part) map[string]string {
 
 // AbortMultipartUpload discards an upload and its parts.
 func (s *Service) AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error {
-	if _, err := s.upload(ctx, p, bucket, key, uploadID); err != nil {
+	if _, err := s.upload(ctx, p, ActAbortUpload, bucket, key, uploadID); err != nil {
 		return err
 	}
 	parts, err := s.meta.AbortUpload(ctx, bucket, uploadID)
@@ -372,7 +382,7 @@ type ListPartsResult struct {
 
 // ListParts lists an upload's parts after a part number marker.
 func (s *Service) ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, marker, max int) (*ListPartsResult, error) {
-	u, err := s.upload(ctx, p, bucket, key, uploadID)
+	u, err := s.upload(ctx, p, ActListParts, bucket, key, uploadID)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +427,7 @@ type ListUploadsResult struct {
 
 // ListMultipartUploads lists in-progress uploads by key, then initiation.
 func (s *Service) ListMultipartUploads(ctx context.Context, p Principal, in ListUploadsInput) (*ListUploadsResult, error) {
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
+	if _, err := s.bucketFor(ctx, p, ActListUploads, in.Bucket, ""); err != nil {
 		return nil, err
 	}
 	all, err := s.meta.ListUploads(ctx, in.Bucket, in.Prefix)

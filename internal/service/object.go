@@ -95,6 +95,7 @@ type PutObjectInput struct {
 	// IfMatch on the current ETag.
 	IfNoneMatch, IfMatch string
 	SSE                  *sse.Spec // requested encryption; nil: bucket default
+	ACL                  string    // canned ACL; "" follows the bucket's
 }
 
 // PutObject stores an object. It becomes visible, replacing any previous
@@ -106,7 +107,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	b, err := s.bucketFor(ctx, p, in.Bucket)
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +128,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		Size:         w.part.Size,
 		ETag:         w.etag,
 		Encryption:   sl.encryption(),
+		ACL:          in.ACL,
 		LastModified: s.now().UTC(),
 		Owner:        p.User,
 		Headers:      in.Meta.Headers,
@@ -257,12 +259,9 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 // it also recovers the object key of any encrypted object. On a failed
 // precondition it returns the object along with the error.
 func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
-	if _, err := s.bucketFor(ctx, p, in.Bucket); err != nil {
-		return nil, nil, err
-	}
-	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
+	_, o, err := s.readable(ctx, p, in.Bucket, in.Key)
 	if err != nil {
-		return nil, nil, mapMeta(err)
+		return nil, nil, err
 	}
 	if err := checkCustomerKey(o.Encryption, in.SSE); err != nil {
 		return nil, nil, err
@@ -295,7 +294,7 @@ func checkCustomerKey(enc *meta.Encryption, spec *sse.Spec) error {
 
 // DeleteObject deletes a key; deleting a missing key succeeds.
 func (s *Service) DeleteObject(ctx context.Context, p Principal, bucket, key string) error {
-	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
+	if _, err := s.bucketFor(ctx, p, ActDeleteObject, bucket, key); err != nil {
 		return err
 	}
 	return s.deleteObject(ctx, bucket, key)
@@ -321,12 +320,16 @@ func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string,
 	if len(keys) > MaxDeleteObjects {
 		return nil, errs.MalformedXML.WithMessage("The request must contain no more than 1000 keys.")
 	}
-	if _, err := s.bucketFor(ctx, p, bucket); err != nil {
-		return nil, err
+	b, err := s.meta.GetBucket(ctx, bucket)
+	if err != nil {
+		return nil, mapMeta(err)
 	}
 	res := make([]DeleteResult, len(keys))
 	for i, k := range keys {
-		res[i] = DeleteResult{Key: k, Err: s.deleteObject(ctx, bucket, k)}
+		res[i].Key = k
+		if res[i].Err = s.authorize(ctx, p, access{action: ActDeleteObject, bucket: b, key: k}); res[i].Err == nil {
+			res[i].Err = s.deleteObject(ctx, bucket, k)
+		}
 	}
 	return res, nil
 }
@@ -340,6 +343,7 @@ type CopyObjectInput struct {
 	Meta              ObjectMeta
 	SrcSSE            *sse.Spec // SSE-C key of the source, if any
 	SSE               *sse.Spec // requested encryption of the copy; nil: bucket default
+	ACL               string    // canned ACL of the copy
 	Extra             []string  // extra checksums to compute (dialect needs)
 	ChecksumAlgorithm string    // checksum to compute on the copy
 }
@@ -350,16 +354,13 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err := validKey(in.Key); err != nil {
 		return nil, err
 	}
-	if _, err := s.bucketFor(ctx, p, in.SrcBucket); err != nil {
-		return nil, err
-	}
-	b, err := s.bucketFor(ctx, p, in.Bucket)
+	_, src, err := s.readable(ctx, p, in.SrcBucket, in.SrcKey)
 	if err != nil {
 		return nil, err
 	}
-	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
 	if err != nil {
-		return nil, mapMeta(err)
+		return nil, err
 	}
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
 		return nil, err
@@ -404,7 +405,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		return nil, err
 	}
 	o := &meta.Object{
-		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: w.etag, Encryption: dstSl.encryption(),
+		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: w.etag, Encryption: dstSl.encryption(), ACL: in.ACL,
 		LastModified: s.now().UTC(), Owner: p.User,
 		Headers: om.Headers, UserMeta: om.UserMeta,
 		Checksums: w.part.Checksums,

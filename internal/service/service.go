@@ -35,6 +35,10 @@ type Principal struct {
 	Root bool   // the root account may act on every bucket
 	// Policies attached to the user (canned names or documents).
 	Policies []string
+	// Conditions are the request's facts for policy conditions
+	// (aws:SourceIp, aws:SecureTransport, aws:CurrentTime, ...), lower-case
+	// keys.
+	Conditions map[string][]string
 }
 
 // Anonymous reports whether p carries no identity.
@@ -47,21 +51,25 @@ type Options struct {
 	Region string // default region for new buckets
 	// Sealer encrypts objects; nil refuses every encrypted write or read.
 	Sealer *sse.Sealer
+	// Policies evaluates bucket and user policies; nil: ownership and ACLs
+	// only.
+	Policies Policies
 }
 
 // Service runs the operations over a metadata and a data store.
 type Service struct {
-	meta   meta.Store
-	blobs  blob.Store
-	log    *slog.Logger
-	now    func() time.Time
-	region string
-	sealer *sse.Sealer
+	meta     meta.Store
+	blobs    blob.Store
+	log      *slog.Logger
+	now      func() time.Time
+	region   string
+	sealer   *sse.Sealer
+	policies Policies
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -76,18 +84,6 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 
 // Region is the region reported for buckets created without a location.
 func (s *Service) Region() string { return s.region }
-
-// bucketFor loads a bucket and checks that p may act on it.
-func (s *Service) bucketFor(ctx context.Context, p Principal, name string) (*meta.Bucket, error) {
-	b, err := s.meta.GetBucket(ctx, name)
-	if err != nil {
-		return nil, mapMeta(err)
-	}
-	if !p.Root && (p.Anonymous() || b.Owner != p.User) {
-		return nil, errs.AccessDenied
-	}
-	return b, nil
-}
 
 // mapMeta translates store sentinels into canonical errors.
 func mapMeta(err error) error {

@@ -423,6 +423,36 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object) (*meta.Object, er
 	return replaced, nil
 }
 
+// UpdateObject applies fn to the current version of a key atomically.
+func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*meta.Object) error) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		d, err := data(tx, bucket)
+		if err != nil {
+			return err
+		}
+		objs := d.Bucket(subObjects)
+		var o meta.Object
+		ok, err := getJSON(objs, []byte(key), &o)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key)
+		}
+		parts := len(o.Parts)
+		if err := fn(&o); err != nil {
+			return err
+		}
+		if o.Bucket != bucket || o.Key != key || len(o.Parts) != parts {
+			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
+		}
+		return putJSON(objs, []byte(key), &o)
+	})
+}
+
 // GetObject implements meta.Store.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+
+	"strongroom/internal/errs"
+)
+
+// maxPolicySize is S3's limit on a bucket policy document.
+const maxPolicySize = 20 << 10
+
+func (s *Server) putBucketPolicy(q *request) error {
+	doc, err := io.ReadAll(io.LimitReader(q.auth.Body, maxPolicySize+1))
+	if err != nil {
+		if e := errs.As(err); e != nil {
+			return e
+		}
+		return errs.IncompleteBody
+	}
+	if len(doc) > maxPolicySize {
+		return errs.MalformedPolicy.WithMessage("Policies must be no larger than 20 KB")
+	}
+	if err := s.svc.PutBucketPolicy(q.r.Context(), q.principal, q.bucket, doc); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getBucketPolicy(q *request) error {
+	doc, err := s.svc.GetBucketPolicy(q.r.Context(), q.principal, q.bucket)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(http.StatusOK)
+	q.w.Write(doc)
+	return nil
+}
+
+func (s *Server) deleteBucketPolicy(q *request) error {
+	if err := s.svc.DeleteBucketPolicy(q.r.Context(), q.principal, q.bucket); err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// putACL sets a bucket's or an object's canned ACL, from the canned-ACL
+// header or an ACL document.
+func (s *Server) putACL(q *request) error {
+	object := q.key != ""
+	acl, present, err := q.d.CannedACL(q.r.Header, object)
+	if err != nil {
+		return err
+	}
+	if !present {
+		body, err := io.ReadAll(io.LimitReader(q.auth.Body, maxXMLBody+1))
+		if err != nil {
+			return errs.IncompleteBody
+		}
+		if len(body) == 0 {
+			return errs.MissingSecurityHeader.WithMessage("Your request was missing a required header: x-amz-acl, or an AccessControlPolicy document.")
+		}
+		if acl, err = q.d.ParseACL(body, object); err != nil {
+			return err
+		}
+	}
+	if object {
+		err = s.svc.PutObjectACL(q.r.Context(), q.principal, q.bucket, q.key, acl)
+	} else {
+		err = s.svc.PutBucketACL(q.r.Context(), q.principal, q.bucket, acl)
+	}
+	if err != nil {
+		return err
+	}
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) getACL(q *request) error {
+	var owner, acl string
+	var err error
+	if q.key != "" {
+		owner, acl, err = s.svc.GetObjectACL(q.r.Context(), q.principal, q.bucket, q.key)
+	} else {
+		owner, acl, err = s.svc.GetBucketACL(q.r.Context(), q.principal, q.bucket)
+	}
+	if err != nil {
+		return err
+	}
+	return writeXML(q, q.d.ACLDocument(owner, acl, q.key != ""))
+}

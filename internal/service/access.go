@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+)
+
+// PolicyValidator checks a bucket policy document before it is stored.
+type PolicyValidator interface {
+	ValidateBucketPolicy(doc []byte) error
+}
+
+// PutBucketPolicy stores a bucket policy after validating it.
+func (s *Service) PutBucketPolicy(ctx context.Context, p Principal, bucket string, doc []byte) error {
+	v, ok := s.policies.(PolicyValidator)
+	if !ok {
+		return errs.NotImplemented.WithMessage("Bucket policies are not enabled on this server.")
+	}
+	if err := v.ValidateBucketPolicy(doc); err != nil {
+		return err
+	}
+	return s.setBucketConfig(ctx, p, ActPutBucketPolicy, bucket, configPolicy, doc)
+}
+
+// GetBucketPolicy returns a bucket's policy document.
+func (s *Service) GetBucketPolicy(ctx context.Context, p Principal, bucket string) ([]byte, error) {
+	doc, err := s.bucketConfig(ctx, p, ActGetBucketPolicy, bucket, configPolicy)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, errs.NoSuchBucketPolicy
+	}
+	return doc, nil
+}
+
+// DeleteBucketPolicy removes a bucket's policy (none is not an error).
+func (s *Service) DeleteBucketPolicy(ctx context.Context, p Principal, bucket string) error {
+	return s.setBucketConfig(ctx, p, ActDeleteBucketPolicy, bucket, configPolicy, nil)
+}
+
+// PutBucketACL sets a bucket's canned ACL.
+func (s *Service) PutBucketACL(ctx context.Context, p Principal, bucket, acl string) error {
+	if !ValidACL(acl, false) {
+		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
+	}
+	return s.setBucketConfig(ctx, p, ActPutBucketACL, bucket, configACL, []byte(acl))
+}
+
+// GetBucketACL returns a bucket's owner and canned ACL.
+func (s *Service) GetBucketACL(ctx context.Context, p Principal, bucket string) (owner, acl string, err error) {
+	b, err := s.bucketFor(ctx, p, ActGetBucketACL, bucket, "")
+	if err != nil {
+		return "", "", err
+	}
+	return b.Owner, bucketACL(b), nil
+}
+
+func bucketACL(b *meta.Bucket) string {
+	if acl := string(b.Config[configACL]); acl != "" {
+		return acl
+	}
+	return ACLPrivate
+}
+
+// PutObjectACL sets an object's canned ACL ("" follows the bucket's).
+func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, acl string) error {
+	if !ValidACL(acl, true) {
+		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
+	}
+	if _, err := s.bucketFor(ctx, p, ActPutObjectACL, bucket, key); err != nil {
+		return err
+	}
+	return mapMeta(s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
+		o.ACL = acl
+		return nil
+	}))
+}
+
+// GetObjectACL returns an object's owner and canned ACL ("" follows the
+// bucket's).
+func (s *Service) GetObjectACL(ctx context.Context, p Principal, bucket, key string) (owner, acl string, err error) {
+	if _, err := s.bucketFor(ctx, p, ActGetObjectACL, bucket, key); err != nil {
+		return "", "", err
+	}
+	o, err := s.meta.GetObject(ctx, bucket, key)
+	if err != nil {
+		return "", "", mapMeta(err)
+	}
+	return o.Owner, o.ACL, nil
+}

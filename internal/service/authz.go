@@ -1,0 +1,266 @@
+package service
+
+import (
+	"context"
+	"strconv"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+	"strongroom/internal/sse"
+)
+
+// Canonical actions (S3 names; dialects map their own names onto these).
+const (
+	ActListAllMyBuckets    = "s3:ListAllMyBuckets"
+	ActCreateBucket        = "s3:CreateBucket"
+	ActDeleteBucket        = "s3:DeleteBucket"
+	ActListBucket          = "s3:ListBucket"
+	ActGetBucketLocation   = "s3:GetBucketLocation"
+	ActListUploads         = "s3:ListBucketMultipartUploads"
+	ActGetObject           = "s3:GetObject"
+	ActPutObject           = "s3:PutObject"
+	ActDeleteObject        = "s3:DeleteObject"
+	ActListParts           = "s3:ListMultipartUploadParts"
+	ActAbortUpload         = "s3:AbortMultipartUpload"
+	ActGetEncryption       = "s3:GetEncryptionConfiguration"
+	ActPutEncryption       = "s3:PutEncryptionConfiguration" // also governs delete, as in S3
+	ActGetBucketPolicy     = "s3:GetBucketPolicy"
+	ActPutBucketPolicy     = "s3:PutBucketPolicy"
+	ActDeleteBucketPolicy  = "s3:DeleteBucketPolicy"
+	ActGetBucketACL        = "s3:GetBucketAcl"
+	ActPutBucketACL        = "s3:PutBucketAcl"
+	ActGetObjectACL        = "s3:GetObjectAcl"
+	ActPutObjectACL        = "s3:PutObjectAcl"
+	ActGetBucketVersioning = "s3:GetBucketVersioning"
+)
+
+// Decision is a policy evaluation outcome.
+type Decision int
+
+// Decisions.
+const (
+	NotApplicable Decision = iota
+	Allow
+	Deny
+)
+
+// AuthzRequest is what a policy is evaluated against.
+type AuthzRequest struct {
+	Principal string // user name; "" for anonymous
+	Action    string // canonical action
+	Resource  string // arn:aws:s3:::bucket[/key]
+	Context   map[string][]string
+}
+
+// Policies evaluates policy documents. The node wires it to the policy
+// language (internal/iam/policy); the service only asks for decisions.
+type Policies interface {
+	// Decide evaluates a bucket policy document (nil: none) and a user's
+	// attached policies (canned names or documents) together: an explicit
+	// Deny anywhere wins, then any Allow.
+	Decide(bucketPolicy []byte, identity []string, r *AuthzRequest) Decision
+}
+
+// Canned ACLs (canonical values; dialects map theirs).
+const (
+	ACLDefault           = "" // objects: inherit the bucket's ACL
+	ACLPrivate           = "private"
+	ACLPublicRead        = "public-read"
+	ACLPublicReadWrite   = "public-read-write"
+	ACLAuthenticatedRead = "authenticated-read"
+)
+
+// ValidACL reports whether acl is a canonical canned ACL.
+func ValidACL(acl string, object bool) bool {
+	switch acl {
+	case ACLPrivate, ACLPublicRead, ACLPublicReadWrite, ACLAuthenticatedRead:
+		return true
+	case ACLDefault:
+		return object
+	}
+	return false
+}
+
+// Bucket configuration names.
+const (
+	configPolicy = "policy"
+	configACL    = "acl"
+)
+
+// access is one authorization question.
+type access struct {
+	action string
+	bucket *meta.Bucket
+	key    string       // "" for bucket-level actions
+	object *meta.Object // for object-ACL grants on reads
+	extra  map[string][]string
+}
+
+func arn(bucket, key string) string {
+	if key == "" {
+		return "arn:aws:s3:::" + bucket
+	}
+	return "arn:aws:s3:::" + bucket + "/" + key
+}
+
+// authorize decides a request: root may do anything; an explicit Deny in
+// the bucket policy or the user's policies refuses; the bucket owner is
+// allowed; then an Allow from a policy, then the canned ACLs grant; else it
+// is refused. Every refusal is audited.
+func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
+	if p.Root {
+		return nil
+	}
+	owner := !p.Anonymous() && a.bucket.Owner == p.User
+	d := NotApplicable
+	if s.policies != nil {
+		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, a.extra)}
+		d = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
+	}
+	source := "default"
+	switch {
+	case d == Deny:
+		source = "policy"
+		// The owner can always manage the bucket policy, so a policy can
+		// never lock its bucket away for good.
+		if owner && (a.action == ActPutBucketPolicy || a.action == ActDeleteBucketPolicy || a.action == ActGetBucketPolicy) {
+			return nil
+		}
+	case owner, d == Allow:
+		return nil
+	case aclGrants(p, a):
+		return nil
+	}
+	s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
+	return errs.AccessDenied
+}
+
+func principalName(p Principal) string {
+	if p.Anonymous() {
+		return "anonymous"
+	}
+	return p.User
+}
+
+func mergeContext(base, extra map[string][]string) map[string][]string {
+	if len(extra) == 0 {
+		return base
+	}
+	m := make(map[string][]string, len(base)+len(extra))
+	for k, v := range base {
+		m[k] = v
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// aclGrants applies the canned ACLs: a bucket ACL opens listing (and, with
+// public-read-write, writing); an object ACL opens reading; an object with
+// the default ACL follows its bucket's.
+func aclGrants(p Principal, a access) bool {
+	bucketACL := string(a.bucket.Config[configACL])
+	permits := func(acl string, write bool) bool {
+		switch acl {
+		case ACLPublicReadWrite:
+			return true
+		case ACLPublicRead:
+			return !write
+		case ACLAuthenticatedRead:
+			return !write && !p.Anonymous()
+		}
+		return false
+	}
+	switch a.action {
+	case ActListBucket, ActListUploads, ActGetBucketLocation:
+		return permits(bucketACL, false)
+	case ActPutObject, ActDeleteObject, ActAbortUpload, ActListParts:
+		return bucketACL == ACLPublicReadWrite
+	case ActGetObject:
+		if a.object == nil {
+			return false
+		}
+		acl := a.object.ACL
+		if acl == ACLDefault {
+			acl = bucketACL
+		}
+		return permits(acl, false)
+	}
+	return false
+}
+
+// sseContext is the condition context of an encrypted write, in S3's key
+// names and values (a policy in any dialect's names is mapped to these).
+func sseContext(spec *sse.Spec, enc *meta.Encryption) map[string][]string {
+	mode, keyID := sse.None, ""
+	switch {
+	case spec != nil:
+		mode, keyID = spec.Mode, spec.KeyID
+	case enc != nil:
+		mode, keyID = sse.Mode(enc.Mode), enc.KeyID
+	}
+	m := map[string][]string{}
+	switch mode {
+	case sse.Managed:
+		m["s3:x-amz-server-side-encryption"] = []string{"AES256"}
+	case sse.KMS:
+		m["s3:x-amz-server-side-encryption"] = []string{"aws:kms"}
+		if keyID != "" {
+			m["s3:x-amz-server-side-encryption-aws-kms-key-id"] = []string{keyID}
+		}
+	case sse.Customer:
+		m["s3:x-amz-server-side-encryption-customer-algorithm"] = []string{"AES256"}
+	}
+	return m
+}
+
+// bucketFor loads a bucket and authorizes action on it (key names the
+// object for object actions).
+func (s *Service) bucketFor(ctx context.Context, p Principal, action, name, key string) (*meta.Bucket, error) {
+	b, err := s.meta.GetBucket(ctx, name)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	return b, s.authorize(ctx, p, access{action: action, bucket: b, key: key})
+}
+
+// listContext is the condition context of a listing.
+func listContext(prefix, delimiter string, maxKeys int) map[string][]string {
+	m := map[string][]string{"s3:prefix": {prefix}}
+	if delimiter != "" {
+		m["s3:delimiter"] = []string{delimiter}
+	}
+	m["s3:max-keys"] = []string{strconv.Itoa(maxKeys)}
+	return m
+}
+
+// readable loads an object p may read (its ACL may grant what the bucket
+// does not). A missing object is NoSuchKey only to those allowed to read it.
+func (s *Service) readable(ctx context.Context, p Principal, bucket, key string) (*meta.Bucket, *meta.Object, error) {
+	b, err := s.meta.GetBucket(ctx, bucket)
+	if err != nil {
+		return nil, nil, mapMeta(err)
+	}
+	o, err := s.meta.GetObject(ctx, bucket, key)
+	if err != nil {
+		if aerr := s.authorize(ctx, p, access{action: ActGetObject, bucket: b, key: key}); aerr != nil {
+			return nil, nil, aerr
+		}
+		return nil, nil, mapMeta(err)
+	}
+	if err := s.authorize(ctx, p, access{action: ActGetObject, bucket: b, key: key, object: o}); err != nil {
+		return nil, nil, err
+	}
+	return b, o, nil
+}
+
+// writable loads a bucket p may write key into with the requested
+// encryption (policy conditions see the request's SSE parameters).
+func (s *Service) writable(ctx context.Context, p Principal, bucket, key string, spec *sse.Spec) (*meta.Bucket, error) {
+	b, err := s.meta.GetBucket(ctx, bucket)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	return b, s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: key, extra: sseContext(spec, nil)})
+}
