@@ -33,8 +33,12 @@ type Sealer struct {
 	mu         sync.Mutex
 	bucketKeys map[string]*bucketKey // wrapped (base64) -> key
 	current    map[string]string     // bucket + "\x00" + keyID -> wrapped of the key in use
-	bucketTTL  time.Duration
-	now        func() time.Time
+	// pending holds the KMS calls in flight for a cache miss, so that
+	// concurrent misses for the same bucket key wait for one call instead
+	// of each calling the KMS (and, on writes, each minting a bucket key).
+	pending   map[string]chan struct{}
+	bucketTTL time.Duration
+	now       func() time.Time
 }
 
 type bucketKey struct {
@@ -48,6 +52,7 @@ func NewSealer(p kms.Provider) *Sealer {
 		kms:        p,
 		bucketKeys: make(map[string]*bucketKey),
 		current:    make(map[string]string),
+		pending:    make(map[string]chan struct{}),
 		bucketTTL:  time.Hour,
 		now:        time.Now,
 	}
@@ -133,47 +138,102 @@ func (s *Sealer) newUnderBucketKey(ctx context.Context, enc *meta.Encryption, bu
 
 func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, []byte, error) {
 	id := bucket + "\x00" + keyID
-	s.mu.Lock()
-	if w, ok := s.current[id]; ok {
-		if bk := s.bucketKeys[w]; bk != nil && s.now().Sub(bk.created) < s.bucketTTL {
-			s.mu.Unlock()
-			return w, bk.plain, nil
+	flight := "current\x00" + id
+	for {
+		s.mu.Lock()
+		if w, ok := s.current[id]; ok {
+			if bk := s.bucketKeys[w]; bk != nil && s.now().Sub(bk.created) < s.bucketTTL {
+				s.mu.Unlock()
+				return w, bk.plain, nil
+			}
+		}
+		lead, err := s.join(ctx, flight)
+		if err != nil {
+			return "", nil, err
+		}
+		if lead {
+			break
 		}
 	}
-	s.mu.Unlock()
 	dk, err := s.kms.GenerateDataKey(ctx, keyID, bucketContext(bucket))
+	w := ""
+	s.mu.Lock()
+	if err == nil {
+		w = base64.StdEncoding.EncodeToString(dk.Ciphertext)
+		s.bucketKeys[w] = &bucketKey{plain: dk.Plaintext, created: s.now()}
+		s.current[id] = w
+	}
+	s.land(flight)
+	s.mu.Unlock()
 	if err != nil {
 		return "", nil, kmsErr(err)
 	}
-	w := base64.StdEncoding.EncodeToString(dk.Ciphertext)
-	s.mu.Lock()
-	s.bucketKeys[w] = &bucketKey{plain: dk.Plaintext, created: s.now()}
-	s.current[id] = w
-	s.mu.Unlock()
 	return w, dk.Plaintext, nil
+}
+
+// join is called with s.mu held on a cache miss and returns with it
+// released. If no KMS call for flight is in progress, the caller leads:
+// it makes the call, then calls land(flight) with s.mu held. Otherwise
+// join waits for the leader to land and the caller checks its cache
+// again (and leads a new call if the leader failed).
+func (s *Sealer) join(ctx context.Context, flight string) (lead bool, err error) {
+	ch, busy := s.pending[flight]
+	if !busy {
+		s.pending[flight] = make(chan struct{})
+		s.mu.Unlock()
+		return true, nil
+	}
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// land ends the KMS call for flight and wakes its waiters (s.mu held).
+func (s *Sealer) land(flight string) {
+	close(s.pending[flight])
+	delete(s.pending, flight)
 }
 
 // bucketKeyFor returns the plaintext of a stored bucket key, asking the KMS
 // only when it is not cached.
 func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]byte, error) {
-	s.mu.Lock()
-	bk := s.bucketKeys[wrapped]
-	s.mu.Unlock()
-	if bk != nil {
-		return bk.plain, nil
+	flight := "read\x00" + wrapped
+	for {
+		s.mu.Lock()
+		if bk := s.bucketKeys[wrapped]; bk != nil {
+			s.mu.Unlock()
+			return bk.plain, nil
+		}
+		lead, err := s.join(ctx, flight)
+		if err != nil {
+			return nil, err
+		}
+		if lead {
+			break
+		}
 	}
 	ct, err := base64.StdEncoding.DecodeString(wrapped)
 	if err != nil {
+		s.mu.Lock()
+		s.land(flight)
+		s.mu.Unlock()
 		return nil, fmt.Errorf("sse: corrupt bucket key: %w", err)
 	}
 	plain, err := s.kms.Decrypt(ctx, ct, bucketContext(bucket))
+	s.mu.Lock()
+	if err == nil {
+		// Cached for reads; created long ago so it is not reused for writes.
+		s.bucketKeys[wrapped] = &bucketKey{plain: plain}
+	}
+	s.land(flight)
+	s.mu.Unlock()
 	if err != nil {
 		return nil, kmsErr(err)
 	}
-	s.mu.Lock()
-	// Cached for reads; created long ago so it is not reused for writes.
-	s.bucketKeys[wrapped] = &bucketKey{plain: plain}
-	s.mu.Unlock()
 	return plain, nil
 }
 
