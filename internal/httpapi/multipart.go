@@ -95,7 +95,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 	in := service.UploadPartCopyInput{
 		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), PartNumber: n,
 		SrcBucket: srcBucket, SrcKey: srcKey,
-		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
+		SrcConditions: copySourceConditions(q),
 		SSE:           spec, SrcSSE: srcSpec,
 	}
 	if v := q.header("copy-source-range"); v != "" {

@@ -27,14 +27,18 @@ func objectMeta(q *request) service.ObjectMeta {
 		CacheControl:       h.Get("Cache-Control"),
 		Expires:            h.Get("Expires"),
 	}}
-	prefix := q.d.Prefix() + "meta-"
-	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, prefix) {
-			if m.UserMeta == nil {
-				m.UserMeta = make(map[string]string)
+	// Least preferred prefix first, so the preferred one wins a duplicate.
+	prefixes := dialect.Prefixes(q.d)
+	for i := len(prefixes) - 1; i >= 0; i-- {
+		prefix := prefixes[i] + "meta-"
+		for k, vs := range h {
+			lk := strings.ToLower(k)
+			if strings.HasPrefix(lk, prefix) {
+				if m.UserMeta == nil {
+					m.UserMeta = make(map[string]string)
+				}
+				m.UserMeta[lk[len(prefix):]] = strings.Join(vs, ",")
 			}
-			m.UserMeta[lk[len(prefix):]] = strings.Join(vs, ",")
 		}
 	}
 	return m
@@ -194,6 +198,16 @@ func conditions(h http.Header, prefix string) service.Conditions {
 		IfNoneMatch:       h.Get(prefix + "If-None-Match"),
 		IfModifiedSince:   httpTime(h.Get(prefix + "If-Modified-Since")),
 		IfUnmodifiedSince: httpTime(h.Get(prefix + "If-Unmodified-Since")),
+	}
+}
+
+// copySourceConditions reads the copy-source-if-* headers in the dialect.
+func copySourceConditions(q *request) service.Conditions {
+	return service.Conditions{
+		IfMatch:           q.header("copy-source-if-match"),
+		IfNoneMatch:       q.header("copy-source-if-none-match"),
+		IfModifiedSince:   httpTime(q.header("copy-source-if-modified-since")),
+		IfUnmodifiedSince: httpTime(q.header("copy-source-if-unmodified-since")),
 	}
 }
 
@@ -357,7 +371,7 @@ func (s *Server) copyObject(q *request) error {
 	}
 	in := service.CopyObjectInput{
 		SrcBucket: srcBucket, SrcKey: srcKey,
-		SrcConditions: conditions(q.r.Header, q.d.Prefix()+"copy-source-"),
+		SrcConditions: copySourceConditions(q),
 		Bucket:        q.bucket, Key: q.key,
 		SSE: spec, SrcSSE: srcSpec, Extra: q.d.UploadChecksums(),
 	}

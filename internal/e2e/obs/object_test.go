@@ -61,6 +61,7 @@ func TestObjectSSE(t *testing.T) {
 			k := "obj-" + string(rune('a'+i))
 			in := putInput(b, k, body)
 			in.SseHeader = tc.sse
+			in.Metadata = map[string]string{"case": k}
 			out, err := withHeaders(c.PutObject, in, tc.headers)
 			if err != nil {
 				t.Fatalf("%s: put: %v", tc.name, err)
@@ -70,7 +71,11 @@ func TestObjectSSE(t *testing.T) {
 			if kms, ok := out.SseHeader.(obs.SseKmsHeader); !ok || kms.Encryption != tc.want.mode || kms.Key != tc.want.keyID {
 				t.Fatalf("%s: SDK SseHeader %#v", tc.name, out.SseHeader)
 			}
-			wantSSE(t, tc.name+": head", &head(t, c, b, k, nil).BaseModel, tc.want)
+			h := head(t, c, b, k, nil)
+			wantSSE(t, tc.name+": head", &h.BaseModel, tc.want)
+			if h.Metadata["case"] != k { // x-amz-meta-* in the S3-compatible modes
+				t.Fatalf("%s: metadata %v", tc.name, h.Metadata)
+			}
 			g := get(t, c, b, k, nil, body)
 			wantSSE(t, tc.name+": get", &g.BaseModel, tc.want)
 		}
@@ -113,6 +118,10 @@ func TestObjectSSE(t *testing.T) {
 		}
 		wantSSE(t, "copy with headers", &cout.BaseModel, sse{mode: "kms", data: "SM4", keyID: key2})
 		get(t, c, b, "copy-sm4", nil, before)
+		// Copy-source conditions arrive under either prefix too.
+		cp.Key, cp.CopySourceIfMatch = "copy-cond", `"0123456789abcdef0123456789abcdef"`
+		_, err = c.CopyObject(cp)
+		wantObsErr(t, err, 412, "PreconditionFailed")
 	})
 }
 

@@ -97,6 +97,21 @@ type ConfigIntegrity interface {
 	ConfigMD5Optional() bool
 }
 
+// InputPrefixes is implemented by dialects that take vendor headers under
+// more than one prefix (OBS: x-obs- and x-amz-), for what is read by
+// enumeration rather than by name (user metadata). The first is preferred.
+type InputPrefixes interface {
+	InputPrefixes() []string
+}
+
+// Prefixes returns the header prefixes d accepts on input.
+func Prefixes(d Dialect) []string {
+	if p, ok := d.(InputPrefixes); ok {
+		return p.InputPrefixes()
+	}
+	return []string{d.Prefix()}
+}
+
 // HeaderWithPrefixes reads name under the first of prefixes that is set.
 func HeaderWithPrefixes(h http.Header, name string, prefixes ...string) string {
 	for _, p := range prefixes {

@@ -54,6 +54,7 @@ var (
 	_ dialect.Dialect           = Dialect{}
 	_ dialect.BucketSSEResponse = Dialect{}
 	_ dialect.ConfigIntegrity   = Dialect{}
+	_ dialect.InputPrefixes     = Dialect{}
 )
 
 func (Dialect) Name() string   { return "obs" }
@@ -63,6 +64,9 @@ func (Dialect) Prefix() string { return prefix }
 func (Dialect) Header(h http.Header, name string) string {
 	return dialect.HeaderWithPrefixes(h, name, prefix, amzPrefix)
 }
+
+// InputPrefixes: user metadata arrives as x-obs-meta-* or x-amz-meta-*.
+func (Dialect) InputPrefixes() []string { return []string{prefix, amzPrefix} }
 
 func (Dialect) SetRequestID(h http.Header, id string) {
 	h.Set("x-obs-request-id", id)
