@@ -137,6 +137,45 @@ func TestAddressing(t *testing.T) {
 		_, _, err := hc.Bucket.GetEncryption(e.ctx)
 		wantCOSErr(t, err, http.StatusNotFound, "NoSuchEncryptionConfiguration")
 	})
+	t.Run("GetService with ServiceURL on the node", func(t *testing.T) {
+		u, _ := url.Parse(e.node.URL)
+		sc := cos.NewClient(&cos.BaseURL{ServiceURL: u}, &http.Client{
+			Transport: &cos.AuthorizationTransport{SecretID: e.node.AccessKey, SecretKey: e.node.SecretKey, Transport: e.tr},
+		})
+		res, _, err := sc.Service.Get(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, b := range res.Buckets {
+			found = found || b.Name == name
+		}
+		if !found {
+			t.Fatalf("buckets %+v", res.Buckets)
+		}
+	})
+	t.Run("x-cos-acl", func(t *testing.T) {
+		anon := &http.Client{Transport: e.tr}
+		get := func(key string) int {
+			resp, err := anon.Get(e.bucketURL(name, cosDomain).String() + "/" + key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if _, err := c.Object.Put(e.ctx, "public", bytesReader("hi"), &cos.ObjectPutOptions{ACLHeaderOptions: &cos.ACLHeaderOptions{XCosACL: "public-read"}}); err != nil {
+			t.Fatal(err)
+		}
+		if st := get("public"); st != http.StatusOK {
+			t.Fatalf("anonymous GET of a public-read object: %d", st)
+		}
+		if st := get(url.PathEscape(key)); st != http.StatusForbidden {
+			t.Fatalf("anonymous GET of a default object in a private bucket: %d", st)
+		}
+		_, err := c.Object.Put(e.ctx, "bad-acl", bytesReader("hi"), &cos.ObjectPutOptions{ACLHeaderOptions: &cos.ACLHeaderOptions{XCosACL: "public-read-write"}})
+		wantCOSErr(t, err, http.StatusBadRequest, "InvalidArgument")
+	})
 	t.Run("domain without a dialect: detected from the q-sign signature", func(t *testing.T) {
 		vc := e.clientAt(e.bucketURL(name, vhDomain), e.node.AccessKey, e.node.SecretKey, e.tr)
 		list(t, vc)
