@@ -114,11 +114,15 @@ func (s *Server) uploadPartCopy(q *request) error {
 }
 
 func (s *Server) completeUpload(q *request) error {
+	spec, err := s.requestSSE(q, dialect.Read)
+	if err != nil {
+		return err
+	}
 	var req completeMultipartUpload
 	if err := readXML(q, &req); err != nil {
 		return err
 	}
-	in := service.CompleteUploadInput{Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId")}
+	in := service.CompleteUploadInput{Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), SSE: spec}
 	for _, p := range req.Parts {
 		in.Parts = append(in.Parts, service.CompletePart{Number: p.PartNumber, ETag: p.ETag})
 	}
@@ -126,7 +130,6 @@ func (s *Server) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	spec, _ := s.requestSSE(q, dialect.Read)
 	setSSEHeaders(q, o.Encryption, spec)
 	q.d.SetUploadChecksums(q.w.Header(), o.Checksums)
 	loc := "/" + q.bucket + "/" + q.key

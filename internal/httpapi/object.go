@@ -337,9 +337,22 @@ func (s *Server) getObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, !ob.Ranged)
-	q.w.WriteHeader(status)
+	// Read (and so authenticate) the first chunk before committing to a
+	// status: a blob that fails from its start is an error response, not a
+	// 2xx with an empty body.
 	bufp := copyBuf()
 	defer putCopyBuf(bufp)
+	buf := (*bufp)[:min(int64(len(*bufp)), ob.Length)]
+	n, err := io.ReadFull(ob.Body, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		for k := range h {
+			delete(h, k)
+		}
+		q.d.SetRequestID(h, q.id)
+		return fmt.Errorf("reading object %s/%s: %w", q.bucket, q.key, err)
+	}
+	q.w.WriteHeader(status)
+	q.w.Write(buf[:n])
 	if _, err := io.CopyBuffer(struct{ io.Writer }{q.w}, ob.Body, *bufp); err != nil {
 		// Headers are gone: the client sees a short body. Log the cause;
 		// an authentication failure here means stored data was altered.

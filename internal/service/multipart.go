@@ -235,6 +235,9 @@ type CompletePart struct {
 type CompleteUploadInput struct {
 	Bucket, Key, UploadID string
 	Parts                 []CompletePart
+	// SSE is the request's SSE-C key, if it sent one: it must be the
+	// upload's (S3 does not require it on Complete).
+	SSE *sse.Spec
 }
 
 // CompleteMultipartUpload assembles the listed parts into the object.
@@ -247,6 +250,11 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 			return s.completedAgain(ctx, in)
 		}
 		return nil, err
+	}
+	if in.SSE != nil {
+		if _, err := s.uploadSealing(ctx, u, in.SSE); err != nil {
+			return nil, err
+		}
 	}
 	if len(in.Parts) == 0 {
 		return nil, errs.MalformedXML.WithMessage("You must specify at least one part")
