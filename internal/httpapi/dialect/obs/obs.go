@@ -102,9 +102,11 @@ func Translate(e *errs.Error) *errs.Error {
 
 func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error, resource, requestID string) {
 	e = Translate(e)
-	h := w.Header()
-	h.Set("x-obs-error-code", e.Code)
-	h.Set("x-obs-error-message", headerSafe(e.Message))
+	if e.Status != http.StatusNotModified { // a 304 is not reported as an error
+		h := w.Header()
+		h.Set("x-obs-error-code", e.Code)
+		h.Set("x-obs-error-message", headerSafe(e.Message))
+	}
 	s3.WriteErrorBody(w, r, e.Status, Error{Code: e.Code, Message: e.Message, Resource: resource, RequestID: requestID, HostID: requestID})
 }
 
