@@ -41,9 +41,28 @@ type Sealer struct {
 	now       func() time.Time
 }
 
+// bucketKey is a cached plaintext bucket key. fetched is when the KMS last
+// vouched for it: after bucketTTL it must ask again, so disabling a master
+// key takes effect within bucketTTL for bucket-key buckets too.
 type bucketKey struct {
-	plain   []byte
-	created time.Time
+	plain     []byte
+	fetched   time.Time
+	forWrites bool // generated here for new objects (not only unwrapped)
+}
+
+func (s *Sealer) fresh(bk *bucketKey) bool {
+	return bk != nil && s.now().Sub(bk.fetched) < s.bucketTTL
+}
+
+// remember caches a bucket key and drops expired ones (the cache is small:
+// a few keys per bucket and master key in use). Caller holds s.mu.
+func (s *Sealer) remember(wrapped string, bk *bucketKey) {
+	for w, old := range s.bucketKeys {
+		if !s.fresh(old) {
+			delete(s.bucketKeys, w) // not zeroed: a request may still hold it
+		}
+	}
+	s.bucketKeys[wrapped] = bk
 }
 
 // NewSealer returns a Sealer over a key provider.
@@ -53,7 +72,7 @@ func NewSealer(p kms.Provider) *Sealer {
 		bucketKeys: make(map[string]*bucketKey),
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),
-		bucketTTL:  time.Hour,
+		bucketTTL:  5 * time.Minute,
 		now:        time.Now,
 	}
 }
@@ -142,7 +161,7 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 	for {
 		s.mu.Lock()
 		if w, ok := s.current[id]; ok {
-			if bk := s.bucketKeys[w]; bk != nil && s.now().Sub(bk.created) < s.bucketTTL {
+			if bk := s.bucketKeys[w]; s.fresh(bk) && bk.forWrites {
 				s.mu.Unlock()
 				return w, bk.plain, nil
 			}
@@ -160,7 +179,7 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 	s.mu.Lock()
 	if err == nil {
 		w = base64.StdEncoding.EncodeToString(dk.Ciphertext)
-		s.bucketKeys[w] = &bucketKey{plain: dk.Plaintext, created: s.now()}
+		s.remember(w, &bucketKey{plain: dk.Plaintext, fetched: s.now(), forWrites: true})
 		s.current[id] = w
 	}
 	s.land(flight)
@@ -204,7 +223,7 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	flight := "read\x00" + wrapped
 	for {
 		s.mu.Lock()
-		if bk := s.bucketKeys[wrapped]; bk != nil {
+		if bk := s.bucketKeys[wrapped]; s.fresh(bk) {
 			s.mu.Unlock()
 			return bk.plain, nil
 		}
@@ -226,8 +245,8 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	plain, err := s.kms.Decrypt(ctx, ct, bucketContext(bucket))
 	s.mu.Lock()
 	if err == nil {
-		// Cached for reads; created long ago so it is not reused for writes.
-		s.bucketKeys[wrapped] = &bucketKey{plain: plain}
+		// Cached for reads only: new objects get a key this node generated.
+		s.remember(wrapped, &bucketKey{plain: plain, fetched: s.now()})
 	}
 	s.land(flight)
 	s.mu.Unlock()

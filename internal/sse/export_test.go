@@ -1,0 +1,8 @@
+package sse
+
+import "strongroom/internal/meta"
+
+// Encryption is meta.Encryption, named here to keep the tests short.
+type Encryption meta.Encryption
+
+func (e *Encryption) meta() *meta.Encryption { return (*meta.Encryption)(e) }

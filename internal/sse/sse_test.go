@@ -1,0 +1,234 @@
+package sse
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"strongroom/internal/errs"
+	"strongroom/internal/kms"
+)
+
+func customerKey(t *testing.T) (key []byte, keyB64, md5B64 string) {
+	t.Helper()
+	key = make([]byte, 32)
+	rand.Read(key)
+	sum := md5.Sum(key)
+	return key, base64.StdEncoding.EncodeToString(key), base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func TestCustomerSpec(t *testing.T) {
+	_, k, m := customerKey(t)
+	_, _, otherMD5 := customerKey(t)
+	short := base64.StdEncoding.EncodeToString(make([]byte, 16))
+	tests := []struct {
+		name, alg, key, md5 string
+		want                *errs.Error
+	}{
+		{"valid", "AES256", k, m, nil},
+		{"wrong algorithm", "AES128", k, m, errs.InvalidEncryptionAlgorithm},
+		{"lower-case algorithm", "aes256", k, m, errs.InvalidEncryptionAlgorithm},
+		{"md5 mismatch", "AES256", k, otherMD5, errs.InvalidArgument},
+		{"missing md5", "AES256", k, "", errs.InvalidArgument},
+		{"short key", "AES256", short, m, errs.InvalidArgument},
+		{"not base64", "AES256", "!!!", m, errs.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec, err := CustomerSpec(tt.alg, tt.key, tt.md5)
+			if tt.want == nil {
+				if err != nil || spec.Mode != Customer || spec.CustomerKeyMD5 != tt.md5 {
+					t.Fatalf("CustomerSpec = %+v, %v", spec, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err != nil && bytes.Contains([]byte(err.Error()), []byte(tt.key)) {
+				t.Fatal("error message contains the key")
+			}
+		})
+	}
+}
+
+func TestResolvePrecedence(t *testing.T) {
+	kmsDefault := &Config{Mode: KMS, KeyID: "bucket-key", Algorithm: SM4, BucketKey: true}
+	blockC := &Config{Mode: Managed, BlockedTypes: []string{"SSE-C"}}
+	cust := &Spec{Mode: Customer, CustomerKey: make([]byte, 32)}
+	tests := []struct {
+		name    string
+		req     *Spec
+		def     *Config
+		want    Mode
+		wantAlg string
+		wantKey string
+		err     *errs.Error
+	}{
+		{"nothing", nil, nil, None, "", "", nil},
+		{"default only", nil, kmsDefault, KMS, SM4, "bucket-key", nil},
+		{"request overrides default", &Spec{Mode: Managed}, kmsDefault, Managed, AES256, "", nil},
+		{"request KMS key overrides default key", &Spec{Mode: KMS, KeyID: "mine"}, kmsDefault, KMS, AES256, "mine", nil},
+		{"SSE-C allowed by default", cust, kmsDefault, Customer, AES256, "", nil},
+		{"SSE-C blocked", cust, blockC, None, "", "", errs.AccessDenied},
+		{"managed default", nil, blockC, Managed, AES256, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Resolve(tt.req, tt.def)
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == None {
+				if got != nil {
+					t.Fatalf("got %+v, want no encryption", got)
+				}
+				return
+			}
+			if got.Mode != tt.want || got.Algorithm != tt.wantAlg || got.KeyID != tt.wantKey {
+				t.Fatalf("got %+v, want mode %s alg %s key %q", got, tt.want, tt.wantAlg, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		c   Config
+		err *errs.Error
+	}{
+		{Config{Mode: Managed}, nil},
+		{Config{Mode: KMS, KeyID: "k", Algorithm: SM4}, nil},
+		{Config{Mode: Managed, KeyID: "k"}, errs.InvalidArgument},
+		{Config{Mode: "DES"}, errs.InvalidEncryptionAlgorithm},
+		{Config{Mode: KMS, Algorithm: "3DES"}, errs.InvalidEncryptionAlgorithm},
+		{Config{Mode: Managed, BlockedTypes: []string{"SSE-KMS"}}, errs.InvalidArgument},
+	}
+	for _, tt := range tests {
+		err := tt.c.Validate()
+		if (tt.err == nil) != (err == nil) || (tt.err != nil && !errors.Is(err, tt.err)) {
+			t.Errorf("%+v: err = %v, want %v", tt.c, err, tt.err)
+		}
+	}
+}
+
+func newSealer(t *testing.T) (*Sealer, *kms.Counting, *kms.Keyring) {
+	t.Helper()
+	root := make([]byte, 32)
+	rand.Read(root)
+	k, err := kms.OpenKeyring(filepath.Join(t.TempDir(), "keyring"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	c := kms.NewCounting(k)
+	return NewSealer(c), c, k
+}
+
+func TestObjectKeyRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, _, k := newSealer(t)
+	if _, err := k.CreateKey(ctx, "named"); err != nil {
+		t.Fatal(err)
+	}
+	ck, kb64, km5 := customerKey(t)
+	_, otherB64, otherMD5 := customerKey(t)
+	cust, _ := CustomerSpec(AES256, kb64, km5)
+	wrong, _ := CustomerSpec(AES256, otherB64, otherMD5)
+	specs := []*Spec{
+		{Mode: Managed, Algorithm: AES256},
+		{Mode: KMS, Algorithm: SM4, KeyID: "named"},
+		{Mode: KMS, Algorithm: AES256},
+		{Mode: KMS, Algorithm: AES256, KeyID: "named", BucketKey: true},
+		cust,
+	}
+	for _, spec := range specs {
+		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		if err != nil {
+			t.Fatalf("%+v: %v", spec, err)
+		}
+		if bytes.Contains(enc.WrappedKey, oek) || bytes.Contains(enc.WrappedKey, ck) {
+			t.Fatalf("%s: stored material contains a key in clear", spec.Mode)
+		}
+		got, err := s.ObjectKey(ctx, enc, "b", "k", cust)
+		if spec.Mode != Customer {
+			got, err = s.ObjectKey(ctx, enc, "b", "k", nil)
+		}
+		if err != nil || !bytes.Equal(got, oek) {
+			t.Fatalf("%s: ObjectKey = %x, %v", spec.Mode, got, err)
+		}
+		// The wrapped key is bound to its object: another key's context
+		// cannot open it.
+		if spec.Mode != Customer {
+			if _, err := s.ObjectKey(ctx, enc, "b", "other", nil); err == nil {
+				t.Fatalf("%s: object key opened under another object's context", spec.Mode)
+			}
+			continue
+		}
+		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.InvalidRequest) {
+			t.Fatalf("SSE-C without key: %v, want InvalidRequest", err)
+		}
+		if _, err := s.ObjectKey(ctx, enc, "b", "k", wrong); !errors.Is(err, errs.AccessDenied) {
+			t.Fatalf("SSE-C wrong key: %v, want AccessDenied", err)
+		}
+	}
+}
+
+func TestBucketKeyCache(t *testing.T) {
+	ctx := context.Background()
+	s, calls, k := newSealer(t)
+	if _, err := k.CreateKey(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	spec := &Spec{Mode: KMS, Algorithm: AES256, KeyID: "bk", BucketKey: true}
+	put := func() ([]byte, *Encryption) {
+		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return oek, (*Encryption)(enc)
+	}
+	calls.Reset()
+	oek1, enc1 := put()
+	for range 50 {
+		put()
+	}
+	if got := calls.Calls()[kms.OpGenerateDataKey]; got != 1 {
+		t.Fatalf("51 PUTs under one bucket key: %d GenerateDataKey calls, want 1", got)
+	}
+	// Past the TTL a write takes a fresh bucket key, and a read asks the
+	// KMS again: disabling the master key then takes effect.
+	now = now.Add(s.bucketTTL + time.Second)
+	put()
+	if got := calls.Calls()[kms.OpGenerateDataKey]; got != 2 {
+		t.Fatalf("after the TTL: %d GenerateDataKey calls, want 2", got)
+	}
+	if _, err := k.DisableKey(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(s.bucketTTL + time.Second)
+	if _, err := s.ObjectKey(ctx, enc1.meta(), "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
+		t.Fatalf("read under a disabled key after the TTL: %v, want KMS.DisabledException", err)
+	}
+	if _, err := k.EnableKey(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ObjectKey(ctx, enc1.meta(), "b", "k", nil)
+	if err != nil || !bytes.Equal(got, oek1) {
+		t.Fatalf("read after re-enable: %v", err)
+	}
+}
