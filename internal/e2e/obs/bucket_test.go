@@ -268,6 +268,8 @@ func TestCreateBucketSSE(t *testing.T) {
 		}
 		_, err := createWithHeaders(c, "create-bad-"+m.name+"-key", map[string]string{"x-obs-server-side-encryption": "kms", "x-obs-server-side-encryption-kms-key-id": "no-such-key"})
 		wantObsErr(t, err, 400, "KMS.NotFoundException")
+		_, err = c.HeadBucket("create-bad-" + m.name + "-key")
+		wantObsErr(t, err, 404, "NoSuchBucket")
 	})
 }
 
