@@ -97,6 +97,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 		SrcBucket: srcBucket, SrcKey: srcKey,
 		SrcConditions: copySourceConditions(q),
 		SSE:           spec, SrcSSE: srcSpec,
+		Extra: q.d.UploadChecksums(),
 	}
 	if v := q.header("copy-source-range"); v != "" {
 		r := parseRange(v)

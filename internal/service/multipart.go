@@ -175,6 +175,7 @@ type UploadPartCopyInput struct {
 	SrcRange              *Range    // inclusive byte range; nil for the whole source
 	SrcSSE                *sse.Spec // SSE-C key of the source, if any
 	SSE                   *sse.Spec // SSE-C key of the upload, if any
+	Extra                 []string  // more checksums to compute (dialect needs)
 }
 
 // UploadPartCopy copies source bytes into a part.
@@ -214,9 +215,9 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	}
 	rd := s.newObjectReader(ctx, src, srcSl, off, n)
 	defer rd.Close()
-	var extra []string
+	extra := in.Extra
 	if u.Checksum != "" {
-		extra = []string{u.Checksum}
+		extra = append(extra, u.Checksum)
 	}
 	w, err := s.writeBlob(ctx, Body{Reader: rd, Size: n, Extra: extra}, dstSl, in.PartNumber)
 	if err != nil {
