@@ -33,6 +33,11 @@ func TestPresigned(t *testing.T) {
 		if got != string(body) {
 			t.Fatalf("presigned GET: %q", got)
 		}
+		// A bucket-level URL: ListObjects.
+		if list := signedGet(t, e, c, m, &obs.CreateSignedUrlInput{Method: obs.HttpMethodGet, Bucket: b, Expires: 300,
+			QueryParams: map[string]string{"prefix": "dir/"}}); !strings.Contains(list, "<Key>dir/a b+c.txt</Key>") {
+			t.Fatalf("presigned list: %s", list)
+		}
 		su, err := c.CreateSignedUrl(&obs.CreateSignedUrlInput{Method: obs.HttpMethodGet, Bucket: b, Key: "dir/a b+c.txt", Expires: 300,
 			QueryParams: map[string]string{"response-content-type": "text/x-obs"}})
 		if err != nil {
