@@ -207,7 +207,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	}
 	if use == dialect.Read {
 		// GET, HEAD, UploadPart, UploadPartCopy: the stored mode applies;
-		// OBS documents no SSE-KMS headers there and ignores them.
+		// OBS documents no SSE-KMS headers there, so they are ignored.
 		return cust, nil
 	}
 	k := readKMS(get)
