@@ -123,7 +123,10 @@ func (s *Server) completeUpload(q *request) error {
 	if err := readXML(q, &req); err != nil {
 		return err
 	}
-	in := service.CompleteUploadInput{Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), SSE: spec}
+	in := service.CompleteUploadInput{
+		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), SSE: spec,
+		MinPartSize: dialect.MinPartSize(q.d, service.MinPartSize),
+	}
 	for _, p := range req.Parts {
 		in.Parts = append(in.Parts, service.CompletePart{Number: p.PartNumber, ETag: p.ETag})
 	}

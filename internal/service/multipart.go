@@ -239,6 +239,8 @@ type CompleteUploadInput struct {
 	// SSE is the request's SSE-C key, if it sent one: it must be the
 	// upload's (S3 does not require it on Complete).
 	SSE *sse.Spec
+	// MinPartSize is the smallest part but the last (0: S3's 5 MiB).
+	MinPartSize int64
 }
 
 // CompleteMultipartUpload assembles the listed parts into the object.
@@ -268,6 +270,10 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	for _, sp := range stored {
 		byNum[sp.Number] = sp
 	}
+	minPart := in.MinPartSize
+	if minPart <= 0 {
+		minPart = MinPartSize
+	}
 	parts := make([]meta.Part, 0, len(in.Parts))
 	md5s := md5.New()
 	var size int64
@@ -279,7 +285,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		if !ok || strings.Trim(cp.ETag, `"`) != sp.ETag {
 			return nil, errs.InvalidPart
 		}
-		if i < len(in.Parts)-1 && sp.Size < MinPartSize {
+		if i < len(in.Parts)-1 && sp.Size < minPart {
 			return nil, errs.EntityTooSmall
 		}
 		raw, _ := hex.DecodeString(sp.ETag)

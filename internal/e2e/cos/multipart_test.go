@@ -98,3 +98,31 @@ func TestMultipartUpload(t *testing.T) {
 		}
 	})
 }
+
+// TestMinimumPartSize: COS accepts parts of 1 MB (S3 insists on 5 MiB);
+// a smaller part that is not the last is EntityTooSmall.
+func TestMinimumPartSize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, c := e.bucket("parts")
+	upload := func(key string, sizes ...int) error {
+		ini, _, err := c.Object.InitiateMultipartUpload(e.ctx, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := &cos.CompleteMultipartUploadOptions{}
+		for i, n := range sizes {
+			resp, err := c.Object.UploadPart(e.ctx, key, ini.UploadID, i+1, bytes.NewReader(randBytes(n)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Parts = append(opt.Parts, cos.Object{PartNumber: i + 1, ETag: resp.Header.Get("ETag")})
+		}
+		_, _, err = c.Object.CompleteMultipartUpload(e.ctx, key, ini.UploadID, opt)
+		return err
+	}
+	if err := upload("one-mb-parts", MiB, MiB, 10); err != nil {
+		t.Fatalf("1 MiB parts: %v", err)
+	}
+	wantCOSErr(t, upload("small-parts", MiB-1, MiB), http.StatusBadRequest, "EntityTooSmall")
+}

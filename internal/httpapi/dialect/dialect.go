@@ -104,6 +104,20 @@ type InputPrefixes interface {
 	InputPrefixes() []string
 }
 
+// PartSizer is implemented by dialects whose vendor allows smaller
+// multipart parts than S3's 5 MiB (every part but the last).
+type PartSizer interface {
+	MinPartSize() int64
+}
+
+// MinPartSize returns the smallest part (but the last) d accepts.
+func MinPartSize(d Dialect, s3Default int64) int64 {
+	if p, ok := d.(PartSizer); ok {
+		return p.MinPartSize()
+	}
+	return s3Default
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {
