@@ -1,15 +1,109 @@
 package server
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"strongroom/internal/iam/policy"
+	"strongroom/internal/service"
+)
+
+// Account is the account id policies name principals under
+// (arn:aws:iam::strongroom:user/NAME).
+const Account = "strongroom"
+
+// policies implements service.Policies on the policy language, caching
+// parsed documents (bucket policies change rarely; a request must not
+// re-parse them).
+type policies struct {
+	mu    sync.Mutex
+	cache map[string]*policy.Policy // "b:" or "i:" + document
+}
+
+const maxCachedPolicies = 4096
+
+func newPolicies() *policies { return &policies{cache: map[string]*policy.Policy{}} }
+
+func (ps *policies) parse(doc string, identity bool) (*policy.Policy, error) {
+	key := "b:" + doc
+	if identity {
+		key = "i:" + doc
+	}
+	ps.mu.Lock()
+	p := ps.cache[key]
+	ps.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	var err error
+	if identity {
+		if c, ok := policy.Canned(doc); ok {
+			p = c
+		} else {
+			p, err = policy.ParseIdentity([]byte(doc))
+		}
+	} else {
+		p, err = policy.Parse([]byte(doc))
+	}
+	if err != nil {
+		return nil, err
+	}
+	ps.mu.Lock()
+	if len(ps.cache) >= maxCachedPolicies {
+		clear(ps.cache)
+	}
+	ps.cache[key] = p
+	ps.mu.Unlock()
+	return p, nil
+}
+
+// Decide implements service.Policies. A stored document that no longer
+// parses (it was validated when stored) counts as an explicit Deny: failing
+// closed beats granting by accident.
+func (ps *policies) Decide(bucketPolicy []byte, identity []string, r *service.AuthzRequest) service.Decision {
+	var docs []*policy.Policy
+	if bucketPolicy != nil {
+		p, err := ps.parse(string(bucketPolicy), false)
+		if err != nil {
+			return service.Deny
+		}
+		docs = append(docs, p)
+	}
+	for _, doc := range identity {
+		p, err := ps.parse(doc, true)
+		if err != nil {
+			return service.Deny
+		}
+		docs = append(docs, p)
+	}
+	if len(docs) == 0 {
+		return service.NotApplicable
+	}
+	d := policy.Evaluate(&policy.Request{Principal: r.Principal, Account: Account, Action: r.Action, Resource: r.Resource, Context: r.Context}, docs...)
+	switch d {
+	case policy.Allow:
+		return service.Allow
+	case policy.Deny:
+		return service.Deny
+	}
+	return service.NotApplicable
+}
+
+// ValidateBucketPolicy implements service.PolicyValidator.
+func (ps *policies) ValidateBucketPolicy(doc []byte) error {
+	_, err := policy.Parse(doc)
+	return err
+}
 
 // validatePolicy checks a user policy: a canned name or a document.
 func validatePolicy(p string) error {
-	switch p {
-	case "readonly", "readwrite", "writeonly":
+	if _, ok := policy.Canned(p); ok {
 		return nil
 	}
-	if len(p) > 0 && p[0] == '{' {
-		return nil // documents are validated by the policy engine
+	if strings.HasPrefix(strings.TrimSpace(p), "{") {
+		_, err := policy.ParseIdentity([]byte(p))
+		return err
 	}
-	return fmt.Errorf("unknown policy %q: use readonly, readwrite, writeonly or a JSON policy document", p)
+	return fmt.Errorf("unknown policy %q: use %s or a JSON policy document", p, strings.Join(policy.CannedNames(), ", "))
 }

@@ -127,7 +127,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
 	counting := kms.NewCounting(keyring)
-	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting)})
+	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies()})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		m.Close()

@@ -193,17 +193,21 @@ func aclGrants(p Principal, a access) bool {
 // sseContext is the condition context of an encrypted write, in S3's key
 // names and values (a policy in any dialect's names is mapped to these).
 func sseContext(spec *sse.Spec, enc *meta.Encryption) map[string][]string {
-	mode, keyID := sse.None, ""
+	mode, keyID, alg := sse.None, "", ""
 	switch {
 	case spec != nil:
-		mode, keyID = spec.Mode, spec.KeyID
+		mode, keyID, alg = spec.Mode, spec.KeyID, spec.Algorithm
 	case enc != nil:
-		mode, keyID = sse.Mode(enc.Mode), enc.KeyID
+		mode, keyID, alg = sse.Mode(enc.Mode), enc.KeyID, enc.Algorithm
 	}
 	m := map[string][]string{}
 	switch mode {
 	case sse.Managed:
-		m["s3:x-amz-server-side-encryption"] = []string{"AES256"}
+		v := "AES256"
+		if alg == sse.SM4 {
+			v = "SM4" // OSS/COS managed SM4
+		}
+		m["s3:x-amz-server-side-encryption"] = []string{v}
 	case sse.KMS:
 		m["s3:x-amz-server-side-encryption"] = []string{"aws:kms"}
 		if keyID != "" {
