@@ -111,6 +111,13 @@ func newRequestID() string {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// net/http sends "100 Continue" on the first read of a body, so never
+	// for an empty one. Answer the expectation anyway, as S3 does: botocore
+	// (aws CLI v1) keeps the status of a non-100 answer on the connection
+	// and misreads the next response on it, stalling until its timeout.
+	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		w.WriteHeader(http.StatusContinue)
+	}
 	if s.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, "/_strongroom/admin/") {
 		s.cfg.Admin.ServeHTTP(w, r)
 		return

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# End-to-end test with the real aws CLI against a freshly built strongroom:
+# mb, cp of a 20 MiB file (multipart by the CLI, checked by downloading it
+# and comparing sha256), ls, sync (twice: the second uploads nothing),
+# presign + curl, rm, rb. Any failure exits non-zero with a message; the
+# server is killed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() { echo "e2e-awscli: FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+trap 'rc=$?; [ $rc -eq 0 ] || echo "e2e-awscli: FAIL: command failed (exit $rc) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+# --- the aws CLI ---------------------------------------------------------
+# A pyenv shim (e.g. /root/.pyenv/shims/aws) may shadow Debian's
+# /usr/bin/aws on PATH: prefer the package's binary when it is there.
+if [ -x /usr/bin/aws ]; then
+  AWS=/usr/bin/aws
+elif command -v aws >/dev/null 2>&1; then
+  AWS=$(command -v aws)
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  step "installing awscli"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null
+  AWS=/usr/bin/aws
+else
+  fail "the aws CLI is not installed (install the awscli package, or run as root so this script can)"
+fi
+command -v curl >/dev/null 2>&1 || fail "curl is not installed"
+echo "aws: $AWS ($("$AWS" --version 2>&1))"
+
+# --- a server --------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/strongroom-e2e-awscli.XXXXXX")
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "building strongroom"
+go build -o "$work/strongroom" ./cmd/strongroom
+
+export STRONGROOM_ROOT_ACCESS_KEY=e2eawscliroot
+export STRONGROOM_ROOT_SECRET_KEY=e2e-awscli-secret-key-0123456789
+# 127.0.0.1:0 lets the kernel pick a free port; the server prints it.
+"$work/strongroom" serve --addr 127.0.0.1:0 --data "$work/data" >"$work/server.out" 2>"$work/server.log" &
+server_pid=$!
+endpoint=""
+for _ in $(seq 1 300); do
+  endpoint=$(sed -n 's/^strongroom serving \(http[^ ]*\).*/\1/p' "$work/server.out" | head -n1)
+  [ -n "$endpoint" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "the server exited at start"; }
+  sleep 0.1
+done
+[ -n "$endpoint" ] || { cat "$work/server.log" >&2; fail "the server did not print its address within 30s"; }
+echo "server: $endpoint (pid $server_pid)"
+
+# --- the CLI's environment: only what we set ------------------------------
+unset AWS_CA_BUNDLE AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 || true
+export AWS_ACCESS_KEY_ID=$STRONGROOM_ROOT_ACCESS_KEY
+export AWS_SECRET_ACCESS_KEY=$STRONGROOM_ROOT_SECRET_KEY
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE="$work/aws-config"
+export AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
+export AWS_PAGER=""
+# No retries and a short read timeout: a request the server mishandles
+# (e.g. a response the CLI cannot parse, which it would retry after its
+# 60s timeout) fails the test instead of passing slowly.
+cat >"$AWS_CONFIG_FILE" <<EOF
+[default]
+region = us-east-1
+max_attempts = 1
+retry_mode = standard
+s3 =
+    addressing_style = path
+EOF
+sed 's/^\(    addressing_style = path\)$/\1\n    signature_version = s3v4/' "$AWS_CONFIG_FILE" >"$work/aws-config-sigv4"
+: >"$AWS_SHARED_CREDENTIALS_FILE"
+aws() { "$AWS" --endpoint-url "$endpoint" --cli-read-timeout 15 --cli-connect-timeout 5 "$@"; }
+
+bucket=e2e-awscli
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+step "mb"
+aws s3 mb "s3://$bucket"
+aws s3 ls | grep -q " $bucket\$" || fail "ls does not list the new bucket"
+
+step "cp a 20 MiB file (multipart upload)"
+head -c $((20 << 20)) /dev/urandom >"$work/big.bin"
+aws s3 cp --no-progress "$work/big.bin" "s3://$bucket/dir/big.bin"
+etag=$(aws s3api head-object --bucket "$bucket" --key dir/big.bin --query ETag --output text)
+case "$etag" in
+  *-[0-9]*) echo "multipart ETag: $etag" ;;
+  *) fail "expected a multipart ETag (md5-N) for the 20 MiB upload, got $etag" ;;
+esac
+size=$(aws s3api head-object --bucket "$bucket" --key dir/big.bin --query ContentLength --output text)
+[ "$size" = $((20 << 20)) ] || fail "HEAD reports $size bytes, want $((20 << 20))"
+aws s3 cp --no-progress "s3://$bucket/dir/big.bin" "$work/big.down"
+[ "$(sha "$work/big.bin")" = "$(sha "$work/big.down")" ] || fail "the downloaded 20 MiB file differs from the uploaded one"
+
+step "ls"
+aws s3 ls "s3://$bucket/dir/" | grep -Eq "[[:space:]]$((20 << 20)) big.bin\$" || fail "ls does not show big.bin with its size"
+aws s3 ls "s3://$bucket/" | grep -q "PRE dir/" || fail "ls does not show the dir/ prefix"
+
+step "sync a directory"
+mkdir -p "$work/tree/sub/deeper"
+for f in a.txt b.bin sub/c.txt sub/deeper/d.bin "sub/e with space.txt"; do
+  head -c $((RANDOM * 4 + 1)) /dev/urandom >"$work/tree/$f"
+done
+printf '' >"$work/tree/empty"
+aws s3 sync --no-progress "$work/tree" "s3://$bucket/tree"
+n=$(aws s3 ls --recursive "s3://$bucket/tree/" | wc -l)
+[ "$n" -eq 6 ] || fail "after sync, $n objects under tree/, want 6"
+out=$(aws s3 sync --no-progress "$work/tree" "s3://$bucket/tree")
+[ -z "$out" ] || fail "a second sync of an unchanged directory uploaded again: $out"
+aws s3 sync --no-progress "s3://$bucket/tree" "$work/tree.down" >/dev/null
+diff -r "$work/tree" "$work/tree.down" || fail "the synced-back directory differs"
+echo "changed" >>"$work/tree/a.txt"
+out=$(aws s3 sync --no-progress "$work/tree" "s3://$bucket/tree")
+case "$out" in
+  *a.txt*) ;;
+  *) fail "sync after changing a.txt did not upload it: $out" ;;
+esac
+[ "$(echo "$out" | grep -c upload)" -eq 1 ] || fail "sync after changing one file uploaded more: $out"
+
+step "sync, one request at a time: an empty object, then more on the same connection"
+# The CLI sends "Expect: 100-continue" on every PUT; a server that answers
+# an empty one without a 100 leaves botocore misreading the next response
+# on that connection (it stalls until its read timeout).
+mkdir -p "$work/seq"
+: >"$work/seq/0-empty"
+for i in 1 2 3; do head -c $((i * 1000)) /dev/urandom >"$work/seq/$i-data"; done
+sed 's/^\(    addressing_style = path\)$/\1\n    max_concurrent_requests = 1/' "$AWS_CONFIG_FILE" >"$work/aws-config-seq"
+AWS_CONFIG_FILE=$work/aws-config-seq aws s3 sync --no-progress "$work/seq" "s3://$bucket/seq" ||
+  fail "sequential sync with an empty file failed (100-continue handling?)"
+n=$(aws s3 ls --recursive "s3://$bucket/seq/" | wc -l)
+[ "$n" -eq 4 ] || fail "after the sequential sync, $n objects under seq/, want 4"
+
+step "presign + curl"
+# The CLI's default presigned form (SigV2 query for aws CLI v1, SigV4 for
+# v2), then explicitly SigV4.
+for config in "$AWS_CONFIG_FILE" "$work/aws-config-sigv4"; do
+  url=$(AWS_CONFIG_FILE=$config aws s3 presign "s3://$bucket/dir/big.bin" --expires-in 300)
+  case "$url" in
+    *X-Amz-Signature=*) form=SigV4 ;;
+    *Signature=*) form=SigV2 ;;
+    *) fail "unexpected presigned URL: $url" ;;
+  esac
+  rm -f "$work/big.presigned"
+  curl -sSf -o "$work/big.presigned" "$url" || fail "curl of the $form presigned URL failed"
+  [ "$(sha "$work/big.bin")" = "$(sha "$work/big.presigned")" ] || fail "the $form presigned download differs"
+  # Change the signature's first character, keeping it well-formed.
+  pre=${url%%Signature=*}Signature=
+  sig=${url#"$pre"}
+  if [ "${sig:0:1}" = 0 ]; then bad=${pre}1${sig:1}; else bad=${pre}0${sig:1}; fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$bad")
+  [ "$code" = 403 ] || fail "a $form presigned URL with an altered signature got HTTP $code, want 403"
+  echo "$form presigned URL: download matches, altered signature refused"
+done
+
+step "rm"
+aws s3 rm "s3://$bucket/dir/big.bin"
+aws s3 rm --recursive "s3://$bucket/tree"
+aws s3 rm --recursive "s3://$bucket/seq"
+left=$(aws s3 ls --recursive "s3://$bucket/" | wc -l)
+[ "$left" -eq 0 ] || fail "$left objects left after rm"
+
+step "rb"
+aws s3 rb "s3://$bucket"
+if aws s3 ls | grep -q " $bucket\$"; then fail "the bucket is still listed after rb"; fi
+if aws s3api head-bucket --bucket "$bucket" 2>/dev/null; then fail "head-bucket succeeds after rb"; fi
+
+kill -0 "$server_pid" 2>/dev/null || fail "the server died during the test"
+if grep -q "level=ERROR" "$work/server.log"; then
+  echo "server errors:" >&2; grep "level=ERROR" "$work/server.log" >&2
+  fail "the server logged errors"
+fi
+echo "e2e-awscli: all passed"
