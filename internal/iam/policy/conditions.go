@@ -92,7 +92,7 @@ var keyRows = []ConditionKeyMapping{
 	{Name: "obs:x-obs-server-side-encryption-customer-algorithm", Canonical: KeySSECustomerAlgorithm},
 
 	{Name: "oss:Prefix", Canonical: KeyPrefix},
-	{Name: "cos:prefix", Canonical: KeyPrefix, Confirmed: true},
+	{Name: "cos:prefix", Canonical: KeyPrefix},
 	{Name: "prefix", Canonical: KeyPrefix, Confirmed: true},
 	{Name: "obs:prefix", Canonical: KeyPrefix},
 	{Name: "oss:Delimiter", Canonical: KeyDelimiter},
@@ -104,7 +104,7 @@ var keyRows = []ConditionKeyMapping{
 	{Name: "obs:max-keys", Canonical: KeyMaxKeys},
 
 	{Name: "oss:x-oss-object-acl", Canonical: KeyACL},
-	{Name: "cos:x-cos-acl", Canonical: KeyACL, Confirmed: true},
+	{Name: "cos:x-cos-acl", Canonical: KeyACL},
 	{Name: "acl", Canonical: KeyACL, Confirmed: true},
 	{Name: "obs:acl", Canonical: KeyACL},
 
