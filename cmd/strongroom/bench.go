@@ -43,6 +43,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	small := fs.String("small", "4KiB", "small object size")
 	medium := fs.String("medium", "1MiB", "medium object size")
 	large := fs.String("large", "64MiB", "large object size")
+	only := fs.String("only", "", "run only these object sizes, comma-separated (e.g. 4KiB, to profile one figure)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	check := fs.Bool("check", false, "exit non-zero when a target is missed or a request failed")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "URL of a running server (default: start a child server)")
@@ -85,6 +86,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.BigSize = n
+	if *only != "" {
+		for _, o := range strings.Split(*only, ",") {
+			n, err := parseSize(o)
+			if err != nil {
+				return err
+			}
+			cfg.Only = append(cfg.Only, int(n))
+		}
+	}
 	for _, name := range strings.Split(*sse, ",") {
 		m, err := bench.LookupMode(strings.TrimSpace(name))
 		if err != nil {

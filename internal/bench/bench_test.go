@@ -93,8 +93,8 @@ func checkReport(t *testing.T, rep *Report, wantRSS bool) {
 			t.Errorf("%s %s %s: %d ops, %d errors (%s)", r.Target, r.Op, sizeName(r.Size), r.Ops, r.Errors, r.FirstErr)
 		}
 	}
-	if len(rep.Yardsticks) != 7 {
-		t.Errorf("got %d yardsticks, want 7", len(rep.Yardsticks))
+	if len(rep.Yardsticks) != 9 {
+		t.Errorf("got %d yardsticks, want 9", len(rep.Yardsticks))
 	}
 	var ratios int
 	for _, f := range rep.Figures {

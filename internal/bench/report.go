@@ -36,16 +36,22 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 
-	hasVsNone := false
+	hasVsNone, hasDisk := false, false
 	for _, f := range r.Figures {
 		if f.VsNone > 0 {
 			hasVsNone = true
+		}
+		if f.Disk > 0 {
+			hasDisk = true
 		}
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	hdr := "figure\tmode\tstrongroom\tp50/p99 ms\tyardstick\tratio\t"
 	if hasVsNone {
 		hdr += "x none\t"
+	}
+	if hasDisk {
+		hdr += "x disk\t"
 	}
 	fmt.Fprintln(tw, hdr+"target\t")
 	for _, f := range r.Figures {
@@ -74,6 +80,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 			line += vs + "\t"
 		}
+		if hasDisk {
+			d := ""
+			if f.Disk > 0 {
+				d = fmt.Sprintf("%.2f", f.Value/f.Disk)
+			}
+			line += d + "\t"
+		}
 		verdict := f.Target
 		if f.Pass != nil {
 			if *f.Pass {
@@ -101,6 +114,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\nnote: %s", n)
+	}
+	if hasDisk {
+		fmt.Fprint(w, "\nx disk: the PUT's rate over the durable-write yardstick (the same bodies written, fsynced, renamed and the directory fsynced, no network, no hashing) - the filesystem's ceiling for durable PUTs.")
 	}
 	fmt.Fprintln(w)
 	return nil

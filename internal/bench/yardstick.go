@@ -86,9 +86,11 @@ func (b *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // durableCreate is the filesystem yardstick: workers each loop creating a
-// temp file, writing size bytes, fsyncing it, renaming it into a fan-out
-// directory and fsyncing that directory, for d.
-func durableCreate(ctx context.Context, dir string, size, workers int, d time.Duration) (Result, error) {
+// temp file, writing size bytes of data, fsyncing it, renaming it into a
+// fan-out directory and fsyncing that directory, for d. With keep > 0 each
+// worker cycles through keep names (the rename replaces an older file), so
+// big bodies don't fill the disk.
+func durableCreate(ctx context.Context, dir string, data []byte, size, workers, keep int, d time.Duration) (Result, error) {
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return Result{}, err
@@ -101,10 +103,7 @@ func durableCreate(ctx context.Context, dir string, size, workers int, d time.Du
 		}
 	}
 	defer os.RemoveAll(dir)
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = byte(i*7 + 1)
-	}
+	body := data[:size]
 	var seq atomic.Uint64
 	r := runPhase(ctx, workers, d, func(ctx context.Context, w, i int) (int64, error) {
 		n := seq.Add(1)
@@ -124,7 +123,12 @@ func durableCreate(ctx context.Context, dir string, size, workers int, d time.Du
 			return 0, err
 		}
 		sub := filepath.Join(dir, fmt.Sprintf("%02x", byte(n*0x9e3779b1>>7)))
-		if err := os.Rename(f.Name(), filepath.Join(sub, fmt.Sprintf("w%d-%d", w, i))); err != nil {
+		name := fmt.Sprintf("w%d-%d", w, i)
+		if keep > 0 {
+			sub = filepath.Join(dir, "00")
+			name = fmt.Sprintf("w%d-%d", w, i%keep)
+		}
+		if err := os.Rename(f.Name(), filepath.Join(sub, name)); err != nil {
 			return 0, err
 		}
 		if err := syncDir(sub); err != nil {
@@ -133,6 +137,9 @@ func durableCreate(ctx context.Context, dir string, size, workers int, d time.Du
 		return int64(size), nil
 	})
 	r.Target, r.Op, r.Size = "durable-create", "CREATE", int64(size)
+	if keep > 0 {
+		r.Target, r.Op = "durable-write", "WRITE"
+	}
 	if r.Ops == 0 {
 		return r, errors.New(r.FirstErr)
 	}
