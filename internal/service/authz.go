@@ -11,19 +11,22 @@ import (
 
 // Canonical actions (S3 names; dialects map their own names onto these).
 const (
-	ActListAllMyBuckets    = "s3:ListAllMyBuckets"
-	ActCreateBucket        = "s3:CreateBucket"
-	ActDeleteBucket        = "s3:DeleteBucket"
-	ActListBucket          = "s3:ListBucket"
-	ActGetBucketLocation   = "s3:GetBucketLocation"
-	ActListUploads         = "s3:ListBucketMultipartUploads"
-	ActGetObject           = "s3:GetObject"
-	ActPutObject           = "s3:PutObject"
-	ActDeleteObject        = "s3:DeleteObject"
-	ActListParts           = "s3:ListMultipartUploadParts"
-	ActAbortUpload         = "s3:AbortMultipartUpload"
-	ActGetEncryption       = "s3:GetEncryptionConfiguration"
-	ActPutEncryption       = "s3:PutEncryptionConfiguration" // also governs delete, as in S3
+	ActListAllMyBuckets  = "s3:ListAllMyBuckets"
+	ActCreateBucket      = "s3:CreateBucket"
+	ActDeleteBucket      = "s3:DeleteBucket"
+	ActListBucket        = "s3:ListBucket"
+	ActGetBucketLocation = "s3:GetBucketLocation"
+	ActListUploads       = "s3:ListBucketMultipartUploads"
+	ActGetObject         = "s3:GetObject"
+	ActPutObject         = "s3:PutObject"
+	ActDeleteObject      = "s3:DeleteObject"
+	ActListParts         = "s3:ListMultipartUploadParts"
+	ActAbortUpload       = "s3:AbortMultipartUpload"
+	ActGetEncryption     = "s3:GetEncryptionConfiguration"
+	ActPutEncryption     = "s3:PutEncryptionConfiguration"
+	// ActDeleteEncryption is granted by s3:PutEncryptionConfiguration (as
+	// in S3) and by the vendors' own DeleteBucketEncryption actions.
+	ActDeleteEncryption    = "s3:DeleteEncryptionConfiguration"
 	ActGetBucketPolicy     = "s3:GetBucketPolicy"
 	ActPutBucketPolicy     = "s3:PutBucketPolicy"
 	ActDeleteBucketPolicy  = "s3:DeleteBucketPolicy"

@@ -138,5 +138,5 @@ func (s *Service) GetBucketEncryption(ctx context.Context, p Principal, bucket s
 // DeleteBucketEncryption removes a bucket's default encryption (deleting
 // none is not an error, as S3).
 func (s *Service) DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error {
-	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, nil)
+	return s.setBucketConfig(ctx, p, ActDeleteEncryption, bucket, sse.ConfigName, nil)
 }
