@@ -1,0 +1,379 @@
+// Package e2eaccess proves access control end to end: two users, bucket
+// policies, user policies and canned ACLs, driven through real SDKs over
+// loopback.
+package e2eaccess
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"strongroom/internal/testnode"
+)
+
+func TestMain(m *testing.M) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func s3Client(n *testnode.Node, ak, sk string) *s3.Client {
+	return s3.New(s3.Options{
+		BaseEndpoint:               aws.String(n.URL),
+		Region:                     "us-east-1",
+		Credentials:                credentials.NewStaticCredentialsProvider(ak, sk, ""),
+		UsePathStyle:               true,
+		HTTPClient:                 n.Client,
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+		RetryMaxAttempts:           1,
+	})
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+type users struct {
+	node       *testnode.Node
+	alice, bob *s3.Client
+}
+
+func setup(t *testing.T) *users {
+	t.Helper()
+	n := testnode.Start(t, testnode.Options{TLS: true})
+	ctx := context.Background()
+	a, err := n.IAM.CreateUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := n.IAM.CreateUser(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &users{node: n, alice: s3Client(n, a.AccessKey, a.SecretKey), bob: s3Client(n, b.AccessKey, b.SecretKey)}
+}
+
+// TestBucketPolicyGrantsEncryptionConfig: a non-owner gets 403 on
+// Get/Put/DeleteBucketEncryption until the owner grants the actions by
+// bucket policy; then the same calls succeed; removing the policy takes the
+// grant away again.
+func TestBucketPolicyGrantsEncryptionConfig(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	b := "alices"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+		ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
+	}}}
+	ops := map[string]func() error{
+		"put": func() error {
+			_, err := u.bob.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &b, ServerSideEncryptionConfiguration: cfg})
+			return err
+		},
+		"get": func() error {
+			_, err := u.bob.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &b})
+			return err
+		},
+		"delete": func() error {
+			_, err := u.bob.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: &b})
+			return err
+		},
+	}
+	for _, name := range []string{"put", "get", "delete"} {
+		wantCode(t, ops[name](), "AccessDenied")
+	}
+	// Bob may not set the policy himself.
+	grant := `{"Version":"2012-10-17","Statement":[{"Sid":"bob-encryption","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::strongroom:user/bob"]},"Action":["s3:GetEncryptionConfiguration","s3:PutEncryptionConfiguration"],"Resource":"arn:aws:s3:::alices"}]}`
+	_, err := u.bob.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &grant})
+	wantCode(t, err, "AccessDenied")
+	if _, err := u.alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &grant}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := u.alice.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &b})
+	if err != nil || aws.ToString(got.Policy) != grant {
+		t.Fatalf("GetBucketPolicy = %v, %v", got, err)
+	}
+	for _, name := range []string{"put", "get", "delete"} {
+		if err := ops[name](); err != nil {
+			t.Fatalf("%s after the grant: %v", name, err)
+		}
+	}
+	// The grant names only these actions: bob still cannot read objects.
+	_, err = u.bob.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &b})
+	wantCode(t, err, "AccessDenied")
+	if _, err := u.alice.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, ops["get"](), "AccessDenied")
+	_, err = u.alice.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &b})
+	wantCode(t, err, "NoSuchBucketPolicy")
+
+	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObjekt","Resource":"*"}]}`
+	_, err = u.alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &bad})
+	wantCode(t, err, "MalformedPolicy")
+}
+
+// TestDenyUnencryptedPut: the classic policy refuses a plain PUT (and an
+// SSE-S3 one) and allows SSE-KMS with the named key, also on the parts of
+// an upload that was started with it.
+func TestDenyUnencryptedPut(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	if _, err := u.node.Keyring.CreateKey(ctx, "key-x"); err != nil {
+		t.Fatal(err)
+	}
+	b := "kmsonly"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[
+	 {"Sid":"DenyNotKMS","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::kmsonly/*",
+	  "Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}},
+	 {"Sid":"DenyOtherKey","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::kmsonly/*",
+	  "Condition":{"StringNotEqualsIfExists":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"key-x"}}},
+	 {"Sid":"DenyNoKey","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::kmsonly/*",
+	  "Condition":{"Null":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"true"}}}]}`
+	if _, err := u.alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &policy}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, in *s3.PutObjectInput) error {
+		in.Bucket, in.Key, in.Body = &b, &key, strings.NewReader("data")
+		_, err := u.alice.PutObject(ctx, in)
+		return err
+	}
+	wantCode(t, put("plain", &s3.PutObjectInput{}), "AccessDenied")
+	wantCode(t, put("sse-s3", &s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAes256}), "AccessDenied")
+	wantCode(t, put("kms-default", &s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAwsKms}), "AccessDenied")
+	if err := put("kms-x", &s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("key-x")}); err != nil {
+		t.Fatalf("SSE-KMS with key-x: %v", err)
+	}
+	// Multipart: UploadPart carries no SSE headers; it inherits the
+	// upload's encryption, so an upload started with key-x may proceed and
+	// one started in the clear never got that far.
+	_, err := u.alice.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("mp-plain")})
+	wantCode(t, err, "AccessDenied")
+	up, err := u.alice.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("mp"), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("key-x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := u.alice.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b, Key: aws.String("mp"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("part")})
+	if err != nil {
+		t.Fatalf("UploadPart of a key-x upload: %v", err)
+	}
+	if _, err := u.alice.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b, Key: aws.String("mp"), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The owner is bound by an explicit Deny like anyone, but may always
+	// remove the policy.
+	if _, err := u.alice.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("plain", &s3.PutObjectInput{}); err != nil {
+		t.Fatalf("plain PUT after the policy is gone: %v", err)
+	}
+}
+
+// TestPublicRead: a public-read object is readable with an unsigned
+// request, and nothing else is: not its private neighbour, not a listing,
+// not a write.
+func TestPublicRead(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	b := "pub"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	for key, acl := range map[string]types.ObjectCannedACL{"open": types.ObjectCannedACLPublicRead, "closed": ""} {
+		if _, err := u.alice.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String(key), Body: strings.NewReader("hello " + key), ACL: acl}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	anon := func(method, path string, body io.Reader) (int, []byte) {
+		req, _ := http.NewRequest(method, u.node.URL+path, body)
+		resp, err := u.node.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, data
+	}
+	if st, body := anon("GET", "/pub/open", nil); st != 200 || string(body) != "hello open" {
+		t.Fatalf("anonymous GET of public-read object: %d %q", st, body)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/pub/closed"}, {"GET", "/pub"}, {"PUT", "/pub/new"}, {"DELETE", "/pub/open"}, {"GET", "/pub/missing"}, {"GET", "/"},
+	} {
+		st, body := anon(tc.method, tc.path, bytes.NewReader(nil))
+		if st != http.StatusForbidden || !bytes.Contains(body, []byte("<Code>AccessDenied</Code>")) {
+			t.Errorf("anonymous %s %s: %d %s, want 403 AccessDenied", tc.method, tc.path, st, body)
+		}
+	}
+	// Bob, authenticated but not the owner, is no better off than anyone.
+	if _, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("open")}); err != nil {
+		t.Fatalf("bob reading a public-read object: %v", err)
+	}
+	_, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("closed")})
+	wantCode(t, err, "AccessDenied")
+
+	// ACL documents: GetObjectAcl shows the AllUsers READ grant; turning
+	// the object private closes it.
+	acl, err := u.alice.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &b, Key: aws.String("open")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allUsers := false
+	for _, g := range acl.Grants {
+		if g.Grantee != nil && aws.ToString(g.Grantee.URI) == "http://acs.amazonaws.com/groups/global/AllUsers" && g.Permission == types.PermissionRead {
+			allUsers = true
+		}
+	}
+	if !allUsers {
+		t.Fatalf("GetObjectAcl of a public-read object: %+v", acl.Grants)
+	}
+	if _, err := u.alice.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("open"), ACL: types.ObjectCannedACLPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := anon("GET", "/pub/open", nil); st != http.StatusForbidden {
+		t.Fatalf("anonymous GET after PutObjectAcl private: %d", st)
+	}
+	// A public-read bucket opens listing, not its (private) objects.
+	if _, err := u.alice.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: &b, ACL: types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := anon("GET", "/pub?list-type=2", nil); st != 200 || !bytes.Contains(body, []byte("<Key>closed</Key>")) {
+		t.Fatalf("anonymous listing of a public-read bucket: %d %s", st, body)
+	}
+	if st, _ := anon("GET", "/pub/closed", nil); st != http.StatusForbidden {
+		t.Fatalf("anonymous GET of a private object in a public-read bucket: %d", st)
+	}
+}
+
+// TestUserPolicies: a canned readonly policy lets bob read alice's bucket
+// but not write it; detaching it takes the access away.
+func TestUserPolicies(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	b := "shared"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.alice.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("doc"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("doc")})
+	wantCode(t, err, "AccessDenied")
+	if _, err := u.node.IAM.SetPolicies(ctx, "bob", []string{"readonly"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("doc")}); err != nil {
+		t.Fatalf("bob with readonly: %v", err)
+	}
+	_, err = u.bob.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("doc"), Body: strings.NewReader("y")})
+	wantCode(t, err, "AccessDenied")
+	// A bucket policy's explicit Deny beats the user's Allow.
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}`
+	if _, err := u.alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &deny}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("doc")})
+	wantCode(t, err, "AccessDenied")
+	if _, err := u.alice.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.node.IAM.SetPolicies(ctx, "bob", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("doc")})
+	wantCode(t, err, "AccessDenied")
+}
+
+// TestConcurrentPolicyUpdates: requests racing policy updates (run with
+// -race) see either the old or the new policy, never an error of another
+// kind, and the final policy is the one in force.
+func TestConcurrentPolicyUpdates(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	b := "racy"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.alice.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("o"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	grant := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::racy/*"}]}`
+	done := make(chan struct{})
+	errc := make(chan error, 8)
+	go func() {
+		defer close(done)
+		for i := range 40 {
+			var err error
+			if i%2 == 0 {
+				_, err = u.alice.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &grant})
+			} else {
+				_, err = u.alice.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &b})
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	readers := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { readers <- struct{}{} }()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				_, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("o")})
+				var ae smithy.APIError
+				if err != nil && (!errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied") {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	<-done
+	for range 4 {
+		<-readers
+	}
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	// 40 updates ending with a delete: bob is out.
+	_, err := u.bob.GetObject(ctx, &s3.GetObjectInput{Bucket: &b, Key: aws.String("o")})
+	wantCode(t, err, "AccessDenied")
+}
