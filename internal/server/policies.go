@@ -61,33 +61,41 @@ func (ps *policies) parse(doc string, identity bool) (*policy.Policy, error) {
 // Decide implements service.Policies. A stored document that no longer
 // parses (it was validated when stored) counts as an explicit Deny: failing
 // closed beats granting by accident.
-func (ps *policies) Decide(bucketPolicy []byte, identity []string, r *service.AuthzRequest) service.Decision {
-	var docs []*policy.Policy
+func (ps *policies) Decide(bucketPolicy []byte, identity []string, r *service.AuthzRequest) (service.Decision, string) {
+	type doc struct {
+		p    *policy.Policy
+		name string
+	}
+	var docs []doc
 	if bucketPolicy != nil {
 		p, err := ps.parse(string(bucketPolicy), false)
 		if err != nil {
-			return service.Deny
+			return service.Deny, "bucket policy does not parse"
 		}
-		docs = append(docs, p)
+		docs = append(docs, doc{p, "bucket policy"})
 	}
-	for _, doc := range identity {
-		p, err := ps.parse(doc, true)
+	for i, d := range identity {
+		p, err := ps.parse(d, true)
 		if err != nil {
-			return service.Deny
+			return service.Deny, "user policy does not parse"
 		}
-		docs = append(docs, p)
+		name := d
+		if _, canned := policy.Canned(d); !canned {
+			name = fmt.Sprintf("user policy %d", i+1)
+		}
+		docs = append(docs, doc{p, name})
 	}
-	if len(docs) == 0 {
-		return service.NotApplicable
+	req := &policy.Request{Principal: r.Principal, Account: Account, Action: r.Action, Resource: r.Resource, Context: r.Context}
+	out, source := service.NotApplicable, ""
+	for _, d := range docs {
+		switch dec, stmt := d.p.Explain(req); dec {
+		case policy.Deny:
+			return service.Deny, d.name + " " + stmt
+		case policy.Allow:
+			out, source = service.Allow, d.name+" "+stmt
+		}
 	}
-	d := policy.Evaluate(&policy.Request{Principal: r.Principal, Account: Account, Action: r.Action, Resource: r.Resource, Context: r.Context}, docs...)
-	switch d {
-	case policy.Allow:
-		return service.Allow
-	case policy.Deny:
-		return service.Deny
-	}
-	return service.NotApplicable
+	return out, source
 }
 
 // ValidateBucketPolicy implements service.PolicyValidator.

@@ -60,8 +60,9 @@ type AuthzRequest struct {
 type Policies interface {
 	// Decide evaluates a bucket policy document (nil: none) and a user's
 	// attached policies (canned names or documents) together: an explicit
-	// Deny anywhere wins, then any Allow.
-	Decide(bucketPolicy []byte, identity []string, r *AuthzRequest) Decision
+	// Deny anywhere wins, then any Allow. source names the deciding
+	// statement for the audit log.
+	Decide(bucketPolicy []byte, identity []string, r *AuthzRequest) (d Decision, source string)
 }
 
 // Canned ACLs (canonical values; dialects map theirs).
@@ -115,15 +116,15 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		return nil
 	}
 	owner := !p.Anonymous() && a.bucket.Owner == p.User
-	d := NotApplicable
+	d, stmt := NotApplicable, ""
 	if s.policies != nil {
 		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, a.extra)}
-		d = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
+		d, stmt = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
 	}
-	source := "default"
+	source := "no grant (not owner, no policy or ACL allows)"
 	switch {
 	case d == Deny:
-		source = "policy"
+		source = "explicit deny: " + stmt
 		// The owner can always manage the bucket policy, so a policy can
 		// never lock its bucket away for good.
 		if owner && (a.action == ActPutBucketPolicy || a.action == ActDeleteBucketPolicy || a.action == ActGetBucketPolicy) {
