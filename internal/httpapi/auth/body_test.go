@@ -266,7 +266,7 @@ func TestDispatchAndMalformed(t *testing.T) {
 			header: map[string]string{"X-Amz-Content-Sha256": streamingSigned, "X-Amz-Decoded-Content-Length": "3"}},
 		{name: "anonymous, bad decoded length", target: "/b/k", err: errDecodedLength,
 			header: map[string]string{"X-Amz-Content-Sha256": streamingUnsignedTrailer, "X-Amz-Decoded-Content-Length": "-1"}},
-		{name: "other dialect's header", target: "/b/k", header: map[string]string{"Authorization": "OSS ak:sig"}, err: errUnsupportedAuth},
+		{name: "other dialect's header", target: "/b/k", header: map[string]string{"Authorization": "OSS2 AccessKeyId:ak,Signature:sig"}, err: errUnsupportedAuth},
 		{name: "SigV4 and SigV2 queries", target: "/b/k?X-Amz-Signature=x&AWSAccessKeyId=y", err: errMultipleAuth},
 		{name: "no date", target: "/b/k", header: map[string]string{"Authorization": good}, err: errMissingDate},
 		{name: "bad X-Amz-Date", target: "/b/k", header: map[string]string{"Authorization": good, "X-Amz-Date": "2013-05-24"}, err: errMissingDate},
