@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,9 +28,21 @@ func (s *Server) listBuckets(q *request) error {
 
 func (s *Server) createBucket(q *request) error {
 	var cfg createBucketConfiguration
-	if q.r.ContentLength != 0 {
+	if q.r.ContentLength > 0 {
 		if err := readXML(q, &cfg); err != nil {
 			return err
+		}
+	} else if q.r.ContentLength < 0 {
+		// A chunked body may be empty (the OSS v2 SDK's PutBucket).
+		data, err := io.ReadAll(io.LimitReader(q.auth.Body, maxXMLBody+1))
+		if err != nil {
+			if e := errs.As(err); e != nil {
+				return e
+			}
+			return errs.IncompleteBody
+		}
+		if len(data) > 0 && (len(data) > maxXMLBody || xml.Unmarshal(data, &cfg) != nil) {
+			return errs.MalformedXML
 		}
 	}
 	def, err := q.d.BucketSSE(q.r.Header)
