@@ -150,7 +150,9 @@ func onlyOpParams(q *request) bool {
 // signature rather than to the operation.
 func isAuthParam(k string) bool {
 	switch k {
-	case "AWSAccessKeyId", "Signature", "Expires", "AccessKeyId":
+	case "AWSAccessKeyId", "Signature", "Expires", "AccessKeyId",
+		"OSSAccessKeyId", "security-token", "x-oss-signature-version", "x-oss-credential",
+		"x-oss-date", "x-oss-expires", "x-oss-signature", "x-oss-additional-headers", "x-oss-security-token":
 		return true
 	}
 	return len(k) > 6 && (k[:6] == "X-Amz-" || k[:6] == "x-amz-")

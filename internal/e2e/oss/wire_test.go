@@ -258,3 +258,34 @@ func TestCannedACL(t *testing.T) {
 	err = bk.SetObjectACL("inherit", "authenticated-read")
 	wantErr(t, err, http.StatusBadRequest, "InvalidArgument")
 }
+
+// TestPresignedListing: a bucket-level presigned URL (ListObjects) in both
+// versions; the signature parameters are not taken for sub-resources.
+func TestPresignedListing(t *testing.T) {
+	n := startNode(t)
+	c := newV2(t, n, n.AccessKey, n.SecretKey, oss2.SignatureVersionV4)
+	b := bucketName("plist")
+	must(t, c.createBucket(b, sseOpt{}))
+	_, err := c.put(b, "dir/a b+c", []byte("x"), sseOpt{})
+	must(t, err)
+	for _, v1 := range []bool{true, false} {
+		req, _ := http.NewRequest("GET", n.DialectURL["oss"]+"/"+b+"/?prefix=dir%2Fa%20b", nil)
+		sc := &signer.SigningContext{
+			Product: oss2.Ptr("oss"), Region: oss2.Ptr(region), Bucket: &b, Request: req,
+			Credentials:     &credentials.Credentials{AccessKeyID: n.AccessKey, AccessKeySecret: n.SecretKey},
+			AuthMethodQuery: true, Time: time.Now().Add(time.Minute),
+		}
+		var s signer.Signer = &signer.SignerV4{}
+		if v1 {
+			s = &signer.SignerV1{}
+		}
+		must(t, s.Sign(context.Background(), sc))
+		resp, err := n.Client.Do(req)
+		must(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<Key>dir/a b+c</Key>") {
+			t.Errorf("v1=%v presigned listing: %d %s", v1, resp.StatusCode, body)
+		}
+	}
+}

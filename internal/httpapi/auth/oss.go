@@ -46,7 +46,9 @@ var (
 // ossSubResources are the query parameters the OSS V1 signature covers: the
 // union of the v1 SDK's list and the v2 SDK's (which adds per-operation
 // sub-resources such as "encryption", all of which are listed here). Any
-// x-oss-* parameter is signed as well.
+// x-oss-* parameter is signed as well. The last line lists S3
+// sub-resources the router knows and OSS clients never send: requiring
+// them to be signed keeps them from being appended to a captured request.
 var ossSubResources = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range strings.Fields(`
@@ -62,7 +64,8 @@ var ossSubResources = func() map[string]bool {
 		versioning versionId requestPayment sequential inventory inventoryId
 		continuation-token asyncFetch worm wormId wormExtend withHashContext
 		transferAcceleration regionList cloudboxes metaQuery resourceGroup
-		rtc responseHeader`) {
+		rtc responseHeader
+		attributes legal-hold retention torrent object-lock select`) {
 		m[k] = true
 	}
 	return m
