@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"strongroom/internal/iam"
+	"strongroom/internal/service"
+	"strongroom/internal/testnode"
 )
 
 // Keys with a space, a '+' and '/' (the v1 SDK sends '/' as %2F).
@@ -53,6 +57,27 @@ func readBack(t *testing.T, c client, b, k string, data []byte, want sseHeaders,
 		t.Fatalf("head %s: %v", k, err)
 	}
 	wantSSE(t, "head "+k, hh, want)
+}
+
+// stored checks how the service stored an object: the canonical mode and
+// data algorithm the OSS headers stand for.
+func stored(t *testing.T, n *testnode.Node, b, k string, o sseOpt) {
+	t.Helper()
+	obj, err := n.Service.HeadObject(context.Background(), service.Principal{User: iam.RootUser, Root: true}, service.GetObjectInput{Bucket: b, Key: k})
+	must(t, err)
+	mode, alg := "", ""
+	if e := obj.Encryption; e != nil {
+		mode, alg = e.Mode, e.Algorithm
+	}
+	want := map[string][2]string{
+		"": {"", ""}, "AES256": {"managed", "AES256"}, "SM4": {"managed", "SM4"}, "KMS": {"kms", "AES256"},
+	}[o.Alg]
+	if o.DataEnc == "SM4" {
+		want[1] = "SM4"
+	}
+	if mode != want[0] || alg != want[1] {
+		t.Errorf("%s stored as %q/%q, want %q/%q", k, mode, alg, want[0], want[1])
+	}
 }
 
 // TestObjectEncryption: an object written before the bucket default stays
@@ -104,7 +129,10 @@ func TestObjectEncryption(t *testing.T) {
 			must(t, err)
 			wantSSE(t, "put override", h, tc.want)
 			readBack(t, c, b, k, d, tc.want, sseOpt{})
+			stored(t, n, b, k, tc.o)
 		}
+		stored(t, n, b, keyDefault, sseOpt{Alg: "KMS", DataEnc: "SM4"})
+		stored(t, n, b, keyPlain, sseOpt{})
 		// KMS without a key id: the default CMK, whose id is echoed.
 		h, err = c.put(b, "kms default key", data[:1000], sseOpt{Alg: "KMS"})
 		must(t, err)
