@@ -289,3 +289,24 @@ func TestPresignedListing(t *testing.T) {
 		}
 	}
 }
+
+// TestForbidOverwrite: x-oss-forbid-overwrite: true refuses to replace an
+// existing object and leaves it unchanged; a new key is written.
+func TestForbidOverwrite(t *testing.T) {
+	n := startNode(t)
+	c := newV1(t, n, n.AccessKey, n.SecretKey, osssdk.AuthV4)
+	b := bucketName("nooverwrite")
+	must(t, c.c.CreateBucket(b))
+	bk := c.bucket(b)
+	must(t, bk.PutObject("k", strings.NewReader("first"), osssdk.ForbidOverWrite(true)))
+	err := bk.PutObject("k", strings.NewReader("second"), osssdk.ForbidOverWrite(true))
+	wantErr(t, err, http.StatusPreconditionFailed, "PreconditionFailed")
+	r, err := bk.GetObject("k")
+	must(t, err)
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if string(got) != "first" {
+		t.Fatalf("object after a forbidden overwrite: %q", got)
+	}
+	must(t, bk.PutObject("k", strings.NewReader("third"), osssdk.ForbidOverWrite(false)))
+}
