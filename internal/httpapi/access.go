@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/dialect"
 )
 
 // maxPolicySize is S3's limit on a bucket policy document.
@@ -24,7 +25,11 @@ func (s *Server) putBucketPolicy(q *request) error {
 	if err := s.svc.PutBucketPolicy(q.r.Context(), q.principal, q.bucket, doc); err != nil {
 		return err
 	}
-	q.w.WriteHeader(http.StatusNoContent)
+	status := http.StatusNoContent
+	if p, ok := q.d.(dialect.PolicyStatus); ok {
+		status = p.PutBucketPolicyStatus()
+	}
+	q.w.WriteHeader(status)
 	return nil
 }
 
@@ -89,6 +94,9 @@ func (s *Server) getACL(q *request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if d, ok := q.d.(dialect.RequestACLDocument); ok {
+		return writeXML(q, d.ACLDocumentFor(q.r, owner, acl, q.key != ""))
 	}
 	return writeXML(q, q.d.ACLDocument(owner, acl, q.key != ""))
 }

@@ -118,6 +118,21 @@ func MinPartSize(d Dialect, s3Default int64) int64 {
 	return s3Default
 }
 
+// PolicyStatus is implemented by dialects whose PutBucketPolicy succeeds
+// with another status than S3's 204 No Content (OSS: 200, which its v1 SDK
+// insists on).
+type PolicyStatus interface {
+	PutBucketPolicyStatus() int
+}
+
+// RequestACLDocument is implemented by dialects whose Get(Bucket|Object)Acl
+// document depends on how the request was made (OBS: its native signature
+// gets OBS's own document, the S3-compatible signatures S3's). It replaces
+// ACLDocument for those dialects.
+type RequestACLDocument interface {
+	ACLDocumentFor(r *http.Request, owner, acl string, object bool) any
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {

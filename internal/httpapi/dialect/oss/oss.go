@@ -110,6 +110,10 @@ var errorMap = map[string]ossError{
 	errs.KMSNotFound.Code:                  {code: "InvalidArgument", status: http.StatusBadRequest, message: "The specified KMS key does not exist."},
 	errs.KMSDisabled.Code:                  {code: "InvalidArgument", status: http.StatusBadRequest, message: "The specified KMS key is disabled."},
 	errs.KMSUnavailable.Code:               {code: "ServiceUnavailable", status: http.StatusServiceUnavailable, message: "The key management service is unavailable."},
+	// OSS's code for a policy that does not follow the policy syntax (EC
+	// 0030-00000005, "The policy is invalid"); the message still points at
+	// the problem.
+	errs.MalformedPolicy.Code: {code: "InvalidPolicyDocument", status: http.StatusBadRequest, ec: "0030-00000005"},
 }
 
 // canonicalDefaults are the canonical errors' own messages, so that a
