@@ -294,7 +294,7 @@ func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, full bool) {
 // CannedACL reads x-cos-acl: private, public-read, public-read-write
 // (buckets), and "default" for objects, which follow their bucket's ACL
 // (as does an object written without the header, in COS). The ACL
-// documents (ACLDocument, ParseACL) are S3's, which the COS SDK parses.
+// documents (ACLDocument, ParseACL) are in acl.go.
 func (Dialect) CannedACL(h http.Header, object bool) (string, bool, error) {
 	v := h.Get(prefix + "acl")
 	switch {
