@@ -252,7 +252,7 @@ func TestRaw(t *testing.T) {
 		}
 		resp, rb := send("bad", crc32b64([]byte("not the body")))
 		wantError(t, resp, rb, 400, "BadDigest")
-		resp, rb = r.req(t, http.MethodHead, "/"+b+"/bad", "", nil, nil, "")
+		resp, _ = r.req(t, http.MethodHead, "/"+b+"/bad", "", nil, nil, "")
 		if resp.StatusCode != 404 {
 			t.Errorf("object stored despite a bad trailer: %d", resp.StatusCode)
 		}

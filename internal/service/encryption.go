@@ -94,14 +94,6 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 	return &sealing{enc: enc, oek: oek}, nil
 }
 
-// customerKeyMD5 is the SSE-C key MD5 a response echoes.
-func customerKeyMD5(spec *sse.Spec) string {
-	if spec == nil || spec.Mode != sse.Customer {
-		return ""
-	}
-	return spec.CustomerKeyMD5
-}
-
 // PutBucketEncryption sets a bucket's default encryption. It applies to
 // objects written from now on and never touches existing ones.
 func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket string, c *sse.Config) error {

@@ -278,8 +278,7 @@ func TestTamperedBlobs(t *testing.T) {
 		key := "mp-" + m.name
 		p1, p2 := randBytes(partMin), randBytes(2*seg+1)
 		data := append(append([]byte(nil), p1...), p2...)
-		var blobs []string
-		blobs = newBlobs(t, e.node.DataDir, func() { e.multipartUpload(t, bucket, key, m, data, []int{len(p1), len(p2)}) })
+		blobs := newBlobs(t, e.node.DataDir, func() { e.multipartUpload(t, bucket, key, m, data, []int{len(p1), len(p2)}) })
 		var part2 string
 		for _, b := range blobs {
 			if st, _ := os.Stat(b); st.Size() == sealed.SealedSize(int64(len(p2)), seg) {

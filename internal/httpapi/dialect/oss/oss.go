@@ -441,7 +441,7 @@ func (Dialect) BucketInfo(b *meta.Bucket, enc *sse.Config) (any, error) {
 	}
 	if enc != nil {
 		d := wireRule(enc)
-		info.SSE = BucketSSERule{SSEAlgorithm: d.SSEAlgorithm, KMSMasterKeyID: d.KMSMasterKeyID, KMSDataEncryption: d.KMSDataEncryption}
+		info.SSE = BucketSSERule(d)
 	}
 	return BucketInfoResult{Bucket: info}, nil
 }
