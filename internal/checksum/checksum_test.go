@@ -42,3 +42,29 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSet measures one pass of the hashes uploads compute, per
+// combination a request can ask for, on 1 MiB chunks (the copy buffer).
+func BenchmarkSet(b *testing.B) {
+	chunk := bytes.Repeat([]byte("strongroom"), 1<<20/10)
+	for _, tc := range []struct {
+		name string
+		md5  bool
+		algs []string
+	}{
+		{"MD5", true, nil},
+		{"MD5+CRC32", true, []string{CRC32}},
+		{"CRC32C", false, []string{CRC32C}},
+		{"CRC64NVME", false, []string{CRC64NVME}},
+		{"CRC64ECMA", false, []string{CRC64ECMA}},
+		{"SHA256", false, []string{SHA256}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := NewSet(tc.md5, tc.algs...)
+			b.SetBytes(int64(len(chunk)))
+			for b.Loop() {
+				s.Write(chunk)
+			}
+		})
+	}
+}
