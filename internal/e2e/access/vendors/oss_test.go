@@ -42,12 +42,14 @@ type ossClient interface {
 	getObjectACL(b, k string) (string, error)
 }
 
-// ossClients are both SDKs, each with its default signature (v2 SDK: V4,
-// v1 SDK: V1), for alice and bob.
+// ossClients are both SDKs with both signatures (v2 SDK: V4, its default,
+// and V1; v1 SDK: V1, its default, and V4), for alice and bob.
 func ossClients(t *testing.T, u *users) (alices, bobs []ossClient) {
 	for _, mk := range []func(*iam.Credentials) ossClient{
-		func(c *iam.Credentials) ossClient { return newOSSV2(u.node, c) },
-		func(c *iam.Credentials) ossClient { return newOSSV1(t, u.node, c) },
+		func(c *iam.Credentials) ossClient { return newOSSV2(u.node, c, oss2.SignatureVersionV4) },
+		func(c *iam.Credentials) ossClient { return newOSSV2(u.node, c, oss2.SignatureVersionV1) },
+		func(c *iam.Credentials) ossClient { return newOSSV1(t, u.node, c, osssdk.AuthV1) },
+		func(c *iam.Credentials) ossClient { return newOSSV1(t, u.node, c, osssdk.AuthV4) },
 	} {
 		alices, bobs = append(alices, mk(u.alice)), append(bobs, mk(u.bob))
 	}
@@ -284,25 +286,31 @@ func wantS3Code(t *testing.T, err error, code string) {
 }
 
 // ---------------------------------------------------------------------------
-// v2 SDK (alibabacloud-oss-go-sdk-v2), signature V4.
+// v2 SDK (alibabacloud-oss-go-sdk-v2).
 
 type ossV2 struct {
 	c   *oss2.Client
+	sig oss2.SignatureVersionType
 	ctx context.Context
 }
 
-func newOSSV2(n *testnode.Node, c *iam.Credentials) *ossV2 {
+func newOSSV2(n *testnode.Node, c *iam.Credentials, sig oss2.SignatureVersionType) *ossV2 {
 	cfg := oss2.LoadDefaultConfig().
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey)).
 		WithRegion("cn-hangzhou").
 		WithEndpoint(n.DialectURL["oss"]).
 		WithHttpClient(n.Client).
-		WithSignatureVersion(oss2.SignatureVersionV4).
+		WithSignatureVersion(sig).
 		WithRetryMaxAttempts(1)
-	return &ossV2{c: oss2.NewClient(cfg), ctx: context.Background()}
+	return &ossV2{c: oss2.NewClient(cfg), sig: sig, ctx: context.Background()}
 }
 
-func (c *ossV2) name() string { return "v2sdk-V4" }
+func (c *ossV2) name() string {
+	if c.sig == oss2.SignatureVersionV1 {
+		return "v2sdk-V1"
+	}
+	return "v2sdk-V4"
+}
 
 func (c *ossV2) createBucket(b string) error {
 	_, err := c.c.PutBucket(c.ctx, &oss2.PutBucketRequest{Bucket: &b})
@@ -413,19 +421,27 @@ func (c *ossV2) getObjectACL(b, k string) (string, error) {
 }
 
 // ---------------------------------------------------------------------------
-// v1 SDK (aliyun-oss-go-sdk), signature V1.
+// v1 SDK (aliyun-oss-go-sdk).
 
-type ossV1 struct{ c *osssdk.Client }
+type ossV1 struct {
+	c   *osssdk.Client
+	sig osssdk.AuthVersionType
+}
 
-func newOSSV1(t *testing.T, n *testnode.Node, c *iam.Credentials) *ossV1 {
-	cl, err := osssdk.New(n.DialectURL["oss"], c.AccessKey, c.SecretKey, osssdk.HTTPClient(n.Client), osssdk.AuthVersion(osssdk.AuthV1))
+func newOSSV1(t *testing.T, n *testnode.Node, c *iam.Credentials, sig osssdk.AuthVersionType) *ossV1 {
+	cl, err := osssdk.New(n.DialectURL["oss"], c.AccessKey, c.SecretKey, osssdk.HTTPClient(n.Client), osssdk.AuthVersion(sig), osssdk.Region("cn-hangzhou"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &ossV1{c: cl}
+	return &ossV1{c: cl, sig: sig}
 }
 
-func (c *ossV1) name() string { return "v1sdk-V1" }
+func (c *ossV1) name() string {
+	if c.sig == osssdk.AuthV4 {
+		return "v1sdk-V4"
+	}
+	return "v1sdk-V1"
+}
 
 func (c *ossV1) bucket(b string) *osssdk.Bucket {
 	bk, err := c.c.Bucket(b)
