@@ -11,7 +11,6 @@
 package e2evendors
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -164,5 +163,3 @@ func randBytes(n int) []byte {
 	rand.Read(b)
 	return b
 }
-
-func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
