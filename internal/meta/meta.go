@@ -73,10 +73,13 @@ type Headers struct {
 // Part is one sealed (or plaintext) stretch of an object's data, stored as
 // one blob.
 type Part struct {
-	Number       int
-	BlobID       string
-	Size         int64 // plaintext bytes
-	StoredSize   int64 // bytes in the blob (ciphertext + framing)
+	Number int
+	BlobID string // empty: the bytes are Inline
+	// Inline holds the stored bytes of a small part (ciphertext when
+	// encrypted) inside the metadata record itself.
+	Inline       []byte `json:",omitempty"`
+	Size         int64  // plaintext bytes
+	StoredSize   int64  // bytes in the blob (ciphertext + framing)
 	ETag         string
 	LastModified time.Time
 	Checksums    map[string]string

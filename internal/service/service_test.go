@@ -1,0 +1,281 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"strongroom/internal/blob/fs"
+	"strongroom/internal/errs"
+	"strongroom/internal/kms"
+	"strongroom/internal/meta"
+	"strongroom/internal/meta/bolt"
+	"strongroom/internal/sealed"
+	"strongroom/internal/sse"
+)
+
+type fixture struct {
+	svc  *Service
+	meta *bolt.Store
+	dir  string
+	p    Principal
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	b, err := fs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := make([]byte, 32)
+	rand.Read(root)
+	k, err := kms.OpenKeyring(filepath.Join(dir, "keyring"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	svc := New(m, b, Options{Sealer: sse.NewSealer(k)})
+	f := &fixture{svc: svc, meta: m, dir: dir, p: Principal{User: "alice"}}
+	if _, err := svc.CreateBucket(context.Background(), f.p, "bkt", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) put(t *testing.T, key string, data []byte, spec *sse.Spec) *meta.Object {
+	t.Helper()
+	o, err := f.svc.PutObject(context.Background(), f.p, PutObjectInput{
+		Bucket: "bkt", Key: key, SSE: spec,
+		Body: Body{Reader: bytes.NewReader(data), Size: int64(len(data))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func (f *fixture) get(key string, r *Range) ([]byte, error) {
+	ob, err := f.svc.GetObject(context.Background(), f.p, GetObjectInput{Bucket: "bkt", Key: key, Range: r})
+	if err != nil {
+		return nil, err
+	}
+	defer ob.Body.Close()
+	return io.ReadAll(ob.Body)
+}
+
+func (f *fixture) blobFiles(t *testing.T) int {
+	t.Helper()
+	n := 0
+	root := filepath.Join(f.dir, "blobs")
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		rel, _ := filepath.Rel(root, p)
+		if err == nil && !info.IsDir() && !strings.HasPrefix(rel, "tmp"+string(filepath.Separator)) {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func random(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// TestInlineParts: small parts live in their metadata record (no blob
+// file), large ones in blobs; both read back whole and by range, and the
+// boundary is the stored (sealed) size.
+func TestInlineParts(t *testing.T) {
+	managed := &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256}
+	maxPlainSealed := InlineMax - int(sealed.HeaderSize) - sealed.TagSize // one segment
+	tests := []struct {
+		name   string
+		size   int
+		spec   *sse.Spec
+		inline bool
+	}{
+		{"empty", 0, nil, true},
+		{"4 KiB", 4 << 10, nil, true},
+		{"exactly InlineMax", InlineMax, nil, true},
+		{"InlineMax+1", InlineMax + 1, nil, false},
+		{"sealed 4 KiB", 4 << 10, managed, true},
+		{"sealed at the limit", maxPlainSealed, managed, true},
+		{"sealed one byte over", maxPlainSealed + 1, managed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			data := random(tt.size)
+			o := f.put(t, "k", data, tt.spec)
+			if got := o.Parts[0].BlobID == ""; got != tt.inline {
+				t.Fatalf("inline = %v, want %v (stored %d bytes)", got, tt.inline, o.Parts[0].StoredSize)
+			}
+			if files := f.blobFiles(t); (files == 0) != tt.inline {
+				t.Fatalf("%d blob files for an inline=%v part", files, tt.inline)
+			}
+			got, err := f.get("k", nil)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("GET: %v (%d bytes)", err, len(got))
+			}
+			if tt.size > 10 {
+				got, err := f.get("k", &Range{Start: 3, End: 9})
+				if err != nil || !bytes.Equal(got, data[3:10]) {
+					t.Fatalf("range GET: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestInlineSealedIsCiphertext: an encrypted inline part keeps no
+// plaintext in the metadata file, and tampering with it is an error,
+// never wrong bytes.
+func TestInlineSealedIsCiphertext(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	canary := bytes.Repeat([]byte("STRONGROOM-INLINE-CANARY "), 100)
+	f.put(t, "secret", canary, &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256})
+	if err := f.meta.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(f.dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("STRONGROOM-INLINE-CANARY")) {
+		t.Fatal("plaintext of an encrypted inline object is in meta.db")
+	}
+	m, err := bolt.Open(filepath.Join(f.dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	f.svc.meta, f.meta = m, m
+	if err := m.UpdateObject(ctx, "bkt", "secret", func(o *meta.Object) error {
+		o.Parts[0].Inline[len(o.Parts[0].Inline)/2] ^= 1
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.get("secret", nil)
+	if !errors.Is(err, sealed.ErrAuth) {
+		t.Fatalf("GET of tampered inline ciphertext: %d bytes, err %v; want sealed.ErrAuth", len(got), err)
+	}
+}
+
+func TestValidBucketName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"abc": true, "my-bucket.2": true, "examplebucket-1250000000": true,
+		"ab": false, strings.Repeat("a", 64): false, "Abc": false, "-abc": false, "abc-": false,
+		"a..b": false, "a.-b": false, "a-.b": false, "192.168.1.1": false, "a_b": false,
+	} {
+		if got := ValidBucketName(name); got != want {
+			t.Errorf("ValidBucketName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestRangeResolve(t *testing.T) {
+	tests := []struct {
+		r      Range
+		size   int64
+		off, n int64
+		bad    bool
+	}{
+		{Range{0, 9}, 100, 0, 10, false},
+		{Range{90, -1}, 100, 90, 10, false},
+		{Range{90, 200}, 100, 90, 10, false},
+		{Range{-10, -1}, 100, 90, 10, false},
+		{Range{-200, -1}, 100, 0, 100, false},
+		{Range{100, -1}, 100, 0, 0, true},
+		{Range{-5, -1}, 0, 0, 0, true},
+		{Range{0, 0}, 0, 0, 0, true},
+	}
+	for _, tt := range tests {
+		off, n, err := tt.r.Resolve(tt.size)
+		if tt.bad {
+			if !errors.Is(err, errs.InvalidRange) {
+				t.Errorf("%+v of %d: err %v, want InvalidRange", tt.r, tt.size, err)
+			}
+			continue
+		}
+		if err != nil || off != tt.off || n != tt.n {
+			t.Errorf("%+v of %d = %d,%d,%v; want %d,%d", tt.r, tt.size, off, n, err, tt.off, tt.n)
+		}
+	}
+}
+
+func TestConditions(t *testing.T) {
+	lm := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	o := &meta.Object{ETag: "abc", LastModified: lm}
+	before, after := lm.Add(-time.Hour), lm.Add(time.Hour)
+	tests := []struct {
+		name string
+		c    Conditions
+		copy bool
+		want *errs.Error
+	}{
+		{"none", Conditions{}, false, nil},
+		{"if-match hit", Conditions{IfMatch: `"abc"`}, false, nil},
+		{"if-match list", Conditions{IfMatch: `"x", "abc"`}, false, nil},
+		{"if-match miss", Conditions{IfMatch: `"x"`}, false, errs.PreconditionFailed},
+		{"if-match beats unmodified-since", Conditions{IfMatch: "*", IfUnmodifiedSince: &before}, false, nil},
+		{"unmodified-since fails", Conditions{IfUnmodifiedSince: &before}, false, errs.PreconditionFailed},
+		{"if-none-match hit", Conditions{IfNoneMatch: `W/"abc"`}, false, errs.NotModified},
+		{"if-none-match on copy", Conditions{IfNoneMatch: "abc"}, true, errs.PreconditionFailed},
+		{"if-none-match beats modified-since", Conditions{IfNoneMatch: "x", IfModifiedSince: &after}, false, nil},
+		{"not modified since", Conditions{IfModifiedSince: &after}, false, errs.NotModified},
+		{"modified since", Conditions{IfModifiedSince: &before}, false, nil},
+	}
+	for _, tt := range tests {
+		err := tt.c.check(o, tt.copy)
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: err %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestListDelimiter: common prefixes roll up, paging resumes after a
+// prefix without repeating it, and max-keys counts prefixes.
+func TestListDelimiter(t *testing.T) {
+	f := newFixture(t)
+	for _, k := range []string{"a/1", "a/2", "b", "c/1", "c/2/x", "d"} {
+		f.put(t, k, []byte("x"), nil)
+	}
+	var got []string
+	after := ""
+	for pages := 0; pages < 10; pages++ {
+		res, err := f.svc.ListObjects(context.Background(), f.p, ListInput{Bucket: "bkt", Delimiter: "/", After: after, MaxKeys: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Objects {
+			got = append(got, o.Key)
+		}
+		got = append(got, res.CommonPrefixes...)
+		if !res.Truncated {
+			break
+		}
+		after = res.Next
+	}
+	sort.Strings(got) // a page holds objects and prefixes separately
+	want := "a/ b c/ d"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("listing = %q, want %q", strings.Join(got, " "), want)
+	}
+}
