@@ -116,6 +116,10 @@ func Open(path string) (*Store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      LockTimeout,
 		FreelistType: bbolt.FreelistMapType,
+		// The freelist is rebuilt by a scan at open instead of being
+		// written by every commit: one page write less per group commit,
+		// and durability is unchanged (fsync stays on).
+		NoFreelistSync: true,
 	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
