@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"strongroom/internal/blob"
@@ -279,19 +280,23 @@ func DecodeContentMD5(v string) ([]byte, error) {
 // objectReader streams a plaintext range of an object across its parts,
 // opening each part's blob only when the read reaches it.
 type objectReader struct {
-	ctx    context.Context
-	s      *Service
-	sl     *sealing
-	parts  []meta.Part
-	off    int64 // object offset of the next byte
-	remain int64
-	cur    io.Reader
-	curBlb blob.Reader
+	ctx     context.Context
+	s       *Service
+	sl      *sealing
+	parts   []meta.Part
+	off     int64 // object offset of the next byte
+	remain  int64
+	cur     io.Reader
+	curLeft int64 // bytes cur must still deliver
+	curBlb  blob.Reader
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
 	return &objectReader{ctx: ctx, s: s, sl: sl, parts: o.Parts, off: off, remain: n}
 }
+
+// errShortPart reports stored data shorter than its metadata.
+var errShortPart = fmt.Errorf("stored part shorter than its metadata: %w", io.ErrUnexpectedEOF)
 
 func (r *objectReader) Read(p []byte) (int, error) {
 	for {
@@ -303,13 +308,13 @@ func (r *objectReader) Read(p []byte) (int, error) {
 				return 0, err
 			}
 		}
-		if int64(len(p)) > r.remain {
-			p = p[:r.remain]
-		}
+		p = p[:min(int64(len(p)), r.curLeft)]
 		n, err := r.cur.Read(p)
-		r.off += int64(n)
-		r.remain -= int64(n)
-		if err == io.EOF {
+		r.advance(int64(n))
+		if err == io.EOF || r.curLeft == 0 {
+			if r.curLeft > 0 {
+				return n, errShortPart
+			}
 			r.closeCur()
 			if n > 0 {
 				return n, nil
@@ -318,6 +323,48 @@ func (r *objectReader) Read(p []byte) (int, error) {
 		}
 		return n, err
 	}
+}
+
+func (r *objectReader) advance(n int64) {
+	r.off += n
+	r.remain -= n
+	r.curLeft -= n
+}
+
+// WriteTo streams the rest of the object to w: a plaintext part stored in
+// a file goes to the kernel (sendfile, when w is a TCP response); a sealed
+// part is decrypted on this goroutine while another writes the previous
+// chunk, so decryption and the socket overlap.
+func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.remain > 0 {
+		if r.cur == nil {
+			if err := r.openNext(); err != nil {
+				return total, err
+			}
+		}
+		var n int64
+		var err error
+		if r.sl.encrypted() && r.curLeft > asyncWriteMin {
+			aw := newAsyncWriter(w)
+			n, err = io.Copy(aw, r.cur)
+			if cerr := aw.Close(); err == nil {
+				err = cerr
+			}
+		} else {
+			n, err = io.Copy(w, r.cur)
+		}
+		total += n
+		r.advance(n)
+		if err != nil {
+			return total, err
+		}
+		if r.curLeft > 0 {
+			return total, errShortPart
+		}
+		r.closeCur()
+	}
+	return total, nil
 }
 
 // openNext positions cur at r.off.
@@ -331,9 +378,9 @@ func (r *objectReader) openNext() error {
 			}
 			within := r.off - start
 			n := min(p.Size-within, r.remain)
-			r.curBlb = b
+			r.curBlb, r.curLeft = b, n
 			if !r.sl.encrypted() {
-				r.cur = io.NewSectionReader(b, within, n)
+				r.cur = plainPart(b, within, n)
 				return nil
 			}
 			sr, err := sse.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
@@ -352,11 +399,23 @@ func (r *objectReader) openNext() error {
 	return fmt.Errorf("object shorter than its metadata (offset %d)", r.off)
 }
 
+// plainPart reads n bytes of a plaintext part from within. A file-backed
+// blob is read through its *os.File (in an io.LimitedReader), the form the
+// kernel's sendfile path recognizes.
+func plainPart(b blob.Reader, within, n int64) io.Reader {
+	if f, ok := b.(blob.OSFile); ok {
+		if _, err := f.OSFile().Seek(within, io.SeekStart); err == nil {
+			return &io.LimitedReader{R: f.OSFile(), N: n}
+		}
+	}
+	return io.NewSectionReader(b, within, n)
+}
+
 func (r *objectReader) closeCur() {
 	if r.curBlb != nil {
 		r.curBlb.Close()
 	}
-	r.cur, r.curBlb = nil, nil
+	r.cur, r.curBlb, r.curLeft = nil, nil, 0
 }
 
 func (r *objectReader) Close() error {
@@ -377,3 +436,84 @@ func (s *Service) openPart(ctx context.Context, p *meta.Part) (blob.Reader, erro
 type inlineReader struct{ *bytes.Reader }
 
 func (inlineReader) Close() error { return nil }
+
+// asyncWriteMin is the sealed stretch above which decryption and writing
+// are overlapped (below it a goroutine hop costs more than it saves).
+const asyncWriteMin = 256 << 10
+
+var asyncBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// asyncWriter hands writes to a goroutine that writes them to w, so the
+// producer (decryption) works on the next chunk while the previous one is
+// written. Write errors surface from a later Write or from Close.
+type asyncWriter struct {
+	w      io.Writer
+	ch     chan *[]byte
+	free   chan *[]byte
+	done   chan struct{}
+	cur    *[]byte // buffer being filled
+	err    error   // set by the writer goroutine before done closes
+	failed atomic.Bool
+}
+
+const asyncDepth = 3
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{w: w, ch: make(chan *[]byte, asyncDepth), free: make(chan *[]byte, asyncDepth), done: make(chan struct{})}
+	for range asyncDepth {
+		a.free <- asyncBufs.Get().(*[]byte)
+	}
+	go func() {
+		defer close(a.done)
+		for b := range a.ch {
+			if a.err == nil {
+				if _, err := a.w.Write(*b); err != nil {
+					a.err = err
+					a.failed.Store(true)
+				}
+			}
+			*b = (*b)[:0]
+			a.free <- b
+		}
+	}()
+	return a
+}
+
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if a.failed.Load() {
+			return n - len(p), errAsyncWrite
+		}
+		if a.cur == nil {
+			a.cur = <-a.free
+		}
+		k := min(cap(*a.cur)-len(*a.cur), len(p))
+		*a.cur = append(*a.cur, p[:k]...)
+		p = p[k:]
+		if len(*a.cur) == cap(*a.cur) {
+			a.ch <- a.cur
+			a.cur = nil
+		}
+	}
+	return n, nil
+}
+
+var errAsyncWrite = errors.New("writing the response failed")
+
+// Close flushes, waits for every write and returns the first error.
+func (a *asyncWriter) Close() error {
+	if a.cur != nil && len(*a.cur) > 0 {
+		a.ch <- a.cur
+		a.cur = nil
+	}
+	close(a.ch)
+	<-a.done
+	if a.cur != nil {
+		asyncBufs.Put(a.cur)
+	}
+	for len(a.free) > 0 {
+		asyncBufs.Put(<-a.free)
+	}
+	return a.err
+}

@@ -300,6 +300,9 @@ type reader struct {
 
 func (r *reader) Size() int64 { return r.size }
 
+// OSFile implements blob.OSFile.
+func (r *reader) OSFile() *os.File { return r.File }
+
 // Delete implements blob.Store. Readers already open keep working.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
