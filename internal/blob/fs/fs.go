@@ -24,7 +24,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"strongroom/internal/blob"
 )
@@ -106,6 +109,32 @@ type writer struct {
 	f   file
 	bw  *bufio.Writer
 	err error // sticky: the first error, or errClosed
+	// written counts bytes handed to the file; flushed is how far
+	// writeback has been started (see startWriteback).
+	written, flushed int64
+}
+
+// writebackEvery is how much written data may accumulate before its
+// writeback is started: the final fsync of a large blob then waits for the
+// last few MiB instead of the whole object.
+const writebackEvery = 8 << 20
+
+// startWriteback asks the kernel to begin writing out what the file holds
+// so far (sync_file_range WRITE: asynchronous, no durability promise; the
+// fsync at Commit still makes the blob durable).
+func (w *writer) startWriteback() {
+	onDisk := w.written - int64(w.bw.Buffered())
+	if onDisk-w.flushed < writebackEvery {
+		return
+	}
+	if sc, ok := w.f.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) {
+				unix.SyncFileRange(int(fd), w.flushed, onDisk-w.flushed, unix.SYNC_FILE_RANGE_WRITE)
+			})
+		}
+	}
+	w.flushed = onDisk
 }
 
 var errClosed = errors.New("blob/fs: writer is closed")
@@ -115,10 +144,12 @@ func (w *writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	n, err := w.bw.Write(p)
+	w.written += int64(n)
 	if err != nil {
 		w.fail(fmt.Errorf("blob/fs: write: %w", err))
 		return n, w.err
 	}
+	w.startWriteback()
 	return n, nil
 }
 
