@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"strongroom/internal/errs"
 )
@@ -38,59 +36,24 @@ var (
 )
 
 func (v *Verifier) verifyOBSHeader(r *http.Request, authz, vhostBucket string) (*Result, error) {
-	ak, sig, ok := strings.Cut(strings.TrimPrefix(authz, "OBS "), ":")
-	ak, sig = strings.TrimSpace(ak), strings.TrimSpace(sig)
-	if !ok || ak == "" || sig == "" {
-		return nil, errOBSMalformed
-	}
-	// x-obs-date wins over Date; the Date line is then empty.
-	dateLine, ts := r.Header.Get("Date"), r.Header.Get("Date")
-	if d := r.Header.Get("X-Obs-Date"); d != "" {
-		dateLine, ts = "", d
-	}
-	t, ok := parseHTTPTime(ts)
-	if !ok {
-		return nil, errOBSMissingDate
-	}
-	if err := v.checkSkew(t); err != nil {
-		return nil, err
-	}
-	secret, err := v.secret(r.Context(), ak)
-	if err != nil {
-		return nil, err
-	}
-	if !obsMatch(r, secret, dateLine, vhostBucket, sig) {
-		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (obs)", ak)
-	}
-	res := &Result{AccessKeyID: ak, Scheme: SchemeOBS}
-	return res, setBody(res, r, unsignedPayload, nil)
+	return v.verifyHMACHeader(r, obsScheme, authz, vhostBucket)
 }
 
+// verifyOBSQuery serves the presigned form (AccessKeyId, Expires,
+// Signature); the policy form (AccessKeyId, Policy, Signature) is for
+// browser POST uploads and not served.
 func (v *Verifier) verifyOBSQuery(r *http.Request, q url.Values, vhostBucket string) (*Result, error) {
-	ak, sig, exp := q.Get("AccessKeyId"), q.Get("Signature"), q.Get("Expires")
-	if ak == "" || sig == "" || exp == "" {
-		// Also the policy form (AccessKeyId, Policy, Signature), which
-		// is for browser POST uploads and not served.
-		return nil, errOBSMissing
-	}
-	secs, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil {
-		return nil, detail(errOBSMissing, "Expires is not a number")
-	}
-	expires := time.Unix(secs, 0)
-	if v.now().After(expires) {
-		return nil, detail(errs.ExpiredToken, "expired at %s", expires.UTC().Format(time.RFC3339))
-	}
-	secret, err := v.secret(r.Context(), ak)
-	if err != nil {
-		return nil, err
-	}
-	// A client that forgot to escape '+' in the signature sends a space.
-	if !obsMatch(r, secret, exp, vhostBucket, strings.ReplaceAll(sig, " ", "+")) {
-		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (obs presigned)", ak)
-	}
-	res := &Result{AccessKeyID: ak, Scheme: SchemeOBSQuery, Presigned: true, Expires: expires}
-	return res, setBody(res, r, unsignedPayload, nil)
+	return v.verifyHMACQuery(r, obsScheme, q, vhostBucket)
+}
+
+// obsScheme: x-obs-date wins over Date; the Date line is then empty.
+var obsScheme = &hmacScheme{
+	name: "obs", header: SchemeOBS, query: SchemeOBSQuery,
+	authPrefix: "OBS ", akParam: "AccessKeyId", dateHeader: "X-Obs-Date",
+	errMalformed: errOBSMalformed, errNoDate: errOBSMissingDate, errNoQueryArg: errOBSMissing,
+	match: func(r *http.Request, secret, dateLine, vhostBucket, sig string, _ bool) bool {
+		return obsMatch(r, secret, dateLine, vhostBucket, sig)
+	},
 }
 
 // obsMatch compares the request's OBS signature in constant time.

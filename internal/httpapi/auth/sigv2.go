@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"strongroom/internal/errs"
 )
@@ -39,58 +37,23 @@ var v2SubResources = func() map[string]bool {
 }()
 
 func (v *Verifier) verifyV2Header(r *http.Request, authz, vhostBucket string) (*Result, error) {
-	ak, sig, ok := strings.Cut(strings.TrimPrefix(authz, "AWS "), ":")
-	ak, sig = strings.TrimSpace(ak), strings.TrimSpace(sig)
-	if !ok || ak == "" || sig == "" {
-		return nil, detail(errs.AuthorizationHeaderMalformed, "expected AWS AccessKeyId:Signature")
-	}
-	// x-amz-date wins over Date (some clients cannot set Date); it is then
-	// signed among the x-amz-* headers and the Date line stays empty.
-	dateLine, ts := r.Header.Get("Date"), r.Header.Get("Date")
-	if amz := r.Header.Get("X-Amz-Date"); amz != "" {
-		dateLine, ts = "", amz
-	}
-	t, ok := parseHTTPTime(ts)
-	if !ok {
-		return nil, errMissingDate
-	}
-	if err := v.checkSkew(t); err != nil {
-		return nil, err
-	}
-	secret, err := v.secret(r.Context(), ak)
-	if err != nil {
-		return nil, err
-	}
-	if !v2Match(r, secret, dateLine, vhostBucket, sig) {
-		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (sigv2)", ak)
-	}
-	res := &Result{AccessKeyID: ak, Scheme: SchemeSigV2}
-	return res, setBody(res, r, unsignedPayload, nil)
+	return v.verifyHMACHeader(r, awsV2, authz, vhostBucket)
 }
 
 func (v *Verifier) verifyV2Query(r *http.Request, q url.Values, vhostBucket string) (*Result, error) {
-	ak, sig, exp := q.Get("AWSAccessKeyId"), q.Get("Signature"), q.Get("Expires")
-	if ak == "" || sig == "" || exp == "" {
-		return nil, errV2QueryMissing
-	}
-	secs, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil {
-		return nil, detail(errV2QueryMissing, "Expires is not a number")
-	}
-	expires := time.Unix(secs, 0)
-	if v.now().After(expires) {
-		return nil, detail(errs.ExpiredToken, "expired at %s", expires.UTC().Format(time.RFC3339))
-	}
-	secret, err := v.secret(r.Context(), ak)
-	if err != nil {
-		return nil, err
-	}
-	// A client that forgot to escape '+' in the signature sends a space.
-	if !v2Match(r, secret, exp, vhostBucket, strings.ReplaceAll(sig, " ", "+")) {
-		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (sigv2 presigned)", ak)
-	}
-	res := &Result{AccessKeyID: ak, Scheme: SchemeSigV2Query, Presigned: true, Expires: expires}
-	return res, setBody(res, r, unsignedPayload, nil)
+	return v.verifyHMACQuery(r, awsV2, q, vhostBucket)
+}
+
+// awsV2 is AWS Signature Version 2: x-amz-date wins over Date (some
+// clients cannot set Date); it is then signed among the x-amz-* headers
+// and the Date line stays empty.
+var awsV2 = &hmacScheme{
+	name: "sigv2", header: SchemeSigV2, query: SchemeSigV2Query,
+	authPrefix: "AWS ", akParam: "AWSAccessKeyId", dateHeader: "X-Amz-Date",
+	errMalformed: errs.AuthorizationHeaderMalformed, errNoDate: errMissingDate, errNoQueryArg: errV2QueryMissing,
+	match: func(r *http.Request, secret, dateLine, vhostBucket, sig string, _ bool) bool {
+		return v2Match(r, secret, dateLine, vhostBucket, sig)
+	},
 }
 
 // v2Match compares the request's signature in constant time. S3 leaves
