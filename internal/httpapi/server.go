@@ -133,7 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(q, err)
 	}
-	s.log.Debug("request", "id", q.id, "method", r.Method, "bucket", q.bucket, "op", r.URL.RawQuery != "", "dur", time.Since(start))
+	s.log.Debug("request", "id", q.id, "dialect", q.d.Name(), "method", r.Method, "bucket", q.bucket, "principal", principalName(q.principal), "dur", time.Since(start))
 }
 
 func (s *Server) serve(q *request, vhost string) error {
@@ -268,4 +268,11 @@ func splitPath(path, vhost string) (bucket, key string) {
 	}
 	bucket, key, _ = strings.Cut(path, "/")
 	return bucket, key
+}
+
+func principalName(p service.Principal) string {
+	if p.Anonymous() {
+		return "anonymous"
+	}
+	return p.User
 }
