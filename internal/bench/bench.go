@@ -238,9 +238,14 @@ type Report struct {
 	Results     []Result  `json:"results"`
 	Figures     []Figure  `json:"figures"`
 	PeakRSS     int64     `json:"server_peak_rss,omitempty"`
-	Big         []Result  `json:"big,omitempty"`
-	BigPeakRSS  int64     `json:"big_server_peak_rss,omitempty"`
-	Notes       []string  `json:"notes,omitempty"`
+	// AnonRSS and FileRSS split the server's resident set at the end of
+	// the figures: heap and stacks versus mapped files (bbolt maps its
+	// database, which holds inline small objects: page cache, reclaimable).
+	AnonRSS    int64    `json:"server_anon_rss,omitempty"`
+	FileRSS    int64    `json:"server_file_rss,omitempty"`
+	Big        []Result `json:"big,omitempty"`
+	BigPeakRSS int64    `json:"big_server_peak_rss,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 // Run runs the benchmark.
@@ -342,6 +347,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	rep.PeakRSS = peakRSS(pid)
+	rep.AnonRSS, rep.FileRSS = procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")
 	if cfg.Big {
 		if err := b.big(ctx); err != nil {
 			return rep, err
@@ -644,13 +650,24 @@ func (b *run) judge() {
 	if rep.PeakRSS > 0 {
 		rep.Figures = append(rep.Figures, Figure{Name: "server peak RSS", Unit: "MiB", Value: float64(rep.PeakRSS) / MiB})
 	}
+	if rep.AnonRSS > 0 {
+		rep.Figures = append(rep.Figures,
+			Figure{Name: "server RSS at end: anon", Unit: "MiB", Value: float64(rep.AnonRSS) / MiB},
+			Figure{Name: "server RSS at end: mapped files", Unit: "MiB", Value: float64(rep.FileRSS) / MiB})
+	}
 	if rep.BigPeakRSS > 0 {
 		f := Figure{Name: "peak RSS " + sizeName(c.BigSize) + " PUT", Unit: "MiB", Value: float64(rep.BigPeakRSS) / MiB, Target: "< 256 MiB"}
 		f.Pass = pass(rep.BigPeakRSS < 256*MiB && bigOK(rep.Big))
 		rep.Figures = append(rep.Figures, f)
 	} else if rep.PeakRSS > 0 {
-		rep.Figures[len(rep.Figures)-1].Target = "< 256 MiB"
-		rep.Figures[len(rep.Figures)-1].Pass = pass(rep.PeakRSS < 256*MiB)
+		// Without --big the whole-run peak stands in for the target; it
+		// includes the mapped metadata database (see the split above).
+		for i := range rep.Figures {
+			if rep.Figures[i].Name == "server peak RSS" {
+				rep.Figures[i].Target = "< 256 MiB"
+				rep.Figures[i].Pass = pass(rep.PeakRSS < 256*MiB)
+			}
+		}
 	}
 }
 
