@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +115,40 @@ func TestUserAndKeyCommands(t *testing.T) {
 	}
 	if out := mustCLI(t, "user", "list", "--data", data); !strings.Contains(out, "alice") || strings.Contains(out, sk) {
 		t.Fatalf("user list (must name alice, never a secret): %s", out)
+	}
+}
+
+// TestLoadConfigPrecedence: flags given on the command line beat the
+// environment, which beats the config file, which beats the defaults;
+// unknown config keys are an error.
+func TestLoadConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "strongroom.yaml")
+	os.WriteFile(file, []byte("addr: 127.0.0.1:7000\ndata: /from/file\nregion: file-region\nroot-access-key: FILEKEY\nroot-secret-key: filesecret\ndomains: [a.example, oss=oss.example]\n"), 0o600)
+	t.Setenv("STRONGROOM_ROOT_ACCESS_KEY", "ENVKEY")
+	t.Setenv("STRONGROOM_ROOT_SECRET_KEY", "envsecret")
+	cfg, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", file, "--data", "/from/flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:7000" || cfg.DataDir != "/from/flag" || cfg.Region != "file-region" {
+		t.Errorf("addr %q data %q region %q", cfg.Addr, cfg.DataDir, cfg.Region)
+	}
+	if cfg.RootAccessKey != "ENVKEY" || cfg.RootSecretKey != "envsecret" {
+		t.Errorf("root credentials %q/%q, want the environment's", cfg.RootAccessKey, cfg.RootSecretKey)
+	}
+	if strings.Join(cfg.Domains, ",") != "a.example,oss=oss.example" {
+		t.Errorf("domains %v", cfg.Domains)
+	}
+	defaults, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil)
+	if err != nil || defaults.Addr != ":9000" || defaults.DataDir != "./data" {
+		t.Errorf("defaults: %+v, %v", defaults, err)
+	}
+	os.WriteFile(file, []byte("adress: :1\n"), 0o600)
+	if _, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", file}); err == nil {
+		t.Error("a misspelt config key was accepted")
+	}
+	if _, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--tls-cert", "c.pem"}); err == nil {
+		t.Error("--tls-cert without --tls-key was accepted")
 	}
 }
