@@ -97,45 +97,8 @@ func obsStringToSign(r *http.Request, dateLine, resource string) string {
 // the sub-resource list plus every x-obs-* parameter (the presigned
 // credentials themselves are not sub-resources).
 func obsResource(r *http.Request, vhostBucket string) string {
-	res := rawPath(r)
-	if vhostBucket != "" {
-		res = "/" + vhostBucket + res
-	}
-	type param struct{ k, v string }
-	var subs []param
-	for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
-		if part == "" {
-			continue
-		}
-		k, val, _ := strings.Cut(part, "=")
-		if dk, err := url.QueryUnescape(k); err == nil {
-			k = dk
-		}
-		if lk := strings.ToLower(k); !v2SubResources[lk] && !strings.HasPrefix(lk, obsPrefix) {
-			continue
-		}
-		if dv, err := url.QueryUnescape(val); err == nil {
-			val = dv
-		}
-		subs = append(subs, param{k, val})
-	}
-	if len(subs) == 0 {
-		return res
-	}
-	slices.SortStableFunc(subs, func(a, b param) int { return strings.Compare(a.k, b.k) })
-	var b strings.Builder
-	b.WriteString(res)
-	for i, p := range subs {
-		if i == 0 {
-			b.WriteByte('?')
-		} else {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k)
-		if p.v != "" {
-			b.WriteByte('=')
-			b.WriteString(p.v)
-		}
-	}
-	return b.String()
+	return v2StyleResource(r, vhostBucket, func(k string) bool {
+		lk := strings.ToLower(k)
+		return v2SubResources[lk] || strings.HasPrefix(lk, obsPrefix)
+	})
 }

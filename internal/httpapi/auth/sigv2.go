@@ -102,6 +102,16 @@ func v2StringToSign(r *http.Request, dateLine, resource string) string {
 // v2Resource is "/bucket" for virtual-hosted requests, then the path as sent,
 // then the sub-resources sorted by name with their decoded values.
 func v2Resource(r *http.Request, vhostBucket string, amzParams bool) string {
+	return v2StyleResource(r, vhostBucket, func(k string) bool {
+		return v2SubResources[strings.ToLower(k)] || amzParams && strings.HasPrefix(k, "x-amz-")
+	})
+}
+
+// v2StyleResource is the CanonicalizedResource of the V2-style schemes
+// (AWS V2, OBS): the path as sent, prefixed by the virtual-hosted bucket,
+// then the query parameters keep selects, sorted by name, with decoded
+// values ("name" alone when the value is empty).
+func v2StyleResource(r *http.Request, vhostBucket string, keep func(key string) bool) string {
 	res := rawPath(r)
 	if vhostBucket != "" {
 		res = "/" + vhostBucket + res
@@ -109,11 +119,14 @@ func v2Resource(r *http.Request, vhostBucket string, amzParams bool) string {
 	type param struct{ k, v string }
 	var subs []param
 	for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if part == "" {
+			continue
+		}
 		k, val, _ := strings.Cut(part, "=")
 		if dk, err := url.QueryUnescape(k); err == nil {
 			k = dk
 		}
-		if !v2SubResources[strings.ToLower(k)] && !(amzParams && strings.HasPrefix(k, "x-amz-")) {
+		if !keep(k) {
 			continue
 		}
 		if dv, err := url.QueryUnescape(val); err == nil {
