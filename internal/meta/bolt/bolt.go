@@ -275,23 +275,28 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 	})
 }
 
-// GetBucket implements meta.Store.
-func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error) {
+// getRecord reads one JSON record of a top-level bucket, or notFound.
+func getRecord[T any](ctx context.Context, s *Store, bucket []byte, key string, notFound error) (*T, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var b meta.Bucket
+	var v T
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bkBuckets), []byte(name), &b)
+		ok, err := getJSON(tx.Bucket(bucket), []byte(key), &v)
 		if err == nil && !ok {
-			err = fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, name)
+			err = fmt.Errorf("%w: %q", notFound, key)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &b, nil
+	return &v, nil
+}
+
+// GetBucket implements meta.Store.
+func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error) {
+	return getRecord[meta.Bucket](ctx, s, bkBuckets, name, meta.ErrNoSuchBucket)
 }
 
 // UpdateBucket implements meta.Store. fn runs inside the write transaction:
@@ -967,21 +972,7 @@ func (s *Store) PutUser(ctx context.Context, u *meta.User) error {
 
 // GetUser implements meta.Store.
 func (s *Store) GetUser(ctx context.Context, name string) (*meta.User, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
-	var u meta.User
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		ok, err := getJSON(tx.Bucket(bkUsers), []byte(name), &u)
-		if err == nil && !ok {
-			err = fmt.Errorf("%w: %q", meta.ErrNoSuchUser, name)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return getRecord[meta.User](ctx, s, bkUsers, name, meta.ErrNoSuchUser)
 }
 
 // DeleteUser implements meta.Store: meta.ErrNoSuchUser if there is none.
