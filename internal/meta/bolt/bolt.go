@@ -294,6 +294,25 @@ func getRecord[T any](ctx context.Context, s *Store, bucket []byte, key string, 
 	return &v, nil
 }
 
+// listRecords decodes every JSON record of a top-level bucket, in key order.
+func listRecords[T any](ctx context.Context, s *Store, bucket []byte, what string) ([]*T, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []*T
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			r := new(T)
+			if err := json.Unmarshal(v, r); err != nil {
+				return fmt.Errorf("meta/bolt: decode %s %q: %w", what, k, err)
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
+
 // GetBucket implements meta.Store.
 func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error) {
 	return getRecord[meta.Bucket](ctx, s, bkBuckets, name, meta.ErrNoSuchBucket)
@@ -363,21 +382,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 
 // ListBuckets implements meta.Store; buckets come in name order.
 func (s *Store) ListBuckets(ctx context.Context) ([]*meta.Bucket, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
-	var out []*meta.Bucket
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bkBuckets).ForEach(func(k, v []byte) error {
-			b := new(meta.Bucket)
-			if err := json.Unmarshal(v, b); err != nil {
-				return fmt.Errorf("meta/bolt: decode bucket %q: %w", k, err)
-			}
-			out = append(out, b)
-			return nil
-		})
-	})
-	return out, err
+	return listRecords[meta.Bucket](ctx, s, bkBuckets, "bucket")
 }
 
 // ---- objects ----
@@ -1004,21 +1009,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // ListUsers implements meta.Store; users come in name order.
 func (s *Store) ListUsers(ctx context.Context) ([]*meta.User, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
-	var out []*meta.User
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bkUsers).ForEach(func(k, v []byte) error {
-			u := new(meta.User)
-			if err := json.Unmarshal(v, u); err != nil {
-				return fmt.Errorf("meta/bolt: decode user %q: %w", k, err)
-			}
-			out = append(out, u)
-			return nil
-		})
-	})
-	return out, err
+	return listRecords[meta.User](ctx, s, bkUsers, "user")
 }
 
 // UserByAccessKey implements meta.Store. The user is returned whether or not
