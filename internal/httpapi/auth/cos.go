@@ -275,31 +275,6 @@ func cosHeaders(r *http.Request, names []string) (string, bool) {
 	return b.String(), true
 }
 
-// cosEncode percent-encodes everything but the RFC 3986 unreserved
-// characters, with uppercase hex.
-func cosEncode(s string) string {
-	const hexUpper = "0123456789ABCDEF"
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !cosUnreserved(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if cosUnreserved(c) {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '%', hexUpper[c>>4], hexUpper[c&15])
-	}
-	return string(b)
-}
-
-func cosUnreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
-}
+// cosEncode is COS's URL encoding: RFC 3986 unreserved bytes kept, every
+// other byte %XX with uppercase hex, which is AWS's UriEncode.
+func cosEncode(s string) string { return uriEncode(s) }
