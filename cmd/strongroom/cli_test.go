@@ -140,6 +140,13 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	if strings.Join(cfg.Domains, ",") != "a.example,oss=oss.example" {
 		t.Errorf("domains %v", cfg.Domains)
 	}
+	over, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", file, "--domain", "b.example", "--domain", "cos=cos.example", "--insecure-sse-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(over.Domains, ",") != "b.example,cos=cos.example" || !over.InsecureSSEC || over.Addr != "127.0.0.1:7000" {
+		t.Errorf("flags over file: domains %v, insecure-sse-c %v, addr %q", over.Domains, over.InsecureSSEC, over.Addr)
+	}
 	defaults, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil)
 	if err != nil || defaults.Addr != ":9000" || defaults.DataDir != "./data" {
 		t.Errorf("defaults: %+v, %v", defaults, err)

@@ -78,27 +78,13 @@ func (s *stringList) Set(v string) error {
 // loadConfig builds the configuration: defaults, then the config file,
 // then the environment, then flags set on the command line.
 func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
-	var cfg server.Config
 	var file string
-	var domains stringList
-	flagCfg := server.Config{}
 	fs.StringVar(&file, "config", "", "YAML configuration file (keys as the flag names)")
-	fs.StringVar(&flagCfg.Addr, "addr", ":9000", "listen address")
-	fs.StringVar(&flagCfg.DataDir, "data", "./data", "data directory")
-	fs.Var(&domains, "domain", "base domain for virtual-hosted-style requests, `[DIALECT=]NAME` (repeatable; DIALECT pins s3, oss, cos or obs)")
-	fs.StringVar(&flagCfg.OSSAddr, "oss-addr", "", "extra listener speaking the Alibaba OSS dialect")
-	fs.StringVar(&flagCfg.COSAddr, "cos-addr", "", "extra listener speaking the Tencent COS dialect")
-	fs.StringVar(&flagCfg.OBSAddr, "obs-addr", "", "extra listener speaking the Huawei OBS dialect")
-	fs.StringVar(&flagCfg.Region, "region", "us-east-1", "region reported for buckets")
-	fs.StringVar(&flagCfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
-	fs.StringVar(&flagCfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
-	fs.StringVar(&flagCfg.RootKeyFile, "root-key-file", "", "file holding the root key (base64 or 32 raw bytes); default: $STRONGROOM_ROOT_KEY, else DATA/root.key")
-	fs.BoolVar(&flagCfg.TrustedTLSProxy, "trusted-tls-proxy", false, "a TLS-terminating proxy is in front: accept SSE-C over plain HTTP")
-	fs.BoolVar(&flagCfg.InsecureSSEC, "insecure-sse-c", false, "accept SSE-C keys over plain HTTP (unsafe)")
+	bindServeFlags(fs, new(server.Config))
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return server.Config{}, err
 	}
-	cfg = server.Config{Addr: ":9000", DataDir: "./data", Region: "us-east-1"}
+	cfg := defaultConfig()
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -116,38 +102,51 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 	if v := os.Getenv("STRONGROOM_ROOT_SECRET_KEY"); v != "" {
 		cfg.RootSecretKey = v
 	}
+	// Replay the flags given on the command line onto the loaded
+	// configuration: they win over the file and the environment.
+	over := flag.NewFlagSet("", flag.ContinueOnError)
+	bindServeFlags(over, &cfg)
+	var err error
 	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "addr":
-			cfg.Addr = flagCfg.Addr
-		case "data":
-			cfg.DataDir = flagCfg.DataDir
-		case "domain":
-			cfg.Domains = domains
-		case "region":
-			cfg.Region = flagCfg.Region
-		case "oss-addr":
-			cfg.OSSAddr = flagCfg.OSSAddr
-		case "cos-addr":
-			cfg.COSAddr = flagCfg.COSAddr
-		case "obs-addr":
-			cfg.OBSAddr = flagCfg.OBSAddr
-		case "tls-cert":
-			cfg.TLSCert = flagCfg.TLSCert
-		case "tls-key":
-			cfg.TLSKey = flagCfg.TLSKey
-		case "root-key-file":
-			cfg.RootKeyFile = flagCfg.RootKeyFile
-		case "trusted-tls-proxy":
-			cfg.TrustedTLSProxy = flagCfg.TrustedTLSProxy
-		case "insecure-sse-c":
-			cfg.InsecureSSEC = flagCfg.InsecureSSEC
+		if over.Lookup(f.Name) == nil || err != nil {
+			return
 		}
+		if f.Name == "domain" {
+			cfg.Domains = nil // the flag replaces the file's list
+		}
+		err = over.Set(f.Name, f.Value.String())
 	})
+	if err != nil {
+		return cfg, err
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together")
 	}
 	return cfg, nil
+}
+
+func defaultConfig() server.Config {
+	return server.Config{Addr: ":9000", DataDir: "./data", Region: "us-east-1"}
+}
+
+// bindServeFlags defines the server's flags onto cfg, defaulting to the
+// values cfg already holds (the defaults, or a loaded configuration).
+func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
+	if cfg.Addr == "" {
+		*cfg = defaultConfig()
+	}
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory")
+	fs.Var((*stringList)(&cfg.Domains), "domain", "base domain for virtual-hosted-style requests, `[DIALECT=]NAME` (repeatable; DIALECT pins s3, oss, cos or obs)")
+	fs.StringVar(&cfg.OSSAddr, "oss-addr", cfg.OSSAddr, "extra listener speaking the Alibaba OSS dialect")
+	fs.StringVar(&cfg.COSAddr, "cos-addr", cfg.COSAddr, "extra listener speaking the Tencent COS dialect")
+	fs.StringVar(&cfg.OBSAddr, "obs-addr", cfg.OBSAddr, "extra listener speaking the Huawei OBS dialect")
+	fs.StringVar(&cfg.Region, "region", cfg.Region, "region reported for buckets")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "TLS certificate file (PEM)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "TLS private key file (PEM)")
+	fs.StringVar(&cfg.RootKeyFile, "root-key-file", cfg.RootKeyFile, "file holding the root key (base64 or 32 raw bytes); default: $STRONGROOM_ROOT_KEY, else DATA/root.key")
+	fs.BoolVar(&cfg.TrustedTLSProxy, "trusted-tls-proxy", cfg.TrustedTLSProxy, "a TLS-terminating proxy is in front: accept SSE-C over plain HTTP")
+	fs.BoolVar(&cfg.InsecureSSEC, "insecure-sse-c", cfg.InsecureSSEC, "accept SSE-C keys over plain HTTP (unsafe)")
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {
