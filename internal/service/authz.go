@@ -117,7 +117,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	}
 	owner := !p.Anonymous() && a.bucket.Owner == p.User
 	d, stmt := NotApplicable, ""
-	if s.policies != nil {
+	if s.policies != nil && (a.bucket.Config[configPolicy] != nil || len(p.Policies) > 0) {
 		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, a.extra)}
 		d, stmt = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
 	}
