@@ -127,7 +127,7 @@ func (s *Server) putObject(q *request) error {
 	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
 		ACL:    acl,
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
-		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: ifNoneMatch(q),
+		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 		SSE: spec,
 	})
 	if err != nil {
@@ -139,15 +139,6 @@ func (s *Server) putObject(q *request) error {
 	setSSEHeaders(q, o.Encryption, spec)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
-}
-
-// ifNoneMatch is the write's If-None-Match; OSS's x-oss-forbid-overwrite:
-// true means the same as If-None-Match: *.
-func ifNoneMatch(q *request) string {
-	if strings.EqualFold(q.header("forbid-overwrite"), "true") {
-		return "*"
-	}
-	return q.r.Header.Get("If-None-Match")
 }
 
 // setChecksumHeaders returns stored flexible checksums on a full GET/HEAD.

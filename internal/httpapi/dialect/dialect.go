@@ -133,6 +133,21 @@ type RequestACLDocument interface {
 	ACLDocumentFor(r *http.Request, owner, acl string, object bool) any
 }
 
+// WriteGuard is implemented by dialects with their own header for "do not
+// overwrite an existing object" (OSS x-oss-forbid-overwrite).
+type WriteGuard interface {
+	ForbidOverwrite(h http.Header) bool
+}
+
+// IfNoneMatch is a write's If-None-Match, with the dialect's own
+// no-overwrite header expressed as "*".
+func IfNoneMatch(d Dialect, h http.Header) string {
+	if g, ok := d.(WriteGuard); ok && g.ForbidOverwrite(h) {
+		return "*"
+	}
+	return h.Get("If-None-Match")
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {
