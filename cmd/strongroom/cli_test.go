@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"strongroom/internal/httpapi/auth"
+	"strongroom/internal/server"
 	"strongroom/internal/testnode"
 )
 
@@ -112,6 +116,27 @@ func TestUserAndKeyCommands(t *testing.T) {
 	info2, err := n.Keyring.DescribeKey(ctx, "photos")
 	if err != nil || info2.Versions != 2 || info2.Enabled {
 		t.Fatalf("photos on the node after rotate+disable: %+v, %v", info2, err)
+	}
+	// Only root may use the admin API.
+	req, _ := http.NewRequest("GET", n.URL+server.AdminPrefix+"kms-calls", nil)
+	auth.SignV4(req, newAK, field(out, "secret key"), "us-east-1", time.Now(), "")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("admin API as alice: %v %v, want 403", resp, err)
+	}
+	req, _ = http.NewRequest("GET", n.URL+"/", nil) // same credentials, S3 API
+	auth.SignV4(req, newAK, field(out, "secret key"), "us-east-1", time.Now(), "")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("ListBuckets as alice: %v %v, want 200 (her credentials are valid)", resp, err)
+	}
+	// The KMS call counter is served to root on the admin API.
+	n.KMS.Reset()
+	if _, err := n.KMS.GenerateDataKey(ctx, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	body, err := adminCall(ctx, data, "GET", "kms-calls", nil)
+	var calls map[string]uint64
+	if err != nil || json.Unmarshal(body, &calls) != nil || calls["GenerateDataKey"] != 1 {
+		t.Fatalf("kms-calls: %s, %v", body, err)
 	}
 	if out := mustCLI(t, "user", "list", "--data", data); !strings.Contains(out, "alice") || strings.Contains(out, sk) {
 		t.Fatalf("user list (must name alice, never a secret): %s", out)

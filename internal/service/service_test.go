@@ -348,3 +348,73 @@ func TestWriteToMatchesRead(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleteChecksCustomerKey: a Complete that sends an SSE-C key must
+// send the upload's; one without a key is allowed (as S3).
+func TestCompleteChecksCustomerKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	key := func() *sse.Spec {
+		k := random(32)
+		return &sse.Spec{Mode: sse.Customer, Algorithm: sse.AES256, CustomerKey: k, CustomerKeyMD5: "md5"}
+	}
+	right, wrong := key(), key()
+	u, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: "mp", SSE: right})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := random(1000)
+	part, err := f.svc.UploadPart(ctx, f.p, UploadPartInput{Bucket: "bkt", Key: "mp", UploadID: u.ID, PartNumber: 1, SSE: right,
+		Body: Body{Reader: bytes.NewReader(data), Size: int64(len(data))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := CompleteUploadInput{Bucket: "bkt", Key: "mp", UploadID: u.ID, Parts: []CompletePart{{Number: 1, ETag: part.ETag}}}
+	in.SSE = wrong
+	if _, err := f.svc.CompleteMultipartUpload(ctx, f.p, in); !errors.Is(err, errs.AccessDenied) {
+		t.Fatalf("Complete with another SSE-C key: %v, want AccessDenied", err)
+	}
+	in.SSE = nil
+	if _, err := f.svc.CompleteMultipartUpload(ctx, f.p, in); err != nil {
+		t.Fatalf("Complete without a key: %v", err)
+	}
+}
+
+// failingWriter accepts limit bytes, then fails (a client that hung up).
+type failingWriter struct{ limit int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.limit {
+		n := w.limit
+		w.limit = 0
+		return n, errors.New("connection reset")
+	}
+	w.limit -= len(p)
+	return len(p), nil
+}
+
+// TestWriteToClientGone: when the response writer fails mid-object, the
+// overlapped decryption stops and reports the error instead of decrypting
+// the rest or hanging.
+func TestWriteToClientGone(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "obj", random(8<<20), &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256})
+	ob, err := f.svc.GetObject(context.Background(), f.p, GetObjectInput{Bucket: "bkt", Key: "obj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Body.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(&failingWriter{limit: 1 << 20}, ob.Body)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a failed response write was not reported")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteTo hangs after the writer failed")
+	}
+}

@@ -941,3 +941,34 @@ func TestCommitterSoloRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateObject: metadata changes land atomically; changing the
+// object's identity or its parts is refused and leaves it unchanged;
+// a missing key is ErrNoSuchKey.
+func TestUpdateObject(t *testing.T) {
+	s, _ := openTemp(t)
+	mustBucket(t, s, "b")
+	if _, err := s.PutObject(ctx, obj("b", "k", "aa", "bb")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateObject(ctx, "b", "k", func(o *meta.Object) error { o.ACL = "public-read"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func(*meta.Object){
+		"rename":     func(o *meta.Object) { o.Key = "other" },
+		"drop parts": func(o *meta.Object) { o.Parts = o.Parts[:1] },
+		"move":       func(o *meta.Object) { o.Bucket = "c" },
+	} {
+		err := s.UpdateObject(ctx, "b", "k", func(o *meta.Object) error { fn(o); o.ACL = "private"; return nil })
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: err %v, want ErrInvalid", name, err)
+		}
+	}
+	got, err := s.GetObject(ctx, "b", "k")
+	if err != nil || got.ACL != "public-read" || len(got.Parts) != 2 {
+		t.Fatalf("after refused updates: %+v, %v", got, err)
+	}
+	if err := s.UpdateObject(ctx, "b", "missing", func(*meta.Object) error { return nil }); !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Fatalf("missing key: %v", err)
+	}
+}
