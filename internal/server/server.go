@@ -254,12 +254,6 @@ func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
 	return err
 }
 
-// URL is the base URL of a serving node.
-func (n *Node) URL() string {
-	b, _ := os.ReadFile(filepath.Join(n.cfg.DataDir, AddrFile))
-	return string(b)
-}
-
 // Close stops serving (letting requests in flight finish for up to the
 // context's deadline) and closes the stores.
 func (n *Node) Close(ctx context.Context) error {

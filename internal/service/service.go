@@ -82,9 +82,6 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 	return s
 }
 
-// Region is the region reported for buckets created without a location.
-func (s *Service) Region() string { return s.region }
-
 // mapMeta translates store sentinels into canonical errors.
 func mapMeta(err error) error {
 	switch {

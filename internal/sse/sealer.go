@@ -295,60 +295,6 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 	return nil, fmt.Errorf("sse: unknown stored mode %q", enc.Mode)
 }
 
-// Rewrap re-seals an object key for a new location (copy into another key:
-// the KMS context names the key) or a new customer key, without touching
-// the data. dst describes the destination's encryption (same algorithm).
-func (s *Sealer) Rewrap(ctx context.Context, oek []byte, spec *Spec, bucket, key string) (*meta.Encryption, error) {
-	enc := &meta.Encryption{Mode: string(spec.Mode), Algorithm: spec.Algorithm, SegmentSize: sealed.DefaultSegmentSize}
-	switch spec.Mode {
-	case Customer:
-		salt := make([]byte, 32)
-		rand.Read(salt)
-		w, err := wrapLocal(customerKEK(spec.CustomerKey, salt), oek, customerAAD)
-		if err != nil {
-			return nil, err
-		}
-		enc.Salt, enc.WrappedKey = salt, w
-		return enc, nil
-	case Managed, KMS:
-		enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
-		octx, err := objectContext(bucket, key, spec.Context)
-		if err != nil {
-			return nil, err
-		}
-		keyID := spec.KeyID
-		if spec.Mode == Managed {
-			keyID = ""
-		}
-		if spec.BucketKey {
-			wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
-			if err != nil {
-				return nil, err
-			}
-			w, err := wrapLocal(bk, oek, kms.EncodeContext(octx))
-			if err != nil {
-				return nil, err
-			}
-			enc.WrappedKey, enc.Extra = w, map[string]string{"bucketKey": wrappedBK}
-			return enc, nil
-		}
-		e, ok := s.kms.(kms.Encrypter)
-		if !ok {
-			return nil, errors.ErrUnsupported
-		}
-		ct, canon, err := e.Encrypt(ctx, keyID, oek, octx)
-		if err != nil {
-			return nil, kmsErr(err)
-		}
-		enc.WrappedKey = ct
-		if spec.Mode == KMS && enc.KeyID == "" {
-			enc.KeyID = canon
-		}
-		return enc, nil
-	}
-	return nil, fmt.Errorf("sse: unknown mode %q", spec.Mode)
-}
-
 // CheckKey verifies that a KMS key named in a request exists and is enabled
 // before any data is accepted.
 func (s *Sealer) CheckKey(ctx context.Context, spec *Spec) error {

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 
 	"strongroom/internal/errs"
-	"strongroom/internal/meta"
 	"strongroom/internal/sealed"
 )
 
@@ -167,27 +166,4 @@ func algorithm(name string) sealed.Algorithm {
 		return sealed.SM4GCM
 	}
 	return sealed.AES256GCM
-}
-
-// Describe is what responses echo about an object's encryption.
-type Describe struct {
-	Mode           Mode
-	Algorithm      string
-	KeyID          string
-	ProjectID      string
-	Context        string
-	BucketKey      bool
-	CustomerKeyMD5 string // from the request; never stored
-}
-
-// Describe returns the echoable description of stored encryption. keyMD5
-// is the MD5 the current request sent (SSE-C), echoed as given.
-func DescribeOf(e *meta.Encryption, keyMD5 string) *Describe {
-	if e == nil {
-		return nil
-	}
-	return &Describe{
-		Mode: Mode(e.Mode), Algorithm: e.Algorithm, KeyID: e.KeyID, ProjectID: e.ProjectID,
-		Context: e.Context, BucketKey: e.BucketKey, CustomerKeyMD5: keyMD5,
-	}
 }
