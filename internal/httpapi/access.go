@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"io"
 	"net/http"
 
 	"strongroom/internal/errs"
@@ -12,15 +11,9 @@ import (
 const maxPolicySize = 20 << 10
 
 func (s *Server) putBucketPolicy(q *request) error {
-	doc, err := io.ReadAll(io.LimitReader(q.auth.Body, maxPolicySize+1))
+	doc, err := readBody(q, maxPolicySize, errs.MalformedPolicy.WithMessage("Policies must be no larger than 20 KB"))
 	if err != nil {
-		if e := errs.As(err); e != nil {
-			return e
-		}
-		return errs.IncompleteBody
-	}
-	if len(doc) > maxPolicySize {
-		return errs.MalformedPolicy.WithMessage("Policies must be no larger than 20 KB")
+		return err
 	}
 	if err := s.svc.PutBucketPolicy(q.r.Context(), q.principal, q.bucket, doc); err != nil {
 		return err
@@ -61,9 +54,9 @@ func (s *Server) putACL(q *request) error {
 		return err
 	}
 	if !present {
-		body, err := io.ReadAll(io.LimitReader(q.auth.Body, maxXMLBody+1))
+		body, err := readBody(q, maxXMLBody, errXMLTooLarge)
 		if err != nil {
-			return errs.IncompleteBody
+			return err
 		}
 		if len(body) == 0 {
 			return errs.MissingSecurityHeader.WithMessage("Your request was missing a required header: x-amz-acl, or an AccessControlPolicy document.")

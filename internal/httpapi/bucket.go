@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,14 +33,11 @@ func (s *Server) createBucket(q *request) error {
 		}
 	} else if q.r.ContentLength < 0 {
 		// A chunked body may be empty (the OSS v2 SDK's PutBucket).
-		data, err := io.ReadAll(io.LimitReader(q.auth.Body, maxXMLBody+1))
+		data, err := readBody(q, maxXMLBody, errXMLTooLarge)
 		if err != nil {
-			if e := errs.As(err); e != nil {
-				return e
-			}
-			return errs.IncompleteBody
+			return err
 		}
-		if len(data) > 0 && (len(data) > maxXMLBody || xml.Unmarshal(data, &cfg) != nil) {
+		if len(data) > 0 && xml.Unmarshal(data, &cfg) != nil {
 			return errs.MalformedXML
 		}
 	}

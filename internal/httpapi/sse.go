@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"errors"
-	"io"
 	"net/http"
 
 	"strongroom/internal/checksum"
@@ -50,15 +49,9 @@ func setSSEHeaders(q *request, enc *meta.Encryption, req *sse.Spec) {
 // readConfigBody reads a small configuration document and checks the
 // integrity header S3 requires on it (Content-MD5 or a flexible checksum).
 func readConfigBody(q *request) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(q.auth.Body, maxXMLBody+1))
+	data, err := readBody(q, maxXMLBody, errXMLTooLarge)
 	if err != nil {
-		if e := errs.As(err); e != nil {
-			return nil, e
-		}
-		return nil, errs.IncompleteBody
-	}
-	if len(data) > maxXMLBody {
-		return nil, errs.MalformedXML
+		return nil, err
 	}
 	if v := q.r.Header.Get("Content-MD5"); v != "" {
 		want, err := service.DecodeContentMD5(v)

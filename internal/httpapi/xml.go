@@ -31,18 +31,30 @@ func writeXML(q *request, v any) error {
 	return nil
 }
 
-// readXML decodes a bounded request document into v.
-func readXML(q *request, v any) error {
-	body := q.auth.Body
-	data, err := io.ReadAll(io.LimitReader(body, maxXMLBody+1))
+// readBody reads a small request document of at most max bytes (a longer
+// one is tooLarge). A body that fails its signature or payload check
+// returns that error, not a generic one.
+func readBody(q *request, max int, tooLarge *errs.Error) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(q.auth.Body, int64(max)+1))
 	if err != nil {
 		if e := errs.As(err); e != nil {
-			return e
+			return nil, e
 		}
-		return errs.IncompleteBody
+		return nil, errs.IncompleteBody
 	}
-	if len(data) > maxXMLBody {
-		return errs.MalformedXML.WithMessage("The XML you provided was larger than the maximum allowed size.")
+	if len(data) > max {
+		return nil, tooLarge
+	}
+	return data, nil
+}
+
+var errXMLTooLarge = errs.MalformedXML.WithMessage("The XML you provided was larger than the maximum allowed size.")
+
+// readXML decodes a bounded request document into v.
+func readXML(q *request, v any) error {
+	data, err := readBody(q, maxXMLBody, errXMLTooLarge)
+	if err != nil {
+		return err
 	}
 	if err := xml.Unmarshal(data, v); err != nil {
 		return errs.MalformedXML

@@ -6,6 +6,8 @@ package e2eaccess
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -23,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/testnode"
 )
 
@@ -444,5 +448,35 @@ func TestDenialsAudited(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Fatal("a secret key reached the log")
 		}
+	}
+}
+
+// TestACLDocumentPayloadChecked: an ACL document whose body does not match
+// its signed payload hash is refused as such, and the ACL is unchanged.
+func TestACLDocumentPayloadChecked(t *testing.T) {
+	t.Parallel()
+	n := testnode.Start(t, testnode.Options{})
+	ctx := context.Background()
+	c := s3Client(n, n.AccessKey, n.SecretKey)
+	b := "acldoc"
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<AccessControlPolicy><Owner><ID>root</ID></Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>`
+	signed := sha256.Sum256([]byte(strings.Replace(doc, "READ", "WRITE", 1)))
+	req, _ := http.NewRequest("PUT", n.URL+"/"+b+"?acl", strings.NewReader(doc))
+	auth.SignV4(req, n.AccessKey, n.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(signed[:]))
+	resp, err := n.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !bytes.Contains(body, []byte("<Code>XAmzContentSHA256Mismatch</Code>")) {
+		t.Fatalf("tampered ACL document: %d %s", resp.StatusCode, body)
+	}
+	acl, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: &b})
+	if err != nil || len(acl.Grants) != 1 {
+		t.Fatalf("bucket ACL after the refused change: %+v, %v", acl, err)
 	}
 }
