@@ -23,6 +23,10 @@ import (
 	"strongroom/internal/service"
 )
 
+// HealthPath answers 200 while the node serves (no bucket name can start
+// with '_', so it never shadows a bucket).
+const HealthPath = "/_strongroom/health"
+
 // Identities resolves authenticated access keys to principals.
 type Identities interface {
 	auth.Credentials
@@ -117,6 +121,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// and misreads the next response on it, stalling until its timeout.
 	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		w.WriteHeader(http.StatusContinue)
+	}
+	if r.URL.Path == HealthPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// Liveness for load balancers: unauthenticated, reveals nothing.
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	if s.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, "/_strongroom/admin/") {
 		s.cfg.Admin.ServeHTTP(w, r)

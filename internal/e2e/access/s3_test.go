@@ -480,3 +480,24 @@ func TestACLDocumentPayloadChecked(t *testing.T) {
 		t.Fatalf("bucket ACL after the refused change: %+v, %v", acl, err)
 	}
 }
+
+// TestHealth: the liveness endpoint answers anonymous GET and HEAD, and
+// nothing else there is open.
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	n := testnode.Start(t, testnode.Options{})
+	for _, tc := range []struct {
+		method string
+		want   int
+	}{{"GET", 200}, {"HEAD", 200}, {"PUT", 0}, {"DELETE", 0}} { // 0: anything but success
+		req, _ := http.NewRequest(tc.method, n.URL+"/_strongroom/health", nil)
+		resp, err := n.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if tc.want == 0 && resp.StatusCode < 400 || tc.want != 0 && resp.StatusCode != tc.want {
+			t.Errorf("%s /_strongroom/health: %d, want %d (0: an error)", tc.method, resp.StatusCode, tc.want)
+		}
+	}
+}
