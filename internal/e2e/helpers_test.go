@@ -13,8 +13,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
+	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,14 +43,7 @@ const (
 // TestMain clears the AWS environment: this machine sets AWS_CA_BUNDLE,
 // which makes config.LoadDefaultConfig fail with a custom HTTP client, and
 // any AWS_ENDPOINT_URL / AWS_PROFILE would point the SDK elsewhere.
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 // payload returns n pseudo-random bytes from one shared buffer (generated
 // once), starting at off, so big tests do not each generate megabytes.

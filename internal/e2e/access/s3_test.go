@@ -13,10 +13,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
-	"sync"
+	"strongroom/internal/e2e/e2eutil"
 	"testing"
 	"time"
 
@@ -30,14 +29,7 @@ import (
 	"strongroom/internal/testnode"
 )
 
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 func s3Client(n *testnode.Node, ak, sk string) *s3.Client {
 	return s3.New(s3.Options{
@@ -386,29 +378,11 @@ func TestConcurrentPolicyUpdates(t *testing.T) {
 	wantCode(t, err, "AccessDenied")
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDenialsAudited: every refusal leaves a structured log line naming
 // principal, action, resource and why, and no secret.
 func TestDenialsAudited(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &e2eutil.LogBuffer{}
 	n := testnode.Start(t, testnode.Options{TLS: true, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	ctx := context.Background()
 	a, _ := n.IAM.CreateUser(ctx, "alice")

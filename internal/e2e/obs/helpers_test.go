@@ -30,8 +30,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,14 +49,7 @@ const (
 // TestMain clears the AWS environment (for the cross-dialect tests'
 // aws-sdk-go-v2 clients: this machine sets AWS_CA_BUNDLE) before any test
 // runs in parallel.
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 // mode is one way the SDK signs and addresses requests.
 type mode struct {

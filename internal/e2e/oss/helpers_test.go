@@ -22,9 +22,8 @@ import (
 	"hash/crc64"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
+	"strongroom/internal/e2e/e2eutil"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,16 +39,7 @@ const region = "cn-hangzhou"
 
 // TestMain clears the SDKs' environment (credentials, endpoints, proxies
 // the machine may set) before any test runs.
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "OSS_") || strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "AWS_") ||
-			strings.EqualFold(k, "HTTP_PROXY") || strings.EqualFold(k, "HTTPS_PROXY") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 // startNode starts a TLS node with an OSS listener.
 func startNode(t *testing.T) *testnode.Node {

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,14 +60,7 @@ const (
 // client), and AWS_ENDPOINT_URL / AWS_PROFILE would point the SDK
 // elsewhere. t.Setenv cannot be used here because the tests run in
 // parallel; unsetting once, before them, has the same effect.
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 // ---------------------------------------------------------------------------
 // Environment: one HTTPS node, its logs, and clients.
@@ -191,23 +185,8 @@ func (e *env) customerKey() []byte {
 
 var uniq atomic.Int64
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
+// syncBuffer is the node's log sink, with helpers for the assertions.
+type syncBuffer struct{ e2eutil.LogBuffer }
 
 // errorLines returns the log lines at level ERROR.
 func (s *syncBuffer) errorLines() []string {

@@ -18,8 +18,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
+	"strongroom/internal/e2e/e2eutil"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,16 +32,7 @@ import (
 
 // TestMain clears the SDKs' environment (credentials, endpoints, proxies
 // the machine may set) before any test runs.
-func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "OSS_") || strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "AWS_") ||
-			strings.EqualFold(k, "HTTP_PROXY") || strings.EqualFold(k, "HTTPS_PROXY") {
-			os.Unsetenv(k)
-		}
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { e2eutil.Main(m) }
 
 const (
 	KiB = 1 << 10
