@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/testnode"
 )
 

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"strongroom/internal/e2e/e2eutil"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/testnode"
 )

@@ -31,13 +31,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/testnode"
 )
 

@@ -23,7 +23,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strongroom/internal/e2e/e2eutil"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/testnode"
 )
 

@@ -27,7 +27,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"strongroom/internal/e2e/e2eutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +42,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/testnode"
 )

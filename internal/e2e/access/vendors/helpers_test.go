@@ -19,13 +19,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"strongroom/internal/e2e/e2eutil"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/iam"
 	"strongroom/internal/testnode"
 )
