@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"time"
 )
 
@@ -44,11 +43,4 @@ type Reader interface {
 	io.ReaderAt
 	io.Closer
 	Size() int64
-}
-
-// OSFile is implemented by readers backed by an open file, so a server can
-// hand the file to the kernel (sendfile) instead of copying it through
-// user space. The file's offset is the caller's to move.
-type OSFile interface {
-	OSFile() *os.File
 }

@@ -7,7 +7,6 @@
 package checksum
 
 import (
-	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -85,15 +84,17 @@ func Encode(alg string, sum []byte) string {
 // Set hashes one stream with several algorithms at once.
 type Set struct {
 	md5    hash.Hash
+	md5Sum []byte
 	hashes map[string]hash.Hash
 	ws     []hash.Hash
 }
 
-// NewSet returns a Set computing MD5 (if withMD5) and the named algorithms.
-func NewSet(withMD5 bool, algs ...string) *Set {
+// NewSet returns a Set computing MD5 with md5 (none if it is nil) and the
+// named algorithms.
+func NewSet(md5 hash.Hash, algs ...string) *Set {
 	s := &Set{hashes: make(map[string]hash.Hash, len(algs))}
-	if withMD5 {
-		s.md5 = md5.New()
+	if md5 != nil {
+		s.md5 = md5
 		s.ws = append(s.ws, s.md5)
 	}
 	for _, a := range algs {
@@ -118,12 +119,13 @@ func (s *Set) Write(p []byte) (int, error) {
 // Empty reports whether the set computes nothing.
 func (s *Set) Empty() bool { return len(s.ws) == 0 }
 
-// MD5 returns the MD5 digest, or nil if it was not computed.
+// MD5 returns the MD5 digest, or nil if it was not computed. The input
+// ends at the first call.
 func (s *Set) MD5() []byte {
-	if s.md5 == nil {
-		return nil
+	if s.md5 != nil && s.md5Sum == nil {
+		s.md5Sum = s.md5.Sum(nil)
 	}
-	return s.md5.Sum(nil)
+	return s.md5Sum
 }
 
 // Sum returns the raw digest of alg, or nil if it was not computed.

@@ -2,6 +2,8 @@ package checksum
 
 import (
 	"bytes"
+	"crypto/md5"
+	"hash"
 	"hash/crc64"
 	"testing"
 )
@@ -14,7 +16,7 @@ func TestKnownValues(t *testing.T) {
 		{"123456789", CRC32C, "4waSgw=="},                // check value 0xE3069283
 	}
 	for _, tt := range tests {
-		s := NewSet(false, tt.alg)
+		s := NewSet(nil, tt.alg)
 		s.Write([]byte(tt.in))
 		if got := s.Values()[tt.alg]; got != tt.want {
 			t.Errorf("%s = %s, want %s", tt.alg, got, tt.want)
@@ -60,7 +62,11 @@ func BenchmarkSet(b *testing.B) {
 		{"SHA256", false, []string{SHA256}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s := NewSet(tc.md5, tc.algs...)
+			var h hash.Hash
+			if tc.md5 {
+				h = md5.New()
+			}
+			s := NewSet(h, tc.algs...)
 			b.SetBytes(int64(len(chunk)))
 			for b.Loop() {
 				s.Write(chunk)

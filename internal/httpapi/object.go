@@ -353,8 +353,8 @@ func (s *Server) getObject(q *request) error {
 	}
 	q.w.WriteHeader(status)
 	q.w.Write(buf[:n])
-	// The rest goes through the body's WriteTo: sendfile for plaintext
-	// files, decryption overlapped with the socket for sealed data.
+	// The rest goes through the body's WriteTo, which overlaps reading
+	// (and decryption) with the socket.
 	if _, err := io.Copy(q.w, ob.Body); err != nil {
 		// Headers are gone: the client sees a short body. Log the cause;
 		// an authentication failure here means stored data was altered.

@@ -72,7 +72,7 @@ func readConfigBody(q *request) ([]byte, error) {
 		if value == "" && ck.Trailer != nil {
 			value = ck.Trailer()
 		}
-		set := checksum.NewSet(false, ck.Algorithm)
+		set := checksum.NewSet(nil, ck.Algorithm)
 		set.Write(data)
 		if set.Values()[ck.Algorithm] != value {
 			return nil, errs.BadDigest

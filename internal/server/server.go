@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"strongroom/internal/blob/fs"
+	"strongroom/internal/checksum"
 	"strongroom/internal/httpapi"
 	"strongroom/internal/httpapi/dialect/all"
 	"strongroom/internal/iam"
@@ -75,6 +76,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	meta    meta.Store
+	md5s    *checksum.MD5s
 	Service *service.Service
 	IAM     *iam.IAM
 	Root    iam.Credentials
@@ -127,10 +129,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
 	counting := kms.NewCounting(keyring)
-	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies()})
+	md5s := checksum.NewMD5s()
+	closeStores := func() {
+		md5s.Close()
+		m.Close()
+		keyring.Close()
+	}
+	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
-		m.Close()
+		closeStores()
 		return nil, fmt.Errorf("sweeping orphans: %w", err)
 	}
 	if n > 0 {
@@ -138,11 +146,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	ids, err := iam.New(m, root.AccessKey, root.SecretKey, rootKey)
 	if err != nil {
-		m.Close()
-		keyring.Close()
+		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, Service: svc, IAM: ids, Root: root, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, Keyring: keyring, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -268,6 +275,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if len(servers) > 0 {
 		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
 	}
+	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"strongroom/internal/blob"
+	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
 	"strongroom/internal/sse"
@@ -54,6 +55,9 @@ type Options struct {
 	// Policies evaluates bucket and user policies; nil: ownership and ACLs
 	// only.
 	Policies Policies
+	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
+	// PUTs; nil: crypto/md5 for every body.
+	MD5s *checksum.MD5s
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -65,11 +69,12 @@ type Service struct {
 	region   string
 	sealer   *sse.Sealer
 	policies Policies
+	md5s     *checksum.MD5s
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -323,8 +323,8 @@ func TestTruncatedBlob(t *testing.T) {
 	}
 }
 
-// TestWriteToMatchesRead: the WriteTo path (sendfile / overlapped
-// decryption) returns exactly what Read returns, for whole objects and
+// TestWriteToMatchesRead: the WriteTo path (buffers filled on one
+// goroutine, written on another) returns exactly what Read returns, for whole objects and
 // ranges, plaintext and sealed, single and multipart.
 func TestWriteToMatchesRead(t *testing.T) {
 	for _, spec := range []*sse.Spec{nil, {Mode: sse.Managed, Algorithm: sse.AES256}, {Mode: sse.KMS, Algorithm: sse.SM4}} {

@@ -91,7 +91,16 @@ func readAll(t testing.TB, r blob.Reader) []byte {
 }
 
 func TestCommitOpenReadDelete(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(map[bool]string{true: "direct", false: "buffered"}[direct], func(t *testing.T) {
+			testCommitOpenReadDelete(t, direct)
+		})
+	}
+}
+
+func testCommitOpenReadDelete(t *testing.T, direct bool) {
 	s, dir := openTemp(t)
+	s.direct = direct
 	tests := []struct {
 		name        string
 		size, chunk int
@@ -103,6 +112,8 @@ func TestCommitOpenReadDelete(t *testing.T) {
 		{"exactly buffer", bufSize, bufSize},
 		{"buffer+1 one write", bufSize + 1, bufSize + 1},
 		{"3.x buffers odd chunks", 3*bufSize + 123, 333_333},
+		{"aligned tail", bufSize + 3*align, 64 << 10},
+		{"unaligned, under a block", align - 1, 100},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,8 +411,8 @@ func TestDiskFull(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, dir := openTemp(t)
-			s.createTemp = func(dir, pattern string) (file, error) {
-				f, err := os.CreateTemp(dir, pattern)
+			s.createTemp = func(dir string, direct bool) (file, error) {
+				f, err := createTemp(dir, direct)
 				if err != nil {
 					return nil, err
 				}
