@@ -44,3 +44,11 @@ type Reader interface {
 	io.Closer
 	Size() int64
 }
+
+// Linker is implemented by stores that can give a committed blob a second
+// ID without copying it (the fs store: a hard link). Each ID is deleted on
+// its own; the bytes live while one remains. A copy of a sealed object
+// that keeps its key uses it to skip rewriting the data.
+type Linker interface {
+	Link(ctx context.Context, id string) (newID string, err error)
+}

@@ -49,6 +49,24 @@ func bucketDefault(b *meta.Bucket) (*sse.Config, error) {
 // newSealing decides how a new object version of bucket/key is encrypted
 // (request spec > bucket default > none) and creates its object key.
 func (s *Service) newSealing(ctx context.Context, b *meta.Bucket, key string, req *sse.Spec) (*sealing, error) {
+	spec, err := s.writeSpec(b, req)
+	if err != nil || spec == nil {
+		return nil, err
+	}
+	// No separate key check here: NewObjectKey runs before any data is
+	// read, and the KMS refuses an unknown or disabled key itself
+	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
+	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
+	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, b.Name, key)
+	if err != nil {
+		return nil, err
+	}
+	return &sealing{enc: enc, oek: oek}, nil
+}
+
+// writeSpec is how a new object version in b is encrypted: the request's
+// spec, else the bucket default, else nil (plaintext).
+func (s *Service) writeSpec(b *meta.Bucket, req *sse.Spec) (*sse.Spec, error) {
 	def, err := bucketDefault(b)
 	if err != nil {
 		return nil, err
@@ -60,15 +78,7 @@ func (s *Service) newSealing(ctx context.Context, b *meta.Bucket, key string, re
 	if s.sealer == nil {
 		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
 	}
-	// No separate key check here: NewObjectKey runs before any data is
-	// read, and the KMS refuses an unknown or disabled key itself
-	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
-	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
-	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, b.Name, key)
-	if err != nil {
-		return nil, err
-	}
-	return &sealing{enc: enc, oek: oek}, nil
+	return spec, nil
 }
 
 // openSealing recovers the object key of stored encryption. customer is

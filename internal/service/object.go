@@ -2,10 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"strongroom/internal/blob"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
 	"strongroom/internal/sse"
@@ -348,8 +351,10 @@ type CopyObjectInput struct {
 	ChecksumAlgorithm string    // checksum to compute on the copy
 }
 
-// CopyObject copies an object. The data is streamed from the source blob
-// into a new one, so source and destination never share storage.
+// CopyObject copies an object. An encrypted copy of an encrypted source
+// keeps the source's sealed data where it can (see keepSealedData); else the
+// data is streamed from the source, re-sealed as the copy's encryption says,
+// into a new blob.
 func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInput) (*meta.Object, error) {
 	if err := validKey(in.Key); err != nil {
 		return nil, err
@@ -393,6 +398,20 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err != nil {
 		return nil, err
 	}
+	o := &meta.Object{
+		Bucket: in.Bucket, Key: in.Key, Size: src.Size, ACL: in.ACL,
+		LastModified: s.now().UTC(), Owner: p.User,
+		Headers: om.Headers, UserMeta: om.UserMeta,
+	}
+	if ok, err := s.keepSealedData(ctx, o, b, in.SSE, src, srcSl, algs); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		if err := s.install(ctx, o); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
 	dstSl, err := s.newSealing(ctx, b, in.Key, in.SSE)
 	if err != nil {
 		return nil, err
@@ -404,15 +423,81 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err != nil {
 		return nil, err
 	}
-	o := &meta.Object{
-		Bucket: in.Bucket, Key: in.Key, Size: w.part.Size, ETag: w.etag, Encryption: dstSl.encryption(), ACL: in.ACL,
-		LastModified: s.now().UTC(), Owner: p.User,
-		Headers: om.Headers, UserMeta: om.UserMeta,
-		Checksums: w.part.Checksums,
-		Parts:     []meta.Part{w.part},
-	}
+	o.Size, o.ETag, o.Encryption = w.part.Size, w.etag, dstSl.encryption()
+	o.Checksums, o.Parts = w.part.Checksums, []meta.Part{w.part}
 	if err := s.install(ctx, o); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// keepSealedData fills in o, a copy of the sealed object src, so that it
+// keeps src's stored data: its blobs get second names (no byte is read or
+// rewritten) and src's object key is wrapped again as the destination's
+// encryption says (SSE-S3, SSE-KMS under any key, or SSE-C under the
+// destination's customer key). So a copy costs one key unwrap and one wrap
+// whatever its size. It reports false, with o untouched, when the copy
+// must re-seal the data instead: a plaintext source or destination, another
+// data algorithm, a checksum the source lacks, a plaintext-MD5 ETag the
+// source does not have (SSE-KMS or SSE-C to SSE-S3), or a blob store or KMS
+// that cannot link or wrap.
+func (s *Service) keepSealedData(ctx context.Context, o *meta.Object, b *meta.Bucket, req *sse.Spec, src *meta.Object, srcSl *sealing, algs []string) (bool, error) {
+	linker, canLink := s.blobs.(blob.Linker)
+	if !srcSl.encrypted() || !canLink {
+		return false, nil
+	}
+	spec, err := s.writeSpec(b, req)
+	if err != nil {
+		return false, err
+	}
+	if spec == nil || spec.Algorithm != src.Encryption.Algorithm {
+		return false, nil
+	}
+	for _, a := range algs {
+		if _, ok := src.Checksums[a]; !ok {
+			return false, nil
+		}
+	}
+	etag := src.ETag
+	if spec.Mode != sse.Managed {
+		etag = opaqueETag()
+		if src.Multipart {
+			etag += fmt.Sprintf("-%d", len(src.Parts))
+		}
+	} else if !srcSl.plaintextETag() {
+		return false, nil
+	}
+	enc, err := s.sealer.WrapObjectKey(ctx, spec, b.Name, o.Key, srcSl.oek)
+	if errors.Is(err, sse.ErrCannotWrap) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	enc.SegmentSize = src.Encryption.SegmentSize // the data's framing
+	parts := make([]meta.Part, 0, len(src.Parts))
+	for _, p := range src.Parts {
+		if p.BlobID != "" {
+			id, err := linker.Link(ctx, p.BlobID)
+			if err != nil {
+				s.deleteBlobs(ctx, parts)
+				if errors.Is(err, blob.ErrNotFound) {
+					return false, errs.NoSuchKey // replaced or deleted meanwhile
+				}
+				return false, storageErr(err)
+			}
+			p.BlobID = id
+		}
+		parts = append(parts, p)
+	}
+	var sums map[string]string
+	for _, a := range algs {
+		if sums == nil {
+			sums = map[string]string{}
+		}
+		sums[a] = src.Checksums[a]
+	}
+	o.ETag, o.Encryption, o.Checksums = etag, enc, sums
+	o.Parts, o.Multipart = parts, src.Multipart
+	return true, nil
 }

@@ -98,31 +98,11 @@ func bucketContext(bucket string) map[string]string {
 // NewObjectKey creates the key of a new object version under spec and the
 // material to store. The caller zeroes the returned key when done.
 func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, error) {
-	enc := &meta.Encryption{Mode: string(spec.Mode), Algorithm: spec.Algorithm, SegmentSize: sealed.DefaultSegmentSize}
-	switch spec.Mode {
-	case Customer:
-		oek := make([]byte, ObjectKeySize)
-		rand.Read(oek)
-		salt := make([]byte, 32)
-		rand.Read(salt)
-		wrapped, err := wrapLocal(customerKEK(spec.CustomerKey, salt), oek, customerAAD)
+	if (spec.Mode == Managed || spec.Mode == KMS) && !spec.BucketKey {
+		// One KMS call creates and wraps the key.
+		enc, octx, keyID, err := s.kmsEncryption(spec, bucket, key)
 		if err != nil {
 			return nil, nil, err
-		}
-		enc.Salt, enc.WrappedKey = salt, wrapped
-		return oek, enc, nil
-	case Managed, KMS:
-		enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
-		octx, err := objectContext(bucket, key, spec.Context)
-		if err != nil {
-			return nil, nil, err
-		}
-		keyID := spec.KeyID
-		if spec.Mode == Managed {
-			keyID = "" // the server's default managed key
-		}
-		if spec.BucketKey {
-			return s.newUnderBucketKey(ctx, enc, bucket, keyID, octx)
 		}
 		dk, err := s.kms.GenerateDataKey(ctx, keyID, octx)
 		if err != nil {
@@ -134,25 +114,96 @@ func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		}
 		return dk.Plaintext, enc, nil
 	}
-	return nil, nil, fmt.Errorf("sse: unknown mode %q", spec.Mode)
-}
-
-// newUnderBucketKey wraps a fresh object key locally under the bucket's
-// current bucket key, creating one (one KMS call) when none is cached.
-func (s *Sealer) newUnderBucketKey(ctx context.Context, enc *meta.Encryption, bucket, keyID string, octx map[string]string) ([]byte, *meta.Encryption, error) {
-	wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
+	oek := make([]byte, ObjectKeySize)
+	rand.Read(oek)
+	enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
 	if err != nil {
 		return nil, nil, err
 	}
-	oek := make([]byte, ObjectKeySize)
-	rand.Read(oek)
+	return oek, enc, nil
+}
+
+// ErrCannotWrap is returned by WrapObjectKey when the KMS cannot wrap key
+// material it did not generate (it implements no kms.Encrypter).
+var ErrCannotWrap = errors.New("sse: the KMS cannot wrap an existing key")
+
+// WrapObjectKey wraps an existing object key oek for bucket/key as spec
+// says, as NewObjectKey would have wrapped a new one. A copy uses it to keep
+// its source's sealed data: the same key under a new wrapping.
+func (s *Sealer) WrapObjectKey(ctx context.Context, spec *Spec, bucket, key string, oek []byte) (*meta.Encryption, error) {
+	switch spec.Mode {
+	case Customer:
+		enc := newEncryption(spec)
+		salt := make([]byte, 32)
+		rand.Read(salt)
+		wrapped, err := wrapLocal(customerKEK(spec.CustomerKey, salt), oek, customerAAD)
+		if err != nil {
+			return nil, err
+		}
+		enc.Salt, enc.WrappedKey = salt, wrapped
+		return enc, nil
+	case Managed, KMS:
+		enc, octx, keyID, err := s.kmsEncryption(spec, bucket, key)
+		if err != nil {
+			return nil, err
+		}
+		if spec.BucketKey {
+			return s.wrapUnderBucketKey(ctx, enc, bucket, keyID, octx, oek)
+		}
+		e, ok := s.kms.(kms.Encrypter)
+		if !ok {
+			return nil, ErrCannotWrap
+		}
+		ct, id, err := e.Encrypt(ctx, keyID, oek, octx)
+		if errors.Is(err, errors.ErrUnsupported) {
+			return nil, ErrCannotWrap
+		}
+		if err != nil {
+			return nil, kmsErr(err)
+		}
+		enc.WrappedKey = ct
+		if spec.Mode == KMS && enc.KeyID == "" {
+			enc.KeyID = id
+		}
+		return enc, nil
+	}
+	return nil, fmt.Errorf("sse: unknown mode %q", spec.Mode)
+}
+
+func newEncryption(spec *Spec) *meta.Encryption {
+	return &meta.Encryption{Mode: string(spec.Mode), Algorithm: spec.Algorithm, SegmentSize: sealed.DefaultSegmentSize}
+}
+
+// kmsEncryption starts the stored material of a managed or KMS key and
+// returns the encryption context and the CMK to wrap it under.
+func (s *Sealer) kmsEncryption(spec *Spec, bucket, key string) (*meta.Encryption, map[string]string, string, error) {
+	enc := newEncryption(spec)
+	enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
+	octx, err := objectContext(bucket, key, spec.Context)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	keyID := spec.KeyID
+	if spec.Mode == Managed {
+		keyID = "" // the server's default managed key
+	}
+	return enc, octx, keyID, nil
+}
+
+// wrapUnderBucketKey wraps an object key locally under the bucket's
+// current bucket key, creating one (one KMS call) when none is cached.
+func (s *Sealer) wrapUnderBucketKey(ctx context.Context, enc *meta.Encryption, bucket, keyID string, octx map[string]string, oek []byte) (*meta.Encryption, error) {
+	wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
+	if err != nil {
+		return nil, err
+	}
 	w, err := wrapLocal(bk, oek, kms.EncodeContext(octx))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	enc.WrappedKey = w
 	enc.Extra = map[string]string{"bucketKey": wrappedBK}
-	return oek, enc, nil
+	return enc, nil
 }
 
 func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, []byte, error) {

@@ -492,3 +492,41 @@ func BenchmarkCommit4K(b *testing.B) {
 		})
 	}
 }
+
+// TestLink: a link is a second, independent name for the same bytes.
+func TestLink(t *testing.T) {
+	s, dir := openTemp(t)
+	data := payload(3*bufSize+5, 11)
+	id := put(t, s, data, 1<<20)
+	link, err := s.Link(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link == id || !validID(link) {
+		t.Fatalf("link id %q (source %q)", link, id)
+	}
+	a, _ := os.Stat(filepath.Join(dir, id[:2], id[2:4], id))
+	b, _ := os.Stat(filepath.Join(dir, link[:2], link[2:4], link))
+	if a == nil || b == nil || !os.SameFile(a, b) {
+		t.Fatal("link is not the same file")
+	}
+	if err := s.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(ctx, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !bytes.Equal(readAll(t, r), data) {
+		t.Fatal("linked content differs after the source's delete")
+	}
+	if got := walk(t, s); !slices.Equal(got, []string{link}) {
+		t.Fatalf("Walk = %v, want only the link", got)
+	}
+	for _, bad := range []string{id, "../../etc", ""} {
+		if _, err := s.Link(ctx, bad); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("Link(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
+}
