@@ -60,10 +60,68 @@ func TestMD5sConcurrent(t *testing.T) {
 			for err := range errc {
 				t.Error(err)
 			}
-			if tc.m != nil && tc.m.inFlight.Load() != 0 {
-				t.Fatalf("in flight after release: %d", tc.m.inFlight.Load())
+			if tc.m != nil && tc.m.inFlight != 0 {
+				t.Fatalf("in flight after release: %d", tc.m.inFlight)
 			}
 		})
+	}
+}
+
+// TestMD5sRotates: servers are replaced after md5GenHashes hashes and a
+// retired one closes when its last hash is released, so md5-simd's
+// per-client leak stays bounded; sums stay right across the switch.
+func TestMD5sRotates(t *testing.T) {
+	m := NewMD5s()
+	first, releaseFirst := m.New() // crypto/md5: alone in flight
+	if _, ok := first.(interface{ Close() }); ok {
+		t.Fatal("a lone stream got an md5-simd hash")
+	}
+	data := []byte("strongroom md5 lanes")
+	want := md5.Sum(data)
+	gens := map[*md5Gen]bool{}
+	var held func()
+	var heldGen *md5Gen
+	for i := range 3*md5GenHashes + 5 {
+		h, release := m.New()
+		gens[m.gen] = true
+		h.Write(data)
+		if got := h.Sum(nil); !bytes.Equal(got, want[:]) {
+			t.Fatalf("hash %d: %x", i, got)
+		}
+		if i == 3 {
+			held, heldGen = release, m.gen // keeps the first server live
+			continue
+		}
+		release()
+	}
+	if len(gens) != 4 {
+		t.Fatalf("%d servers for %d hashes, want 4", len(gens), 3*md5GenHashes+5)
+	}
+	for g := range gens {
+		if g.handedOut > md5GenHashes {
+			t.Fatalf("a server handed out %d hashes", g.handedOut)
+		}
+		wantLive := 0
+		if g == heldGen {
+			wantLive = 1
+		}
+		if g != m.gen && g.live != wantLive {
+			t.Fatalf("retired server with %d live hashes, want %d", g.live, wantLive)
+		}
+	}
+	held()
+	if heldGen.live != 0 {
+		t.Fatal("held hash not released")
+	}
+	releaseFirst()
+	m.Close()
+	if m.inFlight != 0 || m.gen != nil {
+		t.Fatalf("after Close: %d in flight, current server %v", m.inFlight, m.gen)
+	}
+	if h, release := m.New(); h == nil {
+		t.Fatal("New after Close")
+	} else {
+		release()
 	}
 }
 
