@@ -197,3 +197,27 @@ func TestCopyReseals(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyLinkFailsCleanly: when a source blob is gone by the time the copy
+// links it (the source was replaced meanwhile), the copy fails NoSuchKey,
+// installs nothing and leaves no link of the parts it did link.
+func TestCopyLinkFailsCleanly(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	managed := &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256}
+	src := f.putMultipart(t, "src", random(6<<20), managed)
+	before := f.blobFiles(t)
+	if err := os.Remove(f.blobPath(src.Parts[1].BlobID)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.CopyObject(ctx, f.p, CopyObjectInput{SrcBucket: "bkt", SrcKey: "src", Bucket: "bkt", Key: "dst", SSE: managed})
+	if !errors.Is(err, errs.NoSuchKey) {
+		t.Fatalf("copy of a vanished blob: %v, want NoSuchKey", err)
+	}
+	if _, err := f.svc.GetObject(ctx, f.p, GetObjectInput{Bucket: "bkt", Key: "dst"}); !errors.Is(err, errs.NoSuchKey) {
+		t.Fatalf("copy installed: %v", err)
+	}
+	if got := f.blobFiles(t); got != before-1 {
+		t.Fatalf("%d blob files, want %d: a link was left behind", got, before-1)
+	}
+}

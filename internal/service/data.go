@@ -44,7 +44,6 @@ type Body struct {
 // written is the outcome of storing a body as one blob.
 type written struct {
 	part meta.Part
-	md5  []byte
 	etag string // MD5 of the plaintext, or opaque for SSE-KMS and SSE-C
 }
 
@@ -164,7 +163,6 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 	return &written{
 		etag: etag,
 		part: meta.Part{Number: part, BlobID: id, Inline: inline, Size: n, StoredSize: counted.n, Checksums: hs.Values()},
-		md5:  sum,
 	}, nil
 }
 

@@ -50,14 +50,23 @@ func bucketDefault(b *meta.Bucket) (*sse.Config, error) {
 // (request spec > bucket default > none) and creates its object key.
 func (s *Service) newSealing(ctx context.Context, b *meta.Bucket, key string, req *sse.Spec) (*sealing, error) {
 	spec, err := s.writeSpec(b, req)
-	if err != nil || spec == nil {
+	if err != nil {
 		return nil, err
+	}
+	return s.sealingFor(ctx, spec, b.Name, key)
+}
+
+// sealingFor creates the object key of a new version of bucket/key under
+// spec (nil: plaintext).
+func (s *Service) sealingFor(ctx context.Context, spec *sse.Spec, bucket, key string) (*sealing, error) {
+	if spec == nil {
+		return nil, nil
 	}
 	// No separate key check here: NewObjectKey runs before any data is
 	// read, and the KMS refuses an unknown or disabled key itself
 	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
 	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
-	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, b.Name, key)
+	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, bucket, key)
 	if err != nil {
 		return nil, err
 	}

@@ -403,7 +403,11 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		LastModified: s.now().UTC(), Owner: p.User,
 		Headers: om.Headers, UserMeta: om.UserMeta,
 	}
-	if ok, err := s.keepSealedData(ctx, o, b, in.SSE, src, srcSl, algs); err != nil || ok {
+	spec, err := s.writeSpec(b, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := s.keepSealedData(ctx, o, b.Name, spec, src, srcSl, algs); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
@@ -412,7 +416,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		}
 		return o, nil
 	}
-	dstSl, err := s.newSealing(ctx, b, in.Key, in.SSE)
+	dstSl, err := s.sealingFor(ctx, spec, in.Bucket, in.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -431,26 +435,19 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	return o, nil
 }
 
-// keepSealedData fills in o, a copy of the sealed object src, so that it
-// keeps src's stored data: its blobs get second names (no byte is read or
-// rewritten) and src's object key is wrapped again as the destination's
-// encryption says (SSE-S3, SSE-KMS under any key, or SSE-C under the
-// destination's customer key). So a copy costs one key unwrap and one wrap
-// whatever its size. It reports false, with o untouched, when the copy
+// keepSealedData fills in o, a copy of the sealed object src to be
+// encrypted as spec says, so that it keeps src's stored data: its blobs get
+// second names (no byte is read or rewritten) and src's object key is
+// wrapped again as spec says (SSE-S3, SSE-KMS under any key, or SSE-C under
+// the destination's customer key). So a copy costs one key unwrap and one
+// wrap whatever its size. It reports false, with o untouched, when the copy
 // must re-seal the data instead: a plaintext source or destination, another
 // data algorithm, a checksum the source lacks, a plaintext-MD5 ETag the
 // source does not have (SSE-KMS or SSE-C to SSE-S3), or a blob store or KMS
 // that cannot link or wrap.
-func (s *Service) keepSealedData(ctx context.Context, o *meta.Object, b *meta.Bucket, req *sse.Spec, src *meta.Object, srcSl *sealing, algs []string) (bool, error) {
+func (s *Service) keepSealedData(ctx context.Context, o *meta.Object, bucket string, spec *sse.Spec, src *meta.Object, srcSl *sealing, algs []string) (bool, error) {
 	linker, canLink := s.blobs.(blob.Linker)
-	if !srcSl.encrypted() || !canLink {
-		return false, nil
-	}
-	spec, err := s.writeSpec(b, req)
-	if err != nil {
-		return false, err
-	}
-	if spec == nil || spec.Algorithm != src.Encryption.Algorithm {
+	if !srcSl.encrypted() || !canLink || spec == nil || spec.Algorithm != src.Encryption.Algorithm {
 		return false, nil
 	}
 	for _, a := range algs {
@@ -467,7 +464,7 @@ func (s *Service) keepSealedData(ctx context.Context, o *meta.Object, b *meta.Bu
 	} else if !srcSl.plaintextETag() {
 		return false, nil
 	}
-	enc, err := s.sealer.WrapObjectKey(ctx, spec, b.Name, o.Key, srcSl.oek)
+	enc, err := s.sealer.WrapObjectKey(ctx, spec, bucket, o.Key, srcSl.oek)
 	if errors.Is(err, sse.ErrCannotWrap) {
 		return false, nil
 	}

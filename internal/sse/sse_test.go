@@ -232,3 +232,56 @@ func TestBucketKeyCache(t *testing.T) {
 		t.Fatalf("read after re-enable: %v", err)
 	}
 }
+
+// providerOnly hides every method but kms.Provider's: a KMS that can't
+// wrap key material it did not generate.
+type providerOnly struct{ kms.Provider }
+
+// TestWrapObjectKey: an existing object key wrapped for another mode or key
+// unwraps to the same key under the new material; a KMS without Encrypt
+// (directly, or behind the counting wrapper) reports ErrCannotWrap, except
+// where no KMS call is needed (SSE-C, bucket keys).
+func TestWrapObjectKey(t *testing.T) {
+	ctx := context.Background()
+	s, _, k := newSealer(t)
+	if _, err := k.CreateKey(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	oek := make([]byte, ObjectKeySize)
+	rand.Read(oek)
+	cust := &Spec{Mode: Customer, Algorithm: AES256, CustomerKey: bytes.Repeat([]byte{7}, 32)}
+	specs := []*Spec{
+		{Mode: Managed, Algorithm: AES256},
+		{Mode: KMS, Algorithm: AES256, KeyID: "other"},
+		{Mode: KMS, Algorithm: SM4, BucketKey: true},
+		cust,
+	}
+	for _, spec := range specs {
+		enc, err := s.WrapObjectKey(ctx, spec, "b", "k", oek)
+		if err != nil {
+			t.Fatalf("%s: %v", spec.Mode, err)
+		}
+		var reader *Spec
+		if spec.Mode == Customer {
+			reader = cust
+		}
+		got, err := s.ObjectKey(ctx, enc, "b", "k", reader)
+		if err != nil || !bytes.Equal(got, oek) {
+			t.Fatalf("%s: unwrapped %x, %v", spec.Mode, got, err)
+		}
+		if _, err := s.ObjectKey(ctx, enc, "b", "other-key", reader); spec.Mode != Customer && err == nil {
+			t.Fatalf("%s: the wrap is not bound to its object", spec.Mode)
+		}
+	}
+	for name, p := range map[string]kms.Provider{"provider": providerOnly{k}, "counting": kms.NewCounting(providerOnly{k})} {
+		weak := NewSealer(p)
+		if _, err := weak.WrapObjectKey(ctx, specs[0], "b", "k", oek); !errors.Is(err, ErrCannotWrap) {
+			t.Fatalf("%s without Encrypt: %v, want ErrCannotWrap", name, err)
+		}
+		for _, spec := range specs[2:] {
+			if _, err := weak.WrapObjectKey(ctx, spec, "b", "k", oek); err != nil {
+				t.Fatalf("%s, %s needs no Encrypt: %v", name, spec.Mode, err)
+			}
+		}
+	}
+}
