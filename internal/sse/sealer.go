@@ -27,11 +27,11 @@ const ObjectKeySize = 32
 // Sealer creates object keys and recovers them from stored material.
 type Sealer struct {
 	kms kms.Provider
-	// bucketKeys caches plaintext bucket keys by their wrapped form, so
-	// SSE-KMS with bucket keys calls the KMS once per bucket key, not per
-	// object.
+	// bucketKeys caches plaintext bucket keys by bucket and wrapped form
+	// (see cacheID), so SSE-KMS with bucket keys calls the KMS once per
+	// bucket key, not per object.
 	mu         sync.Mutex
-	bucketKeys map[string]*bucketKey // wrapped (base64) -> key
+	bucketKeys map[string]*bucketKey // cacheID(bucket, wrapped) -> key
 	current    map[string]string     // bucket + "\x00" + keyID -> wrapped of the key in use
 	// pending holds the KMS calls in flight for a cache miss, so that
 	// concurrent misses for the same bucket key wait for one call instead
@@ -46,9 +46,15 @@ type Sealer struct {
 // key takes effect within bucketTTL for bucket-key buckets too.
 type bucketKey struct {
 	plain     []byte
+	keyID     string // canonical id of the master key that wraps it (writes)
 	fetched   time.Time
 	forWrites bool // generated here for new objects (not only unwrapped)
 }
+
+// cacheID names a cached bucket key by its bucket too: the KMS vouched for
+// a wrapped bucket key under its bucket's context only, so another bucket's
+// object naming it must not get it from the cache.
+func cacheID(bucket, wrapped string) string { return bucket + "\x00" + wrapped }
 
 func (s *Sealer) fresh(bk *bucketKey) bool {
 	return bk != nil && s.now().Sub(bk.fetched) < s.bucketTTL
@@ -56,13 +62,13 @@ func (s *Sealer) fresh(bk *bucketKey) bool {
 
 // remember caches a bucket key and drops expired ones (the cache is small:
 // a few keys per bucket and master key in use). Caller holds s.mu.
-func (s *Sealer) remember(wrapped string, bk *bucketKey) {
+func (s *Sealer) remember(id string, bk *bucketKey) {
 	for w, old := range s.bucketKeys {
 		if !s.fresh(old) {
 			delete(s.bucketKeys, w) // not zeroed: a request may still hold it
 		}
 	}
-	s.bucketKeys[wrapped] = bk
+	s.bucketKeys[id] = bk
 }
 
 // NewSealer returns a Sealer over a key provider.
@@ -197,24 +203,27 @@ func (s *Sealer) wrapUnderBucketKey(ctx context.Context, enc *meta.Encryption, b
 	if err != nil {
 		return nil, err
 	}
-	w, err := wrapLocal(bk, oek, kms.EncodeContext(octx))
+	w, err := wrapLocal(bk.plain, oek, kms.EncodeContext(octx))
 	if err != nil {
 		return nil, err
 	}
 	enc.WrappedKey = w
+	if Mode(enc.Mode) == KMS && enc.KeyID == "" {
+		enc.KeyID = bk.keyID // echo the default key's id, as without bucket keys
+	}
 	enc.Extra = map[string]string{"bucketKey": wrappedBK}
 	return enc, nil
 }
 
-func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, []byte, error) {
+func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, *bucketKey, error) {
 	id := bucket + "\x00" + keyID
 	flight := "current\x00" + id
 	for {
 		s.mu.Lock()
 		if w, ok := s.current[id]; ok {
-			if bk := s.bucketKeys[w]; s.fresh(bk) && bk.forWrites {
+			if bk := s.bucketKeys[cacheID(bucket, w)]; s.fresh(bk) && bk.forWrites {
 				s.mu.Unlock()
-				return w, bk.plain, nil
+				return w, bk, nil
 			}
 		}
 		lead, err := s.join(ctx, flight)
@@ -227,10 +236,12 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 	}
 	dk, err := s.kms.GenerateDataKey(ctx, keyID, bucketContext(bucket))
 	w := ""
+	var bk *bucketKey
 	s.mu.Lock()
 	if err == nil {
 		w = base64.StdEncoding.EncodeToString(dk.Ciphertext)
-		s.remember(w, &bucketKey{plain: dk.Plaintext, fetched: s.now(), forWrites: true})
+		bk = &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), forWrites: true}
+		s.remember(cacheID(bucket, w), bk)
 		s.current[id] = w
 	}
 	s.land(flight)
@@ -238,7 +249,7 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 	if err != nil {
 		return "", nil, kmsErr(err)
 	}
-	return w, dk.Plaintext, nil
+	return w, bk, nil
 }
 
 // join is called with s.mu held on a cache miss and returns with it
@@ -271,10 +282,11 @@ func (s *Sealer) land(flight string) {
 // bucketKeyFor returns the plaintext of a stored bucket key, asking the KMS
 // only when it is not cached.
 func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]byte, error) {
-	flight := "read\x00" + wrapped
+	cid := cacheID(bucket, wrapped)
+	flight := "read\x00" + cid
 	for {
 		s.mu.Lock()
-		if bk := s.bucketKeys[wrapped]; s.fresh(bk) {
+		if bk := s.bucketKeys[cid]; s.fresh(bk) {
 			s.mu.Unlock()
 			return bk.plain, nil
 		}
@@ -297,7 +309,7 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	s.mu.Lock()
 	if err == nil {
 		// Cached for reads only: new objects get a key this node generated.
-		s.remember(wrapped, &bucketKey{plain: plain, fetched: s.now()})
+		s.remember(cid, &bucketKey{plain: plain, fetched: s.now()})
 	}
 	s.land(flight)
 	s.mu.Unlock()
@@ -363,10 +375,15 @@ func (s *Sealer) CheckKey(ctx context.Context, spec *Spec) error {
 }
 
 // kmsErr passes canonical KMS errors through and marks anything else as
-// the KMS being unavailable (never a client error).
+// the KMS being unavailable (never a client error). A wrapped key that
+// does not decrypt is not an outage: the stored material or its context was
+// altered, an internal error to log, which clients must not retry as 503.
 func kmsErr(err error) error {
 	if errs.As(err) != nil || errors.Is(err, context.Canceled) {
 		return err
+	}
+	if errors.Is(err, kms.ErrDecrypt) {
+		return fmt.Errorf("sse: stored key does not unwrap: %w", err)
 	}
 	return fmt.Errorf("%w: %w", errs.KMSUnavailable, err)
 }
@@ -423,12 +440,16 @@ func PartKey(enc *meta.Encryption, oek []byte, n int) []byte {
 
 // NewWriter seals part n of an object into w.
 func NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Writer, error) {
-	return sealed.NewWriter(w, algorithm(enc.Algorithm), PartKey(enc, oek, n), enc.SegmentSize)
+	pk := PartKey(enc, oek, n)
+	defer clear(pk) // the writer keeps only its key schedule
+	return sealed.NewWriter(w, algorithm(enc.Algorithm), pk, enc.SegmentSize)
 }
 
 // NewReader opens sealed part n of an object.
 func NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, oek []byte, n int) (*sealed.Reader, error) {
-	rd, err := sealed.NewReader(r, storedSize, PartKey(enc, oek, n))
+	pk := PartKey(enc, oek, n)
+	defer clear(pk)
+	rd, err := sealed.NewReader(r, storedSize, pk)
 	if err != nil {
 		return nil, err
 	}

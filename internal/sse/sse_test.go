@@ -13,6 +13,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/kms"
+	"strongroom/internal/meta"
 )
 
 func customerKey(t *testing.T) (key []byte, keyB64, md5B64 string) {
@@ -282,6 +283,46 @@ func TestWrapObjectKey(t *testing.T) {
 			if _, err := weak.WrapObjectKey(ctx, spec, "b", "k", oek); err != nil {
 				t.Fatalf("%s, %s needs no Encrypt: %v", name, spec.Mode, err)
 			}
+		}
+	}
+}
+
+// TestBucketKeyBindings: a bucket key is cached per bucket (an object of
+// bucket b naming a's wrapped bucket key goes to the KMS, which refuses
+// it); SSE-KMS under the default key records the key's id with bucket keys
+// as without; and a wrapped key that does not unwrap (altered context) is
+// an internal error, not a retryable "KMS unavailable".
+func TestBucketKeyBindings(t *testing.T) {
+	ctx := context.Background()
+	s, c, _ := newSealer(t)
+	plainSpec := &Spec{Mode: KMS, Algorithm: AES256}
+	_, plainEnc, err := s.NewObjectKey(ctx, plainSpec, "a", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bkSpec := &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}
+	_, enc, err := s.NewObjectKey(ctx, bkSpec, "a", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc.KeyID == "" || enc.KeyID != plainEnc.KeyID {
+		t.Fatalf("default key id with a bucket key %q, without %q", enc.KeyID, plainEnc.KeyID)
+	}
+	if _, err := s.ObjectKey(ctx, enc, "a", "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Reset()
+	_, err = s.ObjectKey(ctx, enc, "b", "k", nil)
+	if err == nil {
+		t.Fatal("bucket a's bucket key unwrapped for bucket b")
+	}
+	if got := c.Calls()[kms.OpDecrypt]; got != 1 {
+		t.Fatalf("%d KMS Decrypt calls for another bucket's bucket key, want 1 (not the cache)", got)
+	}
+	for name, e := range map[string]*meta.Encryption{"bucket key": enc, "KMS": plainEnc} {
+		_, err := s.ObjectKey(ctx, e, "b", "k", nil)
+		if err == nil || errors.Is(err, errs.KMSUnavailable) || errs.As(err) != nil {
+			t.Fatalf("%s: altered context gives %v, want an internal error", name, err)
 		}
 	}
 }
