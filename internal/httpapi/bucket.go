@@ -86,7 +86,7 @@ func (s *Server) deleteBucket(q *request) error {
 }
 
 func (s *Server) getBucketLocation(q *request) error {
-	b, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket)
+	b, err := s.svc.Bucket(q.r.Context(), q.principal, service.ActGetBucketLocation, q.bucket)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) getBucketLocation(q *request) error {
 }
 
 func (s *Server) getBucketVersioning(q *request) error {
-	if _, err := s.svc.HeadBucket(q.r.Context(), q.principal, q.bucket); err != nil {
+	if _, err := s.svc.Bucket(q.r.Context(), q.principal, service.ActGetBucketVersioning, q.bucket); err != nil {
 		return err
 	}
 	return writeXML(q, versioningConfiguration{NS: s3NS})

@@ -139,6 +139,32 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	return errs.AccessDenied
 }
 
+// authorizeAccount decides an action on no existing bucket (creating one,
+// listing one's own). Anonymous requests may not; a user without attached
+// policies may (every account can own buckets); a user with policies needs
+// one that allows the action, as in IAM, so a readonly user can't create
+// a bucket and then own it.
+func (s *Service) authorizeAccount(p Principal, action, resource string) error {
+	switch {
+	case p.Root:
+		return nil
+	case p.Anonymous():
+		return errs.AccessDenied
+	case s.policies == nil || len(p.Policies) == 0:
+		return nil
+	}
+	d, stmt := s.policies.Decide(nil, p.Policies, &AuthzRequest{Principal: p.User, Action: action, Resource: resource, Context: p.Conditions})
+	if d == Allow {
+		return nil
+	}
+	source := "no attached policy allows it"
+	if d == Deny {
+		source = "explicit deny: " + stmt
+	}
+	s.log.Info("access denied", "principal", principalName(p), "action", action, "resource", resource, "source", source)
+	return errs.AccessDenied
+}
+
 func principalName(p Principal) string {
 	if p.Anonymous() {
 		return "anonymous"

@@ -42,8 +42,8 @@ func ValidBucketName(name string) bool {
 // fails with BucketAlreadyOwnedByYou, one owned by someone else with
 // BucketAlreadyExists.
 func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, acl string) (*meta.Bucket, error) {
-	if p.Anonymous() {
-		return nil, errs.AccessDenied
+	if err := s.authorizeAccount(p, ActCreateBucket, arn(name, "")); err != nil {
+		return nil, err
 	}
 	if !ValidBucketName(name) {
 		return nil, errs.InvalidBucketName
@@ -98,8 +98,8 @@ func (s *Service) DeleteBucket(ctx context.Context, p Principal, name string) er
 
 // ListBuckets lists the buckets p owns (all of them for root), by name.
 func (s *Service) ListBuckets(ctx context.Context, p Principal) ([]*meta.Bucket, error) {
-	if p.Anonymous() {
-		return nil, errs.AccessDenied
+	if err := s.authorizeAccount(p, ActListAllMyBuckets, "arn:aws:s3:::*"); err != nil {
+		return nil, err
 	}
 	all, err := s.meta.ListBuckets(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -219,5 +220,67 @@ func TestCopyLinkFailsCleanly(t *testing.T) {
 	}
 	if got := f.blobFiles(t); got != before-1 {
 		t.Fatalf("%d blob files, want %d: a link was left behind", got, before-1)
+	}
+}
+
+// TestListUploadsPagesPrefixes: paging ListMultipartUploads with a
+// delimiter returns each common prefix once and resumes after it.
+func TestListUploadsPagesPrefixes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, k := range []string{"a", "d/1", "d/2", "z"} {
+		if _, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	in := ListUploadsInput{Bucket: "bkt", Delimiter: "/", MaxUploads: 2}
+	for page := 0; ; page++ {
+		if page > 3 {
+			t.Fatalf("no end of listing: %v", got)
+		}
+		res, err := f.svc.ListMultipartUploads(ctx, f.p, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range res.Uploads {
+			got = append(got, u.Key)
+		}
+		got = append(got, res.CommonPrefixes...)
+		if !res.Truncated {
+			break
+		}
+		in.KeyMarker, in.UploadIDMarker = res.NextKey, res.NextUploadID
+	}
+	slices.Sort(got)
+	if want := []string{"a", "d/", "z"}; !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+}
+
+// TestCompleteRefusesOver5TiB: parts adding up to more than S3's 5 TiB
+// object limit are refused at Complete (part sizes set in the metadata:
+// nobody writes 5 TiB in a test), and the upload stays.
+func TestCompleteRefusesOver5TiB(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: "huge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []CompletePart
+	for n := 1; n <= 3; n++ {
+		etag := hex.EncodeToString(random(16))
+		if _, err := f.meta.PutPart(ctx, "bkt", u.ID, &meta.Part{Number: n, Size: 2 << 40, ETag: etag}); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, CompletePart{Number: n, ETag: etag})
+	}
+	_, err = f.svc.CompleteMultipartUpload(ctx, f.p, CompleteUploadInput{Bucket: "bkt", Key: "huge", UploadID: u.ID, Parts: parts})
+	if !errors.Is(err, errs.EntityTooLarge) {
+		t.Fatalf("Complete of 6 TiB: %v, want EntityTooLarge", err)
+	}
+	if _, err := f.svc.ListParts(ctx, f.p, "bkt", "huge", u.ID, 0, 1000); err != nil {
+		t.Fatalf("upload gone after a refused Complete: %v", err)
 	}
 }

@@ -49,23 +49,19 @@ func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*
 	count := 0
 	lastPrefix := ""
 	err = s.meta.ListObjects(ctx, in.Bucket, in.Prefix, after, func(o *meta.Object) error {
-		if in.Delimiter != "" {
-			rest := o.Key[len(in.Prefix):]
-			if i := strings.Index(rest, in.Delimiter); i >= 0 {
-				cp := o.Key[:len(in.Prefix)+i+len(in.Delimiter)]
-				if cp == lastPrefix || cp == after || strings.HasPrefix(after, cp) {
-					return nil // rolled up already (or resumed past it)
-				}
-				if count == max {
-					res.Truncated = true
-					return meta.ErrStop
-				}
-				lastPrefix = cp
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.Next = cp
-				count++
-				return nil
+		if cp, ok := commonPrefix(o.Key, in.Prefix, in.Delimiter); ok {
+			if cp == lastPrefix || strings.HasPrefix(after, cp) {
+				return nil // rolled up already (or resumed past it)
 			}
+			if count == max {
+				res.Truncated = true
+				return meta.ErrStop
+			}
+			lastPrefix = cp
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.Next = cp
+			count++
+			return nil
 		}
 		if count == max {
 			res.Truncated = true
@@ -80,4 +76,18 @@ func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*
 		return nil, mapMeta(err)
 	}
 	return res, nil
+}
+
+// commonPrefix is the prefix key rolls up to in a listing by prefix and
+// delimiter: up to and including the first delimiter after prefix. ok is
+// false when the key does not roll up (no delimiter, or none after prefix).
+func commonPrefix(key, prefix, delimiter string) (cp string, ok bool) {
+	if delimiter == "" {
+		return "", false
+	}
+	i := strings.Index(key[len(prefix):], delimiter)
+	if i < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+i+len(delimiter)], true
 }

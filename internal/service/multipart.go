@@ -293,6 +293,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		size += sp.Size
 		parts = append(parts, sp)
 	}
+	if size > MaxObjectSize {
+		return nil, errs.EntityTooLarge
+	}
 	o := &meta.Object{
 		Bucket:       in.Bucket,
 		Key:          in.Key,
@@ -470,21 +473,18 @@ func (s *Service) ListMultipartUploads(ctx context.Context, p Principal, in List
 				continue
 			}
 		}
-		if in.Delimiter != "" {
-			rest := u.Key[len(in.Prefix):]
-			if i := strings.Index(rest, in.Delimiter); i >= 0 {
-				cp := u.Key[:len(in.Prefix)+i+len(in.Delimiter)]
-				if seen[cp] {
-					continue
-				}
-				if len(res.Uploads)+len(res.CommonPrefixes) == max {
-					res.Truncated = true
-					break
-				}
-				seen[cp] = true
-				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				continue
+		if cp, ok := commonPrefix(u.Key, in.Prefix, in.Delimiter); ok {
+			if seen[cp] || strings.HasPrefix(in.KeyMarker, cp) {
+				continue // rolled up already (or on an earlier page)
 			}
+			if len(res.Uploads)+len(res.CommonPrefixes) == max {
+				res.Truncated = true
+				break
+			}
+			seen[cp] = true
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.NextKey, res.NextUploadID = cp, ""
+			continue
 		}
 		if len(res.Uploads)+len(res.CommonPrefixes) == max {
 			res.Truncated = true
