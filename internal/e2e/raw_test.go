@@ -256,6 +256,27 @@ func TestRaw(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("object stored despite a bad trailer: %d", resp.StatusCode)
 		}
+		// aws-chunked names its trailer x-amz-trailer in every dialect; a
+		// (signed) vendor header that selects another dialect must not
+		// let the trailer go unchecked.
+		for _, vendor := range []string{"X-Oss-Meta-Via", "X-Cos-Meta-Via", "X-Obs-Meta-Via"} {
+			enc := awsChunkedTrailer(body, "x-amz-checksum-crc32", crc32b64([]byte("not the body")))
+			hdr := http.Header{
+				"Content-Encoding":             {"aws-chunked"},
+				"X-Amz-Decoded-Content-Length": {strconv.Itoa(len(body))},
+				"X-Amz-Trailer":                {"x-amz-checksum-crc32"},
+				vendor:                         {"1"},
+			}
+			// A plain client: the answer is in the vendor's dialect, which
+			// the S3 wire check would refuse.
+			resp, rb := do(t, &http.Client{}, signedRequest(t, r.node.URL, r.node.AccessKey, r.node.SecretKey, http.MethodPut, "/"+b+"/bad-"+vendor, "", enc, hdr, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
+			if resp.StatusCode != 400 {
+				t.Errorf("%s: bad trailer accepted: %d %s", vendor, resp.StatusCode, rb)
+			}
+			if resp, _ := r.req(t, http.MethodHead, "/"+b+"/bad-"+vendor, "", nil, nil, ""); resp.StatusCode != 404 {
+				t.Errorf("%s: object stored despite a bad trailer: %d", vendor, resp.StatusCode)
+			}
+		}
 		resp, rb = send("good", crc32b64(body))
 		if resp.StatusCode != 200 {
 			t.Fatalf("good trailer: %d %s", resp.StatusCode, rb)

@@ -82,16 +82,19 @@ func requestBody(q *request) (service.Body, error) {
 // checksumInput finds the flexible checksum sent as a header or announced
 // as an aws-chunked trailer.
 func checksumInput(q *request) (service.ChecksumInput, error) {
-	p := q.d.Prefix()
-	if t := q.r.Header.Get(p + "trailer"); t != "" {
+	// aws-chunked announces its trailer as x-amz-trailer whatever the
+	// dialect (the body decoder reads that header), so checking the
+	// dialect's own prefix would let a trailer go unchecked.
+	if t := q.r.Header.Get("x-amz-trailer"); t != "" {
 		name := strings.ToLower(strings.TrimSpace(t))
-		alg := checksum.Normalize(strings.TrimPrefix(name, p+"checksum-"))
-		if alg == "" || !strings.HasPrefix(name, p+"checksum-") {
+		alg := checksum.Normalize(strings.TrimPrefix(name, "x-amz-checksum-"))
+		if alg == "" || !strings.HasPrefix(name, "x-amz-checksum-") {
 			return service.ChecksumInput{}, errs.InvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
 		}
 		tr := q.auth.Trailer
 		return service.ChecksumInput{Algorithm: alg, Trailer: func() string { return tr.Get(name) }}, nil
 	}
+	p := q.d.Prefix()
 	var found service.ChecksumInput
 	for _, alg := range checksum.Flexible {
 		v := q.r.Header.Get(p + "checksum-" + strings.ToLower(alg))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/auth"
 )
 
 // route dispatches a request to its operation by method, target and
@@ -123,7 +124,7 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 // parameters (so an unknown sub-resource is not mistaken for a listing).
 func onlyListParams(q *request) bool {
 	for k := range q.query {
-		if isAuthParam(k) {
+		if auth.IsQueryParam(k) {
 			continue
 		}
 		switch k {
@@ -139,21 +140,9 @@ func onlyListParams(q *request) bool {
 // signature parameters and the SDK's x-id).
 func onlyOpParams(q *request) bool {
 	for k := range q.query {
-		if !isAuthParam(k) && k != "x-id" {
+		if !auth.IsQueryParam(k) && k != "x-id" {
 			return false
 		}
 	}
 	return true
-}
-
-// isAuthParam reports whether a query parameter belongs to a presigned
-// signature rather than to the operation.
-func isAuthParam(k string) bool {
-	switch k {
-	case "AWSAccessKeyId", "Signature", "Expires", "AccessKeyId",
-		"OSSAccessKeyId", "security-token", "x-oss-signature-version", "x-oss-credential",
-		"x-oss-date", "x-oss-expires", "x-oss-signature", "x-oss-additional-headers", "x-oss-security-token":
-		return true
-	}
-	return len(k) > 6 && (k[:6] == "X-Amz-" || k[:6] == "x-amz-")
 }

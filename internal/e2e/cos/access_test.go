@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,27 @@ func TestPresignedURL(t *testing.T) {
 		resp, b := do(t, http.MethodGet, presign(t, http.MethodGet, "dir/a b+c.txt", e.node.AccessKey, e.node.SecretKey, nil), nil)
 		if resp.StatusCode != http.StatusOK || !bytes.Equal(b, data) || resp.Header.Get("x-cos-server-side-encryption") != "AES256" {
 			t.Fatalf("status %d, %d bytes, headers %v", resp.StatusCode, len(b), resp.Header)
+		}
+	})
+	t.Run("bucket listing", func(t *testing.T) {
+		// Bucket-level routing must ignore the q-* signature parameters.
+		// The SDK presigns objects only; a COS presigned URL is the
+		// Authorization value as the query.
+		r, err := http.NewRequest(http.MethodGet, c.BaseURL.BucketURL.String()+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cos.AddAuthorizationHeader(e.node.AccessKey, e.node.SecretKey, "", r, cos.NewAuthTime(time.Hour))
+		q := url.Values{}
+		for _, kv := range strings.Split(r.Header.Get("Authorization"), "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			q.Set(k, v)
+		}
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		resp, b := do(t, http.MethodGet, &u, nil)
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("<Key>dir/a b+c.txt</Key>")) {
+			t.Fatalf("status %d: %s", resp.StatusCode, b)
 		}
 	})
 	t.Run("expired", func(t *testing.T) {

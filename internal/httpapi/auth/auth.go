@@ -26,6 +26,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -262,4 +263,20 @@ func host(r *http.Request) string {
 		return r.Host
 	}
 	return r.URL.Host
+}
+
+// IsQueryParam reports whether a query parameter belongs to a signature
+// scheme (presigned URLs) rather than to the operation, so routing that
+// looks at a request's parameters can ignore it.
+func IsQueryParam(k string) bool {
+	switch k {
+	case "AWSAccessKeyId", "Signature", "Expires", "AccessKeyId",
+		"OSSAccessKeyId", "security-token", "x-oss-signature-version", "x-oss-credential",
+		"x-oss-date", "x-oss-expires", "x-oss-signature", "x-oss-additional-headers", "x-oss-security-token":
+		return true
+	}
+	if slices.Contains(cosFields, k) {
+		return true
+	}
+	return len(k) > 6 && (k[:6] == "X-Amz-" || k[:6] == "x-amz-")
 }
