@@ -88,6 +88,10 @@ type Result struct {
 	// of their validity.
 	Presigned bool
 	Expires   time.Time
+
+	// signed reports whether the signature covers a header (lowercase
+	// name); nil for anonymous requests.
+	signed func(name string) bool
 }
 
 // Verifier authenticates requests against a credential store.
@@ -121,6 +125,54 @@ func detail(e *errs.Error, format string, args ...any) error {
 // canonicalized resource. A request with no credentials at all yields Scheme
 // "anonymous" (not an error). r.Body must not have been read.
 func (v *Verifier) Verify(r *http.Request, vhostBucket string) (*Result, error) {
+	res, err := v.verify(r, vhostBucket)
+	if err == nil && res.signed != nil {
+		err = checkSigned(r, res.signed)
+	}
+	return res, err
+}
+
+// vendorPrefixes are the header prefixes that carry request meaning in some
+// dialect (and that select a dialect).
+var vendorPrefixes = []string{"x-amz-", "x-oss-", "x-cos-", "x-obs-"}
+
+// checkSigned refuses a signed request carrying a vendor header that its
+// signature does not cover, as S3 does for x-amz-*: such headers carry
+// request meaning (SSE keys, ACLs, copy sources) and choose the dialect, so
+// a man in the middle or the holder of a presigned URL could otherwise add
+// them. signed is given lowercase names.
+func checkSigned(r *http.Request, signed func(name string) bool) error {
+	for k := range r.Header {
+		lk := strings.ToLower(k)
+		for _, p := range vendorPrefixes {
+			if strings.HasPrefix(lk, p) && !signed(lk) {
+				return detail(errHeadersNotSigned, "%s", lk)
+			}
+		}
+	}
+	return nil
+}
+
+// signedPrefix is the coverage of schemes that sign every header under
+// one prefix (SigV2: x-amz-, OBS: x-obs-, OSS: x-oss-). The OBS SDK sends
+// encryption-selection headers under the other prefix of its pair
+// (x-obs- in its default AWS V2 mode, x-amz- in its OBS mode) unsigned;
+// tolerated names those, and only those, as covered. They can only choose
+// how the new data is encrypted, and policies see them as sent.
+func signedPrefix(prefix, tolerated string) func(string) bool {
+	return func(name string) bool {
+		return strings.HasPrefix(name, prefix) ||
+			tolerated != "" && strings.HasPrefix(name, tolerated) && selectsEncryption(name[len(tolerated):])
+	}
+}
+
+// selectsEncryption reports whether a vendor header (prefix removed) only
+// chooses how written data is encrypted.
+func selectsEncryption(name string) bool {
+	return strings.HasPrefix(name, "server-side-encryption") || name == "server-side-data-encryption" || name == "sse-kms-key-project-id"
+}
+
+func (v *Verifier) verify(r *http.Request, vhostBucket string) (*Result, error) {
 	authz := r.Header.Get("Authorization")
 	// Detection only: a malformed escape elsewhere in the query must not hide
 	// the credentials, so the parse error is ignored here.

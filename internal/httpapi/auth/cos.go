@@ -191,7 +191,7 @@ func (v *Verifier) verifyCOS(r *http.Request, a *cosAuth, scheme Scheme) (*Resul
 	if !match(a.signTime) && (a.keyTime == a.signTime || !match(a.keyTime)) {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (%s)", a.ak, scheme)
 	}
-	res := &Result{AccessKeyID: a.ak, Scheme: scheme}
+	res := &Result{AccessKeyID: a.ak, Scheme: scheme, signed: func(name string) bool { return slices.Contains(a.headers, name) }}
 	if a.presigned {
 		res.Presigned, res.Expires = true, time.Unix(min(a.signEnd, a.keyEnd), 0)
 	}

@@ -104,6 +104,8 @@ func TestCOSHeaderRoundTrip(t *testing.T) {
 			}, err: errs.ExpiredToken},
 		{name: "unsigned x-cos header", method: "PUT", body: body, url: "/k",
 			mutate: func(r *http.Request) { r.Header.Set("x-cos-copy-source", "other/key") }, err: errCOSHeadersNotSigned},
+		{name: "unsigned x-amz header", method: "PUT", body: body, url: "/k",
+			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Copy-Source", "/bkt/secret") }, err: errHeadersNotSigned},
 		{name: "unsigned parameter", method: "GET", url: "/k",
 			mutate: func(r *http.Request) { r.URL.RawQuery = "acl" }, err: errCOSParamsNotSigned},
 		{name: "changed parameter value", method: "GET", url: "/?prefix=a",

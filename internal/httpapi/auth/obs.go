@@ -49,7 +49,7 @@ func (v *Verifier) verifyOBSQuery(r *http.Request, q url.Values, vhostBucket str
 // obsScheme: x-obs-date wins over Date; the Date line is then empty.
 var obsScheme = &hmacScheme{
 	name: "obs", header: SchemeOBS, query: SchemeOBSQuery,
-	authPrefix: "OBS ", akParam: "AccessKeyId", dateHeader: "X-Obs-Date",
+	authPrefix: "OBS ", akParam: "AccessKeyId", dateHeader: "X-Obs-Date", signedPrefix: "x-obs-", tolerated: "x-amz-",
 	errMalformed: errOBSMalformed, errNoDate: errOBSMissingDate, errNoQueryArg: errOBSMissing,
 	match: func(r *http.Request, secret, dateLine, vhostBucket, sig string, _ bool) bool {
 		return obsMatch(r, secret, dateLine, vhostBucket, sig)

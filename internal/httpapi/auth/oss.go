@@ -165,7 +165,7 @@ func (v *Verifier) verifyOSSV1Query(r *http.Request, q url.Values, vhostBucket s
 // parameters out of the resource.
 var ossV1 = &hmacScheme{
 	name: "oss v1", header: SchemeOSSV1, query: SchemeOSSV1Query,
-	authPrefix: "OSS ", akParam: "OSSAccessKeyId", dateHeader: "X-Oss-Date", keepDateLine: true,
+	authPrefix: "OSS ", akParam: "OSSAccessKeyId", dateHeader: "X-Oss-Date", signedPrefix: "x-oss-", keepDateLine: true,
 	errMalformed: errOSSAuthz, errNoDate: errOSSMissingDate, errNoQueryArg: errOSSV1Query,
 	match: func(r *http.Request, secret, dateLine, vhostBucket, sig string, presigned bool) bool {
 		var skip []string
@@ -357,7 +357,7 @@ func (v *Verifier) verifyOSSV4Header(r *http.Request, authz, vhostBucket string)
 	if !ossV4Match(r, &req, secret, vhostBucket, "") {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (oss v4)", req.accessKey)
 	}
-	res := &Result{AccessKeyID: req.accessKey, Scheme: SchemeOSSV4, Region: req.region}
+	res := &Result{AccessKeyID: req.accessKey, Scheme: SchemeOSSV4, Region: req.region, signed: req.signs}
 	return res, setBody(res, r, req.payload, nil)
 }
 
@@ -433,7 +433,7 @@ func (v *Verifier) verifyOSSV4Query(r *http.Request, q url.Values, vhostBucket s
 	if !ossV4Match(r, &req, secret, vhostBucket, "x-oss-signature") {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (oss v4 presigned)", req.accessKey)
 	}
-	res := &Result{AccessKeyID: req.accessKey, Scheme: SchemeOSSV4Query, Region: req.region, Presigned: true, Expires: expires}
+	res := &Result{AccessKeyID: req.accessKey, Scheme: SchemeOSSV4Query, Region: req.region, Presigned: true, Expires: expires, signed: req.signs}
 	return res, setBody(res, r, req.payload, nil)
 }
 
@@ -542,4 +542,10 @@ func ossEscapePath(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// signs reports whether an OSS V4 signature covers name: every x-oss-*
+// header, and the additional headers it lists.
+func (req *ossV4Request) signs(name string) bool {
+	return strings.HasPrefix(name, "x-oss-") || slices.Contains(req.additional, name)
 }

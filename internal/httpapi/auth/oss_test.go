@@ -107,6 +107,12 @@ func TestOSSSignatures(t *testing.T) {
 				r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "x-oss-expires=", "x-oss-expires=1", 1)
 			}, err: errs.SignatureDoesNotMatch},
 		{name: "V1 wrong secret", method: "GET", url: "/bkt/k", bucket: "bkt", key: "k", secret: "wrong", err: errs.SignatureDoesNotMatch},
+		// OSS signs x-oss-* only: an x-amz-* header (which would pick the
+		// S3 reading of the request) is outside the signature.
+		{name: "V1 unsigned x-amz header added", method: "PUT", url: "/bkt/k", bucket: "bkt", key: "k", body: "x",
+			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Copy-Source", "/bkt/secret") }, err: errHeadersNotSigned},
+		{name: "V4 unsigned x-amz header added", v4: true, method: "PUT", url: "/bkt/k", bucket: "bkt", key: "k", body: "x",
+			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Copy-Source", "/bkt/secret") }, err: errHeadersNotSigned},
 		{name: "V1 signed sub-resource dropped", method: "GET", url: "/bkt/?encryption", bucket: "bkt", sub: []string{"encryption"},
 			mutate: func(r *http.Request) { r.URL.RawQuery = "" }, err: errs.SignatureDoesNotMatch},
 		{name: "V1 content type changed", method: "PUT", url: "/bkt/k", bucket: "bkt", key: "k", body: "x", header: map[string]string{"Content-Type": "a/b"},

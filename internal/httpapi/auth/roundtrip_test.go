@@ -220,6 +220,14 @@ func TestSDKPresignRoundTrip(t *testing.T) {
 			mutate: func(r *http.Request) { r.Header.Del("X-Amz-Server-Side-Encryption") }},
 		{name: "PUT with an unsigned x-amz header", method: "PUT", expires: "300", err: errHeadersNotSigned,
 			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Acl", "public-read") }},
+		// Vendor headers select a dialect and carry meaning there: a
+		// presigned PUT must not turn into a copy of another object.
+		{name: "PUT with an unsigned OSS copy source", method: "PUT", expires: "300", err: errHeadersNotSigned,
+			mutate: func(r *http.Request) { r.Header.Set("X-Oss-Copy-Source", "/bkt/secret") }},
+		{name: "PUT with an unsigned OBS copy source", method: "PUT", expires: "300", err: errHeadersNotSigned,
+			mutate: func(r *http.Request) { r.Header.Set("X-Obs-Copy-Source", "/bkt/secret") }},
+		{name: "PUT with an unsigned COS copy source", method: "PUT", expires: "300", err: errHeadersNotSigned,
+			mutate: func(r *http.Request) { r.Header.Set("X-Cos-Copy-Source", "bkt.cos.test/secret") }},
 		{name: "header and query auth at once", method: "GET", expires: "300", err: errMultipleAuth,
 			mutate: func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x") }},
 	}
@@ -401,6 +409,11 @@ func TestMinioV2RoundTrip(t *testing.T) {
 			mutate: func(r *http.Request) { r.Header.Set("Date", now.Add(time.Second).Format(http.TimeFormat)) }},
 		{name: "presigned, path changed", url: "/bkt/k", presign: true, err: errs.SignatureDoesNotMatch,
 			mutate: func(r *http.Request) { r.URL.Path = "/bkt/j" }},
+		// V2 signs x-amz-* only; a vendor header would be outside it.
+		{name: "presigned, x-oss header added", url: "/bkt/k", presign: true, err: errHeadersNotSigned,
+			mutate: func(r *http.Request) { r.Header.Set("X-Oss-Copy-Source", "/bkt/secret") }},
+		{name: "x-obs header added", url: "/bkt/k", err: errHeadersNotSigned,
+			mutate: func(r *http.Request) { r.Header.Set("X-Obs-Acl", "public-read") }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

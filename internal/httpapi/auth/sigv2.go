@@ -49,7 +49,7 @@ func (v *Verifier) verifyV2Query(r *http.Request, q url.Values, vhostBucket stri
 // and the Date line stays empty.
 var awsV2 = &hmacScheme{
 	name: "sigv2", header: SchemeSigV2, query: SchemeSigV2Query,
-	authPrefix: "AWS ", akParam: "AWSAccessKeyId", dateHeader: "X-Amz-Date",
+	authPrefix: "AWS ", akParam: "AWSAccessKeyId", dateHeader: "X-Amz-Date", signedPrefix: "x-amz-", tolerated: "x-obs-",
 	errMalformed: errs.AuthorizationHeaderMalformed, errNoDate: errMissingDate, errNoQueryArg: errV2QueryMissing,
 	match: func(r *http.Request, secret, dateLine, vhostBucket, sig string, _ bool) bool {
 		return v2Match(r, secret, dateLine, vhostBucket, sig)

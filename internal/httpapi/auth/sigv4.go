@@ -171,9 +171,6 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Result, error
 	if !validPayload(req.payload) {
 		return nil, errBadSHA256
 	}
-	if err := checkAmzHeadersSigned(r, req.names); err != nil {
-		return nil, err
-	}
 
 	secret, err := v.secret(r.Context(), req.scope.accessKey)
 	if err != nil {
@@ -184,7 +181,7 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Result, error
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s", req.scope.accessKey)
 	}
 
-	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4, Region: req.scope.region}
+	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4, Region: req.scope.region, signed: req.signs}
 	seed := newChunkSigner(key, req.amzDate, req.scope.String(), req.signature)
 	if err := setBody(res, r, req.payload, seed); err != nil {
 		return nil, err
@@ -261,9 +258,6 @@ func (v *Verifier) verifyV4Query(r *http.Request, q url.Values) (*Result, error)
 	if !validPayload(req.payload) || strings.HasPrefix(req.payload, "STREAMING-") {
 		return nil, errBadSHA256
 	}
-	if err := checkAmzHeadersSigned(r, req.names); err != nil {
-		return nil, err
-	}
 
 	secret, err := v.secret(r.Context(), req.scope.accessKey)
 	if err != nil {
@@ -272,7 +266,7 @@ func (v *Verifier) verifyV4Query(r *http.Request, q url.Values) (*Result, error)
 	if !v4Match(r, &req, signingKey(secret, req.scope), "X-Amz-Signature") {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (presigned)", req.scope.accessKey)
 	}
-	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4Query, Region: req.scope.region, Presigned: true, Expires: expires}
+	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4Query, Region: req.scope.region, Presigned: true, Expires: expires, signed: req.signs}
 	if err := setBody(res, r, req.payload, nil); err != nil {
 		return nil, err
 	}
@@ -287,18 +281,6 @@ func validPayload(s string) bool {
 	}
 	var sum [32]byte
 	return decodeSig(&sum, s)
-}
-
-// checkAmzHeadersSigned refuses x-amz-* headers outside the signature, as S3
-// does: they carry request semantics (SSE keys, ACLs, copy sources) that a
-// man in the middle or the holder of a presigned URL must not add.
-func checkAmzHeadersSigned(r *http.Request, names []string) error {
-	for k := range r.Header {
-		if len(k) > 6 && strings.EqualFold(k[:6], "x-amz-") && !slices.Contains(names, strings.ToLower(k)) {
-			return detail(errHeadersNotSigned, "%s", strings.ToLower(k))
-		}
-	}
-	return nil
 }
 
 // v4Match computes the signature of r and compares it in constant time. The
@@ -551,3 +533,6 @@ func (req *v4Request) sign(r *http.Request, secret, skipParam string) string {
 	cr := canonicalRequest(r.Method, rawPath(r), query, canonicalHeaders(r, req.names), req.signedHeaders, req.payload)
 	return hex.EncodeToString(hmacSHA256(signingKey(secret, req.scope), stringToSign(req.amzDate, req.scope.String(), cr)))
 }
+
+// signs reports whether the request's SignedHeaders cover name.
+func (req *v4Request) signs(name string) bool { return slices.Contains(req.names, name) }
