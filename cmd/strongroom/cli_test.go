@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"net/http"
 	"os"
@@ -183,4 +186,34 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	if _, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--tls-cert", "c.pem"}); err == nil {
 		t.Error("--tls-cert without --tls-key was accepted")
 	}
+}
+
+// TestOfflineNeedsTheRootKey: a data directory set up under a root key kept
+// outside it (STRONGROOM_ROOT_KEY) refuses offline commands run without
+// that key, instead of sealing new secrets under a fresh key and leaving a
+// stray root.key behind; with the key, they work.
+func TestOfflineNeedsTheRootKey(t *testing.T) {
+	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY"} {
+		t.Setenv(k, "")
+	}
+	root := make([]byte, 32)
+	rand.Read(root)
+	t.Setenv("STRONGROOM_ROOT_KEY", base64.StdEncoding.EncodeToString(root))
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "user", "create", "alice", "--data", data)
+
+	t.Setenv("STRONGROOM_ROOT_KEY", "")
+	for _, args := range [][]string{{"user", "create", "bob"}, {"key", "create", "k"}} {
+		if _, err := cli(t, append(args, "--data", data)...); err == nil || !strings.Contains(err.Error(), "root key") {
+			t.Fatalf("%v without the root key: %v, want a root key error", args, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "root.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("root.key written: %v", err)
+	}
+	t.Setenv("STRONGROOM_ROOT_KEY", base64.StdEncoding.EncodeToString(root))
+	mustCLI(t, "user", "create", "bob", "--data", data)
 }

@@ -291,6 +291,12 @@ func LoadRootKey(dataDir, file string, log *slog.Logger) ([]byte, error) {
 	if _, err := os.Stat(path); err == nil {
 		return kms.LoadRootKey("", path)
 	}
+	// A new key only for a new data directory: one whose keyring exists was
+	// set up under a key kept elsewhere, and a fresh key here would seal
+	// new secrets under the wrong key (and strand a root.key file).
+	if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {
+		return nil, fmt.Errorf("the data directory %s has a keyring but no %s: give its root key (%s or --root-key-file)", dataDir, rootKeyFile, kms.RootKeyEnv)
+	}
 	key, err := kms.GenerateRootKeyFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("generating root key: %w", err)

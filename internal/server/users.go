@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"strongroom/internal/iam"
+	"strongroom/internal/kms"
 	"strongroom/internal/meta/bolt"
 )
 
@@ -75,15 +76,26 @@ func parsePolicyArg(arg string) ([]string, error) {
 // OpenIAMOffline opens the identities of a stopped node's data directory.
 // The caller closes the returned store.
 func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) {
-	root, err := LoadRootKey(dataDir, rootKeyFile, nil)
-	if err != nil {
-		return nil, nil, err
-	}
+	// The metadata first: bolt.ErrLocked tells the caller a node is up.
 	m, err := bolt.Open(filepath.Join(dataDir, metaFile))
 	if err != nil {
 		return nil, nil, err
 	}
-	ids, err := iam.New(m, "", "", root)
+	root, err := LoadRootKey(dataDir, rootKeyFile, nil)
+	if err == nil {
+		// Opening the keyring proves the root key before any secret is
+		// sealed under it (and creates a new data directory's keyring).
+		var k *kms.Keyring
+		if k, err = kms.OpenKeyring(filepath.Join(dataDir, keyringFile), root); err == nil {
+			k.Close()
+		} else {
+			err = fmt.Errorf("opening keyring: %w", err)
+		}
+	}
+	var ids *iam.IAM
+	if err == nil {
+		ids, err = iam.New(m, "", "", root)
+	}
 	if err != nil {
 		m.Close()
 		return nil, nil, err
