@@ -1207,6 +1207,9 @@ func sdkMultipart(t *testing.T, e *env) {
 	if aws.ToString(g.ETag) != wantETag || aws.ToString(g.ContentType) != "application/x-test" || g.Metadata["stage"] != "multi" {
 		t.Errorf("GET multipart: etag %s type %q meta %v", aws.ToString(g.ETag), aws.ToString(g.ContentType), g.Metadata)
 	}
+	if aws.ToInt32(g.PartsCount) != 3 {
+		t.Errorf("GET multipart: x-amz-mp-parts-count %d, want 3", aws.ToInt32(g.PartsCount))
+	}
 	// A range across the part boundary.
 	rg := must(c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(key), Range: aws.String(fmt.Sprintf("bytes=%d-%d", partMiB-10, partMiB+9))}))(t)
 	if got := readAll(t, rg.Body); !bytes.Equal(got, slices.Concat(p1[partMiB-10:], p2[:10])) {

@@ -249,9 +249,6 @@ func setObjectHeaders(q *request, o *meta.Object) {
 	for k, v := range o.UserMeta {
 		h[q.d.Prefix()+"meta-"+k] = []string{v}
 	}
-	if o.Multipart {
-		h.Set(q.d.Prefix()+"mp-parts-count", strconv.Itoa(len(o.Parts)))
-	}
 	// response-* overrides, honoured for signed requests only (as S3).
 	if !q.principal.Anonymous() {
 		for param, name := range map[string]string{

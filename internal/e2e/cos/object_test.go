@@ -303,3 +303,41 @@ func TestSSECNeedsTLS(t *testing.T) {
 	// Everything else works over HTTP.
 	e.put(c, "p", []byte("plain"), &cos.ObjectPutHeaderOptions{XCosServerSideEncryption: "AES256"})
 }
+
+// TestCopyMetadataDirective: COS spells the directive Copy / Replaced; the
+// dialect maps them to S3's COPY / REPLACE. Replaced takes the request's
+// metadata and content type, Copy keeps the source's.
+func TestCopyMetadataDirective(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	name, c := e.bucket("mdir")
+	meta := http.Header{}
+	meta.Set("x-cos-meta-color", "blue")
+	e.put(c, "src", []byte("data"), &cos.ObjectPutHeaderOptions{ContentType: "text/plain", XCosMetaXXX: &meta})
+	src := e.bucketURL(name, cosDomain).Host + "/src"
+
+	repl := http.Header{}
+	repl.Set("x-cos-meta-color", "green")
+	opt := &cos.ObjectCopyOptions{ObjectCopyHeaderOptions: &cos.ObjectCopyHeaderOptions{
+		XCosMetadataDirective: "Replaced", ContentType: "image/png", XCosMetaXXX: &repl}}
+	if _, _, err := c.Object.Copy(e.ctx, "replaced", src, opt); err != nil {
+		t.Fatalf("Replaced: %v", err)
+	}
+	opt = &cos.ObjectCopyOptions{ObjectCopyHeaderOptions: &cos.ObjectCopyHeaderOptions{
+		XCosMetadataDirective: "Copy", ContentType: "image/png", XCosMetaXXX: &repl}}
+	if _, _, err := c.Object.Copy(e.ctx, "copied", src, opt); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	for key, want := range map[string][2]string{"replaced": {"green", "image/png"}, "copied": {"blue", "text/plain"}} {
+		h, err := c.Object.Head(e.ctx, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := [2]string{h.Header.Get("x-cos-meta-color"), h.Header.Get("Content-Type")}; got != want {
+			t.Errorf("%s: meta and type %v, want %v", key, got, want)
+		}
+	}
+	opt = &cos.ObjectCopyOptions{ObjectCopyHeaderOptions: &cos.ObjectCopyHeaderOptions{XCosMetadataDirective: "Sideways"}}
+	_, _, err := c.Object.Copy(e.ctx, "bad", src, opt)
+	wantCOSErr(t, err, http.StatusBadRequest, "InvalidArgument")
+}

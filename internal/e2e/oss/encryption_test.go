@@ -33,8 +33,8 @@ func TestBucketEncryption(t *testing.T) {
 		// No rule yet.
 		_, err := c.getEnc(b)
 		e := wantErr(t, err, http.StatusNotFound, "NoSuchServerSideEncryptionRule")
-		if e.Message == "" {
-			t.Error("no message")
+		if e.Message == "" || e.EC != "0005-00000004" {
+			t.Errorf("message %q, EC %q (want 0005-00000004)", e.Message, e.EC)
 		}
 		info, err := c.bucketInfo(b)
 		must(t, err)

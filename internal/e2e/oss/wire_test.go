@@ -128,7 +128,7 @@ func TestWire(t *testing.T) {
 			t.Errorf("DeleteBucketEncryption: %d", resp.StatusCode)
 		}
 		resp, body = raw(t, n, v1, "GET", b, "", "encryption", nil, nil)
-		e := wantErrDoc(t, resp, body, http.StatusNotFound, "NoSuchServerSideEncryptionRule", "")
+		e := wantErrDoc(t, resp, body, http.StatusNotFound, "NoSuchServerSideEncryptionRule", "0005-00000004")
 		if e.BucketName != b {
 			t.Errorf("BucketName %q", e.BucketName)
 		}

@@ -93,7 +93,7 @@ const (
 // errorMap maps canonical codes to OSS's. Codes not listed keep their
 // canonical code, status and message (OSS shares most of S3's codes).
 var errorMap = map[string]ossError{
-	errs.NoEncryptionConfig.Code:           {code: "NoSuchServerSideEncryptionRule", status: http.StatusNotFound, message: "The server side encryption rule does not exist."},
+	errs.NoEncryptionConfig.Code:           {code: "NoSuchServerSideEncryptionRule", status: http.StatusNotFound, message: "The server side encryption rule does not exist.", ec: "0005-00000004"},
 	errs.NoSuchBucket.Code:                 {code: "NoSuchBucket", status: http.StatusNotFound, message: "The specified bucket does not exist.", ec: "0015-00000101"},
 	errs.NoSuchKey.Code:                    {code: "NoSuchKey", status: http.StatusNotFound, message: "The specified key does not exist.", ec: "0026-00000001"},
 	errs.BucketNotEmpty.Code:               {code: "BucketNotEmpty", status: http.StatusConflict, message: "The bucket has objects. Please delete them first.", ec: "0015-00000301"},
@@ -383,7 +383,6 @@ func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 // SetObjectHeaders adds x-oss-object-type and x-oss-storage-class, and the
 // stored CRC-64 on full (non-range) GET and HEAD responses.
 func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, full bool) {
-	h.Del(prefix + "mp-parts-count") // S3's; OSS says it with the object type
 	if o.Multipart {
 		h.Set(prefix+"object-type", "Multipart")
 	} else {

@@ -252,6 +252,11 @@ func SetFlexibleChecksums(h http.Header, p string, sums map[string]string) {
 	}
 }
 
-func (Dialect) SetObjectHeaders(http.Header, *meta.Object, bool) {}
+// SetObjectHeaders adds x-amz-mp-parts-count for multipart objects.
+func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, _ bool) {
+	if o.Multipart {
+		h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
+	}
+}
 
 func (Dialect) BucketInfo(*meta.Bucket, *sse.Config) (any, error) { return nil, errs.NotImplemented }
