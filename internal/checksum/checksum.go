@@ -98,10 +98,10 @@ func NewSet(md5 hash.Hash, algs ...string) *Set {
 		s.ws = append(s.ws, s.md5)
 	}
 	for _, a := range algs {
-		if _, dup := s.hashes[a]; dup || New(a) == nil {
+		h := New(a)
+		if _, dup := s.hashes[a]; dup || h == nil {
 			continue
 		}
-		h := New(a)
 		s.hashes[a] = h
 		s.ws = append(s.ws, h)
 	}

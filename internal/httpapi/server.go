@@ -196,6 +196,10 @@ func (s *Server) writeError(q *request, err error) {
 		}
 		s.log.Error("request failed", "id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
 		e = errs.InternalError
+	} else if err != error(e) {
+		// The client gets the canonical error; the detail wrapped around
+		// it (which check failed, for which access key) is for operators.
+		s.log.Debug("request refused", "id", q.id, "code", e.Code, "err", err)
 	}
 	resource := "/" + q.bucket
 	if q.key != "" {

@@ -91,20 +91,14 @@ func (s *Service) writeSpec(b *meta.Bucket, req *sse.Spec) (*sse.Spec, error) {
 }
 
 // openSealing recovers the object key of stored encryption. customer is
-// the request's SSE-C spec, if any. A request that sends SSE-C parameters
-// for an object not stored with SSE-C is refused, as S3 does.
+// the request's SSE-C spec, if any; callers have matched it to the stored
+// mode with checkCustomerKey.
 func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *sse.Spec) (*sealing, error) {
 	if enc == nil {
-		if customer != nil && customer.Mode == sse.Customer {
-			return nil, errs.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
-		}
 		return nil, nil
 	}
 	if s.sealer == nil {
 		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
-	}
-	if sse.Mode(enc.Mode) != sse.Customer && customer != nil && customer.Mode == sse.Customer {
-		return nil, errs.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
 	}
 	oek, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
 	if err != nil {

@@ -106,9 +106,6 @@ func Open(dir string) (*Store, error) {
 	}, nil
 }
 
-// Direct reports whether blobs are written with O_DIRECT.
-func (s *Store) Direct() bool { return s.direct }
-
 // createTemp creates a new temp file in dir, with O_DIRECT if direct.
 func createTemp(dir string, direct bool) (*os.File, error) {
 	flag := os.O_RDWR | os.O_CREATE | os.O_EXCL

@@ -175,7 +175,7 @@ func TestWriteError(t *testing.T) {
 		code, msg, ec  string
 		bucket, objKey string
 	}{
-		{errs.NoEncryptionConfig, "GET", 404, "NoSuchServerSideEncryptionRule", "The server side encryption rule does not exist.", "", "bkt", ""},
+		{errs.NoEncryptionConfig, "GET", 404, "NoSuchServerSideEncryptionRule", "The server side encryption rule does not exist.", "0005-00000004", "bkt", ""},
 		{errs.NoSuchBucket, "GET", 404, "NoSuchBucket", "The specified bucket does not exist.", "0015-00000101", "bkt", ""},
 		{errs.NoSuchKey, "HEAD", 404, "NoSuchKey", "The specified key does not exist.", "0026-00000001", "", "a/b"},
 		{errs.BucketAlreadyOwnedByYou, "PUT", 409, "BucketAlreadyExists", errs.BucketAlreadyExists.Message, "0015-00000104", "bkt", ""},
