@@ -140,6 +140,11 @@ type AccessKey struct {
 	Disabled bool
 }
 
+// Precondition checks the current version of a key (nil: none) inside the
+// transaction that is about to replace it, so conditional writes
+// (If-Match, If-None-Match) are atomic with the install.
+type Precondition func(current *Object) error
+
 // Store is the metadata store. All methods are safe for concurrent use.
 // Every mutation is durable when it returns.
 type Store interface {
@@ -154,8 +159,10 @@ type Store interface {
 	ListBuckets(ctx context.Context) ([]*Bucket, error)
 
 	// PutObject installs o as the current version of its key and returns
-	// the version it replaced, if any, so its blobs can be deleted.
-	PutObject(ctx context.Context, o *Object) (replaced *Object, err error)
+	// the version it replaced, if any, so its blobs can be deleted. A
+	// non-nil cond is checked in the same transaction, against the version
+	// to be replaced; its error aborts the install and is returned as is.
+	PutObject(ctx context.Context, o *Object, cond Precondition) (replaced *Object, err error)
 	GetObject(ctx context.Context, bucket, key string) (*Object, error) // ErrNoSuchKey
 	// UpdateObject applies fn to the current version of a key atomically
 	// (metadata-only changes: fn must not change Bucket, Key or Parts).
@@ -178,7 +185,8 @@ type Store interface {
 	// CompleteUpload atomically removes the upload and installs o. It
 	// returns the object version replaced and the upload's parts that o
 	// does not use, so their blobs can be deleted.
-	CompleteUpload(ctx context.Context, bucket, uploadID string, o *Object) (replaced *Object, unused []Part, err error)
+	// A non-nil cond is checked as for PutObject.
+	CompleteUpload(ctx context.Context, bucket, uploadID string, o *Object, cond Precondition) (replaced *Object, unused []Part, err error)
 	// GetCompletedUpload returns a recently completed upload.
 	GetCompletedUpload(ctx context.Context, bucket, uploadID string) (*CompletedUpload, error)
 	AbortUpload(ctx context.Context, bucket, uploadID string) ([]Part, error)

@@ -311,7 +311,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		Encryption:   u.Encryption,
 		ACL:          u.ACL,
 	}
-	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o)
+	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o, nil)
 	if err != nil {
 		if mapMeta(err) == errs.NoSuchUpload {
 			return s.completedAgain(ctx, in)

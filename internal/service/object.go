@@ -148,7 +148,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 // install commits o's metadata, cleaning up its blobs if that fails and
 // the replaced version's blobs if it succeeds.
 func (s *Service) install(ctx context.Context, o *meta.Object) error {
-	old, err := s.meta.PutObject(ctx, o)
+	old, err := s.meta.PutObject(ctx, o, nil)
 	if err != nil {
 		s.deleteBlobs(ctx, o.Parts)
 		return mapMeta(err)

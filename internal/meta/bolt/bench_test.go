@@ -36,7 +36,7 @@ func BenchmarkPutObjectParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := s.PutObject(ctx, benchObject(n.Add(1))); err != nil {
+					if _, err := s.PutObject(ctx, benchObject(n.Add(1)), nil); err != nil {
 						b.Error(err)
 						return
 					}
@@ -57,7 +57,7 @@ func BenchmarkPutObjectSerial(b *testing.B) {
 			var i int64
 			for b.Loop() {
 				i++
-				if _, err := s.PutObject(ctx, benchObject(i)); err != nil {
+				if _, err := s.PutObject(ctx, benchObject(i), nil); err != nil {
 					b.Fatal(err)
 				}
 			}

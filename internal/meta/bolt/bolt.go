@@ -398,7 +398,7 @@ func checkObject(bucket string, o *meta.Object) error {
 }
 
 // installObject puts o and returns the version it replaced.
-func installObject(objs *bbolt.Bucket, o *meta.Object) (*meta.Object, error) {
+func installObject(objs *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	k := []byte(o.Key)
 	var old *meta.Object
 	if v := objs.Get(k); v != nil {
@@ -407,11 +407,16 @@ func installObject(objs *bbolt.Bucket, o *meta.Object) (*meta.Object, error) {
 			return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
 		}
 	}
+	if cond != nil {
+		if err := cond(old); err != nil {
+			return nil, err
+		}
+	}
 	return old, putJSON(objs, k, o)
 }
 
 // PutObject implements meta.Store. o.Bucket names the bucket.
-func (s *Store) PutObject(ctx context.Context, o *meta.Object) (*meta.Object, error) {
+func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -428,7 +433,7 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object) (*meta.Object, er
 		if err != nil {
 			return err
 		}
-		replaced, err = installObject(d.Bucket(subObjects), o)
+		replaced, err = installObject(d.Bucket(subObjects), o, cond)
 		return err
 	})
 	if err != nil {
@@ -783,7 +788,7 @@ type completedRecord struct {
 // CompleteUpload implements meta.Store. o.Key must be the upload's key and
 // o.Bucket empty or bucket. A part is unused when no part of o has its
 // BlobID.
-func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *meta.Object) (*meta.Object, []meta.Part, error) {
+func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *meta.Object, cond meta.Precondition) (*meta.Object, []meta.Part, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -828,7 +833,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
-		if replaced, err = installObject(d.Bucket(subObjects), o); err != nil {
+		if replaced, err = installObject(d.Bucket(subObjects), o, cond); err != nil {
 			return err
 		}
 		return s.recordCompleted(d, &completedRecord{

@@ -47,7 +47,7 @@ func obj(bucket, key string, blobs ...string) *meta.Object {
 
 func mustPut(t testing.TB, s *Store, o *meta.Object) *meta.Object {
 	t.Helper()
-	old, err := s.PutObject(ctx, o)
+	old, err := s.PutObject(ctx, o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestDeleteBucketWithUploads(t *testing.T) {
 	if err := s.CreateUpload(ctx, &meta.Upload{ID: "u3", Bucket: "b", Key: "c"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CompleteUpload(ctx, "b", "u3", obj("b", "c")); err != nil {
+	if _, _, err := s.CompleteUpload(ctx, "b", "u3", obj("b", "c"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.DeleteBucket(ctx, "b"); !errors.Is(err, meta.ErrBucketNotEmpty) {
@@ -236,8 +236,8 @@ func TestObjects(t *testing.T) {
 	}{
 		{"get missing key", func() (*meta.Object, error) { return s.GetObject(ctx, "b", "nope") }, meta.ErrNoSuchKey, nil},
 		{"get missing bucket", func() (*meta.Object, error) { return s.GetObject(ctx, "nob", "k") }, meta.ErrNoSuchBucket, nil},
-		{"put missing bucket", func() (*meta.Object, error) { return s.PutObject(ctx, obj("nob", "k")) }, meta.ErrNoSuchBucket, nil},
-		{"put empty key", func() (*meta.Object, error) { return s.PutObject(ctx, obj("b", "")) }, ErrInvalid, nil},
+		{"put missing bucket", func() (*meta.Object, error) { return s.PutObject(ctx, obj("nob", "k"), nil) }, meta.ErrNoSuchBucket, nil},
+		{"put empty key", func() (*meta.Object, error) { return s.PutObject(ctx, obj("b", ""), nil) }, ErrInvalid, nil},
 		{"delete missing key", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "nope") }, nil, nil},
 		{"delete missing bucket", func() (*meta.Object, error) { return s.DeleteObject(ctx, "nob", "k") }, meta.ErrNoSuchBucket, nil},
 		{"delete", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "k") }, nil, second},
@@ -263,7 +263,7 @@ func TestCanceledContext(t *testing.T) {
 	if err := s.CreateBucket(c, &meta.Bucket{Name: "b"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := s.PutObject(c, obj("b", "k")); !errors.Is(err, context.Canceled) {
+	if _, err := s.PutObject(c, obj("b", "k"), nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -347,7 +347,7 @@ func TestListObjectsChunksAndReentrancy(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for i := w; i < n; i += 8 {
-				if _, err := s.PutObject(ctx, obj("b", fmt.Sprintf("k%05d", i))); err != nil {
+				if _, err := s.PutObject(ctx, obj("b", fmt.Sprintf("k%05d", i)), nil); err != nil {
 					t.Error(err)
 					return
 				}
@@ -363,7 +363,7 @@ func TestListObjectsChunksAndReentrancy(t *testing.T) {
 		got = append(got, o.Key)
 		if len(got)%1000 == 0 {
 			// Re-entrant write: would deadlock if fn ran inside a transaction.
-			_, err := s.PutObject(ctx, obj("b", "x"+o.Key))
+			_, err := s.PutObject(ctx, obj("b", "x"+o.Key), nil)
 			return err
 		}
 		return nil
@@ -408,8 +408,8 @@ func TestMultipart(t *testing.T) {
 			{"put part negative", func() error { _, err := s.PutPart(ctx, "b", "u-a", &meta.Part{Number: -1}); return err }, ErrInvalid},
 			{"list parts missing", func() error { _, err := s.ListParts(ctx, "b", "nope"); return err }, meta.ErrNoSuchUpload},
 			{"list uploads no bucket", func() error { _, err := s.ListUploads(ctx, "nob", ""); return err }, meta.ErrNoSuchBucket},
-			{"complete missing", func() error { _, _, err := s.CompleteUpload(ctx, "b", "nope", obj("b", "a")); return err }, meta.ErrNoSuchUpload},
-			{"complete wrong key", func() error { _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "zz")); return err }, ErrInvalid},
+			{"complete missing", func() error { _, _, err := s.CompleteUpload(ctx, "b", "nope", obj("b", "a"), nil); return err }, meta.ErrNoSuchUpload},
+			{"complete wrong key", func() error { _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "zz"), nil); return err }, ErrInvalid},
 			{"completed missing", func() error { _, err := s.GetCompletedUpload(ctx, "b", "u-a"); return err }, meta.ErrNoSuchUpload},
 			{"abort missing", func() error { _, err := s.AbortUpload(ctx, "b", "nope"); return err }, meta.ErrNoSuchUpload},
 		}
@@ -470,7 +470,7 @@ func TestMultipart(t *testing.T) {
 			t.Fatalf("ListParts = %v, want %v", got, want)
 		}
 		// A failed complete (wrong key) changes nothing.
-		if _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "zz")); !errors.Is(err, ErrInvalid) {
+		if _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "zz"), nil); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("complete with wrong key: %v", err)
 		}
 		if p, _ := s.ListParts(ctx, "b", "u-a"); len(p) != 3 {
@@ -488,7 +488,7 @@ func TestMultipart(t *testing.T) {
 		o.Multipart = true
 		o.ETag = "abc-2"
 		o.Parts = []meta.Part{{Number: 1, BlobID: "p1"}, {Number: 3, BlobID: "p3"}}
-		replaced, unused, err := s.CompleteUpload(ctx, "b", "u-a", o)
+		replaced, unused, err := s.CompleteUpload(ctx, "b", "u-a", o, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +513,7 @@ func TestMultipart(t *testing.T) {
 			"get":    func() error { _, err := s.GetUpload(ctx, "b", "u-a"); return err }(),
 			"parts":  func() error { _, err := s.ListParts(ctx, "b", "u-a"); return err }(),
 			"put":    func() error { _, err := s.PutPart(ctx, "b", "u-a", &meta.Part{Number: 4}); return err }(),
-			"again":  func() error { _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "a")); return err }(),
+			"again":  func() error { _, _, err := s.CompleteUpload(ctx, "b", "u-a", obj("b", "a"), nil); return err }(),
 			"abort":  func() error { _, err := s.AbortUpload(ctx, "b", "u-a"); return err }(),
 			"reused": func() error { return s.CreateUpload(ctx, &meta.Upload{ID: "u-a", Bucket: "b", Key: "a"}) }(),
 		} {
@@ -560,7 +560,7 @@ func TestCompletedRetention(t *testing.T) {
 		if err := s.CreateUpload(ctx, &meta.Upload{ID: id, Bucket: "b", Key: id}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.CompleteUpload(ctx, "b", id, obj("b", id)); err != nil {
+		if _, _, err := s.CompleteUpload(ctx, "b", id, obj("b", id), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -621,7 +621,7 @@ func TestCompleteAbortRace(t *testing.T) {
 		wg.Go(func() {
 			o := obj("b", "k")
 			o.Parts = []meta.Part{{Number: 1, BlobID: id + "-1"}}
-			_, unused, completeErr = s.CompleteUpload(ctx, "b", id, o)
+			_, unused, completeErr = s.CompleteUpload(ctx, "b", id, o, nil)
 		})
 		wg.Go(func() { aborted, abortEr = s.AbortUpload(ctx, "b", id) })
 		for i := range putErrs {
@@ -773,7 +773,7 @@ func TestBlobRefs(t *testing.T) {
 	}
 	o := obj("b2", "z")
 	o.Parts = []meta.Part{{Number: 1, BlobID: "p1"}}
-	if _, _, err := s.CompleteUpload(ctx, "b2", "u", o); err != nil {
+	if _, _, err := s.CompleteUpload(ctx, "b2", "u", o, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := refs(), []string{"o1", "o2", "o3", "p1"}; !slices.Equal(got, want) {
@@ -804,11 +804,11 @@ func TestConcurrentPutObject(t *testing.T) {
 			for i := range perWorker {
 				// Own key, plus a key shared by everyone, plus writes to a
 				// missing bucket that must fail without hurting the batch.
-				if _, err := s.PutObject(ctx, obj("b", fmt.Sprintf("w%02d/%03d", w, i))); err != nil {
+				if _, err := s.PutObject(ctx, obj("b", fmt.Sprintf("w%02d/%03d", w, i)), nil); err != nil {
 					t.Error(err)
 				}
 				id := fmt.Sprintf("%d-%d", w, i)
-				old, err := s.PutObject(ctx, obj("b", "shared", id))
+				old, err := s.PutObject(ctx, obj("b", "shared", id), nil)
 				if err != nil {
 					t.Error(err)
 				}
@@ -821,7 +821,7 @@ func TestConcurrentPutObject(t *testing.T) {
 				}
 				mu.Unlock()
 				if i%10 == 0 {
-					if _, err := s.PutObject(ctx, obj("missing", "k")); !errors.Is(err, meta.ErrNoSuchBucket) {
+					if _, err := s.PutObject(ctx, obj("missing", "k"), nil); !errors.Is(err, meta.ErrNoSuchBucket) {
 						t.Errorf("missing bucket: %v", err)
 					}
 				}
@@ -870,7 +870,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err := s.CreateUpload(ctx, &meta.Upload{ID: "u2", Bucket: "b", Key: "done"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.CompleteUpload(ctx, "b", "u2", obj("b", "done")); err != nil {
+	if _, _, err := s.CompleteUpload(ctx, "b", "u2", obj("b", "done"), nil); err != nil {
 		t.Fatal(err)
 	}
 	user := &meta.User{Name: "alice", Keys: []meta.AccessKey{{ID: "AK", Secret: []byte("sealed")}}}
@@ -923,7 +923,7 @@ func TestCommitterSoloRetry(t *testing.T) {
 			if i%3 == 0 {
 				bucket = "nob"
 			}
-			_, errs[i] = s.PutObject(ctx, obj(bucket, fmt.Sprint(i)))
+			_, errs[i] = s.PutObject(ctx, obj(bucket, fmt.Sprint(i)), nil)
 		})
 	}
 	wg.Wait()
@@ -948,7 +948,7 @@ func TestCommitterSoloRetry(t *testing.T) {
 func TestUpdateObject(t *testing.T) {
 	s, _ := openTemp(t)
 	mustBucket(t, s, "b")
-	if _, err := s.PutObject(ctx, obj("b", "k", "aa", "bb")); err != nil {
+	if _, err := s.PutObject(ctx, obj("b", "k", "aa", "bb"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UpdateObject(ctx, "b", "k", func(o *meta.Object) error { o.ACL = "public-read"; return nil }); err != nil {

@@ -1,0 +1,9 @@
+package hostile
+
+import (
+	"testing"
+
+	"strongroom/internal/e2e/e2eutil"
+)
+
+func TestMain(m *testing.M) { e2eutil.Main(m) }
