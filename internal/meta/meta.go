@@ -23,6 +23,11 @@ var (
 	ErrNoSuchUser      = errors.New("meta: no such user")
 	ErrUserExists      = errors.New("meta: user exists")
 	ErrNoSuchAccessKey = errors.New("meta: no such access key")
+	// ErrNoSuchVersion: the version ID is well formed but names no
+	// version of the key.
+	ErrNoSuchVersion = errors.New("meta: no such version")
+	// ErrInvalidVersion: the version ID is not one this store issues.
+	ErrInvalidVersion = errors.New("meta: invalid version id")
 	// ErrStop may be returned by an iteration callback to end it early
 	// without error.
 	ErrStop = errors.New("meta: stop iteration")
@@ -37,6 +42,36 @@ type Bucket struct {
 	// Config holds the bucket's sub-resource configurations (encryption,
 	// policy, acl, ...) keyed by name, each serialized by its owner package.
 	Config map[string][]byte
+	// Versioning is "" (never enabled), VersioningEnabled or
+	// VersioningSuspended; once set it never returns to "".
+	Versioning string `json:",omitempty"`
+}
+
+// Bucket versioning states.
+const (
+	VersioningEnabled   = "Enabled"
+	VersioningSuspended = "Suspended"
+)
+
+// NullVersion selects the null version of a key (the one written while
+// the bucket was unversioned or suspended) where a version ID is taken.
+// Stored, the null version's VersionID is "".
+const NullVersion = "null"
+
+// DeleteMarkerError is returned (wrapping ErrNoSuchKey) by GetObject when
+// the key's current version is a delete marker.
+type DeleteMarkerError struct{ Marker *Object }
+
+func (e *DeleteMarkerError) Error() string { return ErrNoSuchKey.Error() + " (delete marker)" }
+func (e *DeleteMarkerError) Unwrap() error { return ErrNoSuchKey }
+
+// Deletion is the outcome of DeleteObjectVersion.
+type Deletion struct {
+	// Removed is the version removed for good (its blobs are to be
+	// deleted; a delete marker has none); nil when none was.
+	Removed *Object
+	// Marker is the delete marker created, if one was.
+	Marker *Object
 }
 
 // Object is the current version of an object.
@@ -58,6 +93,10 @@ type Object struct {
 	Multipart  bool
 	Encryption *Encryption // nil: stored in plaintext
 	ACL        string      // canned ACL; "" follows the bucket's
+	// VersionID is the version's ID, issued by the store when a versioned
+	// (Enabled) bucket installs it; "" is the null version.
+	VersionID    string `json:",omitempty"`
+	DeleteMarker bool   `json:",omitempty"` // a delete marker: no data
 }
 
 // Headers are the system metadata returned on GET/HEAD.
@@ -152,7 +191,8 @@ type Store interface {
 	GetBucket(ctx context.Context, name string) (*Bucket, error)
 	// UpdateBucket applies fn to the stored bucket atomically.
 	UpdateBucket(ctx context.Context, name string, fn func(*Bucket) error) error
-	// DeleteBucket fails with ErrBucketNotEmpty while objects remain; it
+	// DeleteBucket fails with ErrBucketNotEmpty while objects (of any
+	// version, delete markers included) remain; it
 	// also drops the bucket's incomplete uploads, returning them so their
 	// parts' blobs can be deleted.
 	DeleteBucket(ctx context.Context, name string) ([]Part, error)
@@ -162,12 +202,47 @@ type Store interface {
 	// the version it replaced, if any, so its blobs can be deleted. A
 	// non-nil cond is checked in the same transaction, against the version
 	// to be replaced; its error aborts the install and is returned as is.
+	//
+	// The bucket's versioning state, read in the same transaction, decides
+	// what happens to the versions already there:
+	//   - never versioned: the current version is replaced;
+	//   - Enabled: o gets a new VersionID (set on o) and the current
+	//     version becomes noncurrent; nothing is replaced;
+	//   - Suspended: o is the null version (VersionID ""): it replaces the
+	//     null version wherever it is, and a non-null current version
+	//     becomes noncurrent.
+	// cond sees the current version; a current delete marker counts as no
+	// object (nil).
 	PutObject(ctx context.Context, o *Object, cond Precondition) (replaced *Object, err error)
-	GetObject(ctx context.Context, bucket, key string) (*Object, error) // ErrNoSuchKey
+	// GetObject returns the current version: ErrNoSuchKey when there is
+	// none, a *DeleteMarkerError (wrapping ErrNoSuchKey) when it is a
+	// delete marker.
+	GetObject(ctx context.Context, bucket, key string) (*Object, error)
+	// GetObjectVersion returns one version (NullVersion: the null one),
+	// delete markers included: ErrNoSuchVersion, ErrInvalidVersion.
+	GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*Object, error)
+	// UpdateObjectVersion is UpdateObject on one version ("": the current
+	// one; a delete marker cannot be updated: ErrNoSuchKey/Version).
+	UpdateObjectVersion(ctx context.Context, bucket, key, versionID string, fn func(*Object) error) error
+	// DeleteObjectVersion deletes as S3's DeleteObject does. With no
+	// versionID (""): in a never-versioned bucket the key is removed; in
+	// an Enabled one a delete marker becomes current; in a Suspended one
+	// a null delete marker replaces the null version (which is Removed).
+	// With a versionID, that version is removed for good (if the current
+	// one, the newest noncurrent version becomes current); an unknown
+	// version is not an error (nothing Removed).
+	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) (*Deletion, error)
+	// ListObjectVersions calls fn for every version (delete markers
+	// included) of the keys with the prefix, in key order and, within a
+	// key, newest first; latest marks each key's current version. It
+	// starts after keyMarker's versions or, with versionMarker, after
+	// that version of keyMarker. Chunked like ListObjects.
+	ListObjectVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, fn func(o *Object, latest bool) error) error
 	// UpdateObject applies fn to the current version of a key atomically
 	// (metadata-only changes: fn must not change Bucket, Key or Parts).
 	UpdateObject(ctx context.Context, bucket, key string, fn func(*Object) error) error
-	// DeleteObject removes the key; deleting a missing key is not an error
+	// DeleteObject is DeleteObjectVersion without a version ID, returning
+	// the version removed for good; deleting a missing key is not an error
 	// (deleted is nil).
 	DeleteObject(ctx context.Context, bucket, key string) (deleted *Object, err error)
 	// ListObjects calls fn for each object with the prefix whose key sorts

@@ -7,7 +7,10 @@
 //
 //	meta                      "version" -> schema version (decimal)
 //	buckets                   bucket name -> meta.Bucket
-//	data/<bucket>/o           object key -> meta.Object (cursor order = S3 key order)
+//	data/<bucket>/o           object key -> meta.Object (cursor order = S3 key order):
+//	                          the current version, unless it is a delete marker
+//	data/<bucket>/v           esc(key) 00 00 | ^seq -> every other object version
+//	                          (see versions.go)
 //	data/<bucket>/u           upload ID -> meta.Upload
 //	data/<bucket>/i           esc(key) 00 00 | initiated | upload ID -> upload ID
 //	                          (ListUploads order: key, then initiation time)
@@ -266,7 +269,7 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 		if err != nil {
 			return fmt.Errorf("meta/bolt: create bucket %q: %w", b.Name, err)
 		}
-		for _, sub := range [][]byte{subObjects, subUploads, subUploadIdx, subParts, subCompleted, subDoneTimes} {
+		for _, sub := range [][]byte{subObjects, subVersions, subUploads, subUploadIdx, subParts, subCompleted, subDoneTimes} {
 			if _, err := d.CreateBucket(sub); err != nil {
 				return err
 			}
@@ -361,6 +364,11 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		if k, _ := d.Bucket(subObjects).Cursor().First(); k != nil {
 			return fmt.Errorf("%w: %q", meta.ErrBucketNotEmpty, name)
 		}
+		if vb := d.Bucket(subVersions); vb != nil {
+			if k, _ := vb.Cursor().First(); k != nil {
+				return fmt.Errorf("%w: %q (object versions remain)", meta.ErrBucketNotEmpty, name)
+			}
+		}
 		err = d.Bucket(subParts).ForEachBucket(func(id []byte) error {
 			ps, err := readParts(d.Bucket(subParts).Bucket(id))
 			parts = append(parts, ps...)
@@ -397,24 +405,6 @@ func checkObject(bucket string, o *meta.Object) error {
 	return nil
 }
 
-// installObject puts o and returns the version it replaced.
-func installObject(objs *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	k := []byte(o.Key)
-	var old *meta.Object
-	if v := objs.Get(k); v != nil {
-		old = new(meta.Object)
-		if err := json.Unmarshal(v, old); err != nil {
-			return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
-		}
-	}
-	if cond != nil {
-		if err := cond(old); err != nil {
-			return nil, err
-		}
-	}
-	return old, putJSON(objs, k, o)
-}
-
 // PutObject implements meta.Store. o.Bucket names the bucket.
 func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
@@ -433,7 +423,7 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		if err != nil {
 			return err
 		}
-		replaced, err = installObject(d.Bucket(subObjects), o, cond)
+		replaced, err = install(tx, d, o, cond)
 		return err
 	})
 	if err != nil {
@@ -444,32 +434,7 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 
 // UpdateObject applies fn to the current version of a key atomically.
 func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*meta.Object) error) error {
-	if err := ctxErr(ctx); err != nil {
-		return err
-	}
-	return s.batch(func(tx *bbolt.Tx) error {
-		d, err := data(tx, bucket)
-		if err != nil {
-			return err
-		}
-		objs := d.Bucket(subObjects)
-		var o meta.Object
-		ok, err := getJSON(objs, []byte(key), &o)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key)
-		}
-		parts := len(o.Parts)
-		if err := fn(&o); err != nil {
-			return err
-		}
-		if o.Bucket != bucket || o.Key != key || len(o.Parts) != parts {
-			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
-		}
-		return putJSON(objs, []byte(key), &o)
-	})
+	return s.UpdateObjectVersion(ctx, bucket, key, "", fn)
 }
 
 // GetObject implements meta.Store.
@@ -484,10 +449,17 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 			return err
 		}
 		ok, err := getJSON(d.Bucket(subObjects), []byte(key), &o)
-		if err == nil && !ok {
-			err = fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
+		if err != nil || ok {
+			return err
 		}
-		return err
+		vb, _ := versionsOf(d, false)
+		if _, r, err := firstVersion(vb, key); err != nil || r != nil {
+			if r != nil {
+				err = &meta.DeleteMarkerError{Marker: r.object()}
+			}
+			return err
+		}
+		return fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
 	})
 	if err != nil {
 		return nil, err
@@ -497,32 +469,11 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 
 // DeleteObject implements meta.Store.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
-	if err := ctxErr(ctx); err != nil {
-		return nil, err
-	}
-	var deleted *meta.Object
-	err := s.batch(func(tx *bbolt.Tx) error {
-		deleted = nil
-		d, err := data(tx, bucket)
-		if err != nil {
-			return err
-		}
-		objs := d.Bucket(subObjects)
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return nil
-		}
-		o := new(meta.Object)
-		if err := json.Unmarshal(v, o); err != nil {
-			return fmt.Errorf("meta/bolt: decode object %q: %w", key, err)
-		}
-		deleted = o
-		return objs.Delete([]byte(key))
-	})
+	del, err := s.DeleteObjectVersion(ctx, bucket, key, "")
 	if err != nil {
 		return nil, err
 	}
-	return deleted, nil
+	return del.Removed, nil
 }
 
 // ListObjects implements meta.Store.
@@ -833,7 +784,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
-		if replaced, err = installObject(d.Bucket(subObjects), o, cond); err != nil {
+		if replaced, err = install(tx, d, o, cond); err != nil {
 			return err
 		}
 		return s.recordCompleted(d, &completedRecord{
@@ -1066,7 +1017,7 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 		return tx.Bucket(bkData).ForEachBucket(func(name []byte) error {
 			d := tx.Bucket(bkData).Bucket(name)
 			n := 0
-			err := d.Bucket(subObjects).ForEach(func(k, v []byte) error {
+			objRefs := func(k, v []byte) error {
 				if n++; n%4096 == 0 {
 					if err := ctxErr(ctx); err != nil {
 						return err
@@ -1082,9 +1033,14 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 					}
 				}
 				return nil
-			})
-			if err != nil {
+			}
+			if err := d.Bucket(subObjects).ForEach(objRefs); err != nil {
 				return err
+			}
+			if vb := d.Bucket(subVersions); vb != nil {
+				if err := vb.ForEach(objRefs); err != nil {
+					return err
+				}
 			}
 			pbs := d.Bucket(subParts)
 			return pbs.ForEachBucket(func(id []byte) error {

@@ -1,0 +1,588 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"strongroom/internal/meta"
+)
+
+// Object versions
+//
+// The current version of a key that is not a delete marker lives in
+// data/<bucket>/o under the key, exactly as in an unversioned bucket, so
+// ListObjects and GET read what they always did. Every other version
+// (noncurrent ones, and a delete marker that is current) lives in
+//
+//	data/<bucket>/v   esc(key) 00 00 | ^seq (8 bytes) -> version record
+//
+// seq is a per-bucket sequence (bbolt's bucket sequence of data/<bucket>)
+// taken by every versioned write, so within a key the index runs newest
+// first. A key's current version is its o record if there is one, else its
+// first v record, which is then a delete marker (the store keeps that
+// invariant: when the current version is removed for good, the newest
+// noncurrent one moves back to o unless it is a delete marker).
+//
+// A version ID is base64url(seq | 8 random bytes): GET ?versionId= is one
+// lookup, and IDs are opaque and never reused. The null version (written
+// while the bucket was unversioned or suspended) has VersionID "" and is
+// found by a scan of its key's versions. Records written before versioning
+// existed have seq 0, so once demoted they sort as the oldest.
+
+var subVersions = []byte("v")
+
+// record is the stored form of an object version: the version plus its
+// sequence number.
+type record struct {
+	meta.Object
+	Seq uint64 `json:",omitempty"`
+}
+
+func decodeRecord(k, v []byte) (*record, error) {
+	if v == nil {
+		return nil, nil
+	}
+	r := new(record)
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+	}
+	return r, nil
+}
+
+const versionIDLen = 16 // bytes before encoding
+
+func newVersionID(seq uint64) string {
+	var b [versionIDLen]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	rand.Read(b[8:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// versionSeq decodes the sequence inside a version ID.
+func versionSeq(id string) (uint64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil || len(b) != versionIDLen {
+		return 0, fmt.Errorf("%w: %q", meta.ErrInvalidVersion, id)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// vkeyPrefix is the v-index prefix of all of key's versions.
+func vkeyPrefix(key string) []byte {
+	return append(appendEsc(make([]byte, 0, len(key)+10), key), 0, 0)
+}
+
+func vkey(key string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(vkeyPrefix(key), ^seq)
+}
+
+// vkeySplit returns the object key and sequence of a v-index key.
+func vkeySplit(k []byte) (string, uint64) {
+	n := len(k) - 10
+	key := make([]byte, 0, n)
+	for i := 0; i < n; i++ {
+		key = append(key, k[i])
+		if k[i] == 0 {
+			i++ // skip the escape's FF
+		}
+	}
+	return string(key), ^binary.BigEndian.Uint64(k[n+2:])
+}
+
+// bucketVersioning reads a bucket's versioning state in tx.
+func bucketVersioning(tx *bbolt.Tx, bucket string) (string, error) {
+	v := tx.Bucket(bkBuckets).Get([]byte(bucket))
+	if v == nil {
+		return "", fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
+	}
+	if !bytes.Contains(v, []byte(`"Versioning"`)) {
+		return "", nil
+	}
+	var b struct{ Versioning string }
+	if err := json.Unmarshal(v, &b); err != nil {
+		return "", fmt.Errorf("meta/bolt: decode bucket %q: %w", bucket, err)
+	}
+	return b.Versioning, nil
+}
+
+// versionsOf returns the bucket's v index (nil in a read transaction of a
+// bucket created before versioning existed: no versions).
+func versionsOf(d *bbolt.Bucket, create bool) (*bbolt.Bucket, error) {
+	if vb := d.Bucket(subVersions); vb != nil || !create {
+		return vb, nil
+	}
+	return d.CreateBucket(subVersions)
+}
+
+// firstVersion returns the newest v record of key, or nil.
+func firstVersion(vb *bbolt.Bucket, key string) ([]byte, *record, error) {
+	if vb == nil {
+		return nil, nil, nil
+	}
+	pfx := vkeyPrefix(key)
+	k, v := vb.Cursor().Seek(pfx)
+	if k == nil || !bytes.HasPrefix(k, pfx) {
+		return nil, nil, nil
+	}
+	r, err := decodeRecord(k, v)
+	return k, r, err
+}
+
+// findNull returns the v-index key and record of key's noncurrent null
+// version, or nil.
+func findNull(vb *bbolt.Bucket, key string) ([]byte, *record, error) {
+	if vb == nil {
+		return nil, nil, nil
+	}
+	pfx := vkeyPrefix(key)
+	c := vb.Cursor()
+	for k, v := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, v = c.Next() {
+		var id struct{ VersionID string }
+		if err := json.Unmarshal(v, &id); err != nil {
+			return nil, nil, fmt.Errorf("meta/bolt: decode version %q: %w", k, err)
+		}
+		if id.VersionID == "" {
+			r, err := decodeRecord(k, v)
+			return bytes.Clone(k), r, err
+		}
+	}
+	return nil, nil, nil
+}
+
+// versionSlot locates one version of key: in o (vk nil) or at vk in the v
+// index. r is nil when there is no such version.
+func versionSlot(objs, vb *bbolt.Bucket, key, versionID string) (vk []byte, r *record, err error) {
+	cur, err := decodeRecord([]byte(key), objs.Get([]byte(key)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if versionID == meta.NullVersion {
+		if cur != nil && cur.VersionID == "" {
+			return nil, cur, nil
+		}
+		return findNull(vb, key)
+	}
+	seq, err := versionSeq(versionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur != nil && cur.VersionID == versionID {
+		return nil, cur, nil
+	}
+	if vb == nil {
+		return nil, nil, nil
+	}
+	vk = vkey(key, seq)
+	r, err = decodeRecord(vk, vb.Get(vk))
+	if err != nil || r == nil || r.VersionID != versionID {
+		return nil, nil, err
+	}
+	return vk, r, nil
+}
+
+func (r *record) object() *meta.Object {
+	if r == nil {
+		return nil
+	}
+	return &r.Object
+}
+
+// install puts o as the current version of its key as the bucket's
+// versioning state says (see meta.Store.PutObject) and returns the
+// version replaced for good, if any.
+func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
+	state, err := bucketVersioning(tx, o.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	objs := d.Bucket(subObjects)
+	k := []byte(o.Key)
+	cur, err := decodeRecord(k, objs.Get(k))
+	if err != nil {
+		return nil, err
+	}
+	if cond != nil {
+		if err := cond(cur.object()); err != nil {
+			return nil, err
+		}
+	}
+	if state == "" {
+		o.VersionID = ""
+		return cur.object(), putJSON(objs, k, o)
+	}
+	vb, err := versionsOf(d, true)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := d.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	var replaced *meta.Object
+	o.VersionID = newVersionID(seq)
+	if state == meta.VersioningSuspended {
+		o.VersionID = ""
+		if replaced, cur, err = dropNull(vb, o.Key, cur); err != nil {
+			return nil, err
+		}
+	}
+	if cur != nil {
+		if err := putJSON(vb, vkey(o.Key, cur.Seq), cur); err != nil {
+			return nil, err
+		}
+	}
+	return replaced, putJSON(objs, k, &record{Object: *o, Seq: seq})
+}
+
+// dropNull removes key's null version, given the current o record cur: if
+// cur is it, cur is returned nil; else a noncurrent one is deleted from the
+// v index. It returns the removed version.
+func dropNull(vb *bbolt.Bucket, key string, cur *record) (removed *meta.Object, rest *record, err error) {
+	if cur != nil && cur.VersionID == "" {
+		return cur.object(), nil, nil
+	}
+	nk, nr, err := findNull(vb, key)
+	if err != nil || nr == nil {
+		return nil, cur, err
+	}
+	return nr.object(), cur, vb.Delete(nk)
+}
+
+// GetObjectVersion implements meta.Store.
+func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var o *meta.Object
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		d, err := data(tx, bucket)
+		if err != nil {
+			return err
+		}
+		vb, _ := versionsOf(d, false)
+		_, r, err := versionSlot(d.Bucket(subObjects), vb, key, versionID)
+		if err == nil && r == nil {
+			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
+		}
+		o = r.object()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// UpdateObjectVersion implements meta.Store.
+func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID string, fn func(*meta.Object) error) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	return s.batch(func(tx *bbolt.Tx) error {
+		d, err := data(tx, bucket)
+		if err != nil {
+			return err
+		}
+		objs := d.Bucket(subObjects)
+		vb, _ := versionsOf(d, false)
+		var vk []byte
+		var r *record
+		if versionID == "" {
+			r, err = decodeRecord([]byte(key), objs.Get([]byte(key)))
+		} else {
+			vk, r, err = versionSlot(objs, vb, key, versionID)
+		}
+		switch {
+		case err != nil:
+			return err
+		case r == nil && versionID == "":
+			return fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key)
+		case r == nil:
+			return fmt.Errorf("%w: %q version %q", meta.ErrNoSuchVersion, key, versionID)
+		case r.DeleteMarker:
+			return fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID)
+		}
+		parts, id := len(r.Parts), r.VersionID
+		if err := fn(&r.Object); err != nil {
+			return err
+		}
+		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
+			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
+		}
+		if vk != nil {
+			return putJSON(vb, vk, r)
+		}
+		return putJSON(objs, []byte(key), r)
+	})
+}
+
+// DeleteObjectVersion implements meta.Store.
+func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Deletion, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var del *meta.Deletion
+	err := s.batch(func(tx *bbolt.Tx) error {
+		del = &meta.Deletion{}
+		d, err := data(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if versionID != "" {
+			del.Removed, err = removeVersion(d, key, versionID)
+			return err
+		}
+		state, err := bucketVersioning(tx, bucket)
+		if err != nil {
+			return err
+		}
+		objs := d.Bucket(subObjects)
+		k := []byte(key)
+		cur, err := decodeRecord(k, objs.Get(k))
+		if err != nil {
+			return err
+		}
+		if state == "" {
+			if cur == nil {
+				return nil
+			}
+			del.Removed = cur.object()
+			return objs.Delete(k)
+		}
+		vb, err := versionsOf(d, true)
+		if err != nil {
+			return err
+		}
+		seq, err := d.NextSequence()
+		if err != nil {
+			return err
+		}
+		marker := &record{Seq: seq, Object: meta.Object{
+			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(), VersionID: newVersionID(seq),
+		}}
+		if state == meta.VersioningSuspended {
+			marker.VersionID = ""
+			if del.Removed, cur, err = dropNull(vb, key, cur); err != nil {
+				return err
+			}
+		}
+		if cur != nil {
+			if err := putJSON(vb, vkey(key, cur.Seq), cur); err != nil {
+				return err
+			}
+		}
+		if err := objs.Delete(k); err != nil {
+			return err
+		}
+		del.Marker = marker.object()
+		return putJSON(vb, vkey(key, seq), marker)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return del, nil
+}
+
+// removeVersion deletes one version for good; if it was the current one,
+// the newest noncurrent version becomes current.
+func removeVersion(d *bbolt.Bucket, key, versionID string) (*meta.Object, error) {
+	objs := d.Bucket(subObjects)
+	vb, err := versionsOf(d, false)
+	if err != nil {
+		return nil, err
+	}
+	vk, r, err := versionSlot(objs, vb, key, versionID)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	if vk != nil {
+		// A current delete marker is the key's first v record; removing
+		// it makes the next version current.
+		first, _, err := firstVersion(vb, key)
+		if err != nil {
+			return nil, err
+		}
+		wasCurrent := bytes.Equal(first, vk) && objs.Get([]byte(key)) == nil
+		if err := vb.Delete(vk); err != nil || !wasCurrent {
+			return r.object(), err
+		}
+	} else if err := objs.Delete([]byte(key)); err != nil {
+		return nil, err
+	}
+	nk, next, err := firstVersion(vb, key)
+	if err != nil || next == nil || next.DeleteMarker {
+		return r.object(), err
+	}
+	if err := vb.Delete(nk); err != nil {
+		return nil, err
+	}
+	return r.object(), putJSON(objs, []byte(key), next)
+}
+
+// versionMark is a position in the version listing: after all versions of
+// key (all), after its current o record (!inV), or after its v record seq.
+type versionMark struct {
+	key string
+	all bool
+	inV bool
+	seq uint64
+}
+
+// ListObjectVersions implements meta.Store. Like ListObjects it reads in
+// chunks, each in its own read transaction, and calls fn outside any.
+func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, fn func(*meta.Object, bool) error) error {
+	var mark *versionMark
+	if keyMarker != "" {
+		mark = &versionMark{key: keyMarker, all: true}
+	}
+	if versionMarker != "" && keyMarker != "" {
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			d, err := data(tx, bucket)
+			if err != nil {
+				return err
+			}
+			vb, _ := versionsOf(d, false)
+			vk, r, err := versionSlot(d.Bucket(subObjects), vb, keyMarker, versionMarker)
+			switch {
+			case err != nil:
+				return err
+			case r != nil && vk == nil:
+				mark = &versionMark{key: keyMarker}
+			case r != nil:
+				mark = &versionMark{key: keyMarker, inV: true, seq: r.Seq}
+			case versionMarker == meta.NullVersion:
+				mark = &versionMark{key: keyMarker}
+			default: // a version since deleted: resume at its place
+				seq, _ := versionSeq(versionMarker)
+				mark = &versionMark{key: keyMarker, inV: true, seq: seq}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	chunk := 64
+	for {
+		if err := ctxErr(ctx); err != nil {
+			return err
+		}
+		var batch []listedVersion
+		var done bool
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			d, err := data(tx, bucket)
+			if err != nil {
+				return err
+			}
+			batch, done, err = readVersions(d, prefix, mark, chunk)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range batch {
+			if err := fn(e.o, e.latest); err != nil {
+				if errors.Is(err, meta.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if done || len(batch) == 0 {
+			return nil
+		}
+		mark = &batch[len(batch)-1].mark
+		chunk = min(chunk*4, 1024)
+	}
+}
+
+type listedVersion struct {
+	o      *meta.Object
+	latest bool
+	mark   versionMark
+}
+
+// readVersions merges the o records and the v index of keys with prefix,
+// from after mark, into at most n versions in listing order. done reports
+// that the listing ended.
+func readVersions(d *bbolt.Bucket, prefix string, mark *versionMark, n int) (out []listedVersion, done bool, err error) {
+	pfx, vpfx := []byte(prefix), appendEsc(nil, prefix)
+	oseek, vseek := pfx, vpfx
+	prevKey := ""
+	if mark != nil {
+		prevKey = mark.key
+		if k := []byte(mark.key); bytes.Compare(k, oseek) > 0 {
+			oseek = k
+		}
+		var vs []byte
+		switch {
+		case mark.all:
+			vs = append(vkeyPrefix(mark.key)[:len(vkeyPrefix(mark.key))-1], 1)
+		case !mark.inV:
+			vs = vkeyPrefix(mark.key)
+		default:
+			vs = vkey(mark.key, mark.seq)
+		}
+		if bytes.Compare(vs, vseek) > 0 {
+			vseek = vs
+		}
+	}
+	oc := d.Bucket(subObjects).Cursor()
+	ok, ov := oc.Seek(oseek)
+	if mark != nil && ok != nil && string(ok) == mark.key {
+		ok, ov = oc.Next()
+	}
+	if ok != nil && !bytes.HasPrefix(ok, pfx) {
+		ok = nil
+	}
+	var vc *bbolt.Cursor
+	var vk, vv []byte
+	if vb := d.Bucket(subVersions); vb != nil {
+		vc = vb.Cursor()
+		vk, vv = vc.Seek(vseek)
+		if mark != nil && mark.inV && vk != nil && bytes.Equal(vk, vseek) {
+			vk, vv = vc.Next()
+		}
+	}
+	for len(out) < n {
+		if vk != nil && !bytes.HasPrefix(vk, vpfx) {
+			vk = nil
+		}
+		if ok == nil && vk == nil {
+			return out, true, nil
+		}
+		var vKey string
+		var vSeq uint64
+		if vk != nil {
+			vKey, vSeq = vkeySplit(vk)
+		}
+		if ok != nil && (vk == nil || string(ok) <= vKey) {
+			r, err := decodeRecord(ok, ov)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, listedVersion{o: r.object(), latest: true, mark: versionMark{key: r.Key}})
+			prevKey = r.Key
+			if ok, ov = oc.Next(); ok != nil && !bytes.HasPrefix(ok, pfx) {
+				ok = nil
+			}
+			continue
+		}
+		r, err := decodeRecord(vk, vv)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, listedVersion{o: r.object(), latest: vKey != prevKey, mark: versionMark{key: vKey, inV: true, seq: vSeq}})
+		prevKey = vKey
+		vk, vv = vc.Next()
+	}
+	return out, false, nil
+}
