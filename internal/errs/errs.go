@@ -80,6 +80,8 @@ var (
 	NoSuchBucket                 = def("NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist")
 	NoSuchBucketPolicy           = def("NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist")
 	NoSuchKey                    = def("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
+	NoSuchVersion                = def("NoSuchVersion", http.StatusNotFound, "The specified version does not exist.")
+	InvalidVersionID             = def("InvalidArgument", http.StatusBadRequest, "Invalid version id specified")
 	NoSuchUpload                 = def("NoSuchUpload", http.StatusNotFound, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
 	NoEncryptionConfig           = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")
 	NotImplemented               = def("NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented")

@@ -66,7 +66,12 @@ func (s *Server) putACL(q *request) error {
 		}
 	}
 	if object {
-		err = s.svc.PutObjectACL(q.r.Context(), q.principal, q.bucket, q.key, acl)
+		vid, verr := versionID(q)
+		if verr != nil {
+			return verr
+		}
+		err = s.svc.PutObjectACL(q.r.Context(), q.principal, q.bucket, q.key, vid, acl)
+		setVersionHeader(q, "version-id", vid)
 	} else {
 		err = s.svc.PutBucketACL(q.r.Context(), q.principal, q.bucket, acl)
 	}
@@ -81,7 +86,12 @@ func (s *Server) getACL(q *request) error {
 	var owner, acl string
 	var err error
 	if q.key != "" {
-		owner, acl, err = s.svc.GetObjectACL(q.r.Context(), q.principal, q.bucket, q.key)
+		vid, verr := versionID(q)
+		if verr != nil {
+			return verr
+		}
+		owner, acl, err = s.svc.GetObjectACL(q.r.Context(), q.principal, q.bucket, q.key, vid)
+		setVersionHeader(q, "version-id", vid)
 	} else {
 		owner, acl, err = s.svc.GetBucketACL(q.r.Context(), q.principal, q.bucket)
 	}

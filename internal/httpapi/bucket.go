@@ -97,13 +97,6 @@ func (s *Server) getBucketLocation(q *request) error {
 	return writeXML(q, locationConstraint{NS: s3NS, Value: loc})
 }
 
-func (s *Server) getBucketVersioning(q *request) error {
-	if _, err := s.svc.Bucket(q.r.Context(), q.principal, service.ActGetBucketVersioning, q.bucket); err != nil {
-		return err
-	}
-	return writeXML(q, versioningConfiguration{NS: s3NS})
-}
-
 // maxKeys parses a max-keys style parameter (default 1000).
 func maxKeys(v string) (int, error) {
 	if v == "" {
@@ -199,11 +192,11 @@ func (s *Server) deleteObjects(q *request) error {
 	if err := readXML(q, &req); err != nil {
 		return err
 	}
-	keys := make([]string, len(req.Objects))
+	objs := make([]service.ObjectVersion, len(req.Objects))
 	for i, o := range req.Objects {
-		keys[i] = o.Key
+		objs[i] = service.ObjectVersion{Key: o.Key, VersionID: o.VersionID}
 	}
-	results, err := s.svc.DeleteObjects(q.r.Context(), q.principal, q.bucket, keys)
+	results, err := s.svc.DeleteObjects(q.r.Context(), q.principal, q.bucket, objs)
 	if err != nil {
 		return err
 	}
@@ -211,7 +204,13 @@ func (s *Server) deleteObjects(q *request) error {
 	for _, r := range results {
 		if r.Err == nil {
 			if !req.Quiet {
-				out.Deleted = append(out.Deleted, deletedEntry{Key: r.Key})
+				d := deletedEntry{Key: r.Key, VersionID: r.ObjectVersion.VersionID, DeleteMarker: r.DeleteMarker}
+				if r.DeleteMarker && r.ObjectVersion.VersionID == "" {
+					d.DeleteMarkerVersionID = r.DeleteOutput.VersionID
+				} else if r.DeleteMarker {
+					d.DeleteMarkerVersionID = r.ObjectVersion.VersionID
+				}
+				out.Deleted = append(out.Deleted, d)
 			}
 			continue
 		}
@@ -220,7 +219,7 @@ func (s *Server) deleteObjects(q *request) error {
 			s.log.Error("delete failed", "id", q.id, "err", r.Err)
 			e = errs.InternalError
 		}
-		out.Errors = append(out.Errors, deleteErrorEntry{Key: r.Key, Code: e.Code, Message: e.Message})
+		out.Errors = append(out.Errors, deleteErrorEntry{Key: r.Key, VersionID: r.ObjectVersion.VersionID, Code: e.Code, Message: e.Message})
 	}
 	return writeXML(q, out)
 }

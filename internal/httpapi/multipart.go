@@ -92,9 +92,13 @@ func (s *Server) uploadPartCopy(q *request) error {
 	if err != nil {
 		return err
 	}
+	srcVersion, err := copySourceVersion(q.header("copy-source"))
+	if err != nil {
+		return err
+	}
 	in := service.UploadPartCopyInput{
 		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), PartNumber: n,
-		SrcBucket: srcBucket, SrcKey: srcKey,
+		SrcBucket: srcBucket, SrcKey: srcKey, SrcVersionID: srcVersion,
 		SrcConditions: copySourceConditions(q),
 		SSE:           spec, SrcSSE: srcSpec,
 		Extra: q.d.UploadChecksums(),
@@ -111,6 +115,7 @@ func (s *Server) uploadPartCopy(q *request) error {
 		return err
 	}
 	setSSEHeaders(q, p.Encryption, spec)
+	setVersionHeader(q, "copy-source-version-id", p.SrcVersionID)
 	return writeXML(q, copyPartResult{NS: s3NS, ETag: quote(p.ETag), LastModified: isoTime(p.LastModified), checksumFields: newChecksumFields(p.Checksums)})
 }
 
@@ -136,6 +141,7 @@ func (s *Server) completeUpload(q *request) error {
 	}
 	setSSEHeaders(q, o.Encryption, spec)
 	q.d.SetUploadChecksums(q.w.Header(), o.Checksums)
+	setVersionHeader(q, "version-id", o.VersionID)
 	loc := "/" + q.bucket + "/" + q.key
 	if q.r.Host != "" {
 		scheme := "http"

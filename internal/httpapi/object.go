@@ -140,6 +140,7 @@ func (s *Server) putObject(q *request) error {
 	h.Set("ETag", quote(o.ETag))
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
+	setVersionHeader(q, "version-id", o.VersionID)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -219,6 +220,11 @@ func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 	if v := q.r.Header.Get("Range"); v != "" {
 		in.Range = parseRange(v)
 	}
+	vid, err := versionID(q)
+	if err != nil {
+		return in, err
+	}
+	in.VersionID = vid
 	spec, err := s.requestSSE(q, dialect.Read)
 	in.SSE = spec
 	return in, err
@@ -230,6 +236,7 @@ func setObjectHeaders(q *request, o *meta.Object) {
 	h.Set("ETag", quote(o.ETag))
 	h.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
+	setVersionHeader(q, "version-id", o.VersionID)
 	ct := o.Headers.ContentType
 	if ct == "" {
 		ct = "binary/octet-stream"
@@ -282,6 +289,7 @@ func (s *Server) headObject(q *request) error {
 	o, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
 	if err != nil {
 		setValidators(q, o)
+		markerHeaders(q, err)
 		return err
 	}
 	setObjectHeaders(q, o)
@@ -321,6 +329,7 @@ func (s *Server) getObject(q *request) error {
 		if ob != nil {
 			setValidators(q, ob.Object)
 		}
+		markerHeaders(q, err)
 		return err
 	}
 	defer ob.Body.Close()
@@ -364,8 +373,17 @@ func (s *Server) getObject(q *request) error {
 }
 
 func (s *Server) deleteObject(q *request) error {
-	if err := s.svc.DeleteObject(q.r.Context(), q.principal, q.bucket, q.key); err != nil {
+	vid, err := versionID(q)
+	if err != nil {
 		return err
+	}
+	out, err := s.svc.DeleteObjectVersion(q.r.Context(), q.principal, q.bucket, q.key, vid)
+	if err != nil {
+		return err
+	}
+	setVersionHeader(q, "version-id", out.VersionID)
+	if out.DeleteMarker {
+		q.w.Header().Set(q.d.Prefix()+"delete-marker", "true")
 	}
 	q.w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -384,8 +402,12 @@ func (s *Server) copyObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	srcVersion, err := copySourceVersion(q.header("copy-source"))
+	if err != nil {
+		return err
+	}
 	in := service.CopyObjectInput{
-		SrcBucket: srcBucket, SrcKey: srcKey,
+		SrcBucket: srcBucket, SrcKey: srcKey, SrcVersionID: srcVersion,
 		SrcConditions: copySourceConditions(q),
 		Bucket:        q.bucket, Key: q.key,
 		SSE: spec, SrcSSE: srcSpec, Extra: q.d.UploadChecksums(),
@@ -411,5 +433,7 @@ func (s *Server) copyObject(q *request) error {
 		return err
 	}
 	setSSEHeaders(q, o.Encryption, spec)
+	setVersionHeader(q, "version-id", o.VersionID)
+	setVersionHeader(q, "copy-source-version-id", o.SrcVersionID)
 	return writeXML(q, copyObjectResult{NS: s3NS, ETag: quote(o.ETag), LastModified: isoTime(o.LastModified), checksumFields: newChecksumFields(o.Checksums)})
 }

@@ -77,6 +77,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketPolicy(q)
 		case has("acl"):
 			return s.putACL(q)
+		case has("versioning"):
+			return s.putBucketVersioning(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -107,6 +109,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.listUploads(q)
 		case has("versioning"):
 			return s.getBucketVersioning(q)
+		case has("versions"):
+			return s.listObjectVersions(q)
 		case q.query.Get("list-type") == "2":
 			return s.listObjectsV2(q)
 		case onlyListParams(q):

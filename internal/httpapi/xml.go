@@ -155,13 +155,17 @@ type deleteRequest struct {
 }
 
 type deletedEntry struct {
-	Key string
+	Key                   string
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:",omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteErrorEntry struct {
-	Key     string
-	Code    string
-	Message string
+	Key       string
+	VersionID string `xml:"VersionId,omitempty"`
+	Code      string
+	Message   string
 }
 
 type deleteResult struct {
@@ -278,9 +282,4 @@ type listMultipartUploadsResult struct {
 	IsTruncated        bool
 	Uploads            []uploadEntry  `xml:"Upload"`
 	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
-}
-
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	NS      string   `xml:"xmlns,attr"`
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
@@ -65,29 +66,54 @@ func bucketACL(b *meta.Bucket) string {
 	return ACLPrivate
 }
 
-// PutObjectACL sets an object's canned ACL ("" follows the bucket's).
-func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, acl string) error {
+// PutObjectACL sets the canned ACL ("" follows the bucket's) of an
+// object's current version, or with versionID of that version (which S3
+// authorizes as PutObjectVersionAcl).
+func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, versionID, acl string) error {
 	if !ValidACL(acl, true) {
 		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
 	}
-	if _, err := s.bucketFor(ctx, p, ActPutObjectACL, bucket, key); err != nil {
+	action := ActPutObjectACL
+	if versionID != "" {
+		action = ActPutObjectVersionACL
+	}
+	if _, err := s.bucketFor(ctx, p, action, bucket, key); err != nil {
 		return err
 	}
-	return mapMeta(s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
+	err := s.meta.UpdateObjectVersion(ctx, bucket, key, versionID, func(o *meta.Object) error {
 		o.ACL = acl
 		return nil
-	}))
+	})
+	if versionID != "" && errors.Is(err, meta.ErrNoSuchVersion) {
+		var o *meta.Object
+		if o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID); err == nil && o.DeleteMarker {
+			return errs.MethodNotAllowed // a delete marker has no ACL
+		}
+	}
+	return mapMeta(err)
 }
 
-// GetObjectACL returns an object's owner and canned ACL ("" follows the
-// bucket's).
-func (s *Service) GetObjectACL(ctx context.Context, p Principal, bucket, key string) (owner, acl string, err error) {
-	if _, err := s.bucketFor(ctx, p, ActGetObjectACL, bucket, key); err != nil {
+// GetObjectACL returns the owner and canned ACL ("" follows the bucket's)
+// of an object's current version, or of version versionID.
+func (s *Service) GetObjectACL(ctx context.Context, p Principal, bucket, key, versionID string) (owner, acl string, err error) {
+	action := ActGetObjectACL
+	if versionID != "" {
+		action = ActGetObjectVersionACL
+	}
+	if _, err := s.bucketFor(ctx, p, action, bucket, key); err != nil {
 		return "", "", err
 	}
-	o, err := s.meta.GetObject(ctx, bucket, key)
+	var o *meta.Object
+	if versionID == "" {
+		o, err = s.meta.GetObject(ctx, bucket, key)
+	} else {
+		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
+	}
 	if err != nil {
 		return "", "", mapMeta(err)
+	}
+	if o.DeleteMarker {
+		return "", "", errs.MethodNotAllowed
 	}
 	return o.Owner, o.ACL, nil
 }

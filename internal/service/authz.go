@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"strongroom/internal/errs"
@@ -35,6 +36,12 @@ const (
 	ActGetObjectACL        = "s3:GetObjectAcl"
 	ActPutObjectACL        = "s3:PutObjectAcl"
 	ActGetBucketVersioning = "s3:GetBucketVersioning"
+	ActPutBucketVersioning = "s3:PutBucketVersioning"
+	ActListBucketVersions  = "s3:ListBucketVersions"
+	ActGetObjectVersion    = "s3:GetObjectVersion"
+	ActDeleteObjectVersion = "s3:DeleteObjectVersion"
+	ActGetObjectVersionACL = "s3:GetObjectVersionAcl"
+	ActPutObjectVersionACL = "s3:PutObjectVersionAcl"
 )
 
 // Decision is a policy evaluation outcome.
@@ -203,11 +210,11 @@ func aclGrants(p Principal, a access) bool {
 		return false
 	}
 	switch a.action {
-	case ActListBucket, ActListUploads, ActGetBucketLocation:
+	case ActListBucket, ActListUploads, ActGetBucketLocation, ActListBucketVersions:
 		return permits(bucketACL, false)
-	case ActPutObject, ActDeleteObject, ActAbortUpload, ActListParts:
+	case ActPutObject, ActDeleteObject, ActAbortUpload, ActListParts, ActDeleteObjectVersion:
 		return bucketACL == ACLPublicReadWrite
-	case ActGetObject:
+	case ActGetObject, ActGetObjectVersion:
 		if a.object == nil {
 			return false
 		}
@@ -270,22 +277,40 @@ func listContext(prefix, delimiter string, maxKeys int) map[string][]string {
 }
 
 // readable loads an object p may read (its ACL may grant what the bucket
-// does not). A missing object is NoSuchKey only to those allowed to read it.
-func (s *Service) readable(ctx context.Context, p Principal, bucket, key string) (*meta.Bucket, *meta.Object, error) {
+// does not): the current version, or with versionID that version (which
+// S3 authorizes as GetObjectVersion). A missing object is NoSuchKey (or
+// NoSuchVersion) only to those allowed to read it; a delete marker is a
+// *DeleteMarkerError: NoSuchKey when current, MethodNotAllowed when named.
+func (s *Service) readable(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
 		return nil, nil, mapMeta(err)
 	}
-	o, err := s.meta.GetObject(ctx, bucket, key)
+	action := ActGetObject
+	var o *meta.Object
+	if versionID == "" {
+		o, err = s.meta.GetObject(ctx, bucket, key)
+	} else {
+		action = ActGetObjectVersion
+		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
+	}
 	if err != nil {
-		if aerr := s.authorize(ctx, p, access{action: ActGetObject, bucket: b, key: key}); aerr != nil {
+		if aerr := s.authorize(ctx, p, access{action: action, bucket: b, key: key}); aerr != nil {
 			return nil, nil, aerr
+		}
+		var dm *meta.DeleteMarkerError
+		if errors.As(err, &dm) {
+			return nil, nil, markerError(b, dm.Marker, errs.NoSuchKey)
 		}
 		return nil, nil, mapMeta(err)
 	}
-	if err := s.authorize(ctx, p, access{action: ActGetObject, bucket: b, key: key, object: o}); err != nil {
+	if err := s.authorize(ctx, p, access{action: action, bucket: b, key: key, object: o}); err != nil {
 		return nil, nil, err
 	}
+	if o.DeleteMarker {
+		return nil, nil, markerError(b, o, errs.MethodNotAllowed)
+	}
+	reportVersion(b, o)
 	return b, o, nil
 }
 

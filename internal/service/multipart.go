@@ -114,7 +114,8 @@ type UploadPartInput struct {
 // UploadedPart is a stored part and the encryption of its upload.
 type UploadedPart struct {
 	meta.Part
-	Encryption *meta.Encryption
+	Encryption   *meta.Encryption
+	SrcVersionID string // UploadPartCopy: the source version copied
 }
 
 // UploadPart stores one part, replacing an earlier upload of the same number.
@@ -171,6 +172,7 @@ type UploadPartCopyInput struct {
 	Bucket, Key, UploadID string
 	PartNumber            int
 	SrcBucket, SrcKey     string
+	SrcVersionID          string // "": the current version
 	SrcConditions         Conditions
 	SrcRange              *Range    // inclusive byte range; nil for the whole source
 	SrcSSE                *sse.Spec // SSE-C key of the source, if any
@@ -187,7 +189,7 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err != nil {
 		return nil, err
 	}
-	_, src, err := s.readable(ctx, p, in.SrcBucket, in.SrcKey)
+	_, src, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +225,12 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err != nil {
 		return nil, err
 	}
-	return s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w, dstSl)
+	up, err := s.recordPart(ctx, in.Bucket, in.UploadID, in.PartNumber, w, dstSl)
+	if err != nil {
+		return nil, err
+	}
+	up.SrcVersionID = src.VersionID
+	return up, nil
 }
 
 // CompletePart is one entry of a CompleteMultipartUpload request.
@@ -320,6 +327,11 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	}
 	s.deleteBlobs(ctx, unused)
 	s.dropReplaced(ctx, old)
+	if o.VersionID == "" {
+		if b, err := s.meta.GetBucket(ctx, in.Bucket); err == nil {
+			reportVersion(b, o) // "null" when suspended
+		}
+	}
 	return o, nil
 }
 

@@ -142,6 +142,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err := s.install(ctx, o); err != nil {
 		return nil, err
 	}
+	reportVersion(b, o)
 	return o, nil
 }
 
@@ -208,6 +209,7 @@ func (r Range) Resolve(size int64) (off, n int64, err error) {
 // GetObjectInput names an object and how to read it.
 type GetObjectInput struct {
 	Bucket, Key string
+	VersionID   string // "": the current version
 	Range       *Range
 	Conditions  Conditions
 	SSE         *sse.Spec // SSE-C key of the request, if any
@@ -262,7 +264,7 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 // it also recovers the object key of any encrypted object. On a failed
 // precondition it returns the object along with the error.
 func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
-	_, o, err := s.readable(ctx, p, in.Bucket, in.Key)
+	_, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,43 +297,50 @@ func checkCustomerKey(enc *meta.Encryption, spec *sse.Spec) error {
 	return nil
 }
 
-// DeleteObject deletes a key; deleting a missing key succeeds.
+// DeleteObject deletes a key; deleting a missing key succeeds. In a
+// versioned bucket it adds a delete marker (see DeleteObjectVersion).
 func (s *Service) DeleteObject(ctx context.Context, p Principal, bucket, key string) error {
-	if _, err := s.bucketFor(ctx, p, ActDeleteObject, bucket, key); err != nil {
-		return err
-	}
-	return s.deleteObject(ctx, bucket, key)
+	_, err := s.DeleteObjectVersion(ctx, p, bucket, key, "")
+	return err
 }
 
-func (s *Service) deleteObject(ctx context.Context, bucket, key string) error {
-	old, err := s.meta.DeleteObject(ctx, bucket, key)
-	if err != nil {
-		return mapMeta(err)
-	}
-	s.dropReplaced(ctx, old)
-	return nil
+// ObjectVersion names a key, and optionally one of its versions.
+type ObjectVersion struct {
+	Key       string
+	VersionID string
 }
 
-// DeleteResult is the outcome for one key of a multi-object delete.
+// DeleteResult is the outcome for one key (or version) of a multi-object
+// delete.
 type DeleteResult struct {
-	Key string
+	ObjectVersion
+	DeleteOutput
 	Err error
 }
 
-// DeleteObjects deletes up to 1000 keys, reporting each outcome.
-func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string, keys []string) ([]DeleteResult, error) {
-	if len(keys) > MaxDeleteObjects {
+// DeleteObjects deletes up to 1000 keys or versions, reporting each
+// outcome.
+func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string, objs []ObjectVersion) ([]DeleteResult, error) {
+	if len(objs) > MaxDeleteObjects {
 		return nil, errs.MalformedXML.WithMessage("The request must contain no more than 1000 keys.")
 	}
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
 		return nil, mapMeta(err)
 	}
-	res := make([]DeleteResult, len(keys))
-	for i, k := range keys {
-		res[i].Key = k
-		if res[i].Err = s.authorize(ctx, p, access{action: ActDeleteObject, bucket: b, key: k}); res[i].Err == nil {
-			res[i].Err = s.deleteObject(ctx, bucket, k)
+	res := make([]DeleteResult, len(objs))
+	for i, ov := range objs {
+		res[i].ObjectVersion = ov
+		action := ActDeleteObject
+		if ov.VersionID != "" {
+			action = ActDeleteObjectVersion
+		}
+		if res[i].Err = s.authorize(ctx, p, access{action: action, bucket: b, key: ov.Key}); res[i].Err != nil {
+			continue
+		}
+		var out *DeleteOutput
+		if out, res[i].Err = s.deleteVersion(ctx, b, ov.Key, ov.VersionID); out != nil {
+			res[i].DeleteOutput = *out
 		}
 	}
 	return res, nil
@@ -340,6 +349,7 @@ func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string,
 // CopyObjectInput copies an object, or a source's metadata onto itself.
 type CopyObjectInput struct {
 	SrcBucket, SrcKey string
+	SrcVersionID      string // "": the current version
 	SrcConditions     Conditions
 	Bucket, Key       string
 	ReplaceMeta       bool // metadata directive REPLACE
@@ -355,14 +365,38 @@ type CopyObjectInput struct {
 // keeps the source's sealed data where it can (see keepSealedData); else the
 // data is streamed from the source, re-sealed as the copy's encryption says,
 // into a new blob.
-func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInput) (*meta.Object, error) {
+func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInput) (*CopyOutput, error) {
 	if err := validKey(in.Key); err != nil {
 		return nil, err
 	}
-	_, src, err := s.readable(ctx, p, in.SrcBucket, in.SrcKey)
+	_, src, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err
 	}
+	o, err := s.copyObject(ctx, p, in, src)
+	if err != nil {
+		return nil, err
+	}
+	return &CopyOutput{Object: o, SrcVersionID: src.VersionID}, nil
+}
+
+// CopyOutput is the copy made and the source version it copied.
+type CopyOutput struct {
+	*meta.Object
+	SrcVersionID string // "" when the source bucket never had versioning
+}
+
+// readableSource is readable for a copy source, which may not name a
+// delete marker.
+func (s *Service) readableSource(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
+	b, src, err := s.readable(ctx, p, bucket, key, versionID)
+	if errs.As(err) == errs.MethodNotAllowed {
+		return nil, nil, errs.InvalidRequest.WithMessage("The source of a copy request may not specifically refer to a delete marker by version id.")
+	}
+	return b, src, err
+}
+
+func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInput, src *meta.Object) (*meta.Object, error) {
 	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
 	if err != nil {
 		return nil, err
@@ -373,7 +407,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err := in.SrcConditions.check(src, true); err != nil {
 		return nil, err
 	}
-	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && !in.ReplaceMeta && in.SSE == nil {
+	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" && !in.ReplaceMeta && in.SSE == nil {
 		return nil, errs.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	om := ObjectMeta{Headers: src.Headers, UserMeta: src.UserMeta}
@@ -414,6 +448,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		if err := s.install(ctx, o); err != nil {
 			return nil, err
 		}
+		reportVersion(b, o)
 		return o, nil
 	}
 	dstSl, err := s.sealingFor(ctx, spec, in.Bucket, in.Key)
@@ -432,6 +467,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err := s.install(ctx, o); err != nil {
 		return nil, err
 	}
+	reportVersion(b, o)
 	return o, nil
 }
 

@@ -96,6 +96,10 @@ func mapMeta(err error) error {
 		return errs.NoSuchBucket
 	case errors.Is(err, meta.ErrNoSuchKey):
 		return errs.NoSuchKey
+	case errors.Is(err, meta.ErrNoSuchVersion):
+		return errs.NoSuchVersion
+	case errors.Is(err, meta.ErrInvalidVersion):
+		return errs.InvalidVersionID
 	case errors.Is(err, meta.ErrNoSuchUpload):
 		return errs.NoSuchUpload
 	case errors.Is(err, meta.ErrBucketNotEmpty):
