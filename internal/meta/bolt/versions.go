@@ -31,7 +31,7 @@ import (
 // invariant: when the current version is removed for good, the newest
 // noncurrent one moves back to o unless it is a delete marker).
 //
-// A version ID is base64url(seq | 8 random bytes): GET ?versionId= is one
+// A version ID is base64url(seq^r | r), r 8 random bytes: GET ?versionId= is one
 // lookup, and IDs are opaque and never reused. The null version (written
 // while the bucket was unversioned or suspended) has VersionID "" and is
 // found by a scan of its key's versions. Records written before versioning
@@ -59,10 +59,12 @@ func decodeRecord(k, v []byte) (*record, error) {
 
 const versionIDLen = 16 // bytes before encoding
 
+// newVersionID encodes seq masked by 8 random bytes, followed by them, so
+// IDs look alike whatever the sequence (S3's are opaque too).
 func newVersionID(seq uint64) string {
 	var b [versionIDLen]byte
-	binary.BigEndian.PutUint64(b[:], seq)
 	rand.Read(b[8:])
+	binary.BigEndian.PutUint64(b[:], seq^binary.BigEndian.Uint64(b[8:]))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
@@ -72,7 +74,7 @@ func versionSeq(id string) (uint64, error) {
 	if err != nil || len(b) != versionIDLen {
 		return 0, fmt.Errorf("%w: %q", meta.ErrInvalidVersion, id)
 	}
-	return binary.BigEndian.Uint64(b), nil
+	return binary.BigEndian.Uint64(b) ^ binary.BigEndian.Uint64(b[8:]), nil
 }
 
 // vkeyPrefix is the v-index prefix of all of key's versions.
