@@ -12,11 +12,14 @@ import (
 )
 
 // versionID reads the request's versionId parameter ("" when absent; an
-// empty value is refused, as S3 does).
+// empty value is refused, as S3 does). The COS SDK's DeleteObject spells
+// it VersionId.
 func versionID(q *request) (string, error) {
 	vs, ok := q.query["versionId"]
 	if !ok {
-		return "", nil
+		if vs, ok = q.query["VersionId"]; !ok {
+			return "", nil
+		}
 	}
 	if len(vs) == 0 || vs[0] == "" {
 		return "", errs.InvalidArgument.WithMessage("Version id cannot be the empty string")
