@@ -162,17 +162,18 @@ func (p *proc) stop(t *testing.T) {
 // --- a minimal signed S3 client -----------------------------------------
 
 type client struct {
-	base string
-	hc   *http.Client
+	base   string
+	bucket string
+	hc     *http.Client
 }
 
 func newClient(base string) *client {
 	tr := &http.Transport{MaxIdleConnsPerHost: workers * 2, DisableCompression: true}
-	return &client{base: base, hc: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+	return &client{base: base, bucket: bucket, hc: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
 }
 
 func (c *client) do(method, key string, query url.Values, body []byte) (*http.Response, []byte, error) {
-	u := c.base + "/" + bucket
+	u := c.base + "/" + c.bucket
 	if key != "" {
 		u += "/" + key
 	}
@@ -217,13 +218,19 @@ func (c *client) put(key string, data []byte) error {
 }
 
 func (c *client) multipart(key string, data []byte) error {
+	_, err := c.multipartH(key, data)
+	return err
+}
+
+// multipartH uploads in parts and returns the completion's headers.
+func (c *client) multipartH(key string, data []byte) (http.Header, error) {
 	b, _, err := c.ok(http.MethodPost, key, url.Values{"uploads": {""}}, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var init struct{ UploadId string }
 	if err := xml.Unmarshal(b, &init); err != nil || init.UploadId == "" {
-		return fmt.Errorf("CreateMultipartUpload: %v: %s", err, b)
+		return nil, fmt.Errorf("CreateMultipartUpload: %v: %s", err, b)
 	}
 	type part struct {
 		PartNumber int
@@ -237,7 +244,7 @@ func (c *client) multipart(key string, data []byte) error {
 		}
 		_, h, err := c.ok(http.MethodPut, key, url.Values{"partNumber": {strconv.Itoa(n)}, "uploadId": {init.UploadId}}, data[off:end])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		parts = append(parts, part{n, h.Get("ETag")})
 		off = end
@@ -248,15 +255,15 @@ func (c *client) multipart(key string, data []byte) error {
 		fmt.Fprintf(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", p.PartNumber, p.ETag)
 	}
 	x.WriteString("</CompleteMultipartUpload>")
-	b, _, err = c.ok(http.MethodPost, key, url.Values{"uploadId": {init.UploadId}}, x.Bytes())
+	b, h, err := c.ok(http.MethodPost, key, url.Values{"uploadId": {init.UploadId}}, x.Bytes())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Complete may report an error in a 200 body.
 	if bytes.Contains(b, []byte("<Error>")) {
-		return fmt.Errorf("CompleteMultipartUpload: %s", b)
+		return nil, fmt.Errorf("CompleteMultipartUpload: %s", b)
 	}
-	return nil
+	return h, nil
 }
 
 func (c *client) del(key string) error {
