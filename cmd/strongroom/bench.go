@@ -55,6 +55,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the child's data and the durable-create yardstick (default: $TMPDIR)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
+	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

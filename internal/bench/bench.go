@@ -92,6 +92,12 @@ type Config struct {
 	// Verify checks every GET's bytes (costs client CPU; off for figures).
 	Verify bool
 
+	// Versioned adds, after each mode's PUT and GET phases, the same
+	// phases on a bucket with versioning enabled (mode "<mode>+ver"), and
+	// reports their ratio to the unversioned figures. Versioned overwrites
+	// keep every version: the run's disk footprint grows accordingly.
+	Versioned bool
+
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
 }
@@ -215,6 +221,9 @@ type Figure struct {
 	Disk float64 `json:"durable_write_mb_per_s,omitempty"`
 	// VsNone is the ratio to the unencrypted figure of the same run.
 	VsNone float64 `json:"vs_none,omitempty"`
+	// VsUnversioned is a versioned figure's ratio to the same mode's
+	// unversioned one.
+	VsUnversioned float64 `json:"vs_unversioned,omitempty"`
 	Target string  `json:"target,omitempty"`
 	Pass   *bool   `json:"pass,omitempty"`
 }
@@ -343,6 +352,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Modes = modes
 
 	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
+	if cfg.Versioned {
+		if b.sv, err = versionedEndpoint(ctx, sr); err != nil {
+			return rep, fmt.Errorf("bench: versioned bucket: %w", err)
+		}
+		if cfg.Endpoint != "" {
+			rep.Notes = append(rep.Notes, "the versioned bucket "+b.sv.bucket+" is left on the server (its versions are not deleted)")
+		}
+	}
 	if err := b.figures(ctx, createDir); err != nil {
 		return rep, err
 	}
@@ -364,6 +381,7 @@ type run struct {
 	rep  *Report
 	pid  int
 	sr   *endpoint
+	sv   *endpoint // the versioned bucket (Config.Versioned)
 	yard *endpoint
 }
 
@@ -410,6 +428,11 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 				r := b.phase(ctx, b.sr, m, op, s.size, s.workers, s.keep, "strongroom")
 				r.PeakRSS = peakRSS(b.pid)
 				b.rep.Results = append(b.rep.Results, r)
+				if b.sv != nil {
+					r := b.phase(ctx, b.sv, versionedMode(m), op, s.size, s.workers, s.keep, "strongroom")
+					r.PeakRSS = peakRSS(b.pid)
+					b.rep.Results = append(b.rep.Results, r)
+				}
 			}
 		}
 	}
@@ -575,7 +598,13 @@ func (b *run) judge() {
 		return nil
 	}
 	pass := func(ok bool) *bool { return &ok }
-	for _, m := range c.Modes {
+	modes := c.Modes
+	if b.sv != nil {
+		for _, m := range c.Modes {
+			modes = append(modes, versionedMode(m))
+		}
+	}
+	for _, m := range modes {
 		for _, size := range []int64{int64(c.MediumSize), int64(c.LargeSize), int64(c.SmallSize)} {
 			for _, op := range []string{"PUT", "GET"} {
 				r := find(m.Name, op, size)
@@ -604,6 +633,21 @@ func (b *run) judge() {
 				}
 				if f.YardValue > 0 {
 					f.Ratio = f.Value / f.YardValue
+				}
+				if base, ok := strings.CutSuffix(m.Name, versionedSuffix); ok {
+					if n := find(base, op, size); n != nil {
+						nv := n.MBps
+						if small {
+							nv = n.OpsPerSec
+						}
+						if nv > 0 {
+							f.VsUnversioned = f.Value / nv
+							f.Target = fmt.Sprintf(">= 0.90 x unversioned (%.2f)", f.VsUnversioned)
+							f.Pass = pass(f.VsUnversioned >= 0.9 && r.Errors == 0)
+						}
+					}
+					rep.Figures = append(rep.Figures, f)
+					continue
 				}
 				if m.Name != "none" {
 					if n := find("none", op, size); n != nil {
@@ -702,4 +746,30 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// versionedSuffix marks the versioned variant of a mode.
+const versionedSuffix = "+ver"
+
+func versionedMode(m Mode) Mode {
+	m.Name += versionedSuffix
+	return m
+}
+
+// versionedEndpoint creates a second bucket, with versioning enabled.
+func versionedEndpoint(ctx context.Context, sr *endpoint) (*endpoint, error) {
+	sv := &endpoint{client: sr.client, base: sr.base, accessKey: sr.accessKey, secretKey: sr.secretKey, bucket: sr.bucket + "-ver"}
+	if err := sv.createBucket(ctx); err != nil {
+		return nil, err
+	}
+	doc := "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>"
+	resp, err := sv.do(ctx, http.MethodPut, sv.url("")+"?versioning", strings.NewReader(doc), int64(len(doc)), nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusErr(resp)
+	}
+	io.Copy(io.Discard, resp.Body)
+	return sv, resp.Body.Close()
 }
