@@ -355,3 +355,63 @@ func TestConcurrentCompletes(t *testing.T) {
 		})
 	}
 }
+
+// TestConditionalCopyCompleteRace: CopyObject and CompleteMultipartUpload
+// honour If-None-Match: * at commit too: of copies and Completes racing to
+// create one key exactly one wins, the others get 412 and a losing copy
+// leaves no blob.
+func TestConditionalCopyCompleteRace(t *testing.T) {
+	for _, sp := range raceSpecs {
+		t.Run(sp.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			f.put(t, "src", pattern(0xee, 300<<10), sp.spec)
+			const racers = 8
+			uploads := make([]CompleteUploadInput, racers)
+			for i := 0; i < racers; i += 2 {
+				u, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: "dst", SSE: sp.spec})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := f.svc.UploadPart(ctx, f.p, UploadPartInput{Bucket: "bkt", Key: "dst", UploadID: u.ID, PartNumber: 1,
+					Body: Body{Reader: bytes.NewReader(pattern(byte(i), 1000)), Size: 1000}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				uploads[i] = CompleteUploadInput{Bucket: "bkt", Key: "dst", UploadID: u.ID, IfNoneMatch: "*",
+					Parts: []CompletePart{{Number: 1, ETag: p.ETag}}}
+			}
+			var wins atomic.Int32
+			runAll(racers, func(i int) {
+				var err error
+				if i%2 == 0 {
+					_, err = f.svc.CompleteMultipartUpload(ctx, f.p, uploads[i])
+				} else {
+					_, err = f.svc.CopyObject(ctx, f.p, CopyObjectInput{SrcBucket: "bkt", SrcKey: "src", Bucket: "bkt", Key: "dst", SSE: sp.spec, IfNoneMatch: "*"})
+				}
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errs.As(err) != errs.PreconditionFailed:
+					t.Errorf("racer %d: %v, want PreconditionFailed", i, err)
+				}
+			})
+			if n := wins.Load(); n != 1 {
+				t.Fatalf("%d of %d racers created the key, want 1", n, racers)
+			}
+			dst, err := f.meta.GetObject(ctx, "bkt", "dst")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1 // the source's blob
+			for _, p := range dst.Parts {
+				if p.BlobID != "" {
+					want++
+				}
+			}
+			if n := f.blobFiles(t); n != want {
+				t.Fatalf("%d blob files, want %d (a losing copy's blob must be deleted)", n, want)
+			}
+		})
+	}
+}
