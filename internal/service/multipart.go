@@ -270,6 +270,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	}
 	stored, err := s.meta.ListParts(ctx, in.Bucket, in.UploadID)
 	if err != nil {
+		if mapMeta(err) == errs.NoSuchUpload { // completed meanwhile
+			return s.completedAgain(ctx, in)
+		}
 		return nil, mapMeta(err)
 	}
 	byNum := make(map[int]meta.Part, len(stored))
