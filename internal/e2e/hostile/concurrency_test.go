@@ -344,3 +344,61 @@ func TestConcurrentCompletes(t *testing.T) {
 		})
 	}
 }
+
+// TestConditionalCopyAndComplete: CopyObject and CompleteMultipartUpload
+// take If-None-Match and If-Match on the destination as PutObject does (the
+// SDK's IfNoneMatch / IfMatch): 412 PreconditionFailed when the condition
+// fails, 404 NoSuchKey for If-Match on a missing key, success otherwise.
+func TestConditionalCopyAndComplete(t *testing.T) {
+	cl := concurrencyNode(t)
+	bucket := raceBucket(t, cl)
+	ctx := context.Background()
+	put, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("src"), Body: bytes.NewReader(versionBody(1, 1000))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyTo := func(key string, ifMatch, ifNoneMatch *string) error {
+		_, err := cl.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &bucket, Key: &key, CopySource: aws.String(bucket + "/src"),
+			IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
+		return err
+	}
+	complete := func(key string, ifMatch, ifNoneMatch *string) error {
+		up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := cl.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: up.UploadId, PartNumber: aws.Int32(1),
+			Body: bytes.NewReader(versionBody(2, 1000))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: &key, UploadId: up.UploadId,
+			IfMatch: ifMatch, IfNoneMatch: ifNoneMatch,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: p.ETag}}}})
+		return err
+	}
+	star, wrong := aws.String("*"), aws.String(`"0123456789abcdef0123456789abcdef"`)
+	for _, c := range []struct {
+		name                 string
+		write                func(key string, ifMatch, ifNoneMatch *string) error
+		key                  string
+		ifMatch, ifNoneMatch *string
+		status               int
+		code                 string
+	}{
+		{"copy If-None-Match onto an object", copyTo, "src", nil, star, 412, "PreconditionFailed"},
+		{"copy If-Match, wrong ETag", copyTo, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"copy If-Match, missing key", copyTo, "nothing", wrong, nil, 404, "NoSuchKey"},
+		{"copy If-None-Match to a new key", copyTo, "copied", nil, star, 200, ""},
+		{"copy If-Match, right ETag", copyTo, "copied", put.ETag, nil, 200, ""},
+		{"complete If-None-Match onto an object", complete, "src", nil, star, 412, "PreconditionFailed"},
+		{"complete If-Match, wrong ETag", complete, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"complete If-Match, missing key", complete, "nothing", wrong, nil, 404, "NoSuchKey"},
+		{"complete If-None-Match to a new key", complete, "completed", nil, star, 200, ""},
+	} {
+		err := c.write(c.key, c.ifMatch, c.ifNoneMatch)
+		if st, code := status(err); c.status == 200 && err != nil || c.status != 200 && (st != c.status || code != c.code) {
+			t.Errorf("%s: %v, want %d %s", c.name, err, c.status, c.code)
+		}
+	}
+}
