@@ -97,3 +97,7 @@ var (
 	ServiceUnavailable           = def("ServiceUnavailable", http.StatusServiceUnavailable, "Reduce your request rate.")
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
 )
+
+// ConditionalRequestConflict: a conditional write lost to a concurrent
+// operation on its key (the object it was conditioned on vanished).
+var ConditionalRequestConflict = def("ConditionalRequestConflict", http.StatusConflict, "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.")

@@ -131,6 +131,7 @@ func (s *Server) completeUpload(q *request) error {
 	in := service.CompleteUploadInput{
 		Bucket: q.bucket, Key: q.key, UploadID: q.query.Get("uploadId"), SSE: spec,
 		MinPartSize: dialect.MinPartSize(q.d, service.MinPartSize),
+		IfMatch:     q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 	}
 	for _, p := range req.Parts {
 		in.Parts = append(in.Parts, service.CompletePart{Number: p.PartNumber, ETag: p.ETag})

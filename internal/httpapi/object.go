@@ -411,6 +411,7 @@ func (s *Server) copyObject(q *request) error {
 		SrcConditions: copySourceConditions(q),
 		Bucket:        q.bucket, Key: q.key,
 		SSE: spec, SrcSSE: srcSpec, Extra: q.d.UploadChecksums(),
+		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 	}
 	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
 		return err

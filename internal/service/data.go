@@ -297,6 +297,7 @@ type objectReader struct {
 	cur     io.Reader
 	curLeft int64 // bytes cur must still deliver
 	curBlb  blob.Reader
+	hold    *readHold // keeps the parts' blobs until Close; nil: none
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
@@ -418,6 +419,7 @@ func (r *objectReader) closeCur() {
 func (r *objectReader) Close() error {
 	r.closeCur()
 	r.remain = 0
+	r.hold.release()
 	return nil
 }
 

@@ -189,10 +189,11 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err != nil {
 		return nil, err
 	}
-	_, src, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
+	src, hold, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err
 	}
+	defer hold.release()
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
 		return nil, err
 	}
@@ -248,11 +249,16 @@ type CompleteUploadInput struct {
 	SSE *sse.Spec
 	// MinPartSize is the smallest part but the last (0: S3's 5 MiB).
 	MinPartSize int64
+	// IfNoneMatch "*" and IfMatch condition the write on the key, as for
+	// PutObject.
+	IfNoneMatch, IfMatch string
 }
 
 // CompleteMultipartUpload assembles the listed parts into the object.
-// Completing an upload that was already completed returns the object as
-// it was completed, as S3 does.
+// Completing an upload that was already completed with the same part list
+// returns the object as it was completed, as S3 does; of concurrent
+// Completes exactly one installs the object, and those with another part
+// list get NoSuchUpload.
 func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in CompleteUploadInput) (*meta.Object, error) {
 	u, err := s.upload(ctx, p, ActPutObject, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
@@ -271,6 +277,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	}
 	stored, err := s.meta.ListParts(ctx, in.Bucket, in.UploadID)
 	if err != nil {
+		if mapMeta(err) == errs.NoSuchUpload { // completed meanwhile
+			return s.completedAgain(ctx, in)
+		}
 		return nil, mapMeta(err)
 	}
 	byNum := make(map[int]meta.Part, len(stored))
@@ -303,6 +312,10 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	if size > MaxObjectSize {
 		return nil, errs.EntityTooLarge
 	}
+	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
 	o := &meta.Object{
 		Bucket:       in.Bucket,
 		Key:          in.Key,
@@ -318,7 +331,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		Encryption:   u.Encryption,
 		ACL:          u.ACL,
 	}
-	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o, nil)
+	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o, cond)
 	if err != nil {
 		if mapMeta(err) == errs.NoSuchUpload {
 			return s.completedAgain(ctx, in)
@@ -336,16 +349,29 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 }
 
 // completedAgain answers a Complete for an upload that is gone: success if
-// it was completed into this key, NoSuchUpload otherwise.
+// it was completed into this key with the same part list, NoSuchUpload
+// otherwise (whoever sent another list must not believe it was used).
 func (s *Service) completedAgain(ctx context.Context, in CompleteUploadInput) (*meta.Object, error) {
 	c, err := s.meta.GetCompletedUpload(ctx, in.Bucket, in.UploadID)
 	if err != nil || c.Key != in.Key {
+		return nil, errs.NoSuchUpload
+	}
+	if c.Parts != "" && c.Parts != requestedParts(in.Parts) {
 		return nil, errs.NoSuchUpload
 	}
 	if o, err := s.meta.GetObject(ctx, in.Bucket, in.Key); err == nil && o.ETag == c.ETag {
 		return o, nil
 	}
 	return &meta.Object{Bucket: in.Bucket, Key: in.Key, ETag: c.ETag, Multipart: true}, nil
+}
+
+// requestedParts is the meta.PartsDigest of a Complete request's list.
+func requestedParts(list []CompletePart) string {
+	parts := make([]meta.Part, len(list))
+	for i, cp := range list {
+		parts[i] = meta.Part{Number: cp.Number, ETag: strings.Trim(cp.ETag, `"`)}
+	}
+	return meta.PartsDigest(parts)
 }
 
 // combineChecksums derives the multipart (composite) checksums: for each

@@ -114,7 +114,8 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkWriteConditions(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch); err != nil {
+	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	if err != nil {
 		return nil, err
 	}
 	sl, err := s.newSealing(ctx, b, in.Key, in.SSE)
@@ -139,17 +140,18 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		Checksums:    w.part.Checksums,
 		Parts:        []meta.Part{w.part},
 	}
-	if err := s.install(ctx, o); err != nil {
+	if err := s.install(ctx, o, cond); err != nil {
 		return nil, err
 	}
 	reportVersion(b, o)
 	return o, nil
 }
 
-// install commits o's metadata, cleaning up its blobs if that fails and
-// the replaced version's blobs if it succeeds.
-func (s *Service) install(ctx context.Context, o *meta.Object) error {
-	old, err := s.meta.PutObject(ctx, o, nil)
+// install commits o's metadata if cond (nil: none) holds in the committing
+// transaction, cleaning up its blobs if that fails and the replaced
+// version's blobs if it succeeds.
+func (s *Service) install(ctx context.Context, o *meta.Object, cond meta.Precondition) error {
+	old, err := s.meta.PutObject(ctx, o, cond)
 	if err != nil {
 		s.deleteBlobs(ctx, o.Parts)
 		return mapMeta(err)
@@ -158,23 +160,40 @@ func (s *Service) install(ctx context.Context, o *meta.Object) error {
 	return nil
 }
 
-// checkWriteConditions implements conditional writes (If-None-Match: *,
-// If-Match: etag). The check is advisory against concurrent writers.
-func (s *Service) checkWriteConditions(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) error {
+// writeCondition implements conditional writes (If-None-Match: *, If-Match:
+// etag). It checks the current version now, so a request sure to fail
+// uploads nothing, and returns the check again as a precondition of the
+// transaction that installs the new version (nil when the request has no
+// condition): of writers racing on one condition exactly one wins.
+func (s *Service) writeCondition(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) (meta.Precondition, error) {
 	if ifMatch == "" && ifNoneMatch == "" {
-		return nil
+		return nil, nil
 	}
 	cur, err := s.meta.GetObject(ctx, bucket, key)
-	if err != nil && mapMeta(err) != errs.NoSuchKey {
-		return mapMeta(err)
+	if errors.Is(err, meta.ErrNoSuchKey) {
+		cur, err = nil, nil
 	}
-	exists := err == nil
-	if ifNoneMatch != "" && exists && etagMatches(ifNoneMatch, cur.ETag) {
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	if err := checkWrite(cur, ifMatch, ifNoneMatch, errs.NoSuchKey); err != nil {
+		return nil, err
+	}
+	return func(cur *meta.Object) error {
+		// The key vanished during the request: S3's 409.
+		return checkWrite(cur, ifMatch, ifNoneMatch, errs.ConditionalRequestConflict)
+	}, nil
+}
+
+// checkWrite applies a write's conditions to the current version (nil:
+// none); gone is the error for If-Match on a missing key.
+func checkWrite(cur *meta.Object, ifMatch, ifNoneMatch string, gone error) error {
+	if ifNoneMatch != "" && cur != nil && etagMatches(ifNoneMatch, cur.ETag) {
 		return errs.PreconditionFailed
 	}
 	if ifMatch != "" {
-		if !exists {
-			return errs.NoSuchKey
+		if cur == nil {
+			return gone
 		}
 		if !etagMatches(ifMatch, cur.ETag) {
 			return errs.PreconditionFailed
@@ -233,23 +252,42 @@ type ReadCloser interface {
 
 // GetObject opens an object (or a range of it) for reading.
 func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
+	hold := s.reclaim.begin() // before the lookup: see reclaimer
 	o, sl, err := s.lookup(ctx, p, in, true)
 	if err != nil {
+		hold.release()
 		if o != nil { // failed precondition: the caller still reports validators
 			return &ObjectBody{Object: o}, err
 		}
 		return nil, err
 	}
+	hold.keep(o.Parts)
 	out := &ObjectBody{Object: o, Length: o.Size}
 	if in.Range != nil {
 		off, n, err := in.Range.Resolve(o.Size)
 		if err != nil {
+			hold.release()
 			return nil, err
 		}
 		out.Offset, out.Length, out.Ranged = off, n, true
 	}
-	out.Body = s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
+	rd := s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
+	rd.hold = hold
+	out.Body = rd
 	return out, nil
+}
+
+// readableHeld is readable for a read of the object's data: the hold keeps
+// the version's blobs until it is released, whatever writers do meanwhile.
+func (s *Service) readableHeld(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Object, *readHold, error) {
+	hold := s.reclaim.begin()
+	_, o, err := s.readable(ctx, p, bucket, key, versionID)
+	if err != nil {
+		hold.release()
+		return nil, nil, err
+	}
+	hold.keep(o.Parts)
+	return o, hold, nil
 }
 
 // HeadObject returns an object's metadata after checking the preconditions
@@ -359,6 +397,9 @@ type CopyObjectInput struct {
 	ACL               string    // canned ACL of the copy
 	Extra             []string  // extra checksums to compute (dialect needs)
 	ChecksumAlgorithm string    // checksum to compute on the copy
+	// IfNoneMatch "*" and IfMatch condition the write on the destination,
+	// as for PutObject.
+	IfNoneMatch, IfMatch string
 }
 
 // CopyObject copies an object. An encrypted copy of an encrypted source
@@ -369,10 +410,11 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err := validKey(in.Key); err != nil {
 		return nil, err
 	}
-	_, src, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
+	src, hold, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err
 	}
+	defer hold.release()
 	o, err := s.copyObject(ctx, p, in, src)
 	if err != nil {
 		return nil, err
@@ -386,14 +428,14 @@ type CopyOutput struct {
 	SrcVersionID string // "" when the source bucket never had versioning
 }
 
-// readableSource is readable for a copy source, which may not name a
+// readableSource is readableHeld for a copy source, which may not name a
 // delete marker.
-func (s *Service) readableSource(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
-	b, src, err := s.readable(ctx, p, bucket, key, versionID)
+func (s *Service) readableSource(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Object, *readHold, error) {
+	src, hold, err := s.readableHeld(ctx, p, bucket, key, versionID)
 	if errs.As(err) == errs.MethodNotAllowed {
 		return nil, nil, errs.InvalidRequest.WithMessage("The source of a copy request may not specifically refer to a delete marker by version id.")
 	}
-	return b, src, err
+	return src, hold, err
 }
 
 func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInput, src *meta.Object) (*meta.Object, error) {
@@ -409,6 +451,10 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	}
 	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" && !in.ReplaceMeta && in.SSE == nil {
 		return nil, errs.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	if err != nil {
+		return nil, err
 	}
 	om := ObjectMeta{Headers: src.Headers, UserMeta: src.UserMeta}
 	if in.ReplaceMeta {
@@ -445,7 +491,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		if err != nil {
 			return nil, err
 		}
-		if err := s.install(ctx, o); err != nil {
+		if err := s.install(ctx, o, cond); err != nil {
 			return nil, err
 		}
 		reportVersion(b, o)
@@ -464,7 +510,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	}
 	o.Size, o.ETag, o.Encryption = w.part.Size, w.etag, dstSl.encryption()
 	o.Checksums, o.Parts = w.part.Checksums, []meta.Part{w.part}
-	if err := s.install(ctx, o); err != nil {
+	if err := s.install(ctx, o, cond); err != nil {
 		return nil, err
 	}
 	reportVersion(b, o)

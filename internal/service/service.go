@@ -70,6 +70,7 @@ type Service struct {
 	sealer   *sse.Sealer
 	policies Policies
 	md5s     *checksum.MD5s
+	reclaim  *reclaimer // deletes replaced blobs once no read uses them
 }
 
 // New returns a Service.
@@ -78,6 +79,7 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.reclaim = newReclaimer(s.deleteBlobIDs)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -124,10 +126,21 @@ func (s *Service) deleteBlobs(ctx context.Context, parts []meta.Part) {
 	}
 }
 
-// dropReplaced deletes the blobs of a replaced object version.
-func (s *Service) dropReplaced(ctx context.Context, old *meta.Object) {
+// deleteBlobIDs is deleteBlobs for the reclaimer, which runs outside any
+// request (a blob may outlive the request that retired it).
+func (s *Service) deleteBlobIDs(ids []string) {
+	parts := make([]meta.Part, len(ids))
+	for i, id := range ids {
+		parts[i].BlobID = id
+	}
+	s.deleteBlobs(context.Background(), parts)
+}
+
+// dropReplaced deletes the blobs of a replaced (or deleted) object version
+// once no read that may have resolved it is still using them.
+func (s *Service) dropReplaced(_ context.Context, old *meta.Object) {
 	if old != nil {
-		s.deleteBlobs(ctx, old.Parts)
+		s.reclaim.retire(old.Parts)
 	}
 }
 

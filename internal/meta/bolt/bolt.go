@@ -17,6 +17,7 @@
 //	data/<bucket>/p/<upload>  part number (uint32 big-endian) -> meta.Part
 //	data/<bucket>/c           upload ID -> completed record
 //	data/<bucket>/t           completion time | upload ID -> nil (expiry order)
+//	data/<bucket> "completed-count" -> number of completed records (uint64)
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
 //
@@ -96,6 +97,8 @@ var (
 	subDoneTimes = []byte("t")
 
 	keyVersion = []byte("version")
+	// keyCompletedCount, in data/<bucket>, counts the records in c (and t).
+	keyCompletedCount = []byte("completed-count")
 )
 
 // Store is a meta.Store backed by a bbolt file. It is safe for concurrent
@@ -788,7 +791,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 			return err
 		}
 		return s.recordCompleted(d, &completedRecord{
-			CompletedUpload: meta.CompletedUpload{ID: uploadID, Key: o.Key, ETag: o.ETag},
+			CompletedUpload: meta.CompletedUpload{ID: uploadID, Key: o.Key, ETag: o.ETag, Parts: meta.PartsDigest(o.Parts)},
 			Completed:       s.now(),
 		})
 	})
@@ -799,21 +802,21 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 }
 
 // recordCompleted stores r and prunes records that are too old or too many.
+// The number of records is kept beside them (keyCompletedCount), so a
+// Complete does not count them all.
 func (s *Store) recordCompleted(d *bbolt.Bucket, r *completedRecord) error {
 	cb, tb := d.Bucket(subCompleted), d.Bucket(subDoneTimes)
+	n := completedCount(d, tb)
 	if err := putJSON(cb, []byte(r.ID), r); err != nil {
 		return err
 	}
 	if err := tb.Put(append(appendTime(nil, r.Completed), r.ID...), nil); err != nil {
 		return err
 	}
+	n++ // IDs are unique: CreateUpload refuses a completed one
 	cutoff := r.Completed.Add(-CompletedRetention)
-	var n int
-	c := tb.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		n++
-	}
 	var drop [][]byte
+	c := tb.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if n-len(drop) <= s.maxCompleted && !decodeTime(k).Before(cutoff) {
 			break
@@ -828,7 +831,21 @@ func (s *Store) recordCompleted(d *bbolt.Bucket, r *completedRecord) error {
 			return err
 		}
 	}
-	return nil
+	return d.Put(keyCompletedCount, binary.BigEndian.AppendUint64(nil, uint64(n-len(drop))))
+}
+
+// completedCount returns the number of completed records of a bucket; a
+// bucket from before the count was kept is counted once.
+func completedCount(d, tb *bbolt.Bucket) int {
+	if v := d.Get(keyCompletedCount); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	n := 0
+	c := tb.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 // GetCompletedUpload implements meta.Store: meta.ErrNoSuchUpload when the

@@ -506,7 +506,7 @@ func TestMultipart(t *testing.T) {
 			t.Fatal("CompleteUpload modified the caller's object")
 		}
 		cu, err := s.GetCompletedUpload(ctx, "b", "u-a")
-		if err != nil || *cu != (meta.CompletedUpload{ID: "u-a", Key: "a", ETag: "abc-2"}) {
+		if err != nil || *cu != (meta.CompletedUpload{ID: "u-a", Key: "a", ETag: "abc-2", Parts: meta.PartsDigest(o.Parts)}) {
 			t.Fatalf("completed = %+v, %v", cu, err)
 		}
 		for name, err := range map[string]error{
