@@ -23,6 +23,7 @@ var (
 	ErrNoSuchUser      = errors.New("meta: no such user")
 	ErrUserExists      = errors.New("meta: user exists")
 	ErrNoSuchAccessKey = errors.New("meta: no such access key")
+	ErrNoSuchJob       = errors.New("meta: no such job")
 	// ErrStop may be returned by an iteration callback to end it early
 	// without error.
 	ErrStop = errors.New("meta: stop iteration")
@@ -202,5 +203,41 @@ type Store interface {
 	// for orphan sweeping.
 	BlobRefs(ctx context.Context, fn func(id string) error) error
 
+	Jobs
+
 	Close() error
+}
+
+// Job is the durable state of one background job (internal/jobs): its
+// lease, where its current pass stands, and what its passes did. Keeping it
+// in the metadata store is what makes a pass resumable after a restart and
+// exclusive among nodes that share the store.
+type Job struct {
+	Name string
+	// Holder is the node holding the lease until LeaseUntil ("" or a past
+	// time: free).
+	Holder     string
+	LeaseUntil time.Time
+	// Cursor is the job's own progress marker inside the running pass;
+	// nil between passes.
+	Cursor      []byte `json:",omitempty"`
+	PassStarted time.Time // zero: no pass running
+	LastPass    time.Time // end of the last complete pass
+	NextRun     time.Time // the next pass (or retry) is due then
+	Passes      int64     // completed passes
+	Failures    int       // consecutive failed steps (backoff)
+	LastError   string    `json:",omitempty"`
+	// Pass counts what the running (or last) pass did, by name.
+	Pass map[string]int64 `json:",omitempty"`
+	// Total counts what every pass did, by name.
+	Total map[string]int64 `json:",omitempty"`
+}
+
+// Jobs keeps background jobs' state.
+type Jobs interface {
+	GetJob(ctx context.Context, name string) (*Job, error) // ErrNoSuchJob
+	// UpdateJob applies fn to the job's state atomically, starting from
+	// Job{Name: name} when there is none, and returns what was stored.
+	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
+	ListJobs(ctx context.Context) ([]*Job, error)
 }

@@ -16,6 +16,7 @@
 //	data/<bucket>/t           completion time | upload ID -> nil (expiry order)
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
+//	jobs                      job name -> meta.Job (background jobs)
 //
 // esc(key) escapes 0x00 as 00 FF, so that with the 00 00 terminator the index
 // sorts exactly like the keys themselves; time stamps are 8 bytes of Unix
@@ -84,6 +85,7 @@ var (
 	bkData    = []byte("data")
 	bkUsers   = []byte("users")
 	bkKeys    = []byte("keys")
+	bkJobs    = []byte("jobs")
 
 	subObjects   = []byte("o")
 	subUploads   = []byte("u")
@@ -128,7 +130,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys} {
+		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
