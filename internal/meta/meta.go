@@ -220,7 +220,7 @@ type Job struct {
 	LeaseUntil time.Time
 	// Cursor is the job's own progress marker inside the running pass;
 	// nil between passes.
-	Cursor      []byte `json:",omitempty"`
+	Cursor      []byte    `json:",omitempty"`
 	PassStarted time.Time // zero: no pass running
 	LastPass    time.Time // end of the last complete pass
 	NextRun     time.Time // the next pass (or retry) is due then
