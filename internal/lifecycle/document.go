@@ -97,6 +97,7 @@ type xmlRule struct {
 
 type xmlConfig struct {
 	XMLName xml.Name  `xml:"LifecycleConfiguration"`
+	Xmlns   string    `xml:"xmlns,attr,omitempty"`
 	Rules   []xmlRule `xml:"Rule"`
 }
 
@@ -358,9 +359,9 @@ func dateString(t time.Time) string {
 // Document renders c as a lifecycle document in the given shape, ready to
 // be marshalled as XML.
 func (c *Config) Document(shape Shape) any {
-	d := xmlConfig{XMLName: xml.Name{Local: "LifecycleConfiguration"}}
+	d := xmlConfig{}
 	if shape == S3 {
-		d.XMLName.Space = s3Namespace
+		d.Xmlns = s3Namespace
 	}
 	for _, r := range c.Rules {
 		d.Rules = append(d.Rules, r.document(shape))
