@@ -170,7 +170,9 @@ type Store interface {
 	UpdateObject(ctx context.Context, bucket, key string, fn func(*Object) error) error
 	// DeleteObject removes the key; deleting a missing key is not an error
 	// (deleted is nil).
-	DeleteObject(ctx context.Context, bucket, key string) (deleted *Object, err error)
+	// A non-nil cond is checked as for PutObject, against the version to
+	// be deleted.
+	DeleteObject(ctx context.Context, bucket, key string, cond Precondition) (deleted *Object, err error)
 	// ListObjects calls fn for each object with the prefix whose key sorts
 	// after `after`, in key order, until fn returns an error (ErrStop ends
 	// the iteration cleanly).

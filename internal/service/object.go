@@ -304,7 +304,7 @@ func (s *Service) DeleteObject(ctx context.Context, p Principal, bucket, key str
 }
 
 func (s *Service) deleteObject(ctx context.Context, bucket, key string) error {
-	old, err := s.meta.DeleteObject(ctx, bucket, key)
+	old, err := s.meta.DeleteObject(ctx, bucket, key, nil)
 	if err != nil {
 		return mapMeta(err)
 	}

@@ -498,7 +498,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 }
 
 // DeleteObject implements meta.Store.
-func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond meta.Precondition) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -510,13 +510,20 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*meta.Obj
 			return err
 		}
 		objs := d.Bucket(subObjects)
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return nil
+		var o *meta.Object
+		if v := objs.Get([]byte(key)); v != nil {
+			o = new(meta.Object)
+			if err := json.Unmarshal(v, o); err != nil {
+				return fmt.Errorf("meta/bolt: decode object %q: %w", key, err)
+			}
 		}
-		o := new(meta.Object)
-		if err := json.Unmarshal(v, o); err != nil {
-			return fmt.Errorf("meta/bolt: decode object %q: %w", key, err)
+		if cond != nil {
+			if err := cond(o); err != nil {
+				return err
+			}
+		}
+		if o == nil {
+			return nil
 		}
 		deleted = o
 		return objs.Delete([]byte(key))
