@@ -140,6 +140,7 @@ func (s *Server) putObject(q *request) error {
 	h.Set("ETag", quote(o.ETag))
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
+	s.setExpiration(q, o)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -302,6 +303,7 @@ func (s *Server) headObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, true)
+	s.setExpiration(q, o)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -337,6 +339,7 @@ func (s *Server) getObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, !ob.Ranged)
+	s.setExpiration(q, o)
 	// Read (and so authenticate) the first chunk before committing to a
 	// status: a blob that fails from its start is an error response, not a
 	// 2xx with an empty body.
