@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"strongroom/internal/errs"
@@ -198,14 +199,42 @@ func (s *Service) expireObjects(ctx context.Context, bucket, after string, batch
 	if err != nil && !errors.Is(err, meta.ErrStop) {
 		return 0, "", fmt.Errorf("listing %s: %w", bucket, err)
 	}
-	for _, o := range expired {
-		if err := s.expireObject(ctx, o); err != nil {
-			return 0, "", err
-		}
-		counts.Add("expired", 1)
+	// Deletions run side by side so the metadata group commit shares one
+	// fsync among many of them: one at a time, a pass is bound by fsyncs.
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		done  int64
+	)
+	work := make(chan *meta.Object)
+	for range min(expireWorkers, len(expired)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				err := s.expireObject(ctx, o)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				} else if err == nil {
+					done++
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	return n, last, nil
+	for _, o := range expired {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+	counts.Add("expired", done)
+	return n, last, first
 }
+
+// expireWorkers is how many expirations a step runs at once.
+const expireWorkers = 128
 
 // expireObject deletes o if it is still the current version of its key:
 // an overwrite since the evaluation wins.
@@ -224,7 +253,7 @@ func (s *Service) expireObject(ctx context.Context, o *meta.Object) error {
 		return fmt.Errorf("expiring %s/%s: %w", o.Bucket, o.Key, err)
 	}
 	s.dropReplaced(ctx, deleted)
-	s.log.Info("lifecycle: expired", "bucket", o.Bucket, "key", o.Key)
+	s.log.Debug("lifecycle: expired", "bucket", o.Bucket, "key", o.Key)
 	return nil
 }
 
@@ -254,7 +283,7 @@ func (s *Service) abortExpiredUploads(ctx context.Context, bucket string, cfg *l
 		}
 		s.deleteBlobs(ctx, parts)
 		counts.Add("aborted", 1)
-		s.log.Info("lifecycle: aborted upload", "bucket", bucket, "key", u.Key, "upload", u.ID)
+		s.log.Debug("lifecycle: aborted upload", "bucket", bucket, "key", u.Key, "upload", u.ID)
 	}
 	return len(ups), nil
 }

@@ -27,7 +27,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func mustLifecycle(t *testing.T, doc string) *lifecycle.Config {
+func mustLifecycle(t testing.TB, doc string) *lifecycle.Config {
 	t.Helper()
 	c, err := lifecycle.Parse([]byte(`<LifecycleConfiguration>` + doc + `</LifecycleConfiguration>`))
 	if err != nil {
