@@ -196,6 +196,29 @@ done
 aws s3 rb "s3://$vbucket"
 echo "versioning: versions, a delete marker, paging, permanent deletes"
 
+step "lifecycle: put, get, x-amz-expiration, jobs run, delete"
+cat >"$work/lifecycle.json" <<'EOF'
+{"Rules": [{"ID": "tmp-expiry", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+            "Expiration": {"Days": 7},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+EOF
+aws s3api put-bucket-lifecycle-configuration --bucket "$bucket" --lifecycle-configuration "file://$work/lifecycle.json"
+days=$(aws s3api get-bucket-lifecycle-configuration --bucket "$bucket" --query 'Rules[0].Expiration.Days' --output text)
+[ "$days" = 7 ] || fail "get-bucket-lifecycle-configuration reads back Days=$days, want 7"
+echo tmp >"$work/tmp.txt"
+aws s3 cp --no-progress "$work/tmp.txt" "s3://$bucket/tmp/t.txt" >/dev/null
+exp=$(aws s3api head-object --bucket "$bucket" --key tmp/t.txt --query Expiration --output text)
+case "$exp" in
+  *'rule-id="tmp-expiry"'*) echo "x-amz-expiration: $exp" ;;
+  *) fail "head-object of a matching object has no x-amz-expiration: $exp" ;;
+esac
+"$work/strongroom" jobs run lifecycle --data "$work/data" | grep -q '^lifecycle ' || fail "strongroom jobs run lifecycle failed"
+aws s3api head-object --bucket "$bucket" --key tmp/t.txt >/dev/null || fail "a pass expired an object before its days"
+aws s3api delete-bucket-lifecycle --bucket "$bucket"
+if aws s3api get-bucket-lifecycle-configuration --bucket "$bucket" 2>"$work/lc.err"; then fail "lifecycle still there after delete"; fi
+grep -q NoSuchLifecycleConfiguration "$work/lc.err" || fail "get after delete: $(cat "$work/lc.err")"
+aws s3 rm "s3://$bucket/tmp/t.txt" >/dev/null
+
 step "rm"
 aws s3 rm "s3://$bucket/dir/big.bin"
 aws s3 rm --recursive "s3://$bucket/tree"

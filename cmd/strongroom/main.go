@@ -37,6 +37,8 @@ const usage = `usage:
   strongroom user create NAME     create a user and print its access keys
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the builtin KMS master keys
+  strongroom jobs list, jobs run NAME
+                                  show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
 `
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return userCmd(args[1:], stdout, stderr)
 	case "key":
 		return keyCmd(args[1:], stdout, stderr)
+	case "jobs":
+		return jobsCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -147,6 +151,8 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.RootKeyFile, "root-key-file", cfg.RootKeyFile, "file holding the root key (base64 or 32 raw bytes); default: $STRONGROOM_ROOT_KEY, else DATA/root.key")
 	fs.BoolVar(&cfg.TrustedTLSProxy, "trusted-tls-proxy", cfg.TrustedTLSProxy, "a TLS-terminating proxy is in front: accept SSE-C over plain HTTP")
 	fs.BoolVar(&cfg.InsecureSSEC, "insecure-sse-c", cfg.InsecureSSEC, "accept SSE-C keys over plain HTTP (unsafe)")
+	fs.DurationVar(&cfg.LifecycleEvery, "lifecycle-every", cfg.LifecycleEvery, "time between lifecycle passes (default 1h)")
+	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {

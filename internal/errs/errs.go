@@ -96,6 +96,8 @@ var (
 	KeyTooLong                   = def("KeyTooLongError", http.StatusBadRequest, "Your key is too long")
 	ServiceUnavailable           = def("ServiceUnavailable", http.StatusServiceUnavailable, "Reduce your request rate.")
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
+	InvalidTag                   = def("InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag.")
+	NoSuchLifecycleConfiguration = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist")
 )
 
 // ConditionalRequestConflict: a conditional write lost to a concurrent

@@ -141,6 +141,7 @@ func (s *Server) putObject(q *request) error {
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
 	setVersionHeader(q, "version-id", o.VersionID)
+	s.setExpiration(q, o)
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -310,6 +311,7 @@ func (s *Server) headObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, true)
+	s.setExpiration(q, o)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -346,6 +348,7 @@ func (s *Server) getObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, !ob.Ranged)
+	s.setExpiration(q, o)
 	// Read (and so authenticate) the first chunk before committing to a
 	// status: a blob that fails from its start is an error response, not a
 	// 2xx with an empty body.

@@ -73,6 +73,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.putBucketEncryption(q)
+		case has("lifecycle"):
+			return s.putBucketLifecycle(q)
 		case has("policy"):
 			return s.putBucketPolicy(q)
 		case has("acl"):
@@ -88,6 +90,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.deleteBucketEncryption(q)
+		case has("lifecycle"):
+			return s.deleteBucketLifecycle(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
 		case onlyOpParams(q):
@@ -97,6 +101,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		switch {
 		case has("encryption"):
 			return s.getBucketEncryption(q)
+		case has("lifecycle"):
+			return s.getBucketLifecycle(q)
 		case has("policy"):
 			return s.getBucketPolicy(q)
 		case has("acl"):

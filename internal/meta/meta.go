@@ -26,6 +26,7 @@ var (
 	ErrNoSuchUser      = errors.New("meta: no such user")
 	ErrUserExists      = errors.New("meta: user exists")
 	ErrNoSuchAccessKey = errors.New("meta: no such access key")
+	ErrNoSuchJob       = errors.New("meta: no such job")
 	// ErrNoSuchVersion: the version ID is well formed but names no
 	// version of the key.
 	ErrNoSuchVersion = errors.New("meta: no such version")
@@ -247,8 +248,11 @@ type Store interface {
 	// a null delete marker replaces the null version (which is Removed).
 	// With a versionID, that version is removed for good (if the current
 	// one, the newest noncurrent version becomes current); an unknown
-	// version is not an error (nothing Removed).
-	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) (*Deletion, error)
+	// version is not an error (nothing Removed). A non-nil cond is checked
+	// in the same transaction against the version named (without a
+	// versionID: the current one, nil when there is none or it is a
+	// delete marker); its error aborts the deletion and is returned as is.
+	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string, cond Precondition) (*Deletion, error)
 	// ListObjectVersions calls fn for every version (delete markers
 	// included) of the keys with the prefix, in key order and, within a
 	// key, newest first; latest marks each key's current version. It
@@ -261,7 +265,7 @@ type Store interface {
 	// DeleteObject is DeleteObjectVersion without a version ID, returning
 	// the version removed for good; deleting a missing key is not an error
 	// (deleted is nil).
-	DeleteObject(ctx context.Context, bucket, key string) (deleted *Object, err error)
+	DeleteObject(ctx context.Context, bucket, key string, cond Precondition) (deleted *Object, err error)
 	// ListObjects calls fn for each object with the prefix whose key sorts
 	// after `after`, in key order, until fn returns an error (ErrStop ends
 	// the iteration cleanly).
@@ -294,5 +298,41 @@ type Store interface {
 	// for orphan sweeping.
 	BlobRefs(ctx context.Context, fn func(id string) error) error
 
+	Jobs
+
 	Close() error
+}
+
+// Job is the durable state of one background job (internal/jobs): its
+// lease, where its current pass stands, and what its passes did. Keeping it
+// in the metadata store is what makes a pass resumable after a restart and
+// exclusive among nodes that share the store.
+type Job struct {
+	Name string
+	// Holder is the node holding the lease until LeaseUntil ("" or a past
+	// time: free).
+	Holder     string
+	LeaseUntil time.Time
+	// Cursor is the job's own progress marker inside the running pass;
+	// nil between passes.
+	Cursor      []byte    `json:",omitempty"`
+	PassStarted time.Time // zero: no pass running
+	LastPass    time.Time // end of the last complete pass
+	NextRun     time.Time // the next pass (or retry) is due then
+	Passes      int64     // completed passes
+	Failures    int       // consecutive failed steps (backoff)
+	LastError   string    `json:",omitempty"`
+	// Pass counts what the running (or last) pass did, by name.
+	Pass map[string]int64 `json:",omitempty"`
+	// Total counts what every pass did, by name.
+	Total map[string]int64 `json:",omitempty"`
+}
+
+// Jobs keeps background jobs' state.
+type Jobs interface {
+	GetJob(ctx context.Context, name string) (*Job, error) // ErrNoSuchJob
+	// UpdateJob applies fn to the job's state atomically, starting from
+	// Job{Name: name} when there is none, and returns what was stored.
+	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
+	ListJobs(ctx context.Context) ([]*Job, error)
 }

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/iam"
+	"strongroom/internal/jobs"
 	"strongroom/internal/kms"
 )
 
@@ -18,17 +21,20 @@ type admin struct {
 	ids      *iam.IAM
 	keyring  *kms.Keyring
 	counting *kms.Counting
+	jobs     *jobs.Engine
 	verifier *auth.Verifier
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting) http.Handler {
-	a := &admin{ids: ids, keyring: keyring, counting: counting, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
 	a.mux.HandleFunc("POST "+AdminPrefix+"keys/{op}", a.keyOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"kms-calls", a.kmsCalls)
+	a.mux.HandleFunc("GET "+AdminPrefix+"jobs", a.listJobs)
+	a.mux.HandleFunc("POST "+AdminPrefix+"jobs/{name}/run", a.runJob)
 	return a
 }
 
@@ -86,4 +92,29 @@ func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
 
 func (a *admin) kmsCalls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, a.counting.Calls())
+}
+
+func (a *admin) listJobs(w http.ResponseWriter, r *http.Request) {
+	js, err := a.jobs.Status(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, js)
+}
+
+// runJob runs a job's pass to its end and answers its state.
+func (a *admin) runJob(w http.ResponseWriter, r *http.Request) {
+	// A client that stops waiting does not stop the pass.
+	j, err := a.jobs.RunPass(context.WithoutCancel(r.Context()), r.PathValue("name"))
+	switch {
+	case errors.Is(err, jobs.ErrUnknownJob):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case errors.Is(err, jobs.ErrLeased):
+		http.Error(w, err.Error(), http.StatusConflict)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	default:
+		writeJSON(w, j)
+	}
 }

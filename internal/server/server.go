@@ -23,6 +23,7 @@ import (
 	"strongroom/internal/httpapi"
 	"strongroom/internal/httpapi/dialect/all"
 	"strongroom/internal/iam"
+	"strongroom/internal/jobs"
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
@@ -59,6 +60,17 @@ type Config struct {
 	// InsecureSSEC accepts SSE-C over plain HTTP without such a proxy.
 	InsecureSSEC bool         `yaml:"insecure-sse-c"`
 	Logger       *slog.Logger `yaml:"-"`
+	// LifecycleEvery is the time between lifecycle passes (default 1h);
+	// LifecycleRate caps the objects a pass looks at per second (default
+	// 2000; negative: no cap), bounding the load it puts on the node.
+	LifecycleEvery time.Duration `yaml:"lifecycle-every"`
+	LifecycleRate  float64       `yaml:"lifecycle-rate"`
+	// NoBackgroundJobs leaves the background jobs to Node.Jobs.RunPass
+	// (tests drive passes with their own clock).
+	NoBackgroundJobs bool `yaml:"-"`
+	// Now is the node's clock for objects and jobs (tests); default
+	// time.Now.
+	Now func() time.Time `yaml:"-"`
 }
 
 // Files in the data directory.
@@ -82,12 +94,16 @@ type Node struct {
 	Root    iam.Credentials
 	Keyring *kms.Keyring
 	// KMS counts the calls made to the key provider (tests and metrics).
-	KMS     *kms.Counting
-	cfg2    httpapi.Config
-	handler http.Handler
-	mu      sync.Mutex
-	servers []*http.Server
-	closed  bool
+	KMS *kms.Counting
+	// Jobs runs the background work (lifecycle); see internal/jobs.
+	Jobs     *jobs.Engine
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
+	cfg2     httpapi.Config
+	handler  http.Handler
+	mu       sync.Mutex
+	servers  []*http.Server
+	closed   bool
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -135,7 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		m.Close()
 		keyring.Close()
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()
@@ -155,14 +171,49 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
+	node.Jobs = newJobs(cfg, m, svc, log)
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 	}
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
+	node.startJobs()
 	return node, nil
+}
+
+// newJobs registers the node's background jobs.
+func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) *jobs.Engine {
+	host, _ := os.Hostname()
+	e := jobs.New(jobs.Options{Store: m, Node: fmt.Sprintf("%s/%d", host, os.Getpid()), Now: cfg.Now, Logger: log})
+	every, rate := cfg.LifecycleEvery, cfg.LifecycleRate
+	if every <= 0 {
+		every = time.Hour
+	}
+	switch {
+	case rate == 0:
+		rate = 2000
+	case rate < 0:
+		rate = 0
+	}
+	e.Register(jobs.Spec{Name: service.LifecycleJob, Task: svc.LifecycleTask(), Every: every, Rate: rate})
+	return e
+}
+
+// startJobs runs the background jobs until Close.
+func (n *Node) startJobs() {
+	n.jobsDone = make(chan struct{})
+	if n.cfg.NoBackgroundJobs {
+		close(n.jobsDone)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.stopJobs = cancel
+	go func() {
+		defer close(n.jobsDone)
+		n.Jobs.Run(ctx)
+	}()
 }
 
 // Handler is the node's HTTP handler (dialect detected per request).
@@ -274,6 +325,12 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	if len(servers) > 0 {
 		os.Remove(filepath.Join(n.cfg.DataDir, AddrFile))
+	}
+	if n.stopJobs != nil {
+		n.stopJobs()
+	}
+	if n.jobsDone != nil {
+		<-n.jobsDone
 	}
 	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.Keyring.Close())

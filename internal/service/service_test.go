@@ -29,7 +29,7 @@ type fixture struct {
 	p    Principal
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"))

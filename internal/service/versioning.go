@@ -173,7 +173,7 @@ func (s *Service) DeleteObjectVersion(ctx context.Context, p Principal, bucket, 
 }
 
 func (s *Service) deleteVersion(ctx context.Context, b *meta.Bucket, key, versionID string) (*DeleteOutput, error) {
-	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID)
+	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, nil)
 	if err != nil {
 		return nil, mapMeta(err)
 	}

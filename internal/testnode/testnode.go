@@ -35,6 +35,9 @@ type Options struct {
 	Dialects []string
 	// InsecureSSEC accepts SSE-C over plain HTTP.
 	InsecureSSEC bool
+	// Now is the node's clock (objects' times, background jobs); the
+	// test drives jobs itself (Node.Jobs.RunPass) when it is set.
+	Now func() time.Time
 }
 
 // Node is a serving test node.
@@ -64,7 +67,8 @@ func Start(t testing.TB, o Options) *Node {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC}
+	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
+		Now: o.Now, NoBackgroundJobs: o.Now != nil}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

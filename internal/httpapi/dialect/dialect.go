@@ -13,6 +13,7 @@ import (
 	"net/http"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
 	"strongroom/internal/sse"
 )
@@ -131,6 +132,12 @@ type PolicyStatus interface {
 // ACLDocument for those dialects.
 type RequestACLDocument interface {
 	ACLDocumentFor(r *http.Request, owner, acl string, object bool) any
+}
+
+// LifecycleShape is implemented by dialects whose lifecycle documents use
+// their vendor's element names (OSS); the others use S3's.
+type LifecycleShape interface {
+	LifecycleShape() lifecycle.Shape
 }
 
 // WriteGuard is implemented by dialects with their own header for "do not

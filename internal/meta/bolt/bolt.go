@@ -20,6 +20,7 @@
 //	data/<bucket> "completed-count" -> number of completed records (uint64)
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
+//	jobs                      job name -> meta.Job (background jobs)
 //
 // esc(key) escapes 0x00 as 00 FF, so that with the 00 00 terminator the index
 // sorts exactly like the keys themselves; time stamps are 8 bytes of Unix
@@ -88,6 +89,7 @@ var (
 	bkData    = []byte("data")
 	bkUsers   = []byte("users")
 	bkKeys    = []byte("keys")
+	bkJobs    = []byte("jobs")
 
 	subObjects   = []byte("o")
 	subUploads   = []byte("u")
@@ -134,7 +136,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys} {
+		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -471,8 +473,8 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 }
 
 // DeleteObject implements meta.Store.
-func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
-	del, err := s.DeleteObjectVersion(ctx, bucket, key, "")
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond meta.Precondition) (*meta.Object, error) {
+	del, err := s.DeleteObjectVersion(ctx, bucket, key, "", cond)
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,7 @@ func TestDeleteBucketWithUploads(t *testing.T) {
 	if _, err := s.DeleteBucket(ctx, "b"); !errors.Is(err, meta.ErrBucketNotEmpty) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := s.DeleteObject(ctx, "b", "c"); err != nil {
+	if _, err := s.DeleteObject(ctx, "b", "c", nil); err != nil {
 		t.Fatal(err)
 	}
 	parts, err := s.DeleteBucket(ctx, "b")
@@ -238,9 +238,9 @@ func TestObjects(t *testing.T) {
 		{"get missing bucket", func() (*meta.Object, error) { return s.GetObject(ctx, "nob", "k") }, meta.ErrNoSuchBucket, nil},
 		{"put missing bucket", func() (*meta.Object, error) { return s.PutObject(ctx, obj("nob", "k"), nil) }, meta.ErrNoSuchBucket, nil},
 		{"put empty key", func() (*meta.Object, error) { return s.PutObject(ctx, obj("b", ""), nil) }, ErrInvalid, nil},
-		{"delete missing key", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "nope") }, nil, nil},
-		{"delete missing bucket", func() (*meta.Object, error) { return s.DeleteObject(ctx, "nob", "k") }, meta.ErrNoSuchBucket, nil},
-		{"delete", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "k") }, nil, second},
+		{"delete missing key", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "nope", nil) }, nil, nil},
+		{"delete missing bucket", func() (*meta.Object, error) { return s.DeleteObject(ctx, "nob", "k", nil) }, meta.ErrNoSuchBucket, nil},
+		{"delete", func() (*meta.Object, error) { return s.DeleteObject(ctx, "b", "k", nil) }, nil, second},
 		{"get deleted", func() (*meta.Object, error) { return s.GetObject(ctx, "b", "k") }, meta.ErrNoSuchKey, nil},
 	}
 	for _, tc := range tests {

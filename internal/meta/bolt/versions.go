@@ -327,7 +327,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 }
 
 // DeleteObjectVersion implements meta.Store.
-func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Deletion, error) {
+func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string, cond meta.Precondition) (*meta.Deletion, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return err
 		}
 		if versionID != "" {
-			del.Removed, err = removeVersion(d, key, versionID)
+			del.Removed, err = removeVersion(d, key, versionID, cond)
 			return err
 		}
 		state, err := bucketVersioning(tx, bucket)
@@ -351,6 +351,15 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 		cur, err := decodeRecord(k, objs.Get(k))
 		if err != nil {
 			return err
+		}
+		if cond != nil {
+			var o *meta.Object
+			if cur != nil {
+				o = cur.object()
+			}
+			if err := cond(o); err != nil {
+				return err
+			}
 		}
 		if state == "" {
 			if cur == nil {
@@ -395,15 +404,27 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 
 // removeVersion deletes one version for good; if it was the current one,
 // the newest noncurrent version becomes current.
-func removeVersion(d *bbolt.Bucket, key, versionID string) (*meta.Object, error) {
+func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Precondition) (*meta.Object, error) {
 	objs := d.Bucket(subObjects)
 	vb, err := versionsOf(d, false)
 	if err != nil {
 		return nil, err
 	}
 	vk, r, err := versionSlot(objs, vb, key, versionID)
-	if err != nil || r == nil {
+	if err != nil {
 		return nil, err
+	}
+	if cond != nil {
+		var o *meta.Object
+		if r != nil {
+			o = r.object()
+		}
+		if err := cond(o); err != nil {
+			return nil, err
+		}
+	}
+	if r == nil {
+		return nil, nil
 	}
 	if vk != nil {
 		// A current delete marker is the key's first v record; removing

@@ -121,7 +121,7 @@ func TestVersioningTransitions(t *testing.T) {
 							id = meta.NullVersion
 						}
 					}
-					d, err := s.DeleteObjectVersion(ctx, "b", "k", id)
+					d, err := s.DeleteObjectVersion(ctx, "b", "k", id, nil)
 					if err != nil {
 						t.Fatalf("step %d: %v", i, err)
 					}
@@ -201,14 +201,14 @@ func TestVersionErrors(t *testing.T) {
 			t.Errorf("GetObjectVersion(%s, %s) = %v, want %v", tc.key, tc.id, err, tc.want)
 		}
 	}
-	if _, err := s.DeleteObjectVersion(ctx, "b", "k", "bogus"); !errors.Is(err, meta.ErrInvalidVersion) {
+	if _, err := s.DeleteObjectVersion(ctx, "b", "k", "bogus", nil); !errors.Is(err, meta.ErrInvalidVersion) {
 		t.Fatalf("delete bogus: %v", err)
 	}
-	if d, err := s.DeleteObjectVersion(ctx, "b", "k", newVersionID(99)); err != nil || d.Removed != nil || d.Marker != nil {
+	if d, err := s.DeleteObjectVersion(ctx, "b", "k", newVersionID(99), nil); err != nil || d.Removed != nil || d.Marker != nil {
 		t.Fatalf("delete unknown version = %+v, %v; want nothing", d, err)
 	}
 	// A delete marker cannot be updated.
-	d, _ := s.DeleteObjectVersion(ctx, "b", "k", "")
+	d, _ := s.DeleteObjectVersion(ctx, "b", "k", "", nil)
 	if err := s.UpdateObjectVersion(ctx, "b", "k", d.Marker.VersionID, func(o *meta.Object) error { return nil }); !errors.Is(err, meta.ErrNoSuchVersion) {
 		t.Fatalf("update marker: %v", err)
 	}
@@ -229,11 +229,11 @@ func TestVersionErrors(t *testing.T) {
 	if _, err := s.DeleteBucket(ctx, "b"); !errors.Is(err, meta.ErrBucketNotEmpty) {
 		t.Fatalf("DeleteBucket = %v", err)
 	}
-	s.DeleteObjectVersion(ctx, "b", "k", o.VersionID)
+	s.DeleteObjectVersion(ctx, "b", "k", o.VersionID, nil)
 	if _, err := s.DeleteBucket(ctx, "b"); !errors.Is(err, meta.ErrBucketNotEmpty) {
 		t.Fatalf("DeleteBucket with a marker = %v", err)
 	}
-	s.DeleteObjectVersion(ctx, "b", "k", d.Marker.VersionID)
+	s.DeleteObjectVersion(ctx, "b", "k", d.Marker.VersionID, nil)
 	if _, err := s.DeleteBucket(ctx, "b"); err != nil {
 		t.Fatalf("DeleteBucket empty = %v", err)
 	}
@@ -244,7 +244,7 @@ func TestVersionPreconditionSeesCurrent(t *testing.T) {
 	mustBucket(t, s, "b")
 	setVersioning(t, s, "b", meta.VersioningEnabled)
 	putETag(t, s, "b", "k", "a")
-	s.DeleteObjectVersion(ctx, "b", "k", "")
+	s.DeleteObjectVersion(ctx, "b", "k", "", nil)
 	var seen *meta.Object
 	seenCalled := false
 	if _, err := s.PutObject(ctx, obj("b", "k"), func(cur *meta.Object) error { seen, seenCalled = cur, true; return nil }); err != nil {
@@ -271,7 +271,7 @@ func TestListObjectVersionsPaging(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		for i, k := range keys {
 			if (i+round)%4 == 3 {
-				s.DeleteObjectVersion(ctx, "b", k, "")
+				s.DeleteObjectVersion(ctx, "b", k, "", nil)
 				continue
 			}
 			putETag(t, s, "b", k, fmt.Sprintf("r%d", round))
@@ -340,7 +340,7 @@ func TestBlobRefsSeesNoncurrentVersions(t *testing.T) {
 	setVersioning(t, s, "b", meta.VersioningEnabled)
 	putETag(t, s, "b", "k", "a", "blob-a")
 	putETag(t, s, "b", "k", "b", "blob-b")
-	s.DeleteObjectVersion(ctx, "b", "k", "")
+	s.DeleteObjectVersion(ctx, "b", "k", "", nil)
 	var got []string
 	s.BlobRefs(ctx, func(id string) error { got = append(got, id); return nil })
 	if !reflect.DeepEqual(slices.Sorted(slices.Values(got)), []string{"blob-a", "blob-b"}) {

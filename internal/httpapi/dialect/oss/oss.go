@@ -18,6 +18,7 @@ import (
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
+	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
 	"strongroom/internal/sse"
 )
@@ -40,6 +41,10 @@ var _ dialect.Dialect = Dialect{}
 
 func (Dialect) Name() string   { return "oss" }
 func (Dialect) Prefix() string { return prefix }
+
+// LifecycleShape implements dialect.LifecycleShape: OSS names its
+// lifecycle elements its own way (rule-level Prefix, AbortMultipartUpload).
+func (Dialect) LifecycleShape() lifecycle.Shape { return lifecycle.OSS }
 
 // Header reads an x-oss-* header. The copy source is returned in the
 // path-escaped form the handlers decode: the v1 SDK query-escapes the key
@@ -113,7 +118,8 @@ var errorMap = map[string]ossError{
 	// OSS's code for a policy that does not follow the policy syntax (EC
 	// 0030-00000005, "The policy is invalid"); the message still points at
 	// the problem.
-	errs.MalformedPolicy.Code: {code: "InvalidPolicyDocument", status: http.StatusBadRequest, ec: "0030-00000005"},
+	errs.MalformedPolicy.Code:              {code: "InvalidPolicyDocument", status: http.StatusBadRequest, ec: "0030-00000005"},
+	errs.NoSuchLifecycleConfiguration.Code: {code: "NoSuchLifecycle", status: http.StatusNotFound, message: "No Row found in Lifecycle Table."},
 }
 
 // canonicalDefaults are the canonical errors' own messages, so that a
@@ -127,7 +133,7 @@ func init() {
 		errs.InvalidAccessKeyID, errs.MalformedXML, errs.BadDigest,
 		errs.ContentSHA256Mismatch, errs.KeyTooLong, errs.AuthorizationHeaderMalformed,
 		errs.AuthorizationQueryMalformed, errs.KMSNotFound, errs.KMSDisabled,
-		errs.KMSUnavailable,
+		errs.KMSUnavailable, errs.NoSuchLifecycleConfiguration,
 	} {
 		canonicalDefaults[e.Code] = e.Message
 	}
@@ -155,7 +161,7 @@ func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error,
 	body := ErrorBody{Code: code, Message: msg, RequestID: requestID, HostID: r.Host, EC: ec}
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(resource, "/"), "/")
 	switch code {
-	case "NoSuchBucket", "BucketNotEmpty", "BucketAlreadyExists", "NoSuchServerSideEncryptionRule":
+	case "NoSuchBucket", "BucketNotEmpty", "BucketAlreadyExists", "NoSuchServerSideEncryptionRule", "NoSuchLifecycle":
 		body.BucketName = bucket
 	case "NoSuchKey":
 		body.Key = key

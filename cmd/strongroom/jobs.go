@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"strongroom/internal/meta"
+)
+
+// jobsCmd shows and runs the background jobs of the node serving a data
+// directory (they run inside that node, so it must be running).
+func jobsCmd(args []string, stdout, stderr io.Writer) error {
+	const usage = "usage: strongroom jobs list [--data DIR] | strongroom jobs run NAME [--data DIR]"
+	if len(args) < 1 {
+		return errors.New(usage)
+	}
+	op := args[0]
+	fs := flag.NewFlagSet("jobs "+op, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data directory of the running server")
+	name, _, err := parseNamed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var js []*meta.Job
+	switch {
+	case op == "list" && name == "":
+		body, err := adminCall(ctx, *data, http.MethodGet, "jobs", nil)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &js); err != nil {
+			return err
+		}
+	case op == "run" && name != "":
+		// The pass goes on in the server if this call times out.
+		body, err := adminCall(ctx, *data, http.MethodPost, "jobs/"+name+"/run", nil)
+		if err != nil {
+			return err
+		}
+		j := new(meta.Job)
+		if err := json.Unmarshal(body, j); err != nil {
+			return err
+		}
+		js = []*meta.Job{j}
+	default:
+		return errors.New(usage)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tPASSES\tLAST PASS\tNEXT RUN\tRUNNING\tLAST PASS COUNTS\tLAST ERROR")
+	for _, j := range js {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", j.Name, j.Passes, stamp(j.LastPass), stamp(j.NextRun),
+			!j.PassStarted.IsZero(), countsString(j.Pass), j.LastError)
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func countsString(c map[string]int64) string {
+	if len(c) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, len(c))
+	for k, v := range c {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
