@@ -357,6 +357,9 @@ func TestConditionalCopyAndComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("taken"), Body: bytes.NewReader(versionBody(3, 1000))}); err != nil {
+		t.Fatal(err)
+	}
 	copyTo := func(key string, ifMatch, ifNoneMatch *string) error {
 		_, err := cl.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &bucket, Key: &key, CopySource: aws.String(bucket + "/src"),
 			IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
@@ -386,13 +389,13 @@ func TestConditionalCopyAndComplete(t *testing.T) {
 		status               int
 		code                 string
 	}{
-		{"copy If-None-Match onto an object", copyTo, "src", nil, star, 412, "PreconditionFailed"},
-		{"copy If-Match, wrong ETag", copyTo, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"copy If-None-Match onto an object", copyTo, "taken", nil, star, 412, "PreconditionFailed"},
+		{"copy If-Match, wrong ETag", copyTo, "taken", wrong, nil, 412, "PreconditionFailed"},
 		{"copy If-Match, missing key", copyTo, "nothing", wrong, nil, 404, "NoSuchKey"},
 		{"copy If-None-Match to a new key", copyTo, "copied", nil, star, 200, ""},
 		{"copy If-Match, right ETag", copyTo, "copied", put.ETag, nil, 200, ""},
-		{"complete If-None-Match onto an object", complete, "src", nil, star, 412, "PreconditionFailed"},
-		{"complete If-Match, wrong ETag", complete, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"complete If-None-Match onto an object", complete, "taken", nil, star, 412, "PreconditionFailed"},
+		{"complete If-Match, wrong ETag", complete, "taken", wrong, nil, 412, "PreconditionFailed"},
 		{"complete If-Match, missing key", complete, "nothing", wrong, nil, 404, "NoSuchKey"},
 		{"complete If-None-Match to a new key", complete, "completed", nil, star, 200, ""},
 	} {
