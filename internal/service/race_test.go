@@ -14,6 +14,7 @@ import (
 	"strongroom/internal/blob"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/racetest"
 	"strongroom/internal/sse"
 )
 
@@ -28,22 +29,6 @@ var raceSpecs = []struct {
 
 // pattern is a body that names its version: every byte is v.
 func pattern(v byte, n int) []byte { return bytes.Repeat([]byte{v}, n) }
-
-// runAll starts n goroutines at once and waits for them.
-func runAll(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-}
 
 // TestConditionalPutRace: of many writers racing If-None-Match: * to a new
 // key exactly one wins and the rest get 412, and of many writers racing
@@ -74,7 +59,7 @@ func TestConditionalPutRace(t *testing.T) {
 			check := func(key, cond, ifMatch, ifNoneMatch string) {
 				var wins atomic.Int32
 				var winner atomic.Int32
-				runAll(writers, func(i int) {
+				racetest.Together(writers, func(i int) {
 					_, err := put(key, byte(i+1), ifMatch, ifNoneMatch)
 					switch {
 					case err == nil:
@@ -319,7 +304,7 @@ func TestConcurrentCompletes(t *testing.T) {
 				}
 				results := make([]*meta.Object, len(lists))
 				failed := make([]error, len(lists))
-				runAll(len(lists), func(i int) {
+				racetest.Together(len(lists), func(i int) {
 					in := CompleteUploadInput{Bucket: "bkt", Key: "k", UploadID: u.ID, MinPartSize: 1}
 					for _, n := range lists[i] {
 						in.Parts = append(in.Parts, CompletePart{Number: n, ETag: etags[n]})
@@ -382,7 +367,7 @@ func TestConditionalCopyCompleteRace(t *testing.T) {
 					Parts: []CompletePart{{Number: 1, ETag: p.ETag}}}
 			}
 			var wins atomic.Int32
-			runAll(racers, func(i int) {
+			racetest.Together(racers, func(i int) {
 				var err error
 				if i%2 == 0 {
 					_, err = f.svc.CompleteMultipartUpload(ctx, f.p, uploads[i])

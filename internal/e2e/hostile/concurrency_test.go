@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"strongroom/internal/racetest"
 	"strongroom/internal/testnode"
 )
 
@@ -80,22 +81,6 @@ func status(err error) (int, string) {
 	return re.HTTPStatusCode(), ae.ErrorCode()
 }
 
-// race runs fn on n goroutines released together.
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-}
-
 func getBody(t *testing.T, c *s3.Client, bucket, key string) []byte {
 	t.Helper()
 	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
@@ -128,7 +113,7 @@ func TestConditionalPutRace(t *testing.T) {
 					for _, cond := range []string{"If-None-Match", "If-Match"} {
 						var wins atomic.Int32
 						var winner atomic.Int32
-						race(c.writers, func(i int) {
+						racetest.Together(c.writers, func(i int) {
 							v := byte(i + 1)
 							in := &s3.PutObjectInput{Bucket: &bucket, Key: &key, ServerSideEncryption: m.sse}
 							if cond == "If-None-Match" {
@@ -300,7 +285,7 @@ func TestConcurrentCompletes(t *testing.T) {
 			}
 			answers := make([]error, len(lists))
 			got := make([]string, len(lists))
-			race(len(lists), func(i int) {
+			racetest.Together(len(lists), func(i int) {
 				var parts []types.CompletedPart
 				for _, n := range lists[i] {
 					parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: aws.String(etags[n])})
@@ -357,6 +342,9 @@ func TestConditionalCopyAndComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("taken"), Body: bytes.NewReader(versionBody(3, 1000))}); err != nil {
+		t.Fatal(err)
+	}
 	copyTo := func(key string, ifMatch, ifNoneMatch *string) error {
 		_, err := cl.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &bucket, Key: &key, CopySource: aws.String(bucket + "/src"),
 			IfMatch: ifMatch, IfNoneMatch: ifNoneMatch})
@@ -386,13 +374,13 @@ func TestConditionalCopyAndComplete(t *testing.T) {
 		status               int
 		code                 string
 	}{
-		{"copy If-None-Match onto an object", copyTo, "src", nil, star, 412, "PreconditionFailed"},
-		{"copy If-Match, wrong ETag", copyTo, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"copy If-None-Match onto an object", copyTo, "taken", nil, star, 412, "PreconditionFailed"},
+		{"copy If-Match, wrong ETag", copyTo, "taken", wrong, nil, 412, "PreconditionFailed"},
 		{"copy If-Match, missing key", copyTo, "nothing", wrong, nil, 404, "NoSuchKey"},
 		{"copy If-None-Match to a new key", copyTo, "copied", nil, star, 200, ""},
 		{"copy If-Match, right ETag", copyTo, "copied", put.ETag, nil, 200, ""},
-		{"complete If-None-Match onto an object", complete, "src", nil, star, 412, "PreconditionFailed"},
-		{"complete If-Match, wrong ETag", complete, "src", wrong, nil, 412, "PreconditionFailed"},
+		{"complete If-None-Match onto an object", complete, "taken", nil, star, 412, "PreconditionFailed"},
+		{"complete If-Match, wrong ETag", complete, "taken", wrong, nil, 412, "PreconditionFailed"},
 		{"complete If-Match, missing key", complete, "nothing", wrong, nil, 404, "NoSuchKey"},
 		{"complete If-None-Match to a new key", complete, "completed", nil, star, 200, ""},
 	} {

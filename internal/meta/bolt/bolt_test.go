@@ -972,3 +972,38 @@ func TestUpdateObject(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 }
+
+// TestCompletedCountFromOlderDatabase: a bucket whose completed records
+// were written before their count was kept is counted once, so the cap
+// still holds.
+func TestCompletedCountFromOlderDatabase(t *testing.T) {
+	s, _ := openTemp(t)
+	mustBucket(t, s, "b")
+	s.maxCompleted = 3
+	complete := func(id string) {
+		t.Helper()
+		if err := s.CreateUpload(ctx, &meta.Upload{ID: id, Bucket: "b", Key: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CompleteUpload(ctx, "b", id, obj("b", id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		complete(fmt.Sprint("c", i))
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bkData).Bucket([]byte("b")).Delete(keyCompletedCount)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	complete("c3")
+	if _, err := s.GetCompletedUpload(ctx, "b", "c0"); !errors.Is(err, meta.ErrNoSuchUpload) {
+		t.Fatalf("oldest record kept past the cap: %v", err)
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		if _, err := s.GetCompletedUpload(ctx, "b", id); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+}
