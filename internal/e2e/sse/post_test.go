@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -25,6 +23,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
+
+	"strongroom/internal/e2e/e2eutil"
 )
 
 // Browser form uploads (POST Object): forms built as a browser sends them
@@ -60,45 +60,28 @@ func (e *env) sign(bucket string, p postForm) []field {
 	if exp.IsZero() {
 		exp = time.Now().Add(time.Hour)
 	}
-	now := time.Now().UTC()
-	fields := append([]field(nil), p.fields...)
 	conds := []any{map[string]string{"bucket": bucket}}
 	if !p.bare {
 		for _, f := range p.fields {
 			conds = append(conds, map[string]string{f.name: f.value})
 		}
 	}
-	cred := ak + "/" + now.Format("20060102") + "/" + region + "/s3/aws4_request"
-	if !p.v2 {
-		amz := []field{{"x-amz-algorithm", "AWS4-HMAC-SHA256"}, {"x-amz-credential", cred}, {"x-amz-date", now.Format("20060102T150405Z")}}
-		for _, f := range amz {
-			conds = append(conds, map[string]string{f.name: f.value})
-		}
-		fields = append(fields, amz...)
-	}
 	conds = append(conds, p.conds...)
+	fields := append([]field(nil), p.fields...)
+	if !p.v2 {
+		for _, f := range e2eutil.SignPostV4(ak, sk, region, time.Now(), exp, conds) {
+			fields = append(fields, field{f.Name, f.Value})
+		}
+		return fields
+	}
 	doc, err := json.Marshal(map[string]any{"expiration": exp.UTC().Format("2006-01-02T15:04:05.000Z"), "conditions": conds})
 	if err != nil {
 		panic(err)
 	}
 	policy := base64.StdEncoding.EncodeToString(doc)
-	fields = append(fields, field{"Policy", policy})
-	if p.v2 {
-		m := hmac.New(sha1.New, []byte(sk))
-		m.Write([]byte(policy))
-		return append(fields, field{"AWSAccessKeyId", ak}, field{"Signature", base64.StdEncoding.EncodeToString(m.Sum(nil))})
-	}
-	k := hmacSum([]byte("AWS4"+sk), now.Format("20060102"))
-	for _, s := range []string{region, "s3", "aws4_request"} {
-		k = hmacSum(k, s)
-	}
-	return append(fields, field{"X-Amz-Signature", hex.EncodeToString(hmacSum(k, policy))})
-}
-
-func hmacSum(key []byte, msg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
+	m := hmac.New(sha1.New, []byte(sk))
+	m.Write([]byte(policy))
+	return append(fields, field{"Policy", policy}, field{"AWSAccessKeyId", ak}, field{"Signature", base64.StdEncoding.EncodeToString(m.Sum(nil))})
 }
 
 // post sends fields, the file (streamed: the body is never built whole)
