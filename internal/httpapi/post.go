@@ -146,10 +146,11 @@ func (s *Server) postObject(q *request) error {
 // header signature); its policy, if any, is still enforced.
 func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max int64, err error) {
 	max = service.MaxPutSize
-	res, err := s.verifier.VerifyPost(q.r.Context(), q.d.Name(), fields, q.auth)
+	res, err := s.verifier.VerifyPost(q.r.Context(), fields, q.auth)
 	if err != nil {
 		return 0, 0, err
 	}
+	s.formDialect(q, res.Scheme)
 	if res.AccessKeyID != "" {
 		p, err := s.ids.Principal(q.r.Context(), res.AccessKeyID)
 		if err != nil {
@@ -171,7 +172,7 @@ func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max i
 		checked[k] = v
 	}
 	checked["bucket"] = q.bucket
-	exempt := func(name string) bool { return auth.PostExempt(q.d.Name(), name) }
+	exempt := func(name string) bool { return auth.PostExempt(res.Scheme, q.d.Name(), name) }
 	if err := pol.Check(time.Now(), checked, exempt); err != nil {
 		return 0, 0, err
 	}
@@ -179,6 +180,21 @@ func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max i
 		max = pol.MaxLength
 	}
 	return pol.MinLength, max, nil
+}
+
+// formDialect answers a form signed with a vendor's scheme in that
+// vendor's dialect when nothing else chose one: the signature is in the
+// body, where ServeHTTP's detection does not look.
+func (s *Server) formDialect(q *request, scheme auth.Scheme) {
+	name := auth.PostDialect(scheme)
+	if d := s.dialects[name]; d == nil || s.cfg.Dialect != "" || q.d.Name() != "s3" {
+		return
+	}
+	if _, pinned := s.vhostBucket(q.r.Host); pinned != "" {
+		return
+	}
+	q.d = s.dialects[name]
+	q.d.SetRequestID(q.w.Header(), q.id)
 }
 
 // readFormFields reads the fields up to the file part, by lowercase name

@@ -5,8 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"maps"
 	"testing"
+	"time"
 
 	"strongroom/internal/errs"
 )
@@ -88,7 +90,7 @@ func TestVerifyPost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := v.VerifyPost(context.Background(), "s3", tc.fields, tc.request)
+			res, err := v.VerifyPost(context.Background(), tc.fields, tc.request)
 			switch {
 			case tc.want != nil:
 				wantErr(t, err, tc.want)
@@ -115,8 +117,73 @@ func TestPostExempt(t *testing.T) {
 		"x-ignore-submit": true, "key": false, "x-amz-credential": false, "x-amz-date": false, "bucket": false,
 		"x-amz-server-side-encryption": false, "x-ignore": false,
 	} {
-		if got := PostExempt("s3", name); got != want {
+		if got := PostExempt(SchemeSigV4Post, "s3", name); got != want {
 			t.Errorf("PostExempt(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestVerifyPostVendors signs forms as each vendor's documentation
+// specifies and checks the scheme, and that a wrong secret fails.
+func TestVerifyPostVendors(t *testing.T) {
+	const ak, secret = "LTAIPOSTFORMKEY", "post-form-secret"
+	v := &Verifier{Creds: creds{ak: secret}, Now: at(time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC))}
+	policyJSON := `{"expiration":"2026-12-05T12:00:00.000Z","conditions":[["starts-with","$key",""]]}`
+	policy := base64.StdEncoding.EncodeToString([]byte(policyJSON))
+	hmacSHA1B64 := func(key, msg string) string {
+		m := hmac.New(sha1.New, []byte(key))
+		m.Write([]byte(msg))
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	ossV4 := func(sk string) map[string]string {
+		k := hmacSHA256([]byte("aliyun_v4"+sk), "20261205")
+		for _, s := range []string{"cn-hangzhou", "oss", "aliyun_v4_request"} {
+			k = hmacSHA256(k, s)
+		}
+		return map[string]string{"key": "k", "policy": policy, "x-oss-signature-version": "OSS4-HMAC-SHA256",
+			"x-oss-credential": ak + "/20261205/cn-hangzhou/oss/aliyun_v4_request", "x-oss-date": "20261205T095900Z",
+			"x-oss-signature": hex.EncodeToString(hmacSHA256(k, policy))}
+	}
+	cos := func(sk, keyTime string) map[string]string {
+		sum := sha1.Sum([]byte(policyJSON))
+		signKey := hmacSHA1Hex(sk, keyTime)
+		return map[string]string{"key": "k", "policy": policy, "q-sign-algorithm": "sha1", "q-ak": ak, "q-key-time": keyTime,
+			"q-signature": hmacSHA1Hex(signKey, hex.EncodeToString(sum[:]))}
+	}
+	valid := "1796462400;1796469600" // 2026-12-05 09:20 to 11:20 UTC
+	tests := []struct {
+		name   string
+		fields map[string]string
+		scheme Scheme
+		code   string
+	}{
+		{"oss v1", map[string]string{"key": "k", "policy": policy, "OSSAccessKeyId": ak, "signature": hmacSHA1B64(secret, policy)}, SchemeOSSV1Post, ""},
+		{"oss v1 wrong secret", map[string]string{"key": "k", "policy": policy, "OSSAccessKeyId": ak, "signature": hmacSHA1B64("x", policy)}, "", "SignatureDoesNotMatch"},
+		{"oss v4", ossV4(secret), SchemeOSSV4Post, ""},
+		{"oss v4 wrong secret", ossV4("x"), "", "SignatureDoesNotMatch"},
+		{"cos", cos(secret, valid), SchemeCOSPost, ""},
+		{"cos wrong secret", cos("x", valid), "", "SignatureDoesNotMatch"},
+		{"cos key time over", cos(secret, "1796462400;1796462401"), "", "AccessDenied"},
+		{"obs", map[string]string{"key": "k", "policy": policy, "AccessKeyId": ak, "signature": hmacSHA1B64(secret, policy)}, SchemeOBSPost, ""},
+		{"obs wrong secret", map[string]string{"key": "k", "policy": policy, "AccessKeyId": ak, "signature": hmacSHA1B64("x", policy)}, "", "SignatureDoesNotMatch"},
+		{"oss v1 and s3 v4", map[string]string{"key": "k", "policy": policy, "OSSAccessKeyId": ak, "signature": "x", "x-amz-signature": "y"}, "", "InvalidArgument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fields := map[string]string{}
+			for k, val := range tc.fields {
+				fields[lower(k)] = val
+			}
+			res, err := v.VerifyPost(context.Background(), fields, nil)
+			if tc.code != "" {
+				if e := errs.As(err); e == nil || e.Code != tc.code {
+					t.Fatalf("error %v, want code %s", err, tc.code)
+				}
+				return
+			}
+			if err != nil || res.Scheme != tc.scheme || res.AccessKeyID != ak {
+				t.Fatalf("got %+v, %v; want scheme %s", res, err, tc.scheme)
+			}
+		})
 	}
 }
