@@ -172,6 +172,7 @@ func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max i
 		checked[k] = v
 	}
 	checked["bucket"] = q.bucket
+	auth.PostPolicyFields(res.Scheme, checked)
 	exempt := func(name string) bool { return auth.PostExempt(res.Scheme, q.d.Name(), name) }
 	if err := pol.Check(time.Now(), checked, exempt); err != nil {
 		return 0, 0, err

@@ -72,6 +72,16 @@ func PostDialect(scheme Scheme) string {
 	return ""
 }
 
+// PostPolicyFields adds to a form's fields (as the policy sees them) the
+// names a scheme's policies use for fields the form sends under another
+// name: COS policies constrain q-sign-time, which the form sends as
+// q-key-time.
+func PostPolicyFields(scheme Scheme, fields map[string]string) {
+	if _, ok := fields["q-sign-time"]; !ok && scheme == SchemeCOSPost {
+		fields["q-sign-time"] = fields["q-key-time"]
+	}
+}
+
 // VerifyPost authenticates a form upload by the signature over its policy
 // field. fields are the fields before the file, by lowercase name. A form
 // with no signature fields is anonymous (Scheme anonymous, no error): the

@@ -65,7 +65,7 @@ func Parse(encoded string) (*Policy, error) {
 // ParseDocument decodes a policy document (JSON).
 func ParseDocument(doc []byte) (*Policy, error) {
 	var top map[string]json.RawMessage
-	d := json.NewDecoder(bytes.NewReader(doc))
+	d := json.NewDecoder(bytes.NewReader(dropTrailingCommas(doc)))
 	d.UseNumber()
 	if err := d.Decode(&top); err != nil || top == nil {
 		return nil, errJSON
@@ -98,6 +98,44 @@ func ParseDocument(doc []byte) (*Policy, error) {
 		}
 	}
 	return p, nil
+}
+
+// dropTrailingCommas removes a comma that closes a list or an object (",]"
+// or ",}" outside strings): the OBS SDK's CreateBrowserBasedSignature ends
+// its conditions so, and OBS accepts it. The signature covers the policy
+// as sent, so this leniency changes no signed meaning.
+func dropTrailingCommas(doc []byte) []byte {
+	out := make([]byte, 0, len(doc))
+	inString, escaped := false, false
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			out = append(out, c)
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		if c == ',' {
+			j := i + 1
+			for j < len(doc) && (doc[j] == ' ' || doc[j] == '\t' || doc[j] == '\r' || doc[j] == '\n') {
+				j++
+			}
+			if j < len(doc) && (doc[j] == ']' || doc[j] == '}') {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func (p *Policy) addCondition(raw json.RawMessage) error {

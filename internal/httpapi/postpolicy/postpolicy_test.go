@@ -87,6 +87,17 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestTrailingCommas(t *testing.T) {
+	// As the OBS SDK's CreateBrowserBasedSignature writes it.
+	p, err := ParseDocument([]byte(`{"expiration":"2026-01-02T04:00:00Z","conditions":[{"bucket":"b"},{"key":"a,]"},]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check(now, map[string]string{"bucket": "b", "key": "a,]"}, exemptS3); err != nil {
+		t.Fatalf("a comma inside a value was touched: %v", err)
+	}
+}
+
 func TestExpired(t *testing.T) {
 	p, err := ParseDocument([]byte(`{"expiration": "2026-01-02T03:04:05Z", "conditions": []}`))
 	if err != nil {
