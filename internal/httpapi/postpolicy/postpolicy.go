@@ -207,7 +207,11 @@ func size(raw json.RawMessage) (int64, bool) {
 
 func newCondition(op, name, value string) condition {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	c := condition{op: op, value: value, text: "[" + q(op) + ", " + q(name) + ", " + q(value) + "]"}
+	shown := value
+	if strings.Contains(strings.ToLower(name), "customer-key") {
+		shown = "***" // an SSE-C key (or its MD5) never goes into an error
+	}
+	c := condition{op: op, value: value, text: "[" + q(op) + ", " + q(name) + ", " + q(shown) + "]"}
 	// A field is named "$name"; without the '$' the condition never holds.
 	if f, ok := strings.CutPrefix(name, "$"); ok {
 		c.field = strings.ToLower(f)

@@ -58,6 +58,8 @@ func TestCheck(t *testing.T) {
 		{"content-type list all match", doc(covered + `, ["starts-with", "$Content-Type", "image/"]`), with("content-type", "image/png, image/gif"), nil},
 		{"content-type list one differs", doc(covered + `, ["starts-with", "$Content-Type", "image/"]`), with("content-type", "image/png,text/html"),
 			errs.AccessDenied.WithMessage(`Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]`)},
+		{"an SSE-C key in a failed condition is not echoed", doc(covered + `, {"x-amz-server-side-encryption-customer-key": "c2VjcmV0"}`), with("x-amz-server-side-encryption-customer-key", "other"),
+			errs.AccessDenied.WithMessage(`Invalid according to Policy: Policy Condition failed: ["eq", "$x-amz-server-side-encryption-customer-key", "***"]`)},
 		{"extra field", doc(covered), with("x-amz-meta-note", "hi"),
 			errs.AccessDenied.WithMessage("Invalid according to Policy: Extra input fields: x-amz-meta-note")},
 		{"bucket must be covered", doc(`["starts-with", "$key", ""]`), base,
