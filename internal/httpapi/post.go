@@ -304,11 +304,25 @@ func (f *formFile) Read(p []byte) (int, error) {
 		if f.n < f.min {
 			return 0, postpolicy.LengthError(f.n, f.min, f.max)
 		}
-		if _, derr := io.Copy(io.Discard, io.LimitReader(f.rest, maxFormTail)); derr != nil {
-			return 0, derr
+		if err := drainTail(f.rest); err != nil {
+			return 0, err
 		}
 	}
 	return n, err
+}
+
+// drainTail reads the body after the file to its end, so that its
+// verification (a signed payload hash) completes. More than maxFormTail
+// is refused: the check could not complete before the commit.
+func drainTail(r io.Reader) error {
+	n, err := io.Copy(io.Discard, io.LimitReader(r, maxFormTail+1))
+	if err != nil {
+		return err
+	}
+	if n > maxFormTail {
+		return errs.MalformedPOSTRequest.WithMessage("The fields after the file exceed 64 KiB.")
+	}
+	return nil
 }
 
 // redirectURL is the success_action_redirect (or its older name,
