@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -293,19 +294,22 @@ func TestPostObject(t *testing.T) {
 	})
 
 	t.Run("metadata", func(t *testing.T) {
-		fields := []field{key("meta"), {"Content-Type", "image/png"}, {"Cache-Control", "max-age=60"}, {"x-amz-meta-color", "green"}, {"x-ignore-submit", "Upload"}}
+		sum := sha256.Sum256([]byte("png"))
+		fields := []field{key("meta"), {"Content-Type", "image/png"}, {"Cache-Control", "max-age=60"}, {"x-amz-meta-color", "green"},
+			{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(sum[:])}, {"x-ignore-submit", "Upload"}}
 		// x-ignore-* needs no condition; fields after the file are ignored.
 		p := postForm{fields: fields, bare: true, after: []field{{"x-amz-meta-after", "ignored"}}}
-		for _, f := range fields[:4] {
+		for _, f := range fields[:5] {
 			p.conds = append(p.conds, map[string]string{f.name: f.value})
 		}
 		resp, body := e.postForm(t, bucket, p, "m", []byte("png"))
 		if resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("POST %d %s", resp.StatusCode, body)
 		}
-		h := must(e.c.HeadObject(e.ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("meta")}))(t)
-		if aws.ToString(h.ContentType) != "image/png" || aws.ToString(h.CacheControl) != "max-age=60" || h.Metadata["color"] != "green" || h.Metadata["after"] != "" {
-			t.Errorf("HEAD: type %q cache %q meta %v", aws.ToString(h.ContentType), aws.ToString(h.CacheControl), h.Metadata)
+		h := must(e.c.HeadObject(e.ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("meta"), ChecksumMode: types.ChecksumModeEnabled}))(t)
+		if aws.ToString(h.ContentType) != "image/png" || aws.ToString(h.CacheControl) != "max-age=60" || h.Metadata["color"] != "green" || h.Metadata["after"] != "" ||
+			aws.ToString(h.ChecksumSHA256) != fields[4].value {
+			t.Errorf("HEAD: type %q cache %q meta %v sha256 %q", aws.ToString(h.ContentType), aws.ToString(h.CacheControl), h.Metadata, aws.ToString(h.ChecksumSHA256))
 		}
 	})
 
@@ -340,6 +344,10 @@ func TestPostObject(t *testing.T) {
 				http.StatusForbidden, "InvalidAccessKeyId", ""},
 			{"anonymous on a private bucket", postForm{fields: []field{key("r/anon")}, anon: true},
 				http.StatusForbidden, "AccessDenied", "Access Denied"},
+			{"wrong Content-MD5", postForm{fields: []field{key("r/md5"), {"Content-MD5", md5b64([]byte("other"))}}},
+				http.StatusBadRequest, "BadDigest", ""},
+			{"wrong checksum", postForm{fields: []field{key("r/sha256"), {"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(make([]byte, 32))}}},
+				http.StatusBadRequest, "BadDigest", ""},
 			{"no key", postForm{fields: []field{{"Content-Type", "text/plain"}}},
 				http.StatusBadRequest, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."},
 		} {
