@@ -157,9 +157,10 @@ func TestPostObjectSSE(t *testing.T) {
 	needles.add("marker", []byte(marker))
 	needles.add("data", data[seg:seg+64])
 
-	modes := []mode{sseS3, sseKMS("key-1"), sseKMS(""), sseC(e.customerKey(), "SSE-C")}
-	for _, m := range modes {
-		key := "form-" + m.name
+	withContext := mode{name: "SSE-KMS(context, bucket key)", kind: kKMS, keyID: "key-1", context: map[string]string{"app": "form"}, bucketKey: true}
+	modes := []mode{sseS3, sseKMS("key-1"), sseKMS(""), withContext, sseC(e.customerKey(), "SSE-C")}
+	for i, m := range modes {
+		key := fmt.Sprintf("form-%d", i)
 		var fields []field
 		for k, v := range m.headers() {
 			fields = append(fields, field{k, v[0]})
