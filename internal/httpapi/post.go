@@ -81,7 +81,7 @@ func (s *Server) postObject(q *request) error {
 	}
 	q.key = key
 
-	min, max, err := s.authorizeForm(q, fields)
+	minSize, maxSize, err := s.authorizeForm(q, fields)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (s *Server) postObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	f := &formFile{r: file, min: min, max: max, rest: gate}
+	f := &formFile{r: file, min: minSize, max: maxSize, rest: gate}
 	body, err := uploadBody(&fq, f, -1)
 	if err != nil {
 		return err
@@ -144,8 +144,8 @@ func (s *Server) postObject(q *request) error {
 // checks the policy; it returns the file's allowed size range. A form
 // without a signature keeps the request's own principal (anonymous, or a
 // header signature); its policy, if any, is still enforced.
-func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max int64, err error) {
-	max = service.MaxPutSize
+func (s *Server) authorizeForm(q *request, fields map[string]string) (minSize, maxSize int64, err error) {
+	maxSize = service.MaxPutSize
 	res, err := s.verifier.VerifyPost(q.r.Context(), fields, q.auth)
 	if err != nil {
 		return 0, 0, err
@@ -161,7 +161,7 @@ func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max i
 	}
 	encoded, ok := fields["policy"]
 	if !ok {
-		return 0, max, nil
+		return 0, maxSize, nil
 	}
 	pol, err := postpolicy.Parse(encoded)
 	if err != nil {
@@ -178,9 +178,9 @@ func (s *Server) authorizeForm(q *request, fields map[string]string) (min, max i
 		return 0, 0, err
 	}
 	if pol.MaxLength >= 0 {
-		max = pol.MaxLength
+		maxSize = pol.MaxLength
 	}
-	return pol.MinLength, max, nil
+	return pol.MinLength, maxSize, nil
 }
 
 // formDialect answers a form signed with a vendor's scheme in that

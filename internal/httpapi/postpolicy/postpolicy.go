@@ -276,10 +276,10 @@ func (c condition) holds(fields map[string]string) bool {
 	return strings.HasPrefix(v, c.value)
 }
 
-// LengthError is the error for a file of n bytes outside [min, max].
-func LengthError(n, min, max int64) error {
-	if n < min {
-		return fmt.Errorf("postpolicy: %d bytes, minimum %d: %w", n, min, errs.EntityTooSmall.WithMessage("Your proposed upload is smaller than the minimum allowed size"))
+// LengthError is the error for a file of n bytes outside [lo, hi].
+func LengthError(n, lo, hi int64) error {
+	if n < lo {
+		return fmt.Errorf("postpolicy: %d bytes, minimum %d: %w", n, lo, errs.EntityTooSmall.WithMessage("Your proposed upload is smaller than the minimum allowed size"))
 	}
-	return fmt.Errorf("postpolicy: more than %d bytes: %w", max, errs.EntityTooLarge.WithMessage("Your proposed upload exceeds the maximum allowed size"))
+	return fmt.Errorf("postpolicy: more than %d bytes: %w", hi, errs.EntityTooLarge.WithMessage("Your proposed upload exceeds the maximum allowed size"))
 }
