@@ -60,10 +60,16 @@ func stripAWSChunked(v string) string {
 
 // requestBody assembles the payload and its integrity expectations.
 func requestBody(q *request) (service.Body, error) {
-	b := service.Body{Reader: q.auth.Body, Size: q.auth.ContentLength, Extra: q.d.UploadChecksums()}
-	if b.Size < 0 {
-		return b, errs.MissingContentLength
+	if q.auth.ContentLength < 0 {
+		return service.Body{}, errs.MissingContentLength
 	}
+	return uploadBody(q, q.auth.Body, q.auth.ContentLength)
+}
+
+// uploadBody is a payload of size bytes (-1: unknown) read from r, with
+// the integrity expectations of q's headers.
+func uploadBody(q *request, r io.Reader, size int64) (service.Body, error) {
+	b := service.Body{Reader: r, Size: size, Extra: q.d.UploadChecksums()}
 	if v := q.r.Header.Get("Content-MD5"); v != "" {
 		sum, err := service.DecodeContentMD5(v)
 		if err != nil {

@@ -126,6 +126,9 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 		if has("delete") {
 			return s.deleteObjects(q)
 		}
+		if isFormUpload(q.r) && onlyOpParams(q) {
+			return s.postObject(q)
+		}
 	}
 	return errs.NotImplemented
 }

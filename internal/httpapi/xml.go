@@ -17,7 +17,10 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 const maxXMLBody = 4 << 20
 
 // writeXML writes a 200 response with an XML document.
-func writeXML(q *request, v any) error {
+func writeXML(q *request, v any) error { return writeXMLStatus(q, http.StatusOK, v) }
+
+// writeXMLStatus writes a document with the given success status.
+func writeXMLStatus(q *request, status int, v any) error {
 	body, err := xml.Marshal(v)
 	if err != nil {
 		return err
@@ -25,7 +28,7 @@ func writeXML(q *request, v any) error {
 	h := q.w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
-	q.w.WriteHeader(http.StatusOK)
+	q.w.WriteHeader(status)
 	io.WriteString(q.w, xml.Header)
 	q.w.Write(body)
 	return nil

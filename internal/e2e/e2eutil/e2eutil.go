@@ -4,10 +4,16 @@ package e2eutil
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Main runs a test binary after clearing the environment the cloud SDKs
@@ -53,3 +59,41 @@ func (l *LogBuffer) Bytes() []byte {
 
 // String returns what was logged so far.
 func (l *LogBuffer) String() string { return string(l.Bytes()) }
+
+// FormField is one field of a browser upload form.
+type FormField struct{ Name, Value string }
+
+// SignPostV4 signs a browser upload policy as the S3 documentation's
+// SigV4 POST example does: the policy (expiration exp, conds plus eq
+// conditions on the x-amz-algorithm, -credential and -date fields it
+// returns) base64-encoded, and X-Amz-Signature = hex(HMAC-SHA256(signing
+// key of the credential scope, policy)). It returns those fields, Policy
+// and X-Amz-Signature, to append to a form's own fields.
+func SignPostV4(ak, sk, region string, now, exp time.Time, conds []any) []FormField {
+	now = now.UTC()
+	amz := []FormField{
+		{"x-amz-algorithm", "AWS4-HMAC-SHA256"},
+		{"x-amz-credential", ak + "/" + now.Format("20060102") + "/" + region + "/s3/aws4_request"},
+		{"x-amz-date", now.Format("20060102T150405Z")},
+	}
+	conds = append([]any(nil), conds...)
+	for _, f := range amz {
+		conds = append(conds, map[string]string{f.Name: f.Value})
+	}
+	doc, err := json.Marshal(map[string]any{"expiration": exp.UTC().Format("2006-01-02T15:04:05.000Z"), "conditions": conds})
+	if err != nil {
+		panic(err)
+	}
+	policy := base64.StdEncoding.EncodeToString(doc)
+	k := hmacSHA256([]byte("AWS4"+sk), now.Format("20060102"))
+	for _, s := range []string{region, "s3", "aws4_request"} {
+		k = hmacSHA256(k, s)
+	}
+	return append(amz, FormField{"Policy", policy}, FormField{"X-Amz-Signature", hex.EncodeToString(hmacSHA256(k, policy))})
+}
+
+func hmacSHA256(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}

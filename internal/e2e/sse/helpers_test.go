@@ -76,9 +76,10 @@ type env struct {
 }
 
 type envOptions struct {
-	plainHTTP    bool   // no TLS (SSE-C must be refused)
-	insecureSSEC bool   // ... unless the operator allows it
-	dataDir      string // reuse a data directory (restart)
+	plainHTTP    bool     // no TLS (SSE-C must be refused)
+	insecureSSEC bool     // ... unless the operator allows it
+	dataDir      string   // reuse a data directory (restart)
+	dialects     []string // vendor listeners (testnode.Options.Dialects)
 }
 
 func newEnv(t *testing.T, opts ...envOptions) *env {
@@ -89,7 +90,7 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	node := testnode.Start(t, testnode.Options{TLS: !o.plainHTTP, Logger: logger, InsecureSSEC: o.insecureSSEC, DataDir: o.dataDir})
+	node := testnode.Start(t, testnode.Options{TLS: !o.plainHTTP, Logger: logger, InsecureSSEC: o.insecureSSEC, DataDir: o.dataDir, Dialects: o.dialects})
 	base := node.Client.Transport
 	if base == nil {
 		base = http.DefaultTransport.(*http.Transport).Clone()

@@ -455,10 +455,7 @@ func ossV4Match(r *http.Request, req *ossV4Request, secret, vhostBucket, skip st
 	bucket, key := ossTarget(r, vhostBucket)
 	uri := ossEscapePath(ossPath(bucket, key))
 	headers, additional := ossV4Headers(r, req.additional)
-	k := hmacSHA256([]byte("aliyun_v4"+secret), req.date)
-	k = hmacSHA256(k, req.region)
-	k = hmacSHA256(k, req.product)
-	k = hmacSHA256(k, ossV4Terminator)
+	k := ossV4Key(secret, req)
 	try := func(query string) bool {
 		cr := r.Method + "\n" + uri + "\n" + query + "\n" + headers + "\n" + additional + "\n" + req.payload
 		sum := sha256.Sum256([]byte(cr))
@@ -475,6 +472,14 @@ func ossV4Match(r *http.Request, req *ossV4Request, secret, vhostBucket, skip st
 	}
 	rq := ossV4Query(params, skip, false)
 	return (!ok || rq != cq) && try(rq)
+}
+
+// ossV4Key is the signing key of an OSS V4 credential scope.
+func ossV4Key(secret string, req *ossV4Request) []byte {
+	k := hmacSHA256([]byte("aliyun_v4"+secret), req.date)
+	k = hmacSHA256(k, req.region)
+	k = hmacSHA256(k, req.product)
+	return hmacSHA256(k, ossV4Terminator)
 }
 
 // ossV4Headers is the canonical headers block (x-oss-*, content-type,
