@@ -119,6 +119,8 @@ func (s *Server) postObject(q *request) error {
 	h.Set("Location", location)
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
+	setVersionHeader(q, "version-id", o.VersionID)
+	s.setExpiration(q, o)
 	if u := redirectURL(fields); u != nil {
 		add := "bucket=" + queryEscape(q.bucket) + "&key=" + queryEscape(key) + "&etag=" + queryEscape(etag)
 		if u.RawQuery != "" {
