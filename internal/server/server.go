@@ -138,6 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		keyring.Close()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
+	m.SetClock(cfg.Now)
 	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	if err != nil {
 		m.Close()

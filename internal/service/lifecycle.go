@@ -149,6 +149,16 @@ func (t lifecycleTask) Step(ctx context.Context, now time.Time, raw []byte, coun
 	if cfg == nil {
 		return next(nextBucket, 1)
 	}
+	if !cur.Uploads && b.Versioning != "" {
+		n, last, done, err := s.expireVersions(ctx, b.Name, cur.After, t.batch, cfg, now, counts)
+		if err != nil {
+			return jobs.Step{}, err
+		}
+		if !done {
+			return next(lifecycleCursor{Bucket: b.Name, After: last}, n)
+		}
+		return next(lifecycleCursor{Bucket: b.Name, Uploads: true}, n)
+	}
 	if !cur.Uploads {
 		n, last, err := s.expireObjects(ctx, b.Name, cur.After, t.batch, cfg, now, counts)
 		if err != nil {
@@ -199,41 +209,155 @@ func (s *Service) expireObjects(ctx context.Context, bucket, after string, batch
 	if err != nil && !errors.Is(err, meta.ErrStop) {
 		return 0, "", fmt.Errorf("listing %s: %w", bucket, err)
 	}
-	// Deletions run side by side so the metadata group commit shares one
-	// fsync among many of them: one at a time, a pass is bound by fsyncs.
+	acts := make([]versionAction, len(expired))
+	for i, o := range expired {
+		acts[i] = versionAction{o, "expired"}
+	}
+	first := s.runExpirations(acts, func(a versionAction) error { return s.expireObject(ctx, a.o) }, counts)
+	return n, last, first
+}
+
+// versionAction is what a pass does to one version of a versioned bucket.
+type versionAction struct {
+	o    *meta.Object
+	kind string // the counter: "expired", "noncurrent-expired", "markers-removed"
+}
+
+// expireVersions is expireObjects for a bucket that has (or had)
+// versioning: current versions expire into delete markers, noncurrent ones
+// expire NoncurrentDays after the next version replaced them (keeping
+// NewerNoncurrentVersions), and a delete marker left as a key's only
+// version is removed when a rule asks. It stops at a key boundary once it
+// has looked at batch versions; done reports the bucket's end.
+func (s *Service) expireVersions(ctx context.Context, bucket, afterKey string, batch int, cfg *lifecycle.Config, now time.Time, counts jobs.Counts) (n int, last string, done bool, err error) {
+	var (
+		acts       []versionAction
+		key        string
+		versions   int          // of key, so far
+		noncurrent int          // noncurrent data versions of key, so far
+		newer      time.Time    // when the version before this one was made
+		marker     *meta.Object // key's current delete marker
+		stopped    bool         // at a key boundary, with more to come
+	)
+	endKey := func() {
+		if marker != nil && versions == 1 && cfg.DeleteMarkerExpired(key) {
+			acts = append(acts, versionAction{marker, "markers-removed"})
+		}
+	}
+	err = s.meta.ListObjectVersions(ctx, bucket, "", afterKey, "", func(o *meta.Object, latest bool) error {
+		if o.Key != key {
+			if key != "" {
+				endKey()
+				last = key
+				if n >= batch {
+					stopped = true
+					return meta.ErrStop
+				}
+			}
+			key, versions, noncurrent, marker = o.Key, 0, 0, nil
+		}
+		n++
+		versions++
+		lo := lifecycleObject(o)
+		switch {
+		case latest && o.DeleteMarker:
+			marker = o
+		case latest:
+			if cfg.Expired(lo, now) {
+				acts = append(acts, versionAction{o, "expired"})
+			}
+		case !o.DeleteMarker:
+			if cfg.NoncurrentExpired(lo, newer, noncurrent, now) {
+				acts = append(acts, versionAction{o, "noncurrent-expired"})
+			}
+			noncurrent++
+		}
+		newer = o.LastModified
+		return nil
+	})
+	if errors.Is(err, meta.ErrStop) { // stores may return it or end cleanly
+		err = nil
+	}
+	switch {
+	case err != nil:
+		return 0, "", false, fmt.Errorf("listing versions of %s: %w", bucket, err)
+	case !stopped:
+		if key != "" {
+			endKey()
+			last = key
+		}
+		done = true
+	}
+	first := s.runExpirations(acts, func(a versionAction) error {
+		if a.kind == "expired" {
+			return s.expireObject(ctx, a.o)
+		}
+		return s.removeVersion(ctx, a.o)
+	}, counts)
+	return n, last, done, first
+}
+
+// removeVersion deletes one version for good, if it is still the one
+// evaluated.
+func (s *Service) removeVersion(ctx context.Context, o *meta.Object) error {
+	vid := o.VersionID
+	if vid == "" {
+		vid = meta.NullVersion
+	}
+	same := func(cur *meta.Object) error {
+		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) || cur.DeleteMarker != o.DeleteMarker {
+			return errChanged
+		}
+		return nil
+	}
+	d, err := s.meta.DeleteObjectVersion(ctx, o.Bucket, o.Key, vid, same)
+	if errors.Is(err, errChanged) || errors.Is(err, meta.ErrNoSuchBucket) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("expiring %s/%s version %s: %w", o.Bucket, o.Key, vid, err)
+	}
+	s.dropReplaced(ctx, d.Removed)
+	s.log.Debug("lifecycle: removed version", "bucket", o.Bucket, "key", o.Key, "version", vid)
+	return nil
+}
+
+// runExpirations runs act on every action, expireWorkers at a time (so the
+// metadata group commit shares fsyncs among them), counting successes by
+// kind; it returns the first error.
+func (s *Service) runExpirations(acts []versionAction, act func(versionAction) error, counts jobs.Counts) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
-		done  int64
 	)
-	work := make(chan *meta.Object)
-	for range min(expireWorkers, len(expired)) {
+	work := make(chan versionAction)
+	for range min(expireWorkers, len(acts)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for o := range work {
-				err := s.expireObject(ctx, o)
+			for a := range work {
+				err := act(a)
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err
 				} else if err == nil {
-					done++
+					counts.Add(a.kind, 1)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	for _, o := range expired {
-		work <- o
+	for _, a := range acts {
+		work <- a
 	}
 	close(work)
 	wg.Wait()
-	counts.Add("expired", done)
-	return n, last, first
+	return first
 }
 
-// expireWorkers is how many expirations a step runs at once.
+// expireWorkers is how many expirations a step runs at once: one at a time
+// a pass is bound by fsyncs (~130 objects/s here), 128 share them (~3,000).
 const expireWorkers = 128
 
 // expireObject deletes o if it is still the current version of its key:

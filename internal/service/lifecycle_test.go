@@ -42,6 +42,7 @@ func lifecycleFixture(t *testing.T, batch int) (*fixture, *fakeClock, *jobs.Engi
 	f := newFixture(t)
 	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
 	f.svc.now = clk.Now
+	f.meta.SetClock(clk.Now)
 	e := jobs.New(jobs.Options{Store: f.meta, Node: "test", Now: clk.Now})
 	e.Register(jobs.Spec{Name: LifecycleJob, Task: lifecycleTask{f.svc, batch}, Every: time.Hour})
 	return f, clk, e
@@ -197,5 +198,109 @@ func TestLifecycleSparesAnOverwriteMadeAfterEvaluation(t *testing.T) {
 	got, err := f.get("k", nil)
 	if err != nil || string(got) != "new" {
 		t.Fatalf("the overwrite was expired: %q %v", got, err)
+	}
+}
+
+// versions lists a key's versions newest first as "id" or "marker".
+func (f *fixture) versions(t *testing.T, key string) []string {
+	t.Helper()
+	var out []string
+	if err := f.meta.ListObjectVersions(context.Background(), "bkt", key, "", "", func(o *meta.Object, _ bool) error {
+		if o.Key != key {
+			return nil
+		}
+		if o.DeleteMarker {
+			out = append(out, "marker")
+		} else {
+			out = append(out, string(f.bodyOf(t, o)))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (f *fixture) bodyOf(t *testing.T, o *meta.Object) []byte {
+	t.Helper()
+	vid := o.VersionID
+	if vid == "" {
+		vid = meta.NullVersion
+	}
+	ob, err := f.svc.GetObject(context.Background(), f.p, GetObjectInput{Bucket: "bkt", Key: o.Key, VersionID: vid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Body.Close()
+	b := new(bytes.Buffer)
+	b.ReadFrom(ob.Body)
+	return b.Bytes()
+}
+
+func TestLifecycleVersionedBucket(t *testing.T) {
+	f, clk, e := lifecycleFixture(t, 2)
+	ctx := context.Background()
+	if err := f.svc.PutBucketVersioning(ctx, f.p, "bkt", meta.VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	// Mar 1, 2, 3 at 09:00: three versions of k.
+	for _, v := range []string{"v1", "v2", "v3"} {
+		f.put(t, "k", []byte(v), nil)
+		clk.Add(24 * time.Hour)
+	}
+	clk.Add(-24 * time.Hour)
+	// m/x: one version, then a delete marker.
+	f.put(t, "m/x", []byte("mx"), nil)
+	if err := f.svc.DeleteObject(ctx, f.p, "bkt", "m/x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.PutBucketLifecycle(ctx, f.p, "bkt", mustLifecycle(t, `
+<Rule><ID>k</ID><Filter><Prefix>k</Prefix></Filter><Status>Enabled</Status><Expiration><Days>10</Days></Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>1</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>
+<Rule><ID>m</ID><Filter><Prefix>m/</Prefix></Filter><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule>
+<Rule><ID>markers</ID><Filter><Prefix>m/</Prefix></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>`)); err != nil {
+		t.Fatal(err)
+	}
+	pass := func() map[string]int64 {
+		t.Helper()
+		j, err := e.RunPass(ctx, LifecycleJob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.Pass
+	}
+
+	// Mar 5 00:00: v1 (noncurrent since v2 on Mar 2 09:00) is past its day;
+	// v2 is the one newer noncurrent version kept. m/x's data version
+	// (noncurrent since Mar 3 09:00) expires; its marker still has company
+	// during this pass.
+	clk.t = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	if c := pass(); c["noncurrent-expired"] != 2 || c["expired"] != 0 || c["markers-removed"] != 0 {
+		t.Fatalf("first pass %v: k %v, m/x %v", c, f.versions(t, "k"), f.versions(t, "m/x"))
+	}
+	if got := f.versions(t, "k"); fmt.Sprint(got) != "[v3 v2]" {
+		t.Fatalf("k after the first pass: %v", got)
+	}
+	// The next pass finds m/x's marker alone and removes it.
+	if c := pass(); c["markers-removed"] != 1 || c["noncurrent-expired"] != 0 {
+		t.Fatalf("second pass %v", c)
+	}
+	if got := f.versions(t, "m/x"); len(got) != 0 {
+		t.Fatalf("m/x after the second pass: %v", got)
+	}
+	// Mar 14: the current v3 (Mar 3 09:00 + 10 days) expires into a
+	// delete marker; data stays as noncurrent versions.
+	clk.t = time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	if c := pass(); c["expired"] != 1 {
+		t.Fatalf("third pass %v", c)
+	}
+	if got := f.versions(t, "k"); fmt.Sprint(got) != "[marker v3 v2]" {
+		t.Fatalf("k after expiry: %v", got)
+	}
+	// Then v2 has a newer noncurrent version (v3) and goes.
+	if c := pass(); c["noncurrent-expired"] != 1 {
+		t.Fatalf("fourth pass %v", c)
+	}
+	if got := f.versions(t, "k"); fmt.Sprint(got) != "[marker v3]" {
+		t.Fatalf("k at the end: %v", got)
 	}
 }

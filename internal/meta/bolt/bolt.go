@@ -111,11 +111,20 @@ type Store struct {
 	// hot selects how the hot mutations commit; anything but
 	// hotGroupCommit is for benchmark comparison only.
 	hot          hotMode
-	now          func() time.Time // tests may override
+	now          func() time.Time // SetClock
 	maxCompleted int              // MaxCompletedPerBucket; tests may override
 }
 
 var _ meta.Store = (*Store)(nil)
+
+// SetClock sets the store's clock (delete markers' times, completed-upload
+// retention) to the node's, so a node run on an injected clock (tests)
+// stamps every version by one clock. Call it before use.
+func (s *Store) SetClock(now func() time.Time) {
+	if now != nil {
+		s.now = now
+	}
+}
 
 // Open opens (creating if needed) the database file at path. If another
 // process holds it, Open fails after LockTimeout with an error wrapping
