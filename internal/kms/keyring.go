@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,11 +40,14 @@ type Keyring struct {
 	st *state       // nil once closed; changes replace it, never mutate it
 
 	calls counters
+	// disables counts DisableKey calls that took effect (StateSerial).
+	disables atomic.Uint64
 }
 
 var (
-	_ Provider  = (*Keyring)(nil)
-	_ Encrypter = (*Keyring)(nil)
+	_ Provider    = (*Keyring)(nil)
+	_ Encrypter   = (*Keyring)(nil)
+	_ StateSerial = (*Keyring)(nil)
 )
 
 type state struct {
@@ -388,13 +392,17 @@ func (k *Keyring) DisableKey(ctx context.Context, name string) (KeyInfo, error) 
 	return k.setEnabled(ctx, name, false)
 }
 
+// KeyStateSerial implements StateSerial: it has grown by the time
+// DisableKey returns.
+func (k *Keyring) KeyStateSerial() uint64 { return k.disables.Load() }
+
 // EnableKey re-enables a disabled key.
 func (k *Keyring) EnableKey(ctx context.Context, name string) (KeyInfo, error) {
 	return k.setEnabled(ctx, name, true)
 }
 
 func (k *Keyring) setEnabled(ctx context.Context, name string, on bool) (KeyInfo, error) {
-	return k.update(ctx, func(st *state) (KeyInfo, error) {
+	info, err := k.update(ctx, func(st *state) (KeyInfo, error) {
 		c, err := st.find(name)
 		if err != nil {
 			return KeyInfo{}, err
@@ -402,6 +410,12 @@ func (k *Keyring) setEnabled(ctx context.Context, name string, on bool) (KeyInfo
 		c.enabled = on
 		return c.info(st.defaultID), nil
 	})
+	if err == nil && !on {
+		// After the new state is current: a cache filled from a KMS call
+		// that still saw the key enabled read the old serial.
+		k.disables.Add(1)
+	}
+	return info, err
 }
 
 // ListKeys returns every key, sorted by id.

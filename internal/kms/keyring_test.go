@@ -966,3 +966,40 @@ func TestCallCounts(t *testing.T) {
 		t.Errorf("after ResetCalls: %v", got)
 	}
 }
+
+// TestKeyStateSerial: a disable that took effect raises the serial, seen
+// through the counting wrapper too; enabling, rotating and a failed
+// disable do not (caches would be dropped for nothing).
+func TestKeyStateSerial(t *testing.T) {
+	ctx := context.Background()
+	k, _, _ := newKeyring(t)
+	c := NewCounting(k)
+	if _, err := k.CreateKey(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	s0 := c.KeyStateSerial()
+	steps := []struct {
+		name string
+		op   func() error
+		grew bool
+	}{
+		{"rotate", func() error { _, err := k.RotateKey(ctx, "a"); return err }, false},
+		{"disable", func() error { _, err := k.DisableKey(ctx, "a"); return err }, true},
+		{"enable", func() error { _, err := k.EnableKey(ctx, "a"); return err }, false},
+		{"disable unknown", func() error { k.DisableKey(ctx, "nope"); return nil }, false},
+		{"disable default", func() error { _, err := k.DisableKey(ctx, ""); return err }, true},
+	}
+	for _, st := range steps {
+		if err := st.op(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		s1 := c.KeyStateSerial()
+		if grew := s1 > s0; grew != st.grew {
+			t.Fatalf("%s: serial %d -> %d", st.name, s0, s1)
+		}
+		s0 = s1
+	}
+	if got := NewCounting(struct{ Provider }{k}).KeyStateSerial(); got != 0 {
+		t.Fatalf("a provider without StateSerial reports %d, want 0", got)
+	}
+}
