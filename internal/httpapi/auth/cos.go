@@ -47,7 +47,7 @@ const cosAlgorithm = "sha1"
 var cosFields = []string{"q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list", "q-url-param-list", "q-signature"}
 
 var (
-	errCOSWindowTooLong = errs.AuthorizationQueryMalformed.WithMessage("The q-sign-time and q-key-time windows of a presigned URL must not exceed 7 days (604800 seconds).")
+	errCOSWindowTooLong    = errs.AuthorizationQueryMalformed.WithMessage("The q-sign-time and q-key-time windows of a presigned URL must not exceed 7 days (604800 seconds).")
 	errCOSHostNotSigned    = errs.AccessDenied.WithMessage("The Host header must be signed (q-header-list).")
 	errCOSParamsNotSigned  = errs.AccessDenied.WithMessage("There were query parameters present in the request which were not signed")
 	errCOSHeadersNotSigned = errs.AccessDenied.WithMessage("There were headers present in the request which were not signed")
