@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"strongroom/internal/durable"
 )
 
 const (
@@ -169,9 +171,9 @@ func openLocked(k *Keyring) (*Keyring, error) {
 			return nil, fmt.Errorf("opening keyring file %s: %w", path, err)
 		}
 		k.st = st
-		removeStaleTemps(path)
+		durable.RemoveStaleTemps(path)
 	case errors.Is(err, fs.ErrNotExist):
-		removeStaleTemps(path)
+		durable.RemoveStaleTemps(path)
 		def, err := newCMK(DefaultKeyName)
 		if err != nil {
 			return nil, err
@@ -195,7 +197,7 @@ func (k *Keyring) write(st *state) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(k.path, data, 0o600)
+	return durable.WriteFile(k.path, data, 0o600)
 }
 
 // update applies fn to a copy of the state, writes the copy to the file and

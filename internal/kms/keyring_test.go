@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"strongroom/internal/durable"
 	"strongroom/internal/errs"
 )
 
@@ -646,7 +647,7 @@ func TestKeyringFileHoldsNoSecretInClear(t *testing.T) {
 func TestStaleTempFilesRemovedOnOpen(t *testing.T) {
 	k0, path, root := newKeyring(t)
 	mustClose(t, k0)
-	stale := filepath.Join(filepath.Dir(path), tempPrefix(filepath.Base(path))+"12345")
+	stale := filepath.Join(filepath.Dir(path), durable.TempPrefix(filepath.Base(path))+"12345")
 	other := filepath.Join(filepath.Dir(path), "unrelated")
 	os.WriteFile(stale, []byte("junk"), 0o600)
 	os.WriteFile(other, []byte("keep"), 0o600)
