@@ -263,9 +263,10 @@ func sniff(r *http.Request) string {
 			return "obs"
 		}
 	}
+	unsigned := auth.MayGoUnsigned(r)
 	for k := range r.Header {
 		lk := strings.ToLower(k)
-		if auth.MayGoUnsigned(r, lk) {
+		if unsigned(lk) {
 			continue
 		}
 		switch {

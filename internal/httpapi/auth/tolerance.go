@@ -78,13 +78,15 @@ func toleratedPrefix(r *http.Request) string {
 	return ""
 }
 
-// MayGoUnsigned reports whether header name (lowercase) is one the OBS
-// tolerance may accept outside r's signature. Dialect detection ignores
-// such headers: what the signature does not cover must not decide how a
-// request is read.
-func MayGoUnsigned(r *http.Request, name string) bool {
+// MayGoUnsigned returns a test of whether a header (lowercase name) is one
+// the OBS tolerance may accept outside r's signature. Dialect detection
+// ignores such headers: what the signature does not cover must not decide
+// how a request is read.
+func MayGoUnsigned(r *http.Request) func(name string) bool {
 	p := toleratedPrefix(r)
-	return p != "" && strings.HasPrefix(name, p) && toleratedFields[name[len(p):]] != ""
+	return func(name string) bool {
+		return p != "" && strings.HasPrefix(name, p) && toleratedFields[name[len(p):]] != ""
+	}
 }
 
 // CheckTolerated refuses the headers the OBS tolerance let through
