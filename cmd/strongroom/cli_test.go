@@ -136,7 +136,7 @@ func TestUserAndKeyCommands(t *testing.T) {
 	if _, err := n.KMS.GenerateDataKey(ctx, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	body, err := adminCall(ctx, data, "GET", "kms-calls", nil)
+	body, err := adminCall(ctx, data, "", "GET", "kms-calls", nil)
 	var calls map[string]uint64
 	if err != nil || json.Unmarshal(body, &calls) != nil || calls["GenerateDataKey"] != 1 {
 		t.Fatalf("kms-calls: %s, %v", body, err)
@@ -216,4 +216,42 @@ func TestOfflineNeedsTheRootKey(t *testing.T) {
 	}
 	t.Setenv("STRONGROOM_ROOT_KEY", base64.StdEncoding.EncodeToString(root))
 	mustCLI(t, "user", "create", "bob", "--data", data)
+}
+
+// TestRootCredentialsShownOnce: the start that generates the root
+// credentials shows the secret; later starts name only the access key and
+// the command that shows the secret again, which works beside the running
+// node with the root key and fails without it.
+func TestRootCredentialsShownOnce(t *testing.T) {
+	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
+		t.Setenv(k, "")
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	n := testnode.Start(t, testnode.Options{DataDir: data})
+	cfg := server.Config{DataDir: data}
+	var first, later, configured bytes.Buffer
+	printRootBanner(&first, n.Node, cfg)
+	if !n.RootCreated || !strings.Contains(first.String(), n.SecretKey) || !strings.Contains(first.String(), n.AccessKey) {
+		t.Fatalf("first start (created %v) printed:\n%s", n.RootCreated, first.String())
+	}
+	n.RootCreated = false // as on the next start
+	printRootBanner(&later, n.Node, cfg)
+	if strings.Contains(later.String(), n.SecretKey) || !strings.Contains(later.String(), "strongroom user root-credentials") {
+		t.Fatalf("later start printed:\n%s", later.String())
+	}
+	printRootBanner(&configured, n.Node, server.Config{DataDir: data, RootAccessKey: n.AccessKey, RootSecretKey: n.SecretKey})
+	if strings.Contains(configured.String(), n.SecretKey) || strings.Contains(configured.String(), "root secret") {
+		t.Fatalf("configured credentials printed:\n%s", configured.String())
+	}
+
+	out := mustCLI(t, "user", "root-credentials", "--data", data)
+	if field(out, "access key") != n.AccessKey || field(out, "secret key") != n.SecretKey {
+		t.Fatalf("user root-credentials printed %q", out)
+	}
+	other := make([]byte, 32)
+	rand.Read(other)
+	t.Setenv("STRONGROOM_ROOT_KEY", base64.StdEncoding.EncodeToString(other))
+	if out, err := cli(t, "user", "root-credentials", "--data", data); err == nil || strings.Contains(out, n.SecretKey) {
+		t.Fatalf("with another root key: %q, %v", out, err)
+	}
 }

@@ -54,7 +54,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 			keys = []kms.KeyInfo{info}
 		}
 	case errors.Is(err, kms.ErrLocked):
-		keys, err = keyOnline(ctx, *data, op, name)
+		keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
 	}
 	if err != nil {
 		return err
@@ -68,13 +68,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // keyOnline asks the running node that holds the keyring.
-func keyOnline(ctx context.Context, dir, op, name string) ([]kms.KeyInfo, error) {
+func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.KeyInfo, error) {
 	var body []byte
 	var err error
 	if op == "list" {
-		body, err = adminCall(ctx, dir, http.MethodGet, "keys", nil)
+		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodGet, "keys", nil)
 	} else {
-		body, err = adminCall(ctx, dir, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
+		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
 		if err == nil {
 			body = append(append([]byte("["), body...), ']')
 		}

@@ -35,6 +35,8 @@ func main() {
 const usage = `usage:
   strongroom serve [flags]        run the server (see strongroom serve -h)
   strongroom user create NAME     create a user and print its access keys
+  strongroom user root-credentials
+                                  show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
@@ -64,6 +66,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// printRootBanner names the root access key. The secret is shown once,
+// when this start generated it; afterwards it stays sealed in the data
+// directory and "strongroom user root-credentials" (which needs the root
+// key) shows it again. Configured credentials are the operator's own.
+func printRootBanner(w io.Writer, node *server.Node, cfg server.Config) {
+	fmt.Fprintf(w, "  root access key: %s\n", node.Root.AccessKey)
+	switch {
+	case node.RootCreated:
+		fmt.Fprintf(w, "  root secret key: %s\n  (generated now and shown only this once; it is kept sealed under the root key:\n   strongroom user root-credentials --data %s shows it again)\n", node.Root.SecretKey, cfg.DataDir)
+	case cfg.RootAccessKey == "":
+		fmt.Fprintf(w, "  root secret key: sealed; strongroom user root-credentials --data %s shows it\n", cfg.DataDir)
+	}
 }
 
 // stringList is a repeatable (or comma-separated) flag.
@@ -185,8 +201,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n  root access key: %s\n  root secret key: %s\n",
-		scheme, ln.Addr(), cfg.DataDir, node.Root.AccessKey, node.Root.SecretKey)
+	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n", scheme, ln.Addr(), cfg.DataDir)
+	printRootBanner(stdout, node, cfg)
 	errc := make(chan error, 4)
 	go func() { errc <- node.Serve(ln) }()
 	for name, addr := range node.DialectListeners() {

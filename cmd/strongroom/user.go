@@ -51,9 +51,14 @@ const userUsage = `usage: strongroom user OP [NAME [ARG]] [--data DIR]
   key-add NAME                a second access key
   key-rotate NAME KEY         replace access key KEY with a new pair
   key-disable NAME KEY | key-enable NAME KEY | key-remove NAME KEY
-  policy-set NAME POLICIES    attach policies: readonly,readwrite,writeonly or @file.json ("" detaches all)`
+  policy-set NAME POLICIES    attach policies: readonly,readwrite,writeonly or @file.json ("" detaches all)
+  root-credentials            the root access key and secret kept (sealed) in the data directory;
+                              needs the root key, works while the server runs`
 
 func userCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "root-credentials" {
+		return rootCredentialsCmd(args[1:], stdout, stderr)
+	}
 	if len(args) < 1 || !slices.Contains(server.UserOps, args[0]) {
 		return errors.New(userUsage)
 	}
@@ -86,7 +91,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
+		body, err = adminCall(ctx, *data, *rootKeyFile, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
 			out = json.RawMessage(body)
 		}
@@ -95,6 +100,38 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return printUserResult(stdout, out)
+}
+
+// rootCredentialsCmd prints the root credentials a node generated in its
+// data directory. It only reads (the secret is sealed under the root key),
+// so it works while the node runs.
+func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user root-credentials", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data directory of the server")
+	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: strongroom user root-credentials [--data DIR] [--root-key-file FILE]")
+	}
+	c, err := loadRootCredentials(*data, *rootKeyFile)
+	if err != nil {
+		return err
+	}
+	return printUserResult(stdout, &c)
+}
+
+// loadRootCredentials opens the data directory's root credentials with its
+// root key.
+func loadRootCredentials(dir, rootKeyFile string) (iam.Credentials, error) {
+	key, err := server.LoadRootKey(dir, rootKeyFile, nil)
+	if err != nil {
+		return iam.Credentials{}, err
+	}
+	defer clear(key)
+	return server.LoadRootCredentials(dir, key)
 }
 
 // printUserResult prints credentials readably (the secret is shown only
@@ -116,15 +153,16 @@ func printUserResult(w io.Writer, v any) error {
 }
 
 // adminCall calls the admin API of the node serving dir, signed with the
-// root credentials (environment, else the data directory's).
-func adminCall(ctx context.Context, dir, method, path string, query url.Values) ([]byte, error) {
+// root credentials (environment, else the data directory's, opened with
+// the root key).
+func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values) ([]byte, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
 	}
 	root := iam.Credentials{AccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), SecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY")}
 	if root.AccessKey == "" {
-		if root, err = server.LoadRootCredentials(dir, false); err != nil {
+		if root, err = loadRootCredentials(dir, rootKeyFile); err != nil {
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}

@@ -154,6 +154,9 @@ func (s *Server) serve(q *request, vhost string) error {
 	if res.Body != nil {
 		defer res.Body.Close()
 	}
+	if err := res.CheckTolerated(func(name string) bool { return dialectReads(q.d, name) }); err != nil {
+		return err
+	}
 	if res.AccessKeyID != "" {
 		p, err := s.ids.Principal(q.r.Context(), res.AccessKeyID)
 		if err != nil {
@@ -260,8 +263,13 @@ func sniff(r *http.Request) string {
 			return "obs"
 		}
 	}
+	unsigned := auth.MayGoUnsigned(r)
 	for k := range r.Header {
-		switch lk := strings.ToLower(k); {
+		lk := strings.ToLower(k)
+		if unsigned(lk) {
+			continue
+		}
+		switch {
 		case strings.HasPrefix(lk, "x-oss-"):
 			return "oss"
 		case strings.HasPrefix(lk, "x-cos-"):
@@ -271,6 +279,21 @@ func sniff(r *http.Request) string {
 		}
 	}
 	return "s3"
+}
+
+// dialectReads reports whether dialect d takes vendor header name
+// (lowercase) on input.
+func dialectReads(d dialect.Dialect, name string) bool {
+	prefixes := []string{d.Prefix()}
+	if ip, ok := d.(dialect.InputPrefixes); ok {
+		prefixes = ip.InputPrefixes()
+	}
+	for _, p := range prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitPath returns bucket and key from the decoded URL path.

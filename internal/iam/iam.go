@@ -53,6 +53,15 @@ type IAM struct {
 // New returns an IAM with the given root credentials. rootKey (32 bytes)
 // seals the users' secret keys.
 func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IAM, error) {
+	g, err := secretAEAD(rootKey)
+	if err != nil {
+		return nil, err
+	}
+	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g}, nil
+}
+
+// secretAEAD is the cipher that seals secret keys under the root key.
+func secretAEAD(rootKey []byte) (cipher.AEAD, error) {
 	k, err := hkdf.Key(sha256.New, rootKey, nil, "strongroom/iam/v1 secret keys", 32)
 	if err != nil {
 		return nil, err
@@ -61,11 +70,45 @@ func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IA
 	if err != nil {
 		return nil, err
 	}
-	g, err := cipher.NewGCM(block)
+	return cipher.NewGCM(block)
+}
+
+// rootAAD binds a sealed root secret to its access key, apart from every
+// user's (whose additional data is the bare access key, never with a NUL).
+func rootAAD(accessKey string) []byte { return []byte("root\x00" + accessKey) }
+
+// ErrRootSecret is returned by OpenRootSecret when the sealed secret does
+// not open: a wrong root key, or damage.
+var ErrRootSecret = errors.New("iam: the root secret does not open under this root key")
+
+// SealRootSecret seals the root account's secret key under the root key,
+// as users' secrets are, bound to its access key.
+func SealRootSecret(rootKey []byte, accessKey, secret string) ([]byte, error) {
+	g, err := secretAEAD(rootKey)
 	if err != nil {
 		return nil, err
 	}
-	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g}, nil
+	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(secret)+g.Overhead())
+	rand.Read(nonce)
+	return g.Seal(nonce, nonce, []byte(secret), rootAAD(accessKey)), nil
+}
+
+// OpenRootSecret opens what SealRootSecret sealed (ErrRootSecret if it
+// does not open).
+func OpenRootSecret(rootKey []byte, accessKey string, sealed []byte) (string, error) {
+	g, err := secretAEAD(rootKey)
+	if err != nil {
+		return "", err
+	}
+	ns := g.NonceSize()
+	if len(sealed) < ns+g.Overhead() {
+		return "", ErrRootSecret
+	}
+	b, err := g.Open(nil, sealed[:ns], sealed[ns:], rootAAD(accessKey))
+	if err != nil {
+		return "", ErrRootSecret
+	}
+	return string(b), nil
 }
 
 func (i *IAM) isRoot(ak string) bool {

@@ -37,8 +37,9 @@ type Counting struct {
 }
 
 var (
-	_ Provider  = (*Counting)(nil)
-	_ Encrypter = (*Counting)(nil)
+	_ Provider    = (*Counting)(nil)
+	_ Encrypter   = (*Counting)(nil)
+	_ StateSerial = (*Counting)(nil)
 )
 
 // NewCounting returns p wrapped in a call counter.
@@ -81,4 +82,13 @@ func (c *Counting) Encrypt(ctx context.Context, keyID string, plaintext []byte, 
 		return nil, "", fmt.Errorf("kms: %T cannot encrypt: %w", c.p, errors.ErrUnsupported)
 	}
 	return e.Encrypt(ctx, keyID, plaintext, encCtx)
+}
+
+// KeyStateSerial forwards to the wrapped provider's StateSerial; 0 (never
+// changes) when it has none.
+func (c *Counting) KeyStateSerial() uint64 {
+	if s, ok := c.p.(StateSerial); ok {
+		return s.KeyStateSerial()
+	}
+	return 0
 }

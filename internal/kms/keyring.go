@@ -10,7 +10,10 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"strongroom/internal/durable"
 )
 
 const (
@@ -39,11 +42,14 @@ type Keyring struct {
 	st *state       // nil once closed; changes replace it, never mutate it
 
 	calls counters
+	// disables counts DisableKey calls that took effect (StateSerial).
+	disables atomic.Uint64
 }
 
 var (
-	_ Provider  = (*Keyring)(nil)
-	_ Encrypter = (*Keyring)(nil)
+	_ Provider    = (*Keyring)(nil)
+	_ Encrypter   = (*Keyring)(nil)
+	_ StateSerial = (*Keyring)(nil)
 )
 
 type state struct {
@@ -165,9 +171,9 @@ func openLocked(k *Keyring) (*Keyring, error) {
 			return nil, fmt.Errorf("opening keyring file %s: %w", path, err)
 		}
 		k.st = st
-		removeStaleTemps(path)
+		durable.RemoveStaleTemps(path)
 	case errors.Is(err, fs.ErrNotExist):
-		removeStaleTemps(path)
+		durable.RemoveStaleTemps(path)
 		def, err := newCMK(DefaultKeyName)
 		if err != nil {
 			return nil, err
@@ -191,7 +197,7 @@ func (k *Keyring) write(st *state) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(k.path, data, 0o600)
+	return durable.WriteFile(k.path, data, 0o600)
 }
 
 // update applies fn to a copy of the state, writes the copy to the file and
@@ -388,13 +394,17 @@ func (k *Keyring) DisableKey(ctx context.Context, name string) (KeyInfo, error) 
 	return k.setEnabled(ctx, name, false)
 }
 
+// KeyStateSerial implements StateSerial: it has grown by the time
+// DisableKey returns.
+func (k *Keyring) KeyStateSerial() uint64 { return k.disables.Load() }
+
 // EnableKey re-enables a disabled key.
 func (k *Keyring) EnableKey(ctx context.Context, name string) (KeyInfo, error) {
 	return k.setEnabled(ctx, name, true)
 }
 
 func (k *Keyring) setEnabled(ctx context.Context, name string, on bool) (KeyInfo, error) {
-	return k.update(ctx, func(st *state) (KeyInfo, error) {
+	info, err := k.update(ctx, func(st *state) (KeyInfo, error) {
 		c, err := st.find(name)
 		if err != nil {
 			return KeyInfo{}, err
@@ -402,6 +412,12 @@ func (k *Keyring) setEnabled(ctx context.Context, name string, on bool) (KeyInfo
 		c.enabled = on
 		return c.info(st.defaultID), nil
 	})
+	if err == nil && !on {
+		// After the new state is current: a cache filled from a KMS call
+		// that still saw the key enabled read the old serial.
+		k.disables.Add(1)
+	}
+	return info, err
 }
 
 // ListKeys returns every key, sorted by id.

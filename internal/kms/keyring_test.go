@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"strongroom/internal/durable"
 	"strongroom/internal/errs"
 )
 
@@ -646,7 +647,7 @@ func TestKeyringFileHoldsNoSecretInClear(t *testing.T) {
 func TestStaleTempFilesRemovedOnOpen(t *testing.T) {
 	k0, path, root := newKeyring(t)
 	mustClose(t, k0)
-	stale := filepath.Join(filepath.Dir(path), tempPrefix(filepath.Base(path))+"12345")
+	stale := filepath.Join(filepath.Dir(path), durable.TempPrefix(filepath.Base(path))+"12345")
 	other := filepath.Join(filepath.Dir(path), "unrelated")
 	os.WriteFile(stale, []byte("junk"), 0o600)
 	os.WriteFile(other, []byte("keep"), 0o600)
@@ -964,5 +965,42 @@ func TestCallCounts(t *testing.T) {
 	k.ResetCalls()
 	if got := k.Calls(); got[OpDecrypt] != 0 || got[OpGenerateDataKey] != 0 {
 		t.Errorf("after ResetCalls: %v", got)
+	}
+}
+
+// TestKeyStateSerial: a disable that took effect raises the serial, seen
+// through the counting wrapper too; enabling, rotating and a failed
+// disable do not (caches would be dropped for nothing).
+func TestKeyStateSerial(t *testing.T) {
+	ctx := context.Background()
+	k, _, _ := newKeyring(t)
+	c := NewCounting(k)
+	if _, err := k.CreateKey(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	s0 := c.KeyStateSerial()
+	steps := []struct {
+		name string
+		op   func() error
+		grew bool
+	}{
+		{"rotate", func() error { _, err := k.RotateKey(ctx, "a"); return err }, false},
+		{"disable", func() error { _, err := k.DisableKey(ctx, "a"); return err }, true},
+		{"enable", func() error { _, err := k.EnableKey(ctx, "a"); return err }, false},
+		{"disable unknown", func() error { k.DisableKey(ctx, "nope"); return nil }, false},
+		{"disable default", func() error { _, err := k.DisableKey(ctx, ""); return err }, true},
+	}
+	for _, st := range steps {
+		if err := st.op(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		s1 := c.KeyStateSerial()
+		if grew := s1 > s0; grew != st.grew {
+			t.Fatalf("%s: serial %d -> %d", st.name, s0, s1)
+		}
+		s0 = s1
+	}
+	if got := NewCounting(struct{ Provider }{k}).KeyStateSerial(); got != 0 {
+		t.Fatalf("a provider without StateSerial reports %d, want 0", got)
 	}
 }

@@ -87,6 +87,17 @@ type Encrypter interface {
 	Encrypt(ctx context.Context, keyID string, plaintext []byte, encCtx map[string]string) (ciphertext []byte, canonicalID string, err error)
 }
 
+// StateSerial is implemented by providers whose key state changes inside
+// this process (the builtin Keyring). KeyStateSerial grows whenever a key is
+// disabled, before the disabling call returns: whoever caches what a CMK
+// vouched for (plaintext bucket keys) must ask the provider again once it
+// differs from the value read before the call that filled the cache.
+// Providers without it (external KMSs) are only asked again when such a
+// cache entry expires.
+type StateSerial interface {
+	KeyStateSerial() uint64
+}
+
 // MaxEncryptSize is the largest plaintext Encrypter.Encrypt accepts.
 const MaxEncryptSize = 4096
 

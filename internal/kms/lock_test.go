@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"strongroom/internal/durable"
 )
 
 // dirState is the names and contents of every file in dir.
@@ -42,7 +44,7 @@ func TestOpenWhileOpenFailsWithErrLocked(t *testing.T) {
 	dir := filepath.Dir(path)
 	// A temp file as an in-flight write of the owner would leave it: a
 	// refused open must not clean it up (nor touch anything else).
-	stale := filepath.Join(dir, tempPrefix(filepath.Base(path))+"inflight")
+	stale := filepath.Join(dir, durable.TempPrefix(filepath.Base(path))+"inflight")
 	if err := os.WriteFile(stale, []byte("owner's write"), 0o600); err != nil {
 		t.Fatal(err)
 	}

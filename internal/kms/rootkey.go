@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"strongroom/internal/durable"
 )
 
 // RootKeyEnv is the environment variable LoadRootKey's envValue usually
@@ -105,42 +106,9 @@ func GenerateRootKeyFile(path string) ([]byte, error) {
 	base64.StdEncoding.Encode(text, key)
 	text[len(text)-1] = '\n'
 	defer clear(text)
-	if err := createFileDurable(path, text); err != nil {
+	if err := durable.CreateFile(path, text, 0o600); err != nil {
 		clear(key)
 		return nil, fmt.Errorf("kms: writing root key file: %w", err)
 	}
 	return key, nil
-}
-
-func createFileDurable(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if _, err := os.Lstat(path); err == nil {
-		return &os.PathError{Op: "create", Path: path, Err: os.ErrExist}
-	}
-	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err = f.Chmod(0o600); err == nil {
-		if _, err = f.Write(data); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(tmp, path)
-	}
-	if rerr := os.Remove(tmp); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return err
-	}
-	return syncDir(dir)
 }

@@ -114,14 +114,15 @@ func arn(bucket, key string) string {
 	return "arn:aws:s3:::" + bucket + "/" + key
 }
 
-// authorize decides a request: root may do anything; an explicit Deny in
-// the bucket policy or the user's policies refuses; the bucket owner is
-// allowed; then an Allow from a policy, then the canned ACLs grant; else it
-// is refused. Every refusal is audited.
+// authorize decides a request: an explicit Deny in the bucket policy or
+// the user's policies refuses, even root (as in AWS, where a bucket
+// policy's Deny binds the account root too, so a guardrail such as "deny
+// unencrypted PUTs" holds for everyone); root and the bucket owner may
+// always manage the bucket policy, so a policy can never lock its bucket
+// away for good. Otherwise root and the owner are allowed, then an Allow
+// from a policy, then the canned ACLs grant; else it is refused. Every
+// refusal is audited.
 func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
-	if p.Root {
-		return nil
-	}
 	owner := !p.Anonymous() && a.bucket.Owner == p.User
 	d, stmt := NotApplicable, ""
 	if s.policies != nil && (a.bucket.Config[configPolicy] != nil || len(p.Policies) > 0) {
@@ -132,18 +133,21 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	switch {
 	case d == Deny:
 		source = "explicit deny: " + stmt
-		// The owner can always manage the bucket policy, so a policy can
-		// never lock its bucket away for good.
-		if owner && (a.action == ActPutBucketPolicy || a.action == ActDeleteBucketPolicy || a.action == ActGetBucketPolicy) {
+		if (p.Root || owner) && policyManagement(a.action) {
 			return nil
 		}
-	case owner, d == Allow:
+	case p.Root, owner, d == Allow:
 		return nil
 	case aclGrants(p, a):
 		return nil
 	}
 	s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
 	return errs.AccessDenied
+}
+
+// policyManagement reports whether action reads or changes a bucket policy.
+func policyManagement(action string) bool {
+	return action == ActPutBucketPolicy || action == ActDeleteBucketPolicy || action == ActGetBucketPolicy
 }
 
 // authorizeAccount decides an action on no existing bucket (creating one,

@@ -42,12 +42,16 @@ type Sealer struct {
 }
 
 // bucketKey is a cached plaintext bucket key. fetched is when the KMS last
-// vouched for it: after bucketTTL it must ask again, so disabling a master
-// key takes effect within bucketTTL for bucket-key buckets too.
+// vouched for it: after bucketTTL it must ask again. serial is the
+// provider's kms.StateSerial read before that call: a key disabled since
+// then (in the builtin keyring) makes every cached bucket key stale at
+// once, so disabling a master key takes effect immediately for bucket-key
+// buckets too, and within bucketTTL with a provider that cannot tell.
 type bucketKey struct {
 	plain     []byte
 	keyID     string // canonical id of the master key that wraps it (writes)
 	fetched   time.Time
+	serial    uint64
 	forWrites bool // generated here for new objects (not only unwrapped)
 }
 
@@ -57,7 +61,15 @@ type bucketKey struct {
 func cacheID(bucket, wrapped string) string { return bucket + "\x00" + wrapped }
 
 func (s *Sealer) fresh(bk *bucketKey) bool {
-	return bk != nil && s.now().Sub(bk.fetched) < s.bucketTTL
+	return bk != nil && s.now().Sub(bk.fetched) < s.bucketTTL && bk.serial == s.keyStateSerial()
+}
+
+// keyStateSerial is the provider's kms.StateSerial, 0 if it has none.
+func (s *Sealer) keyStateSerial() uint64 {
+	if p, ok := s.kms.(kms.StateSerial); ok {
+		return p.KeyStateSerial()
+	}
+	return 0
 }
 
 // remember caches a bucket key and drops expired ones (the cache is small:
@@ -234,13 +246,14 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 			break
 		}
 	}
+	serial := s.keyStateSerial()
 	dk, err := s.kms.GenerateDataKey(ctx, keyID, bucketContext(bucket))
 	w := ""
 	var bk *bucketKey
 	s.mu.Lock()
 	if err == nil {
 		w = base64.StdEncoding.EncodeToString(dk.Ciphertext)
-		bk = &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), forWrites: true}
+		bk = &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), serial: serial, forWrites: true}
 		s.remember(cacheID(bucket, w), bk)
 		s.current[id] = w
 	}
@@ -305,11 +318,12 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 		s.mu.Unlock()
 		return nil, fmt.Errorf("sse: corrupt bucket key: %w", err)
 	}
+	serial := s.keyStateSerial()
 	plain, err := s.kms.Decrypt(ctx, ct, bucketContext(bucket))
 	s.mu.Lock()
 	if err == nil {
 		// Cached for reads only: new objects get a key this node generated.
-		s.remember(cid, &bucketKey{plain: plain, fetched: s.now()})
+		s.remember(cid, &bucketKey{plain: plain, fetched: s.now(), serial: serial})
 	}
 	s.land(flight)
 	s.mu.Unlock()

@@ -234,6 +234,69 @@ func TestBucketKeyCache(t *testing.T) {
 	}
 }
 
+// TestDisableKeyDropsBucketKeys: disabling a master key in the keyring
+// refuses the next write and read under its cached bucket keys at once,
+// not when the cache expires; re-enabling brings them back. A provider
+// that cannot report key state changes keeps the TTL bound.
+func TestDisableKeyDropsBucketKeys(t *testing.T) {
+	ctx := context.Background()
+	s, _, k := newSealer(t)
+	if _, err := k.CreateKey(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	s.now = func() time.Time { return now }
+	for _, spec := range []*Spec{
+		{Mode: KMS, Algorithm: AES256, KeyID: "bk", BucketKey: true},
+		{Mode: Managed, Algorithm: AES256, BucketKey: true}, // the default key
+	} {
+		keyID := spec.KeyID
+		if keyID == "" {
+			keyID = kms.DefaultKeyName
+		}
+		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil { // cached for reads too
+			t.Fatal(err)
+		}
+		if _, err := k.DisableKey(ctx, keyID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.NewObjectKey(ctx, spec, "b", "k2"); !errors.Is(err, errs.KMSDisabled) {
+			t.Fatalf("%s: write right after disabling: %v, want KMS.DisabledException", keyID, err)
+		}
+		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
+			t.Fatalf("%s: read right after disabling: %v, want KMS.DisabledException", keyID, err)
+		}
+		if _, err := k.EnableKey(ctx, keyID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
+			t.Fatalf("%s: read after re-enabling: %v", keyID, err)
+		}
+	}
+
+	// Without kms.StateSerial the cache cannot tell: the TTL bounds it.
+	ext := NewSealer(providerOnly{k})
+	ext.now = s.now
+	spec := &Spec{Mode: KMS, Algorithm: AES256, KeyID: "bk", BucketKey: true}
+	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.DisableKey(ctx, "bk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); err != nil {
+		t.Fatalf("external provider, within the TTL: %v", err)
+	}
+	now = now.Add(ext.bucketTTL)
+	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); !errors.Is(err, errs.KMSDisabled) {
+		t.Fatalf("external provider, after the TTL: %v, want KMS.DisabledException", err)
+	}
+}
+
 // providerOnly hides every method but kms.Provider's: a KMS that can't
 // wrap key material it did not generate.
 type providerOnly struct{ kms.Provider }

@@ -197,6 +197,50 @@ func TestDenyUnencryptedPut(t *testing.T) {
 	}
 }
 
+// TestRootBoundByDenyUnencrypted: a bucket policy's explicit Deny binds
+// the root account too (as in AWS), so a deny-unencrypted guardrail holds
+// for everyone; root can still read, replace and delete the policy, and
+// with it gone may write in the clear again.
+func TestRootBoundByDenyUnencrypted(t *testing.T) {
+	t.Parallel()
+	u := setup(t)
+	ctx := context.Background()
+	root := s3Client(u.node, u.node.AccessKey, u.node.SecretKey)
+	b := "guarded"
+	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[
+	 {"Sid":"DenyUnencrypted","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::guarded/*",
+	  "Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}`
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &policy}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(c *s3.Client, in *s3.PutObjectInput) error {
+		in.Bucket, in.Key, in.Body = &b, aws.String("k"), strings.NewReader("data")
+		_, err := c.PutObject(ctx, in)
+		return err
+	}
+	for name, c := range map[string]*s3.Client{"root": root, "owner": u.alice} {
+		wantCode(t, put(c, &s3.PutObjectInput{}), "AccessDenied")
+		if err := put(c, &s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAes256}); err != nil {
+			t.Fatalf("%s: encrypted PUT: %v", name, err)
+		}
+	}
+	if _, err := root.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &b}); err != nil {
+		t.Fatalf("root reading the policy: %v", err)
+	}
+	if _, err := root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &policy}); err != nil {
+		t.Fatalf("root replacing the policy: %v", err)
+	}
+	if _, err := root.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: &b}); err != nil {
+		t.Fatalf("root deleting the policy: %v", err)
+	}
+	if err := put(root, &s3.PutObjectInput{}); err != nil {
+		t.Fatalf("root, plain PUT after the policy is gone: %v", err)
+	}
+}
+
 // TestPublicRead: a public-read object is readable with an unsigned
 // request, and nothing else is: not its private neighbour, not a listing,
 // not a write.

@@ -92,6 +92,10 @@ type Result struct {
 	// signed reports whether the signature covers a header (lowercase
 	// name); nil for anonymous requests.
 	signed func(name string) bool
+	// tolerate is the prefix of the OBS tolerance (see tolerance.go), ""
+	// for schemes without one; unsigned lists the headers it let through.
+	tolerate string
+	unsigned []string
 }
 
 // Verifier authenticates requests against a credential store.
@@ -127,7 +131,7 @@ func detail(e *errs.Error, format string, args ...any) error {
 func (v *Verifier) Verify(r *http.Request, vhostBucket string) (*Result, error) {
 	res, err := v.verify(r, vhostBucket)
 	if err == nil && res.signed != nil {
-		err = checkSigned(r, res.signed)
+		err = checkSigned(r, res)
 	}
 	return res, err
 }
@@ -140,36 +144,34 @@ var vendorPrefixes = []string{"x-amz-", "x-oss-", "x-cos-", "x-obs-"}
 // signature does not cover, as S3 does for x-amz-*: such headers carry
 // request meaning (SSE keys, ACLs, copy sources) and choose the dialect, so
 // a man in the middle or the holder of a presigned URL could otherwise add
-// them. signed is given lowercase names.
-func checkSigned(r *http.Request, signed func(name string) bool) error {
+// them. The one exception is the OBS tolerance (tolerance.go).
+func checkSigned(r *http.Request, res *Result) error {
 	for k := range r.Header {
 		lk := strings.ToLower(k)
-		for _, p := range vendorPrefixes {
-			if strings.HasPrefix(lk, p) && !signed(lk) {
-				return detail(errHeadersNotSigned, "%s", lk)
-			}
+		if !isVendorHeader(lk) || res.signed(lk) {
+			continue
 		}
+		if !tolerated(r.Header, lk, res) {
+			return detail(errHeadersNotSigned, "%s", lk)
+		}
+		res.unsigned = append(res.unsigned, lk)
 	}
 	return nil
 }
 
-// signedPrefix is the coverage of schemes that sign every header under
-// one prefix (SigV2: x-amz-, OBS: x-obs-, OSS: x-oss-). The OBS SDK sends
-// encryption-selection headers under the other prefix of its pair
-// (x-obs- in its default AWS V2 mode, x-amz- in its OBS mode) unsigned;
-// tolerated names those, and only those, as covered. They can only choose
-// how the new data is encrypted, and policies see them as sent.
-func signedPrefix(prefix, tolerated string) func(string) bool {
-	return func(name string) bool {
-		return strings.HasPrefix(name, prefix) ||
-			tolerated != "" && strings.HasPrefix(name, tolerated) && selectsEncryption(name[len(tolerated):])
+func isVendorHeader(name string) bool {
+	for _, p := range vendorPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
 	}
+	return false
 }
 
-// selectsEncryption reports whether a vendor header (prefix removed) only
-// chooses how written data is encrypted.
-func selectsEncryption(name string) bool {
-	return strings.HasPrefix(name, "server-side-encryption") || name == "server-side-data-encryption" || name == "sse-kms-key-project-id"
+// signedPrefix is the coverage of schemes that sign every header under
+// one prefix (SigV2: x-amz-, OBS: x-obs-, OSS: x-oss-).
+func signedPrefix(prefix string) func(string) bool {
+	return func(name string) bool { return strings.HasPrefix(name, prefix) }
 }
 
 func (v *Verifier) verify(r *http.Request, vhostBucket string) (*Result, error) {

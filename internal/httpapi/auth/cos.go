@@ -25,8 +25,17 @@ import (
 // params and headers are "key=value" pairs joined by '&', keys lowercased,
 // both sides percent-encoded (RFC 3986 unreserved kept), sorted. Validity
 // comes from q-sign-time and q-key-time ("start;end" Unix seconds), not
-// from a Date header: a request is refused before start (beyond the clock
-// skew allowance) and after end.
+// from a Date header: a request is refused after end, and before start
+// beyond the clock-skew allowance.
+//
+// Bounded, unlike COS (whose FAQ suggests a 50-year window for a permanent
+// signature): the header form signs no body, so a captured Authorization
+// header can be replayed with any body while it is valid. It is valid
+// only within the skew allowance (15 minutes) of its window's start, as
+// SigV4's is of its X-Amz-Date: later it is RequestTimeTooSkewed, whatever
+// its end. A presigned URL's window may not exceed 7 days, S3's
+// X-Amz-Expires limit. Both windows are held to this: the signature covers
+// q-key-time always and q-sign-time unless it is the SDK's variant.
 //
 // Stricter than COS, on purpose: every query parameter and every x-cos-*
 // header must be signed (they carry the operation, SSE keys and copy
@@ -38,6 +47,7 @@ const cosAlgorithm = "sha1"
 var cosFields = []string{"q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-header-list", "q-url-param-list", "q-signature"}
 
 var (
+	errCOSWindowTooLong    = errs.AuthorizationQueryMalformed.WithMessage("The q-sign-time and q-key-time windows of a presigned URL must not exceed 7 days (604800 seconds).")
 	errCOSHostNotSigned    = errs.AccessDenied.WithMessage("The Host header must be signed (q-header-list).")
 	errCOSParamsNotSigned  = errs.AccessDenied.WithMessage("There were query parameters present in the request which were not signed")
 	errCOSHeadersNotSigned = errs.AccessDenied.WithMessage("There were headers present in the request which were not signed")
@@ -141,17 +151,8 @@ func cosNameList(s string) []string {
 }
 
 func (v *Verifier) verifyCOS(r *http.Request, a *cosAuth, scheme Scheme) (*Result, error) {
-	// The windows replace the clock-skew check: a start in the future is
-	// tolerated up to the skew allowance, an end in the past never.
-	now := v.now().Unix()
-	skew := int64(v.maxSkew() / time.Second)
-	for _, w := range [][2]int64{{a.signStart, a.signEnd}, {a.keyStart, a.keyEnd}} {
-		if now < w[0]-skew {
-			return nil, errNotYetValid
-		}
-		if now > w[1] {
-			return nil, detail(errs.ExpiredToken, "expired at %s", time.Unix(w[1], 0).UTC().Format(time.RFC3339))
-		}
+	if err := v.checkCOSWindows(a); err != nil {
+		return nil, err
 	}
 	if !slices.Contains(a.headers, "host") {
 		return nil, errCOSHostNotSigned
@@ -196,6 +197,27 @@ func (v *Verifier) verifyCOS(r *http.Request, a *cosAuth, scheme Scheme) (*Resul
 		res.Presigned, res.Expires = true, time.Unix(min(a.signEnd, a.keyEnd), 0)
 	}
 	return res, setBody(res, r, unsignedPayload, nil)
+}
+
+// checkCOSWindows applies the validity rules above to both windows. The
+// end is checked first: an expired signature says so, as COS does.
+func (v *Verifier) checkCOSWindows(a *cosAuth) error {
+	now := v.now().Unix()
+	skew := int64(v.maxSkew() / time.Second)
+	for _, w := range [][2]int64{{a.signStart, a.signEnd}, {a.keyStart, a.keyEnd}} {
+		start, end := w[0], w[1]
+		switch {
+		case now > end:
+			return detail(errs.ExpiredToken, "expired at %s", time.Unix(end, 0).UTC().Format(time.RFC3339))
+		case a.presigned && end-start > maxPresignExpires:
+			return detail(errCOSWindowTooLong, "window %ds", end-start)
+		case a.presigned && now < start-skew:
+			return errNotYetValid
+		case !a.presigned && (now < start-skew || now > start+skew):
+			return detail(errs.RequestTimeTooSkewed, "window start %s, server time %s", time.Unix(start, 0).UTC().Format(time.RFC3339), time.Unix(now, 0).UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
 }
 
 func hmacSHA1Hex(key, msg string) string {

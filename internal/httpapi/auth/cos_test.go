@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +95,20 @@ func TestCOSHeaderRoundTrip(t *testing.T) {
 		{name: "wrong secret", method: "GET", url: "/k", sk: "other", err: errs.SignatureDoesNotMatch},
 		{name: "unknown access key", method: "GET", url: "/k", ak: "nobody", err: errs.InvalidAccessKeyID},
 		{name: "expired", method: "GET", url: "/k", auth: authTime(now.Add(-2*time.Hour), now.Add(-time.Second)), err: errs.ExpiredToken},
-		{name: "not yet valid", method: "GET", url: "/k", auth: authTime(now.Add(time.Hour), now.Add(2*time.Hour)), err: errNotYetValid},
+		{name: "not yet valid", method: "GET", url: "/k", auth: authTime(now.Add(time.Hour), now.Add(2*time.Hour)), err: errs.RequestTimeTooSkewed},
+		{name: "10-year window, fresh", method: "GET", url: "/k", auth: authTime(now.Add(-time.Minute), now.AddDate(10, 0, 0))},
+		{name: "10-year window, replayed after the skew allowance", method: "PUT", body: body, url: "/k",
+			auth: authTime(now.Add(-16*time.Minute), now.AddDate(10, 0, 0)), err: errs.RequestTimeTooSkewed},
+		{name: "1-hour window, replayed after the skew allowance", method: "GET", url: "/k",
+			auth: authTime(now.Add(-20*time.Minute), now.Add(40*time.Minute)), err: errs.RequestTimeTooSkewed},
+		{name: "key window replayed after the skew allowance", method: "GET", url: "/k",
+			mutate: func(r *http.Request) {
+				a := r.Header.Get("Authorization")
+				i := strings.Index(a, "q-key-time=")
+				j := strings.Index(a[i:], "&")
+				old := now.Add(-time.Hour).Unix()
+				r.Header.Set("Authorization", a[:i]+"q-key-time="+strconv.FormatInt(old, 10)+";"+strconv.FormatInt(old+1e9, 10)+a[i+j:])
+			}, err: errs.RequestTimeTooSkewed},
 		{name: "key time expired", method: "GET", url: "/k",
 			mutate: func(r *http.Request) {
 				a := r.Header.Get("Authorization")
@@ -261,6 +275,24 @@ func TestCOSPresignedRoundTrip(t *testing.T) {
 	t.Run("host not signed", func(t *testing.T) {
 		wantErr(t, get(t, presign(t, "k", nil, false), nil).err, errCOSHostNotSigned)
 	})
+	// A presigned window may be as long as S3's (7 days), no longer; its
+	// start may be long past (unlike the header form's).
+	for _, w := range []struct {
+		name       string
+		start, end time.Time
+		err        *errs.Error
+	}{
+		{"7-day window", now, now.Add(7 * 24 * time.Hour), nil},
+		{"7-day window started 6 days ago", now.Add(-6 * 24 * time.Hour), now.Add(24 * time.Hour), nil},
+		{"7 days and a second", now, now.Add(7*24*time.Hour + time.Second), errCOSWindowTooLong},
+		{"10-year window", now.Add(-time.Minute), now.AddDate(10, 0, 0), errCOSWindowTooLong},
+		{"starts in an hour", now.Add(time.Hour), now.Add(2 * time.Hour), errNotYetValid},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			opt := &cossdk.PresignedURLOptions{AuthTime: authTime(w.start, w.end)}
+			wantErr(t, get(t, presign(t, "k", opt), nil).err, w.err)
+		})
+	}
 	t.Run("duplicate field", func(t *testing.T) {
 		o := get(t, presign(t, "k", nil), func(r *http.Request) { r.URL.RawQuery += "&q-ak=other" })
 		wantErr(t, o.err, errs.AuthorizationQueryMalformed)

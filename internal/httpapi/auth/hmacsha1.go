@@ -21,7 +21,7 @@ type hmacScheme struct {
 	akParam       string // presigned access-key parameter
 	dateHeader    string // vendor date header that overrides Date
 	signedPrefix  string // vendor headers the string to sign covers
-	tolerated     string // see signedPrefix
+	tolerated     string // the OBS tolerance's prefix (tolerance.go)
 	// keepDateLine: the Date line stays Date even when dateHeader is sent
 	// (OSS); otherwise it is then empty (AWS, OBS).
 	keepDateLine                           bool
@@ -58,7 +58,7 @@ func (v *Verifier) verifyHMACHeader(r *http.Request, s *hmacScheme, authz, vhost
 	if !s.match(r, secret, dateLine, vhostBucket, sig, false) {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (%s)", ak, s.name)
 	}
-	res := &Result{AccessKeyID: ak, Scheme: s.header, signed: signedPrefix(s.signedPrefix, s.tolerated)}
+	res := &Result{AccessKeyID: ak, Scheme: s.header, signed: signedPrefix(s.signedPrefix), tolerate: s.tolerated}
 	return res, setBody(res, r, unsignedPayload, nil)
 }
 
@@ -83,6 +83,6 @@ func (v *Verifier) verifyHMACQuery(r *http.Request, s *hmacScheme, q url.Values,
 	if !s.match(r, secret, exp, vhostBucket, strings.ReplaceAll(sig, " ", "+"), true) {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (%s presigned)", ak, s.name)
 	}
-	res := &Result{AccessKeyID: ak, Scheme: s.query, Presigned: true, Expires: expires, signed: signedPrefix(s.signedPrefix, s.tolerated)}
+	res := &Result{AccessKeyID: ak, Scheme: s.query, Presigned: true, Expires: expires, signed: signedPrefix(s.signedPrefix), tolerate: s.tolerated}
 	return res, setBody(res, r, unsignedPayload, nil)
 }
