@@ -94,4 +94,7 @@ var (
 	KeyTooLong                   = def("KeyTooLongError", http.StatusBadRequest, "Your key is too long")
 	ServiceUnavailable           = def("ServiceUnavailable", http.StatusServiceUnavailable, "Reduce your request rate.")
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
+	InvalidStorageClass          = def("InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid")
+	InvalidLocationConstraint    = def("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid")
+	InvalidPartNumber            = def("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 )

@@ -17,6 +17,9 @@ func copyBuf() *[]byte     { return copyBufs.Get().(*[]byte) }
 func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 func (s *Server) createUpload(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
@@ -50,7 +53,7 @@ func partNumber(q *request) (int, error) {
 }
 
 func (s *Server) uploadPart(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
 		return err
 	}
@@ -76,7 +79,7 @@ func (s *Server) uploadPart(q *request) error {
 }
 
 func (s *Server) uploadPartCopy(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
 		return err
 	}
@@ -115,8 +118,11 @@ func (s *Server) uploadPartCopy(q *request) error {
 }
 
 func (s *Server) completeUpload(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.PrecheckComplete(q.r.Context(), q.principal, q.bucket, q.key, q.query.Get("uploadId")); err != nil {
 		return err
 	}
 	var req completeMultipartUpload
@@ -156,8 +162,11 @@ func (s *Server) abortUpload(q *request) error {
 }
 
 func (s *Server) listParts(q *request) error {
-	marker, _ := strconv.Atoi(q.query.Get("part-number-marker"))
-	max, err := maxKeys(q.query.Get("max-parts"))
+	marker, err := intParam(q, "part-number-marker", 0)
+	if err != nil {
+		return err
+	}
+	max, err := intParam(q, "max-parts", service.MaxListKeys)
 	if err != nil {
 		return err
 	}

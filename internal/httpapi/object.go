@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,6 +116,9 @@ func checksumInput(q *request) (service.ChecksumInput, error) {
 }
 
 func (s *Server) putObject(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
@@ -166,6 +170,11 @@ func parseRange(v string) *service.Range {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 0 {
 			return nil
+		}
+		if n == 0 {
+			// A suffix of no bytes is satisfiable by no object (416, as
+			// S3); a start past every object size says so.
+			return &service.Range{Start: math.MaxInt64, End: -1}
 		}
 		return &service.Range{Start: -n, End: -1}
 	}
@@ -372,6 +381,9 @@ func (s *Server) deleteObject(q *request) error {
 }
 
 func (s *Server) copyObject(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	srcBucket, srcKey, err := s.copySource(q)
 	if err != nil {
 		return err

@@ -195,7 +195,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if use == dialect.Read {
+	if use != dialect.Write {
 		return cust, nil
 	}
 	mode, dataEnc, keyID := get("server-side-encryption"), get("server-side-data-encryption"), get("server-side-encryption-key-id")
@@ -458,3 +458,12 @@ func (Dialect) ConfigMD5Optional() bool { return true }
 
 // MinPartSize is OSS's smallest part but the last: 100 KiB.
 func (Dialect) MinPartSize() int64 { return 100 << 10 }
+
+// ValidStorageClass takes OSS's classes (the SDKs send them capitalized).
+func (Dialect) ValidStorageClass(v string) bool {
+	switch strings.ToLower(v) {
+	case "standard", "ia", "archive", "coldarchive", "deepcoldarchive":
+		return true
+	}
+	return false
+}
