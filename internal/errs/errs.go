@@ -17,6 +17,7 @@ type Error struct {
 	Code    string // canonical (S3) error code
 	Status  int    // canonical HTTP status
 	Message string // human-readable, never contains secrets or plaintext
+	Region  string // the region a request should have been signed for, if that was wrong
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -228,6 +228,16 @@ func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 	if v := q.r.Header.Get("Range"); v != "" {
 		in.Range = parseRange(v)
 	}
+	if _, ok := q.query["partNumber"]; ok {
+		n, err := partNumber(q)
+		if err != nil {
+			return in, err
+		}
+		if q.r.Header.Get("Range") != "" {
+			return in, errs.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
+		}
+		in.PartNumber = n
+	}
 	spec, err := s.requestSSE(q, dialect.Read)
 	in.SSE = spec
 	return in, err
@@ -296,16 +306,24 @@ func (s *Server) headObject(q *request) error {
 	setObjectHeaders(q, o)
 	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
+	if in.PartNumber > 0 && o.Size > 0 {
+		// HEAD of a part reports the part's bytes, as GET returns them.
+		off, n, err := service.PartRange(o, in.PartNumber)
+		if err != nil {
+			return err
+		}
+		return writeHeadRange(q, o, off, n)
+	}
+	if in.PartNumber > 1 {
+		return errs.InvalidPartNumber
+	}
 	if in.Range != nil {
 		// HEAD with a Range reports the range it would return.
 		off, n, err := in.Range.Resolve(o.Size)
 		if err != nil {
 			return err
 		}
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
-		h.Set("Content-Length", strconv.FormatInt(n, 10))
-		q.w.WriteHeader(http.StatusPartialContent)
-		return nil
+		return writeHeadRange(q, o, off, n)
 	}
 	if checksumMode(q) {
 		setChecksumHeaders(q, o.Checksums)
@@ -313,6 +331,16 @@ func (s *Server) headObject(q *request) error {
 	q.d.SetObjectHeaders(h, o, true)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeHeadRange answers a HEAD for part of an object.
+func writeHeadRange(q *request, o *meta.Object, off, n int64) error {
+	h := q.w.Header()
+	q.d.SetObjectHeaders(h, o, false)
+	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	q.w.WriteHeader(http.StatusPartialContent)
 	return nil
 }
 

@@ -209,6 +209,7 @@ func (r Range) Resolve(size int64) (off, n int64, err error) {
 type GetObjectInput struct {
 	Bucket, Key string
 	Range       *Range
+	PartNumber  int // read only this part (1-based, as completed); 0: no part
 	Conditions  Conditions
 	SSE         *sse.Spec // SSE-C key of the request, if any
 }
@@ -239,7 +240,14 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		return nil, err
 	}
 	out := &ObjectBody{Object: o, Length: o.Size}
-	if in.Range != nil {
+	switch {
+	case in.PartNumber > 0:
+		off, n, err := PartRange(o, in.PartNumber)
+		if err != nil {
+			return nil, err
+		}
+		out.Offset, out.Length, out.Ranged = off, n, o.Size > 0
+	case in.Range != nil:
 		off, n, err := in.Range.Resolve(o.Size)
 		if err != nil {
 			return nil, err
@@ -248,6 +256,25 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 	}
 	out.Body = s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
 	return out, nil
+}
+
+// PartRange returns the bytes of part n of o: a part of a multipart object
+// by the number it was completed with, or, for a single-part object, the
+// whole object as part 1. Any other part is InvalidPartNumber.
+func PartRange(o *meta.Object, n int) (off, length int64, err error) {
+	if !o.Multipart {
+		if n != 1 {
+			return 0, 0, errs.InvalidPartNumber
+		}
+		return 0, o.Size, nil
+	}
+	for _, p := range o.Parts {
+		if p.Number == n {
+			return off, p.Size, nil
+		}
+		off += p.Size
+	}
+	return 0, 0, errs.InvalidPartNumber
 }
 
 // HeadObject returns an object's metadata after checking the preconditions

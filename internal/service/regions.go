@@ -1,5 +1,7 @@
 package service
 
+import "context"
+
 // knownRegions are the location constraints CreateBucket takes besides the
 // server's own region: AWS's region names (EU is S3's legacy name for
 // eu-west-1). Anything else (a typo, 5000 characters, markup) is
@@ -50,4 +52,31 @@ var knownRegions = map[string]bool{
 // region this server takes: its own, or a known one.
 func (s *Service) validRegion(region string) bool {
 	return region == s.region || knownRegions[region]
+}
+
+// SigningRegions are the regions a SigV4 request on bucket may be signed
+// for, the expected one first: the server's and the bucket's; for a bucket
+// that does not exist (yet: CreateBucket signs for its location) any
+// region CreateBucket takes. Names only: no authorization is involved, as
+// S3 tells anyone a bucket's region. nil when signed, the region the
+// request was signed for, is the server's (always taken; no lookup).
+func (s *Service) SigningRegions(ctx context.Context, bucket, signed string) []string {
+	if signed == s.region {
+		return nil
+	}
+	if bucket == "" {
+		return []string{s.region}
+	}
+	b, err := s.meta.GetBucket(ctx, bucket)
+	if err != nil {
+		out := []string{s.region}
+		for r := range knownRegions {
+			out = append(out, r)
+		}
+		return out
+	}
+	if b.Region == s.region {
+		return []string{s.region}
+	}
+	return []string{b.Region, s.region}
 }

@@ -40,12 +40,13 @@ type ErrorBody struct {
 	Code      string
 	Message   string
 	Resource  string `xml:",omitempty"`
+	Region    string `xml:",omitempty"`
 	RequestID string `xml:"RequestId"`
 	HostID    string `xml:"HostId"`
 }
 
 func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error, resource, requestID string) {
-	WriteErrorBody(w, r, e.Status, ErrorBody{Code: e.Code, Message: e.Message, Resource: resource, RequestID: requestID, HostID: requestID})
+	WriteErrorBody(w, r, e.Status, ErrorBody{Code: e.Code, Message: e.Message, Resource: resource, Region: e.Region, RequestID: requestID, HostID: requestID})
 }
 
 // WriteErrorBody writes an error document, or only the status for HEAD and
