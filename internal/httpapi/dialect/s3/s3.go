@@ -194,7 +194,7 @@ type ApplyDefault struct {
 
 func (Dialect) ParseEncryption(body []byte) (*sse.Config, error) {
 	var doc EncryptionConfig
-	if err := xml.Unmarshal(body, &doc); err != nil || len(doc.Rules) == 0 || doc.Rules[0].Default == nil {
+	if err := xml.Unmarshal(body, &doc); err != nil || len(doc.Rules) != 1 || doc.Rules[0].Default == nil {
 		return nil, errs.MalformedXML
 	}
 	r := doc.Rules[0]
