@@ -44,10 +44,12 @@ func (s *Server) createUpload(q *request) error {
 	return writeXML(q, initiateMultipartUploadResult{NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.ID})
 }
 
+var errPartNumber = errs.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
+
 func partNumber(q *request) (int, error) {
 	n, err := strconv.Atoi(q.query.Get("partNumber"))
 	if err != nil {
-		return 0, errs.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
+		return 0, errPartNumber
 	}
 	return n, nil
 }

@@ -233,6 +233,9 @@ func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 		if err != nil {
 			return in, err
 		}
+		if n < 1 || n > service.MaxPartNumber {
+			return in, errPartNumber
+		}
 		if q.r.Header.Get("Range") != "" {
 			return in, errs.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
 		}
