@@ -41,16 +41,17 @@ func (s *Service) PrecheckComplete(ctx context.Context, p Principal, bucket, key
 	return err
 }
 
-// mayDeleteSome reports AccessDenied when no key of bucket could be deleted
-// by p: not the owner, no policy that might allow a key, and no ACL that
-// opens writes (what authorize would conclude for every key).
+// mayDeleteSome refuses an anonymous multi-object delete when no key of
+// bucket could be deleted: no policy that might allow a key and no ACL that
+// opens writes (what authorize would conclude for every key). A signed
+// caller is answered per key, as S3 does (200 with AccessDenied entries).
 func (s *Service) mayDeleteSome(ctx context.Context, p Principal, bucket string) error {
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
 		return mapMeta(err)
 	}
 	switch {
-	case p.Root, !p.Anonymous() && b.Owner == p.User:
+	case !p.Anonymous():
 		return nil
 	case s.policies != nil && (b.Config[configPolicy] != nil || len(p.Policies) > 0):
 		return nil // decided per key
