@@ -17,7 +17,7 @@ import (
 	"strongroom/internal/testnode"
 )
 
-// rawNode sends raw SigV4-signed (or anonymous) requests to a node, for the
+// rawNode sends raw SigV4-signed requests to a node, for the
 // bad input no SDK would send.
 type rawNode struct {
 	n      *testnode.Node
@@ -45,17 +45,6 @@ type reply struct {
 // do sends a root request; hdr may be nil. query is the raw query string.
 func (c *rawNode) do(t *testing.T, method, path, query string, body []byte, hdr http.Header) reply {
 	t.Helper()
-	return c.send(t, method, path, query, body, hdr, true)
-}
-
-// anon sends an unsigned request.
-func (c *rawNode) anon(t *testing.T, method, path, query string, body []byte, hdr http.Header) reply {
-	t.Helper()
-	return c.send(t, method, path, query, body, hdr, false)
-}
-
-func (c *rawNode) send(t *testing.T, method, path, query string, body []byte, hdr http.Header, sign bool) reply {
-	t.Helper()
 	u := c.n.URL + path
 	if query != "" {
 		u += "?" + query
@@ -70,14 +59,12 @@ func (c *rawNode) send(t *testing.T, method, path, query string, body []byte, hd
 	for k, vs := range hdr {
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
-	if sign {
-		region := c.region
-		if region == "" {
-			region = "us-east-1"
-		}
-		sum := sha256.Sum256(body)
-		auth.SignV4(req, c.n.AccessKey, c.n.SecretKey, region, time.Now(), hex.EncodeToString(sum[:]))
+	region := c.region
+	if region == "" {
+		region = "us-east-1"
 	}
+	sum := sha256.Sum256(body)
+	auth.SignV4(req, c.n.AccessKey, c.n.SecretKey, region, time.Now(), hex.EncodeToString(sum[:]))
 	resp, err := c.n.Client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, u, err)
