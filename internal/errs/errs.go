@@ -97,5 +97,6 @@ var (
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
 	InvalidStorageClass          = def("InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid")
 	InvalidLocationConstraint    = def("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid")
+	MissingContentMD5            = def("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5")
 	InvalidPartNumber            = def("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 )

@@ -94,10 +94,6 @@ func checkDocument(q *request, data []byte) (checked bool, err error) {
 	return true, nil
 }
 
-// errMissingContentMD5 is S3's answer to a document it requires an
-// integrity header on (DeleteObjects, PutBucketEncryption) sent without.
-var errMissingContentMD5 = errs.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5")
-
 // readCheckedBody reads a document S3 accepts only with a Content-MD5 or a
 // flexible checksum. optional waives the requirement (a dialect whose SDK
 // sends none); a value sent is still checked.
@@ -107,7 +103,7 @@ func readCheckedBody(q *request, optional bool) ([]byte, error) {
 		return nil, err
 	}
 	if !checked && !optional {
-		return nil, errMissingContentMD5
+		return nil, errs.MissingContentMD5
 	}
 	return data, nil
 }

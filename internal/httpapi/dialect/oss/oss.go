@@ -136,6 +136,10 @@ func init() {
 // Translate returns the OSS form of a canonical error: code, status,
 // message and EC ("" when OSS's is not known).
 func Translate(e *errs.Error) (code string, status int, message, ec string) {
+	if e.Code == errs.MissingContentMD5.Code && e.Message == errs.MissingContentMD5.Message {
+		// DeleteMultipleObjects without Content-MD5 (EC 0016-00000606).
+		return "MissingArgument", http.StatusBadRequest, "Missing Some Required Arguments.", "0016-00000606"
+	}
 	m, ok := errorMap[e.Code]
 	if !ok {
 		return e.Code, e.Status, e.Message, ""
