@@ -240,22 +240,27 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		return nil, err
 	}
 	out := &ObjectBody{Object: o, Length: o.Size}
-	switch {
-	case in.PartNumber > 0:
-		off, n, err := PartRange(o, in.PartNumber)
+	if in.Range != nil || in.PartNumber > 0 {
+		off, n, ranged, err := in.resolve(o)
 		if err != nil {
 			return nil, err
 		}
-		out.Offset, out.Length, out.Ranged = off, n, o.Size > 0
-	case in.Range != nil:
-		off, n, err := in.Range.Resolve(o.Size)
-		if err != nil {
-			return nil, err
-		}
-		out.Offset, out.Length, out.Ranged = off, n, true
+		out.Offset, out.Length, out.Ranged = off, n, ranged
 	}
 	out.Body = s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
 	return out, nil
+}
+
+// resolve returns the bytes of o a read asks for: a part or a range.
+// ranged is false for part 1 of an empty single-part object (the whole of
+// nothing, answered 200).
+func (in GetObjectInput) resolve(o *meta.Object) (off, n int64, ranged bool, err error) {
+	if in.PartNumber > 0 {
+		off, n, err = PartRange(o, in.PartNumber)
+		return off, n, o.Size > 0, err
+	}
+	off, n, err = in.Range.Resolve(o.Size)
+	return off, n, true, err
 }
 
 // PartRange returns the bytes of part n of o: a part of a multipart object
