@@ -44,6 +44,11 @@ func (s *Server) createBucket(q *request) error {
 			}
 		}
 	}
+	if loc := cfg.LocationConstraint; loc != "" && q.d.Name() == "s3" && !s.svc.KnownRegion(loc) {
+		// Vendors name their regions their own way (the service takes
+		// any well-formed name); S3 knows its regions.
+		return errs.InvalidLocationConstraint
+	}
 	def, err := q.d.BucketSSE(q.r.Header)
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, a
 		region = s.region
 	case region == "EU":
 		region = "eu-west-1"
-	case !s.validRegion(region):
+	case !wellFormedRegion(region):
 		return nil, errs.InvalidLocationConstraint
 	}
 	if acl != "" && !ValidACL(acl, false) {

@@ -1,6 +1,9 @@
 package service
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // knownRegions are the location constraints CreateBucket takes besides the
 // server's own region: AWS's region names (EU is S3's legacy name for
@@ -48,10 +51,26 @@ var knownRegions = map[string]bool{
 	"us-west-2":      true,
 }
 
-// validRegion reports whether a requested location constraint names a
-// region this server takes: its own, or a known one.
-func (s *Service) validRegion(region string) bool {
+// KnownRegion reports whether a location constraint names the server's
+// region or an AWS one (what the S3 dialect takes).
+func (s *Service) KnownRegion(region string) bool {
 	return region == s.region || knownRegions[region]
+}
+
+// wellFormedRegion reports whether a location constraint looks like a
+// region name of any vendor (letters, digits and inner hyphens, at most 64
+// characters): the vendors name their regions their own way, but a
+// constraint is stored and echoed, so nothing else is taken.
+func wellFormedRegion(region string) bool {
+	if len(region) > 64 || strings.HasPrefix(region, "-") || strings.HasSuffix(region, "-") {
+		return false
+	}
+	for _, c := range region {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // SigningRegions are the regions a SigV4 request on bucket may be signed
