@@ -27,6 +27,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("jobs "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the running server")
+	rootKeyFile := fs.String("root-key-file", "", "root key file, to read the root credentials (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -35,7 +36,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	var js []*meta.Job
 	switch {
 	case op == "list" && name == "":
-		body, err := adminCall(ctx, *data, http.MethodGet, "jobs", nil)
+		body, err := adminCall(ctx, *data, *rootKeyFile, http.MethodGet, "jobs", nil)
 		if err != nil {
 			return err
 		}
@@ -44,7 +45,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	case op == "run" && name != "":
 		// The pass goes on in the server if this call times out.
-		body, err := adminCall(ctx, *data, http.MethodPost, "jobs/"+name+"/run", nil)
+		body, err := adminCall(ctx, *data, *rootKeyFile, http.MethodPost, "jobs/"+name+"/run", nil)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ type Error struct {
 	Code    string // canonical (S3) error code
 	Status  int    // canonical HTTP status
 	Message string // human-readable, never contains secrets or plaintext
+	Region  string // the region a request should have been signed for, if that was wrong
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -98,6 +99,10 @@ var (
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
 	InvalidTag                   = def("InvalidTag", http.StatusBadRequest, "The tag provided was not a valid tag.")
 	NoSuchLifecycleConfiguration = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist")
+	InvalidStorageClass          = def("InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid")
+	InvalidLocationConstraint    = def("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid")
+	MissingContentMD5            = def("InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5")
+	InvalidPartNumber            = def("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 )
 
 // ConditionalRequestConflict: a conditional write lost to a concurrent

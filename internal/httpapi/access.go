@@ -5,12 +5,16 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
+	"strongroom/internal/service"
 )
 
 // maxPolicySize is S3's limit on a bucket policy document.
 const maxPolicySize = 20 << 10
 
 func (s *Server) putBucketPolicy(q *request) error {
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutBucketPolicy, q.bucket, ""); err != nil {
+		return err
+	}
 	doc, err := readBody(q, maxPolicySize, errs.MalformedPolicy.WithMessage("Policies must be no larger than 20 KB"))
 	if err != nil {
 		return err
@@ -54,6 +58,13 @@ func (s *Server) putACL(q *request) error {
 		return err
 	}
 	if !present {
+		action := service.ActPutBucketACL
+		if object {
+			action = service.ActPutObjectACL
+		}
+		if err := s.svc.Precheck(q.r.Context(), q.principal, action, q.bucket, q.key); err != nil {
+			return err
+		}
 		body, err := readBody(q, maxXMLBody, errXMLTooLarge)
 		if err != nil {
 			return err

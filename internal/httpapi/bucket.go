@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/base64"
-	"encoding/xml"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,20 +25,29 @@ func (s *Server) listBuckets(q *request) error {
 }
 
 func (s *Server) createBucket(q *request) error {
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActCreateBucket, q.bucket, ""); err != nil {
+		return err
+	}
+	if strings.EqualFold(q.header("bucket-object-lock-enabled"), "true") {
+		return errObjectLock
+	}
 	var cfg createBucketConfiguration
-	if q.r.ContentLength > 0 {
-		if err := readXML(q, &cfg); err != nil {
-			return err
-		}
-	} else if q.r.ContentLength < 0 {
+	if q.r.ContentLength != 0 {
 		// A chunked body may be empty (the OSS v2 SDK's PutBucket).
 		data, err := readBody(q, maxXMLBody, errXMLTooLarge)
 		if err != nil {
 			return err
 		}
-		if len(data) > 0 && xml.Unmarshal(data, &cfg) != nil {
-			return errs.MalformedXML
+		if len(data) > 0 {
+			if err := decodeXML(data, &cfg); err != nil {
+				return err
+			}
 		}
+	}
+	if loc := cfg.LocationConstraint; loc != "" && q.d.Name() == "s3" && !s.svc.KnownRegion(loc) {
+		// Vendors name their regions their own way (the service takes
+		// any well-formed name); S3 knows its regions.
+		return errs.InvalidLocationConstraint
 	}
 	def, err := q.d.BucketSSE(q.r.Header)
 	if err != nil {
@@ -188,8 +196,17 @@ func (s *Server) listObjects(q *request, v2 bool) error {
 }
 
 func (s *Server) deleteObjects(q *request) error {
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActDeleteObject, q.bucket, ""); err != nil {
+		return err
+	}
+	// S3 takes a multi-object delete only with a Content-MD5 or a
+	// flexible checksum; every SDK sends one.
+	data, err := readCheckedBody(q, false)
+	if err != nil {
+		return err
+	}
 	var req deleteRequest
-	if err := readXML(q, &req); err != nil {
+	if err := decodeXML(data, &req); err != nil {
 		return err
 	}
 	objs := make([]service.ObjectVersion, len(req.Objects))

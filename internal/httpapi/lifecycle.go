@@ -7,6 +7,7 @@ import (
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
+	"strongroom/internal/service"
 )
 
 func lifecycleShape(d dialect.Dialect) lifecycle.Shape {
@@ -17,7 +18,14 @@ func lifecycleShape(d dialect.Dialect) lifecycle.Shape {
 }
 
 func (s *Server) putBucketLifecycle(q *request) error {
-	data, err := readConfigBody(q)
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutLifecycle, q.bucket, ""); err != nil {
+		return err
+	}
+	optional := false
+	if c, ok := q.d.(dialect.ConfigIntegrity); ok {
+		optional = c.ConfigMD5Optional()
+	}
+	data, err := readCheckedBody(q, optional)
 	if err != nil {
 		return err
 	}

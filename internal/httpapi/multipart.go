@@ -17,6 +17,9 @@ func copyBuf() *[]byte     { return copyBufs.Get().(*[]byte) }
 func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 func (s *Server) createUpload(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
@@ -41,16 +44,18 @@ func (s *Server) createUpload(q *request) error {
 	return writeXML(q, initiateMultipartUploadResult{NS: s3NS, Bucket: q.bucket, Key: q.key, UploadID: u.ID})
 }
 
+var errPartNumber = errs.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
+
 func partNumber(q *request) (int, error) {
 	n, err := strconv.Atoi(q.query.Get("partNumber"))
 	if err != nil {
-		return 0, errs.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive")
+		return 0, errPartNumber
 	}
 	return n, nil
 }
 
 func (s *Server) uploadPart(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
 		return err
 	}
@@ -76,7 +81,7 @@ func (s *Server) uploadPart(q *request) error {
 }
 
 func (s *Server) uploadPartCopy(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
 		return err
 	}
@@ -120,8 +125,11 @@ func (s *Server) uploadPartCopy(q *request) error {
 }
 
 func (s *Server) completeUpload(q *request) error {
-	spec, err := s.requestSSE(q, dialect.Read)
+	spec, err := s.requestSSE(q, dialect.Part)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.PrecheckComplete(q.r.Context(), q.principal, q.bucket, q.key, q.query.Get("uploadId")); err != nil {
 		return err
 	}
 	var req completeMultipartUpload
@@ -163,8 +171,11 @@ func (s *Server) abortUpload(q *request) error {
 }
 
 func (s *Server) listParts(q *request) error {
-	marker, _ := strconv.Atoi(q.query.Get("part-number-marker"))
-	max, err := maxKeys(q.query.Get("max-parts"))
+	marker, err := intParam(q, "part-number-marker", 0)
+	if err != nil {
+		return err
+	}
+	max, err := intParam(q, "max-parts", service.MaxListKeys)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,6 +122,9 @@ func checksumInput(q *request) (service.ChecksumInput, error) {
 }
 
 func (s *Server) putObject(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
@@ -174,6 +178,11 @@ func parseRange(v string) *service.Range {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 0 {
 			return nil
+		}
+		if n == 0 {
+			// A suffix of no bytes is satisfiable by no object (416, as
+			// S3); a start past every object size says so.
+			return &service.Range{Start: math.MaxInt64, End: -1}
 		}
 		return &service.Range{Start: -n, End: -1}
 	}
@@ -232,6 +241,19 @@ func (s *Server) getObjectInput(q *request) (service.GetObjectInput, error) {
 		return in, err
 	}
 	in.VersionID = vid
+	if _, ok := q.query["partNumber"]; ok {
+		n, err := partNumber(q)
+		if err != nil {
+			return in, err
+		}
+		if n < 1 || n > service.MaxPartNumber {
+			return in, errPartNumber
+		}
+		if q.r.Header.Get("Range") != "" {
+			return in, errs.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
+		}
+		in.PartNumber = n
+	}
 	spec, err := s.requestSSE(q, dialect.Read)
 	in.SSE = spec
 	return in, err
@@ -302,16 +324,24 @@ func (s *Server) headObject(q *request) error {
 	setObjectHeaders(q, o)
 	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
+	if in.PartNumber > 0 && o.Size > 0 {
+		// HEAD of a part reports the part's bytes, as GET returns them.
+		off, n, err := service.PartRange(o, in.PartNumber)
+		if err != nil {
+			return err
+		}
+		return writeHeadRange(q, o, off, n)
+	}
+	if in.PartNumber > 1 {
+		return errs.InvalidPartNumber
+	}
 	if in.Range != nil {
 		// HEAD with a Range reports the range it would return.
 		off, n, err := in.Range.Resolve(o.Size)
 		if err != nil {
 			return err
 		}
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
-		h.Set("Content-Length", strconv.FormatInt(n, 10))
-		q.w.WriteHeader(http.StatusPartialContent)
-		return nil
+		return writeHeadRange(q, o, off, n)
 	}
 	if checksumMode(q) {
 		setChecksumHeaders(q, o.Checksums)
@@ -320,6 +350,16 @@ func (s *Server) headObject(q *request) error {
 	s.setExpiration(q, o)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeHeadRange answers a HEAD for part of an object.
+func writeHeadRange(q *request, o *meta.Object, off, n int64) error {
+	h := q.w.Header()
+	q.d.SetObjectHeaders(h, o, false)
+	h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, o.Size))
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	q.w.WriteHeader(http.StatusPartialContent)
 	return nil
 }
 
@@ -399,6 +439,9 @@ func (s *Server) deleteObject(q *request) error {
 }
 
 func (s *Server) copyObject(q *request) error {
+	if err := checkWriteHeaders(q); err != nil {
+		return err
+	}
 	srcBucket, srcKey, err := s.copySource(q)
 	if err != nil {
 		return err

@@ -157,6 +157,13 @@ func (s *Server) serve(q *request, vhost string) error {
 	if err := res.CheckTolerated(func(name string) bool { return dialectReads(q.d, name) }); err != nil {
 		return err
 	}
+	if q.d.Name() == "s3" && res.Region != "" {
+		// Vendors' SigV4 modes sign for their own region names (the OBS
+		// SDK: "region"); S3 insists on the bucket's.
+		if err := auth.CheckRegion(res, s.svc.SigningRegions(q.r.Context(), q.bucket, res.Region)...); err != nil {
+			return err
+		}
+	}
 	if res.AccessKeyID != "" {
 		p, err := s.ids.Principal(q.r.Context(), res.AccessKeyID)
 		if err != nil {

@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
-	"crypto/md5"
 	"errors"
 	"net/http"
 
-	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/meta"
@@ -46,47 +43,15 @@ func setSSEHeaders(q *request, enc *meta.Encryption, req *sse.Spec) {
 	q.d.SetObjectSSE(q.w.Header(), enc, req)
 }
 
-// readConfigBody reads a small configuration document and checks the
-// integrity header S3 requires on it (Content-MD5 or a flexible checksum).
-func readConfigBody(q *request) ([]byte, error) {
-	data, err := readBody(q, maxXMLBody, errXMLTooLarge)
-	if err != nil {
-		return nil, err
-	}
-	if v := q.r.Header.Get("Content-MD5"); v != "" {
-		want, err := service.DecodeContentMD5(v)
-		if err != nil {
-			return nil, err
-		}
-		if sum := md5.Sum(data); !bytes.Equal(sum[:], want) {
-			return nil, errs.BadDigest
-		}
-		return data, nil
-	}
-	ck, err := checksumInput(q)
-	if err != nil {
-		return nil, err
-	}
-	if ck.Algorithm != "" {
-		value := ck.Value
-		if value == "" && ck.Trailer != nil {
-			value = ck.Trailer()
-		}
-		set := checksum.NewSet(nil, ck.Algorithm)
-		set.Write(data)
-		if set.Values()[ck.Algorithm] != value {
-			return nil, errs.BadDigest
-		}
-		return data, nil
-	}
-	if c, ok := q.d.(dialect.ConfigIntegrity); ok && c.ConfigMD5Optional() {
-		return data, nil
-	}
-	return nil, errs.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5")
-}
-
 func (s *Server) putBucketEncryption(q *request) error {
-	data, err := readConfigBody(q)
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutEncryption, q.bucket, ""); err != nil {
+		return err
+	}
+	optional := false
+	if c, ok := q.d.(dialect.ConfigIntegrity); ok {
+		optional = c.ConfigMD5Optional()
+	}
+	data, err := readCheckedBody(q, optional)
 	if err != nil {
 		return err
 	}

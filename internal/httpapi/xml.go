@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"crypto/md5"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -8,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
+	"strongroom/internal/service"
 )
 
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -35,18 +39,74 @@ func writeXMLStatus(q *request, status int, v any) error {
 }
 
 // readBody reads a small request document of at most max bytes (a longer
-// one is tooLarge). A body that fails its signature or payload check
-// returns that error, not a generic one.
+// one is tooLarge) and checks the integrity values sent with it (see
+// readDocument).
 func readBody(q *request, max int, tooLarge *errs.Error) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(q.auth.Body, int64(max)+1))
+	data, _, err := readDocument(q, max, tooLarge)
+	return data, err
+}
+
+// readDocument reads a request document of at most max bytes and checks
+// it: a Content-MD5 and a flexible checksum (header or aws-chunked trailer)
+// must match (BadDigest). checked reports whether it carried either. Every
+// request document is read here, so none is taken unchecked. A body that
+// fails its signature or payload check returns that error.
+func readDocument(q *request, max int, tooLarge *errs.Error) (data []byte, checked bool, err error) {
+	data, err = io.ReadAll(io.LimitReader(q.auth.Body, int64(max)+1))
 	if err != nil {
 		if e := errs.As(err); e != nil {
-			return nil, e
+			return nil, false, e
 		}
-		return nil, errs.IncompleteBody
+		return nil, false, errs.IncompleteBody
 	}
 	if len(data) > max {
-		return nil, tooLarge
+		return nil, false, tooLarge
+	}
+	if checked, err = checkDocument(q, data); err != nil {
+		return nil, false, err
+	}
+	return data, checked, nil
+}
+
+// checkDocument checks a read document against its Content-MD5 and
+// flexible checksum, and reports whether it carried either.
+func checkDocument(q *request, data []byte) (checked bool, err error) {
+	if v := q.r.Header.Get("Content-MD5"); v != "" {
+		want, err := service.DecodeContentMD5(v)
+		if err != nil {
+			return false, err
+		}
+		if sum := md5.Sum(data); !bytes.Equal(sum[:], want) {
+			return false, errs.BadDigest
+		}
+		checked = true
+	}
+	ck, err := checksumInput(q)
+	if err != nil || ck.Algorithm == "" {
+		return checked, err
+	}
+	value := ck.Value
+	if value == "" && ck.Trailer != nil {
+		value = ck.Trailer()
+	}
+	set := checksum.NewSet(nil, ck.Algorithm)
+	set.Write(data)
+	if set.Values()[ck.Algorithm] != value {
+		return false, errs.BadDigest
+	}
+	return true, nil
+}
+
+// readCheckedBody reads a document S3 accepts only with a Content-MD5 or a
+// flexible checksum. optional waives the requirement (a dialect whose SDK
+// sends none); a value sent is still checked.
+func readCheckedBody(q *request, optional bool) ([]byte, error) {
+	data, checked, err := readDocument(q, maxXMLBody, errXMLTooLarge)
+	if err != nil {
+		return nil, err
+	}
+	if !checked && !optional {
+		return nil, errs.MissingContentMD5
 	}
 	return data, nil
 }
@@ -59,6 +119,12 @@ func readXML(q *request, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeXML(data, v)
+}
+
+// decodeXML decodes a request document; v's XMLName names the root
+// element it must have (a document with another root is MalformedXML).
+func decodeXML(data []byte, v any) error {
 	if err := xml.Unmarshal(data, v); err != nil {
 		return errs.MalformedXML
 	}
@@ -113,6 +179,7 @@ type locationConstraint struct {
 }
 
 type createBucketConfiguration struct {
+	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
 	LocationConstraint string
 }
 
@@ -150,6 +217,7 @@ type listBucketResult struct {
 }
 
 type deleteRequest struct {
+	XMLName xml.Name `xml:"Delete"`
 	Quiet   bool
 	Objects []struct {
 		Key       string
@@ -221,7 +289,8 @@ type initiateMultipartUploadResult struct {
 }
 
 type completeMultipartUpload struct {
-	Parts []struct {
+	XMLName xml.Name `xml:"CompleteMultipartUpload"`
+	Parts   []struct {
 		PartNumber int
 		ETag       string
 	} `xml:"Part"`

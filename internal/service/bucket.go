@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
@@ -12,10 +13,21 @@ import (
 
 // ValidBucketName applies the S3 naming rules: 3-63 characters of lower-case
 // letters, digits, dots and hyphens, starting and ending with a letter or
-// digit, no adjacent dots, not an IP address.
+// digit, no adjacent dots, not an IP address, none of the prefixes and
+// suffixes S3 reserves.
 func ValidBucketName(name string) bool {
 	if len(name) < 3 || len(name) > 63 {
 		return false
+	}
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	for _, sfx := range reservedBucketSuffixes {
+		if strings.HasSuffix(name, sfx) {
+			return false
+		}
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -38,6 +50,13 @@ func ValidBucketName(name string) bool {
 	return true
 }
 
+// S3 reserves these for punycode names, its own buckets, access point
+// aliases, Object Lambda, directory and table buckets.
+var (
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
+)
+
 // CreateBucket creates a bucket owned by p. Creating a bucket p already owns
 // fails with BucketAlreadyOwnedByYou, one owned by someone else with
 // BucketAlreadyExists.
@@ -48,8 +67,13 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, a
 	if !ValidBucketName(name) {
 		return nil, errs.InvalidBucketName
 	}
-	if region == "" {
+	switch {
+	case region == "":
 		region = s.region
+	case region == "EU":
+		region = "eu-west-1"
+	case !wellFormedRegion(region):
+		return nil, errs.InvalidLocationConstraint
 	}
 	if acl != "" && !ValidACL(acl, false) {
 		return nil, errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)

@@ -145,10 +145,36 @@ func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInpu
 // uploadSealing recovers an upload's object key for sealing a part. SSE-C
 // uploads need the customer key on every part.
 func (s *Service) uploadSealing(ctx context.Context, u *meta.Upload, spec *sse.Spec) (*sealing, error) {
+	spec, err := matchUploadSSE(u.Encryption, spec)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkCustomerKey(u.Encryption, spec); err != nil {
 		return nil, err
 	}
 	return s.openSealing(ctx, u.Encryption, u.Bucket, u.Key, spec)
+}
+
+var errUploadSSEConflict = errs.InvalidArgument.WithMessage("The encryption parameters you specified do not match the multipart upload's: they can only repeat those of CreateMultipartUpload.")
+
+// matchUploadSSE accepts the upload's own encryption headers on a part or
+// a Complete (SDKs and tools send them again) and refuses others. What it
+// returns is what the request adds: an SSE-C key, or nil.
+func matchUploadSSE(enc *meta.Encryption, spec *sse.Spec) (*sse.Spec, error) {
+	if spec == nil || spec.Mode == sse.Customer {
+		return spec, nil
+	}
+	switch {
+	case enc == nil || sse.Mode(enc.Mode) != spec.Mode:
+		return nil, errUploadSSEConflict
+	case spec.KeyID != "" && spec.KeyID != enc.KeyID:
+		return nil, errUploadSSEConflict
+	case spec.Context != "" && spec.Context != enc.Context:
+		return nil, errUploadSSEConflict
+	case spec.Algorithm == sse.SM4 && enc.Algorithm != sse.SM4:
+		return nil, errUploadSSEConflict
+	}
+	return nil, nil
 }
 
 func (s *Service) recordPart(ctx context.Context, bucket, uploadID string, number int, w *written, sl *sealing) (*UploadedPart, error) {
@@ -267,8 +293,12 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		}
 		return nil, err
 	}
-	if in.SSE != nil {
-		if _, err := s.uploadSealing(ctx, u, in.SSE); err != nil {
+	spec, err := matchUploadSSE(u.Encryption, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	if spec != nil {
+		if _, err := s.uploadSealing(ctx, u, spec); err != nil {
 			return nil, err
 		}
 	}
@@ -293,10 +323,14 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	parts := make([]meta.Part, 0, len(in.Parts))
 	md5s := md5.New()
 	var size int64
-	for i, cp := range in.Parts {
-		if i > 0 && cp.Number <= in.Parts[i-1].Number {
+	// The order is judged on the whole list first, as S3 does: [2,1] is
+	// InvalidPartOrder even though part 2 alone would be too small.
+	for i := 1; i < len(in.Parts); i++ {
+		if in.Parts[i].Number <= in.Parts[i-1].Number {
 			return nil, errs.InvalidPartOrder
 		}
+	}
+	for i, cp := range in.Parts {
 		sp, ok := byNum[cp.Number]
 		if !ok || strings.Trim(cp.ETag, `"`) != sp.ETag {
 			return nil, errs.InvalidPart

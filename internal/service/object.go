@@ -230,6 +230,7 @@ type GetObjectInput struct {
 	Bucket, Key string
 	VersionID   string // "": the current version
 	Range       *Range
+	PartNumber  int // read only this part (1-based, as completed); 0: no part
 	Conditions  Conditions
 	SSE         *sse.Spec // SSE-C key of the request, if any
 }
@@ -263,13 +264,13 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 	}
 	hold.keep(o.Parts)
 	out := &ObjectBody{Object: o, Length: o.Size}
-	if in.Range != nil {
-		off, n, err := in.Range.Resolve(o.Size)
+	if in.Range != nil || in.PartNumber > 0 {
+		off, n, ranged, err := in.resolve(o)
 		if err != nil {
 			hold.release()
 			return nil, err
 		}
-		out.Offset, out.Length, out.Ranged = off, n, true
+		out.Offset, out.Length, out.Ranged = off, n, ranged
 	}
 	rd := s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
 	rd.hold = hold
@@ -288,6 +289,37 @@ func (s *Service) readableHeld(ctx context.Context, p Principal, bucket, key, ve
 	}
 	hold.keep(o.Parts)
 	return o, hold, nil
+}
+
+// resolve returns the bytes of o a read asks for: a part or a range.
+// ranged is false for part 1 of an empty single-part object (the whole of
+// nothing, answered 200).
+func (in GetObjectInput) resolve(o *meta.Object) (off, n int64, ranged bool, err error) {
+	if in.PartNumber > 0 {
+		off, n, err = PartRange(o, in.PartNumber)
+		return off, n, o.Size > 0, err
+	}
+	off, n, err = in.Range.Resolve(o.Size)
+	return off, n, true, err
+}
+
+// PartRange returns the bytes of part n of o: a part of a multipart object
+// by the number it was completed with, or, for a single-part object, the
+// whole object as part 1. Any other part is InvalidPartNumber.
+func PartRange(o *meta.Object, n int) (off, length int64, err error) {
+	if !o.Multipart {
+		if n != 1 {
+			return 0, 0, errs.InvalidPartNumber
+		}
+		return 0, o.Size, nil
+	}
+	for _, p := range o.Parts {
+		if p.Number == n {
+			return off, p.Size, nil
+		}
+		off += p.Size
+	}
+	return 0, 0, errs.InvalidPartNumber
 }
 
 // HeadObject returns an object's metadata after checking the preconditions

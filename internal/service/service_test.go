@@ -183,6 +183,10 @@ func TestValidBucketName(t *testing.T) {
 		"abc": true, "my-bucket.2": true, "examplebucket-1250000000": true,
 		"ab": false, strings.Repeat("a", 64): false, "Abc": false, "-abc": false, "abc-": false,
 		"a..b": false, "a.-b": false, "a-.b": false, "192.168.1.1": false, "a_b": false,
+		// S3's reserved prefixes and suffixes.
+		"xn--abc": false, "sthree-abc": false, "amzn-s3-demo-abc": false, "abc-s3alias": false,
+		"abc--ol-s3": false, "abc.mrap": false, "abc--x-s3": false, "abc--table-s3": false,
+		"axn--b": true, "abc-s3aliasx": true,
 	} {
 		if got := ValidBucketName(name); got != want {
 			t.Errorf("ValidBucketName(%q) = %v, want %v", name, got, want)

@@ -42,13 +42,13 @@ func authNode(t *testing.T, bucket string) *testnode.Node {
 	return n
 }
 
-type reply struct {
+type authReply struct {
 	status int
 	code   string
 	header http.Header
 }
 
-func send(t *testing.T, n *testnode.Node, r *http.Request) reply {
+func send(t *testing.T, n *testnode.Node, r *http.Request) authReply {
 	t.Helper()
 	resp, err := n.Client.Do(r)
 	if err != nil {
@@ -58,10 +58,10 @@ func send(t *testing.T, n *testnode.Node, r *http.Request) reply {
 	b, _ := io.ReadAll(resp.Body)
 	var e struct{ Code string }
 	xml.Unmarshal(b, &e)
-	return reply{resp.StatusCode, e.Code, resp.Header}
+	return authReply{resp.StatusCode, e.Code, resp.Header}
 }
 
-func (r reply) want(t *testing.T, what string, status int, code string) {
+func (r authReply) want(t *testing.T, what string, status int, code string) {
 	t.Helper()
 	if r.status != status || r.code != code {
 		t.Fatalf("%s: %d %s, want %d %s", what, r.status, r.code, status, code)
@@ -76,7 +76,7 @@ func TestCOSSignatureWindowsBounded(t *testing.T) {
 	t.Parallel()
 	n := authNode(t, "cos-1250000000")
 	base := n.DialectURL["cos"] + "/cos-1250000000/obj"
-	put := func(body string, start time.Time) reply {
+	put := func(body string, start time.Time) authReply {
 		r, _ := http.NewRequest(http.MethodPut, base, strings.NewReader(body))
 		cossdk.AddAuthorizationHeader(n.AccessKey, n.SecretKey, "", r, &cossdk.AuthTime{
 			SignStartTime: start, SignEndTime: start.AddDate(10, 0, 0), KeyStartTime: start, KeyEndTime: start.AddDate(10, 0, 0)})
@@ -150,7 +150,7 @@ func TestOBSUnsignedHeadersCannotOverride(t *testing.T) {
 	if _, err := n.Keyring.CreateKey(context.Background(), "attacker-key"); err != nil {
 		t.Fatal(err)
 	}
-	put := func(base string, signed, unsigned map[string]string) reply {
+	put := func(base string, signed, unsigned map[string]string) authReply {
 		r, _ := http.NewRequest(http.MethodPut, base+"/obsb/k", strings.NewReader("data"))
 		for k, v := range signed {
 			r.Header.Set(k, v)
@@ -175,7 +175,7 @@ func TestOBSUnsignedHeadersCannotOverride(t *testing.T) {
 	}
 
 	// On the auto-detecting listener the unsigned header no longer makes the
-	// request an OBS one (an S3 reply, no x-obs-request-id), and S3, which
+	// request an OBS one (an S3 authReply, no x-obs-request-id), and S3, which
 	// does not read it, refuses it rather than storing the object plain.
 	r = put(n.URL, nil, map[string]string{"x-obs-server-side-encryption": "kms"})
 	r.want(t, "unsigned x-obs header on the main listener", 403, "AccessDenied")
@@ -203,7 +203,7 @@ func TestDisabledKeyRefusedAtOnce(t *testing.T) {
 	if err := n.Service.PutBucketEncryption(ctx, root, "bkeys", &sse.Config{Mode: sse.KMS, KeyID: "bk-key", BucketKey: true}); err != nil {
 		t.Fatal(err)
 	}
-	do := func(method, key, body string) reply {
+	do := func(method, key, body string) authReply {
 		r, _ := http.NewRequest(method, n.URL+"/bkeys/"+key, strings.NewReader(body))
 		sum := sha256.Sum256([]byte(body))
 		auth.SignV4(r, n.AccessKey, n.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(sum[:]))

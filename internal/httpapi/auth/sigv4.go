@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -536,3 +537,25 @@ func (req *v4Request) sign(r *http.Request, secret, skipParam string) string {
 
 // signs reports whether the request's SignedHeaders cover name.
 func (req *v4Request) signs(name string) bool { return slices.Contains(req.names, name) }
+
+// CheckRegion refuses a SigV4 request whose credential scope names another
+// region than expected (the first of want), as S3 does: the error says
+// which region to sign for, so clients that follow it (the SDKs' region
+// redirects) retry correctly. Any region in want is accepted; requests of
+// other schemes pass.
+func CheckRegion(res *Result, want ...string) error {
+	if res == nil || (res.Scheme != SchemeSigV4 && res.Scheme != SchemeSigV4Query) || len(want) == 0 {
+		return nil
+	}
+	for _, w := range want {
+		if res.Region == w {
+			return nil
+		}
+	}
+	e := errs.AuthorizationHeaderMalformed.WithMessage(fmt.Sprintf("The authorization header is malformed; the region '%s' is wrong; expecting '%s'", res.Region, want[0]))
+	if res.Scheme == SchemeSigV4Query {
+		e = errs.AuthorizationQueryMalformed.WithMessage(fmt.Sprintf("Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; expecting '%s'", res.Region, want[0]))
+	}
+	e.Region = want[0]
+	return e
+}

@@ -24,9 +24,13 @@ type Use int
 const (
 	// Write: PUT, POST, copy destination, initiate multipart: any mode.
 	Write Use = iota
-	// Read: GET, HEAD, UploadPart, UploadPartCopy destination: only an
-	// SSE-C key (the object's or upload's mode is already stored).
+	// Read: GET, HEAD: only an SSE-C key (the object's mode is stored).
 	Read
+	// Part: UploadPart, UploadPartCopy destination, Complete: an SSE-C
+	// key, or the upload's own encryption headers, which SDKs send again
+	// (the service refuses them only when they differ from the upload's).
+	// A dialect may ignore all but the SSE-C key, as it does on reads.
+	Part
 )
 
 // Dialect is one wire protocol.
@@ -186,3 +190,28 @@ func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) 
 	}
 	return sse.CustomerSpec(alg, key, md5)
 }
+
+// StorageClasses is implemented by dialects whose storage-class header
+// takes other values than S3's. Every class is stored and served as the
+// one class the server has; an unknown one is refused, not dropped.
+type StorageClasses interface {
+	ValidStorageClass(v string) bool
+}
+
+// s3StorageClasses are the values S3 takes in x-amz-storage-class.
+var s3StorageClasses = map[string]bool{
+	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "OUTPOSTS": true,
+	"GLACIER_IR": true, "SNOW": true, "EXPRESS_ONEZONE": true,
+}
+
+// ValidStorageClass reports whether d takes v as a storage class.
+func ValidStorageClass(d Dialect, v string) bool {
+	if c, ok := d.(StorageClasses); ok {
+		return c.ValidStorageClass(v)
+	}
+	return s3StorageClasses[v]
+}
+
+// S3StorageClass reports whether v is one of S3's storage classes.
+func S3StorageClass(v string) bool { return s3StorageClasses[v] }

@@ -140,7 +140,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if use == dialect.Read {
+	if use != dialect.Write {
 		return cust, nil
 	}
 	mode, keyID, encCtx := get(hSSE), get(hKMSKeyID), get(hKMSContext)
@@ -314,4 +314,14 @@ func (Dialect) CannedACL(h http.Header, object bool) (string, bool, error) {
 		}
 	}
 	return "", true, errs.InvalidArgument.WithMessage("The x-cos-acl value " + v + " is not supported.")
+}
+
+// ValidStorageClass takes COS's classes.
+func (Dialect) ValidStorageClass(v string) bool {
+	switch strings.ToUpper(v) {
+	case "STANDARD", "STANDARD_IA", "ARCHIVE", "DEEP_ARCHIVE", "INTELLIGENT_TIERING",
+		"MAZ_STANDARD", "MAZ_STANDARD_IA", "MAZ_INTELLIGENT_TIERING", "MAZ_ARCHIVE":
+		return true
+	}
+	return false
 }

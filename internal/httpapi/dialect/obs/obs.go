@@ -205,7 +205,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if use == dialect.Read {
+	if use != dialect.Write {
 		// GET, HEAD, UploadPart, UploadPartCopy: the stored mode applies;
 		// OBS documents no SSE-KMS headers there, so they are ignored.
 		return cust, nil
@@ -383,3 +383,13 @@ func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 func (Dialect) SetObjectHeaders(http.Header, *meta.Object, bool) {}
 
 func (Dialect) BucketInfo(*meta.Bucket, *sse.Config) (any, error) { return nil, errs.NotImplemented }
+
+// ValidStorageClass takes OBS's classes (x-obs-storage-class) and, as OBS
+// does under x-amz-storage-class, S3's.
+func (Dialect) ValidStorageClass(v string) bool {
+	switch strings.ToUpper(v) {
+	case "STANDARD", "WARM", "COLD", "DEEP_ARCHIVE", "INTELLIGENT_TIERING":
+		return true
+	}
+	return dialect.S3StorageClass(v)
+}

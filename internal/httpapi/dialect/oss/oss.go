@@ -142,6 +142,10 @@ func init() {
 // Translate returns the OSS form of a canonical error: code, status,
 // message and EC ("" when OSS's is not known).
 func Translate(e *errs.Error) (code string, status int, message, ec string) {
+	if e.Code == errs.MissingContentMD5.Code && e.Message == errs.MissingContentMD5.Message {
+		// DeleteMultipleObjects without Content-MD5 (EC 0016-00000606).
+		return "MissingArgument", http.StatusBadRequest, "Missing Some Required Arguments.", "0016-00000606"
+	}
 	m, ok := errorMap[e.Code]
 	if !ok {
 		return e.Code, e.Status, e.Message, ""
@@ -201,7 +205,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if use == dialect.Read {
+	if use != dialect.Write {
 		return cust, nil
 	}
 	mode, dataEnc, keyID := get("server-side-encryption"), get("server-side-data-encryption"), get("server-side-encryption-key-id")
@@ -464,3 +468,12 @@ func (Dialect) ConfigMD5Optional() bool { return true }
 
 // MinPartSize is OSS's smallest part but the last: 100 KiB.
 func (Dialect) MinPartSize() int64 { return 100 << 10 }
+
+// ValidStorageClass takes OSS's classes (the SDKs send them capitalized).
+func (Dialect) ValidStorageClass(v string) bool {
+	switch strings.ToLower(v) {
+	case "standard", "ia", "archive", "coldarchive", "deepcoldarchive":
+		return true
+	}
+	return false
+}

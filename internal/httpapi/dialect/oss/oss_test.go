@@ -183,6 +183,8 @@ func TestWriteError(t *testing.T) {
 		{errs.InvalidArgument.WithMessage("specific"), "PUT", 400, "InvalidArgument", "specific", "", "", ""},
 		{errs.BadDigest, "PUT", 400, "InvalidDigest", "The Content-MD5 you specified did not match what we received.", "", "", ""},
 		{errs.KMSNotFound, "PUT", 400, "InvalidArgument", "The specified KMS key does not exist.", "", "", ""},
+		{errs.MissingContentMD5, "POST", 400, "MissingArgument", "Missing Some Required Arguments.", "0016-00000606", "", ""},
+		{errs.InvalidRequest.WithMessage("other"), "POST", 400, "InvalidRequest", "other", "", "", ""},
 	} {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(tc.method, "http://oss.test/bkt/a/b", nil)

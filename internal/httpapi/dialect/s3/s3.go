@@ -40,12 +40,13 @@ type ErrorBody struct {
 	Code      string
 	Message   string
 	Resource  string `xml:",omitempty"`
+	Region    string `xml:",omitempty"`
 	RequestID string `xml:"RequestId"`
 	HostID    string `xml:"HostId"`
 }
 
 func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error, resource, requestID string) {
-	WriteErrorBody(w, r, e.Status, ErrorBody{Code: e.Code, Message: e.Message, Resource: resource, RequestID: requestID, HostID: requestID})
+	WriteErrorBody(w, r, e.Status, ErrorBody{Code: e.Code, Message: e.Message, Resource: resource, Region: e.Region, RequestID: requestID, HostID: requestID})
 }
 
 // WriteErrorBody writes an error document, or only the status for HEAD and
@@ -193,7 +194,7 @@ type ApplyDefault struct {
 
 func (Dialect) ParseEncryption(body []byte) (*sse.Config, error) {
 	var doc EncryptionConfig
-	if err := xml.Unmarshal(body, &doc); err != nil || len(doc.Rules) == 0 || doc.Rules[0].Default == nil {
+	if err := xml.Unmarshal(body, &doc); err != nil || len(doc.Rules) != 1 || doc.Rules[0].Default == nil {
 		return nil, errs.MalformedXML
 	}
 	r := doc.Rules[0]
