@@ -30,7 +30,9 @@ func (s *Server) route(q *request) error {
 			return s.uploadPart(q)
 		case has("acl"):
 			return s.putACL(q)
-		case has("tagging"), has("retention"), has("legal-hold"):
+		case has("tagging"):
+			return s.putObjectTagging(q)
+		case has("retention"), has("legal-hold"):
 			return errs.NotImplemented
 		case q.header("copy-source") != "":
 			return s.copyObject(q)
@@ -42,7 +44,11 @@ func (s *Server) route(q *request) error {
 			return s.listParts(q)
 		case has("acl"):
 			return s.getACL(q)
-		case has("tagging"), has("attributes"), has("torrent"):
+		case has("tagging"):
+			return s.getObjectTagging(q)
+		case has("attributes"):
+			return s.getObjectAttributes(q)
+		case has("torrent"):
 			return errs.NotImplemented
 		}
 		return s.getObject(q)
@@ -53,7 +59,7 @@ func (s *Server) route(q *request) error {
 			return s.abortUpload(q)
 		}
 		if has("tagging") {
-			return errs.NotImplemented
+			return s.deleteObjectTagging(q)
 		}
 		return s.deleteObject(q)
 	case http.MethodPost:
@@ -77,6 +83,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketPolicy(q)
 		case has("acl"):
 			return s.putACL(q)
+		case has("tagging"):
+			return s.putBucketTagging(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -88,6 +96,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketEncryption(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
+		case has("tagging"):
+			return s.deleteBucketTagging(q)
 		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
@@ -99,6 +109,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketPolicy(q)
 		case has("acl"):
 			return s.getACL(q)
+		case has("tagging"):
+			return s.getBucketTagging(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

@@ -97,8 +97,9 @@ type PutObjectInput struct {
 	// IfNoneMatch "*" makes the write conditional on the key not existing;
 	// IfMatch on the current ETag.
 	IfNoneMatch, IfMatch string
-	SSE                  *sse.Spec // requested encryption; nil: bucket default
-	ACL                  string    // canned ACL; "" follows the bucket's
+	SSE                  *sse.Spec  // requested encryption; nil: bucket default
+	ACL                  string     // canned ACL; "" follows the bucket's
+	Tags                 []meta.Tag // object tags (x-amz-tagging)
 }
 
 // PutObject stores an object. It becomes visible, replacing any previous
@@ -110,7 +111,11 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
+	tags, err := NormalizeTags(in.Tags, MaxObjectTags)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +143,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		UserMeta:     in.Meta.UserMeta,
 		Checksums:    w.part.Checksums,
 		Parts:        []meta.Part{w.part},
+		Tags:         tags,
 	}
 	if err := s.install(ctx, o); err != nil {
 		return nil, err
@@ -347,8 +353,10 @@ type CopyObjectInput struct {
 	SrcSSE            *sse.Spec // SSE-C key of the source, if any
 	SSE               *sse.Spec // requested encryption of the copy; nil: bucket default
 	ACL               string    // canned ACL of the copy
-	Extra             []string  // extra checksums to compute (dialect needs)
-	ChecksumAlgorithm string    // checksum to compute on the copy
+	ReplaceTags       bool      // tagging directive REPLACE (else the source's tags)
+	Tags              []meta.Tag
+	Extra             []string // extra checksums to compute (dialect needs)
+	ChecksumAlgorithm string   // checksum to compute on the copy
 }
 
 // CopyObject copies an object. An encrypted copy of an encrypted source
@@ -363,7 +371,13 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
+	tags := src.Tags
+	if in.ReplaceTags {
+		if tags, err = NormalizeTags(in.Tags, MaxObjectTags); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +415,7 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	o := &meta.Object{
 		Bucket: in.Bucket, Key: in.Key, Size: src.Size, ACL: in.ACL,
 		LastModified: s.now().UTC(), Owner: p.User,
-		Headers: om.Headers, UserMeta: om.UserMeta,
+		Headers: om.Headers, UserMeta: om.UserMeta, Tags: tags,
 	}
 	spec, err := s.writeSpec(b, in.SSE)
 	if err != nil {
