@@ -29,7 +29,7 @@ type attrChecksum struct {
 }
 
 type attrParts struct {
-	TotalPartsCount      int
+	TotalPartsCount      int `xml:"PartsCount"` // S3's member name, its wire name
 	PartNumberMarker     int
 	NextPartNumberMarker int
 	MaxParts             int
