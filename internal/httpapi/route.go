@@ -85,6 +85,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putACL(q)
 		case has("tagging"):
 			return s.putBucketTagging(q)
+		case has("cors"):
+			return s.putBucketCORS(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -98,6 +100,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketPolicy(q)
 		case has("tagging"):
 			return s.deleteBucketTagging(q)
+		case has("cors"):
+			return s.deleteBucketCORS(q)
 		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
@@ -111,6 +115,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getACL(q)
 		case has("tagging"):
 			return s.getBucketTagging(q)
+		case has("cors"):
+			return s.getBucketCORS(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

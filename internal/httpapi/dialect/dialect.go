@@ -148,6 +148,12 @@ func IfNoneMatch(d Dialect, h http.Header) string {
 	return h.Get("If-None-Match")
 }
 
+// CORSVary is implemented by dialects whose CORS configuration document
+// carries ResponseVary (OSS, COS).
+type CORSVary interface {
+	CORSResponseVary()
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {

@@ -38,6 +38,9 @@ type Dialect struct{ s3.Dialect }
 
 var _ dialect.Dialect = Dialect{}
 
+// CORSResponseVary: OSS's CORS documents carry ResponseVary.
+func (Dialect) CORSResponseVary() {}
+
 func (Dialect) Name() string   { return "oss" }
 func (Dialect) Prefix() string { return prefix }
 
