@@ -87,6 +87,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketTagging(q)
 		case has("cors"):
 			return s.putBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.putPublicAccessBlock(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -102,6 +104,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketTagging(q)
 		case has("cors"):
 			return s.deleteBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.deletePublicAccessBlock(q)
 		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
@@ -117,6 +121,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketTagging(q)
 		case has("cors"):
 			return s.getBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.getPublicAccessBlock(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

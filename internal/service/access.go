@@ -21,6 +21,13 @@ func (s *Service) PutBucketPolicy(ctx context.Context, p Principal, bucket strin
 	if err := v.ValidateBucketPolicy(doc); err != nil {
 		return err
 	}
+	b, err := s.bucketFor(ctx, p, ActPutBucketPolicy, bucket, "")
+	if err != nil {
+		return err
+	}
+	if publicAccessBlock(b).BlockPublicPolicy && s.publicPolicy(doc) {
+		return errPublicPolicyBlocked
+	}
 	return s.setBucketConfig(ctx, p, ActPutBucketPolicy, bucket, configPolicy, doc)
 }
 
@@ -46,6 +53,13 @@ func (s *Service) PutBucketACL(ctx context.Context, p Principal, bucket, acl str
 	if !ValidACL(acl, false) {
 		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
 	}
+	b, err := s.bucketFor(ctx, p, ActPutBucketACL, bucket, "")
+	if err != nil {
+		return err
+	}
+	if err := checkACL(b, acl); err != nil {
+		return err
+	}
 	return s.setBucketConfig(ctx, p, ActPutBucketACL, bucket, configACL, []byte(acl))
 }
 
@@ -70,7 +84,11 @@ func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, ac
 	if !ValidACL(acl, true) {
 		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
 	}
-	if _, err := s.bucketFor(ctx, p, ActPutObjectACL, bucket, key); err != nil {
+	b, err := s.bucketFor(ctx, p, ActPutObjectACL, bucket, key)
+	if err != nil {
+		return err
+	}
+	if err := checkACL(b, acl); err != nil {
 		return err
 	}
 	return mapMeta(s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {

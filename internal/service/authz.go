@@ -125,6 +125,11 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, extra)}
 		d, stmt = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
 	}
+	pab := publicAccessBlock(a.bucket)
+	if d == Allow && p.Anonymous() && pab.RestrictPublicBuckets && s.publicPolicy(a.bucket.Config[configPolicy]) {
+		// Only the bucket policy can allow an anonymous request.
+		d, stmt = NotApplicable, ""
+	}
 	source := "no grant (not owner, no policy or ACL allows)"
 	switch {
 	case d == Deny:
@@ -136,7 +141,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		}
 	case owner, d == Allow:
 		return nil
-	case aclGrants(p, a):
+	case !pab.IgnorePublicAcls && aclGrants(p, a):
 		return nil
 	}
 	s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)

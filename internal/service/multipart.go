@@ -48,6 +48,9 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err := s.authorizeTagging(ctx, p, b, in.Key, tags); err != nil {
 		return nil, err
 	}
+	if err := checkACL(b, in.ACL); err != nil {
+		return nil, err
+	}
 	// The upload's object key is created now; every part is sealed with a
 	// key derived from it and its part number.
 	sl, err := s.newSealing(ctx, b, in.Key, in.SSE)

@@ -119,6 +119,9 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkACL(b, in.ACL); err != nil {
+		return nil, err
+	}
 	if err := s.checkWriteConditions(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch); err != nil {
 		return nil, err
 	}
@@ -379,6 +382,9 @@ func (s *Service) CopyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	}
 	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
