@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/cors"
 	"github.com/minio/minio-go/v7/pkg/tags"
 )
 
@@ -32,6 +33,9 @@ func TestBreadthSDK(t *testing.T) {
 		{"TagConditions", sdkTagConditions},
 		{"ObjectAttributes", sdkObjectAttributes},
 		{"MinioTagging", minioTagging},
+		{"CORS", sdkCORS},
+		{"MinioCORS", minioCORS},
+		{"PublicAccessBlock", sdkPublicAccessBlock},
 	}
 	for _, m := range []mode{{name: "http"}, {name: "https", tls: true}} {
 		t.Run(m.name, func(t *testing.T) {
@@ -476,4 +480,271 @@ func minioTagging(t *testing.T, e *env) {
 	if err != nil || oa.ObjectSize != 4 || oa.ETag == "" || oa.StorageClass != "STANDARD" {
 		t.Fatalf("GetObjectAttributes: %+v %v", oa, err)
 	}
+}
+
+// anonymous sends an unsigned request.
+func (e *env) anonymous(t *testing.T, method, path string, hdr http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.node.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	return do(t, e.node.Client, req)
+}
+
+func wantRaw(t *testing.T, resp *http.Response, body []byte, status int, code string) {
+	t.Helper()
+	if resp.StatusCode != status || (code != "" && !bytes.Contains(body, []byte("<Code>"+code+"</Code>"))) {
+		t.Fatalf("got %d %s, want %d %s", resp.StatusCode, body, status, code)
+	}
+}
+
+func sdkCORS(t *testing.T, e *env) {
+	ctx := context.Background()
+	c := e.root(t)
+	b := newBucket(t, c, "cors")
+	put(t, c, b, "k", []byte("data"))
+	const app = "https://app.example.com"
+	pre := func(origin, method, headers string) (*http.Response, []byte) {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		if method != "" {
+			h.Set("Access-Control-Request-Method", method)
+		}
+		if headers != "" {
+			h.Set("Access-Control-Request-Headers", headers)
+		}
+		return e.anonymous(t, http.MethodOptions, "/"+b+"/k", h)
+	}
+
+	_, err := c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &b})
+	wantAPIError(t, err, 404, "NoSuchCORSConfiguration")
+	resp, body := pre(app, "GET", "")
+	wantRaw(t, resp, body, 403, "AccessForbidden")
+	if !bytes.Contains(body, []byte("CORS is not enabled for this bucket")) {
+		t.Errorf("preflight without configuration: %s", body)
+	}
+
+	rules := []types.CORSRule{
+		{ID: aws.String("app"), AllowedOrigins: []string{app}, AllowedMethods: []string{"GET", "PUT"},
+			AllowedHeaders: []string{"x-amz-*", "Content-Type"}, ExposeHeaders: []string{"ETag", "x-amz-request-id"}, MaxAgeSeconds: aws.Int32(600)},
+		{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD"}},
+		{AllowedOrigins: []string{"https://*.example.org"}, AllowedMethods: []string{"DELETE"}},
+	}
+	must(c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: &b, CORSConfiguration: &types.CORSConfiguration{CORSRules: rules}}))(t)
+	got := must(c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &b}))(t)
+	if len(got.CORSRules) != 3 || aws.ToString(got.CORSRules[0].ID) != "app" || !slices.Equal(got.CORSRules[0].AllowedHeaders, rules[0].AllowedHeaders) ||
+		aws.ToInt32(got.CORSRules[0].MaxAgeSeconds) != 600 || !slices.Equal(got.CORSRules[1].AllowedOrigins, []string{"*"}) || got.CORSRules[1].MaxAgeSeconds != nil {
+		t.Fatalf("GetBucketCors: %+v", got.CORSRules)
+	}
+
+	resp, body = pre(app, "PUT", "Content-Type, X-Amz-Date")
+	wantRaw(t, resp, body, 200, "")
+	for k, v := range map[string]string{
+		"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "GET, PUT",
+		"Access-Control-Allow-Headers": "content-type, x-amz-date", "Access-Control-Max-Age": "600",
+		"Access-Control-Expose-Headers": "ETag, x-amz-request-id", "Access-Control-Allow-Credentials": "true",
+	} {
+		if resp.Header.Get(k) != v {
+			t.Errorf("preflight %s: %q, want %q", k, resp.Header.Get(k), v)
+		}
+	}
+	if !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Errorf("preflight Vary %q", resp.Header.Get("Vary"))
+	}
+	resp, body = pre("https://other.example.net", "GET", "")
+	wantRaw(t, resp, body, 200, "")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("wildcard rule: %v", resp.Header)
+	}
+	if resp, _ = pre("https://cdn.example.org", "DELETE", ""); resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://cdn.example.org" {
+		t.Errorf("wildcard origin https://*.example.org: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, tc := range []struct{ origin, method, headers string }{
+		{"https://other.example.net", "PUT", ""},
+		{app, "PUT", "Authorization"},
+		{app, "POST", ""},
+		{"https://example.org", "DELETE", ""},
+	} {
+		resp, body := pre(tc.origin, tc.method, tc.headers)
+		wantRaw(t, resp, body, 403, "AccessForbidden")
+		if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("refused preflight %v carries Allow-Origin", tc)
+		}
+	}
+	resp, body = pre("", "GET", "")
+	wantRaw(t, resp, body, 400, "BadRequest")
+	resp, body = pre(app, "", "")
+	wantRaw(t, resp, body, 400, "BadRequest")
+	resp, body = e.anonymous(t, http.MethodOptions, "/no-such-bucket-cors/k", http.Header{"Origin": {app}, "Access-Control-Request-Method": {"GET"}})
+	wantRaw(t, resp, body, 403, "AccessForbidden")
+
+	// Actual requests get the headers of the matching rule, errors too.
+	req := signedRequest(t, e.node.URL, e.node.AccessKey, e.node.SecretKey, http.MethodGet, "/"+b+"/k", "", nil, http.Header{"Origin": {app}}, "")
+	resp, body = do(t, e.node.Client, req)
+	if resp.StatusCode != 200 || string(body) != "data" || resp.Header.Get("Access-Control-Allow-Origin") != app || resp.Header.Get("Access-Control-Expose-Headers") != "ETag, x-amz-request-id" {
+		t.Errorf("GET with Origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, body = e.anonymous(t, http.MethodGet, "/"+b+"/k", http.Header{"Origin": {"https://any.example"}})
+	wantRaw(t, resp, body, 403, "AccessDenied")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("denied GET with Origin lacks CORS headers: %v", resp.Header)
+	}
+	resp, _ = e.anonymous(t, http.MethodPut, "/"+b+"/k", http.Header{"Origin": {"https://other.example.net"}})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("PUT from an origin allowed only GET and HEAD got CORS headers: %v", resp.Header)
+	}
+	resp, _ = e.anonymous(t, http.MethodGet, "/"+b+"/k", nil)
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("GET without Origin got CORS headers")
+	}
+
+	for _, tc := range []struct {
+		rule types.CORSRule
+		code string
+	}{
+		{types.CORSRule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"PATCH"}}, "InvalidRequest"},
+		{types.CORSRule{AllowedOrigins: []string{"https://*.*.example"}, AllowedMethods: []string{"GET"}}, "InvalidRequest"},
+		{types.CORSRule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{"*-*"}}, "InvalidRequest"},
+	} {
+		_, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: &b, CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{tc.rule}}})
+		wantAPIError(t, err, 400, tc.code)
+	}
+	for _, doc := range []string{"<CORSConfiguration/>", "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>", "<CORSConfiguration>"} {
+		req := signedRequest(t, e.node.URL, e.node.AccessKey, e.node.SecretKey, http.MethodPut, "/"+b, "cors=", []byte(doc), http.Header{"Content-Md5": {md5b64([]byte(doc))}}, "")
+		resp, body := do(t, e.node.Client, req)
+		wantRaw(t, resp, body, 400, "MalformedXML")
+	}
+	var many []types.CORSRule
+	for i := 0; i < 101; i++ {
+		many = append(many, types.CORSRule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}})
+	}
+	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: &b, CORSConfiguration: &types.CORSConfiguration{CORSRules: many}})
+	wantAPIError(t, err, 400, "MalformedXML")
+
+	ak, sk := e.user(t, "corser-"+e.name)
+	other := e.s3Client(t, ak, sk)
+	_, err = other.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: &b, CORSConfiguration: &types.CORSConfiguration{CORSRules: rules}})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = other.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &b})
+	wantAPIError(t, err, 403, "AccessDenied")
+
+	del := must(c.DeleteBucketCors(ctx, &s3.DeleteBucketCorsInput{Bucket: &b}))(t)
+	if st := status(t, del.ResultMetadata); st != http.StatusNoContent {
+		t.Fatalf("DeleteBucketCors status %d", st)
+	}
+	_, err = c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: &b})
+	wantAPIError(t, err, 404, "NoSuchCORSConfiguration")
+	resp, body = pre(app, "GET", "")
+	wantRaw(t, resp, body, 403, "AccessForbidden")
+}
+
+func minioCORS(t *testing.T, e *env) {
+	ctx := context.Background()
+	c := e.minio(t, e.node.AccessKey, e.node.SecretKey)
+	b := minioBucket(t, c, "mcors")
+	cfg := cors.NewConfig([]cors.Rule{{AllowedOrigin: []string{"https://a.example"}, AllowedMethod: []string{"GET"}, MaxAgeSeconds: 30}})
+	if err := c.SetBucketCors(ctx, b, cfg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketCors(ctx, b)
+	if err != nil || len(got.CORSRules) != 1 || got.CORSRules[0].AllowedOrigin[0] != "https://a.example" || got.CORSRules[0].MaxAgeSeconds != 30 {
+		t.Fatalf("GetBucketCors: %+v %v", got, err)
+	}
+	if err := c.SetBucketCors(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetBucketCors(ctx, b); err != nil || got != nil {
+		t.Fatalf("GetBucketCors after removal: %+v %v", got, err)
+	}
+}
+
+func sdkPublicAccessBlock(t *testing.T, e *env) {
+	ctx := context.Background()
+	c := e.root(t)
+	b := newBucket(t, c, "pab")
+	_, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &b})
+	wantAPIError(t, err, 404, "NoSuchPublicAccessBlockConfiguration")
+	setPAB := func(acls, ignore, policy, restrict bool) {
+		t.Helper()
+		must(c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: &acls, IgnorePublicAcls: &ignore, BlockPublicPolicy: &policy, RestrictPublicBuckets: &restrict}}))(t)
+	}
+	anonGet := func(key string) int {
+		resp, _ := e.anonymous(t, http.MethodGet, "/"+b+"/"+key, nil)
+		return resp.StatusCode
+	}
+	must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("pub"), Body: strings.NewReader("p"), ACL: types.ObjectCannedACLPublicRead}))(t)
+	if st := anonGet("pub"); st != 200 {
+		t.Fatalf("anonymous GET of a public-read object: %d", st)
+	}
+
+	// IgnorePublicAcls: the ACL stays, and grants nothing.
+	setPAB(false, true, false, false)
+	if st := anonGet("pub"); st != 403 {
+		t.Fatalf("anonymous GET with IgnorePublicAcls: %d", st)
+	}
+	got := must(c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &b}))(t).PublicAccessBlockConfiguration
+	if aws.ToBool(got.BlockPublicAcls) || !aws.ToBool(got.IgnorePublicAcls) || aws.ToBool(got.BlockPublicPolicy) || aws.ToBool(got.RestrictPublicBuckets) {
+		t.Fatalf("GetPublicAccessBlock: %+v", got)
+	}
+
+	// BlockPublicAcls: every way of setting a public ACL is refused.
+	setPAB(true, false, false, false)
+	if st := anonGet("pub"); st != 200 {
+		t.Fatalf("existing public ACL with only BlockPublicAcls: %d", st)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("new"), Body: strings.NewReader("n"), ACL: types.ObjectCannedACLPublicRead})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("pub"), ACL: types.ObjectCannedACLAuthenticatedRead})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = c.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: &b, ACL: types.BucketCannedACLPublicReadWrite})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: &b, Key: aws.String("cp"), CopySource: aws.String(b + "/pub"), ACL: types.ObjectCannedACLPublicRead})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b, Key: aws.String("mp"), ACL: types.ObjectCannedACLPublicReadWrite})
+	wantAPIError(t, err, 403, "AccessDenied")
+	must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("priv"), Body: strings.NewReader("n"), ACL: types.ObjectCannedACLPrivate}))(t)
+	must(c.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: &b, Key: aws.String("pub"), ACL: types.ObjectCannedACLPrivate}))(t)
+
+	// Public policies.
+	public := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b + `/*"}]}`
+	fromLoopback := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b + `/*",
+	  "Condition":{"IpAddress":{"aws:SourceIp":["127.0.0.0/8","::1/128"]}}}]}`
+	setPAB(false, false, true, false)
+	_, err = c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: aws.String(public)})
+	wantAPIError(t, err, 403, "AccessDenied")
+	must(c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: aws.String(fromLoopback)}))(t)
+	if st := anonGet("priv"); st != 200 {
+		t.Fatalf("anonymous GET allowed by a source-IP policy: %d", st)
+	}
+	setPAB(false, false, false, true)
+	if st := anonGet("priv"); st != 200 {
+		t.Fatalf("RestrictPublicBuckets must not touch a non-public policy: %d", st)
+	}
+	must(c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: aws.String(public)}))(t)
+	if st := anonGet("priv"); st != 403 {
+		t.Fatalf("anonymous GET through a public policy with RestrictPublicBuckets: %d", st)
+	}
+	del := must(c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: &b}))(t)
+	if st := status(t, del.ResultMetadata); st != http.StatusNoContent {
+		t.Fatalf("DeletePublicAccessBlock status %d", st)
+	}
+	if st := anonGet("priv"); st != 200 {
+		t.Fatalf("anonymous GET through a public policy: %d", st)
+	}
+	_, err = c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &b})
+	wantAPIError(t, err, 404, "NoSuchPublicAccessBlockConfiguration")
+
+	ak, sk := e.user(t, "pab-"+e.name)
+	other := e.s3Client(t, ak, sk)
+	_, err = other.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: &b})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = other.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &b})
+	wantAPIError(t, err, 403, "AccessDenied")
 }
