@@ -99,7 +99,8 @@ func setTaggingCount(q *request, o *meta.Object) {
 // copyTags reads the copy's tagging directive: COPY (the default) keeps
 // the source's tags, REPLACE takes the request's.
 func copyTags(q *request) (replace bool, tags []meta.Tag, err error) {
-	switch q.header("tagging-directive") {
+	// OSS spells the values Copy / Replace.
+	switch strings.ToUpper(q.header("tagging-directive")) {
 	case "", "COPY":
 		return false, nil, nil
 	case "REPLACE":

@@ -154,6 +154,13 @@ type CORSVary interface {
 	CORSResponseVary()
 }
 
+// PublicAccessSwitch is implemented by dialects whose Block Public Access
+// document is one switch, BlockPublicAccess, standing for all four of S3's
+// settings (OSS).
+type PublicAccessSwitch interface {
+	PublicAccessSwitch()
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {

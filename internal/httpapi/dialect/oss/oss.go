@@ -41,6 +41,9 @@ var _ dialect.Dialect = Dialect{}
 // CORSResponseVary: OSS's CORS documents carry ResponseVary.
 func (Dialect) CORSResponseVary() {}
 
+// PublicAccessSwitch: OSS's Block Public Access is one switch.
+func (Dialect) PublicAccessSwitch() {}
+
 func (Dialect) Name() string   { return "oss" }
 func (Dialect) Prefix() string { return prefix }
 
