@@ -283,6 +283,19 @@ func sdkBucketTagging(t *testing.T, e *env) {
 	_, err = c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("no-such-bucket-btags")})
 	wantAPIError(t, err, http.StatusNotFound, "NoSuchBucket")
 
+	// CreateBucket's configuration may carry the tags; invalid ones
+	// refuse the bucket.
+	tb := bucketName("btags-create")
+	must(c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &tb, CreateBucketConfiguration: &types.CreateBucketConfiguration{Tags: s3Tags("project", "x")}}))(t)
+	if l := tagList(must(c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &tb}))(t).TagSet); !slices.Equal(l, []string{"project=x"}) {
+		t.Fatalf("tags from CreateBucket: %q", l)
+	}
+	bad := bucketName("btags-bad")
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bad, CreateBucketConfiguration: &types.CreateBucketConfiguration{Tags: s3Tags("aws:x", "1")}})
+	wantAPIError(t, err, 400, "InvalidTag")
+	_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bad})
+	wantAPIError(t, err, 404, "NotFound")
+
 	ak, sk := e.user(t, "btagger-"+e.name)
 	other := e.s3Client(t, ak, sk)
 	_, err = other.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: &b, Tagging: &types.Tagging{TagSet: s3Tags("a", "1")}})

@@ -9,6 +9,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/service"
 )
 
 // tagging is the Tagging document of ?tagging (objects and buckets; every
@@ -87,6 +88,24 @@ func parseTagQuery(v string) ([]meta.Tag, error) {
 		tags = append(tags, meta.Tag{Key: k, Value: val})
 	}
 	return tags, nil
+}
+
+// bucketTags are the tags a CreateBucket sets: its configuration's Tags,
+// or the tagging header (COS's x-cos-tagging). nil: none.
+// They are validated before the bucket is created.
+func bucketTags(q *request, doc *tagSet) ([]meta.Tag, error) {
+	var tags []meta.Tag
+	if doc != nil && len(doc.Tags) > 0 {
+		for _, t := range doc.Tags {
+			tags = append(tags, meta.Tag(t))
+		}
+	} else {
+		var err error
+		if tags, err = taggingHeader(q); err != nil {
+			return nil, err
+		}
+	}
+	return service.NormalizeTags(tags, service.MaxBucketTags)
 }
 
 // setTaggingCount reports an object's tag count on GET and HEAD.

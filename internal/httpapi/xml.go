@@ -111,6 +111,7 @@ type locationConstraint struct {
 
 type createBucketConfiguration struct {
 	LocationConstraint string
+	Tags               *tagSet // S3's Tags (Tag elements)
 }
 
 type objectEntry struct {
