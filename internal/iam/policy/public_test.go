@@ -30,3 +30,28 @@ func TestPublic(t *testing.T) {
 		})
 	}
 }
+
+// TestTagConditionKeys: the vendors' tag condition keys evaluate against
+// the canonical context the service builds.
+func TestTagConditionKeys(t *testing.T) {
+	for _, tc := range []struct{ name, doc string }{
+		{"s3", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/Class":"public"}}}]}`},
+		{"oss", `{"Version":"1","Statement":[{"Effect":"Allow","Principal":["*"],"Action":"oss:GetObject","Resource":"acs:oss:*:*:b/*","Condition":{"StringEquals":{"oss:ExistingObjectTag/Class":"public"}}}]}`},
+		{"obs", `{"Statement":[{"Effect":"Allow","Principal":{"ID":["*"]},"Action":"GetObject","Resource":"b/*","Condition":{"StringEquals":{"ExistingObjectTag/Class":"public"}}}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse([]byte(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &Request{Action: ActionGetObject, Resource: "arn:aws:s3:::b/k", Context: map[string][]string{KeyExistingObjectTag + "class": {"public"}}}
+			if d := p.Evaluate(r); d != Allow {
+				t.Fatalf("tagged public: %v", d)
+			}
+			r.Context = map[string][]string{KeyExistingObjectTag + "class": {"secret"}}
+			if d := p.Evaluate(r); d != NotApplicable {
+				t.Fatalf("tagged secret: %v", d)
+			}
+		})
+	}
+}
