@@ -49,11 +49,7 @@ func (s *Server) putBucketCORS(q *request) error {
 	for _, r := range doc.Rules {
 		c.Rules = append(c.Rules, service.CORSRule(r))
 	}
-	if err := s.svc.PutBucketCORS(q.r.Context(), q.principal, q.bucket, c); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusOK)
-	return nil
+	return emptyResponse(q, http.StatusOK, s.svc.PutBucketCORS(q.r.Context(), q.principal, q.bucket, c))
 }
 
 func (s *Server) getBucketCORS(q *request) error {
@@ -72,11 +68,7 @@ func (s *Server) getBucketCORS(q *request) error {
 }
 
 func (s *Server) deleteBucketCORS(q *request) error {
-	if err := s.svc.DeleteBucketCORS(q.r.Context(), q.principal, q.bucket); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return emptyResponse(q, http.StatusNoContent, s.svc.DeleteBucketCORS(q.r.Context(), q.principal, q.bucket))
 }
 
 // preflight answers a browser's OPTIONS preflight from the bucket's CORS

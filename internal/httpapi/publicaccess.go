@@ -53,11 +53,7 @@ func (s *Server) putPublicAccessBlock(q *request) error {
 	if v := doc.BlockPublicAccess; v != nil {
 		c = service.PublicAccessBlock{BlockPublicAcls: *v, IgnorePublicAcls: *v, BlockPublicPolicy: *v, RestrictPublicBuckets: *v}
 	}
-	if err := s.svc.PutPublicAccessBlock(q.r.Context(), q.principal, q.bucket, c); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusOK)
-	return nil
+	return emptyResponse(q, http.StatusOK, s.svc.PutPublicAccessBlock(q.r.Context(), q.principal, q.bucket, c))
 }
 
 func (s *Server) getPublicAccessBlock(q *request) error {
@@ -76,9 +72,5 @@ func (s *Server) getPublicAccessBlock(q *request) error {
 }
 
 func (s *Server) deletePublicAccessBlock(q *request) error {
-	if err := s.svc.DeletePublicAccessBlock(q.r.Context(), q.principal, q.bucket); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return emptyResponse(q, http.StatusNoContent, s.svc.DeletePublicAccessBlock(q.r.Context(), q.principal, q.bucket))
 }

@@ -139,11 +139,7 @@ func (s *Server) putObjectTagging(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.PutObjectTagging(q.r.Context(), q.principal, q.bucket, q.key, versionID(q), tags); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusOK)
-	return nil
+	return emptyResponse(q, http.StatusOK, s.svc.PutObjectTagging(q.r.Context(), q.principal, q.bucket, q.key, versionID(q), tags))
 }
 
 func (s *Server) getObjectTagging(q *request) error {
@@ -155,11 +151,7 @@ func (s *Server) getObjectTagging(q *request) error {
 }
 
 func (s *Server) deleteObjectTagging(q *request) error {
-	if err := s.svc.DeleteObjectTagging(q.r.Context(), q.principal, q.bucket, q.key, versionID(q)); err != nil {
-		return err
-	}
-	q.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return emptyResponse(q, http.StatusNoContent, s.svc.DeleteObjectTagging(q.r.Context(), q.principal, q.bucket, q.key, versionID(q)))
 }
 
 func (s *Server) putBucketTagging(q *request) error {
@@ -167,12 +159,8 @@ func (s *Server) putBucketTagging(q *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.PutBucketTagging(q.r.Context(), q.principal, q.bucket, tags); err != nil {
-		return err
-	}
 	// S3's API reference says 200 (its sample 204); the OSS SDKs want 200.
-	q.w.WriteHeader(http.StatusOK)
-	return nil
+	return emptyResponse(q, http.StatusOK, s.svc.PutBucketTagging(q.r.Context(), q.principal, q.bucket, tags))
 }
 
 func (s *Server) getBucketTagging(q *request) error {
@@ -184,9 +172,15 @@ func (s *Server) getBucketTagging(q *request) error {
 }
 
 func (s *Server) deleteBucketTagging(q *request) error {
-	if err := s.svc.DeleteBucketTagging(q.r.Context(), q.principal, q.bucket); err != nil {
+	return emptyResponse(q, http.StatusNoContent, s.svc.DeleteBucketTagging(q.r.Context(), q.principal, q.bucket))
+}
+
+// emptyResponse answers a successful call with status and no body, or
+// returns err.
+func emptyResponse(q *request, status int, err error) error {
+	if err != nil {
 		return err
 	}
-	q.w.WriteHeader(http.StatusNoContent)
+	q.w.WriteHeader(status)
 	return nil
 }
