@@ -317,7 +317,7 @@ func sdkTagConditions(t *testing.T, e *env) {
 	u := e.s3Client(t, ak, sk)
 	principal := `{"AWS":"arn:aws:iam::strongroom:user/` + user + `"}`
 	policy := `{"Version":"2012-10-17","Statement":[
-	 {"Sid":"ReadPublic","Effect":"Allow","Principal":` + principal + `,"Action":["s3:GetObject","s3:GetObjectTagging"],
+	 {"Sid":"ReadPublic","Effect":"Allow","Principal":` + principal + `,"Action":["s3:GetObject","s3:GetObjectTagging","s3:GetObjectAcl"],
 	  "Resource":"arn:aws:s3:::` + b + `/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/Class":"public"}}},
 	 {"Sid":"WriteTeamTags","Effect":"Allow","Principal":` + principal + `,"Action":["s3:PutObject","s3:PutObjectTagging"],
 	  "Resource":"arn:aws:s3:::` + b + `/*","Condition":{"StringEquals":{"s3:RequestObjectTag/team":"blue"},
@@ -339,8 +339,12 @@ func sdkTagConditions(t *testing.T, e *env) {
 	}
 	wantAPIError(t, get("closed"), 403, "AccessDenied")
 	wantAPIError(t, get("untagged"), 403, "AccessDenied")
+	var err error
 	wantTags(t, u, b, "open", "class=public")
-	_, err := u.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &b, Key: aws.String("closed")})
+	must(u.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &b, Key: aws.String("open")}))(t)
+	_, err = u.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &b, Key: aws.String("untagged")})
+	wantAPIError(t, err, 403, "AccessDenied")
+	_, err = u.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &b, Key: aws.String("closed")})
 	wantAPIError(t, err, 403, "AccessDenied")
 	// Retagging changes what the policy allows.
 	must(c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: &b, Key: aws.String("closed"), Tagging: &types.Tagging{TagSet: s3Tags("Class", "public")}}))(t)

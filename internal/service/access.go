@@ -84,7 +84,8 @@ func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, ac
 	if !ValidACL(acl, true) {
 		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
 	}
-	b, err := s.bucketFor(ctx, p, ActPutObjectACL, bucket, key)
+	// The object's tags are conditions (s3:ExistingObjectTag/<key>).
+	b, _, err := s.taggedObject(ctx, p, ActPutObjectACL, bucket, key, "", nil)
 	if err != nil {
 		return err
 	}
@@ -100,12 +101,9 @@ func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, ac
 // GetObjectACL returns an object's owner and canned ACL ("" follows the
 // bucket's).
 func (s *Service) GetObjectACL(ctx context.Context, p Principal, bucket, key string) (owner, acl string, err error) {
-	if _, err := s.bucketFor(ctx, p, ActGetObjectACL, bucket, key); err != nil {
-		return "", "", err
-	}
-	o, err := s.meta.GetObject(ctx, bucket, key)
+	_, o, err := s.taggedObject(ctx, p, ActGetObjectACL, bucket, key, "", nil)
 	if err != nil {
-		return "", "", mapMeta(err)
+		return "", "", err
 	}
 	return o.Owner, o.ACL, nil
 }

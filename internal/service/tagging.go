@@ -137,24 +137,24 @@ func (s *Service) authorizeTagging(ctx context.Context, p Principal, b *meta.Buc
 // authorizes the action with its existing tags (and any new ones) as
 // conditions. A missing object is NoSuchKey only to those allowed to act.
 // versionID is accepted for the versioned API; "" is the current version.
-func (s *Service) taggedObject(ctx context.Context, p Principal, action, bucket, key, versionID string, newTags []meta.Tag) (*meta.Object, error) {
+func (s *Service) taggedObject(ctx context.Context, p Principal, action, bucket, key, versionID string, newTags []meta.Tag) (*meta.Bucket, *meta.Object, error) {
 	_ = versionID // TODO(versioning): select the version once meta stores them.
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
-		return nil, mapMeta(err)
+		return nil, nil, mapMeta(err)
 	}
 	extra := tagContext(nil, condRequestTag, newTags, true)
 	o, err := s.meta.GetObject(ctx, bucket, key)
 	if err != nil {
 		if aerr := s.authorize(ctx, p, access{action: action, bucket: b, key: key, extra: extra}); aerr != nil {
-			return nil, aerr
+			return nil, nil, aerr
 		}
-		return nil, mapMeta(err)
+		return nil, nil, mapMeta(err)
 	}
 	if err := s.authorize(ctx, p, access{action: action, bucket: b, key: key, object: o, extra: extra}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return o, nil
+	return b, o, nil
 }
 
 // PutObjectTagging replaces an object's tag set (an empty set removes it).
@@ -172,13 +172,9 @@ func (s *Service) DeleteObjectTagging(ctx context.Context, p Principal, bucket, 
 }
 
 func (s *Service) setObjectTags(ctx context.Context, p Principal, action, bucket, key, versionID string, tags []meta.Tag) error {
-	o, err := s.taggedObject(ctx, p, action, bucket, key, versionID, tags)
+	b, o, err := s.taggedObject(ctx, p, action, bucket, key, versionID, tags)
 	if err != nil {
 		return err
-	}
-	b, err := s.meta.GetBucket(ctx, bucket)
-	if err != nil {
-		return mapMeta(err)
 	}
 	return mapMeta(s.meta.UpdateObject(ctx, bucket, key, func(cur *meta.Object) error {
 		if cur.ETag != o.ETag || !slices.Equal(cur.Tags, o.Tags) {
@@ -196,7 +192,7 @@ func (s *Service) setObjectTags(ctx context.Context, p Principal, action, bucket
 
 // GetObjectTagging returns an object's tags, sorted by key (none: empty).
 func (s *Service) GetObjectTagging(ctx context.Context, p Principal, bucket, key, versionID string) ([]meta.Tag, error) {
-	o, err := s.taggedObject(ctx, p, ActGetObjectTagging, bucket, key, versionID, nil)
+	_, o, err := s.taggedObject(ctx, p, ActGetObjectTagging, bucket, key, versionID, nil)
 	if err != nil {
 		return nil, err
 	}
