@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
@@ -130,7 +133,34 @@ func sdkObjectTagging(t *testing.T, e *env) {
 	must(c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: &b, Key: aws.String("k"), Tagging: &types.Tagging{TagSet: []types.Tag{}}}))(t)
 	wantTags(t, c, b, "k")
 
-	_, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &b, Key: aws.String("missing")})
+	// A presigned PutObject carries the tags in its (signed) query.
+	pr, err := s3.NewPresignClient(c).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("presigned"), Tagging: aws.String("via=url")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preq, _ := http.NewRequest(pr.Method, pr.URL, strings.NewReader("p"))
+	for k, vs := range pr.SignedHeader {
+		if !strings.EqualFold(k, "Host") {
+			preq.Header[k] = vs
+		}
+	}
+	if resp, body := do(t, e.http, preq); resp.StatusCode != 200 {
+		t.Fatalf("presigned PUT with tagging: %d %s (%s)", resp.StatusCode, body, pr.URL)
+	}
+	wantTags(t, c, b, "presigned", "via=url")
+	// Presigners that hoist x-amz-* headers put it in the query itself.
+	qreq, _ := http.NewRequest(http.MethodPut, e.node.URL+"/"+b+"/hoisted?X-Amz-Expires=300&x-amz-tagging="+url.QueryEscape("via=query&n=1"), strings.NewReader("q"))
+	qurl, _, err := v4.NewSigner().PresignHTTP(ctx, aws.Credentials{AccessKeyID: e.node.AccessKey, SecretAccessKey: e.node.SecretKey}, qreq, "UNSIGNED-PAYLOAD", "s3", region, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	qreq, _ = http.NewRequest(http.MethodPut, qurl, strings.NewReader("q"))
+	if resp, body := do(t, e.node.Client, qreq); resp.StatusCode != 200 {
+		t.Fatalf("presigned PUT with x-amz-tagging in the query: %d %s", resp.StatusCode, body)
+	}
+	wantTags(t, c, b, "hoisted", "n=1", "via=query")
+
+	_, err = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: &b, Key: aws.String("missing")})
 	wantAPIError(t, err, http.StatusNotFound, "NoSuchKey")
 	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: &b, Key: aws.String("missing"), Tagging: &types.Tagging{TagSet: s3Tags("a", "b")}})
 	wantAPIError(t, err, http.StatusNotFound, "NoSuchKey")

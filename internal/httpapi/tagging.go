@@ -59,8 +59,17 @@ var errTaggingHeader = errs.InvalidArgument.WithMessage("The header 'x-amz-taggi
 // taggingHeader parses the x-amz-tagging header (in the dialect's prefix):
 // URL query parameters, "k1=v1&k2=v2"; a key without '=' has the empty
 // value. nil when absent.
+// A presigned URL may carry it as a (signed) query parameter instead: SDK
+// presigners hoist x-amz-* headers there, and S3 applies them.
 func taggingHeader(q *request) ([]meta.Tag, error) {
 	v := q.header("tagging")
+	if v == "" {
+		for k, vs := range q.query {
+			if strings.EqualFold(k, q.d.Prefix()+"tagging") && len(vs) > 0 {
+				v = vs[0]
+			}
+		}
+	}
 	if v == "" {
 		return nil, nil
 	}
