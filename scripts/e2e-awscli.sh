@@ -3,8 +3,8 @@
 # mb, cp of a 20 MiB file (multipart by the CLI, checked by downloading it
 # and comparing sha256), ls, sync (twice: the second uploads nothing),
 # presign + curl, versioning (s3api put-bucket-versioning,
-# list-object-versions), rm, rb. Any failure exits non-zero with a message; the
-# server is killed on exit.
+# list-object-versions), lifecycle, tags, CORS, Block Public Access, rm, rb.
+# Any failure exits non-zero with a message; the server is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -218,6 +218,29 @@ aws s3api delete-bucket-lifecycle --bucket "$bucket"
 if aws s3api get-bucket-lifecycle-configuration --bucket "$bucket" 2>"$work/lc.err"; then fail "lifecycle still there after delete"; fi
 grep -q NoSuchLifecycleConfiguration "$work/lc.err" || fail "get after delete: $(cat "$work/lc.err")"
 aws s3 rm "s3://$bucket/tmp/t.txt" >/dev/null
+step "tags, CORS, Block Public Access, object attributes"
+printf 'tagged' >"$work/tagged.txt"
+aws s3api put-object --bucket "$bucket" --key tagged.txt --body "$work/tagged.txt" --tagging 'team=blue&tier=hot' >/dev/null
+tags=$(aws s3api get-object-tagging --bucket "$bucket" --key tagged.txt --query 'TagSet[].[Key,Value]' --output text | tr '\t\n' '=;')
+[ "$tags" = "team=blue;tier=hot;" ] || fail "get-object-tagging after put-object --tagging: $tags"
+aws s3api put-object-tagging --bucket "$bucket" --key tagged.txt --tagging 'TagSet=[{Key=env,Value=prod}]'
+tags=$(aws s3api get-object-tagging --bucket "$bucket" --key tagged.txt --query 'TagSet[].[Key,Value]' --output text | tr '\t' '=')
+[ "$tags" = "env=prod" ] || fail "get-object-tagging after put-object-tagging: $tags"
+n=$(aws s3api get-object-attributes --bucket "$bucket" --key tagged.txt --object-attributes ObjectSize --query ObjectSize --output text)
+[ "$n" = 6 ] || fail "get-object-attributes ObjectSize: $n"
+aws s3api put-bucket-cors --bucket "$bucket" --cors-configuration \
+  '{"CORSRules":[{"AllowedOrigins":["https://app.example"],"AllowedMethods":["GET"],"MaxAgeSeconds":60}]}'
+origin=$(curl -s -o /dev/null -D - -X OPTIONS -H 'Origin: https://app.example' -H 'Access-Control-Request-Method: GET' \
+  "$endpoint/$bucket/tagged.txt" | tr -d '\r' | sed -n 's/^[Aa]ccess-[Cc]ontrol-[Aa]llow-[Oo]rigin: //p')
+[ "$origin" = "https://app.example" ] || fail "preflight after put-bucket-cors: Access-Control-Allow-Origin $origin"
+aws s3api delete-bucket-cors --bucket "$bucket"
+aws s3api put-public-access-block --bucket "$bucket" --public-access-block-configuration \
+  BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+if aws s3api put-object-acl --bucket "$bucket" --key tagged.txt --acl public-read 2>/dev/null; then
+  fail "put-object-acl public-read succeeded with BlockPublicAcls"
+fi
+aws s3api delete-public-access-block --bucket "$bucket"
+aws s3 rm "s3://$bucket/tagged.txt"
 
 step "rm"
 aws s3 rm "s3://$bucket/dir/big.bin"

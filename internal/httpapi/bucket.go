@@ -57,8 +57,18 @@ func (s *Server) createBucket(q *request) error {
 	if err != nil {
 		return err
 	}
+	tags, err := bucketTags(q, cfg.Tags)
+	if err != nil {
+		return err
+	}
 	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint, acl); err != nil {
 		return err
+	}
+	if tags != nil {
+		if err := s.svc.PutBucketTagging(q.r.Context(), q.principal, q.bucket, tags); err != nil {
+			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
+			return err
+		}
 	}
 	if def != nil {
 		// Encryption headers on CreateBucket set the bucket's default.

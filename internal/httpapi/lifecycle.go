@@ -18,14 +18,7 @@ func lifecycleShape(d dialect.Dialect) lifecycle.Shape {
 }
 
 func (s *Server) putBucketLifecycle(q *request) error {
-	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutLifecycle, q.bucket, ""); err != nil {
-		return err
-	}
-	optional := false
-	if c, ok := q.d.(dialect.ConfigIntegrity); ok {
-		optional = c.ConfigMD5Optional()
-	}
-	data, err := readCheckedBody(q, optional)
+	data, err := s.readConfig(q, service.ActPutLifecycle)
 	if err != nil {
 		return err
 	}

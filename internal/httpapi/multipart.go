@@ -28,6 +28,9 @@ func (s *Server) createUpload(q *request) error {
 	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
 		return err
 	}
+	if in.Tags, err = taggingHeader(q); err != nil {
+		return err
+	}
 	if a := q.header("checksum-algorithm"); a != "" {
 		if in.ChecksumAlgorithm = checksum.Normalize(a); in.ChecksumAlgorithm == "" {
 			return errs.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")

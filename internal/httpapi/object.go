@@ -137,8 +137,12 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	tags, err := taggingHeader(q)
+	if err != nil {
+		return err
+	}
 	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
-		ACL:    acl,
+		ACL: acl, Tags: tags,
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 		SSE: spec,
@@ -285,6 +289,7 @@ func setObjectHeaders(q *request, o *meta.Object) {
 	for k, v := range o.UserMeta {
 		h[q.d.Prefix()+"meta-"+k] = []string{v}
 	}
+	setTaggingCount(q, o)
 	// response-* overrides, honoured for signed requests only (as S3).
 	if !q.principal.Anonymous() {
 		for param, name := range map[string]string{
@@ -466,6 +471,9 @@ func (s *Server) copyObject(q *request) error {
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 	}
 	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
+		return err
+	}
+	if in.ReplaceTags, in.Tags, err = copyTags(q); err != nil {
 		return err
 	}
 	switch d := q.header("metadata-directive"); d {

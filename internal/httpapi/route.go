@@ -30,7 +30,9 @@ func (s *Server) route(q *request) error {
 			return s.uploadPart(q)
 		case has("acl"):
 			return s.putACL(q)
-		case has("tagging"), has("retention"), has("legal-hold"):
+		case has("tagging"):
+			return s.putObjectTagging(q)
+		case has("retention"), has("legal-hold"):
 			return errs.NotImplemented
 		case q.header("copy-source") != "":
 			return s.copyObject(q)
@@ -42,7 +44,11 @@ func (s *Server) route(q *request) error {
 			return s.listParts(q)
 		case has("acl"):
 			return s.getACL(q)
-		case has("tagging"), has("attributes"), has("torrent"):
+		case has("tagging"):
+			return s.getObjectTagging(q)
+		case has("attributes"):
+			return s.getObjectAttributes(q)
+		case has("torrent"):
 			return errs.NotImplemented
 		}
 		return s.getObject(q)
@@ -53,7 +59,7 @@ func (s *Server) route(q *request) error {
 			return s.abortUpload(q)
 		}
 		if has("tagging") {
-			return errs.NotImplemented
+			return s.deleteObjectTagging(q)
 		}
 		return s.deleteObject(q)
 	case http.MethodPost:
@@ -81,6 +87,12 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putACL(q)
 		case has("versioning"):
 			return s.putBucketVersioning(q)
+		case has("tagging"):
+			return s.putBucketTagging(q)
+		case has("cors"):
+			return s.putBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.putPublicAccessBlock(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -94,6 +106,12 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketLifecycle(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
+		case has("tagging"):
+			return s.deleteBucketTagging(q)
+		case has("cors"):
+			return s.deleteBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.deletePublicAccessBlock(q)
 		case onlyOpParams(q):
 			return s.deleteBucket(q)
 		}
@@ -107,6 +125,12 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketPolicy(q)
 		case has("acl"):
 			return s.getACL(q)
+		case has("tagging"):
+			return s.getBucketTagging(q)
+		case has("cors"):
+			return s.getBucketCORS(q)
+		case has("publicAccessBlock"):
+			return s.getPublicAccessBlock(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

@@ -138,7 +138,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.d.SetRequestID(h, q.id)
 
 	q.bucket, q.key = splitPath(r.URL.Path, vhost)
-	err := s.serve(q, vhost)
+	var err error
+	if r.Method == http.MethodOptions {
+		err = s.preflight(q) // CORS preflights are never signed
+	} else {
+		s.addCORSHeaders(q)
+		err = s.serve(q, vhost)
+	}
 	if err != nil {
 		s.writeError(q, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
+	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/service"
 )
 
@@ -181,6 +182,7 @@ type locationConstraint struct {
 type createBucketConfiguration struct {
 	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
 	LocationConstraint string
+	Tags               *tagSet // S3's Tags (Tag elements)
 }
 
 type objectEntry struct {
@@ -354,4 +356,22 @@ type listMultipartUploadsResult struct {
 	IsTruncated        bool
 	Uploads            []uploadEntry  `xml:"Upload"`
 	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
+}
+
+// readConfig reads a configuration document (CORS, tags, lifecycle, ...)
+// through the checked reader: Content-MD5 or a checksum is required unless
+// the dialect's clients send none. A non-empty action is authorized on the
+// bucket first, so nobody has a document read on their behalf who may not
+// act (object tagging passes "": its decision needs the object's tags).
+func (s *Server) readConfig(q *request, action string) ([]byte, error) {
+	if action != "" {
+		if err := s.svc.Precheck(q.r.Context(), q.principal, action, q.bucket, ""); err != nil {
+			return nil, err
+		}
+	}
+	optional := false
+	if c, ok := q.d.(dialect.ConfigIntegrity); ok {
+		optional = c.ConfigMD5Optional()
+	}
+	return readCheckedBody(q, optional)
 }

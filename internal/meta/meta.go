@@ -101,6 +101,12 @@ type Object struct {
 	// (Enabled) bucket installs it; "" is the null version.
 	VersionID    string `json:",omitempty"`
 	DeleteMarker bool   `json:",omitempty"` // a delete marker: no data
+	Tags         []Tag  `json:",omitempty"` // object tags, sorted by key
+}
+
+// Tag is one key-value tag of an object or bucket.
+type Tag struct {
+	Key, Value string
 }
 
 // Headers are the system metadata returned on GET/HEAD.
@@ -155,6 +161,7 @@ type Upload struct {
 	Checksum   string // checksum algorithm requested at initiation, if any
 	Encryption *Encryption
 	ACL        string // canned ACL of the object to be
+	Tags       []Tag  `json:",omitempty"` // tags of the object to be
 }
 
 // CompletedUpload remembers a completed upload so that a repeated Complete

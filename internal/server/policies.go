@@ -104,6 +104,13 @@ func (ps *policies) ValidateBucketPolicy(doc []byte) error {
 	return err
 }
 
+// PublicBucketPolicy implements service.PublicPolicies. A document that
+// does not parse counts as public, so BlockPublicPolicy refuses it.
+func (ps *policies) PublicBucketPolicy(doc []byte) bool {
+	p, err := ps.parse(string(doc), false)
+	return err != nil || p.Public()
+}
+
 // validatePolicy checks a user policy: a canned name or a document.
 func validatePolicy(p string) error {
 	if _, ok := policy.Canned(p); ok {

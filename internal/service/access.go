@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
@@ -21,6 +20,13 @@ func (s *Service) PutBucketPolicy(ctx context.Context, p Principal, bucket strin
 	}
 	if err := v.ValidateBucketPolicy(doc); err != nil {
 		return err
+	}
+	b, err := s.bucketFor(ctx, p, ActPutBucketPolicy, bucket, "")
+	if err != nil {
+		return err
+	}
+	if publicAccessBlock(b).BlockPublicPolicy && s.publicPolicy(doc) {
+		return errPublicPolicyBlocked
 	}
 	return s.setBucketConfig(ctx, p, ActPutBucketPolicy, bucket, configPolicy, doc)
 }
@@ -46,6 +52,13 @@ func (s *Service) DeleteBucketPolicy(ctx context.Context, p Principal, bucket st
 func (s *Service) PutBucketACL(ctx context.Context, p Principal, bucket, acl string) error {
 	if !ValidACL(acl, false) {
 		return errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
+	}
+	b, err := s.bucketFor(ctx, p, ActPutBucketACL, bucket, "")
+	if err != nil {
+		return err
+	}
+	if err := checkACL(b, acl); err != nil {
+		return err
 	}
 	return s.setBucketConfig(ctx, p, ActPutBucketACL, bucket, configACL, []byte(acl))
 }
@@ -77,20 +90,21 @@ func (s *Service) PutObjectACL(ctx context.Context, p Principal, bucket, key, ve
 	if versionID != "" {
 		action = ActPutObjectVersionACL
 	}
-	if _, err := s.bucketFor(ctx, p, action, bucket, key); err != nil {
+	// The object's tags are conditions (s3:ExistingObjectTag/<key>).
+	b, o, err := s.taggedObject(ctx, p, action, bucket, key, versionID, nil)
+	if err != nil {
 		return err
 	}
-	err := s.meta.UpdateObjectVersion(ctx, bucket, key, versionID, func(o *meta.Object) error {
+	if o.DeleteMarker {
+		return errs.MethodNotAllowed // a delete marker has no ACL
+	}
+	if err := checkACL(b, acl); err != nil {
+		return err
+	}
+	return mapMeta(s.meta.UpdateObjectVersion(ctx, bucket, key, versionID, func(o *meta.Object) error {
 		o.ACL = acl
 		return nil
-	})
-	if versionID != "" && errors.Is(err, meta.ErrNoSuchVersion) {
-		var o *meta.Object
-		if o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID); err == nil && o.DeleteMarker {
-			return errs.MethodNotAllowed // a delete marker has no ACL
-		}
-	}
-	return mapMeta(err)
+	}))
 }
 
 // GetObjectACL returns the owner and canned ACL ("" follows the bucket's)
@@ -100,17 +114,9 @@ func (s *Service) GetObjectACL(ctx context.Context, p Principal, bucket, key, ve
 	if versionID != "" {
 		action = ActGetObjectVersionACL
 	}
-	if _, err := s.bucketFor(ctx, p, action, bucket, key); err != nil {
-		return "", "", err
-	}
-	var o *meta.Object
-	if versionID == "" {
-		o, err = s.meta.GetObject(ctx, bucket, key)
-	} else {
-		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
-	}
+	_, o, err := s.taggedObject(ctx, p, action, bucket, key, versionID, nil)
 	if err != nil {
-		return "", "", mapMeta(err)
+		return "", "", err
 	}
 	if o.DeleteMarker {
 		return "", "", errs.MethodNotAllowed

@@ -126,8 +126,17 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	owner := !p.Anonymous() && a.bucket.Owner == p.User
 	d, stmt := NotApplicable, ""
 	if s.policies != nil && (a.bucket.Config[configPolicy] != nil || len(p.Policies) > 0) {
-		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, a.extra)}
+		extra := a.extra
+		if a.object != nil { // s3:ExistingObjectTag/<key>
+			extra = tagContext(mergeContext(nil, extra), condExistingTag, a.object.Tags, false)
+		}
+		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, extra)}
 		d, stmt = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
+	}
+	pab := publicAccessBlock(a.bucket)
+	if d == Allow && p.Anonymous() && pab.RestrictPublicBuckets && s.publicPolicy(a.bucket.Config[configPolicy]) {
+		// Only the bucket policy can allow an anonymous request.
+		d, stmt = NotApplicable, ""
 	}
 	source := "no grant (not owner, no policy or ACL allows)"
 	switch {
@@ -138,7 +147,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		}
 	case p.Root, owner, d == Allow:
 		return nil
-	case aclGrants(p, a):
+	case !pab.IgnorePublicAcls && aclGrants(p, a):
 		return nil
 	}
 	s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
@@ -319,11 +328,16 @@ func (s *Service) readable(ctx context.Context, p Principal, bucket, key, versio
 }
 
 // writable loads a bucket p may write key into with the requested
-// encryption (policy conditions see the request's SSE parameters).
-func (s *Service) writable(ctx context.Context, p Principal, bucket, key string, spec *sse.Spec) (*meta.Bucket, error) {
+// encryption and tags (policy conditions see the request's SSE parameters
+// and tags; tags also need s3:PutObjectTagging).
+func (s *Service) writable(ctx context.Context, p Principal, bucket, key string, spec *sse.Spec, tags []meta.Tag) (*meta.Bucket, error) {
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
 		return nil, mapMeta(err)
 	}
-	return b, s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: key, extra: sseContext(spec, nil)})
+	extra := tagContext(sseContext(spec, nil), condRequestTag, tags, true)
+	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: key, extra: extra}); err != nil {
+		return nil, err
+	}
+	return b, s.authorizeTagging(ctx, p, b, key, tags)
 }

@@ -21,8 +21,9 @@ type CreateUploadInput struct {
 	Bucket, Key       string
 	Meta              ObjectMeta
 	ChecksumAlgorithm string
-	SSE               *sse.Spec // requested encryption; nil: bucket default
-	ACL               string    // canned ACL of the object to be
+	SSE               *sse.Spec  // requested encryption; nil: bucket default
+	ACL               string     // canned ACL of the object to be
+	Tags              []meta.Tag // tags of the object to be, applied at Complete
 }
 
 // CreateMultipartUpload starts an upload and returns it with its ID.
@@ -37,7 +38,17 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err != nil {
 		return nil, mapMeta(err)
 	}
-	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: in.Key, extra: sseContext(in.SSE, nil)}); err != nil {
+	tags, err := NormalizeTags(in.Tags, MaxObjectTags)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: in.Key, extra: tagContext(sseContext(in.SSE, nil), condRequestTag, tags, true)}); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeTagging(ctx, p, b, in.Key, tags); err != nil {
+		return nil, err
+	}
+	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	// The upload's object key is created now; every part is sealed with a
@@ -61,6 +72,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 		Checksum:   in.ChecksumAlgorithm,
 		Encryption: sl.encryption(),
 		ACL:        in.ACL,
+		Tags:       tags,
 	}
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return nil, mapMeta(err)
@@ -364,6 +376,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		Multipart:    true,
 		Encryption:   u.Encryption,
 		ACL:          u.ACL,
+		Tags:         u.Tags,
 	}
 	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o, cond)
 	if err != nil {

@@ -97,8 +97,9 @@ type PutObjectInput struct {
 	// IfNoneMatch "*" makes the write conditional on the key not existing;
 	// IfMatch on the current ETag.
 	IfNoneMatch, IfMatch string
-	SSE                  *sse.Spec // requested encryption; nil: bucket default
-	ACL                  string    // canned ACL; "" follows the bucket's
+	SSE                  *sse.Spec  // requested encryption; nil: bucket default
+	ACL                  string     // canned ACL; "" follows the bucket's
+	Tags                 []meta.Tag // object tags (x-amz-tagging)
 }
 
 // PutObject stores an object. It becomes visible, replacing any previous
@@ -110,8 +111,15 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
+	tags, err := NormalizeTags(in.Tags, MaxObjectTags)
 	if err != nil {
+		return nil, err
+	}
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
@@ -139,6 +147,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		UserMeta:     in.Meta.UserMeta,
 		Checksums:    w.part.Checksums,
 		Parts:        []meta.Part{w.part},
+		Tags:         tags,
 	}
 	if err := s.install(ctx, o, cond); err != nil {
 		return nil, err
@@ -427,8 +436,10 @@ type CopyObjectInput struct {
 	SrcSSE            *sse.Spec // SSE-C key of the source, if any
 	SSE               *sse.Spec // requested encryption of the copy; nil: bucket default
 	ACL               string    // canned ACL of the copy
-	Extra             []string  // extra checksums to compute (dialect needs)
-	ChecksumAlgorithm string    // checksum to compute on the copy
+	ReplaceTags       bool      // tagging directive REPLACE (else the source's tags)
+	Tags              []meta.Tag
+	Extra             []string // extra checksums to compute (dialect needs)
+	ChecksumAlgorithm string   // checksum to compute on the copy
 	// IfNoneMatch "*" and IfMatch condition the write on the destination,
 	// as for PutObject.
 	IfNoneMatch, IfMatch string
@@ -471,8 +482,18 @@ func (s *Service) readableSource(ctx context.Context, p Principal, bucket, key, 
 }
 
 func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInput, src *meta.Object) (*meta.Object, error) {
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE)
+	tags := src.Tags
+	if in.ReplaceTags {
+		var err error
+		if tags, err = NormalizeTags(in.Tags, MaxObjectTags); err != nil {
+			return nil, err
+		}
+	}
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
@@ -513,7 +534,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	o := &meta.Object{
 		Bucket: in.Bucket, Key: in.Key, Size: src.Size, ACL: in.ACL,
 		LastModified: s.now().UTC(), Owner: p.User,
-		Headers: om.Headers, UserMeta: om.UserMeta,
+		Headers: om.Headers, UserMeta: om.UserMeta, Tags: tags,
 	}
 	spec, err := s.writeSpec(b, in.SSE)
 	if err != nil {

@@ -159,6 +159,19 @@ func IfNoneMatch(d Dialect, h http.Header) string {
 	return h.Get("If-None-Match")
 }
 
+// CORSVary is implemented by dialects whose CORS configuration document
+// carries ResponseVary (OSS, COS).
+type CORSVary interface {
+	CORSResponseVary()
+}
+
+// PublicAccessSwitch is implemented by dialects whose Block Public Access
+// document is one switch, BlockPublicAccess, standing for all four of S3's
+// settings (OSS).
+type PublicAccessSwitch interface {
+	PublicAccessSwitch()
+}
+
 // Prefixes returns the header prefixes d accepts on input.
 func Prefixes(d Dialect) []string {
 	if p, ok := d.(InputPrefixes); ok {

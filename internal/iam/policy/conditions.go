@@ -25,7 +25,33 @@ const (
 	KeyMaxKeys              = "s3:max-keys"
 	KeyACL                  = "s3:x-amz-acl"
 	KeyVersionID            = "s3:versionid"
+	// Tag keys: the prefixes are followed by the tag key (lower case).
+	KeyExistingObjectTag    = "s3:existingobjecttag/"
+	KeyRequestObjectTag     = "s3:requestobjecttag/"
+	KeyRequestObjectTagKeys = "s3:requestobjecttagkeys"
 )
+
+// keyPrefixRows: vendor spellings of the tag condition keys, which name a
+// tag after a '/'. Matched case-insensitively on the prefix.
+var keyPrefixRows = []struct{ prefix, canonical string }{
+	{"oss:existingobjecttag/", KeyExistingObjectTag},
+	{"oss:requestobjecttag/", KeyRequestObjectTag},
+	{"existingobjecttag/", KeyExistingObjectTag},
+	{"obs:existingobjecttag/", KeyExistingObjectTag},
+	{"requestobjecttag/", KeyRequestObjectTag},
+	{"obs:requestobjecttag/", KeyRequestObjectTag},
+}
+
+// prefixAlias maps a vendor tag condition key (lower case) to its
+// canonical key.
+func prefixAlias(lc string) (string, bool) {
+	for _, r := range keyPrefixRows {
+		if rest, ok := strings.CutPrefix(lc, r.prefix); ok && rest != "" {
+			return r.canonical + rest, true
+		}
+	}
+	return "", false
+}
 
 // ConditionKeyMapping is one row of the condition-key table: a vendor key
 // as written in a policy and the canonical key it is evaluated as.
@@ -108,6 +134,10 @@ var keyRows = []ConditionKeyMapping{
 	{Name: "acl", Canonical: KeyACL, Confirmed: true},
 	{Name: "obs:acl", Canonical: KeyACL},
 
+	{Name: "oss:RequestObjectTagKeys", Canonical: KeyRequestObjectTagKeys},
+	{Name: "RequestObjectTagKeys", Canonical: KeyRequestObjectTagKeys},
+	{Name: "obs:RequestObjectTagKeys", Canonical: KeyRequestObjectTagKeys},
+
 	{Name: "cos:versionid", Canonical: KeyVersionID, Confirmed: true},
 	{Name: "VersionId", Canonical: KeyVersionID, Confirmed: true},
 	{Name: "obs:VersionId", Canonical: KeyVersionID},
@@ -144,6 +174,9 @@ func CanonicalConditionKey(key string) string {
 	lc := strings.ToLower(key)
 	if m, ok := keyAlias[lc]; ok {
 		return m.Canonical
+	}
+	if k, ok := prefixAlias(lc); ok {
+		return k
 	}
 	return lc
 }
@@ -303,6 +336,9 @@ func newCondition(op *operator, q qualifier, ifExists bool, key string, values [
 	c := &condition{op: op, qual: q, ifExists: ifExists}
 	lc := strings.ToLower(key)
 	c.key = lc
+	if k, ok := prefixAlias(lc); ok {
+		c.key = k
+	}
 	if m, ok := keyAlias[lc]; ok {
 		c.key = m.Canonical
 		if m.Values != nil {

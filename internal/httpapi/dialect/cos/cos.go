@@ -50,6 +50,9 @@ type Dialect struct{ s3.Dialect }
 
 var _ dialect.Dialect = Dialect{}
 
+// CORSResponseVary: COS's CORS documents carry ResponseVary.
+func (Dialect) CORSResponseVary() {}
+
 func (Dialect) Name() string   { return "cos" }
 func (Dialect) Prefix() string { return prefix }
 

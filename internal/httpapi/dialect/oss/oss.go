@@ -39,6 +39,12 @@ type Dialect struct{ s3.Dialect }
 
 var _ dialect.Dialect = Dialect{}
 
+// CORSResponseVary: OSS's CORS documents carry ResponseVary.
+func (Dialect) CORSResponseVary() {}
+
+// PublicAccessSwitch: OSS's Block Public Access is one switch.
+func (Dialect) PublicAccessSwitch() {}
+
 func (Dialect) Name() string   { return "oss" }
 func (Dialect) Prefix() string { return prefix }
 
