@@ -224,8 +224,8 @@ type Figure struct {
 	// VsUnversioned is a versioned figure's ratio to the same mode's
 	// unversioned one.
 	VsUnversioned float64 `json:"vs_unversioned,omitempty"`
-	Target string  `json:"target,omitempty"`
-	Pass   *bool   `json:"pass,omitempty"`
+	Target        string  `json:"target,omitempty"`
+	Pass          *bool   `json:"pass,omitempty"`
 }
 
 // Report is the outcome of a run.
