@@ -94,10 +94,11 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func startServer(t *testing.T, dataDir string) *proc {
+func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{done: make(chan struct{}), log: new(bytes.Buffer)}
-	p.cmd = exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn"}, extra...)
+	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = append(os.Environ(), "STRONGROOM_ROOT_ACCESS_KEY="+accessKey, "STRONGROOM_ROOT_SECRET_KEY="+secretKey)
 	p.cmd.Stderr = lockedWriter{p.log}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

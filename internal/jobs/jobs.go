@@ -175,7 +175,10 @@ func (e *Engine) RunDue(ctx context.Context) {
 			e.o.Logger.Warn("jobs: reading job state", "job", name, "err", err)
 			continue
 		}
-		if e.o.Now().Before(j.NextRun) {
+		// A pass a crash interrupted resumes at once; a failed one waits
+		// out its backoff; the next one waits for its time.
+		interrupted := !j.PassStarted.IsZero() && j.Failures == 0
+		if !interrupted && e.o.Now().Before(j.NextRun) {
 			continue
 		}
 		if _, err := e.RunPass(ctx, name); err != nil && !errors.Is(err, ErrLeased) && ctx.Err() == nil {

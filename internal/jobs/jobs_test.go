@@ -236,3 +236,29 @@ func TestUnknownJob(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestInterruptedPassResumesAtOnce: a pass cut short by a crash (its lease
+// and cursor left in the store, no failure recorded) is resumed by the next
+// RunDue even though the next regular pass is not due yet.
+func TestInterruptedPassResumesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	task := &counter{n: 9, batch: 3, failAt: -1}
+	e := newEngine(st, "a", clk, task)
+	if _, err := e.RunPass(ctx, "count"); err != nil { // NextRun: in an hour
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	e.Register(Spec{Name: "count", Task: stepThenCancel{task, cancel}, Every: time.Hour})
+	if _, err := e.RunPass(cctx, "count"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("want the cancellation, got %v", err)
+	}
+	// The restarted node (same holder) runs what is due.
+	restarted := newEngine(st, "a", clk, task)
+	restarted.RunDue(ctx)
+	j, _ := st.GetJob(ctx, "count")
+	if j.Passes != 2 || !j.PassStarted.IsZero() || task.starts != 2 {
+		t.Fatalf("interrupted pass not resumed: passes %d, starts %d, job %+v", j.Passes, task.starts, j)
+	}
+}

@@ -5,7 +5,9 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +21,7 @@ import (
 
 	"strongroom/internal/blob/fs"
 	"strongroom/internal/checksum"
+	"strongroom/internal/durable"
 	"strongroom/internal/httpapi"
 	"strongroom/internal/httpapi/dialect/all"
 	"strongroom/internal/iam"
@@ -80,6 +83,7 @@ const (
 	rootKeyFile = "root.key"
 	keyringFile = "keyring"
 	AddrFile    = "strongroom.addr" // where a running node is listening
+	nodeIDFile  = "node-id"         // the node's name as a job lease holder
 )
 
 // Node is an assembled, not yet serving, strongroom node.
@@ -178,7 +182,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
-	node.Jobs = newJobs(cfg, m, svc, log)
+	if node.Jobs, err = newJobs(cfg, m, svc, log); err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
@@ -191,9 +198,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 // newJobs registers the node's background jobs.
-func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) *jobs.Engine {
-	host, _ := os.Hostname()
-	e := jobs.New(jobs.Options{Store: m, Node: fmt.Sprintf("%s/%d", host, os.Getpid()), Now: cfg.Now, Logger: log})
+func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (*jobs.Engine, error) {
+	id, err := nodeID(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	e := jobs.New(jobs.Options{Store: m, Node: id, Now: cfg.Now, Logger: log})
 	every, rate := cfg.LifecycleEvery, cfg.LifecycleRate
 	if every <= 0 {
 		every = time.Hour
@@ -205,7 +215,31 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) *
 		rate = 0
 	}
 	e.Register(jobs.Spec{Name: service.LifecycleJob, Task: svc.LifecycleTask(), Every: every, Rate: rate})
-	return e
+	return e, nil
+}
+
+// nodeID is the node's name as a holder of job leases: random, made once
+// and kept in the data directory. A node restarted after a crash is the same
+// holder, so it resumes its interrupted passes at once instead of waiting
+// out its own lease; two live processes never share a data directory (the
+// keyring and metadata files are locked), so they never share an ID.
+func nodeID(dir string) (string, error) {
+	path := filepath.Join(dir, nodeIDFile)
+	var b [12]byte
+	rand.Read(b[:])
+	err := durable.CreateFile(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600)
+	if err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("node id: %w", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("node id: %w", err)
+	}
+	id := strings.TrimSpace(string(data))
+	if id == "" {
+		return "", fmt.Errorf("node id: %s is empty", path)
+	}
+	return id, nil
 }
 
 // startJobs runs the background jobs until Close.
