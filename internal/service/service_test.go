@@ -29,7 +29,7 @@ type fixture struct {
 	p    Principal
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) put(t *testing.T, key string, data []byte, spec *sse.Spec) *meta.Object {
+func (f *fixture) put(t testing.TB, key string, data []byte, spec *sse.Spec) *meta.Object {
 	t.Helper()
 	o, err := f.svc.PutObject(context.Background(), f.p, PutObjectInput{
 		Bucket: "bkt", Key: key, SSE: spec,
