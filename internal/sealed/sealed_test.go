@@ -155,14 +155,14 @@ func TestSealedSize(t *testing.T) {
 		if seg == 0 {
 			seg = DefaultSegmentSize
 		}
-		if got, ok := plaintextSize(tt.want, seg); !ok || got != tt.size {
+		if got, ok := plaintextSize(tt.want, seg, HeaderSize, TagSize); !ok || got != tt.size {
 			t.Errorf("plaintextSize(%d, %d) = %d, %v; want %d", tt.want, seg, got, ok, tt.size)
 		}
 	}
 	// Every stored size is either exactly one SealedSize or rejected.
 	const seg = 16
 	for stored := int64(0); stored < 42+10*(seg+TagSize); stored++ {
-		p, ok := plaintextSize(stored, seg)
+		p, ok := plaintextSize(stored, seg, HeaderSize, TagSize)
 		if ok && SealedSize(p, seg) != stored {
 			t.Errorf("plaintextSize(%d) = %d, but SealedSize(%d) = %d", stored, p, p, SealedSize(p, seg))
 		}
