@@ -123,7 +123,7 @@ func (r *Reader) openPlain(dst []byte, s *scratch, i int64, n int, off int64) ([
 	data := buf[:n]
 	if segmentCRC(r.crcSeed, uint64(i), i == r.nseg-1, data) != binary.BigEndian.Uint32(buf[n:]) {
 		clear(buf) // never leave unverified bytes behind
-		return nil, fmt.Errorf("sealed: segment %d of %d: %w", i, r.nseg, ErrChecksum)
+		return nil, &SegmentError{Index: i, Count: r.nseg, Err: ErrChecksum}
 	}
 	if direct {
 		return data, nil

@@ -158,7 +158,7 @@ func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	pt, err := r.aead.Open(dst[:0], s.nonce[:], sealed, nil)
 	if err != nil {
 		clear(dst[:n]) // defence in depth: never leave unauthenticated bytes behind
-		return nil, fmt.Errorf("sealed: segment %d of %d: %w", i, r.nseg, ErrAuth)
+		return nil, &SegmentError{Index: i, Count: r.nseg, Err: ErrAuth}
 	}
 	return pt, nil
 }

@@ -80,6 +80,19 @@ var (
 	ErrChecksum = errors.New("sealed: segment checksum mismatch")
 )
 
+// SegmentError says which segment of a blob failed its check (Err is
+// ErrAuth or ErrChecksum).
+type SegmentError struct {
+	Index, Count int64
+	Err          error
+}
+
+func (e *SegmentError) Error() string {
+	return fmt.Sprintf("sealed: segment %d of %d: %v", e.Index, e.Count, e.Err)
+}
+
+func (e *SegmentError) Unwrap() error { return e.Err }
+
 // IsDamaged reports whether err says that stored data is not what was
 // written: it failed authentication or its checksum, or cannot be parsed.
 func IsDamaged(err error) bool {

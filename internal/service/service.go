@@ -70,6 +70,7 @@ type Service struct {
 	sealer   *sse.Sealer
 	policies Policies
 	md5s     *checksum.MD5s
+	stats    Stats
 }
 
 // New returns a Service.
@@ -100,6 +101,8 @@ func mapMeta(err error) error {
 		return errs.NoSuchUpload
 	case errors.Is(err, meta.ErrBucketNotEmpty):
 		return errs.BucketNotEmpty
+	case errors.Is(err, meta.ErrNoSpace):
+		return errs.InsufficientStorage
 	case errs.As(err) != nil:
 		return err
 	}
