@@ -25,11 +25,11 @@ import (
 // segment checked against its CRC32C instead of authenticated.
 type Reader struct {
 	src       io.ReaderAt
-	alg       Algorithm   // 0 for a plain blob
-	aead      cipher.AEAD // nil for a plain blob
-	crcSeed   uint32      // plain blobs: CRC32C of the header
-	hdr       int         // header size
-	overhead  int         // per-segment overhead: TagSize or CRCSize
+	alg       Algorithm             // 0 for a plain blob
+	aead      cipher.AEAD           // nil for a plain blob
+	plainHdr  [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
+	hdr       int                   // header size
+	overhead  int                   // per-segment overhead: TagSize or SumSize
 	segSize   int
 	size      int64 // plaintext size
 	nseg      int64
@@ -42,7 +42,7 @@ type Reader struct {
 type readerLayout struct {
 	alg           Algorithm
 	aead          cipher.AEAD
-	crcSeed       uint32
+	plainHdr      [PlainHeaderSize]byte
 	hdr, overhead int
 	segSize       int
 	size          int64
@@ -55,7 +55,7 @@ func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 		src:       src,
 		alg:       l.alg,
 		aead:      l.aead,
-		crcSeed:   l.crcSeed,
+		plainHdr:  l.plainHdr,
 		hdr:       l.hdr,
 		overhead:  l.overhead,
 		segSize:   l.segSize,
@@ -143,7 +143,7 @@ func (r *Reader) segment(i int64) (plainLen int, off int64) {
 // decrypts it into dst[:0], which is either s.buf itself (in place) or must
 // not overlap it and have room for the segment. It returns the plaintext.
 //
-// For a plain blob the segment is checked against its CRC32C instead.
+// For a plain blob the segment is checked against its checksum instead.
 func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	n, off := r.segment(i)
 	if r.aead == nil {
@@ -267,6 +267,12 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		// Whole segment wanted and p can take it: decrypt straight into p.
 		r := rr.r
 		i := rr.pos / int64(r.segSize)
+		if r.aead == nil && rr.pos == i*int64(r.segSize) {
+			if n := r.readPlainRun(p, i, rr.end); n > 0 {
+				rr.pos += int64(n)
+				return n, nil
+			}
+		}
 		if plainLen, _ := r.segment(i); rr.pos == i*int64(r.segSize) &&
 			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
 			rr.alloc()

@@ -128,11 +128,11 @@ const (
 	PlainVersion = 1
 	// PlainHeaderSize is the size of the header that starts every plain blob.
 	PlainHeaderSize = 4 + 1 + 1 + 4 // magic, version, checksum, segment size
-	// CRCSize is the per-segment overhead of a plain blob (its CRC32C).
-	CRCSize = 4
+	// SumSize is the per-segment overhead of a plain blob (its XXH3-64).
+	SumSize = 8
 
 	plainMagic = "SRPB" // "StrongRoom Plain Blob"
-	crc32c     = 1      // checksum byte of a plain header: CRC32C
+	sumXXH3    = 1      // checksum byte of a plain header: XXH3-64
 )
 
 // Labels for HKDF "info". They are part of the format: changing one makes
@@ -329,7 +329,7 @@ func PlainSize(plaintextSize int64, segmentSize int) int64 {
 	if plaintextSize < 0 {
 		panic("sealed: PlainSize: negative plaintext size")
 	}
-	return int64(PlainHeaderSize) + segments(plaintextSize, s)*CRCSize + plaintextSize
+	return int64(PlainHeaderSize) + segments(plaintextSize, s)*SumSize + plaintextSize
 }
 
 // segments is the number of segments of a plaintext of n bytes: an empty

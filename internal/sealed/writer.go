@@ -17,13 +17,13 @@ import (
 // A Writer is not safe for concurrent use.
 //
 // A plain Writer (NewPlainWriter) cuts the same segments and follows each
-// with its CRC32C instead of sealing it.
+// with its checksum instead of sealing it.
 type Writer struct {
 	dst      io.Writer
-	aead     cipher.AEAD // nil for a plain blob
-	crcSeed  uint32      // plain blobs: CRC32C of the header
-	overhead int         // per-segment overhead: TagSize or CRCSize
-	crc      [CRCSize]byte
+	aead     cipher.AEAD           // nil for a plain blob
+	plainHdr [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
+	overhead int                   // per-segment overhead: TagSize or SumSize
+	sum      [SumSize]byte
 	segSize  int
 	// buf holds the pending plaintext (len(buf) <= segSize) and has room for
 	// the tag, so segments are sealed in place without allocating.
@@ -140,17 +140,17 @@ func (w *Writer) Close() error {
 }
 
 // checksum writes plaintext (buf, or a segment-sized slice of the caller's
-// data) as the next segment of a plain blob, followed by its CRC32C.
+// data) as the next segment of a plain blob, followed by its checksum.
 func (w *Writer) checksum(plaintext []byte, last bool) error {
-	c := segmentCRC(w.crcSeed, w.index, last, plaintext)
+	c := segmentSum(&w.plainHdr, w.index, last, plaintext)
 	w.index++
 	w.buf = w.buf[:0]
-	binary.BigEndian.PutUint32(w.crc[:], c)
+	binary.BigEndian.PutUint64(w.sum[:], c)
 	if _, err := w.dst.Write(plaintext); err != nil {
 		w.err = err
 		return err
 	}
-	if _, err := w.dst.Write(w.crc[:]); err != nil {
+	if _, err := w.dst.Write(w.sum[:]); err != nil {
 		w.err = err
 		return err
 	}

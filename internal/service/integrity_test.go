@@ -72,7 +72,7 @@ func TestDamagedDataNeverServed(t *testing.T) {
 		{"plain inline", 1000, nil, false, 0, sealed.PlainHeaderSize + 10, 0},
 		{"plain inline header", 1000, nil, false, 0, 2, 0},
 		{"plain blob first segment", 300 << 10, nil, false, 0, sealed.PlainHeaderSize, 0},
-		{"plain blob middle segment", 300 << 10, nil, false, 0, sealed.PlainHeaderSize + 2*(seg+sealed.CRCSize) + 7, 2},
+		{"plain blob middle segment", 300 << 10, nil, false, 0, sealed.PlainHeaderSize + 2*(seg+sealed.SumSize) + 7, 2},
 		{"plain blob last segment", 300 << 10, nil, false, 0, -1, 4},
 		{"plain multipart part 2", 6 << 20, nil, true, 1, sealed.PlainHeaderSize + 5, 0},
 		{"sealed inline", 1000, managed, false, 0, sealed.HeaderSize + 10, 0},

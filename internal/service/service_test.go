@@ -103,7 +103,7 @@ func random(n int) []byte {
 func TestInlineParts(t *testing.T) {
 	managed := &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256}
 	maxPlainSealed := InlineMax - int(sealed.HeaderSize) - sealed.TagSize // one segment
-	maxPlain := InlineMax - sealed.PlainHeaderSize - sealed.CRCSize
+	maxPlain := InlineMax - sealed.PlainHeaderSize - sealed.SumSize
 	tests := []struct {
 		name   string
 		size   int
