@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"strongroom/internal/blob"
@@ -101,7 +102,7 @@ func mapMeta(err error) error {
 		return errs.NoSuchUpload
 	case errors.Is(err, meta.ErrBucketNotEmpty):
 		return errs.BucketNotEmpty
-	case errors.Is(err, meta.ErrNoSpace):
+	case errors.Is(err, meta.ErrNoSpace), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return errs.InsufficientStorage
 	case errs.As(err) != nil:
 		return err

@@ -105,6 +105,7 @@ type Store struct {
 	hot          hotMode
 	now          func() time.Time // tests may override
 	maxCompleted int              // MaxCompletedPerBucket; tests may override
+	reserve      reserve          // disk space kept for deletes (reserve.go)
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -149,11 +150,18 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{db: db, now: time.Now, maxCompleted: MaxCompletedPerBucket}
 	s.gc.db = db
+	if err := s.reserve.open(path, DefaultReserve); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close closes the database. In-flight calls finish first.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.reserve.close()
+	return s.db.Close()
+}
 
 // batch runs a hot mutation through the group commit. fn may run more than
 // once and must reset its outputs on entry.
@@ -254,6 +262,9 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.reserve.room(); err != nil {
+		return err
+	}
 	if b == nil || b.Name == "" {
 		return fmt.Errorf("%w: empty bucket name", ErrInvalid)
 	}
@@ -323,6 +334,9 @@ func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error
 // rename the bucket.
 func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Bucket) error) error {
 	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := s.reserve.room(); err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
@@ -420,6 +434,9 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.reserve.room(); err != nil {
+		return nil, err
+	}
 	if o == nil {
 		return nil, fmt.Errorf("%w: nil object", ErrInvalid)
 	}
@@ -445,6 +462,9 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 // UpdateObject applies fn to the current version of a key atomically.
 func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*meta.Object) error) error {
 	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := s.reserve.room(); err != nil {
 		return err
 	}
 	return s.batch(func(tx *bbolt.Tx) error {
@@ -599,6 +619,9 @@ func (s *Store) CreateUpload(ctx context.Context, u *meta.Upload) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.reserve.room(); err != nil {
+		return err
+	}
 	if u == nil || u.ID == "" || u.Key == "" {
 		return fmt.Errorf("%w: upload needs an ID and a key", ErrInvalid)
 	}
@@ -660,6 +683,9 @@ func (s *Store) GetUpload(ctx context.Context, bucket, uploadID string) (*meta.U
 // part's blob.
 func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Part) (*meta.Part, error) {
 	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.reserve.room(); err != nil {
 		return nil, err
 	}
 	if p == nil || p.Number < 0 || int64(p.Number) > 1<<32-1 {
@@ -790,6 +816,9 @@ type completedRecord struct {
 // BlobID.
 func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *meta.Object, cond meta.Precondition) (*meta.Object, []meta.Part, error) {
 	if err := ctxErr(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := s.reserve.room(); err != nil {
 		return nil, nil, err
 	}
 	if o == nil {
@@ -935,6 +964,9 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, uploadID string) ([]met
 // (ErrAccessKeyInUse); keys the user no longer has are released.
 func (s *Store) PutUser(ctx context.Context, u *meta.User) error {
 	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := s.reserve.room(); err != nil {
 		return err
 	}
 	if u == nil || u.Name == "" {
