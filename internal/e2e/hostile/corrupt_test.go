@@ -306,4 +306,3 @@ func putCorruptible(t *testing.T, c *s3.Client, bucket, key string, data []byte,
 		t.Fatal(err)
 	}
 }
-
