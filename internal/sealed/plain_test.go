@@ -20,19 +20,7 @@ func frame(t testing.TB, segSize int, pt []byte, chunk int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if chunk <= 0 {
-		chunk = max(len(pt), 1)
-	}
-	for p := pt; len(p) > 0; {
-		c := min(chunk, len(p))
-		if n, err := w.Write(p[:c]); err != nil || n != c {
-			t.Fatalf("Write = %d, %v", n, err)
-		}
-		p = p[c:]
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeChunks(t, w, pt, chunk)
 	return buf.Bytes()
 }
 
@@ -161,7 +149,9 @@ func TestPlainRanges(t *testing.T) {
 					}
 					var got []byte
 					if bigReads {
-						got, err = readBig(r.NewRangeReader(off, n))
+						// Several whole segments per Read, as the
+						// service's 1 MiB buffers take them.
+						got, err = readWith(r.NewRangeReader(off, n), 200)
 					} else {
 						got, err = io.ReadAll(iotest.OneByteReader(r.NewRangeReader(off, n)))
 					}
@@ -200,11 +190,10 @@ func TestPlainNotSealed(t *testing.T) {
 	}
 }
 
-// readBig reads r to the end through a 200-byte buffer: several whole
-// segments per Read, as the service's 1 MiB buffers take them.
-func readBig(r io.Reader) ([]byte, error) {
+// readWith reads r to the end through a buffer of size bytes.
+func readWith(r io.Reader, size int) ([]byte, error) {
 	var out []byte
-	p := make([]byte, 200)
+	p := make([]byte, size)
 	for {
 		n, err := r.Read(p)
 		out = append(out, p[:n]...)

@@ -43,6 +43,14 @@ func seal(t testing.TB, alg Algorithm, key []byte, segSize int, pt []byte, chunk
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeChunks(t, w, pt, chunk)
+	return buf.Bytes()
+}
+
+// writeChunks writes pt to w in chunks of chunk bytes (0: one Write call)
+// and closes it.
+func writeChunks(t testing.TB, w *Writer, pt []byte, chunk int) {
+	t.Helper()
 	if chunk <= 0 {
 		chunk = max(len(pt), 1)
 	}
@@ -57,7 +65,6 @@ func seal(t testing.TB, alg Algorithm, key []byte, segSize int, pt []byte, chunk
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 // openAll reads a whole blob both with ReadAt and with a range reader. If
