@@ -201,3 +201,22 @@ func TestRawPartsStillRead(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyOfDamagedSource: a copy never turns damaged data into a new,
+// valid-looking object.
+func TestCopyOfDamagedSource(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.put(t, "src", random(200<<10), nil)
+	f.damage(t, "src", 0, sealed.PlainHeaderSize+100)
+	_, err := f.svc.CopyObject(ctx, f.p, CopyObjectInput{SrcBucket: "bkt", SrcKey: "src", Bucket: "bkt", Key: "dst"})
+	if !errors.Is(err, errs.DataDamaged) {
+		t.Fatalf("copy of a damaged source: %v, want DataDamaged", err)
+	}
+	if _, err := f.meta.GetObject(ctx, "bkt", "dst"); !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Errorf("the failed copy left an object: %v", err)
+	}
+	if f.svc.Stats().IntegrityFailures.Load() != 1 {
+		t.Errorf("IntegrityFailures = %d, want 1", f.svc.Stats().IntegrityFailures.Load())
+	}
+}
