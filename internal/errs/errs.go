@@ -94,8 +94,4 @@ var (
 	KeyTooLong                   = def("KeyTooLongError", http.StatusBadRequest, "Your key is too long")
 	ServiceUnavailable           = def("ServiceUnavailable", http.StatusServiceUnavailable, "Reduce your request rate.")
 	InsufficientStorage          = def("InsufficientStorage", http.StatusInsufficientStorage, "The server does not have enough storage to complete the request.")
-	// DataDamaged is S3's server-side failure (InternalError, 500) with a
-	// message that says what happened: stored data failed its integrity
-	// check, and no byte of it was served.
-	DataDamaged = def("InternalError", http.StatusInternalServerError, "The stored data of this object failed its integrity check and was not served.")
 )

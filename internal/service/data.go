@@ -290,22 +290,22 @@ func DecodeContentMD5(v string) ([]byte, error) {
 // objectReader streams a plaintext range of an object across its parts,
 // opening each part's blob only when the read reaches it.
 type objectReader struct {
-	ctx         context.Context
-	s           *Service
-	sl          *sealing
-	bucket, key string
-	parts       []meta.Part
-	off         int64 // object offset of the next byte
-	remain      int64
-	cur         io.Reader
-	curPart     *meta.Part
-	curLeft     int64 // bytes cur must still deliver
-	curBlb      blob.Reader
-	damaged     error // sticky, once stored data failed a check
+	ctx     context.Context
+	s       *Service
+	sl      *sealing
+	obj     *meta.Object
+	parts   []meta.Part
+	off     int64 // object offset of the next byte
+	remain  int64
+	damaged error
+	cur     io.Reader
+	curLeft int64 // bytes cur must still deliver
+	curPart *meta.Part
+	curBlb  blob.Reader
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
-	return &objectReader{ctx: ctx, s: s, sl: sl, bucket: o.Bucket, key: o.Key, parts: o.Parts, off: off, remain: n}
+	return &objectReader{ctx: ctx, s: s, sl: sl, obj: o, parts: o.Parts, off: off, remain: n}
 }
 
 // errShortPart reports stored data shorter than its metadata.
@@ -326,10 +326,11 @@ func (r *objectReader) Read(p []byte) (int, error) {
 }
 
 // reportDamage logs and counts damaged stored data (never the data
-// itself) and returns the error a client gets for it.
+// itself) and returns the error a client gets for it; r.damaged keeps it
+// for every later Read.
 func (r *objectReader) reportDamage(err error) error {
 	r.s.stats.IntegrityFailures.Add(1)
-	args := []any{"bucket", r.bucket, "key", r.key, "offset", r.off, "err", err}
+	args := []any{"bucket", r.obj.Bucket, "key", r.obj.Key, "offset", r.off, "err", err}
 	if p := r.curPart; p != nil {
 		args = append(args, "part", p.Number, "blob", p.BlobID)
 	}

@@ -70,8 +70,8 @@ type Service struct {
 	region   string
 	sealer   *sse.Sealer
 	policies Policies
-	md5s     *checksum.MD5s
 	stats    Stats
+	md5s     *checksum.MD5s
 }
 
 // New returns a Service.
