@@ -464,9 +464,6 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*m
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := s.reserve.room(); err != nil {
-		return err
-	}
 	return s.batch(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
