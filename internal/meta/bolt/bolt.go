@@ -150,7 +150,7 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{db: db, now: time.Now, maxCompleted: MaxCompletedPerBucket}
 	s.gc.db = db
-	if err := s.reserve.open(path, DefaultReserve); err != nil {
+	if err := s.reserve.open(path, DefaultReserve, func() int64 { return int64(db.Stats().FreeAlloc) }); err != nil {
 		db.Close()
 		return nil, err
 	}

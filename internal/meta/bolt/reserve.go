@@ -25,12 +25,19 @@ const DefaultReserve = 8 << 20
 // that add records call room first, which tops the reserve up and refuses
 // them (meta.ErrNoSpace) when the disk cannot give it; deletes never call
 // it, so they always find the reserve. A failed commit rolls back without
-// using any of it, and the blobs a delete frees let room succeed again.
+// using any of it, and the blobs a delete frees let room succeed again;
+// so do records deleted from the database itself, whose pages bbolt reuses.
 //
 // On a filesystem without fallocate the reserve is off: deletes then work
 // only while the disk has a few pages free.
 type reserve struct {
 	size int64 // bytes to keep allocated past the end of the file
+
+	// inside returns the bytes of free pages inside the database, which a
+	// mutation reuses before it grows the file.
+	inside func() int64
+	// fallocate is unix.Fallocate; tests replace it.
+	fallocate func(fd int, mode uint32, off, n int64) error
 
 	mu          sync.Mutex
 	f           *os.File
@@ -41,12 +48,12 @@ type reserve struct {
 // open opens the database file at path a second time, for fallocate, and
 // puts the reserve in place if the disk has room (if not, growing
 // mutations are refused until it has).
-func (r *reserve) open(path string, size int64) error {
+func (r *reserve) open(path string, size int64, inside func() int64) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("meta/bolt: reserve: %w", err)
 	}
-	r.f, r.size = f, size
+	r.f, r.size, r.inside, r.fallocate = f, size, inside, unix.Fallocate
 	if err := r.room(); err != nil && !errors.Is(err, meta.ErrNoSpace) {
 		f.Close()
 		return err
@@ -82,7 +89,7 @@ func (r *reserve) room() error {
 	// Whole MiB steps, so a growing file calls fallocate now and then.
 	want = (want + 1<<20 - 1) &^ (1<<20 - 1)
 	// From 0: bbolt grows the file with truncate, which leaves holes.
-	err = unix.Fallocate(int(r.f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, want)
+	err = r.fallocate(int(r.f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, want)
 	switch {
 	case err == nil:
 		r.allocatedTo = want
@@ -91,6 +98,12 @@ func (r *reserve) room() error {
 		r.off = true
 		return nil
 	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EDQUOT):
+		if r.inside != nil && r.inside() >= r.size {
+			// The database holds a reserve's worth of free pages (records
+			// deleted on a full disk): the mutation reuses those rather
+			// than growing the file.
+			return nil
+		}
 		return fmt.Errorf("%w: cannot keep %d bytes in reserve: %w", meta.ErrNoSpace, r.size, err)
 	}
 	return fmt.Errorf("meta/bolt: reserve: %w", err)
