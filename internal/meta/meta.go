@@ -35,6 +35,9 @@ var (
 	// ErrStop may be returned by an iteration callback to end it early
 	// without error.
 	ErrStop = errors.New("meta: stop iteration")
+	// ErrNoSpace is wrapped by errors of mutations refused or failed for
+	// lack of storage space.
+	ErrNoSpace = errors.New("meta: no space left for metadata")
 )
 
 // Bucket is a bucket and its configuration.
@@ -132,7 +135,17 @@ type Part struct {
 	ETag         string
 	LastModified time.Time
 	Checksums    map[string]string
+	// Format is how a plaintext part is stored: FormatRaw (parts written
+	// before checksummed framing) or FormatPlainV1. Encrypted parts are
+	// sealed blobs whatever it says.
+	Format int `json:",omitempty"`
 }
+
+// Part formats of plaintext parts.
+const (
+	FormatRaw     = 0 // the bytes as uploaded, unchecked
+	FormatPlainV1 = 1 // sealed.NewPlainWriter: segments with CRC32C
+)
 
 // Encryption is how an object's (or upload's) data is sealed. It is written
 // and read only by internal/sse; other layers pass it along.

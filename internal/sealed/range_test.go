@@ -37,20 +37,7 @@ func TestRangeExhaustive(t *testing.T) {
 			_, err := io.Copy(&b, r)
 			return b.Bytes(), err
 		}},
-		{"BigBuffer", func(r io.Reader) ([]byte, error) {
-			var out []byte
-			p := make([]byte, 100)
-			for {
-				n, err := r.Read(p)
-				out = append(out, p[:n]...)
-				if err == io.EOF {
-					return out, nil
-				}
-				if err != nil {
-					return out, err
-				}
-			}
-		}},
+		{"BigBuffer", func(r io.Reader) ([]byte, error) { return readWith(r, 100) }},
 	}
 	for _, alg := range algs {
 		key := testKey(alg, 1)

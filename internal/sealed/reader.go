@@ -20,16 +20,61 @@ import (
 // serve a range without reading to the end should compare Size with the size
 // recorded in their metadata. An empty blob is fully authenticated by
 // NewReader.
+//
+// A Reader of a plain blob (NewPlainReader) works the same way, with each
+// segment checked against its CRC32C instead of authenticated.
 type Reader struct {
 	src       io.ReaderAt
-	alg       Algorithm
-	aead      cipher.AEAD
+	alg       Algorithm             // 0 for a plain blob
+	aead      cipher.AEAD           // nil for a plain blob
+	plainHdr  [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
+	hdr       int                   // header size
+	overhead  int                   // per-segment overhead: TagSize or SumSize
 	segSize   int
 	size      int64 // plaintext size
 	nseg      int64
-	maxSealed int // sealed size of the largest segment of this blob
+	maxSealed int // stored size of the largest segment of this blob
 	opened    atomic.Int64
 	scratch   sync.Pool // *scratch for ReadAt
+}
+
+// readerLayout is what a header and the stored size say about a blob.
+type readerLayout struct {
+	alg           Algorithm
+	aead          cipher.AEAD
+	plainHdr      [PlainHeaderSize]byte
+	hdr, overhead int
+	segSize       int
+	size          int64
+}
+
+// newReader builds a Reader and, for an empty plaintext, checks its one
+// segment at once.
+func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
+	r := &Reader{
+		src:       src,
+		alg:       l.alg,
+		aead:      l.aead,
+		plainHdr:  l.plainHdr,
+		hdr:       l.hdr,
+		overhead:  l.overhead,
+		segSize:   l.segSize,
+		size:      l.size,
+		nseg:      segments(l.size, l.segSize),
+		maxSealed: int(min(int64(l.segSize), l.size)) + l.overhead,
+	}
+	r.scratch.New = func() any { return &scratch{buf: make([]byte, r.maxSealed)} }
+	if l.size == 0 {
+		// No read of an empty plaintext would ever open its one (empty, last)
+		// segment, so check it now: otherwise any blob cut down to its
+		// header and one segment's overhead would pass for an empty object.
+		s := r.scratch.Get().(*scratch)
+		defer r.scratch.Put(s)
+		if _, err := r.open(s.buf, s, 0); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // scratch is the per-reader working memory: one sealed segment and a nonce
@@ -59,7 +104,7 @@ func NewReader(src io.ReaderAt, storedSize int64, partKey []byte) (*Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	size, ok := plaintextSize(storedSize, h.segSize)
+	size, ok := plaintextSize(storedSize, h.segSize, HeaderSize, TagSize)
 	if !ok {
 		return nil, fmt.Errorf("sealed: stored size %d is not a possible sealed size (truncated or extended): %w", storedSize, ErrAuth)
 	}
@@ -67,30 +112,13 @@ func NewReader(src io.ReaderAt, storedSize int64, partKey []byte) (*Reader, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrAuth)
 	}
-	r := &Reader{
-		src:       src,
-		alg:       h.alg,
-		aead:      aead,
-		segSize:   h.segSize,
-		size:      size,
-		nseg:      segments(size, h.segSize),
-		maxSealed: int(min(int64(h.segSize), size)) + TagSize,
-	}
-	r.scratch.New = func() any { return &scratch{buf: make([]byte, r.maxSealed)} }
-	if size == 0 {
-		// No read of an empty plaintext would ever open its one (empty, last)
-		// segment, so authenticate it now: otherwise any blob cut down to
-		// header+16 bytes would pass for an empty object.
-		s := r.scratch.Get().(*scratch)
-		defer r.scratch.Put(s)
-		if _, err := r.open(s.buf, s, 0); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return newReader(src, readerLayout{
+		alg: h.alg, aead: aead, hdr: HeaderSize, overhead: TagSize,
+		segSize: h.segSize, size: size,
+	})
 }
 
-// Algorithm returns the algorithm named in the header.
+// Algorithm returns the algorithm named in the header (0 for a plain blob).
 func (r *Reader) Algorithm() Algorithm { return r.alg }
 
 // SegmentSize returns the plaintext segment size named in the header.
@@ -108,14 +136,19 @@ func (r *Reader) SegmentsOpened() int64 { return r.opened.Load() }
 func (r *Reader) segment(i int64) (plainLen int, off int64) {
 	start := i * int64(r.segSize)
 	plainLen = int(min(int64(r.segSize), r.size-start))
-	return plainLen, int64(HeaderSize) + i*(int64(r.segSize)+TagSize)
+	return plainLen, int64(r.hdr) + i*int64(r.segSize+r.overhead)
 }
 
 // open reads segment i with one ReadAt into s.buf and authenticates and
 // decrypts it into dst[:0], which is either s.buf itself (in place) or must
 // not overlap it and have room for the segment. It returns the plaintext.
+//
+// For a plain blob the segment is checked against its checksum instead.
 func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	n, off := r.segment(i)
+	if r.aead == nil {
+		return r.openPlain(dst, s, i, n, off)
+	}
 	sealed := s.buf[:n+TagSize]
 	if err := readFull(r.src, sealed, off); err != nil {
 		return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)
@@ -125,7 +158,7 @@ func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	pt, err := r.aead.Open(dst[:0], s.nonce[:], sealed, nil)
 	if err != nil {
 		clear(dst[:n]) // defence in depth: never leave unauthenticated bytes behind
-		return nil, fmt.Errorf("sealed: segment %d of %d: %w", i, r.nseg, ErrAuth)
+		return nil, &SegmentError{Index: i, Count: r.nseg, Err: ErrAuth}
 	}
 	return pt, nil
 }
@@ -234,6 +267,12 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		// Whole segment wanted and p can take it: decrypt straight into p.
 		r := rr.r
 		i := rr.pos / int64(r.segSize)
+		if r.aead == nil && rr.pos == i*int64(r.segSize) {
+			if n := r.readPlainRun(p, i, rr.end); n > 0 {
+				rr.pos += int64(n)
+				return n, nil
+			}
+		}
 		if plainLen, _ := r.segment(i); rr.pos == i*int64(r.segSize) &&
 			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
 			rr.alloc()

@@ -74,7 +74,30 @@ var (
 	// bad magic, unknown version or algorithm, invalid segment size, or a
 	// blob too short to hold a header.
 	ErrFormat = errors.New("sealed: unrecognized format")
+	// ErrChecksum is wrapped by every error caused by a plain blob whose
+	// data does not match its checksums: a flipped bit, or a segment moved,
+	// dropped or duplicated.
+	ErrChecksum = errors.New("sealed: segment checksum mismatch")
 )
+
+// SegmentError says which segment of a blob failed its check (Err is
+// ErrAuth or ErrChecksum).
+type SegmentError struct {
+	Index, Count int64
+	Err          error
+}
+
+func (e *SegmentError) Error() string {
+	return fmt.Sprintf("sealed: segment %d of %d: %v", e.Index, e.Count, e.Err)
+}
+
+func (e *SegmentError) Unwrap() error { return e.Err }
+
+// IsDamaged reports whether err says that stored data is not what was
+// written: it failed authentication or its checksum, or cannot be parsed.
+func IsDamaged(err error) bool {
+	return errors.Is(err, ErrAuth) || errors.Is(err, ErrChecksum) || errors.Is(err, ErrFormat)
+}
 
 const (
 	// Version is the format version this package writes.
@@ -97,6 +120,19 @@ const (
 
 	magic     = "SRSB" // "StrongRoom Sealed Blob"
 	nonceSize = 12
+)
+
+// The plain (unencrypted, checksummed) format; see doc.go.
+const (
+	// PlainVersion is the plain format version this package writes.
+	PlainVersion = 1
+	// PlainHeaderSize is the size of the header that starts every plain blob.
+	PlainHeaderSize = 4 + 1 + 1 + 4 // magic, version, checksum, segment size
+	// SumSize is the per-segment overhead of a plain blob (its XXH3-64).
+	SumSize = 8
+
+	plainMagic = "SRPB" // "StrongRoom Plain Blob"
+	sumXXH3    = 1      // checksum byte of a plain header: XXH3-64
 )
 
 // Labels for HKDF "info". They are part of the format: changing one makes
@@ -281,6 +317,21 @@ func SealedSize(plaintextSize int64, segmentSize int) int64 {
 	return int64(HeaderSize) + segments(plaintextSize, s)*TagSize + plaintextSize
 }
 
+// PlainSize returns the exact stored size of a plain blob holding
+// plaintextSize bytes cut into segments of segmentSize bytes (0 means
+// DefaultSegmentSize). It panics on a negative size or an invalid segment
+// size.
+func PlainSize(plaintextSize int64, segmentSize int) int64 {
+	s, err := normSegmentSize(segmentSize)
+	if err != nil {
+		panic(err)
+	}
+	if plaintextSize < 0 {
+		panic("sealed: PlainSize: negative plaintext size")
+	}
+	return int64(PlainHeaderSize) + segments(plaintextSize, s)*SumSize + plaintextSize
+}
+
 // segments is the number of segments of a plaintext of n bytes: an empty
 // plaintext still has one (empty, last) segment.
 func segments(n int64, segSize int) int64 {
@@ -290,23 +341,25 @@ func segments(n int64, segSize int) int64 {
 	return (n-1)/int64(segSize) + 1
 }
 
-// plaintextSize inverts SealedSize for a known segment size. Only canonical
-// layouts are accepted: the last segment carries 1..segSize bytes, or 0 bytes
-// when it is the only one.
-func plaintextSize(stored int64, segSize int) (int64, bool) {
-	body := stored - int64(HeaderSize)
-	if body < TagSize {
+// plaintextSize inverts SealedSize (or PlainSize) for a known segment size,
+// header size and per-segment overhead. Only canonical layouts are
+// accepted: the last segment carries 1..segSize bytes, or 0 bytes when it is
+// the only one.
+func plaintextSize(stored int64, segSize, hdr, overhead int) (int64, bool) {
+	body := stored - int64(hdr)
+	ovh := int64(overhead)
+	if body < ovh {
 		return 0, false
 	}
-	full := int64(segSize) + TagSize
+	full := int64(segSize) + ovh
 	k, r := body/full, body%full
 	switch {
 	case k == 0:
-		return r - TagSize, true // r >= TagSize: empty or short only segment
+		return r - ovh, true // r >= overhead: empty or short only segment
 	case r == 0:
 		return k * int64(segSize), true
-	case r > TagSize:
-		return k*int64(segSize) + r - TagSize, true
+	case r > ovh:
+		return k*int64(segSize) + r - ovh, true
 	}
 	return 0, false // a trailing fragment too short to be a non-empty segment
 }

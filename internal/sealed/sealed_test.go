@@ -43,6 +43,14 @@ func seal(t testing.TB, alg Algorithm, key []byte, segSize int, pt []byte, chunk
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeChunks(t, w, pt, chunk)
+	return buf.Bytes()
+}
+
+// writeChunks writes pt to w in chunks of chunk bytes (0: one Write call)
+// and closes it.
+func writeChunks(t testing.TB, w *Writer, pt []byte, chunk int) {
+	t.Helper()
 	if chunk <= 0 {
 		chunk = max(len(pt), 1)
 	}
@@ -57,7 +65,6 @@ func seal(t testing.TB, alg Algorithm, key []byte, segSize int, pt []byte, chunk
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 // openAll reads a whole blob both with ReadAt and with a range reader. If
@@ -155,14 +162,14 @@ func TestSealedSize(t *testing.T) {
 		if seg == 0 {
 			seg = DefaultSegmentSize
 		}
-		if got, ok := plaintextSize(tt.want, seg); !ok || got != tt.size {
+		if got, ok := plaintextSize(tt.want, seg, HeaderSize, TagSize); !ok || got != tt.size {
 			t.Errorf("plaintextSize(%d, %d) = %d, %v; want %d", tt.want, seg, got, ok, tt.size)
 		}
 	}
 	// Every stored size is either exactly one SealedSize or rejected.
 	const seg = 16
 	for stored := int64(0); stored < 42+10*(seg+TagSize); stored++ {
-		p, ok := plaintextSize(stored, seg)
+		p, ok := plaintextSize(stored, seg, HeaderSize, TagSize)
 		if ok && SealedSize(p, seg) != stored {
 			t.Errorf("plaintextSize(%d) = %d, but SealedSize(%d) = %d", stored, p, p, SealedSize(p, seg))
 		}

@@ -3,6 +3,7 @@ package sealed
 import (
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
 )
@@ -14,10 +15,16 @@ import (
 // authenticate.
 //
 // A Writer is not safe for concurrent use.
+//
+// A plain Writer (NewPlainWriter) cuts the same segments and follows each
+// with its checksum instead of sealing it.
 type Writer struct {
-	dst     io.Writer
-	aead    cipher.AEAD
-	segSize int
+	dst      io.Writer
+	aead     cipher.AEAD           // nil for a plain blob
+	plainHdr [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
+	overhead int                   // per-segment overhead: TagSize or SumSize
+	sum      [SumSize]byte
+	segSize  int
 	// buf holds the pending plaintext (len(buf) <= segSize) and has room for
 	// the tag, so segments are sealed in place without allocating.
 	buf   []byte
@@ -59,10 +66,11 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 		return nil, err
 	}
 	return &Writer{
-		dst:     dst,
-		aead:    aead,
-		segSize: s,
-		buf:     make([]byte, 0, s+TagSize),
+		dst:      dst,
+		aead:     aead,
+		overhead: TagSize,
+		segSize:  s,
+		buf:      make([]byte, 0, s+TagSize),
 	}, nil
 }
 
@@ -100,6 +108,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 // seal seals plaintext (either buf itself or a segment-sized slice of the
 // caller's data) as the next segment into buf and writes it out.
 func (w *Writer) seal(plaintext []byte, last bool) error {
+	if w.aead == nil {
+		return w.checksum(plaintext, last)
+	}
 	nonce(&w.nonce, w.index, last)
 	out := w.aead.Seal(w.buf[:0], w.nonce[:], plaintext, nil)
 	w.index++
@@ -125,5 +136,23 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.err = errClosed
+	return nil
+}
+
+// checksum writes plaintext (buf, or a segment-sized slice of the caller's
+// data) as the next segment of a plain blob, followed by its checksum.
+func (w *Writer) checksum(plaintext []byte, last bool) error {
+	c := segmentSum(&w.plainHdr, w.index, last, plaintext)
+	w.index++
+	w.buf = w.buf[:0]
+	binary.BigEndian.PutUint64(w.sum[:], c)
+	if _, err := w.dst.Write(plaintext); err != nil {
+		w.err = err
+		return err
+	}
+	if _, err := w.dst.Write(w.sum[:]); err != nil {
+		w.err = err
+		return err
+	}
 	return nil
 }

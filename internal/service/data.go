@@ -92,14 +92,18 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
 	counted := &countingWriter{w: w}
-	var sink io.Writer = counted
-	var sealer io.WriteCloser
+	// Every part is framed: sealed when encrypted, else cut into
+	// checksummed segments, so no read ever serves damaged bytes.
+	var sealer *sealed.Writer
+	format := meta.FormatRaw
 	if sl.encrypted() {
-		sw, err := sse.NewWriter(counted, sl.enc, sl.oek, part)
-		if err != nil {
-			return nil, err
-		}
-		sealer, sink = sw, sw
+		sealer, err = sse.NewWriter(counted, sl.enc, sl.oek, part)
+	} else {
+		sealer, err = sealed.NewPlainWriter(counted, 0)
+		format = meta.FormatPlainV1
+	}
+	if err != nil {
+		return nil, storageErr(err)
 	}
 	src := body.Reader
 	if body.Size >= 0 {
@@ -107,7 +111,7 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 		src = io.LimitReader(src, body.Size+1)
 	}
 	parallel := !hs.Empty() && large
-	n, rerr, werr := copyHashed(sink, hs, src, *bufp, parallel)
+	n, rerr, werr := copyHashed(sealer, hs, src, *bufp, parallel)
 	if werr != nil {
 		return nil, storageErr(werr)
 	}
@@ -126,10 +130,8 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 	if n > MaxPutSize {
 		return nil, errs.EntityTooLarge
 	}
-	if sealer != nil {
-		if err := sealer.Close(); err != nil {
-			return nil, storageErr(err)
-		}
+	if err := sealer.Close(); err != nil {
+		return nil, storageErr(err)
 	}
 	sum := hs.MD5()
 	if body.ContentMD5 != nil && !bytes.Equal(sum, body.ContentMD5) {
@@ -162,7 +164,7 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 	}
 	return &written{
 		etag: etag,
-		part: meta.Part{Number: part, BlobID: id, Inline: inline, Size: n, StoredSize: counted.n, Checksums: hs.Values()},
+		part: meta.Part{Number: part, BlobID: id, Inline: inline, Size: n, StoredSize: counted.n, Checksums: hs.Values(), Format: format},
 	}, nil
 }
 
@@ -175,7 +177,7 @@ const InlineMax = 32 << 10
 // known size, else a new blob.
 func (s *Service) newDest(ctx context.Context, size int64, sl *sealing) (blob.Writer, error) {
 	if size >= 0 {
-		stored := size
+		stored := sealed.PlainSize(size, 0)
 		if sl.encrypted() {
 			stored = sse.SealedSize(sl.enc, size)
 		}
@@ -291,23 +293,58 @@ type objectReader struct {
 	ctx     context.Context
 	s       *Service
 	sl      *sealing
+	obj     *meta.Object
 	parts   []meta.Part
 	off     int64 // object offset of the next byte
 	remain  int64
+	damaged error
 	cur     io.Reader
 	curLeft int64 // bytes cur must still deliver
+	curPart *meta.Part
 	curBlb  blob.Reader
 	hold    *readHold // keeps the parts' blobs until Close; nil: none
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
-	return &objectReader{ctx: ctx, s: s, sl: sl, parts: o.Parts, off: off, remain: n}
+	return &objectReader{ctx: ctx, s: s, sl: sl, obj: o, parts: o.Parts, off: off, remain: n}
 }
 
 // errShortPart reports stored data shorter than its metadata.
 var errShortPart = fmt.Errorf("stored part shorter than its metadata: %w", io.ErrUnexpectedEOF)
 
+// Read returns only bytes that passed their segment's check. Damaged
+// stored data is logged, counted and reported as errs.DataDamaged.
 func (r *objectReader) Read(p []byte) (int, error) {
+	if r.damaged != nil {
+		return 0, r.damaged
+	}
+	n, err := r.read(p)
+	// A blob shorter than its metadata says is damaged too.
+	if err != nil && (sealed.IsDamaged(err) || errors.Is(err, io.ErrUnexpectedEOF)) {
+		err = r.reportDamage(err)
+	}
+	return n, err
+}
+
+// reportDamage logs and counts damaged stored data (never the data
+// itself) and returns the error a client gets for it; r.damaged keeps it
+// for every later Read.
+func (r *objectReader) reportDamage(err error) error {
+	r.s.stats.IntegrityFailures.Add(1)
+	args := []any{"bucket", r.obj.Bucket, "key", r.obj.Key, "offset", r.off, "err", err}
+	if p := r.curPart; p != nil {
+		args = append(args, "part", p.Number, "blob", p.BlobID)
+	}
+	var se *sealed.SegmentError
+	if errors.As(err, &se) {
+		args = append(args, "segment", se.Index)
+	}
+	r.s.log.Error("stored object data is damaged", args...)
+	r.damaged = fmt.Errorf("%w (%w)", errs.DataDamaged, err)
+	return r.damaged
+}
+
+func (r *objectReader) read(p []byte) (int, error) {
 	for {
 		if r.remain <= 0 {
 			return 0, io.EOF
@@ -388,18 +425,27 @@ func (r *objectReader) openNext() error {
 			}
 			within := r.off - start
 			n := min(p.Size-within, r.remain)
-			r.curBlb, r.curLeft = b, n
-			if !r.sl.encrypted() {
+			r.curBlb, r.curLeft, r.curPart = b, n, &p
+			var sr *sealed.Reader
+			switch {
+			case r.sl.encrypted():
+				sr, err = sse.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
+			case p.Format == meta.FormatPlainV1:
+				sr, err = sealed.NewPlainReader(b, p.StoredSize)
+			case p.Format == meta.FormatRaw:
+				// Written before plain parts were checksummed.
 				r.cur = io.NewSectionReader(b, within, n)
 				return nil
+			default:
+				err = fmt.Errorf("unknown part format %d: %w", p.Format, sealed.ErrFormat)
 			}
-			sr, err := sse.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
 			if err == nil && sr.Size() != p.Size {
-				err = fmt.Errorf("part %d: sealed size %d, metadata says %d: %w", p.Number, sr.Size(), p.Size, sealed.ErrAuth)
+				err = fmt.Errorf("part %d: stored size %d, metadata says %d: %w", p.Number, sr.Size(), p.Size, sealed.ErrFormat)
 			}
 			if err != nil {
-				r.closeCur()
-				return fmt.Errorf("opening sealed part %d: %w", p.Number, err)
+				b.Close()
+				r.curBlb = nil // r.curPart stays, for reportDamage
+				return fmt.Errorf("opening part %d: %w", p.Number, err)
 			}
 			r.cur = sr.NewRangeReader(within, n)
 			return nil
@@ -413,7 +459,7 @@ func (r *objectReader) closeCur() {
 	if r.curBlb != nil {
 		r.curBlb.Close()
 	}
-	r.cur, r.curBlb, r.curLeft = nil, nil, 0
+	r.cur, r.curBlb, r.curPart, r.curLeft = nil, nil, nil, 0
 }
 
 func (r *objectReader) Close() error {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"strongroom/internal/blob"
@@ -69,6 +70,7 @@ type Service struct {
 	region   string
 	sealer   *sse.Sealer
 	policies Policies
+	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
 }
@@ -106,6 +108,8 @@ func mapMeta(err error) error {
 		return errs.NoSuchUpload
 	case errors.Is(err, meta.ErrBucketNotEmpty):
 		return errs.BucketNotEmpty
+	case errors.Is(err, meta.ErrNoSpace), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return errs.InsufficientStorage
 	case errs.As(err) != nil:
 		return err
 	}

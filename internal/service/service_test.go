@@ -56,7 +56,7 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) put(t *testing.T, key string, data []byte, spec *sse.Spec) *meta.Object {
+func (f *fixture) put(t testing.TB, key string, data []byte, spec *sse.Spec) *meta.Object {
 	t.Helper()
 	o, err := f.svc.PutObject(context.Background(), f.p, PutObjectInput{
 		Bucket: "bkt", Key: key, SSE: spec,
@@ -103,6 +103,7 @@ func random(n int) []byte {
 func TestInlineParts(t *testing.T) {
 	managed := &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256}
 	maxPlainSealed := InlineMax - int(sealed.HeaderSize) - sealed.TagSize // one segment
+	maxPlain := InlineMax - sealed.PlainHeaderSize - sealed.SumSize
 	tests := []struct {
 		name   string
 		size   int
@@ -111,8 +112,8 @@ func TestInlineParts(t *testing.T) {
 	}{
 		{"empty", 0, nil, true},
 		{"4 KiB", 4 << 10, nil, true},
-		{"exactly InlineMax", InlineMax, nil, true},
-		{"InlineMax+1", InlineMax + 1, nil, false},
+		{"plain at the limit", maxPlain, nil, true},
+		{"plain one byte over", maxPlain + 1, nil, false},
 		{"sealed 4 KiB", 4 << 10, managed, true},
 		{"sealed at the limit", maxPlainSealed, managed, true},
 		{"sealed one byte over", maxPlainSealed + 1, managed, false},

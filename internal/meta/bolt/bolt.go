@@ -113,6 +113,7 @@ type Store struct {
 	hot          hotMode
 	now          func() time.Time // SetClock
 	maxCompleted int              // MaxCompletedPerBucket; tests may override
+	reserve      reserve          // disk space kept for deletes (reserve.go)
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -166,11 +167,18 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{db: db, now: time.Now, maxCompleted: MaxCompletedPerBucket}
 	s.gc.db = db
+	if err := s.reserve.open(path, DefaultReserve, func() int64 { return int64(db.Stats().FreeAlloc) }); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close closes the database. In-flight calls finish first.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.reserve.close()
+	return s.db.Close()
+}
 
 // batch runs a hot mutation through the group commit. fn may run more than
 // once and must reset its outputs on entry.
@@ -271,6 +279,9 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.reserve.room(); err != nil {
+		return err
+	}
 	if b == nil || b.Name == "" {
 		return fmt.Errorf("%w: empty bucket name", ErrInvalid)
 	}
@@ -340,6 +351,9 @@ func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error
 // rename the bucket.
 func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Bucket) error) error {
 	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := s.reserve.room(); err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
@@ -422,6 +436,9 @@ func checkObject(bucket string, o *meta.Object) error {
 // PutObject implements meta.Store. o.Bucket names the bucket.
 func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.reserve.room(); err != nil {
 		return nil, err
 	}
 	if o == nil {
@@ -564,6 +581,9 @@ func (s *Store) CreateUpload(ctx context.Context, u *meta.Upload) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.reserve.room(); err != nil {
+		return err
+	}
 	if u == nil || u.ID == "" || u.Key == "" {
 		return fmt.Errorf("%w: upload needs an ID and a key", ErrInvalid)
 	}
@@ -625,6 +645,9 @@ func (s *Store) GetUpload(ctx context.Context, bucket, uploadID string) (*meta.U
 // part's blob.
 func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Part) (*meta.Part, error) {
 	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.reserve.room(); err != nil {
 		return nil, err
 	}
 	if p == nil || p.Number < 0 || int64(p.Number) > 1<<32-1 {
@@ -755,6 +778,9 @@ type completedRecord struct {
 // BlobID.
 func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *meta.Object, cond meta.Precondition) (*meta.Object, []meta.Part, error) {
 	if err := ctxErr(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := s.reserve.room(); err != nil {
 		return nil, nil, err
 	}
 	if o == nil {
@@ -914,6 +940,9 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, uploadID string) ([]met
 // (ErrAccessKeyInUse); keys the user no longer has are released.
 func (s *Store) PutUser(ctx context.Context, u *meta.User) error {
 	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	if err := s.reserve.room(); err != nil {
 		return err
 	}
 	if u == nil || u.Name == "" {
