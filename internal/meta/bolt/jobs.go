@@ -22,6 +22,9 @@ func (s *Store) UpdateJob(ctx context.Context, name string, fn func(*meta.Job) e
 	if name == "" {
 		return nil, fmt.Errorf("%w: empty job name", ErrInvalid)
 	}
+	if err := s.reserve.room(); err != nil {
+		return nil, err
+	}
 	var out *meta.Job
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bkJobs)

@@ -288,6 +288,9 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	if err := s.reserve.room(); err != nil {
+		return err
+	}
 	return s.batch(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
