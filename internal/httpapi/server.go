@@ -54,6 +54,9 @@ type Config struct {
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP: for a
 	// TLS-terminating proxy in front, or an explicit operator choice.
 	AllowInsecureSSEC bool
+	// BodyReadTimeout is how long a request body may send nothing before
+	// the request fails with RequestTimeout; DefaultBodyReadTimeout if 0.
+	BodyReadTimeout time.Duration
 }
 
 // Server is the HTTP handler of the object API.
@@ -115,6 +118,7 @@ func newRequestID() string {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	body := s.watchBody(w, r)
 	// net/http sends "100 Continue" on the first read of a body, so never
 	// for an empty one. Answer the expectation anyway, as S3 does: botocore
 	// (aws CLI v1) keeps the status of a non-100 answer on the connection
@@ -138,10 +142,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.d.SetRequestID(h, q.id)
 
 	q.bucket, q.key = splitPath(r.URL.Path, vhost)
-	err := s.serve(q, vhost)
+	var err error
+	if headerSection(r) > MaxHeaderSection {
+		err = errs.RequestHeaderTooLarge
+	} else {
+		err = s.serve(q, vhost)
+	}
 	if err != nil {
+		if body.unfinished() {
+			h.Set("Connection", "close")
+		}
 		s.writeError(q, err)
 	}
+	body.finish(err != nil)
 	s.log.Debug("request", "id", q.id, "dialect", q.d.Name(), "method", r.Method, "bucket", q.bucket, "principal", principalName(q.principal), "dur", time.Since(start))
 }
 

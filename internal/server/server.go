@@ -57,8 +57,14 @@ type Config struct {
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
 	// InsecureSSEC accepts SSE-C over plain HTTP without such a proxy.
-	InsecureSSEC bool         `yaml:"insecure-sse-c"`
-	Logger       *slog.Logger `yaml:"-"`
+	InsecureSSEC bool `yaml:"insecure-sse-c"`
+	// BodyReadTimeout: a request body sending nothing for this long fails
+	// with RequestTimeout (default 20 s, as S3).
+	BodyReadTimeout time.Duration `yaml:"body-read-timeout"`
+	// MaxConnsPerClient caps the open connections per client IP address
+	// (default DefaultMaxConnsPerClient; negative: no cap).
+	MaxConnsPerClient int          `yaml:"max-conns-per-client"`
+	Logger            *slog.Logger `yaml:"-"`
 }
 
 // Files in the data directory.
@@ -160,6 +166,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Dialects:          all.Dialects(),
 		Admin:             newAdmin(ids, keyring, counting),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
+		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	return node, nil
@@ -229,8 +236,17 @@ func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		// The request line and headers together; the handler holds the
+		// header section to S3's 8 KiB, and the rest leaves room for long
+		// presigned URLs.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
+	maxConns := n.cfg.MaxConnsPerClient
+	if maxConns == 0 {
+		maxConns = DefaultMaxConnsPerClient
+	}
+	ln = limitPerClient(ln, maxConns)
 	scheme := "http"
 	if n.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)

@@ -35,6 +35,10 @@ type Options struct {
 	Dialects []string
 	// InsecureSSEC accepts SSE-C over plain HTTP.
 	InsecureSSEC bool
+	// BodyReadTimeout and MaxConnsPerClient set the server.Config fields
+	// (tests of slow clients shorten the one, and lower the other).
+	BodyReadTimeout   time.Duration
+	MaxConnsPerClient int
 }
 
 // Node is a serving test node.
@@ -64,7 +68,8 @@ func Start(t testing.TB, o Options) *Node {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC}
+	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
