@@ -33,13 +33,12 @@ import (
 //     and the client sees a broken pipe or an SSL EOF instead of the error.
 //     A refusal therefore goes out first, marked Connection: close, then up
 //     to drainMax bytes are read for at most drainTime, then the connection
-//     closes. A client still waiting for "100 Continue" sends nothing more,
-//     so it is not drained.
+//     closes.
 const (
 	// DefaultBodyReadTimeout is S3's: it answers RequestTimeout after
 	// about 20 s without data.
 	DefaultBodyReadTimeout = 20 * time.Second
-	drainMax               = 16 << 20
+	drainMax               = 64 << 20
 	drainTime              = 5 * time.Second
 	// MaxHeaderSection is S3's limit on the request's header section
 	// (names, values and line framing, not the request line).
@@ -53,7 +52,8 @@ type watchedBody struct {
 	timeout time.Duration
 	size    int64 // declared length; -1 chunked
 	expect  bool  // Expect: 100-continue
-	read    bool  // a read reached the connection (100 Continue was sent)
+	head    bool
+	read    bool // a read reached the connection (100 Continue was sent)
 	n       int64
 	eof     bool
 	err     error // sticky: EOF or the first read error
@@ -71,6 +71,7 @@ func (s *Server) watchBody(w http.ResponseWriter, r *http.Request) *watchedBody 
 		timeout: s.bodyReadTimeout(),
 		size:    r.ContentLength,
 		expect:  strings.EqualFold(r.Header.Get("Expect"), "100-continue"),
+		head:    r.Method == http.MethodHead,
 	}
 	b.arm()
 	r.Body = b
@@ -120,16 +121,20 @@ func (b *watchedBody) finish(failed bool) {
 	if !b.unfinished() {
 		return
 	}
-	waiting := b.expect && !b.read // the client holds its body back
-	if !failed && !waiting {
-		// A success that left body unread: net/http reads up to 256 KiB
-		// of it (under the armed deadline) or closes the connection.
-		return
-	}
-	if failed && !waiting && b.err == nil && (b.size < 0 || b.size-b.n <= drainMax) {
+	// A client waiting for "100 Continue" sends nothing more once it has
+	// the answer, and closes; but one whose wait timed out (botocore and
+	// Go wait a second), or that never waits (aws-sdk-go-v2 sends the
+	// header and the body at once), is sending its body: drain it too.
+	// After a HEAD's bodiless answer a read would still send the 100.
+	waiting := b.expect && !b.read
+	if failed && b.err == nil && (b.size < 0 || b.size-b.n <= drainMax) && !(waiting && b.head) {
 		b.ctl.Flush()
 		b.ctl.SetReadDeadline(time.Now().Add(min(drainTime, b.timeout)))
 		io.CopyN(io.Discard, b.rc, drainMax)
+	} else if !failed && !waiting {
+		// A success that left body unread: net/http reads up to 256 KiB
+		// of it (under the armed deadline) or closes the connection.
+		return
 	}
 	b.ctl.SetReadDeadline(time.Now())
 }
