@@ -62,7 +62,8 @@ type Config struct {
 	// with RequestTimeout (default 20 s, as S3).
 	BodyReadTimeout time.Duration `yaml:"body-read-timeout"`
 	// MaxConnsPerClient caps the open connections per client IP address
-	// (default DefaultMaxConnsPerClient; negative: no cap).
+	// (default DefaultMaxConnsPerClient, none with TrustedTLSProxy;
+	// negative: no cap).
 	MaxConnsPerClient int          `yaml:"max-conns-per-client"`
 	Logger            *slog.Logger `yaml:"-"`
 }
@@ -243,7 +244,9 @@ func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
 		ErrorLog:       slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
 	maxConns := n.cfg.MaxConnsPerClient
-	if maxConns == 0 {
+	if maxConns == 0 && !n.cfg.TrustedTLSProxy {
+		// Behind a proxy every connection comes from the proxy's address:
+		// the proxy must cap its clients.
 		maxConns = DefaultMaxConnsPerClient
 	}
 	ln = limitPerClient(ln, maxConns)
