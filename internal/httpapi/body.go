@@ -115,8 +115,8 @@ func (b *watchedBody) Close() error { return nil }
 // unfinished reports whether body bytes may remain on the connection.
 func (b *watchedBody) unfinished() bool { return b != nil && !b.eof }
 
-// finish runs after the answer is written. failed: it was an error, sent
-// with Connection: close while the body was unfinished.
+// finish runs after the answer is written. failed: the answer was an
+// error, sent with Connection: close if the body was unfinished.
 func (b *watchedBody) finish(failed bool) {
 	if !b.unfinished() {
 		return

@@ -148,13 +148,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = s.serve(q, vhost)
 	}
+	answered := false
 	if err != nil {
 		if body.unfinished() {
 			h.Set("Connection", "close")
 		}
-		s.writeError(q, err)
+		answered = s.writeError(q, err)
 	}
-	body.finish(err != nil)
+	body.finish(answered)
 	s.log.Debug("request", "id", q.id, "dialect", q.d.Name(), "method", r.Method, "bucket", q.bucket, "principal", principalName(q.principal), "dur", time.Since(start))
 }
 
@@ -200,12 +201,13 @@ func requestConditions(r *http.Request, p service.Principal) map[string][]string
 
 // writeError maps err to the dialect's error response. Unexpected errors
 // are logged with the request id and reported as InternalError without
-// detail, so nothing internal (paths, keys) reaches the client.
-func (s *Server) writeError(q *request, err error) {
+// detail, so nothing internal (paths, keys) reaches the client. It reports
+// whether it answered: a canceled request (the client left) gets nothing.
+func (s *Server) writeError(q *request, err error) bool {
 	e := errs.As(err)
 	if e == nil {
 		if errors.Is(err, context.Canceled) {
-			return
+			return false
 		}
 		s.log.Error("request failed", "id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
 		e = errs.InternalError
@@ -219,6 +221,7 @@ func (s *Server) writeError(q *request, err error) {
 		resource += "/" + q.key
 	}
 	q.d.WriteError(q.w, q.r, e, resource, q.id)
+	return true
 }
 
 // vhostBucket returns the bucket named by a virtual-hosted-style Host, and
