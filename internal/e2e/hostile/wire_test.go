@@ -160,7 +160,18 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, n *testnode.Node, local string) *rawConn {
 	t.Helper()
-	d := &net.Dialer{Timeout: 5 * time.Second}
+	c, err := dial(n, local)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// dial connects from the local address (any if empty), TLS if the node
+// serves it.
+func dial(n *testnode.Node, local string) (*rawConn, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second}
 	if local != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
 	}
@@ -172,10 +183,9 @@ func dialRaw(t *testing.T, n *testnode.Node, local string) *rawConn {
 		c, err = d.Dial("tcp", n.Addr)
 	}
 	if err != nil {
-		t.Fatalf("dial: %v", err)
+		return nil, err
 	}
-	t.Cleanup(func() { c.Close() })
-	return &rawConn{Conn: c, br: bufio.NewReader(c)}
+	return &rawConn{Conn: c, br: bufio.NewReader(c)}, nil
 }
 
 // requestHead is a request line and header section; signed with the
@@ -336,12 +346,28 @@ func TestSlowBodyMany(t *testing.T) {
 		for i := range heads {
 			heads[i] = requestHead(t, n, "PUT", "/slow/o"+strconv.Itoa(i), 1<<20, anonymous, nil)
 		}
-		start := time.Now()
+		// Connect (and shake hands) first, then all declare their bodies
+		// at once.
+		cs := make([]*rawConn, conns)
 		var wg sync.WaitGroup
 		errc := make(chan error, conns)
-		for i := range conns {
+		for i := range cs {
 			wg.Go(func() {
-				c := dialRaw(t, n, "")
+				c, err := dial(n, "")
+				if err != nil {
+					errc <- err
+					return
+				}
+				cs[i] = c
+			})
+		}
+		wg.Wait()
+		start := time.Now()
+		for i, c := range cs {
+			if c == nil {
+				continue
+			}
+			wg.Go(func() {
 				defer c.Close()
 				if _, err := io.WriteString(c, heads[i]); err != nil {
 					errc <- err
