@@ -31,14 +31,16 @@ import (
 //     its whole body before reading (Python's http.client) only if the
 //     server keeps reading: closing with unread data resets the connection,
 //     and the client sees a broken pipe or an SSL EOF instead of the error.
-//     A refusal therefore goes out first, marked Connection: close, then up
-//     to drainMax bytes are read for at most drainTime, then the connection
-//     closes.
+//     A body of up to 256 KiB is read before the refusal (as net/http
+//     does), bounded by drainTime; a larger one is refused at once, marked
+//     Connection: close, then up to drainMax bytes are read for at most
+//     drainTime, then the connection closes.
 const (
 	// DefaultBodyReadTimeout is S3's: it answers RequestTimeout after
 	// about 20 s without data.
 	DefaultBodyReadTimeout = 20 * time.Second
 	drainMax               = 64 << 20
+	settleMax              = 256 << 10
 	drainTime              = 5 * time.Second
 	// MaxHeaderSection is S3's limit on the request's header section
 	// (names, values and line framing, not the request line).
@@ -114,6 +116,24 @@ func (b *watchedBody) Close() error { return nil }
 
 // unfinished reports whether body bytes may remain on the connection.
 func (b *watchedBody) unfinished() bool { return b != nil && !b.eof }
+
+// settle runs before an error answer: a small body (<= settleMax) that
+// the client is sending is read to its end first, as net/http does, so the
+// answer follows the whole request (some clients cannot take an answer
+// while still writing) and the connection stays usable. Reading stops
+// after drainTime; then the answer goes out and the connection closes.
+func (b *watchedBody) settle() {
+	if !b.unfinished() || b.err != nil || b.expect && !b.read || b.size < 0 || b.size-b.n > settleMax {
+		return
+	}
+	b.ctl.SetReadDeadline(time.Now().Add(min(drainTime, b.timeout)))
+	n, err := io.CopyN(io.Discard, b.rc, settleMax+1)
+	b.n += n
+	if err == io.EOF {
+		b.eof = true // net/http's background read cleared the deadline
+	}
+	b.err = err
+}
 
 // finish runs after the answer is written. failed: the answer was an
 // error, sent with Connection: close if the body was unfinished.

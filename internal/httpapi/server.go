@@ -150,6 +150,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	answered := false
 	if err != nil {
+		body.settle()
 		if body.unfinished() {
 			h.Set("Connection", "close")
 		}
