@@ -11,6 +11,8 @@ need_apt=()
 # for the package's binary itself).
 [ -x /usr/bin/aws ] || need_apt+=(awscli)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# boto3 for internal/e2e/hostile (run with Debian's /usr/bin/python3).
+/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need_apt+=(python3-boto3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${need_apt[*]}"

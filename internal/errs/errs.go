@@ -89,6 +89,8 @@ var (
 	NotModified                  = def("NotModified", http.StatusNotModified, "Not Modified")
 	PreconditionFailed           = def("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 	RequestTimeTooSkewed         = def("RequestTimeTooSkewed", http.StatusForbidden, "The difference between the request time and the server's time is too large.")
+	RequestTimeout               = def("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+	RequestHeaderTooLarge        = def("RequestHeaderSectionTooLarge", http.StatusBadRequest, "Your request header section exceeds the maximum allowed size.")
 	SignatureDoesNotMatch        = def("SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	AuthorizationHeaderMalformed = def("AuthorizationHeaderMalformed", http.StatusBadRequest, "The authorization header is malformed.")
 	AuthorizationQueryMalformed  = def("AuthorizationQueryParametersError", http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter.")

@@ -54,6 +54,9 @@ type Config struct {
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP: for a
 	// TLS-terminating proxy in front, or an explicit operator choice.
 	AllowInsecureSSEC bool
+	// BodyReadTimeout is how long a request body may send nothing before
+	// the request fails with RequestTimeout; DefaultBodyReadTimeout if 0.
+	BodyReadTimeout time.Duration
 }
 
 // Server is the HTTP handler of the object API.
@@ -115,6 +118,7 @@ func newRequestID() string {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	body := s.watchBody(w, r)
 	// net/http sends "100 Continue" on the first read of a body, so never
 	// for an empty one. Answer the expectation anyway, as S3 does: botocore
 	// (aws CLI v1) keeps the status of a non-100 answer on the connection
@@ -139,15 +143,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	q.bucket, q.key = splitPath(r.URL.Path, vhost)
 	var err error
-	if r.Method == http.MethodOptions {
+	switch {
+	case headerSection(r) > MaxHeaderSection:
+		err = errs.RequestHeaderTooLarge
+	case r.Method == http.MethodOptions:
 		err = s.preflight(q) // CORS preflights are never signed
-	} else {
+	default:
 		s.addCORSHeaders(q)
 		err = s.serve(q, vhost)
 	}
+	answered := false
 	if err != nil {
-		s.writeError(q, err)
+		body.settle()
+		if body.unfinished() {
+			h.Set("Connection", "close")
+		}
+		answered = s.writeError(q, err)
 	}
+	body.finish(answered)
 	s.log.Debug("request", "id", q.id, "dialect", q.d.Name(), "method", r.Method, "bucket", q.bucket, "principal", principalName(q.principal), "dur", time.Since(start))
 }
 
@@ -203,12 +216,13 @@ func requestConditions(r *http.Request, p service.Principal) map[string][]string
 
 // writeError maps err to the dialect's error response. Unexpected errors
 // are logged with the request id and reported as InternalError without
-// detail, so nothing internal (paths, keys) reaches the client.
-func (s *Server) writeError(q *request, err error) {
+// detail, so nothing internal (paths, keys) reaches the client. It reports
+// whether it answered: a canceled request (the client left) gets nothing.
+func (s *Server) writeError(q *request, err error) bool {
 	e := errs.As(err)
 	if e == nil {
 		if errors.Is(err, context.Canceled) {
-			return
+			return false
 		}
 		s.log.Error("request failed", "id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
 		e = errs.InternalError
@@ -222,6 +236,7 @@ func (s *Server) writeError(q *request, err error) {
 		resource += "/" + q.key
 	}
 	q.d.WriteError(q.w, q.r, e, resource, q.id)
+	return true
 }
 
 // vhostBucket returns the bucket named by a virtual-hosted-style Host, and

@@ -60,8 +60,15 @@ type Config struct {
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
 	// InsecureSSEC accepts SSE-C over plain HTTP without such a proxy.
-	InsecureSSEC bool         `yaml:"insecure-sse-c"`
-	Logger       *slog.Logger `yaml:"-"`
+	InsecureSSEC bool `yaml:"insecure-sse-c"`
+	// BodyReadTimeout: a request body sending nothing for this long fails
+	// with RequestTimeout (default 20 s, as S3).
+	BodyReadTimeout time.Duration `yaml:"body-read-timeout"`
+	// MaxConnsPerClient caps the open connections per client IP address
+	// (default DefaultMaxConnsPerClient, none with TrustedTLSProxy;
+	// negative: no cap).
+	MaxConnsPerClient int          `yaml:"max-conns-per-client"`
+	Logger            *slog.Logger `yaml:"-"`
 	// LifecycleEvery is the time between lifecycle passes (default 1h);
 	// LifecycleRate caps the objects a pass looks at per second (default
 	// 2000; negative: no cap), bounding the load it puts on the node.
@@ -191,6 +198,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Dialects:          all.Dialects(),
 		Admin:             newAdmin(ids, keyring, counting, node.Jobs),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
+		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
@@ -321,8 +329,19 @@ func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		// The request line and headers together; the handler holds the
+		// header section to S3's 8 KiB, and the rest leaves room for long
+		// presigned URLs.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
+	maxConns := n.cfg.MaxConnsPerClient
+	if maxConns == 0 && !n.cfg.TrustedTLSProxy {
+		// Behind a proxy every connection comes from the proxy's address:
+		// the proxy must cap its clients.
+		maxConns = DefaultMaxConnsPerClient
+	}
+	ln = limitPerClient(ln, maxConns)
 	scheme := "http"
 	if n.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)

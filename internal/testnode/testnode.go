@@ -38,6 +38,10 @@ type Options struct {
 	// Now is the node's clock (objects' times, background jobs); the
 	// test drives jobs itself (Node.Jobs.RunPass) when it is set.
 	Now func() time.Time
+	// BodyReadTimeout and MaxConnsPerClient set the server.Config fields
+	// (tests of slow clients shorten the one, and lower the other).
+	BodyReadTimeout   time.Duration
+	MaxConnsPerClient int
 }
 
 // Node is a serving test node.
@@ -68,7 +72,8 @@ func Start(t testing.TB, o Options) *Node {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
-		Now: o.Now, NoBackgroundJobs: o.Now != nil}
+		Now: o.Now, NoBackgroundJobs: o.Now != nil,
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

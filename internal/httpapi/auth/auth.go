@@ -192,7 +192,9 @@ func (v *Verifier) verify(r *http.Request, vhostBucket string) (*Result, error) 
 			n++
 		}
 	}
-	if n > 1 {
+	// Two Authorization headers are two auth mechanisms too: which one a
+	// proxy or a policy looks at would differ from the one verified.
+	if n > 1 || len(r.Header.Values("Authorization")) > 1 {
 		return nil, errMultipleAuth
 	}
 	switch {
