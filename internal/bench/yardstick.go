@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"strongroom/internal/durable"
 )
 
 // bareServer is the net/http yardstick: the fastest an HTTP server in Go
@@ -131,7 +133,7 @@ func durableCreate(ctx context.Context, dir string, data []byte, size, workers, 
 		if err := os.Rename(f.Name(), filepath.Join(sub, name)); err != nil {
 			return 0, err
 		}
-		if err := syncDir(sub); err != nil {
+		if err := durable.SyncDir(sub); err != nil {
 			return 0, err
 		}
 		return int64(size), nil
@@ -144,16 +146,4 @@ func durableCreate(ctx context.Context, dir string, data []byte, size, workers, 
 		return r, errors.New(r.FirstErr)
 	}
 	return r, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -38,6 +38,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"strongroom/internal/blob"
+	"strongroom/internal/durable"
 )
 
 const (
@@ -430,15 +431,7 @@ func (s *Store) ensureDir(dir string) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("blob/fs: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("blob/fs: fsync %s: %w", dir, err)
 	}
 	return nil
