@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/meta"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/postpolicy"
@@ -105,8 +106,14 @@ func (s *Server) postObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	var tags []meta.Tag
+	if doc, ok := fields["tagging"]; ok { // S3's form field: a Tagging document
+		if tags, err = parseTagging([]byte(doc)); err != nil {
+			return err
+		}
+	}
 	o, err := s.svc.PutObject(ctx, q.principal, service.PutObjectInput{
-		ACL: acl, Bucket: q.bucket, Key: key, Meta: objectMeta(&fq), Body: body, SSE: spec,
+		ACL: acl, Bucket: q.bucket, Key: key, Meta: objectMeta(&fq), Body: body, SSE: spec, Tags: tags,
 	})
 	if err != nil {
 		return err

@@ -43,6 +43,11 @@ func (s *Server) readTagging(q *request, action string) ([]meta.Tag, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseTagging(data)
+}
+
+// parseTagging reads a Tagging document (validation is the service's).
+func parseTagging(data []byte) ([]meta.Tag, error) {
 	var doc tagging
 	if err := xml.Unmarshal(data, &doc); err != nil || doc.TagSet == nil {
 		return nil, errs.MalformedXML

@@ -314,6 +314,24 @@ func TestPostObject(t *testing.T) {
 		}
 	})
 
+	t.Run("tagging", func(t *testing.T) {
+		doc := `<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag><Tag><Key>tier</Key><Value>gold</Value></Tag></TagSet></Tagging>`
+		resp, body := e.postForm(t, bucket, postForm{fields: []field{key("tagged"), {"tagging", doc}}}, "t", []byte("tagged"))
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("POST %d %s", resp.StatusCode, body)
+		}
+		got := must(e.c.GetObjectTagging(e.ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String("tagged")}))(t)
+		if len(got.TagSet) != 2 || aws.ToString(got.TagSet[0].Key) != "team" || aws.ToString(got.TagSet[1].Value) != "gold" {
+			t.Fatalf("tags %+v", got.TagSet)
+		}
+		bad := `<Tagging><TagSet><Tag><Key>aws:reserved</Key><Value>x</Value></Tag></TagSet></Tagging>`
+		resp, body = e.postForm(t, bucket, postForm{fields: []field{key("badtag"), {"tagging", bad}}}, "t", []byte("x"))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "InvalidTag") {
+			t.Fatalf("reserved tag key: %d %s", resp.StatusCode, body)
+		}
+		e.wantMissing(t, "a form with a bad tag", bucket, "badtag")
+	})
+
 	t.Run("sigv2", func(t *testing.T) {
 		resp, body := e.postForm(t, bucket, postForm{fields: []field{key("v2")}, v2: true}, "f", []byte("v2"))
 		if resp.StatusCode != http.StatusNoContent {
