@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"strongroom/internal/errs"
-	"strongroom/internal/meta"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/postpolicy"
+	"strongroom/internal/meta"
 	"strongroom/internal/service"
 )
 
