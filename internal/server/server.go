@@ -182,7 +182,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 	}
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -407,4 +408,36 @@ func (s *Service) completedLock(ctx context.Context, bucket string, l meta.Lock)
 	}
 	l.LockMode, l.LockUntil = c.defaultRetention(s.now())
 	return l, nil
+}
+
+// FindLockedVersion returns a version that object lock protects at now
+// (a retention in force, either mode, or a legal hold) and whose
+// encryption match accepts; nil when there is none. It scans every version
+// of every bucket with object lock: there is no index by key, which is
+// acceptable for a rare operator command (disabling a key).
+func FindLockedVersion(ctx context.Context, m meta.Store, now time.Time, match func(*meta.Encryption) bool) (*meta.Object, error) {
+	bs, err := m.ListBuckets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found *meta.Object
+	for _, b := range bs {
+		if b.Config[configObjectLock] == nil {
+			continue
+		}
+		err := m.ListObjectVersions(ctx, b.Name, "", "", "", func(o *meta.Object, _ bool) error {
+			if o.Encryption != nil && (o.LegalHold || retentionActive(o.Lock, now)) && match(o.Encryption) {
+				found = o
+				return meta.ErrStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, meta.ErrStop) {
+			return nil, fmt.Errorf("scanning %s for locked versions: %w", b.Name, err)
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	return nil, nil
 }
