@@ -134,6 +134,9 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	if lock != nil && len(body.ContentMD5) == 0 && body.Checksum.Algorithm == "" {
+		return errLockNeedsIntegrity
+	}
 	acl, _, err := q.d.CannedACL(q.r.Header, true)
 	if err != nil {
 		return err

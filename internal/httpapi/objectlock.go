@@ -43,6 +43,10 @@ type legalHoldDoc struct {
 	Status  string   `xml:"Status"`
 }
 
+// errLockNeedsIntegrity: S3 takes object lock parameters on a PUT only
+// with a Content-MD5 or a flexible checksum of the data.
+var errLockNeedsIntegrity = errs.InvalidRequest.WithMessage("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
+
 const (
 	legalHoldOn  = "ON"
 	legalHoldOff = "OFF"

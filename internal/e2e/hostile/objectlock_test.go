@@ -18,8 +18,10 @@ func TestHostileObjectLock(t *testing.T) {
 	b := "/" + randName("worm")
 	c.do(t, http.MethodPut, b, "", nil, http.Header{"X-Amz-Bucket-Object-Lock-Enabled": {"true"}}).want(t, "create bucket with object lock", 200, "")
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	r := c.do(t, http.MethodPut, b+"/k", "", []byte("evidence"), http.Header{
-		"X-Amz-Object-Lock-Mode": {"COMPLIANCE"}, "X-Amz-Object-Lock-Retain-Until-Date": {until.Format(time.RFC3339)}})
+	lockHdr := http.Header{"X-Amz-Object-Lock-Mode": {"COMPLIANCE"}, "X-Amz-Object-Lock-Retain-Until-Date": {until.Format(time.RFC3339)}}
+	c.do(t, http.MethodPut, b+"/k", "", []byte("evidence"), lockHdr).want(t, "locked put without Content-MD5", 400, "InvalidRequest")
+	lockHdr.Set("Content-Md5", md5b64([]byte("evidence")))
+	r := c.do(t, http.MethodPut, b+"/k", "", []byte("evidence"), lockHdr)
 	r.want(t, "locked put", 200, "")
 	vid := r.header.Get("X-Amz-Version-Id")
 	if vid == "" {
@@ -70,6 +72,7 @@ func TestHostileObjectLock(t *testing.T) {
 		{"X-Amz-Object-Lock-Mode": {"COMPLIANCE"}},
 		{"X-Amz-Object-Lock-Legal-Hold": {"MAYBE"}},
 	} {
+		bad.Set("Content-Md5", md5b64([]byte("overwrite")))
 		c.do(t, http.MethodPut, b+"/k", "", []byte("overwrite"), bad).want(t, "bad lock headers", 400, "InvalidArgument")
 	}
 
