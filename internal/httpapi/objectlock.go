@@ -155,19 +155,9 @@ func (s *Server) getObjectLockConfiguration(q *request) error {
 }
 
 func (s *Server) putObjectRetention(q *request) error {
-	if !objectLockDialect(q) {
-		return errs.NotImplemented
-	}
-	vid, err := versionID(q)
-	if err != nil {
-		return err
-	}
-	data, err := s.readConfig(q, "")
-	if err != nil {
-		return err
-	}
 	var doc retentionDoc
-	if err := decodeXML(data, &doc); err != nil {
+	vid, err := s.readLockDoc(q, &doc)
+	if err != nil {
 		return err
 	}
 	var r *service.Retention
@@ -188,10 +178,7 @@ func (s *Server) putObjectRetention(q *request) error {
 }
 
 func (s *Server) getObjectRetention(q *request) error {
-	if !objectLockDialect(q) {
-		return errs.NotImplemented
-	}
-	vid, err := versionID(q)
+	vid, err := lockVersion(q)
 	if err != nil {
 		return err
 	}
@@ -203,19 +190,9 @@ func (s *Server) getObjectRetention(q *request) error {
 }
 
 func (s *Server) putObjectLegalHold(q *request) error {
-	if !objectLockDialect(q) {
-		return errs.NotImplemented
-	}
-	vid, err := versionID(q)
-	if err != nil {
-		return err
-	}
-	data, err := s.readConfig(q, "")
-	if err != nil {
-		return err
-	}
 	var doc legalHoldDoc
-	if err := decodeXML(data, &doc); err != nil {
+	vid, err := s.readLockDoc(q, &doc)
+	if err != nil {
 		return err
 	}
 	if doc.Status != legalHoldOn && doc.Status != legalHoldOff {
@@ -226,10 +203,7 @@ func (s *Server) putObjectLegalHold(q *request) error {
 }
 
 func (s *Server) getObjectLegalHold(q *request) error {
-	if !objectLockDialect(q) {
-		return errs.NotImplemented
-	}
-	vid, err := versionID(q)
+	vid, err := lockVersion(q)
 	if err != nil {
 		return err
 	}
@@ -242,4 +216,27 @@ func (s *Server) getObjectLegalHold(q *request) error {
 		status = legalHoldOn
 	}
 	return writeXML(q, legalHoldDoc{NS: s3NS, Status: status})
+}
+
+// lockVersion answers an object lock sub-resource request's version ID
+// (refusing the request outside the S3 dialect).
+func lockVersion(q *request) (string, error) {
+	if !objectLockDialect(q) {
+		return "", errs.NotImplemented
+	}
+	return versionID(q)
+}
+
+// readLockDoc reads a ?retention or ?legal-hold document (integrity
+// checked) into v and returns the version ID the request names.
+func (s *Server) readLockDoc(q *request, v any) (string, error) {
+	vid, err := lockVersion(q)
+	if err != nil {
+		return "", err
+	}
+	data, err := s.readConfig(q, "")
+	if err != nil {
+		return "", err
+	}
+	return vid, decodeXML(data, v)
 }

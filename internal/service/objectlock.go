@@ -309,12 +309,7 @@ func (s *Service) lockedVersion(ctx context.Context, p Principal, action, bucket
 	if b.Config[configObjectLock] == nil {
 		return nil, nil, errs.BucketMissingObjectLock
 	}
-	var o *meta.Object
-	if versionID == "" {
-		o, err = s.meta.GetObject(ctx, bucket, key)
-	} else {
-		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
-	}
+	o, err := s.objectVersion(ctx, bucket, key, versionID)
 	if err != nil {
 		return nil, nil, mapMeta(err)
 	}
@@ -440,4 +435,12 @@ func FindLockedVersion(ctx context.Context, m meta.Store, now time.Time, match f
 		}
 	}
 	return nil, nil
+}
+
+// objectVersion reads a version of a key ("": the current one).
+func (s *Service) objectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	if versionID == "" {
+		return s.meta.GetObject(ctx, bucket, key)
+	}
+	return s.meta.GetObjectVersion(ctx, bucket, key, versionID)
 }
