@@ -196,6 +196,15 @@ func lockLegalHold(t *testing.T, e *env, c *s3.Client) {
 	if head.ObjectLockLegalHoldStatus != types.ObjectLockLegalHoldStatusOn {
 		t.Fatalf("HEAD legal hold %q", head.ObjectLockLegalHoldStatus)
 	}
+	// A reader without s3:GetObjectLegalHold is not told, as in S3.
+	user := "holdreader-" + e.name
+	ak, sk := e.user(t, user)
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::strongroom:user/` + user + `"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b + `/*"}]}`
+	must(c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &b, Policy: &policy}))(t)
+	head = must(e.s3Client(t, ak, sk).HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b, Key: k}))(t)
+	if head.ObjectLockLegalHoldStatus != "" {
+		t.Fatalf("legal hold %q reported to a reader without s3:GetObjectLegalHold", head.ObjectLockLegalHoldStatus)
+	}
 	_, err := c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &b, Key: k, VersionId: vid})
 	wantAPIError(t, err, http.StatusNotFound, "NoSuchObjectLockConfiguration")
 	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b, Key: k, VersionId: vid, BypassGovernanceRetention: aws.Bool(true)})

@@ -349,10 +349,11 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 // it also recovers the object key of any encrypted object. On a failed
 // precondition it returns the object along with the error.
 func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
-	_, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
+	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
 		return nil, nil, err
 	}
+	s.reportedLock(ctx, p, b, o)
 	if err := checkCustomerKey(o.Encryption, in.SSE); err != nil {
 		return nil, nil, err
 	}

@@ -444,3 +444,18 @@ func (s *Service) objectVersion(ctx context.Context, bucket, key, versionID stri
 	}
 	return s.meta.GetObjectVersion(ctx, bucket, key, versionID)
 }
+
+// reportedLock keeps in o, read for GET or HEAD, only the lock p may see:
+// as in S3, the retention is reported to holders of s3:GetObjectRetention
+// and the legal hold to holders of s3:GetObjectLegalHold.
+func (s *Service) reportedLock(ctx context.Context, p Principal, b *meta.Bucket, o *meta.Object) {
+	may := func(action string) bool {
+		return s.authorize(ctx, p, access{action: action, bucket: b, key: o.Key, object: o, quiet: true}) == nil
+	}
+	if o.LockMode != "" && !may(ActGetObjectRetention) {
+		o.LockMode, o.LockUntil = "", nil
+	}
+	if o.LegalHold && !may(ActGetObjectLegalHold) {
+		o.LegalHold = false
+	}
+}
