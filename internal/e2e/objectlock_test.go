@@ -304,6 +304,11 @@ func lockWithout(t *testing.T, e *env, c *s3.Client) {
 	wantAPIError(t, err, http.StatusBadRequest, "InvalidRequest")
 	_, err = c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: &b, Key: aws.String("k")})
 	wantAPIError(t, err, http.StatusBadRequest, "InvalidRequest")
+	// With object lock, a version never given a legal hold has none to report.
+	lb := lockBucket(t, c, "locknohold")
+	put(t, c, lb, "k", []byte("x"))
+	_, err = c.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: &lb, Key: aws.String("k")})
+	wantAPIError(t, err, http.StatusNotFound, "NoSuchObjectLockConfiguration")
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &b, Key: aws.String("k2"), Body: strings.NewReader("x"),
 		ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: aws.Time(time.Now().Add(time.Hour))})
 	wantAPIError(t, err, http.StatusBadRequest, "InvalidRequest")

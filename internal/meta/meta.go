@@ -113,6 +113,9 @@ type Lock struct {
 	// LockUntil is the retain-until date (UTC); meaningful with LockMode.
 	LockUntil *time.Time `json:",omitempty"`
 	LegalHold bool       `json:",omitempty"`
+	// LegalHoldSet: a legal hold was placed on the version at some time
+	// (one never placed is reported as no configuration, not as OFF).
+	LegalHoldSet bool `json:",omitempty"`
 }
 
 // Tag is one key-value tag of an object or bucket.

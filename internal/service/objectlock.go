@@ -197,7 +197,7 @@ func (s *Service) writeLock(ctx context.Context, p Principal, b *meta.Bucket, ke
 		if err := s.authorize(ctx, p, access{action: ActPutObjectLegalHold, bucket: b, key: key}); err != nil {
 			return meta.Lock{}, err
 		}
-		l.LegalHold = true
+		l.LegalHold, l.LegalHoldSet = true, true
 	}
 	return l, nil
 }
@@ -357,11 +357,15 @@ func (s *Service) PutObjectRetention(ctx context.Context, p Principal, bucket, k
 	}))
 }
 
-// GetObjectLegalHold reports a version's legal hold.
+// GetObjectLegalHold reports a version's legal hold, or
+// NoSuchObjectLockConfiguration when none was ever placed on it.
 func (s *Service) GetObjectLegalHold(ctx context.Context, p Principal, bucket, key, versionID string) (bool, error) {
 	_, o, err := s.lockedVersion(ctx, p, ActGetObjectLegalHold, bucket, key, versionID)
 	if err != nil {
 		return false, err
+	}
+	if !o.LegalHoldSet {
+		return false, errs.NoSuchObjectLockConfiguration
 	}
 	return o.LegalHold, nil
 }
@@ -373,7 +377,7 @@ func (s *Service) PutObjectLegalHold(ctx context.Context, p Principal, bucket, k
 		return err
 	}
 	return mapMeta(s.meta.UpdateObjectVersion(ctx, bucket, key, versionRef(o), func(cur *meta.Object) error {
-		cur.LegalHold = on
+		cur.LegalHold, cur.LegalHoldSet = on, true
 		return nil
 	}))
 }
