@@ -156,7 +156,7 @@ func (s *Server) getObjectLockConfiguration(q *request) error {
 
 func (s *Server) putObjectRetention(q *request) error {
 	var doc retentionDoc
-	vid, err := s.readLockDoc(q, &doc)
+	vid, err := s.readLockDoc(q, service.ActPutObjectRetention, &doc)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (s *Server) getObjectRetention(q *request) error {
 
 func (s *Server) putObjectLegalHold(q *request) error {
 	var doc legalHoldDoc
-	vid, err := s.readLockDoc(q, &doc)
+	vid, err := s.readLockDoc(q, service.ActPutObjectLegalHold, &doc)
 	if err != nil {
 		return err
 	}
@@ -228,10 +228,14 @@ func lockVersion(q *request) (string, error) {
 }
 
 // readLockDoc reads a ?retention or ?legal-hold document (integrity
-// checked) into v and returns the version ID the request names.
-func (s *Server) readLockDoc(q *request, v any) (string, error) {
+// checked) into v, after authorizing action on the object, and returns the
+// version ID the request names.
+func (s *Server) readLockDoc(q *request, action string, v any) (string, error) {
 	vid, err := lockVersion(q)
 	if err != nil {
+		return "", err
+	}
+	if err := s.svc.Precheck(q.r.Context(), q.principal, action, q.bucket, q.key); err != nil {
 		return "", err
 	}
 	data, err := s.readConfig(q, "")
