@@ -103,7 +103,7 @@ func setLockHeaders(q *request, l meta.Lock) {
 	h := q.w.Header()
 	if l.LockMode != "" && l.LockUntil != nil {
 		h.Set(q.d.Prefix()+"object-lock-mode", l.LockMode)
-		h.Set(q.d.Prefix()+"object-lock-retain-until-date", l.LockUntil.UTC().Format(time.RFC3339))
+		h.Set(q.d.Prefix()+"object-lock-retain-until-date", isoTime(*l.LockUntil))
 	}
 	if l.LegalHold {
 		h.Set(q.d.Prefix()+"object-lock-legal-hold", legalHoldOn)
@@ -186,7 +186,7 @@ func (s *Server) getObjectRetention(q *request) error {
 	if err != nil {
 		return err
 	}
-	return writeXML(q, retentionDoc{NS: s3NS, Mode: r.Mode, RetainUntilDate: r.Until.UTC().Format(time.RFC3339)})
+	return writeXML(q, retentionDoc{NS: s3NS, Mode: r.Mode, RetainUntilDate: isoTime(r.Until)})
 }
 
 func (s *Server) putObjectLegalHold(q *request) error {

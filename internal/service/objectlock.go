@@ -72,8 +72,8 @@ func (c *ObjectLockConfig) defaultRetention(now time.Time) (string, *time.Time) 
 	if c == nil || c.Mode == "" {
 		return "", nil
 	}
-	until := now.UTC().AddDate(c.Years, 0, c.Days)
-	return c.Mode, &until
+	until := now.AddDate(c.Years, 0, c.Days)
+	return c.Mode, utcTime(&until)
 }
 
 // objectLockConfig returns a bucket's object lock configuration, nil when
@@ -202,8 +202,15 @@ func (s *Service) writeLock(ctx context.Context, p Principal, b *meta.Bucket, ke
 	return l, nil
 }
 
+// utcTime is a retain-until date as stored: UTC, at the millisecond
+// precision dates are reported with, rounded up so a retention never ends
+// before the date asked for (and a date read back and sent again is the
+// same date, not a shortening).
 func utcTime(t *time.Time) *time.Time {
 	u := t.UTC()
+	if r := u.Truncate(time.Millisecond); !r.Equal(u) {
+		u = r.Add(time.Millisecond)
+	}
 	return &u
 }
 

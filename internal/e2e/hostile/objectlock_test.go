@@ -1,6 +1,7 @@
 package hostile
 
 import (
+	"encoding/xml"
 	"net/http"
 	"strings"
 	"testing"
@@ -80,7 +81,27 @@ func TestHostileObjectLock(t *testing.T) {
 	if r.status != 200 || string(r.body) != "evidence" || r.header.Get("X-Amz-Object-Lock-Mode") != "COMPLIANCE" {
 		t.Fatalf("the locked version after the attempts: %d %q %v", r.status, r.body, r.header)
 	}
-	if got := r.header.Get("X-Amz-Object-Lock-Retain-Until-Date"); got != until.Format(time.RFC3339) {
-		t.Fatalf("retain-until %q, want %q", got, until.Format(time.RFC3339))
+	want := until.Format("2006-01-02T15:04:05.000Z")
+	if got := r.header.Get("X-Amz-Object-Lock-Retain-Until-Date"); got != want {
+		t.Fatalf("retain-until %q, want %q", got, want)
 	}
+	// The date read back, sent again, is no shortening; nanoseconds past it
+	// are rounded up, not down.
+	data, h = doc(retention("COMPLIANCE", want))
+	c.do(t, http.MethodPut, b+"/k", "retention&versionId="+vid, data, h).want(t, "the same date again", 200, "")
+	data, h = doc(retention("COMPLIANCE", until.Add(time.Nanosecond).Format(time.RFC3339Nano)))
+	c.do(t, http.MethodPut, b+"/k", "retention&versionId="+vid, data, h).want(t, "a nanosecond later", 200, "")
+	data, h = doc(retention("COMPLIANCE", want))
+	c.do(t, http.MethodPut, b+"/k", "retention&versionId="+vid, data, h).want(t, "back from the rounded-up date", 403, "AccessDenied")
+	// A date with milliseconds, read back and sent again, is the same date.
+	frac := until.Add(1500 * time.Millisecond).Format(time.RFC3339Nano)
+	data, h = doc(retention("COMPLIANCE", frac))
+	c.do(t, http.MethodPut, b+"/k", "retention&versionId="+vid, data, h).want(t, "extended by 1.5s", 200, "")
+	r = c.do(t, http.MethodGet, b+"/k", "retention&versionId="+vid, nil, nil)
+	var got struct{ Mode, RetainUntilDate string }
+	if err := xml.Unmarshal(r.body, &got); err != nil || got.Mode != "COMPLIANCE" {
+		t.Fatalf("GetObjectRetention: %v %s", err, r.body)
+	}
+	data, h = doc(retention("COMPLIANCE", got.RetainUntilDate))
+	c.do(t, http.MethodPut, b+"/k", "retention&versionId="+vid, data, h).want(t, "the date read back ("+got.RetainUntilDate+")", 200, "")
 }
