@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"strongroom/internal/kms"
+	"strongroom/internal/meta"
 	"strongroom/internal/server"
 )
 
@@ -49,9 +50,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 		if op == "list" {
 			keys, err = k.ListKeys(ctx)
 		} else {
-			var info kms.KeyInfo
-			info, err = server.KeyOp(ctx, k, op, name)
-			keys = []kms.KeyInfo{info}
+			keys, err = keyOffline(ctx, k, *data, op, name)
 		}
 	case errors.Is(err, kms.ErrLocked):
 		keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
@@ -84,4 +83,21 @@ func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.Ke
 	}
 	var keys []kms.KeyInfo
 	return keys, json.Unmarshal(body, &keys)
+}
+
+// keyOffline changes a stopped node's keyring; disabling a key also opens
+// its metadata, to refuse when the key protects a version under object
+// lock.
+func keyOffline(ctx context.Context, k *kms.Keyring, dir, op, name string) ([]kms.KeyInfo, error) {
+	var m meta.Store
+	if op == "disable" {
+		store, err := server.OpenMetaOffline(dir)
+		if err != nil {
+			return nil, fmt.Errorf("opening metadata: %w", err)
+		}
+		defer store.Close()
+		m = store
+	}
+	info, err := server.KeyOp(ctx, k, m, op, name)
+	return []kms.KeyInfo{info}, err
 }

@@ -115,3 +115,12 @@ var (
 // ConditionalRequestConflict: a conditional write lost to a concurrent
 // operation on its key (the object it was conditioned on vanished).
 var ConditionalRequestConflict = def("ConditionalRequestConflict", http.StatusConflict, "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.")
+
+// Object lock (WORM) errors, as S3 words them.
+var (
+	ObjectLocked                  = def("AccessDenied", http.StatusForbidden, "Access Denied because object protected by object lock.")
+	ObjectLockConfigNotFound      = def("ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket")
+	NoSuchObjectLockConfiguration = def("NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration")
+	BucketMissingObjectLock       = def("InvalidRequest", http.StatusBadRequest, "Bucket is missing Object Lock Configuration")
+	InvalidBucketState            = def("InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket.")
+)

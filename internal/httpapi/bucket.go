@@ -28,7 +28,8 @@ func (s *Server) createBucket(q *request) error {
 	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActCreateBucket, q.bucket, ""); err != nil {
 		return err
 	}
-	if strings.EqualFold(q.header("bucket-object-lock-enabled"), "true") {
+	lock := strings.EqualFold(q.header("bucket-object-lock-enabled"), "true")
+	if lock && !objectLockDialect(q) {
 		return errObjectLock
 	}
 	var cfg createBucketConfiguration
@@ -63,6 +64,12 @@ func (s *Server) createBucket(q *request) error {
 	}
 	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint, acl); err != nil {
 		return err
+	}
+	if lock {
+		if err := s.svc.EnableObjectLock(q.r.Context(), q.principal, q.bucket); err != nil {
+			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
+			return err
+		}
 	}
 	if tags != nil {
 		if err := s.svc.PutBucketTagging(q.r.Context(), q.principal, q.bucket, tags); err != nil {
@@ -223,7 +230,7 @@ func (s *Server) deleteObjects(q *request) error {
 	for i, o := range req.Objects {
 		objs[i] = service.ObjectVersion{Key: o.Key, VersionID: o.VersionID}
 	}
-	results, err := s.svc.DeleteObjects(q.r.Context(), q.principal, q.bucket, objs)
+	results, err := s.svc.DeleteObjects(q.r.Context(), q.principal, q.bucket, objs, bypassGovernance(q))
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,15 @@ func copyBuf() *[]byte     { return copyBufs.Get().(*[]byte) }
 func putCopyBuf(b *[]byte) { copyBufs.Put(b) }
 
 func (s *Server) createUpload(q *request) error {
-	if err := checkWriteHeaders(q); err != nil {
+	lock, err := checkWriteHeaders(q)
+	if err != nil {
 		return err
 	}
 	spec, err := s.requestSSE(q, dialect.Write)
 	if err != nil {
 		return err
 	}
-	in := service.CreateUploadInput{Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), SSE: spec}
+	in := service.CreateUploadInput{Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), SSE: spec, Lock: lock}
 	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
 		return err
 	}

@@ -122,7 +122,8 @@ func checksumInput(q *request) (service.ChecksumInput, error) {
 }
 
 func (s *Server) putObject(q *request) error {
-	if err := checkWriteHeaders(q); err != nil {
+	lock, err := checkWriteHeaders(q)
+	if err != nil {
 		return err
 	}
 	spec, err := s.requestSSE(q, dialect.Write)
@@ -133,6 +134,9 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	if lock != nil && len(body.ContentMD5) == 0 && body.Checksum.Algorithm == "" {
+		return errLockNeedsIntegrity
+	}
 	acl, _, err := q.d.CannedACL(q.r.Header, true)
 	if err != nil {
 		return err
@@ -142,7 +146,7 @@ func (s *Server) putObject(q *request) error {
 		return err
 	}
 	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
-		ACL: acl, Tags: tags,
+		ACL: acl, Tags: tags, Lock: lock,
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
 		SSE: spec,
@@ -290,6 +294,7 @@ func setObjectHeaders(q *request, o *meta.Object) {
 		h[q.d.Prefix()+"meta-"+k] = []string{v}
 	}
 	setTaggingCount(q, o)
+	setLockHeaders(q, o.Lock)
 	// response-* overrides, honoured for signed requests only (as S3).
 	if !q.principal.Anonymous() {
 		for param, name := range map[string]string{
@@ -431,7 +436,7 @@ func (s *Server) deleteObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.svc.DeleteObjectVersion(q.r.Context(), q.principal, q.bucket, q.key, vid)
+	out, err := s.svc.DeleteObjectVersion(q.r.Context(), q.principal, q.bucket, q.key, vid, bypassGovernance(q))
 	if err != nil {
 		return err
 	}
@@ -444,7 +449,8 @@ func (s *Server) deleteObject(q *request) error {
 }
 
 func (s *Server) copyObject(q *request) error {
-	if err := checkWriteHeaders(q); err != nil {
+	lock, err := checkWriteHeaders(q)
+	if err != nil {
 		return err
 	}
 	srcBucket, srcKey, err := s.copySource(q)
@@ -469,6 +475,7 @@ func (s *Server) copyObject(q *request) error {
 		Bucket:        q.bucket, Key: q.key,
 		SSE: spec, SrcSSE: srcSpec, Extra: q.d.UploadChecksums(),
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
+		Lock: lock,
 	}
 	if in.ACL, _, err = q.d.CannedACL(q.r.Header, true); err != nil {
 		return err

@@ -32,8 +32,10 @@ func (s *Server) route(q *request) error {
 			return s.putACL(q)
 		case has("tagging"):
 			return s.putObjectTagging(q)
-		case has("retention"), has("legal-hold"):
-			return errs.NotImplemented
+		case has("retention"):
+			return s.putObjectRetention(q)
+		case has("legal-hold"):
+			return s.putObjectLegalHold(q)
 		case q.header("copy-source") != "":
 			return s.copyObject(q)
 		}
@@ -48,6 +50,10 @@ func (s *Server) route(q *request) error {
 			return s.getObjectTagging(q)
 		case has("attributes"):
 			return s.getObjectAttributes(q)
+		case has("retention"):
+			return s.getObjectRetention(q)
+		case has("legal-hold"):
+			return s.getObjectLegalHold(q)
 		case has("torrent"):
 			return errs.NotImplemented
 		}
@@ -93,6 +99,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketCORS(q)
 		case has("publicAccessBlock"):
 			return s.putPublicAccessBlock(q)
+		case has("object-lock"):
+			return s.putObjectLockConfiguration(q)
 		case onlyOpParams(q):
 			return s.createBucket(q)
 		}
@@ -131,6 +139,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketCORS(q)
 		case has("publicAccessBlock"):
 			return s.getPublicAccessBlock(q)
+		case has("object-lock"):
+			return s.getObjectLockConfiguration(q)
 		case has("bucketInfo"):
 			return s.getBucketInfo(q)
 		case has("location"):

@@ -5,35 +5,27 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
+	"strongroom/internal/service"
 )
 
-// errObjectLock refuses the object-lock headers: retention and legal holds
-// are not implemented, and a lock silently dropped would let a client
-// believe an object is protected when it can be deleted.
-var errObjectLock = errs.NotImplemented.WithMessage("Object Lock is not implemented: x-amz-object-lock-* and x-amz-bucket-object-lock-enabled are refused.")
+// errObjectLock refuses the object-lock headers where object lock is not
+// implemented (the vendor dialects, whose WORM APIs differ): a lock
+// silently dropped would let a client believe an object is protected when
+// it can be deleted.
+var errObjectLock = errs.NotImplemented.WithMessage("Object Lock is not implemented in this dialect: its object-lock headers are refused.")
 
-// refuseObjectLock refuses object-lock headers, under the dialect's
-// prefixes.
-func refuseObjectLock(q *request) error {
-	for _, name := range []string{"object-lock-mode", "object-lock-retain-until-date", "object-lock-legal-hold"} {
-		if q.header(name) != "" {
-			return errObjectLock
-		}
-	}
-	return nil
-}
-
-// checkWriteHeaders refuses what a write (PUT, copy, CreateMultipartUpload)
-// carries that the server would otherwise drop: object-lock headers and
-// a storage class the dialect does not know.
-func checkWriteHeaders(q *request) error {
-	if err := refuseObjectLock(q); err != nil {
-		return err
+// checkWriteHeaders reads what a write (PUT, copy, CreateMultipartUpload)
+// carries beyond its data: the object lock it asks for (refused where the
+// dialect has none) and a storage class the dialect must know.
+func checkWriteHeaders(q *request) (*service.LockRequest, error) {
+	lock, err := lockHeaders(q)
+	if err != nil {
+		return nil, err
 	}
 	if v := q.header("storage-class"); v != "" && !dialect.ValidStorageClass(q.d, v) {
-		return errs.InvalidStorageClass
+		return nil, errs.InvalidStorageClass
 	}
-	return nil
+	return lock, nil
 }
 
 // intParam parses a non-negative integer query parameter (def when

@@ -105,6 +105,20 @@ type Object struct {
 	VersionID    string `json:",omitempty"`
 	DeleteMarker bool   `json:",omitempty"` // a delete marker: no data
 	Tags         []Tag  `json:",omitempty"` // object tags, sorted by key
+	Lock
+}
+
+// Lock is a version's object lock (WORM) state: a retention and a legal
+// hold, each of which forbids removing the version for good while it holds.
+type Lock struct {
+	// LockMode is "GOVERNANCE" or "COMPLIANCE" ("": no retention).
+	LockMode string `json:",omitempty"`
+	// LockUntil is the retain-until date (UTC); meaningful with LockMode.
+	LockUntil *time.Time `json:",omitempty"`
+	LegalHold bool       `json:",omitempty"`
+	// LegalHoldSet: a legal hold was placed on the version at some time
+	// (one never placed is reported as no configuration, not as OFF).
+	LegalHoldSet bool `json:",omitempty"`
 }
 
 // Tag is one key-value tag of an object or bucket.
@@ -175,6 +189,7 @@ type Upload struct {
 	Encryption *Encryption
 	ACL        string // canned ACL of the object to be
 	Tags       []Tag  `json:",omitempty"` // tags of the object to be
+	Lock              // object lock of the object to be, as requested
 }
 
 // CompletedUpload remembers a completed upload so that a repeated Complete

@@ -10,6 +10,7 @@ import (
 	"strongroom/internal/iam"
 	"strongroom/internal/jobs"
 	"strongroom/internal/kms"
+	"strongroom/internal/meta"
 )
 
 // AdminPrefix is where the operator API is served.
@@ -22,12 +23,13 @@ type admin struct {
 	keyring  *kms.Keyring
 	counting *kms.Counting
 	jobs     *jobs.Engine
+	meta     meta.Store // searched for locked versions before a key is disabled
 	verifier *auth.Verifier
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine) http.Handler {
-	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
@@ -82,7 +84,7 @@ func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
 
 // keyOp runs create / rotate / disable / enable on the named key.
 func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
-	info, err := KeyOp(r.Context(), a.keyring, r.PathValue("op"), r.URL.Query().Get("name"))
+	info, err := KeyOp(r.Context(), a.keyring, a.meta, r.PathValue("op"), r.URL.Query().Get("name"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -2,21 +2,35 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"strongroom/internal/kms"
+	"strongroom/internal/meta"
+	"strongroom/internal/meta/bolt"
+	"strongroom/internal/service"
+	"strongroom/internal/sse"
 )
 
 // KeyOp runs one key-management operation on a keyring: create, rotate,
 // disable or enable.
-func KeyOp(ctx context.Context, k *kms.Keyring, op, name string) (kms.KeyInfo, error) {
+//
+// Disabling a key that protects a version object lock holds is refused:
+// the lock promises the version stays readable, and a disabled key would
+// make it unreadable (no command destroys a key at all). m is the
+// metadata store to search for such versions.
+func KeyOp(ctx context.Context, k *kms.Keyring, m meta.Store, op, name string) (kms.KeyInfo, error) {
 	switch op {
 	case "create":
 		return k.CreateKey(ctx, name)
 	case "rotate":
 		return k.RotateKey(ctx, name)
 	case "disable":
+		if err := refuseLockedKey(ctx, k, m, name); err != nil {
+			return kms.KeyInfo{}, err
+		}
 		return k.DisableKey(ctx, name)
 	case "enable":
 		return k.EnableKey(ctx, name)
@@ -31,4 +45,51 @@ func OpenKeyringOffline(dataDir, rootKeyFile string) (*kms.Keyring, error) {
 		return nil, err
 	}
 	return kms.OpenKeyring(filepath.Join(dataDir, keyringFile), root)
+}
+
+// OpenMetaOffline opens the metadata of a stopped node's data directory.
+// The caller closes it.
+func OpenMetaOffline(dataDir string) (*bolt.Store, error) {
+	return bolt.Open(filepath.Join(dataDir, metaFile))
+}
+
+// ErrKeyProtectsLocked refuses to disable a key that protects a version
+// under object lock.
+var ErrKeyProtectsLocked = errors.New("key protects a version under object lock")
+
+// refuseLockedKey fails when key name seals a version object lock holds.
+func refuseLockedKey(ctx context.Context, k *kms.Keyring, m meta.Store, name string) error {
+	if m == nil {
+		return errors.New("disabling a key needs the metadata, to check for versions under object lock")
+	}
+	info, err := k.DescribeKey(ctx, name)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	o, err := service.FindLockedVersion(ctx, m, now, func(enc *meta.Encryption) bool {
+		return keyProtects(enc, info)
+	})
+	if err != nil || o == nil {
+		return err
+	}
+	why := "legal hold"
+	if !o.LegalHold && o.LockUntil != nil {
+		why = o.LockMode + " retention until " + o.LockUntil.UTC().Format(time.RFC3339)
+	}
+	return fmt.Errorf("refusing to disable %s: %w (bucket %s, key %q, version %s: %s)", info.ID, ErrKeyProtectsLocked, o.Bucket, o.Key, o.VersionID, why)
+}
+
+// keyProtects reports whether the key described by info wraps the object
+// key of enc: named by the client (any spelling), or the default key for
+// managed encryption and SSE-KMS without a key. SSE-C uses no KMS key.
+func keyProtects(enc *meta.Encryption, info kms.KeyInfo) bool {
+	if sse.Mode(enc.Mode) == sse.Customer {
+		return false
+	}
+	if enc.KeyID == "" {
+		return info.Default
+	}
+	id, err := kms.ParseKeyID(enc.KeyID)
+	return err == nil && id == info.ID
 }

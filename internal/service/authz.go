@@ -105,6 +105,7 @@ type access struct {
 	key    string       // "" for bucket-level actions
 	object *meta.Object // for object-ACL grants on reads
 	extra  map[string][]string
+	quiet  bool // a probe, not a request: a refusal is not audited
 }
 
 func arn(bucket, key string) string {
@@ -150,7 +151,9 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	case !pab.IgnorePublicAcls && aclGrants(p, a):
 		return nil
 	}
-	s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
+	if !a.quiet {
+		s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
+	}
 	return errs.AccessDenied
 }
 

@@ -120,6 +120,10 @@ type lifecycleCursor struct {
 // longer the current one.
 var errChanged = errors.New("service: object changed since it was evaluated")
 
+// errLocked skips an expiry that would remove a version object lock
+// protects; the pass counts it as "locked".
+var errLocked = errors.New("service: version protected by object lock")
+
 func (t lifecycleTask) Step(ctx context.Context, now time.Time, raw []byte, counts jobs.Counts) (jobs.Step, error) {
 	s := t.s
 	var cur lifecycleCursor
@@ -308,11 +312,18 @@ func (s *Service) removeVersion(ctx context.Context, o *meta.Object) error {
 		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) || cur.DeleteMarker != o.DeleteMarker {
 			return errChanged
 		}
+		if why := lockRefusal(cur.Lock, s.now(), false); why != "" {
+			return errLocked
+		}
 		return nil
 	}
 	d, err := s.meta.DeleteObjectVersion(ctx, o.Bucket, o.Key, vid, same)
 	if errors.Is(err, errChanged) || errors.Is(err, meta.ErrNoSuchBucket) {
 		return nil
+	}
+	if errors.Is(err, errLocked) {
+		s.log.Debug("lifecycle: kept locked version", "bucket", o.Bucket, "key", o.Key, "version", vid)
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("expiring %s/%s version %s: %w", o.Bucket, o.Key, vid, err)
@@ -339,9 +350,12 @@ func (s *Service) runExpirations(acts []versionAction, act func(versionAction) e
 			for a := range work {
 				err := act(a)
 				mu.Lock()
-				if err != nil && first == nil {
+				switch {
+				case errors.Is(err, errLocked):
+					counts.Add("locked", 1)
+				case err != nil && first == nil:
 					first = err
-				} else if err == nil {
+				case err == nil:
 					counts.Add(a.kind, 1)
 				}
 				mu.Unlock()

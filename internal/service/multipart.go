@@ -21,9 +21,10 @@ type CreateUploadInput struct {
 	Bucket, Key       string
 	Meta              ObjectMeta
 	ChecksumAlgorithm string
-	SSE               *sse.Spec  // requested encryption; nil: bucket default
-	ACL               string     // canned ACL of the object to be
-	Tags              []meta.Tag // tags of the object to be, applied at Complete
+	SSE               *sse.Spec    // requested encryption; nil: bucket default
+	ACL               string       // canned ACL of the object to be
+	Tags              []meta.Tag   // tags of the object to be, applied at Complete
+	Lock              *LockRequest // object lock of the object to be
 }
 
 // CreateMultipartUpload starts an upload and returns it with its ID.
@@ -51,6 +52,12 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
+	var lock meta.Lock
+	if !in.Lock.empty() { // else the bucket's default applies at Complete
+		if lock, err = s.writeLock(ctx, p, b, in.Key, in.Lock, s.now()); err != nil {
+			return nil, err
+		}
+	}
 	// The upload's object key is created now; every part is sealed with a
 	// key derived from it and its part number.
 	sl, err := s.newSealing(ctx, b, in.Key, in.SSE)
@@ -73,6 +80,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 		Encryption: sl.encryption(),
 		ACL:        in.ACL,
 		Tags:       tags,
+		Lock:       lock,
 	}
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return nil, mapMeta(err)
@@ -362,7 +370,12 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	if err != nil {
 		return nil, err
 	}
+	lock, err := s.completedLock(ctx, in.Bucket, u.Lock)
+	if err != nil {
+		return nil, err
+	}
 	o := &meta.Object{
+		Lock:         lock,
 		Bucket:       in.Bucket,
 		Key:          in.Key,
 		Size:         size,

@@ -97,9 +97,10 @@ type PutObjectInput struct {
 	// IfNoneMatch "*" makes the write conditional on the key not existing;
 	// IfMatch on the current ETag.
 	IfNoneMatch, IfMatch string
-	SSE                  *sse.Spec  // requested encryption; nil: bucket default
-	ACL                  string     // canned ACL; "" follows the bucket's
-	Tags                 []meta.Tag // object tags (x-amz-tagging)
+	SSE                  *sse.Spec    // requested encryption; nil: bucket default
+	ACL                  string       // canned ACL; "" follows the bucket's
+	Tags                 []meta.Tag   // object tags (x-amz-tagging)
+	Lock                 *LockRequest // object lock (x-amz-object-lock-*)
 }
 
 // PutObject stores an object. It becomes visible, replacing any previous
@@ -120,6 +121,10 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		return nil, err
 	}
 	if err := checkACL(b, in.ACL); err != nil {
+		return nil, err
+	}
+	lock, err := s.writeLock(ctx, p, b, in.Key, in.Lock, s.now())
+	if err != nil {
 		return nil, err
 	}
 	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
@@ -148,6 +153,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		Checksums:    w.part.Checksums,
 		Parts:        []meta.Part{w.part},
 		Tags:         tags,
+		Lock:         lock,
 	}
 	if err := s.install(ctx, o, cond); err != nil {
 		return nil, err
@@ -343,10 +349,11 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 // it also recovers the object key of any encrypted object. On a failed
 // precondition it returns the object along with the error.
 func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
-	_, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
+	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
 		return nil, nil, err
 	}
+	s.reportedLock(ctx, p, b, o)
 	if err := checkCustomerKey(o.Encryption, in.SSE); err != nil {
 		return nil, nil, err
 	}
@@ -379,7 +386,7 @@ func checkCustomerKey(enc *meta.Encryption, spec *sse.Spec) error {
 // DeleteObject deletes a key; deleting a missing key succeeds. In a
 // versioned bucket it adds a delete marker (see DeleteObjectVersion).
 func (s *Service) DeleteObject(ctx context.Context, p Principal, bucket, key string) error {
-	_, err := s.DeleteObjectVersion(ctx, p, bucket, key, "")
+	_, err := s.DeleteObjectVersion(ctx, p, bucket, key, "", false)
 	return err
 }
 
@@ -398,8 +405,9 @@ type DeleteResult struct {
 }
 
 // DeleteObjects deletes up to 1000 keys or versions, reporting each
-// outcome.
-func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string, objs []ObjectVersion) ([]DeleteResult, error) {
+// outcome (a locked version's is AccessDenied); bypass is
+// x-amz-bypass-governance-retention.
+func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string, objs []ObjectVersion, bypass bool) ([]DeleteResult, error) {
 	if len(objs) > MaxDeleteObjects {
 		return nil, errs.MalformedXML.WithMessage("The request must contain no more than 1000 keys.")
 	}
@@ -418,7 +426,7 @@ func (s *Service) DeleteObjects(ctx context.Context, p Principal, bucket string,
 			continue
 		}
 		var out *DeleteOutput
-		if out, res[i].Err = s.deleteVersion(ctx, b, ov.Key, ov.VersionID); out != nil {
+		if out, res[i].Err = s.deleteVersion(ctx, p, b, ov.Key, ov.VersionID, bypass); out != nil {
 			res[i].DeleteOutput = *out
 		}
 	}
@@ -443,6 +451,9 @@ type CopyObjectInput struct {
 	// IfNoneMatch "*" and IfMatch condition the write on the destination,
 	// as for PutObject.
 	IfNoneMatch, IfMatch string
+	// Lock is the copy's object lock (a copy does not inherit the
+	// source's).
+	Lock *LockRequest
 }
 
 // CopyObject copies an object. An encrypted copy of an encrypted source
@@ -499,6 +510,10 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {
 		return nil, err
 	}
+	lock, err := s.writeLock(ctx, p, b, in.Key, in.Lock, s.now())
+	if err != nil {
+		return nil, err
+	}
 	if err := in.SrcConditions.check(src, true); err != nil {
 		return nil, err
 	}
@@ -534,7 +549,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	o := &meta.Object{
 		Bucket: in.Bucket, Key: in.Key, Size: src.Size, ACL: in.ACL,
 		LastModified: s.now().UTC(), Owner: p.User,
-		Headers: om.Headers, UserMeta: om.UserMeta, Tags: tags,
+		Headers: om.Headers, UserMeta: om.UserMeta, Tags: tags, Lock: lock,
 	}
 	spec, err := s.writeSpec(b, in.SSE)
 	if err != nil {

@@ -144,12 +144,7 @@ func (s *Service) taggedObject(ctx context.Context, p Principal, action, bucket,
 		return nil, nil, mapMeta(err)
 	}
 	extra := tagContext(nil, condRequestTag, newTags, true)
-	var o *meta.Object
-	if versionID == "" {
-		o, err = s.meta.GetObject(ctx, bucket, key)
-	} else {
-		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
-	}
+	o, err := s.objectVersion(ctx, bucket, key, versionID)
 	if err != nil {
 		if aerr := s.authorize(ctx, p, access{action: action, bucket: b, key: key, extra: extra}); aerr != nil {
 			return nil, nil, aerr

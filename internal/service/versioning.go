@@ -45,6 +45,9 @@ func (s *Service) PutBucketVersioning(ctx context.Context, p Principal, bucket, 
 		return err
 	}
 	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
+		if b.Config[configObjectLock] != nil && status != meta.VersioningEnabled {
+			return errs.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+		}
 		b.Versioning = status
 		return nil
 	}))
@@ -159,8 +162,9 @@ type DeleteOutput struct {
 }
 
 // DeleteObjectVersion deletes a key (versionID "") or removes one version
-// of it for good, which S3 authorizes as DeleteObjectVersion.
-func (s *Service) DeleteObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (*DeleteOutput, error) {
+// of it for good, which S3 authorizes as DeleteObjectVersion and object
+// lock may refuse; bypass is x-amz-bypass-governance-retention.
+func (s *Service) DeleteObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string, bypass bool) (*DeleteOutput, error) {
 	action := ActDeleteObject
 	if versionID != "" {
 		action = ActDeleteObjectVersion
@@ -169,11 +173,17 @@ func (s *Service) DeleteObjectVersion(ctx context.Context, p Principal, bucket, 
 	if err != nil {
 		return nil, err
 	}
-	return s.deleteVersion(ctx, b, key, versionID)
+	return s.deleteVersion(ctx, p, b, key, versionID, bypass)
 }
 
-func (s *Service) deleteVersion(ctx context.Context, b *meta.Bucket, key, versionID string) (*DeleteOutput, error) {
-	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, nil)
+func (s *Service) deleteVersion(ctx context.Context, p Principal, b *meta.Bucket, key, versionID string, bypass bool) (*DeleteOutput, error) {
+	var cond meta.Precondition
+	if versionID != "" || b.Versioning != meta.VersioningEnabled {
+		// A delete that removes a version for good (a delete marker
+		// removes nothing) must find it unlocked.
+		cond = s.lockCondition(p, ActDeleteObjectVersion, b.Name, key, s.mayBypass(ctx, p, b, key, bypass))
+	}
+	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, cond)
 	if err != nil {
 		return nil, mapMeta(err)
 	}

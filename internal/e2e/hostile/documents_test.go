@@ -112,6 +112,25 @@ func docCalls(f *docFixture) []docCall {
 			},
 		},
 		{
+			name: "PutObjectLockConfiguration", method: http.MethodPut, path: b, query: "object-lock",
+			valid:    `<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>`,
+			root:     `<LockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></LockConfiguration>`,
+			tooLarge: 4<<20 + 1, malformedCode: "MalformedXML",
+			unchanged: func(t *testing.T, f *docFixture) {
+				f.c.do(t, http.MethodGet, b, "object-lock", nil, nil).want(t, "object lock set", 404, "ObjectLockConfigurationNotFoundError")
+			},
+		},
+		{
+			name: "PutObjectLegalHold", method: http.MethodPut, path: b + "/obj", query: "legal-hold",
+			valid:    `<LegalHold><Status>ON</Status></LegalHold>`,
+			root:     `<Hold><Status>ON</Status></Hold>`,
+			tooLarge: 4<<20 + 1, malformedCode: "MalformedXML",
+			unchanged: func(t *testing.T, f *docFixture) {
+				// The bucket has no object lock: nothing to read back.
+				f.c.do(t, http.MethodGet, b+"/obj", "legal-hold", nil, nil).want(t, "legal hold", 400, "InvalidRequest")
+			},
+		},
+		{
 			name: "CompleteMultipartUpload", method: http.MethodPost, path: b + "/mp", query: "uploadId=" + f.uploadID,
 			valid:    `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>` + f.partETag + `</ETag></Part></CompleteMultipartUpload>`,
 			root:     `<CompleteUpload><Part><PartNumber>1</PartNumber><ETag>` + f.partETag + `</ETag></Part></CompleteUpload>`,
