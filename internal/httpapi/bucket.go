@@ -29,7 +29,7 @@ func (s *Server) createBucket(q *request) error {
 		return err
 	}
 	lock := strings.EqualFold(q.header("bucket-object-lock-enabled"), "true")
-	if lock && !objectLockDialect(q) {
+	if lock && q.d.Name() != "s3" {
 		return errObjectLock
 	}
 	var cfg createBucketConfiguration

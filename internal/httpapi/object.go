@@ -134,7 +134,7 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	if lock != nil && len(body.ContentMD5) == 0 && body.Checksum.Algorithm == "" {
+	if lock != nil && !vendorLock(q) && len(body.ContentMD5) == 0 && body.Checksum.Algorithm == "" {
 		return errLockNeedsIntegrity
 	}
 	acl, _, err := q.d.CannedACL(q.r.Header, true)

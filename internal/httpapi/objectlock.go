@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,10 +53,37 @@ const (
 	legalHoldOff = "OFF"
 )
 
-// objectLockDialect reports whether the dialect has S3's object lock;
-// the vendors' WORM APIs are bucket-level and different, so their
-// object-lock headers stay refused.
-func objectLockDialect(q *request) bool { return q.d.Name() == "s3" }
+// objectLockDialect reports whether the dialect has object lock's bucket
+// configuration and object retention: S3, and COS and OBS in their own
+// (COMPLIANCE-only) shape; OSS's WORM is a different API.
+func objectLockDialect(q *request) bool {
+	switch q.d.Name() {
+	case "s3", "cos", "obs":
+		return true
+	}
+	return false
+}
+
+// vendorLock reports a vendor dialect whose object lock is COMPLIANCE only,
+// enabled by PUT ?object-lock itself and without legal holds.
+func vendorLock(q *request) bool { return q.d.Name() != "s3" }
+
+// lockWriteHeaders reports whether writes may carry object-lock headers:
+// S3 and OBS (x-obs-object-lock-mode, -retain-until-date); COS documents
+// none it is known to accept, so they stay refused there.
+func lockWriteHeaders(q *request) bool { return q.d.Name() == "s3" || q.d.Name() == "obs" }
+
+// errVendorLockMode: the vendors' WORM has only COMPLIANCE.
+var errVendorLockMode = errs.InvalidArgument.WithMessage("The object lock mode can only be COMPLIANCE.")
+
+// parseVendorLockDate parses OBS's retain-until date, a millisecond Unix
+// timestamp, or an ISO 8601 date (which both vendors also take).
+func parseVendorLockDate(v string) (time.Time, error) {
+	if ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), nil
+	}
+	return parseLockDate(v)
+}
 
 // parseLockDate parses an ISO 8601 retain-until date.
 func parseLockDate(v string) (time.Time, error) {
@@ -72,12 +100,15 @@ func lockHeaders(q *request) (*service.LockRequest, error) {
 	if mode == "" && date == "" && hold == "" {
 		return nil, nil
 	}
-	if !objectLockDialect(q) {
+	if !lockWriteHeaders(q) || (hold != "" && vendorLock(q)) {
 		return nil, errObjectLock
 	}
 	r := &service.LockRequest{Mode: mode}
+	if vendorLock(q) && mode != "" && mode != service.LockCompliance {
+		return nil, errVendorLockMode
+	}
 	if date != "" {
-		t, err := parseLockDate(date)
+		t, err := parseVendorLockDate(date)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +153,7 @@ func (s *Server) putObjectLockConfiguration(q *request) error {
 	if err := decodeXML(data, &doc); err != nil {
 		return err
 	}
-	if doc.ObjectLockEnabled != "Enabled" {
+	if doc.ObjectLockEnabled != "Enabled" && !(q.d.Name() == "obs" && doc.ObjectLockEnabled == "") {
 		return errs.MalformedXML
 	}
 	var c service.ObjectLockConfig
@@ -132,8 +163,21 @@ func (s *Server) putObjectLockConfiguration(q *request) error {
 		}
 		d := doc.Rule.DefaultRetention
 		c = service.ObjectLockConfig{Mode: d.Mode, Days: d.Days, Years: d.Years}
+		if vendorLock(q) && c.Mode == "" {
+			c.Mode = service.LockCompliance // COS's default; OBS has no other
+		}
 		if c.Mode == "" {
 			return errs.MalformedXML
+		}
+		if vendorLock(q) && c.Mode != service.LockCompliance {
+			return errVendorLockMode
+		}
+	}
+	if vendorLock(q) {
+		// The vendors' PUT ?object-lock is what turns WORM on (and, as
+		// OBS documents, versioning with it).
+		if err := s.svc.EnableObjectLock(q.r.Context(), q.principal, q.bucket); err != nil {
+			return err
 		}
 	}
 	return emptyResponse(q, http.StatusOK, s.svc.PutObjectLockConfiguration(q.r.Context(), q.principal, q.bucket, &c))
@@ -162,12 +206,18 @@ func (s *Server) putObjectRetention(q *request) error {
 	}
 	var r *service.Retention
 	switch {
-	case doc.Mode == "" && doc.RetainUntilDate == "":
+	case doc.Mode == "" && doc.RetainUntilDate == "" && !vendorLock(q):
 		// An empty Retention removes it (GOVERNANCE, with bypass).
 	case doc.Mode == "" || doc.RetainUntilDate == "":
 		return errs.MalformedXML
+	case vendorLock(q) && doc.Mode != service.LockCompliance:
+		return errVendorLockMode
 	default:
-		t, err := parseLockDate(doc.RetainUntilDate)
+		parse := parseLockDate
+		if vendorLock(q) {
+			parse = parseVendorLockDate
+		}
+		t, err := parse(doc.RetainUntilDate)
 		if err != nil {
 			return err
 		}
@@ -178,6 +228,9 @@ func (s *Server) putObjectRetention(q *request) error {
 }
 
 func (s *Server) getObjectRetention(q *request) error {
+	if q.d.Name() == "obs" {
+		return errs.NotImplemented // OBS reports retention on HEAD only
+	}
 	vid, err := lockVersion(q)
 	if err != nil {
 		return err
@@ -190,6 +243,9 @@ func (s *Server) getObjectRetention(q *request) error {
 }
 
 func (s *Server) putObjectLegalHold(q *request) error {
+	if vendorLock(q) {
+		return errs.NotImplemented
+	}
 	var doc legalHoldDoc
 	vid, err := s.readLockDoc(q, service.ActPutObjectLegalHold, &doc)
 	if err != nil {
@@ -203,6 +259,9 @@ func (s *Server) putObjectLegalHold(q *request) error {
 }
 
 func (s *Server) getObjectLegalHold(q *request) error {
+	if vendorLock(q) {
+		return errs.NotImplemented
+	}
 	vid, err := lockVersion(q)
 	if err != nil {
 		return err
