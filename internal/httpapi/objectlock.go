@@ -80,7 +80,12 @@ var errVendorLockMode = errs.InvalidArgument.WithMessage("The object lock mode c
 // timestamp, or an ISO 8601 date (which both vendors also take).
 func parseVendorLockDate(v string) (time.Time, error) {
 	if ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), nil
+		t := time.UnixMilli(ms).UTC()
+		if t.Year() > 9999 {
+			// Beyond what an ISO 8601 date (and so HEAD) can report.
+			return time.Time{}, errs.InvalidArgument.WithMessage("The retain until date is out of range")
+		}
+		return t, nil
 	}
 	return parseLockDate(v)
 }

@@ -72,6 +72,21 @@ func TestObjectLock(t *testing.T) {
 		}
 		wantObsErr(t, wormPutErr(t, c, b, "headers", "retention", retention("COMPLIANCE", later)), http.StatusForbidden, "AccessDenied")
 
+		// Hostile: removing or turning off, a date past ISO 8601's reach,
+		// a multi-object delete naming the locked version.
+		wantObsErr(t, wormPutErr(t, c, b, "headers", "retention", "<Retention/>"), http.StatusBadRequest, "MalformedXML")
+		wantObsErr(t, wormPutErr(t, c, b, "headers", "retention",
+			"<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>9223372036854775807</RetainUntilDate></Retention>"), http.StatusBadRequest, "InvalidArgument")
+		wantObsErr(t, wormPutErr(t, c, b, "", "object-lock",
+			"<ObjectLockConfiguration><ObjectLockEnabled>Disabled</ObjectLockEnabled></ObjectLockConfiguration>"), http.StatusBadRequest, "MalformedXML")
+		del, err := c.DeleteObjects(&obs.DeleteObjectsInput{Bucket: b, Objects: []obs.ObjectToDelete{{Key: "headers", VersionId: out.VersionId}}})
+		if err != nil || len(del.Errors) != 1 || del.Errors[0].Code != "AccessDenied" {
+			t.Fatalf("multi-object delete of a locked version: %+v, %v", del, err)
+		}
+		if h = head(t, c, b, "headers", nil); !mustTime(t, header(&h.BaseModel, "object-lock-retain-until-date")).Equal(longer) {
+			t.Fatalf("retention changed by refused requests: %v", header(&h.BaseModel, "object-lock-retain-until-date"))
+		}
+
 		// OBS has only COMPLIANCE and no legal hold.
 		wantObsErr(t, wormPutErr(t, c, b, "headers", "retention", retention("GOVERNANCE", longer.Add(time.Hour))), http.StatusBadRequest, "InvalidArgument")
 		_, err = withHeaders(c.PutObject, putInput(b, "gov", []byte("x")), map[string]string{
