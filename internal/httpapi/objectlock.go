@@ -180,7 +180,10 @@ func (s *Server) putObjectLockConfiguration(q *request) error {
 	}
 	if vendorLock(q) {
 		// The vendors' PUT ?object-lock is what turns WORM on (and, as
-		// OBS documents, versioning with it).
+		// OBS documents, versioning with it): only for a valid document.
+		if err := c.Validate(); err != nil {
+			return err
+		}
 		if err := s.svc.EnableObjectLock(q.r.Context(), q.principal, q.bucket); err != nil {
 			return err
 		}

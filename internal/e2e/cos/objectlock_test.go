@@ -17,10 +17,14 @@ func TestObjectLock(t *testing.T) {
 	e := newEnv(t)
 	_, c := e.bucket("worm")
 
-	if _, _, err := c.Bucket.GetObjectLockConfiguration(e.ctx); err == nil {
-		t.Fatal("object lock configuration on a fresh bucket")
-	}
-	if _, err := c.Bucket.PutObjectLockConfiguration(e.ctx, &cos.BucketPutObjectLockOptions{
+	// An invalid document (COS takes 1-36500 days) turns nothing on.
+	_, err := c.Bucket.PutObjectLockConfiguration(e.ctx, &cos.BucketPutObjectLockOptions{
+		ObjectLockEnabled: "Enabled", Rule: &cos.ObjectLockRule{Days: 36501},
+	})
+	wantCOSErr(t, err, http.StatusBadRequest, "InvalidArgument")
+	_, _, err = c.Bucket.GetObjectLockConfiguration(e.ctx)
+	wantCOSErr(t, err, http.StatusNotFound, "ObjectLockConfigurationNotFoundError")
+	if _, err = c.Bucket.PutObjectLockConfiguration(e.ctx, &cos.BucketPutObjectLockOptions{
 		ObjectLockEnabled: "Enabled", Rule: &cos.ObjectLockRule{Days: 1},
 	}); err != nil {
 		t.Fatalf("put object lock configuration: %v", err)
