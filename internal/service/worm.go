@@ -272,3 +272,6 @@ func (s *Service) lifecycleWorm(ctx context.Context, bucket string, removes bool
 		return nil
 	}, nil
 }
+
+// Expires is when an InProgress policy lapses unless completed.
+func (w *Worm) Expires() time.Time { return w.Created.Add(wormPending) }
