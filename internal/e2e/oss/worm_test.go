@@ -1,0 +1,131 @@
+package e2eoss
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"strongroom/internal/testnode"
+)
+
+// offsetClock is a node clock a test sets relative to the wall clock.
+type offsetClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *offsetClock) Set(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off = d
+}
+
+// TestBucketWorm drives OSS's bucket retention policy through the v2 SDK
+// in both signature versions: initiate, get (InProgress), abort; initiate,
+// complete, extend (only longer); then a protected object can be read but
+// neither deleted nor overwritten (409 FileImmutable, EC 0026-00000005), an
+// object older than the period can be deleted, and the bucket cannot.
+func TestBucketWorm(t *testing.T) {
+	clk := &offsetClock{}
+	n := testnode.Start(t, testnode.Options{TLS: true, Dialects: []string{"oss"}, Now: clk.Now})
+	for _, sig := range []oss2.SignatureVersionType{oss2.SignatureVersionV1, oss2.SignatureVersionV4} {
+		c := newV2(t, n, n.AccessKey, n.SecretKey, sig)
+		t.Run(c.name(), func(t *testing.T) {
+			b := bucketName("worm")
+			must(t, c.createBucket(b, sseOpt{}))
+			clk.Set(-3 * 24 * time.Hour)
+			_, err := c.put(b, "old", []byte("old"), sseOpt{})
+			must(t, err)
+			clk.Set(0)
+			_, err = c.put(b, "young", []byte("young"), sseOpt{})
+			must(t, err)
+
+			getWorm := func() (*oss2.WormConfiguration, error) {
+				res, err := c.c.GetBucketWorm(c.ctx, &oss2.GetBucketWormRequest{Bucket: &b})
+				if err != nil {
+					return nil, err
+				}
+				return res.WormConfiguration, nil
+			}
+			initiate := func(days int32) string {
+				t.Helper()
+				res, err := c.c.InitiateBucketWorm(c.ctx, &oss2.InitiateBucketWormRequest{Bucket: &b,
+					InitiateWormConfiguration: &oss2.InitiateWormConfiguration{RetentionPeriodInDays: oss2.Ptr(days)}})
+				must(t, err)
+				if oss2.ToString(res.WormId) == "" {
+					t.Fatal("no x-oss-worm-id")
+				}
+				return *res.WormId
+			}
+			extend := func(id string, days int32) error {
+				_, err := c.c.ExtendBucketWorm(c.ctx, &oss2.ExtendBucketWormRequest{Bucket: &b, WormId: &id,
+					ExtendWormConfiguration: &oss2.ExtendWormConfiguration{RetentionPeriodInDays: oss2.Ptr(days)}})
+				return err
+			}
+			abort := func() error {
+				_, err := c.c.AbortBucketWorm(c.ctx, &oss2.AbortBucketWormRequest{Bucket: &b})
+				return err
+			}
+			deleteObject := func(k string) error {
+				_, err := c.c.DeleteObject(c.ctx, &oss2.DeleteObjectRequest{Bucket: &b, Key: &k})
+				return err
+			}
+
+			_, err = getWorm()
+			wantErr(t, err, http.StatusNotFound, "NoSuchWORMConfiguration")
+
+			// Initiated, then aborted while InProgress.
+			id := initiate(1)
+			w, err := getWorm()
+			must(t, err)
+			if oss2.ToString(w.WormId) != id || w.State != oss2.BucketWormStateInProgress || w.RetentionPeriodInDays == nil || *w.RetentionPeriodInDays != 1 || oss2.ToString(w.CreationDate) == "" {
+				t.Fatalf("get in progress: %+v", w)
+			}
+			must(t, abort())
+			_, err = getWorm()
+			wantErr(t, err, http.StatusNotFound, "NoSuchWORMConfiguration")
+
+			// Initiated, completed (Locked), extended.
+			id = initiate(1)
+			_, err = c.c.CompleteBucketWorm(c.ctx, &oss2.CompleteBucketWormRequest{Bucket: &b, WormId: oss2.Ptr("0000")})
+			wantErr(t, err, http.StatusNotFound, "NoSuchWORMConfiguration")
+			_, err = c.c.CompleteBucketWorm(c.ctx, &oss2.CompleteBucketWormRequest{Bucket: &b, WormId: &id})
+			must(t, err)
+			must(t, extend(id, 2))
+			wantErr(t, extend(id, 1), http.StatusBadRequest, "InvalidArgument")
+			w, err = getWorm()
+			must(t, err)
+			if w.State != oss2.BucketWormStateLocked || *w.RetentionPeriodInDays != 2 {
+				t.Fatalf("get locked: %+v", w)
+			}
+			wantErr(t, abort(), http.StatusConflict, "InvalidWORMState")
+
+			// The young object: read, not deleted, not overwritten.
+			if got, _, err := c.get(b, "young", sseOpt{}, ""); err != nil || string(got) != "young" {
+				t.Fatalf("read protected: %q %v", got, err)
+			}
+			if e := wantErr(t, deleteObject("young"), http.StatusConflict, "FileImmutable"); e.EC != "0026-00000005" {
+				t.Errorf("delete refused with EC %q", e.EC)
+			}
+			_, err = c.put(b, "young", []byte("other"), sseOpt{})
+			wantErr(t, err, http.StatusConflict, "FileImmutable")
+			_, err = c.copy(b, "old", "young", sseOpt{})
+			wantErr(t, err, http.StatusConflict, "FileImmutable")
+			if got, _, err := c.get(b, "young", sseOpt{}, ""); err != nil || string(got) != "young" {
+				t.Fatalf("read after refusals: %q %v", got, err)
+			}
+			// Older than the period: free to go.
+			must(t, deleteObject("old"))
+			wantErr(t, c.deleteBucket(b), http.StatusConflict, "BucketNotEmpty")
+		})
+	}
+}
