@@ -110,8 +110,8 @@ func TestBucketWormStates(t *testing.T) {
 }
 
 // TestWormRefusesDeleteAndOverwrite: in an unversioned bucket under a
-// policy a young object can be neither deleted nor overwritten (by PUT or
-// copy), only read; once its period is over it can.
+// policy a young object can be neither deleted nor overwritten (by PUT,
+// copy or multipart upload), only read; once its period is over it can.
 func TestWormRefusesDeleteAndOverwrite(t *testing.T) {
 	f, clk, _ := lifecycleFixture(t, 10)
 	ctx := context.Background()
@@ -132,6 +132,18 @@ func TestWormRefusesDeleteAndOverwrite(t *testing.T) {
 	}
 	if _, err := f.svc.CopyObject(ctx, f.p, CopyObjectInput{SrcBucket: "bkt", SrcKey: "src", Bucket: "bkt", Key: "k"}); !errors.Is(err, errs.ObjectImmutable) {
 		t.Fatalf("copy over: %v", err)
+	}
+	u, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := f.svc.UploadPart(ctx, f.p, UploadPartInput{Bucket: "bkt", Key: "k", UploadID: u.ID, PartNumber: 1, Body: bodyOf("v3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CompleteMultipartUpload(ctx, f.p, CompleteUploadInput{Bucket: "bkt", Key: "k", UploadID: u.ID,
+		Parts: []CompletePart{{Number: 1, ETag: part.ETag}}}); !errors.Is(err, errs.ObjectImmutable) {
+		t.Fatalf("multipart upload over: %v", err)
 	}
 	res, err := f.svc.DeleteObjects(ctx, f.p, "bkt", []ObjectVersion{{Key: "k"}}, false)
 	if err != nil || !errors.Is(res[0].Err, errs.ObjectImmutable) {
@@ -190,3 +202,25 @@ func TestLifecycleRespectsWorm(t *testing.T) {
 }
 
 func bodyOf(s string) Body { return Body{Reader: strings.NewReader(s), Size: int64(len(s))} }
+
+// TestWormVersionedBucket: with versioning Enabled an overwrite adds a
+// version and a delete adds a marker (neither removes data), but removing
+// a protected version by ID is refused.
+func TestWormVersionedBucket(t *testing.T) {
+	f, _, _ := lifecycleFixture(t, 10)
+	ctx := context.Background()
+	if err := f.svc.PutBucketVersioning(ctx, f.p, "bkt", meta.VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	v1 := f.put(t, "k", []byte("v1"), nil)
+	if _, err := f.svc.InitiateBucketWorm(ctx, f.p, "bkt", 1); err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, "k", []byte("v2"), nil)
+	if err := f.svc.DeleteObject(ctx, f.p, "bkt", "k"); err != nil {
+		t.Fatalf("delete (marker): %v", err)
+	}
+	if _, err := f.svc.DeleteObjectVersion(ctx, f.p, "bkt", "k", v1.VersionID, false); !errors.Is(err, errs.ObjectImmutable) {
+		t.Fatalf("delete version: %v", err)
+	}
+}
