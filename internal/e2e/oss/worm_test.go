@@ -7,6 +7,7 @@ import (
 	"time"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"strongroom/internal/testnode"
 )
@@ -126,6 +127,34 @@ func TestBucketWorm(t *testing.T) {
 			// Older than the period: free to go.
 			must(t, deleteObject("old"))
 			wantErr(t, c.deleteBucket(b), http.StatusConflict, "BucketNotEmpty")
+		})
+	}
+}
+
+// TestBucketWormV1SDK: the v1 SDK's WORM calls in both signature versions
+// (the v1 SDK reads the ID from x-oss-worm-id too).
+func TestBucketWormV1SDK(t *testing.T) {
+	n := startNode(t)
+	for _, sig := range []osssdk.AuthVersionType{osssdk.AuthV1, osssdk.AuthV4} {
+		c := newV1(t, n, n.AccessKey, n.SecretKey, sig)
+		t.Run(c.name(), func(t *testing.T) {
+			b := bucketName("worm1")
+			must(t, c.createBucket(b, sseOpt{}))
+			_, err := c.put(b, "k", []byte("v"), sseOpt{})
+			must(t, err)
+			_, err = c.c.GetBucketWorm(b)
+			wantErr(t, err, http.StatusNotFound, "NoSuchWORMConfiguration")
+			id, err := c.c.InitiateBucketWorm(b, 1)
+			must(t, err)
+			must(t, c.c.CompleteBucketWorm(b, id))
+			must(t, c.c.ExtendBucketWorm(b, 3, id))
+			w, err := c.c.GetBucketWorm(b)
+			must(t, err)
+			if w.WormId != id || w.State != "Locked" || w.RetentionPeriodInDays != 3 {
+				t.Fatalf("get: %+v", w)
+			}
+			wantErr(t, c.bucket(b).DeleteObject("k"), http.StatusConflict, "FileImmutable")
+			wantErr(t, c.c.AbortBucketWorm(b), http.StatusConflict, "InvalidWORMState")
 		})
 	}
 }
