@@ -117,13 +117,7 @@ func TestWormRefusesDeleteAndOverwrite(t *testing.T) {
 	ctx := context.Background()
 	f.put(t, "k", []byte("v1"), nil)
 	f.put(t, "src", []byte("s"), nil)
-	id, err := f.svc.InitiateBucketWorm(ctx, f.p, "bkt", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.CompleteBucketWorm(ctx, f.p, "bkt", id); err != nil {
-		t.Fatal(err)
-	}
+	f.lockWorm(t, 1)
 	if err := f.svc.DeleteObject(ctx, f.p, "bkt", "k"); !errors.Is(err, errs.ObjectImmutable) {
 		t.Fatalf("delete: %v", err)
 	}
@@ -170,13 +164,7 @@ func TestLifecycleRespectsWorm(t *testing.T) {
 	f, clk, e := lifecycleFixture(t, 10)
 	ctx := context.Background()
 	f.put(t, "k", []byte("v1"), nil)
-	id, err := f.svc.InitiateBucketWorm(ctx, f.p, "bkt", 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.CompleteBucketWorm(ctx, f.p, "bkt", id); err != nil {
-		t.Fatal(err)
-	}
+	f.lockWorm(t, 5)
 	if err := f.svc.PutBucketLifecycle(ctx, f.p, "bkt", mustLifecycle(t, `
 <Rule><ID>all</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`)); err != nil {
 		t.Fatal(err)
@@ -222,5 +210,18 @@ func TestWormVersionedBucket(t *testing.T) {
 	}
 	if _, err := f.svc.DeleteObjectVersion(ctx, f.p, "bkt", "k", v1.VersionID, false); !errors.Is(err, errs.ObjectImmutable) {
 		t.Fatalf("delete version: %v", err)
+	}
+}
+
+// lockWorm gives the fixture's bucket a Locked policy of days.
+func (f *fixture) lockWorm(t *testing.T, days int) {
+	t.Helper()
+	ctx := context.Background()
+	id, err := f.svc.InitiateBucketWorm(ctx, f.p, "bkt", days)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.CompleteBucketWorm(ctx, f.p, "bkt", id); err != nil {
+		t.Fatal(err)
 	}
 }

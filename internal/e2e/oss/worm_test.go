@@ -2,33 +2,15 @@ package e2eoss
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/testnode"
 )
-
-// offsetClock is a node clock a test sets relative to the wall clock.
-type offsetClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *offsetClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *offsetClock) Set(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off = d
-}
 
 // TestBucketWorm drives OSS's bucket retention policy through the v2 SDK
 // in both signature versions: initiate, get (InProgress), abort; initiate,
@@ -36,7 +18,7 @@ func (c *offsetClock) Set(d time.Duration) {
 // neither deleted nor overwritten (409 FileImmutable, EC 0026-00000005), an
 // object older than the period can be deleted, and the bucket cannot.
 func TestBucketWorm(t *testing.T) {
-	clk := &offsetClock{}
+	clk := &e2eutil.Clock{}
 	n := testnode.Start(t, testnode.Options{TLS: true, Dialects: []string{"oss"}, Now: clk.Now})
 	for _, sig := range []oss2.SignatureVersionType{oss2.SignatureVersionV1, oss2.SignatureVersionV4} {
 		c := newV2(t, n, n.AccessKey, n.SecretKey, sig)
