@@ -185,7 +185,7 @@ func (s *Service) writeCondition(ctx context.Context, bucket, key, ifMatch, ifNo
 	if err != nil {
 		return nil, err
 	}
-	return s.writeWormCondition(ctx, bucket, cond)
+	return s.writeWormCondition(ctx, bucket, key, cond)
 }
 
 // etagCondition is writeCondition's If-Match / If-None-Match part.

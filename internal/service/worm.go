@@ -234,7 +234,7 @@ func (s *Service) wormCondition(b *meta.Bucket, cond meta.Precondition) (meta.Pr
 
 // writeWormCondition is wormCondition for a write into bucket (loaded
 // here): a write that would replace a protected version is refused.
-func (s *Service) writeWormCondition(ctx context.Context, bucket string, cond meta.Precondition) (meta.Precondition, error) {
+func (s *Service) writeWormCondition(ctx context.Context, bucket, key string, cond meta.Precondition) (meta.Precondition, error) {
 	b, err := s.meta.GetBucket(ctx, bucket)
 	if err != nil {
 		return nil, mapMeta(err)
@@ -242,6 +242,19 @@ func (s *Service) writeWormCondition(ctx context.Context, bucket string, cond me
 	if b.Versioning == meta.VersioningEnabled {
 		// A write adds a version and replaces none.
 		return cond, nil
+	}
+	w, err := bucketWorm(b, s.now())
+	if err != nil || w == nil {
+		return cond, err
+	}
+	// Refused now, a write to a protected key uploads nothing; the check
+	// is made again where the write is installed.
+	cur, err := s.meta.GetObject(ctx, bucket, key)
+	if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
+		return nil, mapMeta(err)
+	}
+	if err == nil && w.protects(cur, s.now()) {
+		return nil, errs.ObjectImmutable
 	}
 	return s.wormCondition(b, cond)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"strongroom/internal/errs"
@@ -123,6 +124,11 @@ func TestWormRefusesDeleteAndOverwrite(t *testing.T) {
 	}
 	if _, err := f.svc.PutObject(ctx, f.p, PutObjectInput{Bucket: "bkt", Key: "k", Body: bodyOf("v2")}); !errors.Is(err, errs.ObjectImmutable) {
 		t.Fatalf("overwrite: %v", err)
+	}
+	// Refused before the body is read: nothing is uploaded.
+	unread := Body{Reader: iotest.ErrReader(errors.New("body read")), Size: 2}
+	if _, err := f.svc.PutObject(ctx, f.p, PutObjectInput{Bucket: "bkt", Key: "k", Body: unread}); !errors.Is(err, errs.ObjectImmutable) {
+		t.Fatalf("overwrite, body unread: %v", err)
 	}
 	if _, err := f.svc.CopyObject(ctx, f.p, CopyObjectInput{SrcBucket: "bkt", SrcKey: "src", Bucket: "bkt", Key: "k"}); !errors.Is(err, errs.ObjectImmutable) {
 		t.Fatalf("copy over: %v", err)
