@@ -1,12 +1,17 @@
 package e2eoss
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/testnode"
@@ -106,6 +111,12 @@ func TestBucketWorm(t *testing.T) {
 			if got, _, err := c.get(b, "young", sseOpt{}, ""); err != nil || string(got) != "young" {
 				t.Fatalf("read after refusals: %q %v", got, err)
 			}
+			// The policy is the bucket's: the S3 dialect refuses as well.
+			s3c := s3Client(n)
+			_, err = s3c.DeleteObject(c.ctx, &s3.DeleteObjectInput{Bucket: &b, Key: oss2.Ptr("young")})
+			wantS3Code(t, err, http.StatusConflict, "FileImmutable")
+			_, err = s3c.PutObject(c.ctx, &s3.PutObjectInput{Bucket: &b, Key: oss2.Ptr("young"), Body: strings.NewReader("s3")})
+			wantS3Code(t, err, http.StatusConflict, "FileImmutable")
 			// Older than the period: free to go.
 			must(t, deleteObject("old"))
 			wantErr(t, c.deleteBucket(b), http.StatusConflict, "BucketNotEmpty")
@@ -138,5 +149,15 @@ func TestBucketWormV1SDK(t *testing.T) {
 			wantErr(t, c.bucket(b).DeleteObject("k"), http.StatusConflict, "FileImmutable")
 			wantErr(t, c.c.AbortBucketWorm(b), http.StatusConflict, "InvalidWORMState")
 		})
+	}
+}
+
+// wantS3Code asserts an aws-sdk-go-v2 error with the given status and code.
+func wantS3Code(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	var api smithy.APIError
+	var resp *smithyhttp.ResponseError
+	if !errors.As(err, &api) || !errors.As(err, &resp) || api.ErrorCode() != code || resp.HTTPStatusCode() != status {
+		t.Fatalf("got %v; want %d %s", err, status, code)
 	}
 }
