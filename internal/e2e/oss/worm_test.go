@@ -1,6 +1,7 @@
 package e2eoss
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -160,4 +161,27 @@ func wantS3Code(t *testing.T, err error, status int, code string) {
 	if !errors.As(err, &api) || !errors.As(err, &resp) || api.ErrorCode() != code || resp.HTTPStatusCode() != status {
 		t.Fatalf("got %v; want %d %s", err, status, code)
 	}
+}
+
+// TestBucketWormPolicy: another user may read a bucket's retention policy
+// only once a bucket policy grants oss:GetBucketWorm, and still may not
+// initiate one.
+func TestBucketWormPolicy(t *testing.T) {
+	n := startNode(t)
+	bob, err := n.IAM.CreateUser(context.Background(), "bob")
+	must(t, err)
+	c := newV2(t, n, n.AccessKey, n.SecretKey, oss2.SignatureVersionV4)
+	bc := newV2(t, n, bob.AccessKey, bob.SecretKey, oss2.SignatureVersionV4)
+	b := bucketName("wormpol")
+	must(t, c.createBucket(b, sseOpt{}))
+	_, err = bc.c.GetBucketWorm(bc.ctx, &oss2.GetBucketWormRequest{Bucket: &b})
+	wantErr(t, err, http.StatusForbidden, "AccessDenied")
+	_, err = c.c.PutBucketPolicy(c.ctx, &oss2.PutBucketPolicyRequest{Bucket: &b, Body: strings.NewReader(
+		`{"Version":"1","Statement":[{"Effect":"Allow","Principal":["bob"],"Action":["oss:GetBucketWorm"],"Resource":["acs:oss:*:*:` + b + `"]}]}`)})
+	must(t, err)
+	_, err = bc.c.GetBucketWorm(bc.ctx, &oss2.GetBucketWormRequest{Bucket: &b})
+	wantErr(t, err, http.StatusNotFound, "NoSuchWORMConfiguration")
+	_, err = bc.c.InitiateBucketWorm(bc.ctx, &oss2.InitiateBucketWormRequest{Bucket: &b,
+		InitiateWormConfiguration: &oss2.InitiateWormConfiguration{RetentionPeriodInDays: oss2.Ptr(int32(1))}})
+	wantErr(t, err, http.StatusForbidden, "AccessDenied")
 }
