@@ -11,6 +11,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 func TestWormProtects(t *testing.T) {
@@ -229,5 +230,26 @@ func (f *fixture) lockWorm(t *testing.T, days int) {
 	}
 	if err := f.svc.CompleteBucketWorm(ctx, f.p, "bkt", id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFindLockedVersionSeesWorm: a key sealing an object a bucket
+// retention policy protects counts as protecting a locked version (so the
+// operator's key disable refuses it), until the object's period is over.
+func TestFindLockedVersionSeesWorm(t *testing.T) {
+	f, clk, _ := lifecycleFixture(t, 10)
+	ctx := context.Background()
+	f.put(t, "k", []byte("v"), &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256})
+	anyEnc := func(*meta.Encryption) bool { return true }
+	if o, err := FindLockedVersion(ctx, f.meta, clk.Now(), anyEnc); err != nil || o != nil {
+		t.Fatalf("before the policy: %v %v", o, err)
+	}
+	f.lockWorm(t, 1)
+	if o, err := FindLockedVersion(ctx, f.meta, clk.Now(), anyEnc); err != nil || o == nil || o.Key != "k" {
+		t.Fatalf("under the policy: %v %v", o, err)
+	}
+	clk.Add(25 * time.Hour)
+	if o, err := FindLockedVersion(ctx, f.meta, clk.Now(), anyEnc); err != nil || o != nil {
+		t.Fatalf("after the period: %v %v", o, err)
 	}
 }
