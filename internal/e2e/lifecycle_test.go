@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,30 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/service"
 	"strongroom/internal/testnode"
 )
 
-// movableClock is a node's clock that a test moves forward.
-type movableClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *movableClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
-}
-
 func TestLifecycleThroughTheSDK(t *testing.T) {
-	clk := &movableClock{}
+	clk := &e2eutil.Clock{}
 	node := testnode.Start(t, testnode.Options{Now: clk.Now})
 	wire := &wireCheck{base: http.DefaultTransport.(*http.Transport).Clone()}
 	e := &env{name: "lifecycle", node: node, endpoint: node.URL, pathStyle: true, wire: wire, http: &http.Client{Transport: wire}}

@@ -124,3 +124,11 @@ var (
 	BucketMissingObjectLock       = def("InvalidRequest", http.StatusBadRequest, "Bucket is missing Object Lock Configuration")
 	InvalidBucketState            = def("InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket.")
 )
+
+// Bucket retention policy (OSS's bucket WORM) errors, in OSS's words: S3
+// has no bucket-level WORM.
+var (
+	ObjectImmutable         = def("FileImmutable", http.StatusConflict, "The object you specified is immutable.")
+	NoSuchWORMConfiguration = def("NoSuchWORMConfiguration", http.StatusNotFound, "The WORM Configuration does not exist.")
+	InvalidWORMState        = def("InvalidWORMState", http.StatusConflict, "The operation is not valid with the current state of the WORM configuration.")
+)

@@ -80,6 +80,9 @@ func (s *Server) route(q *request) error {
 }
 
 func (s *Server) routeBucket(q *request, m string, has func(string) bool) error {
+	if handled, err := s.routeWorm(q, m, has); handled {
+		return err
+	}
 	switch m {
 	case http.MethodPut:
 		switch {

@@ -73,8 +73,11 @@ func refuseLockedKey(ctx context.Context, k *kms.Keyring, m meta.Store, name str
 	if err != nil || o == nil {
 		return err
 	}
-	why := "legal hold"
-	if !o.LegalHold && o.LockUntil != nil {
+	why := "bucket retention policy (WORM)"
+	switch {
+	case o.LegalHold:
+		why = "legal hold"
+	case o.LockUntil != nil && o.LockUntil.After(now):
 		why = o.LockMode + " retention until " + o.LockUntil.UTC().Format(time.RFC3339)
 	}
 	return fmt.Errorf("refusing to disable %s: %w (bucket %s, key %q, version %s: %s)", info.ID, ErrKeyProtectsLocked, o.Bucket, o.Key, o.VersionID, why)

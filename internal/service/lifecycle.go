@@ -317,6 +317,10 @@ func (s *Service) removeVersion(ctx context.Context, o *meta.Object) error {
 		}
 		return nil
 	}
+	same, err := s.lifecycleWorm(ctx, o.Bucket, true, same)
+	if err != nil {
+		return err
+	}
 	d, err := s.meta.DeleteObjectVersion(ctx, o.Bucket, o.Key, vid, same)
 	if errors.Is(err, errChanged) || errors.Is(err, meta.ErrNoSuchBucket) {
 		return nil
@@ -382,6 +386,10 @@ func (s *Service) expireObject(ctx context.Context, o *meta.Object) error {
 			return errChanged
 		}
 		return nil
+	}
+	same, err := s.lifecycleWorm(ctx, o.Bucket, false, same)
+	if err != nil {
+		return err
 	}
 	deleted, err := s.meta.DeleteObject(ctx, o.Bucket, o.Key, same)
 	if errors.Is(err, errChanged) || errors.Is(err, meta.ErrNoSuchBucket) {

@@ -181,6 +181,15 @@ func (s *Service) install(ctx context.Context, o *meta.Object, cond meta.Precond
 // transaction that installs the new version (nil when the request has no
 // condition): of writers racing on one condition exactly one wins.
 func (s *Service) writeCondition(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) (meta.Precondition, error) {
+	cond, err := s.etagCondition(ctx, bucket, key, ifMatch, ifNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	return s.writeWormCondition(ctx, bucket, key, cond)
+}
+
+// etagCondition is writeCondition's If-Match / If-None-Match part.
+func (s *Service) etagCondition(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) (meta.Precondition, error) {
 	if ifMatch == "" && ifNoneMatch == "" {
 		return nil, nil
 	}

@@ -417,7 +417,8 @@ func (s *Service) completedLock(ctx context.Context, bucket string, l meta.Lock)
 }
 
 // FindLockedVersion returns a version that object lock protects at now
-// (a retention in force, either mode, or a legal hold) and whose
+// (a retention in force, either mode, a legal hold, or the bucket's
+// retention policy) and whose
 // encryption match accepts; nil when there is none. It scans every version
 // of every bucket with object lock: there is no index by key, which is
 // acceptable for a rare operator command (disabling a key).
@@ -428,11 +429,15 @@ func FindLockedVersion(ctx context.Context, m meta.Store, now time.Time, match f
 	}
 	var found *meta.Object
 	for _, b := range bs {
-		if b.Config[configObjectLock] == nil {
+		w, err := bucketWorm(b, now)
+		if err != nil {
+			return nil, err
+		}
+		if b.Config[configObjectLock] == nil && w == nil {
 			continue
 		}
-		err := m.ListObjectVersions(ctx, b.Name, "", "", "", func(o *meta.Object, _ bool) error {
-			if o.Encryption != nil && (o.LegalHold || retentionActive(o.Lock, now)) && match(o.Encryption) {
+		err = m.ListObjectVersions(ctx, b.Name, "", "", "", func(o *meta.Object, _ bool) error {
+			if o.Encryption != nil && (o.LegalHold || retentionActive(o.Lock, now) || w.protects(o, now)) && match(o.Encryption) {
 				found = o
 				return meta.ErrStop
 			}

@@ -182,6 +182,10 @@ func (s *Service) deleteVersion(ctx context.Context, p Principal, b *meta.Bucket
 		// A delete that removes a version for good (a delete marker
 		// removes nothing) must find it unlocked.
 		cond = s.lockCondition(p, ActDeleteObjectVersion, b.Name, key, s.mayBypass(ctx, p, b, key, bypass))
+		var err error
+		if cond, err = s.wormCondition(b, cond); err != nil {
+			return nil, err
+		}
 	}
 	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, cond)
 	if err != nil {

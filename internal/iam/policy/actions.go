@@ -122,6 +122,12 @@ const (
 	ActionOSSPutSymlink        = "oss:PutSymlink"
 	ActionOSSGetSymlink        = "oss:GetSymlink"
 	ActionCOSOptionsObject     = "cos:OptionsObject"
+	// OSS's bucket retention policy (WORM).
+	ActionOSSInitiateBucketWorm = "oss:InitiateBucketWorm"
+	ActionOSSAbortBucketWorm    = "oss:AbortBucketWorm"
+	ActionOSSCompleteBucketWorm = "oss:CompleteBucketWorm"
+	ActionOSSExtendBucketWorm   = "oss:ExtendBucketWorm"
+	ActionOSSGetBucketWorm      = "oss:GetBucketWorm"
 )
 
 // VendorOnlyActions lists the canonical actions that are vendor operations
@@ -129,7 +135,9 @@ const (
 func VendorOnlyActions() []string {
 	return []string{ActionOSSGetBucketInfo, ActionOSSGetBucketStat, ActionOSSListBucketSpaces,
 		ActionOSSGetVodPlaylist, ActionOSSPostVodPlaylist, ActionOSSPublishRtmpStream,
-		ActionOSSPutSymlink, ActionOSSGetSymlink, ActionCOSOptionsObject}
+		ActionOSSPutSymlink, ActionOSSGetSymlink, ActionCOSOptionsObject,
+		ActionOSSInitiateBucketWorm, ActionOSSAbortBucketWorm, ActionOSSCompleteBucketWorm,
+		ActionOSSExtendBucketWorm, ActionOSSGetBucketWorm}
 }
 
 // ActionMapping is one row of the action table: a name as written in a
@@ -208,6 +216,11 @@ var ossRows = []vendorRow{
 	{"oss:PublishRtmpStream", one(ActionOSSPublishRtmpStream), true},
 	{"oss:PutSymlink", one(ActionOSSPutSymlink), false},
 	{"oss:GetSymlink", one(ActionOSSGetSymlink), false},
+	{"oss:InitiateBucketWorm", one(ActionOSSInitiateBucketWorm), true},
+	{"oss:AbortBucketWorm", one(ActionOSSAbortBucketWorm), true},
+	{"oss:CompleteBucketWorm", one(ActionOSSCompleteBucketWorm), true},
+	{"oss:ExtendBucketWorm", one(ActionOSSExtendBucketWorm), true},
+	{"oss:GetBucketWorm", one(ActionOSSGetBucketWorm), true},
 }
 
 // cosRows: Tencent Cloud COS (CAM) actions; "name/cos:X" is accepted too.

@@ -469,6 +469,8 @@ func TestCrossDialectActions(t *testing.T) {
 		{"cos:Get*", ActionGetObject, true},
 		{"cos:Get*", ActionPutObject, false},
 		{"oss:Get*", ActionGetEncryptionConfiguration, true},
+		{"oss:Get*", ActionOSSGetBucketWorm, true},
+		{"oss:Get*", ActionOSSInitiateBucketWorm, false},
 		{"oss:List*", ActionListBucket, true},
 		{"Get*", ActionGetObject, true}, // OBS bucket-policy form
 		{"List*", ActionListBucket, true},

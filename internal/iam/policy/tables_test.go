@@ -61,6 +61,7 @@ func TestCanonicalAction(t *testing.T) {
 		{"cos:*BucketPolicy", []string{ActionDeleteBucketPolicy, ActionGetBucketPolicy, ActionPutBucketPolicy}},
 		{"s3:ListBucket?ersions", []string{ActionListBucketVersions}},
 		{"oss:GetBucketInfo", []string{ActionOSSGetBucketInfo}},
+		{"oss:*BucketWorm", []string{ActionOSSAbortBucketWorm, ActionOSSCompleteBucketWorm, ActionOSSExtendBucketWorm, ActionOSSGetBucketWorm, ActionOSSInitiateBucketWorm}},
 		{"s3:DeleteEncryptionConfiguration", nil},
 		{"s3:Nope", nil},
 		{"nope:GetObject", nil},

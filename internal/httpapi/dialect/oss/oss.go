@@ -126,6 +126,9 @@ var errorMap = map[string]ossError{
 	// the problem.
 	errs.MalformedPolicy.Code:              {code: "InvalidPolicyDocument", status: http.StatusBadRequest, ec: "0030-00000005"},
 	errs.NoSuchLifecycleConfiguration.Code: {code: "NoSuchLifecycle", status: http.StatusNotFound, message: "No Row found in Lifecycle Table."},
+	// A delete or overwrite a bucket retention policy (WORM) refuses (EC
+	// 0026-00000005, "the object is protected by a retention policy").
+	errs.ObjectImmutable.Code: {code: "FileImmutable", status: http.StatusConflict, ec: "0026-00000005"},
 }
 
 // canonicalDefaults are the canonical errors' own messages, so that a
