@@ -6,7 +6,6 @@ import (
 
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/lifecycle"
-	"strongroom/internal/meta"
 	"strongroom/internal/service"
 )
 
@@ -50,9 +49,8 @@ func (s *Server) deleteBucketLifecycle(q *request) error {
 }
 
 // setExpiration writes S3's x-amz-expiration (in the dialect's prefix)
-// when a lifecycle rule expires the object.
-func (s *Server) setExpiration(q *request, o *meta.Object) {
-	x := s.svc.ObjectExpiration(q.r.Context(), o)
+// when a lifecycle rule expires the object (x nil: none does).
+func setExpiration(q *request, x *service.Expiration) {
 	if x == nil {
 		return
 	}

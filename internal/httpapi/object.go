@@ -159,7 +159,7 @@ func (s *Server) putObject(q *request) error {
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
 	setVersionHeader(q, "version-id", o.VersionID)
-	s.setExpiration(q, o)
+	setExpiration(q, s.svc.ObjectExpiration(q.r.Context(), o))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -325,7 +325,7 @@ func (s *Server) headObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
+	o, expiry, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
 	if err != nil {
 		setValidators(q, o)
 		markerHeaders(q, err)
@@ -357,7 +357,7 @@ func (s *Server) headObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, true)
-	s.setExpiration(q, o)
+	setExpiration(q, expiry)
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
@@ -404,7 +404,7 @@ func (s *Server) getObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, !ob.Ranged)
-	s.setExpiration(q, o)
+	setExpiration(q, ob.Expiration)
 	// Read (and so authenticate) the first chunk before committing to a
 	// status: a blob that fails from its start is an error response, not a
 	// 2xx with an empty body.

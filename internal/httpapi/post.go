@@ -127,7 +127,7 @@ func (s *Server) postObject(q *request) error {
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
 	setVersionHeader(q, "version-id", o.VersionID)
-	s.setExpiration(q, o)
+	setExpiration(q, s.svc.ObjectExpiration(ctx, o))
 	if u := redirectURL(fields); u != nil {
 		add := "bucket=" + queryEscape(q.bucket) + "&key=" + queryEscape(key) + "&etag=" + queryEscape(etag)
 		if u.RawQuery != "" {

@@ -15,13 +15,9 @@ const ActGetObjectAttributes = "s3:GetObjectAttributes"
 // customer key of an SSE-C object.
 func (s *Service) GetObjectAttributes(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, error) {
 	in.Range, in.Conditions = nil, Conditions{}
-	o, err := s.HeadObject(ctx, p, in)
+	b, o, _, err := s.lookup(ctx, p, in, false)
 	if err != nil {
 		return nil, err
-	}
-	b, err := s.meta.GetBucket(ctx, in.Bucket)
-	if err != nil {
-		return nil, mapMeta(err)
 	}
 	if err := s.authorize(ctx, p, access{action: ActGetObjectAttributes, bucket: b, key: in.Key, object: o}); err != nil {
 		return nil, err

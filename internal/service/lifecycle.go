@@ -70,14 +70,23 @@ type Expiration struct {
 }
 
 // ObjectExpiration returns o's expiration under its bucket's lifecycle, or
-// nil. It reads the bucket, so handlers call it only for responses that
-// carry the header.
+// nil, reading the bucket: for responses to writes. Reads get theirs with
+// the object (ObjectBody.Expiration, HeadObject).
 func (s *Service) ObjectExpiration(ctx context.Context, o *meta.Object) *Expiration {
 	b, err := s.meta.GetBucket(ctx, o.Bucket)
 	if err != nil {
 		return nil
 	}
-	c, err := decodeLifecycle(b.Config[lifecycle.ConfigName])
+	return objectExpiration(b, o)
+}
+
+// objectExpiration is o's expiration under b's lifecycle, or nil.
+func objectExpiration(b *meta.Bucket, o *meta.Object) *Expiration {
+	raw := b.Config[lifecycle.ConfigName]
+	if raw == nil {
+		return nil
+	}
+	c, err := decodeLifecycle(raw)
 	if err != nil || c == nil {
 		return nil
 	}
@@ -89,7 +98,14 @@ func (s *Service) ObjectExpiration(ctx context.Context, o *meta.Object) *Expirat
 }
 
 func lifecycleObject(o *meta.Object) lifecycle.Object {
-	return lifecycle.Object{Key: o.Key, Size: o.Size, LastModified: o.LastModified}
+	var tags map[string]string
+	if len(o.Tags) > 0 {
+		tags = make(map[string]string, len(o.Tags))
+		for _, t := range o.Tags {
+			tags[t.Key] = t.Value
+		}
+	}
+	return lifecycle.Object{Key: o.Key, Size: o.Size, LastModified: o.LastModified, Tags: tags}
 }
 
 // LifecycleJob is the background job's name.

@@ -103,7 +103,7 @@ func TestLifecycleExpiresObjectsAndAbortsUploads(t *testing.T) {
 	if err := f.svc.PutBucketLifecycle(ctx, f.p, "bkt", mustLifecycle(t, `<Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>`)); err != nil {
 		t.Fatal(err)
 	}
-	o, err := f.svc.HeadObject(ctx, f.p, GetObjectInput{Bucket: "bkt", Key: "logs/1"})
+	o, _, err := f.svc.HeadObject(ctx, f.p, GetObjectInput{Bucket: "bkt", Key: "logs/1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +302,38 @@ func TestLifecycleVersionedBucket(t *testing.T) {
 	}
 	if got := f.versions(t, "k"); fmt.Sprint(got) != "[marker v3]" {
 		t.Fatalf("k at the end: %v", got)
+	}
+}
+
+// TestLifecycleTagFilter: a rule filtered by tag expires only the objects
+// carrying it (the pass and x-amz-expiration see the objects' tags).
+func TestLifecycleTagFilter(t *testing.T) {
+	f, clk, e := lifecycleFixture(t, 10)
+	ctx := context.Background()
+	for _, c := range []struct {
+		key  string
+		tags []meta.Tag
+	}{{"tmp", []meta.Tag{{Key: "temp", Value: "yes"}}}, {"other", []meta.Tag{{Key: "temp", Value: "no"}}}, {"plain", nil}} {
+		if _, err := f.svc.PutObject(ctx, f.p, PutObjectInput{Bucket: "bkt", Key: c.key, Tags: c.tags,
+			Body: Body{Reader: bytes.NewReader([]byte("x")), Size: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.PutBucketLifecycle(ctx, f.p, "bkt", mustLifecycle(t, `<Rule><ID>temp</ID><Filter><Tag><Key>temp</Key><Value>yes</Value></Tag></Filter><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule>`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, x, err := f.svc.HeadObject(ctx, f.p, GetObjectInput{Bucket: "bkt", Key: "tmp"}); err != nil || x == nil || x.RuleID != "temp" {
+		t.Fatalf("x-amz-expiration of the tagged object: %+v %v", x, err)
+	}
+	if _, x, _ := f.svc.HeadObject(ctx, f.p, GetObjectInput{Bucket: "bkt", Key: "other"}); x != nil {
+		t.Fatalf("an object with another tag value expires: %+v", x)
+	}
+	clk.Add(72 * time.Hour)
+	j, err := e.RunPass(ctx, LifecycleJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.keys(t); j.Pass["expired"] != 1 || fmt.Sprint(got) != "[other plain]" {
+		t.Fatalf("expired %d, left %v", j.Pass["expired"], got)
 	}
 }

@@ -366,7 +366,11 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	if size > MaxObjectSize {
 		return nil, errs.EntityTooLarge
 	}
-	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	b, err := s.meta.GetBucket(ctx, in.Bucket)
+	if err != nil {
+		return nil, mapMeta(err)
+	}
+	cond, err := s.writeCondition(ctx, b, in.Key, in.IfMatch, in.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err != nil {
 		return nil, err
 	}
-	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	cond, err := s.writeCondition(ctx, b, in.Key, in.IfMatch, in.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -180,12 +180,12 @@ func (s *Service) install(ctx context.Context, o *meta.Object, cond meta.Precond
 // uploads nothing, and returns the check again as a precondition of the
 // transaction that installs the new version (nil when the request has no
 // condition): of writers racing on one condition exactly one wins.
-func (s *Service) writeCondition(ctx context.Context, bucket, key, ifMatch, ifNoneMatch string) (meta.Precondition, error) {
-	cond, err := s.etagCondition(ctx, bucket, key, ifMatch, ifNoneMatch)
+func (s *Service) writeCondition(ctx context.Context, b *meta.Bucket, key, ifMatch, ifNoneMatch string) (meta.Precondition, error) {
+	cond, err := s.etagCondition(ctx, b.Name, key, ifMatch, ifNoneMatch)
 	if err != nil {
 		return nil, err
 	}
-	return s.writeWormCondition(ctx, bucket, key, cond)
+	return s.writeWormCondition(ctx, b, key, cond)
 }
 
 // etagCondition is writeCondition's If-Match / If-None-Match part.
@@ -262,6 +262,9 @@ type GetObjectInput struct {
 // ObjectBody is an open object read.
 type ObjectBody struct {
 	Object *meta.Object
+	// Expiration is when the bucket's lifecycle expires the object, if it
+	// does (x-amz-expiration).
+	Expiration *Expiration
 	// Offset and Length of the returned bytes; Ranged reports whether a
 	// range was applied (206 Partial Content).
 	Offset, Length int64
@@ -278,7 +281,7 @@ type ReadCloser interface {
 // GetObject opens an object (or a range of it) for reading.
 func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
 	hold := s.reclaim.begin() // before the lookup: see reclaimer
-	o, sl, err := s.lookup(ctx, p, in, true)
+	b, o, sl, err := s.lookup(ctx, p, in, true)
 	if err != nil {
 		hold.release()
 		if o != nil { // failed precondition: the caller still reports validators
@@ -287,7 +290,7 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		return nil, err
 	}
 	hold.keep(o.Parts)
-	out := &ObjectBody{Object: o, Length: o.Size}
+	out := &ObjectBody{Object: o, Length: o.Size, Expiration: objectExpiration(b, o)}
 	if in.Range != nil || in.PartNumber > 0 {
 		off, n, ranged, err := in.resolve(o)
 		if err != nil {
@@ -346,36 +349,40 @@ func PartRange(o *meta.Object, n int) (off, length int64, err error) {
 	return 0, 0, errs.InvalidPartNumber
 }
 
-// HeadObject returns an object's metadata after checking the preconditions
-// and, for SSE-C objects, the customer key.
-func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, error) {
-	o, _, err := s.lookup(ctx, p, in, false)
-	return o, err
+// HeadObject returns an object's metadata, and its lifecycle expiration,
+// after checking the preconditions and, for SSE-C objects, the customer
+// key. On a failed precondition the object is still returned.
+func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, *Expiration, error) {
+	b, o, _, err := s.lookup(ctx, p, in, false)
+	if err != nil {
+		return o, nil, err
+	}
+	return o, objectExpiration(b, o), nil
 }
 
 // lookup finds an object for a read. It always verifies an SSE-C key (the
 // metadata of an SSE-C object is served only to the key holder); with open
 // it also recovers the object key of any encrypted object. On a failed
 // precondition it returns the object along with the error.
-func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Object, *sealing, error) {
+func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Bucket, *meta.Object, *sealing, error) {
 	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	s.reportedLock(ctx, p, b, o)
 	if err := checkCustomerKey(o.Encryption, in.SSE); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := in.Conditions.check(o, false); err != nil {
-		return o, nil, err
+		return b, o, nil, err
 	}
 	var sl *sealing
 	if open || in.SSE != nil {
 		if sl, err = s.openSealing(ctx, o.Encryption, in.Bucket, in.Key, in.SSE); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return o, sl, nil
+	return b, o, sl, nil
 }
 
 // checkCustomerKey refuses SSE-C parameters for an object not stored with
@@ -529,7 +536,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" && !in.ReplaceMeta && in.SSE == nil {
 		return nil, errs.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	cond, err := s.writeCondition(ctx, in.Bucket, in.Key, in.IfMatch, in.IfNoneMatch)
+	cond, err := s.writeCondition(ctx, b, in.Key, in.IfMatch, in.IfNoneMatch)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func TestConditionalWriteErrors(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.put(t, "k", []byte("v1"), nil)
-	cond, err := f.svc.writeCondition(ctx, "bkt", "k", `"`+etagOf(t, f, "k")+`"`, "")
+	cond, err := f.svc.writeCondition(ctx, bktOf(t, f), "k", `"`+etagOf(t, f, "k")+`"`, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +112,10 @@ func TestConditionalWriteErrors(t *testing.T) {
 	if err := cond(&meta.Object{ETag: "other"}); !errors.Is(err, errs.PreconditionFailed) {
 		t.Fatalf("If-Match, key changed meanwhile: %v, want PreconditionFailed", err)
 	}
-	if _, err := f.svc.writeCondition(ctx, "bkt", "k", "x", ""); !errors.Is(err, errs.NoSuchKey) {
+	if _, err := f.svc.writeCondition(ctx, bktOf(t, f), "k", "x", ""); !errors.Is(err, errs.NoSuchKey) {
 		t.Fatalf("If-Match on a missing key: %v, want NoSuchKey", err)
 	}
-	cond, err = f.svc.writeCondition(ctx, "bkt", "k", "", "*")
+	cond, err = f.svc.writeCondition(ctx, bktOf(t, f), "k", "", "*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,4 +399,13 @@ func TestConditionalCopyCompleteRace(t *testing.T) {
 			}
 		})
 	}
+}
+
+func bktOf(t *testing.T, f *fixture) *meta.Bucket {
+	t.Helper()
+	b, err := f.meta.GetBucket(context.Background(), "bkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -232,13 +232,9 @@ func (s *Service) wormCondition(b *meta.Bucket, cond meta.Precondition) (meta.Pr
 	}, nil
 }
 
-// writeWormCondition is wormCondition for a write into bucket (loaded
-// here): a write that would replace a protected version is refused.
-func (s *Service) writeWormCondition(ctx context.Context, bucket, key string, cond meta.Precondition) (meta.Precondition, error) {
-	b, err := s.meta.GetBucket(ctx, bucket)
-	if err != nil {
-		return nil, mapMeta(err)
-	}
+// writeWormCondition is wormCondition for a write into b: a write that
+// would replace a protected version is refused.
+func (s *Service) writeWormCondition(ctx context.Context, b *meta.Bucket, key string, cond meta.Precondition) (meta.Precondition, error) {
 	if b.Versioning == meta.VersioningEnabled {
 		// A write adds a version and replaces none.
 		return cond, nil
@@ -249,7 +245,7 @@ func (s *Service) writeWormCondition(ctx context.Context, bucket, key string, co
 	}
 	// Refused now, a write to a protected key uploads nothing; the check
 	// is made again where the write is installed.
-	cur, err := s.meta.GetObject(ctx, bucket, key)
+	cur, err := s.meta.GetObject(ctx, b.Name, key)
 	if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
 		return nil, mapMeta(err)
 	}

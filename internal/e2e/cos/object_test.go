@@ -28,7 +28,7 @@ func (e *env) stored(bucket, key string, customer ...customerKey) *meta.Encrypti
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	o, err := e.node.Service.HeadObject(e.ctx, p, service.GetObjectInput{Bucket: bucket, Key: key, SSE: spec})
+	o, _, err := e.node.Service.HeadObject(e.ctx, p, service.GetObjectInput{Bucket: bucket, Key: key, SSE: spec})
 	if err != nil {
 		e.t.Fatalf("head %s/%s: %v", bucket, key, err)
 	}

@@ -182,7 +182,7 @@ func TestOBSUnsignedHeadersCannotOverride(t *testing.T) {
 	if r.header.Get("x-obs-request-id") != "" || r.header.Get("x-amz-request-id") == "" {
 		t.Fatalf("the unsigned header switched the dialect: %v", r.header)
 	}
-	o, err := n.Service.HeadObject(context.Background(), root, service.GetObjectInput{Bucket: "obsb", Key: "k"})
+	o, _, err := n.Service.HeadObject(context.Background(), root, service.GetObjectInput{Bucket: "obsb", Key: "k"})
 	if err != nil || o.Encryption == nil || o.Encryption.KeyID == "attacker-key" || sse.Mode(o.Encryption.Mode) != sse.KMS {
 		t.Fatalf("stored object: %+v, %v", o, err)
 	}

@@ -63,7 +63,7 @@ func readBack(t *testing.T, c client, b, k string, data []byte, want sseHeaders,
 // data algorithm the OSS headers stand for.
 func stored(t *testing.T, n *testnode.Node, b, k string, o sseOpt) {
 	t.Helper()
-	obj, err := n.Service.HeadObject(context.Background(), service.Principal{User: iam.RootUser, Root: true}, service.GetObjectInput{Bucket: b, Key: k})
+	obj, _, err := n.Service.HeadObject(context.Background(), service.Principal{User: iam.RootUser, Root: true}, service.GetObjectInput{Bucket: b, Key: k})
 	must(t, err)
 	mode, alg := "", ""
 	if e := obj.Encryption; e != nil {
