@@ -35,18 +35,12 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err := validUserMeta(in.Meta.UserMeta); err != nil {
 		return nil, err
 	}
-	b, err := s.meta.GetBucket(ctx, in.Bucket)
-	if err != nil {
-		return nil, mapMeta(err)
-	}
 	tags, err := NormalizeTags(in.Tags, MaxObjectTags)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: in.Key, extra: tagContext(sseContext(in.SSE, nil), condRequestTag, tags, true)}); err != nil {
-		return nil, err
-	}
-	if err := s.authorizeTagging(ctx, p, b, in.Key, tags); err != nil {
+	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkACL(b, in.ACL); err != nil {
@@ -374,7 +368,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	if err != nil {
 		return nil, err
 	}
-	lock, err := s.completedLock(ctx, in.Bucket, u.Lock)
+	lock, err := s.completedLock(b, u.Lock)
 	if err != nil {
 		return nil, err
 	}
@@ -405,9 +399,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	s.deleteBlobs(ctx, unused)
 	s.dropReplaced(ctx, old)
 	if o.VersionID == "" {
-		if b, err := s.meta.GetBucket(ctx, in.Bucket); err == nil {
-			reportVersion(b, o) // "null" when suspended
-		}
+		reportVersion(b, o) // "null" when suspended
 	}
 	return o, nil
 }

@@ -400,13 +400,9 @@ func versionRef(o *meta.Object) string {
 
 // completedLock is the lock of a completed upload's object: the one its
 // initiation asked for, else the bucket's default retention now.
-func (s *Service) completedLock(ctx context.Context, bucket string, l meta.Lock) (meta.Lock, error) {
+func (s *Service) completedLock(b *meta.Bucket, l meta.Lock) (meta.Lock, error) {
 	if l.LockMode != "" {
 		return l, nil
-	}
-	b, err := s.meta.GetBucket(ctx, bucket)
-	if err != nil {
-		return l, mapMeta(err)
 	}
 	c, err := objectLockConfig(b)
 	if err != nil {
