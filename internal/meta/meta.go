@@ -158,7 +158,7 @@ type Part struct {
 // Part formats of plaintext parts.
 const (
 	FormatRaw     = 0 // the bytes as uploaded, unchecked
-	FormatPlainV1 = 1 // sealed.NewPlainWriter: segments with CRC32C
+	FormatPlainV1 = 1 // sealed.NewPlainWriter: segments with XXH3-64
 )
 
 // Encryption is how an object's (or upload's) data is sealed. It is written

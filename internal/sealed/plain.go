@@ -73,7 +73,6 @@ func NewPlainWriter(dst io.Writer, segmentSize int) (*Writer, error) {
 	return &Writer{
 		dst:      dst,
 		segSize:  s,
-		overhead: SumSize,
 		plainHdr: hb,
 		buf:      make([]byte, 0, s+SumSize),
 	}, nil

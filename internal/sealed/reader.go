@@ -22,7 +22,7 @@ import (
 // NewReader.
 //
 // A Reader of a plain blob (NewPlainReader) works the same way, with each
-// segment checked against its CRC32C instead of authenticated.
+// segment checked against its XXH3-64 checksum instead of authenticated.
 type Reader struct {
 	src       io.ReaderAt
 	alg       Algorithm             // 0 for a plain blob

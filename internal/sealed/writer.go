@@ -22,7 +22,6 @@ type Writer struct {
 	dst      io.Writer
 	aead     cipher.AEAD           // nil for a plain blob
 	plainHdr [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
-	overhead int                   // per-segment overhead: TagSize or SumSize
 	sum      [SumSize]byte
 	segSize  int
 	// buf holds the pending plaintext (len(buf) <= segSize) and has room for
@@ -66,11 +65,10 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 		return nil, err
 	}
 	return &Writer{
-		dst:      dst,
-		aead:     aead,
-		overhead: TagSize,
-		segSize:  s,
-		buf:      make([]byte, 0, s+TagSize),
+		dst:     dst,
+		aead:    aead,
+		segSize: s,
+		buf:     make([]byte, 0, s+TagSize),
 	}, nil
 }
 

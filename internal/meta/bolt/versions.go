@@ -356,11 +356,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return err
 		}
 		if cond != nil {
-			var o *meta.Object
-			if cur != nil {
-				o = cur.object()
-			}
-			if err := cond(o); err != nil {
+			if err := cond(cur.object()); err != nil {
 				return err
 			}
 		}
@@ -418,11 +414,7 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 		return nil, err
 	}
 	if cond != nil {
-		var o *meta.Object
-		if r != nil {
-			o = r.object()
-		}
-		if err := cond(o); err != nil {
+		if err := cond(r.object()); err != nil {
 			return nil, err
 		}
 	}
