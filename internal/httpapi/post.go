@@ -93,6 +93,12 @@ func (s *Server) postObject(q *request) error {
 	fq := *q
 	fq.r = q.r.Clone(ctx)
 	fq.r.Header = formHeader(q.d, fields)
+	// Object lock and storage class fields mean what their headers mean;
+	// a lock field is never dropped.
+	lock, err := checkWriteHeaders(&fq)
+	if err != nil {
+		return err
+	}
 	spec, err := s.requestSSE(&fq, dialect.Write)
 	if err != nil {
 		return err
@@ -113,7 +119,7 @@ func (s *Server) postObject(q *request) error {
 		}
 	}
 	o, err := s.svc.PutObject(ctx, q.principal, service.PutObjectInput{
-		ACL: acl, Bucket: q.bucket, Key: key, Meta: objectMeta(&fq), Body: body, SSE: spec, Tags: tags,
+		ACL: acl, Bucket: q.bucket, Key: key, Meta: objectMeta(&fq), Body: body, SSE: spec, Tags: tags, Lock: lock,
 	})
 	if err != nil {
 		return err

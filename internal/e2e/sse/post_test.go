@@ -332,6 +332,17 @@ func TestPostObject(t *testing.T) {
 		e.wantMissing(t, "a form with a bad tag", bucket, "badtag")
 	})
 
+	t.Run("object lock fields are not dropped", func(t *testing.T) {
+		// The bucket has no object lock: a form asking for one is refused
+		// as the same PUT would be, never stored unlocked.
+		fields := []field{key("locked"), {"x-amz-object-lock-mode", "GOVERNANCE"}, {"x-amz-object-lock-retain-until-date", time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}}
+		resp, body := e.postForm(t, bucket, postForm{fields: fields}, "l", []byte("locked"))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "InvalidRequest") {
+			t.Fatalf("object lock fields on a bucket without object lock: %d %s", resp.StatusCode, body)
+		}
+		e.wantMissing(t, "a form asking for a lock", bucket, "locked")
+	})
+
 	t.Run("sigv2", func(t *testing.T) {
 		resp, body := e.postForm(t, bucket, postForm{fields: []field{key("v2")}, v2: true}, "f", []byte("v2"))
 		if resp.StatusCode != http.StatusNoContent {
