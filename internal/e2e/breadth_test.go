@@ -406,6 +406,17 @@ func sdkObjectAttributes(t *testing.T, e *env) {
 	ctx := context.Background()
 	c := e.root(t)
 	b := newBucket(t, c, "attrs")
+	t.Run("version", func(t *testing.T) {
+		vb := newBucket(t, c, "attrsv")
+		must(c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &vb, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}))(t)
+		old := must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: &vb, Key: aws.String("k"), Body: strings.NewReader("older, longer body")}))(t)
+		must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: &vb, Key: aws.String("k"), Body: strings.NewReader("new")}))(t)
+		a := must(c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: &vb, Key: aws.String("k"), VersionId: old.VersionId,
+			ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}}))(t)
+		if aws.ToInt64(a.ObjectSize) != int64(len("older, longer body")) || aws.ToString(a.VersionId) != aws.ToString(old.VersionId) {
+			t.Fatalf("attributes of an older version: size %d, version %q", aws.ToInt64(a.ObjectSize), aws.ToString(a.VersionId))
+		}
+	})
 	all := []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts,
 		types.ObjectAttributesStorageClass, types.ObjectAttributesObjectSize}
 	body := []byte("attributes of a single PUT")

@@ -86,11 +86,16 @@ func (s *Server) getObjectAttributes(q *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.svc.GetObjectAttributes(q.r.Context(), q.principal, service.GetObjectInput{Bucket: q.bucket, Key: q.key, SSE: spec})
+	vid, err := versionID(q)
+	if err != nil {
+		return err
+	}
+	o, err := s.svc.GetObjectAttributes(q.r.Context(), q.principal, service.GetObjectInput{Bucket: q.bucket, Key: q.key, VersionID: vid, SSE: spec})
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
+	setVersionHeader(q, "version-id", o.VersionID)
 	doc := objectAttributes{NS: s3NS}
 	if want["ETag"] {
 		doc.ETag = o.ETag
