@@ -312,11 +312,7 @@ func sniff(r *http.Request) string {
 // dialectReads reports whether dialect d takes vendor header name
 // (lowercase) on input.
 func dialectReads(d dialect.Dialect, name string) bool {
-	prefixes := []string{d.Prefix()}
-	if ip, ok := d.(dialect.InputPrefixes); ok {
-		prefixes = ip.InputPrefixes()
-	}
-	for _, p := range prefixes {
+	for _, p := range dialect.Prefixes(d) {
 		if strings.HasPrefix(name, p) {
 			return true
 		}

@@ -134,7 +134,7 @@ func (v *Verifier) VerifyPost(ctx context.Context, fields map[string]string, req
 	if err := requireFields(fields, akField, "Signature", "Policy"); err != nil {
 		return nil, err
 	}
-	ak := fields[lower(akField)]
+	ak := fields[strings.ToLower(akField)]
 	if err := v.checkHMACSHA1(ctx, ak, fields["policy"], fields["signature"], string(scheme)); err != nil {
 		return nil, err
 	}
@@ -145,21 +145,11 @@ func (v *Verifier) VerifyPost(ctx context.Context, fields map[string]string, req
 // not empty.
 func requireFields(fields map[string]string, names ...string) error {
 	for _, n := range names {
-		if fields[lower(n)] == "" {
+		if fields[strings.ToLower(n)] == "" {
 			return missingField(n)
 		}
 	}
 	return nil
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // verifyPostV4: signature = hex(HMAC-SHA256(signing key of the credential

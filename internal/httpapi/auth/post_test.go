@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,7 +173,7 @@ func TestVerifyPostVendors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fields := map[string]string{}
 			for k, val := range tc.fields {
-				fields[lower(k)] = val
+				fields[strings.ToLower(k)] = val
 			}
 			res, err := v.VerifyPost(context.Background(), fields, nil)
 			if tc.code != "" {
