@@ -47,10 +47,12 @@ func (p *Policy) Public() bool {
 }
 
 // matchesEverything reports whether a condition's values admit any request
-// value ("*" patterns, 0.0.0.0/0 or ::/0).
+// value: a "*" pattern (only where "*" is a wildcard: the Like operators
+// and the ARN ones; StringEquals takes it literally), 0.0.0.0/0 or ::/0.
 func (c *condition) matchesEverything() bool {
+	wildcard := c.op.cmp == cmpLike || c.op.kind == kindARN
 	for _, v := range c.strs {
-		if v == "*" {
+		if wildcard && v == "*" {
 			return true
 		}
 	}
