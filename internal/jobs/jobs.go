@@ -217,8 +217,13 @@ func (e *Engine) RunPass(ctx context.Context, name string) (*meta.Job, error) {
 		}
 		// The step's effects are done: record them even if ctx ended.
 		j, err = e.advance(context.WithoutCancel(ctx), spec, st, counts)
-		if err != nil {
+		if errors.Is(err, ErrLeased) {
 			return nil, err
+		}
+		if err != nil {
+			// Not recorded (a store error): release the lease and retry
+			// the step later rather than hold the job for a lease's time.
+			return e.fail(ctx, name, counts, err)
 		}
 		if st.Done {
 			e.o.Logger.Info("jobs: pass complete", "job", name, "counts", j.Pass)

@@ -262,3 +262,38 @@ func TestInterruptedPassResumesAtOnce(t *testing.T) {
 		t.Fatalf("interrupted pass not resumed: passes %d, starts %d, job %+v", j.Passes, task.starts, j)
 	}
 }
+
+// failingStore fails the nth UpdateJob once.
+type failingStore struct {
+	meta.Jobs
+	n, calls int
+}
+
+func (f *failingStore) UpdateJob(ctx context.Context, name string, fn func(*meta.Job) error) (*meta.Job, error) {
+	f.calls++
+	if f.calls == f.n {
+		return nil, errors.New("store unavailable")
+	}
+	return f.Jobs.UpdateJob(ctx, name, fn)
+}
+
+// TestStoreFailureAfterStepReleasesLease: a step whose record fails to
+// store is a failed step: the lease is released and the retry scheduled,
+// so the job is not held for a lease's time with no error shown.
+func TestStoreFailureAfterStepReleasesLease(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	task := &counter{n: 9, batch: 3, failAt: -1}
+	e := newEngine(&failingStore{Jobs: st, n: 2}, "a", clk, task) // 1: acquire, 2: first advance
+	if _, err := e.RunPass(ctx, "count"); err == nil {
+		t.Fatal("a pass whose progress could not be stored succeeded")
+	}
+	j, err := st.GetJob(ctx, "count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Holder != "" || j.Failures != 1 || j.LastError == "" || !j.NextRun.Equal(clk.Now().Add(MinBackoff)) {
+		t.Fatalf("after the store failure: %+v", j)
+	}
+}
