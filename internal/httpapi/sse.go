@@ -44,14 +44,7 @@ func setSSEHeaders(q *request, enc *meta.Encryption, req *sse.Spec) {
 }
 
 func (s *Server) putBucketEncryption(q *request) error {
-	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutEncryption, q.bucket, ""); err != nil {
-		return err
-	}
-	optional := false
-	if c, ok := q.d.(dialect.ConfigIntegrity); ok {
-		optional = c.ConfigMD5Optional()
-	}
-	data, err := readCheckedBody(q, optional)
+	data, err := s.readConfig(q, service.ActPutEncryption)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,11 @@ func markerHeaders(q *request, err error) {
 }
 
 func (s *Server) putBucketVersioning(q *request) error {
+	if err := s.svc.Precheck(q.r.Context(), q.principal, service.ActPutBucketVersioning, q.bucket, ""); err != nil {
+		return err
+	}
 	var doc struct {
+		XMLName   xml.Name `xml:"VersioningConfiguration"`
 		Status    string
 		MfaDelete string
 	}

@@ -112,6 +112,18 @@ func docCalls(f *docFixture) []docCall {
 			},
 		},
 		{
+			name: "PutBucketVersioning", method: http.MethodPut, path: b, query: "versioning",
+			valid:    `<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>`,
+			root:     `<Versioning><Status>Enabled</Status></Versioning>`,
+			tooLarge: 4<<20 + 1, malformedCode: "MalformedXML",
+			unchanged: func(t *testing.T, f *docFixture) {
+				r := f.c.do(t, http.MethodGet, b, "versioning", nil, nil)
+				if r.status != 200 || bytes.Contains(r.body, []byte("Enabled")) {
+					t.Errorf("versioning changed: %d %s", r.status, r.body)
+				}
+			},
+		},
+		{
 			name: "PutObjectLockConfiguration", method: http.MethodPut, path: b, query: "object-lock",
 			valid:    `<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>`,
 			root:     `<LockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></LockConfiguration>`,
