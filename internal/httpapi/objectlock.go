@@ -113,7 +113,11 @@ func lockHeaders(q *request) (*service.LockRequest, error) {
 		return nil, errVendorLockMode
 	}
 	if date != "" {
-		t, err := parseVendorLockDate(date)
+		parse := parseLockDate // S3: ISO 8601 only
+		if vendorLock(q) {
+			parse = parseVendorLockDate
+		}
+		t, err := parse(date)
 		if err != nil {
 			return nil, err
 		}

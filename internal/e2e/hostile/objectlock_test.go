@@ -3,6 +3,7 @@ package hostile
 import (
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,10 @@ func TestHostileObjectLock(t *testing.T) {
 	lockHdr := http.Header{"X-Amz-Object-Lock-Mode": {"COMPLIANCE"}, "X-Amz-Object-Lock-Retain-Until-Date": {until.Format(time.RFC3339)}}
 	c.do(t, http.MethodPut, b+"/k", "", []byte("evidence"), lockHdr).want(t, "locked put without Content-MD5", 400, "InvalidRequest")
 	lockHdr.Set("Content-Md5", md5b64([]byte("evidence")))
+	// S3 takes ISO 8601 dates only (the millisecond form is OBS's).
+	msHdr := lockHdr.Clone()
+	msHdr.Set("X-Amz-Object-Lock-Retain-Until-Date", strconv.FormatInt(until.UnixMilli(), 10))
+	c.do(t, http.MethodPut, b+"/ms", "", []byte("evidence"), msHdr).want(t, "S3 lock date in milliseconds", 400, "InvalidArgument")
 	r := c.do(t, http.MethodPut, b+"/k", "", []byte("evidence"), lockHdr)
 	r.want(t, "locked put", 200, "")
 	vid := r.header.Get("X-Amz-Version-Id")
