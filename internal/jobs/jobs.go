@@ -167,10 +167,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // unfinished (by a restart or a failure whose backoff has passed).
 func (e *Engine) RunDue(ctx context.Context) {
 	for _, name := range e.Names() {
-		j, err := e.o.Store.GetJob(ctx, name)
-		if errors.Is(err, meta.ErrNoSuchJob) {
-			j, err = &meta.Job{Name: name}, nil
-		}
+		j, err := e.state(ctx, name)
 		if err != nil {
 			e.o.Logger.Warn("jobs: reading job state", "job", name, "err", err)
 			continue
@@ -242,16 +239,22 @@ func (e *Engine) RunPass(ctx context.Context, name string) (*meta.Job, error) {
 func (e *Engine) Status(ctx context.Context) ([]*meta.Job, error) {
 	var out []*meta.Job
 	for _, name := range e.Names() {
-		j, err := e.o.Store.GetJob(ctx, name)
-		if errors.Is(err, meta.ErrNoSuchJob) {
-			j, err = &meta.Job{Name: name}, nil
-		}
+		j, err := e.state(ctx, name)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// state is a job's stored state, or a zero one if it never ran.
+func (e *Engine) state(ctx context.Context, name string) (*meta.Job, error) {
+	j, err := e.o.Store.GetJob(ctx, name)
+	if errors.Is(err, meta.ErrNoSuchJob) {
+		return &meta.Job{Name: name}, nil
+	}
+	return j, err
 }
 
 // acquire takes the job's lease and starts a pass unless one is unfinished.

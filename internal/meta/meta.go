@@ -369,5 +369,4 @@ type Jobs interface {
 	// UpdateJob applies fn to the job's state atomically, starting from
 	// Job{Name: name} when there is none, and returns what was stored.
 	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
-	ListJobs(ctx context.Context) ([]*Job, error)
 }

@@ -44,8 +44,3 @@ func (s *Store) UpdateJob(ctx context.Context, name string, fn func(*meta.Job) e
 	}
 	return out, nil
 }
-
-// ListJobs implements meta.Store.
-func (s *Store) ListJobs(ctx context.Context) ([]*meta.Job, error) {
-	return listRecords[meta.Job](ctx, s, bkJobs, "job")
-}

@@ -229,9 +229,10 @@ func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Preconditi
 		return nil, err
 	}
 	var replaced *meta.Object
-	o.VersionID = newVersionID(seq)
-	if state == meta.VersioningSuspended {
-		o.VersionID = ""
+	o.VersionID = "" // the null version, while Suspended
+	if state == meta.VersioningEnabled {
+		o.VersionID = newVersionID(seq)
+	} else {
 		if replaced, cur, err = dropNull(vb, o.Key, cur); err != nil {
 			return nil, err
 		}
@@ -376,10 +377,11 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return err
 		}
 		marker := &record{Seq: seq, Object: meta.Object{
-			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(), VersionID: newVersionID(seq),
+			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(),
 		}}
-		if state == meta.VersioningSuspended {
-			marker.VersionID = ""
+		if state == meta.VersioningEnabled {
+			marker.VersionID = newVersionID(seq)
+		} else { // Suspended: a null marker
 			if del.Removed, cur, err = dropNull(vb, key, cur); err != nil {
 				return err
 			}
