@@ -62,27 +62,10 @@ func (s *Server) createBucket(q *request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.CreateBucket(q.r.Context(), q.principal, q.bucket, cfg.LocationConstraint, acl); err != nil {
+	if _, err := s.svc.CreateBucketWith(q.r.Context(), q.principal, q.bucket, service.BucketSettings{
+		Region: cfg.LocationConstraint, ACL: acl, ObjectLock: lock, Tags: tags, Encryption: def,
+	}); err != nil {
 		return err
-	}
-	if lock {
-		if err := s.svc.EnableObjectLock(q.r.Context(), q.principal, q.bucket); err != nil {
-			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
-			return err
-		}
-	}
-	if tags != nil {
-		if err := s.svc.PutBucketTagging(q.r.Context(), q.principal, q.bucket, tags); err != nil {
-			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
-			return err
-		}
-	}
-	if def != nil {
-		// Encryption headers on CreateBucket set the bucket's default.
-		if err := s.svc.PutBucketEncryption(q.r.Context(), q.principal, q.bucket, def); err != nil {
-			s.svc.DeleteBucket(q.r.Context(), q.principal, q.bucket)
-			return err
-		}
 	}
 	if e, ok := q.d.(dialect.BucketSSEResponse); ok && def != nil {
 		e.SetBucketSSE(q.w.Header(), def)

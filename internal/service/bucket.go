@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"sort"
@@ -9,6 +10,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 // ValidBucketName applies the S3 naming rules: 3-63 characters of lower-case
@@ -61,7 +63,25 @@ var (
 // fails with BucketAlreadyOwnedByYou, one owned by someone else with
 // BucketAlreadyExists.
 func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, acl string) (*meta.Bucket, error) {
-	if err := s.authorizeAccount(p, ActCreateBucket, arn(name, "")); err != nil {
+	return s.CreateBucketWith(ctx, p, name, BucketSettings{Region: region, ACL: acl})
+}
+
+// BucketSettings are what a CreateBucket request sets besides the name.
+// They are installed with the bucket, in one transaction: a bucket
+// created with object lock is never seen, even for a moment, without it.
+type BucketSettings struct {
+	Region, ACL string
+	ObjectLock  bool        // x-amz-bucket-object-lock-enabled (turns versioning on)
+	Tags        []meta.Tag  // nil: none
+	Encryption  *sse.Config // default encryption; nil: none
+}
+
+// CreateBucketWith creates a bucket with its settings; each setting is
+// authorized as the request that would set it later.
+func (s *Service) CreateBucketWith(ctx context.Context, p Principal, name string, set BucketSettings) (*meta.Bucket, error) {
+	region, acl := set.Region, set.ACL
+	res := arn(name, "")
+	if err := s.authorizeAccount(p, ActCreateBucket, res); err != nil {
 		return nil, err
 	}
 	if !ValidBucketName(name) {
@@ -79,9 +99,12 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, a
 		return nil, errs.InvalidArgument.WithMessage("Unsupported canned ACL: " + acl)
 	}
 	owner := p.User
-	b := &meta.Bucket{Name: name, Owner: owner, Created: s.now().UTC(), Region: region}
+	b := &meta.Bucket{Name: name, Owner: owner, Created: s.now().UTC(), Region: region, Config: map[string][]byte{}}
 	if acl != "" && acl != ACLPrivate {
-		b.Config = map[string][]byte{configACL: []byte(acl)}
+		b.Config[configACL] = []byte(acl)
+	}
+	if err := s.bucketSettings(ctx, p, b, set); err != nil {
+		return nil, err
 	}
 	err := s.meta.CreateBucket(ctx, b)
 	if errors.Is(err, meta.ErrBucketExists) {
@@ -94,6 +117,46 @@ func (s *Service) CreateBucket(ctx context.Context, p Principal, name, region, a
 		return nil, mapMeta(err)
 	}
 	return b, nil
+}
+
+// bucketSettings puts set's object lock, tags and default encryption into
+// the bucket record about to be created.
+func (s *Service) bucketSettings(ctx context.Context, p Principal, b *meta.Bucket, set BucketSettings) error {
+	res := arn(b.Name, "")
+	if set.ObjectLock {
+		if err := s.authorizeAccount(p, ActPutObjectLockConfig, res); err != nil {
+			return err
+		}
+		if err := setObjectLock(b, &ObjectLockConfig{}, true); err != nil {
+			return err
+		}
+	}
+	if set.Tags != nil {
+		tags, err := NormalizeTags(set.Tags, MaxBucketTags)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeAccount(p, ActPutBucketTagging, res); err != nil {
+			return err
+		}
+		if len(tags) > 0 {
+			doc, err := json.Marshal(tags)
+			if err != nil {
+				return err
+			}
+			b.Config[configTagging] = doc
+		}
+	}
+	if c := set.Encryption; c != nil {
+		if err := s.checkBucketDefault(ctx, c); err != nil {
+			return err
+		}
+		if err := s.authorizeAccount(p, ActPutEncryption, res); err != nil {
+			return err
+		}
+		b.Config[sse.ConfigName] = c.Encode()
+	}
+	return nil
 }
 
 // HeadBucket returns a bucket p may list (S3 authorizes HEAD as ListBucket).

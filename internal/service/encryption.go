@@ -110,6 +110,15 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 // PutBucketEncryption sets a bucket's default encryption. It applies to
 // objects written from now on and never touches existing ones.
 func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket string, c *sse.Config) error {
+	if err := s.checkBucketDefault(ctx, c); err != nil {
+		return err
+	}
+	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, c.Encode())
+}
+
+// checkBucketDefault validates a bucket default encryption, its KMS key
+// included.
+func (s *Service) checkBucketDefault(ctx context.Context, c *sse.Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -117,11 +126,9 @@ func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket s
 		return errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
 	}
 	if c.Mode == sse.KMS && c.KeyID != "" {
-		if err := s.sealer.CheckKey(ctx, &sse.Spec{Mode: sse.KMS, KeyID: c.KeyID}); err != nil {
-			return err
-		}
+		return s.sealer.CheckKey(ctx, &sse.Spec{Mode: sse.KMS, KeyID: c.KeyID})
 	}
-	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, c.Encode())
+	return nil
 }
 
 // GetBucketEncryption returns a bucket's default encryption.

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/meta"
+	"strongroom/internal/sse"
 )
 
 // TestPrecheck: the checks made before a request document is read refuse
@@ -45,5 +47,43 @@ func TestPrecheck(t *testing.T) {
 	}
 	if err := f.svc.Precheck(ctx, anon, ActDeleteObject, "bkt", ""); err != nil {
 		t.Fatalf("anonymous multi-delete on a public-read-write bucket: %v", err)
+	}
+}
+
+// TestCreateBucketWithSettings: a bucket's object lock, tags and default
+// encryption are installed with it; a setting that fails leaves no bucket.
+func TestCreateBucketWithSettings(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.svc.CreateBucketWith(ctx, f.p, "badkey", BucketSettings{ObjectLock: true,
+		Encryption: &sse.Config{Mode: sse.KMS, KeyID: "no-such-key", Algorithm: sse.AES256}})
+	if err == nil {
+		t.Fatal("a bucket with an unknown KMS key as its default was created")
+	}
+	if _, err := f.meta.GetBucket(ctx, "badkey"); !errors.Is(err, meta.ErrNoSuchBucket) {
+		t.Fatalf("a refused creation left a bucket behind: %v", err)
+	}
+	if _, err := f.svc.CreateBucketWith(ctx, f.p, "badtags", BucketSettings{Tags: []meta.Tag{{Key: "aws:x", Value: "y"}}}); !errors.Is(err, errs.InvalidTag) {
+		t.Fatalf("reserved tag key: %v", err)
+	}
+	if _, err := f.meta.GetBucket(ctx, "badtags"); !errors.Is(err, meta.ErrNoSuchBucket) {
+		t.Fatalf("a refused creation left a bucket behind: %v", err)
+	}
+	b, err := f.svc.CreateBucketWith(ctx, f.p, "locked", BucketSettings{ObjectLock: true, Tags: []meta.Tag{{Key: "team", Value: "a"}},
+		Encryption: &sse.Config{Mode: sse.Managed, Algorithm: sse.AES256}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.meta.GetBucket(ctx, "locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{configObjectLock, configTagging, sse.ConfigName} {
+		if stored.Config[name] == nil {
+			t.Errorf("%s not stored with the bucket", name)
+		}
+	}
+	if b.Versioning != meta.VersioningEnabled || stored.Versioning != meta.VersioningEnabled {
+		t.Errorf("object lock without versioning: %q", stored.Versioning)
 	}
 }
