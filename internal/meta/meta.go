@@ -105,6 +105,10 @@ type Object struct {
 	VersionID    string `json:",omitempty"`
 	DeleteMarker bool   `json:",omitempty"` // a delete marker: no data
 	Tags         []Tag  `json:",omitempty"` // object tags, sorted by key
+	// ReplicationStatus is the version's replication state
+	// (internal/replication: PENDING, COMPLETED, FAILED on a source;
+	// REPLICA on a replica); "" when no rule applied.
+	ReplicationStatus string `json:",omitempty"`
 	Lock
 }
 

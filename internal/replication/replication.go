@@ -6,9 +6,15 @@ package replication
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrPermanent is wrapped by replication errors that retrying cannot cure
+// (the destination bucket does not exist, the rule forbids the object):
+// the version is marked FAILED at once instead of being retried.
+var ErrPermanent = errors.New("replication: permanent failure")
 
 // ConfigName is the bucket configuration entry (meta.Bucket.Config) that
 // holds a bucket's replication configuration, JSON-encoded Config.
