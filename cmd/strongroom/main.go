@@ -42,6 +42,8 @@ const usage = `usage:
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
+  strongroom version              the version, commit and Go version of this binary
+Every command takes --help.
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -49,6 +51,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return errors.New("missing command")
 	}
+	if helpRequested(args) {
+		// Help goes to standard output and succeeds, whichever way the
+		// command shows its usage (the flag package's ErrHelp, or a usage
+		// error for an incomplete command line).
+		err := dispatch(args, stdout, stdout)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return nil
+		case strings.HasPrefix(err.Error(), "usage:"):
+			fmt.Fprintln(stdout, err)
+			return nil
+		}
+		return err
+	}
+	return dispatch(args, stdout, stderr)
+}
+
+// helpRequested reports whether a -h/-help/--help flag comes before any
+// "--".
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
@@ -60,7 +94,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
