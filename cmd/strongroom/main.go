@@ -42,6 +42,10 @@ const usage = `usage:
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
+  strongroom backup --data DIR --out PATH
+                                  back up a deployment (running or not), without its root key
+  strongroom restore --from PATH --data DIR
+                                  restore a backup into an empty data directory
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -60,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case "backup":
+		return backupCmd(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
