@@ -20,7 +20,7 @@ const backupUsage = `usage: strongroom backup --data DIR --out PATH [--root-key-
   output): the metadata, every blob it references, the sealed keyring and root
   credentials. A running server is asked for it (the backup is taken while it
   serves); a stopped one is read directly. The root key is NOT in the backup:
-  keep it apart; nothing in the backup opens without it.`
+  keep it apart: nothing in the backup opens without it`
 
 func backupCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
@@ -100,7 +100,7 @@ func createOutput(path string, stdout io.Writer) (w io.Writer, commit func() err
 
 const restoreUsage = `usage: strongroom restore --from PATH --data DIR
   Restores a backup ("-": standard input) into DIR, which must not exist or be
-  empty. Start the server on DIR with the root key of the deployment backed up.`
+  empty. Start the server on DIR with the root key of the deployment backed up`
 
 func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
