@@ -43,6 +43,10 @@ const usage = `usage:
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
   strongroom version              the version, commit and Go version of this binary
+  strongroom backup --data DIR --out PATH
+                                  back up a deployment (running or not), without its root key
+  strongroom restore --from PATH --data DIR
+                                  restore a backup into an empty data directory
 Every command takes --help.
 `
 
@@ -97,6 +101,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
+	case "backup":
+		return backupCmd(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

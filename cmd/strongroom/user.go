@@ -156,6 +156,17 @@ func printUserResult(w io.Writer, v any) error {
 // root credentials (environment, else the data directory's, opened with
 // the root key).
 func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values) ([]byte, error) {
+	resp, err := adminDo(ctx, dir, rootKeyFile, method, path, query, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
+
+// adminDo sends an admin API call and returns the response of a 200 (the
+// caller closes its body); timeout 0 waits as long as the answer takes.
+func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, timeout time.Duration) (*http.Response, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
@@ -176,16 +187,18 @@ func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query
 	}
 	empty := sha256.Sum256(nil)
 	auth.SignV4(req, root.AccessKey, root.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(empty[:]))
-	resp, err := adminClient().Do(req)
+	cl := adminClient()
+	cl.Timeout = timeout
+	resp, err := cl.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		return nil, fmt.Errorf("server refused: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
-	return body, nil
+	return resp, nil
 }
 
 // adminClient talks to the local node. Its address comes from the data

@@ -98,6 +98,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	meta    meta.Store
+	blobs   *fs.Store
 	md5s    *checksum.MD5s
 	Service *service.Service
 	IAM     *iam.IAM
@@ -183,7 +184,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, blobs: blobs, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -196,7 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, node.backupHandler),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}

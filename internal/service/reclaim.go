@@ -154,3 +154,10 @@ func (r *reclaimer) pending() int {
 	defer r.mu.Unlock()
 	return len(r.waiting)
 }
+
+// HoldBlobs keeps every blob from being deleted until release is called:
+// what is retired meanwhile waits (a backup copies the blobs of a metadata
+// snapshot taken after the hold, so none of them may go while it runs).
+func (s *Service) HoldBlobs() (release func()) {
+	return s.reclaim.begin().release
+}

@@ -160,6 +160,21 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	return &writer{s: s, f: f, direct: s.direct, buf: bufPool.Get().(*[]byte)}, nil
 }
 
+// CreateAs starts a blob that Commit installs under id, an ID this store
+// issued (a restore puts blobs back under the names the metadata records).
+// Commit fails if a blob with that ID exists.
+func (s *Store) CreateAs(ctx context.Context, id string) (blob.Writer, error) {
+	if !validID(id) {
+		return nil, fmt.Errorf("blob/fs: invalid blob id %q", id)
+	}
+	w, err := s.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.(*writer).id = id
+	return w, nil
+}
+
 // writer writes one blob. Full buffers are written out on a second
 // goroutine while the caller fills the other buffer, so a blocking write
 // (O_DIRECT waits for the device) doesn't stall the caller's reading. After
@@ -178,6 +193,7 @@ type writer struct {
 	// written counts bytes handed to the file; flushed is how far
 	// writeback has been started (see startWriteback).
 	written, flushed int64
+	id               string // the ID to commit under ("": a new one)
 }
 
 // writebackEvery is how much written data may accumulate before its
@@ -368,16 +384,27 @@ func (w *writer) commit() (string, error) {
 	if err := w.f.Close(); err != nil {
 		return "", fmt.Errorf("blob/fs: close: %w", err)
 	}
-	id, err := newID()
-	if err != nil {
-		return "", err
+	id := w.id
+	if id == "" {
+		var err error
+		if id, err = newID(); err != nil {
+			return "", err
+		}
 	}
 	dst := w.s.path(id)
 	dstDir := filepath.Dir(dst)
 	if err := w.s.ensureDir(dstDir); err != nil {
 		return "", err
 	}
-	if err := os.Rename(w.f.Name(), dst); err != nil {
+	if w.id != "" {
+		// A hard link does not replace an existing name, as rename would.
+		if err := os.Link(w.f.Name(), dst); err != nil {
+			return "", fmt.Errorf("blob/fs: %w", err)
+		}
+		if err := os.Remove(w.f.Name()); err != nil {
+			return "", fmt.Errorf("blob/fs: %w", err)
+		}
+	} else if err := os.Rename(w.f.Name(), dst); err != nil {
 		return "", fmt.Errorf("blob/fs: %w", err)
 	}
 	if err := syncDir(dstDir); err != nil {

@@ -1061,6 +1061,16 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
+	err := s.db.View(func(tx *bbolt.Tx) error { return blobRefs(ctx, tx, fn) })
+	if errors.Is(err, meta.ErrStop) {
+		return nil
+	}
+	return err
+}
+
+// blobRefs calls fn with every blob ID tx's objects, versions and parts
+// reference.
+func blobRefs(ctx context.Context, tx *bbolt.Tx, fn func(id string) error) error {
 	type partRefs struct {
 		Parts []struct{ BlobID string }
 	}
@@ -1070,49 +1080,43 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 		}
 		return fn(id)
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bkData).ForEachBucket(func(name []byte) error {
-			d := tx.Bucket(bkData).Bucket(name)
-			n := 0
-			objRefs := func(k, v []byte) error {
-				if n++; n%4096 == 0 {
-					if err := ctxErr(ctx); err != nil {
-						return err
-					}
-				}
-				var r partRefs
-				if err := json.Unmarshal(v, &r); err != nil {
-					return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
-				}
-				for _, p := range r.Parts {
-					if err := emit(p.BlobID); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			if err := d.Bucket(subObjects).ForEach(objRefs); err != nil {
-				return err
-			}
-			if vb := d.Bucket(subVersions); vb != nil {
-				if err := vb.ForEach(objRefs); err != nil {
+	return tx.Bucket(bkData).ForEachBucket(func(name []byte) error {
+		d := tx.Bucket(bkData).Bucket(name)
+		n := 0
+		objRefs := func(k, v []byte) error {
+			if n++; n%4096 == 0 {
+				if err := ctxErr(ctx); err != nil {
 					return err
 				}
 			}
-			pbs := d.Bucket(subParts)
-			return pbs.ForEachBucket(func(id []byte) error {
-				return pbs.Bucket(id).ForEach(func(k, v []byte) error {
-					var p struct{ BlobID string }
-					if err := json.Unmarshal(v, &p); err != nil {
-						return fmt.Errorf("meta/bolt: decode part %q/%x: %w", id, k, err)
-					}
-					return emit(p.BlobID)
-				})
+			var r partRefs
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+			}
+			for _, p := range r.Parts {
+				if err := emit(p.BlobID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := d.Bucket(subObjects).ForEach(objRefs); err != nil {
+			return err
+		}
+		if vb := d.Bucket(subVersions); vb != nil {
+			if err := vb.ForEach(objRefs); err != nil {
+				return err
+			}
+		}
+		pbs := d.Bucket(subParts)
+		return pbs.ForEachBucket(func(id []byte) error {
+			return pbs.Bucket(id).ForEach(func(k, v []byte) error {
+				var p struct{ BlobID string }
+				if err := json.Unmarshal(v, &p); err != nil {
+					return fmt.Errorf("meta/bolt: decode part %q/%x: %w", id, k, err)
+				}
+				return emit(p.BlobID)
 			})
 		})
 	})
-	if errors.Is(err, meta.ErrStop) {
-		return nil
-	}
-	return err
 }

@@ -1,0 +1,352 @@
+// Package backup writes and restores a backup of an embedded deployment: a
+// consistent snapshot of the metadata, the blobs that snapshot references
+// and the sealed files beside them (keyring, root credentials), as one tar
+// stream. It never holds the root key: everything in a backup is sealed
+// under it or is ciphertext, except the data of objects stored without
+// encryption, so the root key is backed up apart.
+//
+// Archive layout, in this order:
+//
+//	strongroom-backup.json   Header: format, creation time
+//	meta.db                  the metadata (a bbolt file)
+//	files/NAME               keyring, root-credentials.json
+//	blobs/ID                 every blob the metadata references
+//	strongroom-backup-end.json  Trailer: counts; its absence marks a truncated backup
+package backup
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"strongroom/internal/blob"
+	"strongroom/internal/meta/bolt"
+)
+
+// Format names this archive layout.
+const Format = "strongroom-backup/1"
+
+// Archive entry names.
+const (
+	headerName  = "strongroom-backup.json"
+	trailerName = "strongroom-backup-end.json"
+	metaName    = "meta.db"
+	filesDir    = "files/"
+	blobsDir    = "blobs/"
+)
+
+// Header opens an archive.
+type Header struct {
+	Format  string    `json:"format"`
+	Created time.Time `json:"created"`
+	// RootKey reminds whoever reads the archive that it is not in it.
+	RootKey string `json:"rootKey"`
+}
+
+// Stats is what a backup held (its trailer) or a restore wrote.
+type Stats struct {
+	MetaBytes int64    `json:"metaBytes"`
+	Blobs     int64    `json:"blobs"`
+	BlobBytes int64    `json:"blobBytes"`
+	Files     []string `json:"files"`
+}
+
+// Source is the deployment a backup reads.
+type Source struct {
+	Meta  *bolt.Store
+	Blobs blob.Store
+	// Files are copied as they are (sealed files), by archive name.
+	Files map[string]string
+	// TempDir holds the metadata snapshot and the list of its blobs while
+	// the archive is written ("": the system's).
+	TempDir string
+}
+
+// Write writes a backup of src to w. The caller keeps the blobs of the
+// snapshot from being deleted until Write returns (a running node pins
+// them; a stopped one deletes nothing).
+func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
+	snap, refs, err := snapshot(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(snap.Name())
+	defer snap.Close()
+	defer os.Remove(refs.Name())
+	defer refs.Close()
+
+	tw := tar.NewWriter(w)
+	st := &Stats{}
+	now := time.Now().UTC()
+	hdr, _ := json.Marshal(Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it"})
+	if err := addBytes(tw, headerName, hdr, now); err != nil {
+		return nil, err
+	}
+	fi, err := snap.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := addReader(tw, metaName, snap, fi.Size(), now); err != nil {
+		return nil, err
+	}
+	st.MetaBytes = fi.Size()
+	for name, path := range src.Files {
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		if err := addBytes(tw, filesDir+name, b, now); err != nil {
+			return nil, err
+		}
+		st.Files = append(st.Files, name)
+	}
+	sc := bufio.NewScanner(refs)
+	for sc.Scan() {
+		id := sc.Text()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := addBlob(ctx, tw, src.Blobs, id, now)
+		if err != nil {
+			return nil, err
+		}
+		st.Blobs++
+		st.BlobBytes += n
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("backup: reading the blob list: %w", err)
+	}
+	end, _ := json.Marshal(st)
+	if err := addBytes(tw, trailerName, end, now); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	return st, nil
+}
+
+// snapshot copies the metadata as of one read transaction to a temp file,
+// and the IDs of the blobs that state references to another, so the
+// transaction is short and the archive can be written at any pace after.
+func snapshot(ctx context.Context, src Source) (snap, refs *os.File, err error) {
+	if snap, err = os.CreateTemp(src.TempDir, ".backup-meta-*"); err != nil {
+		return nil, nil, fmt.Errorf("backup: %w", err)
+	}
+	if refs, err = os.CreateTemp(src.TempDir, ".backup-blobs-*"); err != nil {
+		snap.Close()
+		os.Remove(snap.Name())
+		return nil, nil, fmt.Errorf("backup: %w", err)
+	}
+	fail := func(err error) (*os.File, *os.File, error) {
+		for _, f := range []*os.File{snap, refs} {
+			f.Close()
+			os.Remove(f.Name())
+		}
+		return nil, nil, err
+	}
+	bw := bufio.NewWriter(refs)
+	err = src.Meta.Snapshot(ctx, func(s *bolt.Snapshot) error {
+		if _, err := s.WriteTo(snap); err != nil {
+			return err
+		}
+		return s.BlobRefs(func(id string) error {
+			_, err := fmt.Fprintln(bw, id)
+			return err
+		})
+	})
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fail(fmt.Errorf("backup: metadata snapshot: %w", err))
+	}
+	for _, f := range []*os.File{snap, refs} {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fail(fmt.Errorf("backup: %w", err))
+		}
+	}
+	return snap, refs, nil
+}
+
+func addBytes(tw *tar.Writer, name string, b []byte, t time.Time) error {
+	return addReader(tw, name, bytes.NewReader(b), int64(len(b)), t)
+}
+
+func addReader(tw *tar.Writer, name string, r io.Reader, size int64, t time.Time) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: t, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := io.CopyN(tw, r, size); err != nil {
+		return fmt.Errorf("backup: %s: %w", name, err)
+	}
+	return nil
+}
+
+func addBlob(ctx context.Context, tw *tar.Writer, blobs blob.Store, id string, t time.Time) (int64, error) {
+	r, err := blobs.Open(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("backup: blob %s: %w", id, err)
+	}
+	defer r.Close()
+	size := r.Size()
+	return size, addReader(tw, blobsDir+id, io.NewSectionReader(r, 0, size), size, t)
+}
+
+// Target is where a restore writes: an empty data directory.
+type Target struct {
+	Dir string
+	// CreateBlob starts a blob to be committed under a given ID.
+	CreateBlob func(ctx context.Context, id string) (blob.Writer, error)
+	// MetaFile is the metadata's path; Files maps archive file names to
+	// their paths.
+	MetaFile string
+	Files    map[string]string
+}
+
+// ErrTruncated: the archive ended before its trailer.
+var ErrTruncated = errors.New("backup: the archive is truncated (no trailer): not a complete backup")
+
+// Restore reads an archive written by Write into t. It checks the archive
+// is whole (header, trailer and counts) before it returns success; on
+// failure what it wrote stays for inspection and is not a usable
+// directory until restored again.
+func Restore(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
+	return read(ctx, r, t)
+}
+
+// Check reads a whole archive, as Restore does, without writing it
+// anywhere: it proves the archive complete.
+func Check(r io.Reader) (*Stats, error) {
+	return read(context.Background(), r, nil)
+}
+
+// read reads an archive into t (nil: nowhere).
+func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
+	tr := tar.NewReader(r)
+	h, err := tr.Next()
+	if err != nil || h.Name != headerName {
+		return nil, fmt.Errorf("backup: not a strongroom backup (no %s first)", headerName)
+	}
+	var hdr Header
+	if err := json.NewDecoder(io.LimitReader(tr, 1<<16)).Decode(&hdr); err != nil || hdr.Format != Format {
+		return nil, fmt.Errorf("backup: unknown archive format %q", hdr.Format)
+	}
+	st := &Stats{}
+	var want *Stats
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, ErrTruncated
+			}
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		var n int64
+		switch name := h.Name; {
+		case name == metaName:
+			if t == nil {
+				n, err = io.Copy(io.Discard, tr)
+			} else {
+				n, err = writeFile(t.MetaFile, tr)
+			}
+			st.MetaBytes = n
+		case strings.HasPrefix(name, filesDir):
+			name = name[len(filesDir):]
+			if t == nil {
+				_, err = io.Copy(io.Discard, tr)
+			} else if path, ok := t.Files[name]; !ok {
+				err = fmt.Errorf("backup: unexpected file %q in the archive", name)
+			} else {
+				_, err = writeFile(path, tr)
+			}
+			st.Files = append(st.Files, name)
+		case strings.HasPrefix(name, blobsDir):
+			if t == nil {
+				n, err = io.Copy(io.Discard, tr)
+			} else {
+				n, err = restoreBlob(ctx, t, name[len(blobsDir):], tr)
+			}
+			st.Blobs++
+			st.BlobBytes += n
+		case name == trailerName:
+			want = new(Stats)
+			if err = json.NewDecoder(io.LimitReader(tr, 1<<16)).Decode(want); err != nil {
+				err = fmt.Errorf("backup: trailer: %w", err)
+			}
+		default:
+			err = fmt.Errorf("backup: unexpected entry %q in the archive", name)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, ErrTruncated
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case want == nil:
+		return nil, ErrTruncated
+	case want.Blobs != st.Blobs || want.BlobBytes != st.BlobBytes || want.MetaBytes != st.MetaBytes || st.MetaBytes == 0:
+		return nil, fmt.Errorf("backup: the archive holds %d blobs (%d bytes) and %d bytes of metadata, its trailer says %d (%d) and %d",
+			st.Blobs, st.BlobBytes, st.MetaBytes, want.Blobs, want.BlobBytes, want.MetaBytes)
+	}
+	return st, nil
+}
+
+func restoreBlob(ctx context.Context, t *Target, id string, r io.Reader) (int64, error) {
+	w, err := t.CreateBlob(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("backup: blob %s: %w", id, err)
+	}
+	n, err := io.Copy(w, r)
+	if err != nil {
+		w.Abort()
+		return 0, fmt.Errorf("backup: blob %s: %w", id, err)
+	}
+	if _, err := w.Commit(ctx); err != nil && !errors.Is(err, os.ErrExist) {
+		// (An ID listed twice is restored once.)
+		return 0, fmt.Errorf("backup: blob %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// writeFile writes r to a new file at path durably.
+func writeFile(path string, r io.Reader) (int64, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	n, err := io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("backup: %s: %w", path, err)
+	}
+	return n, nil
+}
