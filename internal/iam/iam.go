@@ -48,6 +48,7 @@ type IAM struct {
 	rootSecret string
 	seal       cipher.AEAD
 	mu         sync.Mutex // serializes read-modify-write of user records
+	cache      *userCache
 }
 
 // New returns an IAM with the given root credentials. rootKey (32 bytes)
@@ -57,7 +58,7 @@ func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IA
 	if err != nil {
 		return nil, err
 	}
-	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g}, nil
+	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g, cache: newUserCache()}, nil
 }
 
 // secretAEAD is the cipher that seals secret keys under the root key.
@@ -136,12 +137,16 @@ func (i *IAM) openSecret(accessKey string, sealed []byte) (string, error) {
 
 // lookup finds the enabled user and key of an access key id.
 func (i *IAM) lookup(ctx context.Context, accessKeyID string) (*meta.User, *meta.AccessKey, error) {
-	u, err := i.meta.UserByAccessKey(ctx, accessKeyID)
-	if err != nil {
-		if errors.Is(err, meta.ErrNoSuchAccessKey) || errors.Is(err, meta.ErrNoSuchUser) {
-			return nil, nil, errs.InvalidAccessKeyID
+	u, gen := i.cache.get(accessKeyID)
+	if u == nil {
+		var err error
+		if u, err = i.meta.UserByAccessKey(ctx, accessKeyID); err != nil {
+			if errors.Is(err, meta.ErrNoSuchAccessKey) || errors.Is(err, meta.ErrNoSuchUser) {
+				return nil, nil, errs.InvalidAccessKeyID
+			}
+			return nil, nil, err
 		}
-		return nil, nil, err
+		i.cache.put(accessKeyID, u, gen)
 	}
 	for k := range u.Keys {
 		if u.Keys[k].ID == accessKeyID {
@@ -230,6 +235,7 @@ func (i *IAM) CreateUser(ctx context.Context, name string) (*Credentials, error)
 	}
 	c, k := i.newKey(name)
 	u := &meta.User{Name: name, Created: time.Now().UTC(), Keys: []meta.AccessKey{k}}
+	defer i.cache.invalidate()
 	if err := i.meta.PutUser(ctx, u); err != nil {
 		return nil, err
 	}
@@ -247,6 +253,7 @@ func (i *IAM) update(ctx context.Context, name string, fn func(*meta.User) error
 	if err := fn(u); err != nil {
 		return nil, err
 	}
+	defer i.cache.invalidate()
 	return u, i.meta.PutUser(ctx, u)
 }
 
@@ -294,6 +301,7 @@ func (i *IAM) DeleteUser(ctx context.Context, name string) error {
 			return fmt.Errorf("%w: %s", ErrUserHasBucket, b.Name)
 		}
 	}
+	defer i.cache.invalidate()
 	return i.meta.DeleteUser(ctx, name)
 }
 

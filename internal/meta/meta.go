@@ -298,6 +298,10 @@ type Store interface {
 	// starts after keyMarker's versions or, with versionMarker, after
 	// that version of keyMarker. Chunked like ListObjects.
 	ListObjectVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, fn func(o *Object, latest bool) error) error
+	// ListVersionsDelimited is ListObjectVersions rolled up by delimiter,
+	// as ListObjectsDelimited rolls up ListObjects (o nil with a common
+	// prefix; one that keyMarker starts with is skipped).
+	ListVersionsDelimited(ctx context.Context, bucket, prefix, delimiter, keyMarker, versionMarker string, fn func(o *Object, latest bool, commonPrefix string) error) error
 	// UpdateObject applies fn to the current version of a key atomically
 	// (metadata-only changes: fn must not change Bucket, Key or Parts).
 	UpdateObject(ctx context.Context, bucket, key string, fn func(*Object) error) error
@@ -309,6 +313,14 @@ type Store interface {
 	// after `after`, in key order, until fn returns an error (ErrStop ends
 	// the iteration cleanly).
 	ListObjects(ctx context.Context, bucket, prefix, after string, fn func(*Object) error) error
+	// ListObjectsDelimited is ListObjects rolled up by delimiter (""
+	// rolls nothing up): a key with the delimiter after the prefix is not
+	// returned; instead fn gets, once and in key order, its common prefix
+	// (the key up to and including that delimiter; o nil), and the listing
+	// moves past every key under it without reading them. A common prefix
+	// that `after` starts with was returned by an earlier page and is
+	// skipped. The cost of a page is proportional to the page.
+	ListObjectsDelimited(ctx context.Context, bucket, prefix, delimiter, after string, fn func(o *Object, commonPrefix string) error) error
 
 	CreateUpload(ctx context.Context, u *Upload) error
 	GetUpload(ctx context.Context, bucket, uploadID string) (*Upload, error) // ErrNoSuchUpload

@@ -3,7 +3,9 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,4 +56,32 @@ func cpuTime() time.Duration {
 // reportCPU adds a cpu-ns/MiB metric for what ran since start.
 func reportCPU(b *testing.B, start time.Duration, bytes int64) {
 	b.ReportMetric(float64(cpuTime()-start)/(float64(b.N)*float64(bytes)/(1<<20)), "cpu-ns/MiB")
+}
+
+// BenchmarkDeleteObjects1000 deletes 1000 keys in one DeleteObjects
+// request; the keys are put again (untimed) between rounds.
+func BenchmarkDeleteObjects1000(b *testing.B) {
+	f := newFixture(b)
+	objs := make([]ObjectVersion, 1000)
+	for i := range objs {
+		objs[i].Key = fmt.Sprintf("k%04d", i)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		var wg sync.WaitGroup
+		for i := range objs {
+			wg.Go(func() { f.put(b, objs[i].Key, []byte("x"), nil) })
+		}
+		wg.Wait()
+		b.StartTimer()
+		res, err := f.svc.DeleteObjects(context.Background(), f.p, "bkt", objs, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+	}
 }

@@ -45,31 +45,20 @@ func (s *Service) ListObjects(ctx context.Context, p Principal, in ListInput) (*
 	if max == 0 {
 		return res, nil
 	}
-	after := in.After
 	count := 0
-	lastPrefix := ""
-	err = s.meta.ListObjects(ctx, in.Bucket, in.Prefix, after, func(o *meta.Object) error {
-		if cp, ok := commonPrefix(o.Key, in.Prefix, in.Delimiter); ok {
-			if cp == lastPrefix || strings.HasPrefix(after, cp) {
-				return nil // rolled up already (or resumed past it)
-			}
-			if count == max {
-				res.Truncated = true
-				return meta.ErrStop
-			}
-			lastPrefix = cp
-			res.CommonPrefixes = append(res.CommonPrefixes, cp)
-			res.Next = cp
-			count++
-			return nil
-		}
+	err = s.meta.ListObjectsDelimited(ctx, in.Bucket, in.Prefix, in.Delimiter, in.After, func(o *meta.Object, cp string) error {
 		if count == max {
 			res.Truncated = true
 			return meta.ErrStop
 		}
+		count++
+		if o == nil {
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.Next = cp
+			return nil
+		}
 		res.Objects = append(res.Objects, o)
 		res.Next = o.Key
-		count++
 		return nil
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"strongroom/internal/errs"
@@ -113,25 +112,16 @@ func (s *Service) ListObjectVersions(ctx context.Context, p Principal, in ListVe
 		return res, nil
 	}
 	count := 0
-	lastPrefix := ""
-	err = s.meta.ListObjectVersions(ctx, in.Bucket, in.Prefix, in.KeyMarker, in.VersionIDMarker, func(o *meta.Object, latest bool) error {
-		if cp, ok := commonPrefix(o.Key, in.Prefix, in.Delimiter); ok {
-			if cp == lastPrefix || strings.HasPrefix(in.KeyMarker, cp) {
-				return nil
-			}
-			if count == max {
-				res.Truncated = true
-				return meta.ErrStop
-			}
-			lastPrefix = cp
-			res.CommonPrefixes = append(res.CommonPrefixes, cp)
-			res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
-			count++
-			return nil
-		}
+	err = s.meta.ListVersionsDelimited(ctx, in.Bucket, in.Prefix, in.Delimiter, in.KeyMarker, in.VersionIDMarker, func(o *meta.Object, latest bool, cp string) error {
 		if count == max {
 			res.Truncated = true
 			return meta.ErrStop
+		}
+		count++
+		if o == nil {
+			res.CommonPrefixes = append(res.CommonPrefixes, cp)
+			res.NextKeyMarker, res.NextVersionIDMarker = cp, ""
+			return nil
 		}
 		reportVersion(b, o)
 		if o.VersionID == "" {
@@ -139,7 +129,6 @@ func (s *Service) ListObjectVersions(ctx context.Context, p Principal, in ListVe
 		}
 		res.Versions = append(res.Versions, Version{Object: o, IsLatest: latest})
 		res.NextKeyMarker, res.NextVersionIDMarker = o.Key, o.VersionID
-		count++
 		return nil
 	})
 	if err != nil {

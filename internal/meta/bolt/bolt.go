@@ -515,9 +515,20 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string, cond meta.
 // therefore not one snapshot: a key created or deleted during the listing
 // may or may not be seen (as with S3). A chunk is at most 1024 objects.
 func (s *Store) ListObjects(ctx context.Context, bucket, prefix, after string, fn func(*meta.Object) error) error {
-	pfx := []byte(prefix)
+	return s.ListObjectsDelimited(ctx, bucket, prefix, "", after, func(o *meta.Object, _ string) error { return fn(o) })
+}
+
+// ListObjectsDelimited implements meta.Store, chunked as ListObjects. A
+// rolled-up prefix costs one seek past it: the keys under it are neither
+// read nor decoded.
+func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimiter, after string, fn func(o *meta.Object, commonPrefix string) error) error {
+	pfx, delim := []byte(prefix), []byte(delimiter)
 	excl := []byte(after) // last key not to return
 	chunk := 64
+	type item struct {
+		o  *meta.Object
+		cp string
+	}
 	for {
 		if err := ctxErr(ctx); err != nil {
 			return err
@@ -526,7 +537,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, after string, f
 		if bytes.Compare(excl, pfx) >= 0 {
 			seek = excl
 		}
-		var objs []*meta.Object
+		var items []item
 		done := false
 		err := s.db.View(func(tx *bbolt.Tx) error {
 			d, err := data(tx, bucket)
@@ -538,39 +549,66 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix, after string, f
 			if k != nil && bytes.Equal(k, excl) {
 				k, v = c.Next()
 			}
-			for ; k != nil && len(objs) < chunk; k, v = c.Next() {
+			for k != nil && len(items) < chunk {
 				if !bytes.HasPrefix(k, pfx) {
-					done = true
-					return nil
+					break
+				}
+				if cp := rollUp(k, len(pfx), delim); cp != nil {
+					if !bytes.HasPrefix([]byte(after), cp) { // not returned by an earlier page
+						items = append(items, item{cp: string(cp)})
+					}
+					excl = pastPrefix(cp)
+					k, v = c.Seek(excl)
+					continue
 				}
 				o := new(meta.Object)
 				if err := json.Unmarshal(v, o); err != nil {
 					return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
 				}
-				objs = append(objs, o)
+				items = append(items, item{o: o})
+				excl = append(excl[:0:0], k...)
+				k, v = c.Next()
 			}
-			if k == nil {
-				done = true
-			}
+			done = k == nil || !bytes.HasPrefix(k, pfx)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
-			if err := fn(o); err != nil {
+		for _, it := range items {
+			if err := fn(it.o, it.cp); err != nil {
 				if errors.Is(err, meta.ErrStop) {
 					return nil
 				}
 				return err
 			}
 		}
-		if done || len(objs) == 0 {
+		if done {
 			return nil
 		}
-		excl = []byte(objs[len(objs)-1].Key)
 		chunk = min(chunk*4, 1024)
 	}
+}
+
+// rollUp returns the common prefix key rolls up to in a listing by a
+// prefix of n bytes and delimiter (up to and including the first
+// delimiter after the prefix), or nil.
+func rollUp(key []byte, n int, delim []byte) []byte {
+	if len(delim) == 0 {
+		return nil
+	}
+	i := bytes.Index(key[n:], delim)
+	if i < 0 {
+		return nil
+	}
+	return key[:n+i+len(delim)]
+}
+
+// pastPrefix is a position after every key with prefix cp: keys are valid
+// UTF-8, which never holds the byte FF. It copies cp (which may alias a
+// cursor's memory).
+func pastPrefix(cp []byte) []byte {
+	return append(append(make([]byte, 0, len(cp)+1), cp...), 0xff)
 }
 
 // ---- multipart uploads ----

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -459,6 +460,13 @@ type versionMark struct {
 // ListObjectVersions implements meta.Store. Like ListObjects it reads in
 // chunks, each in its own read transaction, and calls fn outside any.
 func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, fn func(*meta.Object, bool) error) error {
+	return s.ListVersionsDelimited(ctx, bucket, prefix, "", keyMarker, versionMarker, func(o *meta.Object, latest bool, _ string) error { return fn(o, latest) })
+}
+
+// ListVersionsDelimited implements meta.Store, chunked as
+// ListObjectVersions; a rolled-up prefix costs one seek past it in each
+// index.
+func (s *Store) ListVersionsDelimited(ctx context.Context, bucket, prefix, delimiter, keyMarker, versionMarker string, fn func(o *meta.Object, latest bool, commonPrefix string) error) error {
 	var mark *versionMark
 	if keyMarker != "" {
 		mark = &versionMark{key: keyMarker, all: true}
@@ -502,14 +510,14 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarke
 			if err != nil {
 				return err
 			}
-			batch, done, err = readVersions(d, prefix, mark, chunk)
+			batch, done, err = readVersions(d, listRange{prefix, delimiter, keyMarker}, mark, chunk)
 			return err
 		})
 		if err != nil {
 			return err
 		}
 		for _, e := range batch {
-			if err := fn(e.o, e.latest); err != nil {
+			if err := fn(e.o, e.latest, e.cp); err != nil {
 				if errors.Is(err, meta.ErrStop) {
 					return nil
 				}
@@ -527,13 +535,22 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarke
 type listedVersion struct {
 	o      *meta.Object
 	latest bool
+	cp     string // a common prefix instead of a version (o nil)
 	mark   versionMark
 }
 
+// listRange is what a version listing selects: keys with prefix, rolled
+// up by delimiter, where common prefixes that keyMarker starts with were
+// returned already.
+type listRange struct {
+	prefix, delimiter, keyMarker string
+}
+
 // readVersions merges the o records and the v index of keys with prefix,
-// from after mark, into at most n versions in listing order. done reports
-// that the listing ended.
-func readVersions(d *bbolt.Bucket, prefix string, mark *versionMark, n int) (out []listedVersion, done bool, err error) {
+// from after mark, into at most n versions (or common prefixes) in
+// listing order. done reports that the listing ended.
+func readVersions(d *bbolt.Bucket, lr listRange, mark *versionMark, n int) (out []listedVersion, done bool, err error) {
+	prefix, delim := lr.prefix, []byte(lr.delimiter)
 	pfx, vpfx := []byte(prefix), appendEsc(nil, prefix)
 	oseek, vseek := pfx, vpfx
 	prevKey := ""
@@ -583,6 +600,26 @@ func readVersions(d *bbolt.Bucket, prefix string, mark *versionMark, n int) (out
 		var vSeq uint64
 		if vk != nil {
 			vKey, vSeq = vkeySplit(vk)
+		}
+		next := vKey
+		if ok != nil && (vk == nil || string(ok) <= vKey) {
+			next = string(ok)
+		}
+		if cp := rollUp([]byte(next), len(pfx), delim); cp != nil {
+			past := string(pastPrefix(cp))
+			if !strings.HasPrefix(lr.keyMarker, string(cp)) { // not returned by an earlier page
+				out = append(out, listedVersion{cp: string(cp), mark: versionMark{key: past, all: true}})
+			}
+			prevKey = past
+			if ok != nil {
+				if ok, ov = oc.Seek([]byte(past)); ok != nil && !bytes.HasPrefix(ok, pfx) {
+					ok = nil
+				}
+			}
+			if vk != nil {
+				vk, vv = vc.Seek(appendEsc(nil, past))
+			}
+			continue
 		}
 		if ok != nil && (vk == nil || string(ok) <= vKey) {
 			r, err := decodeRecord(ok, ov)
