@@ -37,6 +37,42 @@ func mustCLI(t *testing.T, args ...string) string {
 	return out
 }
 
+// initDataDir makes data a deployment, as the first `strongroom serve`
+// does (admin commands refuse a directory that is not one).
+func initDataDir(t *testing.T, data string) {
+	t.Helper()
+	n := testnode.Start(t, testnode.Options{DataDir: data})
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAdminCommandsNeverCreateADataDir: on a missing or empty directory
+// every offline admin command says it is not a data directory, fails, and
+// leaves nothing behind.
+func TestAdminCommandsNeverCreateADataDir(t *testing.T) {
+	t.Setenv("STRONGROOM_ROOT_KEY", "")
+	empty := t.TempDir()
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, dir := range []string{empty, missing} {
+		for _, args := range [][]string{
+			{"user", "create", "alice"}, {"user", "list"}, {"key", "create", "k"}, {"key", "list"},
+			{"backup", "--out", filepath.Join(t.TempDir(), "b")},
+		} {
+			_, err := cli(t, append(args, "--data", dir)...)
+			if !errors.Is(err, server.ErrNoDataDir) {
+				t.Errorf("%v on %s: %v, want ErrNoDataDir", args, dir, err)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+		t.Errorf("the empty directory now holds %d entries", len(ents))
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the missing directory was created: %v", err)
+	}
+}
+
 // field extracts "name: value" from the credentials printout.
 func field(out, name string) string {
 	for _, l := range strings.Split(out, "\n") {
@@ -59,6 +95,7 @@ func TestUserAndKeyCommands(t *testing.T) {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	initDataDir(t, data)
 
 	// Offline.
 	out := mustCLI(t, "user", "create", "alice", "--data", data)
@@ -203,6 +240,7 @@ func TestOfflineNeedsTheRootKey(t *testing.T) {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	initDataDir(t, data)
 	mustCLI(t, "user", "create", "alice", "--data", data)
 
 	t.Setenv("STRONGROOM_ROOT_KEY", "")

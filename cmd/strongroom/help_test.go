@@ -17,7 +17,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"user", "--help"}, {"user", "create", "--help"}, {"user", "list", "-h"}, {"user", "root-credentials", "--help"},
 		{"key", "--help"}, {"key", "list", "--help"}, {"key", "create", "--help"},
 		{"jobs", "--help"}, {"jobs", "run", "--help"}, {"jobs", "list", "-h"},
-		{"bench", "--help"},
+		{"bench", "--help"}, {"backup", "--help"}, {"restore", "--help"},
 	} {
 		var out, errb bytes.Buffer
 		if err := run(args, &out, &errb); err != nil {
@@ -32,7 +32,7 @@ func TestHelpEverywhere(t *testing.T) {
 	if err := run([]string{"--help"}, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"serve", "user", "key", "jobs", "bench", "version"} {
+	for _, cmd := range []string{"serve", "user", "key", "jobs", "bench", "version", "backup", "restore"} {
 		if !strings.Contains(out.String(), "strongroom "+cmd) {
 			t.Errorf("the usage does not list %q", cmd)
 		}

@@ -29,6 +29,7 @@ func TestKeyDisableRefusedWhileLocked(t *testing.T) {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	initDataDir(t, data)
 	mustCLI(t, "key", "create", "vault", "--data", data)
 	mustCLI(t, "key", "create", "spare", "--data", data)
 	n := testnode.Start(t, testnode.Options{DataDir: data})
@@ -79,6 +80,7 @@ func TestKeyDisableOfflineRefusedWhileLocked(t *testing.T) {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	initDataDir(t, data)
 	mustCLI(t, "key", "create", "vault", "--data", data)
 	ctx := context.Background()
 	n, err := server.Open(ctx, server.Config{DataDir: data, Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler), NoBackgroundJobs: true})

@@ -38,15 +38,11 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) (*backup.Stats, error) {
 	return backup.Write(ctx, w, backupSource(n.cfg.DataDir, m, n.blobs))
 }
 
-// ErrNoDataDir is returned by admin commands given a directory that holds
-// no deployment: only serve initialises one.
-var ErrNoDataDir = errors.New("not a strongroom data directory (no meta.db): only `strongroom serve` creates one")
-
 // BackupOffline writes a backup of the data directory of a stopped node;
 // bolt.ErrLocked means a node is running (ask it instead).
 func BackupOffline(ctx context.Context, dir string, w io.Writer) (*backup.Stats, error) {
-	if _, err := os.Stat(filepath.Join(dir, metaFile)); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, ErrNoDataDir)
+	if err := CheckDataDir(dir); err != nil {
+		return nil, err
 	}
 	m, err := bolt.Open(filepath.Join(dir, metaFile))
 	if err != nil {

@@ -40,6 +40,9 @@ func KeyOp(ctx context.Context, k *kms.Keyring, m meta.Store, op, name string) (
 
 // OpenKeyringOffline opens the keyring of a stopped node's data directory.
 func OpenKeyringOffline(dataDir, rootKeyFile string) (*kms.Keyring, error) {
+	if err := CheckDataDir(dataDir); err != nil {
+		return nil, err
+	}
 	root, err := LoadRootKey(dataDir, rootKeyFile, nil)
 	if err != nil {
 		return nil, err
@@ -50,6 +53,9 @@ func OpenKeyringOffline(dataDir, rootKeyFile string) (*kms.Keyring, error) {
 // OpenMetaOffline opens the metadata of a stopped node's data directory.
 // The caller closes it.
 func OpenMetaOffline(dataDir string) (*bolt.Store, error) {
+	if err := CheckDataDir(dataDir); err != nil {
+		return nil, err
+	}
 	return bolt.Open(filepath.Join(dataDir, metaFile))
 }
 

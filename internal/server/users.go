@@ -76,6 +76,9 @@ func parsePolicyArg(arg string) ([]string, error) {
 // OpenIAMOffline opens the identities of a stopped node's data directory.
 // The caller closes the returned store.
 func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) {
+	if err := CheckDataDir(dataDir); err != nil {
+		return nil, nil, err
+	}
 	// The metadata first: bolt.ErrLocked tells the caller a node is up.
 	m, err := bolt.Open(filepath.Join(dataDir, metaFile))
 	if err != nil {
