@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -209,6 +210,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.Region, "region", cfg.Region, "region reported for buckets")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "TLS certificate file (PEM)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "TLS private key file (PEM)")
+	fs.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", cfg.TLSSelfSigned, "serve HTTPS with a self-signed certificate kept in DATA/tls (made on first use; its fingerprint is printed)")
 	fs.StringVar(&cfg.RootKeyFile, "root-key-file", cfg.RootKeyFile, "file holding the root key (base64 or 32 raw bytes); default: $STRONGROOM_ROOT_KEY, else DATA/root.key")
 	fs.BoolVar(&cfg.TrustedTLSProxy, "trusted-tls-proxy", cfg.TrustedTLSProxy, "a TLS-terminating proxy is in front: accept SSE-C over plain HTTP")
 	fs.BoolVar(&cfg.InsecureSSEC, "insecure-sse-c", cfg.InsecureSSEC, "accept SSE-C keys over plain HTTP (unsafe)")
@@ -218,7 +220,35 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
 }
 
+// listenAll binds the main listener (key "") and each dialect's.
+func listenAll(cfg server.Config) (map[string]net.Listener, error) {
+	addrs := server.DialectAddrs(cfg)
+	addrs[""] = cfg.Addr
+	if addrs[""] == "" {
+		addrs[""] = ":9000"
+	}
+	lns := map[string]net.Listener{}
+	for name, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns[name] = ln
+	}
+	return lns, nil
+}
+
 func serve(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serveUntil(ctx, args, stdout, stderr)
+}
+
+// serveUntil serves until ctx ends (SIGINT/SIGTERM for the command).
+func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -233,33 +263,62 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg.Logger = log
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	node, err := server.Open(ctx, cfg)
+	// Every listener is bound before anything is written: a start that
+	// cannot bind leaves a new data directory (and its root key) uncreated.
+	lns, err := listenAll(cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := node.Listen()
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	fingerprint := ""
+	if cfg.TLSSelfSigned {
+		if cfg.TLSCert != "" {
+			closeAll()
+			return errors.New("--tls-self-signed and --tls-cert/--tls-key exclude each other")
+		}
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		if cfg.TLSCert, cfg.TLSKey, fingerprint, err = server.SelfSignedCert(cfg.DataDir, host); err != nil {
+			closeAll()
+			return err
+		}
+	}
+	if cfg.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			closeAll()
+			return fmt.Errorf("loading TLS key pair: %w", err)
+		}
+	}
+	node, err := server.Open(ctx, cfg)
 	if err != nil {
-		node.Close(context.Background())
+		closeAll()
 		return err
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n", scheme, ln.Addr(), cfg.DataDir)
-	printRootBanner(stdout, node, cfg)
-	errc := make(chan error, 4)
-	go func() { errc <- node.Serve(ln) }()
-	for name, addr := range node.DialectListeners() {
-		dl, err := net.Listen("tcp", addr)
-		if err != nil {
-			node.Close(context.Background())
-			return err
+	// The banner comes once every listener is bound and the stores are open.
+	fmt.Fprintf(stdout, "strongroom serving %s://%s\n  data directory: %s\n", scheme, lns[""].Addr(), cfg.DataDir)
+	if fingerprint != "" {
+		fmt.Fprintf(stdout, "  self-signed certificate: %s\n  SHA-256 fingerprint: %s\n", cfg.TLSCert, fingerprint)
+	}
+	for name, ln := range lns {
+		if name != "" {
+			fmt.Fprintf(stdout, "  %s dialect: %s://%s\n", name, scheme, ln.Addr())
 		}
-		fmt.Fprintf(stdout, "  %s dialect: %s://%s\n", name, scheme, dl.Addr())
-		go func() { errc <- node.ServeDialect(dl, name) }()
+	}
+	printRootBanner(stdout, node, cfg)
+	errc := make(chan error, len(lns))
+	for name, ln := range lns {
+		if name == "" {
+			go func() { errc <- node.Serve(ln) }()
+		} else {
+			go func() { errc <- node.ServeDialect(ln, name) }()
+		}
 	}
 	select {
 	case err := <-errc:

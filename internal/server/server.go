@@ -47,6 +47,10 @@ type Config struct {
 	Region  string `yaml:"region"`
 	TLSCert string `yaml:"tls-cert"`
 	TLSKey  string `yaml:"tls-key"`
+	// TLSSelfSigned serves HTTPS with the data directory's self-signed
+	// certificate (see SelfSignedCert); the command resolves it into
+	// TLSCert and TLSKey.
+	TLSSelfSigned bool `yaml:"tls-self-signed"`
 	// Root credentials; generated once and kept in the data directory when
 	// empty.
 	RootAccessKey string `yaml:"root-access-key"`
@@ -277,9 +281,12 @@ func (n *Node) DialectHandler(name string) http.Handler {
 }
 
 // DialectListeners are the configured per-dialect listen addresses.
-func (n *Node) DialectListeners() map[string]string {
+func (n *Node) DialectListeners() map[string]string { return DialectAddrs(n.cfg) }
+
+// DialectAddrs maps the dialects given their own listener to its address.
+func DialectAddrs(cfg Config) map[string]string {
 	m := map[string]string{}
-	for name, addr := range map[string]string{"oss": n.cfg.OSSAddr, "cos": n.cfg.COSAddr, "obs": n.cfg.OBSAddr} {
+	for name, addr := range map[string]string{"oss": cfg.OSSAddr, "cos": cfg.COSAddr, "obs": cfg.OBSAddr} {
 		if addr != "" {
 			m[name] = addr
 		}
