@@ -59,10 +59,10 @@ func SelfSignedCert(dataDir string, extra ...string) (certFile, keyFile, fingerp
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "strongroom (self-signed)"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(selfSignedLife),
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "strongroom (self-signed)"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(selfSignedLife),
 		// Its own CA, so clients can trust exactly it (curl --cacert,
 		// aws --ca-bundle).
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
