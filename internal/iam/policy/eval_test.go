@@ -592,8 +592,12 @@ func TestCanned(t *testing.T) {
 	}{
 		{"readonly", ActionGetObject, obj, Allow},
 		{"readonly", ActionGetBucketLocation, bucket, Allow},
-		{"readonly", ActionListBucket, bucket, NotApplicable},
+		{"readonly", ActionListBucket, bucket, Allow},
+		{"readonly", ActionListAllMyBuckets, "arn:aws:s3:::*", Allow},
+		{"readonly", ActionGetObjectVersion, obj, Allow},
 		{"readonly", ActionPutObject, obj, NotApplicable},
+		{"readonly", ActionDeleteObject, obj, NotApplicable},
+		{"readonly", ActionPutBucketPolicy, bucket, NotApplicable},
 		{"writeonly", ActionPutObject, obj, Allow},
 		{"writeonly", ActionGetObject, obj, NotApplicable},
 		{"readwrite", ActionDeleteBucket, bucket, Allow},
