@@ -84,31 +84,52 @@ var ErrRootSecret = errors.New("iam: the root secret does not open under this ro
 // SealRootSecret seals the root account's secret key under the root key,
 // as users' secrets are, bound to its access key.
 func SealRootSecret(rootKey []byte, accessKey, secret string) ([]byte, error) {
+	return SealBound(rootKey, rootAAD(accessKey), secret)
+}
+
+// SealBound seals a secret under the root key with the cipher users'
+// secrets are sealed with, bound to aad, which says whose secret it is
+// (it must differ from every user's and the root's: a bare access key,
+// and "root\x00" + access key).
+func SealBound(rootKey, aad []byte, secret string) ([]byte, error) {
 	g, err := secretAEAD(rootKey)
 	if err != nil {
 		return nil, err
 	}
 	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(secret)+g.Overhead())
 	rand.Read(nonce)
-	return g.Seal(nonce, nonce, []byte(secret), rootAAD(accessKey)), nil
+	return g.Seal(nonce, nonce, []byte(secret), aad), nil
 }
 
-// OpenRootSecret opens what SealRootSecret sealed (ErrRootSecret if it
-// does not open).
-func OpenRootSecret(rootKey []byte, accessKey string, sealed []byte) (string, error) {
+// ErrSealed is returned by OpenBound when a sealed secret does not open:
+// a wrong root key, other additional data, or damage.
+var ErrSealed = errors.New("iam: the sealed secret does not open under this root key")
+
+// OpenBound opens what SealBound sealed with the same aad.
+func OpenBound(rootKey, aad, sealed []byte) (string, error) {
 	g, err := secretAEAD(rootKey)
 	if err != nil {
 		return "", err
 	}
 	ns := g.NonceSize()
 	if len(sealed) < ns+g.Overhead() {
-		return "", ErrRootSecret
+		return "", ErrSealed
 	}
-	b, err := g.Open(nil, sealed[:ns], sealed[ns:], rootAAD(accessKey))
+	b, err := g.Open(nil, sealed[:ns], sealed[ns:], aad)
 	if err != nil {
-		return "", ErrRootSecret
+		return "", ErrSealed
 	}
 	return string(b), nil
+}
+
+// OpenRootSecret opens what SealRootSecret sealed (ErrRootSecret if it
+// does not open).
+func OpenRootSecret(rootKey []byte, accessKey string, sealed []byte) (string, error) {
+	s, err := OpenBound(rootKey, rootAAD(accessKey), sealed)
+	if errors.Is(err, ErrSealed) {
+		err = ErrRootSecret
+	}
+	return s, err
 }
 
 func (i *IAM) isRoot(ak string) bool {
