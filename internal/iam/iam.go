@@ -9,11 +9,8 @@ package iam
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -22,6 +19,7 @@ import (
 	"time"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/iam/secrets"
 	"strongroom/internal/meta"
 	"strongroom/internal/service"
 )
@@ -53,24 +51,11 @@ type IAM struct {
 // New returns an IAM with the given root credentials. rootKey (32 bytes)
 // seals the users' secret keys.
 func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IAM, error) {
-	g, err := secretAEAD(rootKey)
+	g, err := secrets.AEAD(rootKey)
 	if err != nil {
 		return nil, err
 	}
 	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g}, nil
-}
-
-// secretAEAD is the cipher that seals secret keys under the root key.
-func secretAEAD(rootKey []byte) (cipher.AEAD, error) {
-	k, err := hkdf.Key(sha256.New, rootKey, nil, "strongroom/iam/v1 secret keys", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
 }
 
 // rootAAD binds a sealed root secret to its access key, apart from every
@@ -84,49 +69,14 @@ var ErrRootSecret = errors.New("iam: the root secret does not open under this ro
 // SealRootSecret seals the root account's secret key under the root key,
 // as users' secrets are, bound to its access key.
 func SealRootSecret(rootKey []byte, accessKey, secret string) ([]byte, error) {
-	return SealBound(rootKey, rootAAD(accessKey), secret)
-}
-
-// SealBound seals a secret under the root key with the cipher users'
-// secrets are sealed with, bound to aad, which says whose secret it is
-// (it must differ from every user's and the root's: a bare access key,
-// and "root\x00" + access key).
-func SealBound(rootKey, aad []byte, secret string) ([]byte, error) {
-	g, err := secretAEAD(rootKey)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(secret)+g.Overhead())
-	rand.Read(nonce)
-	return g.Seal(nonce, nonce, []byte(secret), aad), nil
-}
-
-// ErrSealed is returned by OpenBound when a sealed secret does not open:
-// a wrong root key, other additional data, or damage.
-var ErrSealed = errors.New("iam: the sealed secret does not open under this root key")
-
-// OpenBound opens what SealBound sealed with the same aad.
-func OpenBound(rootKey, aad, sealed []byte) (string, error) {
-	g, err := secretAEAD(rootKey)
-	if err != nil {
-		return "", err
-	}
-	ns := g.NonceSize()
-	if len(sealed) < ns+g.Overhead() {
-		return "", ErrSealed
-	}
-	b, err := g.Open(nil, sealed[:ns], sealed[ns:], aad)
-	if err != nil {
-		return "", ErrSealed
-	}
-	return string(b), nil
+	return secrets.SealUnder(rootKey, rootAAD(accessKey), secret)
 }
 
 // OpenRootSecret opens what SealRootSecret sealed (ErrRootSecret if it
 // does not open).
 func OpenRootSecret(rootKey []byte, accessKey string, sealed []byte) (string, error) {
-	s, err := OpenBound(rootKey, rootAAD(accessKey), sealed)
-	if errors.Is(err, ErrSealed) {
+	s, err := secrets.OpenUnder(rootKey, rootAAD(accessKey), sealed)
+	if errors.Is(err, secrets.ErrOpen) {
 		err = ErrRootSecret
 	}
 	return s, err
@@ -138,21 +88,15 @@ func (i *IAM) isRoot(ak string) bool {
 
 // sealSecret encrypts a secret key, bound to its access key id.
 func (i *IAM) sealSecret(accessKey, secret string) []byte {
-	nonce := make([]byte, i.seal.NonceSize(), i.seal.NonceSize()+len(secret)+i.seal.Overhead())
-	rand.Read(nonce)
-	return i.seal.Seal(nonce, nonce, []byte(secret), []byte(accessKey))
+	return secrets.Seal(i.seal, []byte(accessKey), secret)
 }
 
 func (i *IAM) openSecret(accessKey string, sealed []byte) (string, error) {
-	ns := i.seal.NonceSize()
-	if len(sealed) < ns+i.seal.Overhead() {
-		return "", errors.New("iam: stored secret is corrupt")
-	}
-	b, err := i.seal.Open(nil, sealed[:ns], sealed[ns:], []byte(accessKey))
+	s, err := secrets.Open(i.seal, []byte(accessKey), sealed)
 	if err != nil {
 		return "", errors.New("iam: stored secret does not open under the root key")
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // lookup finds the enabled user and key of an access key id.

@@ -12,7 +12,7 @@ import (
 	"regexp"
 	"time"
 
-	"strongroom/internal/iam"
+	"strongroom/internal/iam/secrets"
 	"strongroom/internal/meta"
 )
 
@@ -72,7 +72,7 @@ func (r *Registry) Add(ctx context.Context, x Remote) error {
 	if x.AccessKey == "" || x.SecretKey == "" {
 		return errors.New("remote: an access key and a secret key are required")
 	}
-	sealed, err := iam.SealBound(r.rootKey, aad(x.Name, x.AccessKey), x.SecretKey)
+	sealed, err := secrets.SealUnder(r.rootKey, aad(x.Name, x.AccessKey), x.SecretKey)
 	if err != nil {
 		return fmt.Errorf("remote: sealing the secret: %w", err)
 	}
@@ -85,7 +85,7 @@ func (r *Registry) Get(ctx context.Context, name string) (*Remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := iam.OpenBound(r.rootKey, aad(m.Name, m.AccessKey), m.SealedSecret)
+	secret, err := secrets.OpenUnder(r.rootKey, aad(m.Name, m.AccessKey), m.SealedSecret)
 	if err != nil {
 		return nil, fmt.Errorf("remote %q: %w", name, err)
 	}
