@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,19 +48,12 @@ func (s *Service) AddBucketReplicationRules(ctx context.Context, p Principal, bu
 	return s.updateReplication(ctx, p, bucket, shape, func(old *replication.Config) (*replication.Config, error) {
 		c := &replication.Config{Role: add.Role}
 		if old != nil {
-			c.Role = cmpOr(add.Role, old.Role)
+			c.Role = cmp.Or(add.Role, old.Role)
 			c.Rules = append(c.Rules, old.Rules...)
 		}
 		c.Rules = append(c.Rules, add.Rules...)
 		return c, c.Validate()
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // updateReplication checks and stores the configuration next returns from
@@ -163,16 +157,18 @@ func (s *Service) resolveDestination(ctx context.Context, src *meta.Bucket, shap
 func versioned(b *meta.Bucket) bool { return b.Versioning != "" }
 
 // GetBucketReplication returns a bucket's replication configuration
-// (errs.NoSuchReplicationConfiguration when it has none).
-func (s *Service) GetBucketReplication(ctx context.Context, p Principal, bucket string) (*replication.Config, error) {
-	raw, err := s.bucketConfig(ctx, p, ActGetReplication, bucket, replication.ConfigName)
+// (errs.NoSuchReplicationConfiguration when it has none) and the bucket's
+// region, which documents name where a rule named none.
+func (s *Service) GetBucketReplication(ctx context.Context, p Principal, bucket string) (*replication.Config, string, error) {
+	b, err := s.bucketFor(ctx, p, ActGetReplication, bucket, "")
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if raw == nil {
-		return nil, errs.NoSuchReplicationConfiguration
+	c, err := storedReplication(b)
+	if err == nil && c == nil {
+		err = errs.NoSuchReplicationConfiguration
 	}
-	return replication.Decode(raw)
+	return c, cmp.Or(b.Region, s.region), err
 }
 
 // DeleteBucketReplication removes a bucket's replication configuration
@@ -217,10 +213,7 @@ func (s *Service) ReplicationLocations(ctx context.Context, p Principal, bucket 
 	if err != nil {
 		return nil, err
 	}
-	out := []string{b.Region}
-	if out[0] == "" {
-		out[0] = s.region
-	}
+	out := []string{cmp.Or(b.Region, s.region)}
 	if s.remotes == nil {
 		return out, nil
 	}
