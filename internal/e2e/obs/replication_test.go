@@ -1,11 +1,7 @@
 package e2eobs
 
 import (
-	"bytes"
 	"encoding/xml"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
@@ -17,26 +13,7 @@ import (
 // the body.
 func obsReplication(t *testing.T, e *env, c *obs.ObsClient, m mode, method obs.HttpMethodType, bucket string, body []byte) (int, string, []byte) {
 	t.Helper()
-	out, err := c.CreateSignedUrl(&obs.CreateSignedUrlInput{Method: method, Bucket: bucket, SubResource: obs.SubResourceType("replication"), Expires: 300})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr := e.endpoint(m)
-	req, err := http.NewRequest(string(method), out.SignedUrl, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range out.ActualSignedRequestHeaders {
-		if !strings.EqualFold(k, "Host") {
-			req.Header[k] = vs
-		}
-	}
-	resp, err := (&http.Client{Transport: transport(addr, nil)}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := signedDo(t, e, c, m, &obs.CreateSignedUrlInput{Method: method, Bucket: bucket, SubResource: obs.SubResourceType("replication"), Expires: 300}, body)
 	code := resp.Header.Get("x-obs-error-code")
 	if code == "" && resp.StatusCode >= 300 {
 		var doc struct{ Code string }
