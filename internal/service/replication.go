@@ -96,14 +96,10 @@ func (s *Service) updateReplication(ctx context.Context, p Principal, bucket str
 
 // checkReplicationSource applies the vendor's versioning rule to the
 // source: S3 and COS need it Enabled; OSS and OBS only the same state at
-// both ends (checked with the destination), so a Suspended source, which
-// neither end could match, is refused as a difference.
+// both ends, checked with each local destination.
 func (s *Service) checkReplicationSource(b *meta.Bucket, shape replication.Shape) error {
-	switch {
-	case shape.VersioningEnabled() && b.Versioning != meta.VersioningEnabled:
+	if shape.VersioningEnabled() && b.Versioning != meta.VersioningEnabled {
 		return ErrSourceNotVersioned
-	case b.Versioning == meta.VersioningSuspended:
-		return ErrVersioningDiffers
 	}
 	return nil
 }
@@ -152,8 +148,8 @@ func (s *Service) resolveDestination(ctx context.Context, src *meta.Bucket, shap
 	return nil
 }
 
-// versioned: the bucket keeps versions (Suspended counts as versioned, so
-// it differs from a never-versioned bucket).
+// versioned: the bucket has had versioning (Suspended counts, so it
+// differs from a never-versioned bucket).
 func versioned(b *meta.Bucket) bool { return b.Versioning != "" }
 
 // GetBucketReplication returns a bucket's replication configuration
