@@ -138,4 +138,6 @@ var (
 var (
 	NoSuchReplicationConfiguration = def("ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found")
 	NoSuchReplicationRule          = def("NoSuchReplicationRule", http.StatusNotFound, "The specified replication rule does not exist.")
+	// OSS: a rule added toward a destination another rule already has.
+	BucketReplicationAlreadyExist = def("BucketReplicationAlreadyExist", http.StatusBadRequest, "Bucket replication already exists")
 )

@@ -50,10 +50,22 @@ func (s *Service) AddBucketReplicationRules(ctx context.Context, p Principal, bu
 		if old != nil {
 			c.Role = cmp.Or(add.Role, old.Role)
 			c.Rules = append(c.Rules, old.Rules...)
+			// OSS keeps one rule per destination bucket.
+			for _, r := range add.Rules {
+				if slices.ContainsFunc(old.Rules, func(o replication.Rule) bool { return sameDestination(o.Destination, r.Destination) }) {
+					return nil, errs.BucketReplicationAlreadyExist
+				}
+			}
 		}
 		c.Rules = append(c.Rules, add.Rules...)
 		return c, c.Validate()
 	})
+}
+
+// sameDestination: both name the same bucket, by the region the document
+// gave (which selects a remote or this deployment).
+func sameDestination(a, b replication.Destination) bool {
+	return a.Bucket == b.Bucket && a.Region == b.Region
 }
 
 // updateReplication checks and stores the configuration next returns from

@@ -69,6 +69,8 @@ func TestReplicationOSS(t *testing.T) {
 			if farID == "" {
 				t.Fatal("no rule ID answered for a rule sent without one")
 			}
+			_, err = add(oss2.ReplicationRule{Destination: &oss2.ReplicationDestination{Bucket: oss2.Ptr("far-bucket"), Location: oss2.Ptr("oss-far")}})
+			wantErr(t, err, 400, "BucketReplicationAlreadyExist")
 			got, err := c.c.GetBucketReplication(c.ctx, &oss2.GetBucketReplicationRequest{Bucket: &src})
 			must(t, err)
 			rs := got.ReplicationConfiguration.Rules
