@@ -57,7 +57,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case err == nil:
 		defer m.Close()
-		out, err = server.RemoteOp(ctx, reg, op, in)
+		out, err = server.RemoteOp(ctx, reg, m, op, in)
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body, reqBody []byte

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"strongroom/internal/replication"
+	"strongroom/internal/service"
 	"strongroom/internal/testnode"
 )
 
@@ -46,6 +48,7 @@ func TestRemoteCommands(t *testing.T) {
 	// A running node holds the data directory: through its admin API.
 	n := testnode.Start(t, testnode.Options{DataDir: data})
 	ctx := context.Background()
+	root := service.Principal{Root: true}
 	r, err := n.Service.Remotes().Get(ctx, "eu-west")
 	if err != nil || r.SecretKey != secret1 || !r.Insecure || r.URL != "https://127.0.0.1:9443" {
 		t.Fatalf("offline-added remote on the node: %+v, %v", r, err)
@@ -57,6 +60,30 @@ func TestRemoteCommands(t *testing.T) {
 	out = mustCLI(t, "remote", "list", "--data", data)
 	if !strings.Contains(out, "ap-east") || !strings.Contains(out, "eu-west") || strings.Contains(out, secret1) || strings.Contains(out, secret2) {
 		t.Fatalf("online remote list:\n%s", out)
+	}
+	// A remote a replication rule names stays until the rule goes.
+	src, dst := "remote-cli-src", "remote-cli-dst"
+	for _, b := range []string{src, dst} {
+		if _, err := n.Service.CreateBucket(ctx, root, b, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Service.PutBucketVersioning(ctx, root, b, "Enabled"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := replication.Parse([]byte(`<ReplicationConfiguration><Rule><ID>to-eu</ID><Status>Enabled</Status><Prefix/>`+
+		`<Destination><Bucket>arn:aws:s3:eu-west::far</Bucket></Destination></Rule></ReplicationConfiguration>`), replication.S3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Service.PutBucketReplication(ctx, root, src, cfg, replication.S3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli(t, "remote", "remove", "eu-west", "--data", data); err == nil || !strings.Contains(err.Error(), "to-eu") {
+		t.Fatalf("removing a remote a rule names: %v", err)
+	}
+	if err := n.Service.DeleteBucketReplication(ctx, root, src); err != nil {
+		t.Fatal(err)
 	}
 	mustCLI(t, "remote", "remove", "eu-west", "--data", data)
 	if _, err := n.Service.Remotes().Get(ctx, "eu-west"); err == nil {

@@ -11,8 +11,10 @@ import (
 	"io"
 	"net/http"
 
+	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
 	"strongroom/internal/remote"
+	"strongroom/internal/replication"
 )
 
 // RemoteRequest is a remote operation: add (every field), remove (Name),
@@ -26,13 +28,18 @@ type RemoteRequest struct {
 	Insecure  bool   `json:",omitempty"`
 }
 
-// RemoteOp runs a remote operation; add and remove answer the listing.
-func RemoteOp(ctx context.Context, reg *remote.Registry, op string, in RemoteRequest) ([]remote.Info, error) {
+// RemoteOp runs a remote operation; add and remove answer the listing. A
+// remote a bucket's replication rule names is not removed (its rule would
+// fail every replica).
+func RemoteOp(ctx context.Context, reg *remote.Registry, m meta.Store, op string, in RemoteRequest) ([]remote.Info, error) {
 	var err error
 	switch op {
 	case "add":
 		err = reg.Add(ctx, remote.Remote{Name: in.Name, URL: in.URL, AccessKey: in.AccessKey, SecretKey: in.SecretKey, Insecure: in.Insecure})
 	case "remove":
+		if err = remoteInUse(ctx, m, in.Name); err != nil {
+			return nil, err
+		}
 		if err = reg.Remove(ctx, in.Name); errors.Is(err, remote.ErrNotFound) {
 			err = fmt.Errorf("no remote is named %q", in.Name)
 		}
@@ -44,6 +51,30 @@ func RemoteOp(ctx context.Context, reg *remote.Registry, op string, in RemoteReq
 		return nil, err
 	}
 	return reg.List(ctx)
+}
+
+// remoteInUse refuses a remote that a bucket's replication rule names.
+func remoteInUse(ctx context.Context, m meta.Store, name string) error {
+	bs, err := m.ListBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		raw := b.Config[replication.ConfigName]
+		if raw == nil {
+			continue
+		}
+		c, err := replication.Decode(raw)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w", b.Name, err)
+		}
+		for _, r := range c.Rules {
+			if r.Destination.Remote == name {
+				return fmt.Errorf("remote %q is the destination of rule %q of bucket %s: change that rule first", name, r.ID, b.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // OpenRemotesOffline opens the remote registry of a stopped node's data
@@ -83,7 +114,7 @@ func (a *admin) remoteOp(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	out, err := RemoteOp(r.Context(), a.remotes, op, in)
+	out, err := RemoteOp(r.Context(), a.remotes, a.meta, op, in)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
