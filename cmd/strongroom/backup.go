@@ -62,7 +62,7 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 // backupOnline streams the backup from the running node and checks it
 // arrived whole (its trailer), by reading it back as it is written.
 func backupOnline(ctx context.Context, dir, rootKeyFile string, w io.Writer) (*backup.Stats, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, http.MethodGet, "backup", nil, 0)
+	resp, err := adminDo(ctx, dir, rootKeyFile, http.MethodGet, "backup", nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,8 @@ const usage = `usage:
                                   manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
+  strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME
+                                  the other deployments replication rules may name
   strongroom bench [flags]        load-benchmark a server
   strongroom version              the version, commit and Go version of this binary
   strongroom backup --data DIR --out PATH
@@ -97,6 +99,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return keyCmd(args[1:], stdout, stderr)
 	case "jobs":
 		return jobsCmd(args[1:], stdout, stderr)
+	case "remote":
+		return remoteCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":

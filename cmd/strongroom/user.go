@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -156,7 +157,13 @@ func printUserResult(w io.Writer, v any) error {
 // root credentials (environment, else the data directory's, opened with
 // the root key).
 func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values) ([]byte, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, method, path, query, 30*time.Second)
+	return adminCallBody(ctx, dir, rootKeyFile, method, path, query, nil)
+}
+
+// adminCallBody is adminCall with a request body (covered by the
+// signature), for what must not travel in the URL.
+func adminCallBody(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, body []byte) ([]byte, error) {
+	resp, err := adminDo(ctx, dir, rootKeyFile, method, path, query, body, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +173,7 @@ func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query
 
 // adminDo sends an admin API call and returns the response of a 200 (the
 // caller closes its body); timeout 0 waits as long as the answer takes.
-func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, timeout time.Duration) (*http.Response, error) {
+func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
@@ -181,12 +188,12 @@ func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query u
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	empty := sha256.Sum256(nil)
-	auth.SignV4(req, root.AccessKey, root.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(empty[:]))
+	sum := sha256.Sum256(body)
+	auth.SignV4(req, root.AccessKey, root.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(sum[:]))
 	cl := adminClient()
 	cl.Timeout = timeout
 	resp, err := cl.Do(req)
@@ -195,8 +202,8 @@ func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query u
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return nil, fmt.Errorf("server refused: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, fmt.Errorf("server refused: %s: %s", resp.Status, strings.TrimSpace(string(out)))
 	}
 	return resp, nil
 }

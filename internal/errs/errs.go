@@ -132,3 +132,12 @@ var (
 	NoSuchWORMConfiguration = def("NoSuchWORMConfiguration", http.StatusNotFound, "The WORM Configuration does not exist.")
 	InvalidWORMState        = def("InvalidWORMState", http.StatusConflict, "The operation is not valid with the current state of the WORM configuration.")
 )
+
+// Replication configuration errors, in S3's words (OSS's rule error: S3
+// has no per-rule delete).
+var (
+	NoSuchReplicationConfiguration = def("ReplicationConfigurationNotFoundError", http.StatusNotFound, "The replication configuration was not found")
+	NoSuchReplicationRule          = def("NoSuchReplicationRule", http.StatusNotFound, "The specified replication rule does not exist.")
+	// OSS: a rule added toward a destination another rule already has.
+	BucketReplicationAlreadyExist = def("BucketReplicationAlreadyExist", http.StatusBadRequest, "Bucket replication already exists")
+)

@@ -90,6 +90,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketEncryption(q)
 		case has("lifecycle"):
 			return s.putBucketLifecycle(q)
+		case has("replication"):
+			return s.putBucketReplication(q)
 		case has("policy"):
 			return s.putBucketPolicy(q)
 		case has("acl"):
@@ -115,6 +117,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketEncryption(q)
 		case has("lifecycle"):
 			return s.deleteBucketLifecycle(q)
+		case has("replication"):
+			return s.deleteBucketReplication(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
 		case has("tagging"):
@@ -132,6 +136,12 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketEncryption(q)
 		case has("lifecycle"):
 			return s.getBucketLifecycle(q)
+		case has("replication"):
+			return s.getBucketReplication(q)
+		case has("replicationLocation"):
+			return s.getBucketReplicationLocation(q)
+		case has("replicationProgress"):
+			return s.getBucketReplicationProgress(q)
 		case has("policy"):
 			return s.getBucketPolicy(q)
 		case has("acl"):
@@ -162,6 +172,9 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 	case http.MethodPost:
 		if has("delete") {
 			return s.deleteObjects(q)
+		}
+		if has("replication") {
+			return s.postBucketReplication(q)
 		}
 		if isFormUpload(q.r) && onlyOpParams(q) {
 			return s.postObject(q)

@@ -9,11 +9,8 @@ package iam
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -22,6 +19,7 @@ import (
 	"time"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/iam/secrets"
 	"strongroom/internal/meta"
 	"strongroom/internal/service"
 )
@@ -54,24 +52,11 @@ type IAM struct {
 // New returns an IAM with the given root credentials. rootKey (32 bytes)
 // seals the users' secret keys.
 func New(m meta.Store, rootAccessKey, rootSecretKey string, rootKey []byte) (*IAM, error) {
-	g, err := secretAEAD(rootKey)
+	g, err := secrets.AEAD(rootKey)
 	if err != nil {
 		return nil, err
 	}
 	return &IAM{meta: m, rootAccess: rootAccessKey, rootSecret: rootSecretKey, seal: g, cache: newUserCache()}, nil
-}
-
-// secretAEAD is the cipher that seals secret keys under the root key.
-func secretAEAD(rootKey []byte) (cipher.AEAD, error) {
-	k, err := hkdf.Key(sha256.New, rootKey, nil, "strongroom/iam/v1 secret keys", 32)
-	if err != nil {
-		return nil, err
-	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
 }
 
 // rootAAD binds a sealed root secret to its access key, apart from every
@@ -85,31 +70,17 @@ var ErrRootSecret = errors.New("iam: the root secret does not open under this ro
 // SealRootSecret seals the root account's secret key under the root key,
 // as users' secrets are, bound to its access key.
 func SealRootSecret(rootKey []byte, accessKey, secret string) ([]byte, error) {
-	g, err := secretAEAD(rootKey)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(secret)+g.Overhead())
-	rand.Read(nonce)
-	return g.Seal(nonce, nonce, []byte(secret), rootAAD(accessKey)), nil
+	return secrets.SealUnder(rootKey, rootAAD(accessKey), secret)
 }
 
 // OpenRootSecret opens what SealRootSecret sealed (ErrRootSecret if it
 // does not open).
 func OpenRootSecret(rootKey []byte, accessKey string, sealed []byte) (string, error) {
-	g, err := secretAEAD(rootKey)
-	if err != nil {
-		return "", err
+	s, err := secrets.OpenUnder(rootKey, rootAAD(accessKey), sealed)
+	if errors.Is(err, secrets.ErrOpen) {
+		err = ErrRootSecret
 	}
-	ns := g.NonceSize()
-	if len(sealed) < ns+g.Overhead() {
-		return "", ErrRootSecret
-	}
-	b, err := g.Open(nil, sealed[:ns], sealed[ns:], rootAAD(accessKey))
-	if err != nil {
-		return "", ErrRootSecret
-	}
-	return string(b), nil
+	return s, err
 }
 
 func (i *IAM) isRoot(ak string) bool {
@@ -118,21 +89,15 @@ func (i *IAM) isRoot(ak string) bool {
 
 // sealSecret encrypts a secret key, bound to its access key id.
 func (i *IAM) sealSecret(accessKey, secret string) []byte {
-	nonce := make([]byte, i.seal.NonceSize(), i.seal.NonceSize()+len(secret)+i.seal.Overhead())
-	rand.Read(nonce)
-	return i.seal.Seal(nonce, nonce, []byte(secret), []byte(accessKey))
+	return secrets.Seal(i.seal, []byte(accessKey), secret)
 }
 
 func (i *IAM) openSecret(accessKey string, sealed []byte) (string, error) {
-	ns := i.seal.NonceSize()
-	if len(sealed) < ns+i.seal.Overhead() {
-		return "", errors.New("iam: stored secret is corrupt")
-	}
-	b, err := i.seal.Open(nil, sealed[:ns], sealed[ns:], []byte(accessKey))
+	s, err := secrets.Open(i.seal, []byte(accessKey), sealed)
 	if err != nil {
 		return "", errors.New("iam: stored secret does not open under the root key")
 	}
-	return string(b), nil
+	return s, nil
 }
 
 // lookup finds the enabled user and key of an access key id.

@@ -27,6 +27,7 @@ var (
 	ErrUserExists      = errors.New("meta: user exists")
 	ErrNoSuchAccessKey = errors.New("meta: no such access key")
 	ErrNoSuchJob       = errors.New("meta: no such job")
+	ErrNoSuchRemote    = errors.New("meta: no such remote")
 	// ErrNoSuchVersion: the version ID is well formed but names no
 	// version of the key.
 	ErrNoSuchVersion = errors.New("meta: no such version")
@@ -385,4 +386,25 @@ type Jobs interface {
 	// UpdateJob applies fn to the job's state atomically, starting from
 	// Job{Name: name} when there is none, and returns what was stored.
 	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
+}
+
+// Remote is another strongroom deployment registered as a replication
+// destination (strongroom remote add). SealedSecret is its secret key,
+// sealed under the root key by the owner of the store (internal/remote).
+type Remote struct {
+	Name         string
+	URL          string
+	AccessKey    string
+	SealedSecret []byte
+	Insecure     bool // TLS certificate not verified
+	Created      time.Time
+}
+
+// Remotes keeps the registered remotes. A store that keeps them
+// implements it beside Store.
+type Remotes interface {
+	PutRemote(ctx context.Context, r *Remote) error              // create or replace
+	GetRemote(ctx context.Context, name string) (*Remote, error) // ErrNoSuchRemote
+	DeleteRemote(ctx context.Context, name string) error         // ErrNoSuchRemote
+	ListRemotes(ctx context.Context) ([]*Remote, error)          // in name order
 }

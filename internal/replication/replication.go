@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,12 @@ type Rule struct {
 	// Prefix and Tags select the objects (every one set must match).
 	Prefix string `json:",omitempty"`
 	Tags   []Tag  `json:",omitempty"`
+	// Prefixes is OSS's PrefixSet: the key must also start with one of
+	// them (none: any key).
+	Prefixes []string `json:",omitempty"`
+	// LegacyPrefix: the S3 document gave a rule-level Prefix (the first
+	// schema) rather than a Filter; echoed the same way.
+	LegacyPrefix bool `json:",omitempty"`
 	// Destination is where the rule's replicas go.
 	Destination Destination
 	// ReplicaKMSKeyID is the KMS key SSE-KMS replicas are wrapped under
@@ -73,6 +80,10 @@ type Destination struct {
 	Remote string `json:",omitempty"`
 	// ARN is the destination as the client wrote it, echoed back.
 	ARN string `json:",omitempty"`
+	// Region is the region the document named (the ARN's region field,
+	// COS's <region>, OSS's Location), echoed back; when it is a
+	// registered remote's name, Remote is set to it.
+	Region string `json:",omitempty"`
 }
 
 // Local reports whether the destination is a bucket of this deployment.
@@ -104,6 +115,9 @@ func (c *Config) Match(key string, tags map[string]string) *Rule {
 
 func (r *Rule) matches(key string, tags map[string]string) bool {
 	if !strings.HasPrefix(key, r.Prefix) {
+		return false
+	}
+	if len(r.Prefixes) > 0 && !slices.ContainsFunc(r.Prefixes, func(p string) bool { return strings.HasPrefix(key, p) }) {
 		return false
 	}
 	for _, t := range r.Tags {

@@ -11,6 +11,7 @@ import (
 	"strongroom/internal/jobs"
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
+	"strongroom/internal/remote"
 )
 
 // AdminPrefix is where the operator API is served.
@@ -24,12 +25,13 @@ type admin struct {
 	counting *kms.Counting
 	jobs     *jobs.Engine
 	meta     meta.Store // searched for locked versions before a key is disabled
+	remotes  *remote.Registry
 	verifier *auth.Verifier
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, backup http.HandlerFunc) http.Handler {
-	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, remotes: remotes, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
@@ -38,6 +40,8 @@ func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *
 	a.mux.HandleFunc("GET "+AdminPrefix+"jobs", a.listJobs)
 	a.mux.HandleFunc("POST "+AdminPrefix+"jobs/{name}/run", a.runJob)
 	a.mux.HandleFunc("GET "+AdminPrefix+"backup", backup)
+	a.mux.HandleFunc("GET "+AdminPrefix+"remotes", a.remoteOp)
+	a.mux.HandleFunc("POST "+AdminPrefix+"remotes/{op}", a.remoteOp)
 	return a
 }
 

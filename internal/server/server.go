@@ -29,6 +29,7 @@ import (
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
+	"strongroom/internal/remote"
 	"strongroom/internal/service"
 	"strongroom/internal/sse"
 )
@@ -174,7 +175,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		m.Close()
 		keyring.Close()
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
+	remotes := remote.New(m, rootKey)
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()
@@ -201,7 +203,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, node.backupHandler),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, remotes, node.backupHandler),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}

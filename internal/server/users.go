@@ -76,6 +76,21 @@ func parsePolicyArg(arg string) ([]string, error) {
 // OpenIAMOffline opens the identities of a stopped node's data directory.
 // The caller closes the returned store.
 func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) {
+	m, root, err := openOffline(dataDir, rootKeyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := iam.New(m, "", "", root)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return ids, m, nil
+}
+
+// openOffline opens a stopped node's metadata and its root key, proven
+// against the keyring before anything is sealed under it.
+func openOffline(dataDir, rootKeyFile string) (*bolt.Store, []byte, error) {
 	if err := CheckDataDir(dataDir); err != nil {
 		return nil, nil, err
 	}
@@ -95,13 +110,9 @@ func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) 
 			err = fmt.Errorf("opening keyring: %w", err)
 		}
 	}
-	var ids *iam.IAM
-	if err == nil {
-		ids, err = iam.New(m, "", "", root)
-	}
 	if err != nil {
 		m.Close()
 		return nil, nil, err
 	}
-	return ids, m, nil
+	return m, root, nil
 }

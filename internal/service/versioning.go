@@ -6,6 +6,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 )
 
 // DeleteMarkerError is a read that met a delete marker: NoSuchKey when the
@@ -46,6 +47,9 @@ func (s *Service) PutBucketVersioning(ctx context.Context, p Principal, bucket, 
 	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
 		if b.Config[configObjectLock] != nil && status != meta.VersioningEnabled {
 			return errs.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+		}
+		if b.Config[replication.ConfigName] != nil && status != meta.VersioningEnabled {
+			return ErrReplicationVersioning
 		}
 		b.Versioning = status
 		return nil

@@ -1,6 +1,7 @@
 package e2eobs
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -90,12 +91,23 @@ func TestBucketEncryption(t *testing.T) {
 // returns the body.
 func signedGet(t *testing.T, e *env, c *obs.ObsClient, m mode, in *obs.CreateSignedUrlInput) string {
 	t.Helper()
+	resp, b := signedDo(t, e, c, m, in, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("presigned GET: %d %s (%s)", resp.StatusCode, resp.Header.Get("x-obs-error-code"), b)
+	}
+	return string(b)
+}
+
+// signedDo sends a request on a URL the SDK presigned (in.Method, with
+// body) with a plain HTTP client and returns the response and its body.
+func signedDo(t *testing.T, e *env, c *obs.ObsClient, m mode, in *obs.CreateSignedUrlInput, body []byte) (*http.Response, []byte) {
+	t.Helper()
 	out, err := c.CreateSignedUrl(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, addr := e.endpoint(m)
-	req, err := http.NewRequest(http.MethodGet, out.SignedUrl, nil)
+	req, err := http.NewRequest(string(in.Method), out.SignedUrl, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +122,7 @@ func signedGet(t *testing.T, e *env, c *obs.ObsClient, m mode, in *obs.CreateSig
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("presigned GET %s: %d %s (%s)", out.SignedUrl, resp.StatusCode, resp.Header.Get("x-obs-error-code"), b)
-	}
-	return string(b)
+	return resp, b
 }
 
 func TestBucketEncryptionErrors(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"strongroom/internal/errs"
 	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 	"strongroom/internal/sse"
 )
 
@@ -228,3 +229,9 @@ func ValidStorageClass(d Dialect, v string) bool {
 
 // S3StorageClass reports whether v is one of S3's storage classes.
 func S3StorageClass(v string) bool { return s3StorageClasses[v] }
+
+// ReplicationShape is implemented by dialects whose replication documents
+// use their vendor's element names (COS, OSS, OBS); the others use S3's.
+type ReplicationShape interface {
+	ReplicationShape() replication.Shape
+}

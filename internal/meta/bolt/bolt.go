@@ -19,6 +19,7 @@
 //	data/<bucket>/t           completion time | upload ID -> nil (expiry order)
 //	data/<bucket> "completed-count" -> number of completed records (uint64)
 //	users                     user name -> meta.User
+//	remotes                   remote name -> meta.Remote
 //	keys                      access key ID -> user name
 //	jobs                      job name -> meta.Job (background jobs)
 //
@@ -90,6 +91,7 @@ var (
 	bkUsers   = []byte("users")
 	bkKeys    = []byte("keys")
 	bkJobs    = []byte("jobs")
+	bkRemotes = []byte("remotes")
 
 	subObjects   = []byte("o")
 	subUploads   = []byte("u")
@@ -146,7 +148,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs} {
+		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs, bkRemotes} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 	"strongroom/internal/service"
 	"strongroom/internal/sse"
 )
@@ -328,3 +329,7 @@ func (Dialect) ValidStorageClass(v string) bool {
 	}
 	return false
 }
+
+// ReplicationShape implements dialect.ReplicationShape: COS's replication
+// document has its own element names.
+func (Dialect) ReplicationShape() replication.Shape { return replication.COS }

@@ -28,6 +28,7 @@ import (
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 	"strongroom/internal/sse"
 )
 
@@ -393,3 +394,7 @@ func (Dialect) ValidStorageClass(v string) bool {
 	}
 	return dialect.S3StorageClass(v)
 }
+
+// ReplicationShape implements dialect.ReplicationShape: OBS's replication
+// document has its own element names.
+func (Dialect) ReplicationShape() replication.Shape { return replication.OBS }

@@ -20,6 +20,7 @@ import (
 	"strongroom/internal/httpapi/dialect/s3"
 	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 	"strongroom/internal/sse"
 )
 
@@ -129,6 +130,8 @@ var errorMap = map[string]ossError{
 	// A delete or overwrite a bucket retention policy (WORM) refuses (EC
 	// 0026-00000005, "the object is protected by a retention policy").
 	errs.ObjectImmutable.Code: {code: "FileImmutable", status: http.StatusConflict, ec: "0026-00000005"},
+	// GetBucketReplication on a bucket without rules.
+	errs.NoSuchReplicationConfiguration.Code: {code: "NoSuchReplicationConfiguration", status: http.StatusNotFound, message: "The bucket you specified does not have replication configuration."},
 }
 
 // canonicalDefaults are the canonical errors' own messages, so that a
@@ -142,7 +145,7 @@ func init() {
 		errs.InvalidAccessKeyID, errs.MalformedXML, errs.BadDigest,
 		errs.ContentSHA256Mismatch, errs.KeyTooLong, errs.AuthorizationHeaderMalformed,
 		errs.AuthorizationQueryMalformed, errs.KMSNotFound, errs.KMSDisabled,
-		errs.KMSUnavailable, errs.NoSuchLifecycleConfiguration,
+		errs.KMSUnavailable, errs.NoSuchLifecycleConfiguration, errs.NoSuchReplicationConfiguration,
 	} {
 		canonicalDefaults[e.Code] = e.Message
 	}
@@ -486,3 +489,7 @@ func (Dialect) ValidStorageClass(v string) bool {
 	}
 	return false
 }
+
+// ReplicationShape implements dialect.ReplicationShape: OSS's replication
+// document has its own element names.
+func (Dialect) ReplicationShape() replication.Shape { return replication.OSS }
