@@ -376,8 +376,13 @@ func (p *Provider) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[st
 	pt, err := p.c.decrypt(ctx, h.uid, ct, nonce, aad(ciphertext[:h.hdrLen], encCtx), tag)
 	if err != nil {
 		switch reasonOf(err) {
-		case -1, reasonItemNotFound, reasonObjectNotFound, reasonObjectDestroyed, reasonPermissionDenied, reasonWrongState:
+		case -1, reasonPermissionDenied, reasonWrongState:
 			return nil, p.keyErr(h.name, err)
+		case reasonItemNotFound, reasonObjectNotFound, reasonObjectDestroyed:
+			// The key exists (its state was read): the identifier in the
+			// ciphertext was altered, or that version was destroyed.
+			p.forget(h.name)
+			return nil, bad("unknown key version")
 		}
 		// The server could not authenticate it (PyKMIP answers an
 		// invalid tag with a general or cryptographic failure).
