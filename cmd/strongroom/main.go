@@ -171,6 +171,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
+	bindKMSFlags(fs, &cfg.KMSConfig)
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {

@@ -80,6 +80,8 @@ type Config struct {
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
+	// KMSConfig selects the key provider (kmsprovider.go).
+	KMSConfig `yaml:",inline"`
 }
 
 // Files in the data directory.
@@ -106,6 +108,9 @@ type Node struct {
 	// time their secret may be shown (the file keeps it sealed).
 	RootCreated bool
 	Keyring     *kms.Keyring
+	// Keys is the key provider in use: Keyring, or an external one.
+	Keys     kms.KeyAdmin
+	closeKMS func() error
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
 	// Jobs runs the background work (lifecycle); see internal/jobs.
@@ -162,11 +167,18 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		keyring.Close()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	counting := kms.NewCounting(keyring)
+	keys, closeKMS, err := openKMS(ctx, cfg.KMSConfig, keyring)
+	if err != nil {
+		m.Close()
+		keyring.Close()
+		return nil, err
+	}
+	counting := kms.NewCounting(keys)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
+		closeKMS()
 		keyring.Close()
 	}
 	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
@@ -183,7 +195,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, Keys: keys, closeKMS: closeKMS, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -196,7 +208,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
@@ -393,7 +405,7 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.md5s.Close()
-	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
+	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close())
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from
