@@ -55,10 +55,11 @@ func reasonOf(err error) int64 {
 	return -1
 }
 
-// unavailable reports a transport failure as kms.ErrUnavailable; the
-// cause (a network error) carries no key material.
+// unavailable reports a transport failure as kms.ErrUnavailable. Clients
+// see only the canonical message; the server's address and the cause (a
+// network error, no key material) are in the wrapping text, for the log.
 func (c *client) unavailable(err error) error {
-	return fmt.Errorf("%w (%v)", kms.ErrUnavailable.WithMessage("The KMIP server at "+c.addr+" is unavailable."), err)
+	return fmt.Errorf("%w: KMIP server at %s: %v", kms.ErrUnavailable, c.addr, err)
 }
 
 // do sends one operation and returns its response payload.

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -266,4 +267,27 @@ func (s *Server) writeCerts() error {
 
 func writePEM(path, typ string, der []byte) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
+}
+
+// KeyMaterial returns the raw bytes of every key the server holds, read
+// from its database, so canary tests can prove none of them ever reaches
+// strongroom's data directory or logs.
+func (s *Server) KeyMaterial() ([][]byte, error) {
+	script := `import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for (v,) in db.execute("select value from managed_objects where value is not null"):
+    print(bytes(v).hex())`
+	out, err := exec.Command("/usr/bin/python3", "-c", script, filepath.Join(s.dir, "pykmip.db")).Output()
+	if err != nil {
+		return nil, fmt.Errorf("kmiptest: reading the key database: %w", err)
+	}
+	var keys [][]byte
+	for _, line := range bytes.Fields(out) {
+		k := make([]byte, len(line)/2)
+		if _, err := hex.Decode(k, line); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
