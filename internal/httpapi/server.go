@@ -247,7 +247,6 @@ func (s *Server) writeError(q *request, err error) bool {
 // retryAfter is the Retry-After (seconds) sent with a 503.
 const retryAfter = "2"
 
-
 // vhostBucket returns the bucket named by a virtual-hosted-style Host, and
 // the dialect its domain pins, if any.
 func (s *Server) vhostBucket(host string) (bucket, dialectName string) {

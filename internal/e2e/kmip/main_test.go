@@ -165,4 +165,3 @@ func (e *env) listKeys(t *testing.T, bucket string) []string {
 	}
 	return keys
 }
-
