@@ -137,49 +137,56 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	// An external key provider first: it may hold the root key too.
+	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig)
+	if err != nil {
+		return nil, err
+	}
 	rootKey := cfg.RootKey
 	if rootKey == nil {
-		var err error
-		if rootKey, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log); err != nil {
+		if rootKey, err = loadRootKey(ctx, cfg, ext, log); err != nil {
+			closeKMS()
 			return nil, err
 		}
 	}
 	keyring, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), rootKey)
 	if err != nil {
+		closeKMS()
 		return nil, fmt.Errorf("opening keyring: %w", err)
+	}
+	var keys kms.KeyAdmin = keyring
+	if ext != nil {
+		keys = ext
+	}
+	closeKeys := func() {
+		keyring.Close()
+		closeKMS()
 	}
 	// After the keyring: its lock makes this process the data directory's
 	// only owner, and the root key is proven before anything is sealed.
 	root, rootCreated, err := rootCredentials(cfg, rootKey, log)
 	if err != nil {
-		keyring.Close()
+		closeKeys()
 		return nil, err
 	}
 	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
 	if err != nil {
-		keyring.Close()
+		closeKeys()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	m.SetClock(cfg.Now)
 	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	if err != nil {
 		m.Close()
-		keyring.Close()
+		closeKeys()
 		return nil, fmt.Errorf("opening data store: %w", err)
-	}
-	keys, closeKMS, err := openKMS(ctx, cfg.KMSConfig, keyring)
-	if err != nil {
-		m.Close()
-		keyring.Close()
-		return nil, err
 	}
 	counting := kms.NewCounting(keys)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
-		closeKMS()
-		keyring.Close()
+		closeKeys()
 	}
 	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
 	n, err := svc.SweepOrphans(ctx)
@@ -423,6 +430,9 @@ func LoadRootKey(dataDir, file string, log *slog.Logger) ([]byte, error) {
 	// A new key only for a new data directory: one whose keyring exists was
 	// set up under a key kept elsewhere, and a fresh key here would seal
 	// new secrets under the wrong key (and strand a root.key file).
+	if _, err := os.Stat(filepath.Join(dataDir, sealedRootKeyFile)); err == nil {
+		return nil, fmt.Errorf("the root key of %s is sealed by an external key provider (%s): give its --kms settings", dataDir, sealedRootKeyFile)
+	}
 	if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {
 		return nil, fmt.Errorf("the data directory %s has a keyring but no %s: give its root key (%s or --root-key-file)", dataDir, rootKeyFile, kms.RootKeyEnv)
 	}

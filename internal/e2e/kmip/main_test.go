@@ -63,10 +63,16 @@ type env struct {
 }
 
 func newEnv(t *testing.T, dialects ...string) *env {
+	return newEnvWith(t, testnode.Options{Dialects: dialects})
+}
+
+// newEnvWith starts a TLS node with the KMIP provider and options o.
+func newEnvWith(t *testing.T, o testnode.Options) *env {
 	t.Helper()
 	logs := &e2eutil.LogBuffer{}
-	node := testnode.Start(t, testnode.Options{TLS: true, Dialects: dialects, KMS: kmsConfig(),
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	o.TLS, o.KMS = true, kmsConfig()
+	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	node := testnode.Start(t, o)
 	e := &env{node: node, logs: logs, ctx: context.Background()}
 	e.c = s3.New(s3.Options{
 		Region: region, BaseEndpoint: aws.String(node.URL), UsePathStyle: true,
