@@ -16,3 +16,21 @@ func bindKMSFlags(fs *flag.FlagSet, c *server.KMSConfig) {
 	fs.StringVar(&c.KMIPCA, "kmip-ca", c.KMIPCA, "CA certificate(s) (PEM) that sign the KMIP server's certificate")
 	fs.DurationVar(&c.KMSCacheTTL, "kms-cache-ttl", c.KMSCacheTTL, "how long an external KMS's key state is trusted without asking (default 30s)")
 }
+
+// kmsServeArgs turns key provider settings back into serve flags (for the
+// bench's child server), one token each.
+func kmsServeArgs(c server.KMSConfig) []string {
+	var args []string
+	for _, f := range []struct{ name, v string }{
+		{"kms", c.KMS}, {"kmip-addr", c.KMIPAddr}, {"kmip-cert", c.KMIPCert}, {"kmip-key", c.KMIPKey}, {"kmip-ca", c.KMIPCA},
+	} {
+		if f.v != "" {
+			args = append(args, "--"+f.name+"="+f.v)
+		}
+	}
+	if c.KMSCacheTTL != 0 {
+		args = append(args, "--kms-cache-ttl="+c.KMSCacheTTL.String())
+	}
+	return args
+}
+
