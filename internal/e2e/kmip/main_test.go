@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	osscreds "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
 	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/kms/kmip/kmiptest"
 	"strongroom/internal/server"
@@ -170,4 +173,12 @@ func (e *env) listKeys(t *testing.T, bucket string) []string {
 		keys = append(keys, aws.ToString(o.Key)+"/"+aws.ToString(o.ETag))
 	}
 	return keys
+}
+
+// ossClient is the Alibaba OSS v2 SDK on the node's OSS listener.
+func (e *env) ossClient() *oss2.Client {
+	return oss2.NewClient(oss2.LoadDefaultConfig().
+		WithCredentialsProvider(osscreds.NewStaticCredentialsProvider(e.node.AccessKey, e.node.SecretKey)).
+		WithRegion("cn-hangzhou").WithEndpoint(e.node.DialectURL["oss"]).WithHttpClient(e.node.Client).
+		WithSignatureVersion(oss2.SignatureVersionV4).WithRetryMaxAttempts(1))
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	osscreds "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"strongroom/internal/kms"
 	"strongroom/internal/server"
@@ -42,10 +41,7 @@ func TestKMIPOutage(t *testing.T) {
 	if err := putKMS("bucket-key-before", true); err != nil {
 		t.Fatal(err)
 	}
-	oss := oss2.NewClient(oss2.LoadDefaultConfig().
-		WithCredentialsProvider(osscreds.NewStaticCredentialsProvider(e.node.AccessKey, e.node.SecretKey)).
-		WithRegion("cn-hangzhou").WithEndpoint(e.node.DialectURL["oss"]).WithHttpClient(e.node.Client).
-		WithSignatureVersion(oss2.SignatureVersionV4).WithRetryMaxAttempts(1))
+	oss := e.ossClient()
 	listed := e.listKeys(t, b)
 
 	kmipSrv.Stop()

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	osscreds "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"strongroom/internal/kms"
 	"strongroom/internal/kms/kmip"
@@ -153,10 +152,7 @@ func TestSSEThroughKMIP(t *testing.T) {
 // The Alibaba OSS SDK, SSE with KMS on the OSS dialect listener.
 func TestOSSSDKThroughKMIP(t *testing.T) {
 	e := newEnv(t, "oss")
-	c := oss2.NewClient(oss2.LoadDefaultConfig().
-		WithCredentialsProvider(osscreds.NewStaticCredentialsProvider(e.node.AccessKey, e.node.SecretKey)).
-		WithRegion("cn-hangzhou").WithEndpoint(e.node.DialectURL["oss"]).WithHttpClient(e.node.Client).
-		WithSignatureVersion(oss2.SignatureVersionV4).WithRetryMaxAttempts(1))
+	c := e.ossClient()
 	if _, err := c.PutBucket(e.ctx, &oss2.PutBucketRequest{Bucket: oss2.Ptr("kmip-oss")}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,12 @@ type resultError struct {
 	message string
 }
 
+// Unwrap makes a refusal the KMS being unavailable, unless the caller
+// knows better from the reason (a missing or revoked key, a ciphertext
+// that does not authenticate): it is the server's or its operator's
+// business, never the S3 client's.
+func (e *resultError) Unwrap() error { return kms.ErrUnavailable }
+
 func (e *resultError) Error() string {
 	return fmt.Sprintf("kmip: operation %#x failed: status %d, reason %#x: %s", e.op, e.status, e.reason, e.message)
 }

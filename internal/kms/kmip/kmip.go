@@ -337,8 +337,6 @@ func (p *Provider) Encrypt(ctx context.Context, keyID string, plaintext []byte, 
 // keyErr maps a server's refusal to use a key; transport errors pass.
 func (p *Provider) keyErr(name string, err error) error {
 	switch reasonOf(err) {
-	case -1:
-		return err
 	case reasonItemNotFound, reasonObjectNotFound, reasonObjectDestroyed:
 		p.forget(name)
 		return notFound(name)
@@ -346,7 +344,7 @@ func (p *Provider) keyErr(name string, err error) error {
 		p.forget(name)
 		return disabled(name)
 	}
-	return fmt.Errorf("%w: %w", kms.ErrUnavailable.WithMessage("The KMIP server refused the operation."), err)
+	return err // transport errors and other refusals match kms.ErrUnavailable
 }
 
 // Decrypt implements kms.Provider. A ciphertext naming a key the server

@@ -34,6 +34,8 @@ type Server struct {
 	// Client certificate, key and CA files for strongroom's --kmip-cert,
 	// --kmip-key and --kmip-ca.
 	CertFile, KeyFile, CAFile string
+	// The server's own certificate and key (tests that fake a server).
+	ServerCertFile, ServerKeyFile string
 
 	dir     string
 	logPath string
@@ -93,7 +95,7 @@ policy_path=%s
 enable_tls_client_auth=True
 logging_level=INFO
 database_path=%s
-`, port, filepath.Join(s.dir, "server-cert.pem"), filepath.Join(s.dir, "server-key.pem"), s.CAFile, policies, filepath.Join(s.dir, "pykmip.db"))
+`, port, s.ServerCertFile, s.ServerKeyFile, s.CAFile, policies, filepath.Join(s.dir, "pykmip.db"))
 	return os.WriteFile(filepath.Join(s.dir, "server.conf"), []byte(conf), 0o600)
 }
 
@@ -258,7 +260,8 @@ func (s *Server) writeCerts() error {
 		}
 		return writePEM(keyFile, "PRIVATE KEY", kb)
 	}
-	if err := leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, filepath.Join(s.dir, "server-cert.pem"), filepath.Join(s.dir, "server-key.pem")); err != nil {
+	s.ServerCertFile, s.ServerKeyFile = filepath.Join(s.dir, "server-cert.pem"), filepath.Join(s.dir, "server-key.pem")
+	if err := leaf(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, s.ServerCertFile, s.ServerKeyFile); err != nil {
 		return err
 	}
 	s.CertFile, s.KeyFile = filepath.Join(s.dir, "client-cert.pem"), filepath.Join(s.dir, "client-key.pem")
