@@ -15,6 +15,13 @@ const RootKeyName = "strongroom-root"
 // presented as a data key, nor a data key as it.
 var rootKeyContext = map[string]string{"strongroom:purpose": "root key"}
 
+// IsRootKeyContext reports whether encCtx is the context SealRootKey
+// binds: a provider wraps under RootKeyName only with it, so no client
+// can have data keys (or bucket keys) made under the root sealing key.
+func IsRootKeyContext(encCtx map[string]string) bool {
+	return len(encCtx) == len(rootKeyContext) && encCtx["strongroom:purpose"] == rootKeyContext["strongroom:purpose"]
+}
+
 // RootKeySealer is the seam through which an external key provider holds
 // the root key: the data directory keeps only SealRootKey's output, so a
 // copy of it opens nothing without the provider. Any provider that is a

@@ -313,6 +313,9 @@ func (p *Provider) Encrypt(ctx context.Context, keyID string, plaintext []byte, 
 	if err != nil {
 		return nil, "", err
 	}
+	if name == kms.RootKeyName && !kms.IsRootKeyContext(encCtx) {
+		return nil, "", notFound(name) // reserved for the root key
+	}
 	st, err := p.state(ctx, name)
 	if err != nil {
 		return nil, "", err

@@ -427,3 +427,27 @@ func TestMutualTLSRequired(t *testing.T) {
 		t.Error("Open trusting the wrong CA succeeded")
 	}
 }
+
+// The root sealing key seals the root key and nothing else: no client can
+// have data keys made under it.
+func TestRootSealingKeyReserved(t *testing.T) {
+	p := open(t)
+	root := bytes.Repeat([]byte{9}, kms.RootKeySize)
+	sealed, err := kms.SealRootKey(bg, p, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := kms.OpenRootKey(bg, reopen(t, p), sealed)
+	if err != nil || !bytes.Equal(got, root) {
+		t.Fatalf("OpenRootKey: %v", err)
+	}
+	if _, err := p.GenerateDataKey(bg, kms.RootKeyName, map[string]string{"aws:s3:arn": "arn:aws:s3:::b/k"}); !errors.Is(err, kms.ErrNotFound) {
+		t.Errorf("GenerateDataKey under the root sealing key: %v", err)
+	}
+	if _, _, err := p.Encrypt(bg, "alias/"+kms.RootKeyName, root, nil); !errors.Is(err, kms.ErrNotFound) {
+		t.Errorf("Encrypt under the root sealing key: %v", err)
+	}
+	if _, err := p.Decrypt(bg, sealed, nil); !errors.Is(err, kms.ErrDecrypt) {
+		t.Errorf("Decrypt of the sealed root key as a data key: %v", err)
+	}
+}
