@@ -14,7 +14,7 @@ func bindKMSFlags(fs *flag.FlagSet, c *server.KMSConfig) {
 	fs.StringVar(&c.KMIPCert, "kmip-cert", c.KMIPCert, "client certificate (PEM) for mutual TLS with the KMIP server")
 	fs.StringVar(&c.KMIPKey, "kmip-key", c.KMIPKey, "private key (PEM) of --kmip-cert")
 	fs.StringVar(&c.KMIPCA, "kmip-ca", c.KMIPCA, "CA certificate(s) (PEM) that sign the KMIP server's certificate")
-	fs.DurationVar(&c.KMSCacheTTL, "kms-cache-ttl", c.KMSCacheTTL, "how long an external KMS's key state is trusted without asking (default 30s)")
+	fs.DurationVar(&c.KMIPStateTTL, "kmip-state-ttl", c.KMIPStateTTL, "how long an external KMS's key state is trusted without asking (default 30s)")
 }
 
 // kmsServeArgs turns key provider settings back into serve flags (for the
@@ -28,8 +28,8 @@ func kmsServeArgs(c server.KMSConfig) []string {
 			args = append(args, "--"+f.name+"="+f.v)
 		}
 	}
-	if c.KMSCacheTTL != 0 {
-		args = append(args, "--kms-cache-ttl="+c.KMSCacheTTL.String())
+	if c.KMIPStateTTL != 0 {
+		args = append(args, "--kmip-state-ttl="+c.KMIPStateTTL.String())
 	}
 	return args
 }

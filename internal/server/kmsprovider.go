@@ -26,9 +26,9 @@ type KMSConfig struct {
 	KMIPCert string `yaml:"kmip-cert"`
 	KMIPKey  string `yaml:"kmip-key"`
 	KMIPCA   string `yaml:"kmip-ca"`
-	// KMSCacheTTL is how long an external provider's key state (enabled,
+	// KMIPStateTTL is how long an external provider's key state (enabled,
 	// newest version) is trusted without asking it (default 30s).
-	KMSCacheTTL time.Duration `yaml:"kms-cache-ttl"`
+	KMIPStateTTL time.Duration `yaml:"kmip-state-ttl"`
 }
 
 // sealedRootKeyFile holds the root key sealed by an external provider
@@ -45,7 +45,7 @@ func openKMS(ctx context.Context, c KMSConfig) (kms.KeyAdmin, func() error, erro
 	case "", "builtin":
 		return nil, noop, nil
 	case "kmip":
-		k, err := kmip.Open(ctx, kmip.Config{Addr: c.KMIPAddr, CertFile: c.KMIPCert, KeyFile: c.KMIPKey, CAFile: c.KMIPCA, CacheTTL: c.KMSCacheTTL})
+		k, err := kmip.Open(ctx, kmip.Config{Addr: c.KMIPAddr, CertFile: c.KMIPCert, KeyFile: c.KMIPKey, CAFile: c.KMIPCA, CacheTTL: c.KMIPStateTTL})
 		if err != nil {
 			return nil, nil, fmt.Errorf("key provider kmip: %w", err)
 		}
