@@ -136,12 +136,15 @@ func TestSSEThroughKMIP(t *testing.T) {
 	if _, err := e.node.Keys.DisableKey(e.ctx, "app-key"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.c.GetObject(e.ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("sse-kms-named")})
-	if err == nil {
-		t.Fatal("GET under a disabled key succeeded")
-	}
-	if status, code, _ := apiErr(t, err); status != http.StatusBadRequest || code != "KMS.DisabledException" {
-		t.Errorf("GET under a disabled key: %d %s", status, code)
+	// Also with a bucket key cached: the provider's StateSerial moved.
+	for _, k := range []string{"sse-kms-named", "sse-kms-bucket-key"} {
+		_, err = e.c.GetObject(e.ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(k)})
+		if err == nil {
+			t.Fatalf("GET %s under a disabled key succeeded", k)
+		}
+		if status, code, _ := apiErr(t, err); status != http.StatusBadRequest || code != "KMS.DisabledException" {
+			t.Errorf("GET %s under a disabled key: %d %s", k, status, code)
+		}
 	}
 	if _, err := e.node.Keys.EnableKey(e.ctx, "app-key"); err != nil {
 		t.Fatal(err)
