@@ -336,13 +336,13 @@ func TestConcurrentUse(t *testing.T) {
 	mustCreate(t, p, "c")
 	var wg sync.WaitGroup
 	errc := make(chan error, 64)
-	for g := range 16 {
+	for g := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			encCtx := map[string]string{"g": fmt.Sprint(g)}
-			for i := range 8 {
-				if g == 0 && i == 4 {
+			for i := range 6 {
+				if g == 0 && i == 3 {
 					if _, err := p.RotateKey(bg, "c"); err != nil {
 						errc <- err
 						return
