@@ -38,7 +38,7 @@ const usage = `usage:
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the builtin KMS master keys
+                                  manage the KMS master keys (builtin keyring, or --kms kmip)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
