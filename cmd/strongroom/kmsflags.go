@@ -33,4 +33,3 @@ func kmsServeArgs(c server.KMSConfig) []string {
 	}
 	return args
 }
-

@@ -118,7 +118,7 @@ func (s *Server) Start() error {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	s.cmd, s.done = cmd, done
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a loaded CI machine boots Python slowly
 	for {
 		select {
 		case <-done:
