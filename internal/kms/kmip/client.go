@@ -85,7 +85,8 @@ func (c *client) do(ctx context.Context, op uint32, payload ...ttlv.Item) (ttlv.
 	if err != nil {
 		return ttlv.Item{}, err
 	}
-	msg, err := ttlv.Decode(resp)
+	msg, err := ttlv.Decode(resp) // copies what it keeps
+	clear(resp)                    // may hold an unwrapped data key
 	if err != nil || msg.Tag != tagResponseMessage {
 		return ttlv.Item{}, c.unavailable(fmt.Errorf("bad response: %w", ttlv.ErrMalformed))
 	}
