@@ -86,7 +86,7 @@ func (c *client) do(ctx context.Context, op uint32, payload ...ttlv.Item) (ttlv.
 		return ttlv.Item{}, err
 	}
 	msg, err := ttlv.Decode(resp) // copies what it keeps
-	clear(resp)                    // may hold an unwrapped data key
+	clear(resp)                   // may hold an unwrapped data key
 	if err != nil || msg.Tag != tagResponseMessage {
 		return ttlv.Item{}, c.unavailable(fmt.Errorf("bad response: %w", ttlv.ErrMalformed))
 	}
