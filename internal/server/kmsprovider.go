@@ -46,6 +46,9 @@ func openKMS(ctx context.Context, c KMSConfig) (kms.KeyAdmin, func() error, erro
 		return nil, noop, nil
 	case "kmip":
 		k, err := kmip.Open(ctx, kmip.Config{Addr: c.KMIPAddr, CertFile: c.KMIPCert, KeyFile: c.KMIPKey, CAFile: c.KMIPCA, CacheTTL: c.KMIPStateTTL})
+		if errors.Is(err, kms.ErrUnavailable) {
+			return nil, nil, fmt.Errorf("key provider kmip: the KMIP server at %s (--kmip-addr) cannot be used, and the keys are there: %w", c.KMIPAddr, err)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("key provider kmip: %w", err)
 		}
