@@ -13,6 +13,9 @@ need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # boto3 for internal/e2e/hostile (run with Debian's /usr/bin/python3).
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need_apt+=(python3-boto3)
+# PyKMIP's server for the KMIP key provider's tests (internal/kms/kmip,
+# internal/e2e/kmip); they fail, never skip, without it.
+[ -x /usr/bin/pykmip-server ] || need_apt+=(python3-pykmip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${need_apt[*]}"

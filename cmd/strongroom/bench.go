@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"strongroom/internal/bench"
+	"strongroom/internal/server"
 )
 
 const benchUsage = `usage: strongroom bench [flags]
@@ -33,6 +34,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var cfg bench.Config
+	var kmsCfg server.KMSConfig // before the --server flag's variable shadows the package
 	quick := fs.Bool("quick", false, "short run for CI (~25s): 1.5s per phase")
 	fs.DurationVar(&cfg.Duration, "duration", 6*time.Second, "duration of each phase")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent requests for 4 KiB objects")
@@ -56,6 +58,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
 	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
+	bindKMSFlags(fs, &kmsCfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -101,6 +104,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// The child server uses the key provider the bench was given.
+		m.ServeArgs = append(m.ServeArgs, kmsServeArgs(kmsCfg)...)
 		cfg.Modes = append(cfg.Modes, m)
 	}
 	if *server != "" {

@@ -14,11 +14,12 @@ import (
 
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
+	"strongroom/internal/meta/bolt"
 	"strongroom/internal/server"
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] | strongroom key list [--data DIR]"
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|kmip ...] | strongroom key list [--data DIR] [--kms ...]"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
@@ -27,6 +28,8 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kmsCfg server.KMSConfig
+	bindKMSFlags(fs, &kmsCfg)
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -42,15 +45,21 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []kms.KeyInfo
-	k, err := server.OpenKeyringOffline(*data, *rootKeyFile)
+	k, closeKeys, err := server.OpenKMSOffline(ctx, kmsCfg, *data, *rootKeyFile)
 	switch {
 	case err == nil:
-		// No server holds the keyring (offline): change the file directly.
-		defer k.Close()
+		// No server holds the keyring (offline), or the keys are in an
+		// external KMS: change them directly.
+		defer closeKeys()
 		if op == "list" {
 			keys, err = k.ListKeys(ctx)
 		} else {
 			keys, err = keyOffline(ctx, k, *data, op, name)
+		}
+		if errors.Is(err, bolt.ErrLocked) {
+			// An external KMS while the node runs: it holds the metadata
+			// that disabling checks.
+			keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
 		}
 	case errors.Is(err, kms.ErrLocked):
 		keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
@@ -88,12 +97,12 @@ func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.Ke
 // keyOffline changes a stopped node's keyring; disabling a key also opens
 // its metadata, to refuse when the key protects a version under object
 // lock.
-func keyOffline(ctx context.Context, k *kms.Keyring, dir, op, name string) ([]kms.KeyInfo, error) {
+func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string) ([]kms.KeyInfo, error) {
 	var m meta.Store
 	if op == "disable" {
 		store, err := server.OpenMetaOffline(dir)
 		if err != nil {
-			return nil, fmt.Errorf("opening metadata: %w", err)
+			return nil, fmt.Errorf("opening metadata: %w", err) // matches bolt.ErrLocked while a node runs
 		}
 		defer store.Close()
 		m = store

@@ -39,7 +39,7 @@ const usage = `usage:
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the builtin KMS master keys
+                                  manage the KMS master keys (builtin keyring, or --kms kmip)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME
@@ -222,6 +222,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
+	bindKMSFlags(fs, &cfg.KMSConfig)
 }
 
 // listenAll binds the main listener (key "") and each dialect's.

@@ -111,7 +111,7 @@ type Mode struct {
 }
 
 // ModeNames lists the built-in modes.
-var ModeNames = []string{"none", "sse-s3", "sse-kms", "sse-c", "sm4"}
+var ModeNames = []string{"none", "sse-s3", "sse-kms", "sse-kms-bk", "sse-c", "sm4"}
 
 // benchSSECKey is a fixed SSE-C customer key (benchmarks only).
 var benchSSECKey = []byte("strongroom-bench-sse-c-key-32byt")
@@ -132,6 +132,10 @@ func LookupMode(name string) (Mode, error) {
 		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "AES256")}, nil
 	case "sse-kms":
 		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "aws:kms")}, nil
+	case "sse-kms-bk":
+		// SSE-KMS with an S3 Bucket Key: one KMS call per bucket key, not
+		// per object.
+		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "aws:kms", "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled", "true")}, nil
 	case "sse-c":
 		sum := md5.Sum(benchSSECKey)
 		c := h("X-Amz-Server-Side-Encryption-Customer-Algorithm", "AES256",

@@ -235,9 +235,17 @@ func (s *Server) writeError(q *request, err error) bool {
 	if q.key != "" {
 		resource += "/" + q.key
 	}
+	if e.Status == http.StatusServiceUnavailable {
+		// A KMS outage (or overload) is temporary: every dialect answers
+		// 503, and well-behaved clients wait this long before retrying.
+		q.w.Header().Set("Retry-After", retryAfter)
+	}
 	q.d.WriteError(q.w, q.r, e, resource, q.id)
 	return true
 }
+
+// retryAfter is the Retry-After (seconds) sent with a 503.
+const retryAfter = "2"
 
 // vhostBucket returns the bucket named by a virtual-hosted-style Host, and
 // the dialect its domain pins, if any.

@@ -21,7 +21,7 @@ const AdminPrefix = "/_strongroom/admin/v1/"
 // Every request must be signed (SigV4) by the root account.
 type admin struct {
 	ids      *iam.IAM
-	keyring  *kms.Keyring
+	keyring  kms.KeyAdmin
 	counting *kms.Counting
 	jobs     *jobs.Engine
 	meta     meta.Store // searched for locked versions before a key is disabled
@@ -30,7 +30,7 @@ type admin struct {
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) http.Handler {
+func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) http.Handler {
 	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, remotes: remotes, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)

@@ -16,8 +16,9 @@ import (
 )
 
 // backupFiles are the sealed files of a data directory a backup carries
-// beside the metadata and blobs (never the root key).
-var backupFiles = []string{keyringFile, rootFile}
+// beside the metadata and blobs: never the root key itself, but the root
+// key sealed by an external provider (HSM, KMIP), which opens only there.
+var backupFiles = []string{keyringFile, rootFile, sealedRootKeyFile}
 
 func backupSource(dir string, m *bolt.Store, blobs blob.Store) backup.Source {
 	files := map[string]string{}

@@ -85,6 +85,8 @@ type Config struct {
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
+	// KMSConfig selects the key provider (kmsprovider.go).
+	KMSConfig `yaml:",inline"`
 }
 
 // Files in the data directory.
@@ -112,6 +114,9 @@ type Node struct {
 	// time their secret may be shown (the file keeps it sealed).
 	RootCreated bool
 	Keyring     *kms.Keyring
+	// Keys is the key provider in use: Keyring, or an external one.
+	Keys     kms.KeyAdmin
+	closeKMS func() error
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
 	// Jobs runs the background work (lifecycle); see internal/jobs.
@@ -138,42 +143,56 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	// An external key provider first: it may hold the root key too.
+	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig)
+	if err != nil {
+		return nil, err
+	}
 	rootKey := cfg.RootKey
 	if rootKey == nil {
-		var err error
-		if rootKey, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log); err != nil {
+		if rootKey, err = loadRootKey(ctx, cfg, ext, log); err != nil {
+			closeKMS()
 			return nil, err
 		}
 	}
 	keyring, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), rootKey)
 	if err != nil {
+		closeKMS()
 		return nil, fmt.Errorf("opening keyring: %w", err)
+	}
+	var keys kms.KeyAdmin = keyring
+	if ext != nil {
+		keys = ext
+	}
+	closeKeys := func() {
+		keyring.Close()
+		closeKMS()
 	}
 	// After the keyring: its lock makes this process the data directory's
 	// only owner, and the root key is proven before anything is sealed.
 	root, rootCreated, err := rootCredentials(cfg, rootKey, log)
 	if err != nil {
-		keyring.Close()
+		closeKeys()
 		return nil, err
 	}
 	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
 	if err != nil {
-		keyring.Close()
+		closeKeys()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	m.SetClock(cfg.Now)
 	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	if err != nil {
 		m.Close()
-		keyring.Close()
+		closeKeys()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	counting := kms.NewCounting(keyring)
+	counting := kms.NewCounting(keys)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
-		keyring.Close()
+		closeKeys()
 	}
 	remotes := remote.New(m, rootKey)
 	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes})
@@ -190,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, blobs: blobs, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, blobs: blobs, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, Keys: keys, closeKMS: closeKMS, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -203,7 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, remotes, node.backupHandler),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
@@ -403,7 +422,7 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.md5s.Close()
-	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
+	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close())
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from
@@ -421,6 +440,9 @@ func LoadRootKey(dataDir, file string, log *slog.Logger) ([]byte, error) {
 	// A new key only for a new data directory: one whose keyring exists was
 	// set up under a key kept elsewhere, and a fresh key here would seal
 	// new secrets under the wrong key (and strand a root.key file).
+	if _, err := os.Stat(filepath.Join(dataDir, sealedRootKeyFile)); err == nil {
+		return nil, fmt.Errorf("the root key of %s is sealed by an external key provider (%s): give its --kms settings", dataDir, sealedRootKeyFile)
+	}
 	if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {
 		return nil, fmt.Errorf("the data directory %s has a keyring but no %s: give its root key (%s or --root-key-file)", dataDir, rootKeyFile, kms.RootKeyEnv)
 	}

@@ -42,6 +42,8 @@ type Options struct {
 	// (tests of slow clients shorten the one, and lower the other).
 	BodyReadTimeout   time.Duration
 	MaxConnsPerClient int
+	// KMS selects the key provider (default: the builtin keyring).
+	KMS server.KMSConfig
 }
 
 // Node is a serving test node.
@@ -73,7 +75,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

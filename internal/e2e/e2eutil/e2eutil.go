@@ -24,6 +24,13 @@ import (
 //
 //	func TestMain(m *testing.M) { e2eutil.Main(m) }
 func Main(m *testing.M) {
+	CleanEnv()
+	os.Exit(m.Run())
+}
+
+// CleanEnv clears the environment as Main does, for a TestMain that has
+// more to set up (and tear down) around m.Run.
+func CleanEnv() {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		for _, p := range []string{"AWS_", "OSS_", "ALIBABA_CLOUD_"} {
@@ -35,7 +42,6 @@ func Main(m *testing.M) {
 			os.Unsetenv(k)
 		}
 	}
-	os.Exit(m.Run())
 }
 
 // LogBuffer is a goroutine-safe sink for a node's logs.
