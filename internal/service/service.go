@@ -16,6 +16,7 @@ import (
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/origin"
 	"strongroom/internal/sse"
 )
 
@@ -59,6 +60,9 @@ type Options struct {
 	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
 	// PUTs; nil: crypto/md5 for every body.
 	MD5s *checksum.MD5s
+	// Origin fetches missed keys from the buckets' origin rules
+	// (back-to-source); nil: no pulls.
+	Origin *origin.Fetcher
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -73,11 +77,13 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
+	origin   *origin.Fetcher
+	flights  flights // origin pulls in progress, one per key
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, origin: o.Origin}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
