@@ -284,10 +284,10 @@ func TestCOSOriginFailures(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"m/e500", 424, "FailedDependency"},  // origin non-2xx: COS's 424
-		{"m/missing", 404, "NoSuchKey"},      // origin 404 passed through
-		{"m/slow", 424, "FailedDependency"},  // no headers within the timeout
-		{"m/big", 424, "FailedDependency"},   // over the size bound
+		{"m/e500", 424, "FailedDependency"}, // origin non-2xx: COS's 424
+		{"m/missing", 404, "NoSuchKey"},     // origin 404 passed through
+		{"m/slow", 424, "FailedDependency"}, // no headers within the timeout
+		{"m/big", 424, "FailedDependency"},  // over the size bound
 	} {
 		_, _, err := e.get(c.key)
 		wantCOSErr(t, "GET "+c.key, err, c.status, c.code)
