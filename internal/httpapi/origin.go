@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"strongroom/internal/errs"
@@ -30,6 +33,15 @@ func (s *Server) routeOrigin(q *request, m string, has func(string) bool) (bool,
 			return true, s.putBucketOrigin(q)
 		case http.MethodGet:
 			return true, s.getBucketOrigin(q)
+		case http.MethodDelete:
+			return true, emptyResponse(q, http.StatusNoContent, s.svc.DeleteBucketOrigin(q.r.Context(), q.principal, q.bucket))
+		}
+	case name == "obs" && has("mirrorBackToSource"):
+		switch m {
+		case http.MethodPut:
+			return true, s.putBucketMirror(q)
+		case http.MethodGet:
+			return true, s.getBucketMirror(q)
 		case http.MethodDelete:
 			return true, emptyResponse(q, http.StatusNoContent, s.svc.DeleteBucketOrigin(q.r.Context(), q.principal, q.bucket))
 		}
@@ -85,6 +97,42 @@ func (s *Server) getBucketOrigin(q *request) error {
 		return err
 	}
 	return writeXML(q, c.COSDocument())
+}
+
+// putBucketMirror is OBS's PUT ?mirrorBackToSource: 201 when it
+// changes the rules, 200 when they were already these (OBS's idempotent
+// answer).
+func (s *Server) putBucketMirror(q *request) error {
+	data, err := s.readOriginDoc(q, service.ActPutBucketOrigin)
+	if err != nil {
+		return err
+	}
+	c, err := origin.ParseOBS(data)
+	if err != nil {
+		return originDocError(err)
+	}
+	status := http.StatusCreated
+	if cur, err := s.svc.GetBucketOrigin(q.r.Context(), q.principal, q.bucket); err == nil && sameJSON(cur, c) {
+		status = http.StatusOK
+	}
+	return emptyResponse(q, status, s.svc.PutBucketOrigin(q.r.Context(), q.principal, q.bucket, c))
+}
+
+func (s *Server) getBucketMirror(q *request) error {
+	c, err := s.svc.GetBucketOrigin(q.r.Context(), q.principal, q.bucket)
+	if err != nil {
+		return err
+	}
+	body, err := c.OBSDocument()
+	if err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	q.w.WriteHeader(http.StatusOK)
+	q.w.Write(body)
+	return nil
 }
 
 func (s *Server) putBucketWebsite(q *request) error {
@@ -148,4 +196,11 @@ func originQuery(v url.Values) string {
 		out[k] = vs
 	}
 	return out.Encode()
+}
+
+// sameJSON compares two configurations as stored.
+func sameJSON(a, b *origin.Config) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }

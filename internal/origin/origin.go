@@ -7,6 +7,7 @@
 package origin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -102,6 +103,9 @@ type Rule struct {
 	FollowQuerySet       bool  `json:",omitempty"` // COS FollowQueryString given
 	PassQueryString      *bool `json:",omitempty"` // OSS PassQueryString (MirrorPassQueryString wins)
 	EnableReplacePrefix  *bool `json:",omitempty"` // OSS
+	// ID and Raw: an OBS rule's id and its JSON as sent, echoed.
+	ID  string          `json:",omitempty"`
+	Raw json.RawMessage `json:",omitempty"`
 }
 
 // Config is a bucket's origin rules.

@@ -125,13 +125,13 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(obj.body)
 }
 
-// startNode starts a node with COS and OSS listeners that allows origins
+// startNode starts a node with COS, OSS and OBS listeners that allows origins
 // on 127.0.0.1, with a 1 s header timeout and a 1 MiB size bound.
 func startNode(t *testing.T) *testnode.Node {
 	t.Helper()
 	return testnode.Start(t, testnode.Options{
 		Domains:             []string{"cos=" + cosDomain},
-		Dialects:            []string{"cos", "oss"},
+		Dialects:            []string{"cos", "oss", "obs"},
 		OriginAllow:         []string{"127.0.0.1"},
 		OriginHeaderTimeout: time.Second,
 		OriginMaxSize:       1 << 20,
