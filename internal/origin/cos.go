@@ -131,7 +131,7 @@ func ParseCOS(data []byte) (*Config, error) {
 				r.Headers.Pass = headerKeys(h.FollowHttpHeaders)
 				r.Headers.Remove = headerKeys(h.ForbidFollowHeaders)
 				for _, s := range h.NewHttpHeaders {
-					r.Headers.Set = append(r.Headers.Set, Header{Key: s.Key, Value: s.Value})
+					r.Headers.Set = append(r.Headers.Set, Header(s))
 				}
 			}
 		}
@@ -218,7 +218,7 @@ func (c *Config) COSDocument() any {
 				h.ForbidFollowHeaders = append(h.ForbidFollowHeaders, cosHeader{Key: k})
 			}
 			for _, s := range r.Headers.Set {
-				h.NewHttpHeaders = append(h.NewHttpHeaders, cosHeader{Key: s.Key, Value: s.Value})
+				h.NewHttpHeaders = append(h.NewHttpHeaders, cosHeader(s))
 			}
 			p.HttpHeader = h
 		}

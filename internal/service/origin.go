@@ -187,8 +187,14 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 		if err != nil {
 			return s.originOutcome(b.Name, u, err)
 		}
+		if resp.ContentLength < 0 {
+			// Nothing to store the body in first: the answer needs its
+			// length up front (OBS likewise requires it of origins).
+			resp.Body.Close()
+			return nil, errs.FailedDependency.WithMessage("The origin must send Content-Length.")
+		}
 		o := s.pulledObject(b, in.Get.Key, resp, nil)
-		return &PullOutput{Body: &ObjectBody{Object: o, Length: max(resp.ContentLength, 0), Body: resp.Body}}, nil
+		return &PullOutput{Body: &ObjectBody{Object: o, Length: resp.ContentLength, Body: resp.Body}}, nil
 	}
 	stream := !in.Head && in.Get.Range == nil && in.Get.PartNumber == 0 && in.Get.SSE == nil && in.Get.Conditions == (Conditions{})
 	fkey := b.Name + "\x00" + in.Get.Key
