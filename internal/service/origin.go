@@ -384,8 +384,16 @@ type teeBody struct {
 	stored chan struct{}
 }
 
+// Read fills p from the origin (short only at the end) and hands the
+// same bytes to the store: large reads keep the pipe's hand-offs few.
 func (t *teeBody) Read(p []byte) (int, error) {
-	n, err := t.src.Read(p)
+	n := 0
+	var err error
+	for n < len(p) && err == nil {
+		var m int
+		m, err = t.src.Read(p[n:])
+		n += m
+	}
 	if n > 0 && !t.dead {
 		if _, werr := t.pw.Write(p[:n]); werr != nil {
 			t.dead = true
@@ -401,6 +409,29 @@ func (t *teeBody) Read(p []byte) (int, error) {
 		t.pw.CloseWithError(err) // nothing partial is stored
 	}
 	return n, err
+}
+
+// WriteTo copies the rest to w in 1 MiB reads.
+func (t *teeBody) WriteTo(w io.Writer) (int64, error) {
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	var total int64
+	for {
+		n, err := t.Read(*bufp)
+		if n > 0 {
+			m, werr := w.Write((*bufp)[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // Close finishes the store in the background when the client stopped

@@ -11,7 +11,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,5 +130,89 @@ func TestS3OriginExtension(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchKey" {
 		t.Fatalf("GET after delete: %v", err)
+	}
+}
+
+// patternReader yields n bytes of a fixed pattern without holding them.
+type patternReader struct{ left int64 }
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.left <= 0 {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.left)]
+	for i := range b {
+		b[i] = byte(p.left - int64(i))
+	}
+	p.left -= int64(len(b))
+	return len(b), nil
+}
+
+// TestMirrorStreamsLargeObject: a 256 MiB pull streams (the process's heap
+// stays far below the object's size) and is stored whole.
+func TestMirrorStreamsLargeObject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("256 MiB")
+	}
+	const size = 256 << 20
+	n := testnode.Start(t, testnode.Options{OriginAllow: []string{"127.0.0.1"}, OriginMaxSize: 1 << 30})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		io.Copy(w, &patternReader{left: size})
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""), HTTPClient: n.Client, Retryer: aws.NopRetryer{}})
+	bucket := fmt.Sprintf("origin-big-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginCondition><HTTPStatusCode>404</HTTPStatusCode></OriginCondition>` +
+		`<OriginInfo><HostInfo><HostName>` + srv.Listener.Addr().String() + `</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	want := sha256.New()
+	io.Copy(want, &patternReader{left: size})
+	start := time.Now()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("big.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.New()
+	nread, err := io.Copy(got, out.Body)
+	out.Body.Close()
+	elapsed := time.Since(start)
+	close(stop)
+	<-sampled
+	if err != nil || nread != size || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+		t.Fatalf("pulled %d bytes, %v; digest match %v", nread, err, bytes.Equal(got.Sum(nil), want.Sum(nil)))
+	}
+	if o := stored(t, n, bucket, "big.bin"); o == nil || o.Size != size {
+		t.Fatalf("stored: %+v", o)
+	}
+	t.Logf("256 MiB pulled and stored in %v (%.0f MB/s), peak heap in use %d MiB", elapsed, float64(size)/elapsed.Seconds()/1e6, peak.Load()>>20)
+	if peak.Load() > 96<<20 {
+		t.Errorf("peak heap %d MiB: the pull is not streamed", peak.Load()>>20)
 	}
 }
