@@ -275,10 +275,17 @@ func (s *Service) storePulled(ctx context.Context, b *meta.Bucket, o *meta.Objec
 	if err != nil {
 		return ignoreRaced(err)
 	}
+	// The bucket's default retention (object lock) applies as to any
+	// write; with no request there is nothing to authorize.
+	lock, err := s.writeLock(ctx, Principal{}, b, o.Key, nil, s.now())
+	if err != nil {
+		return err
+	}
 	w, err := s.writeBlob(ctx, body, sl, 0)
 	if err != nil {
 		return err
 	}
+	o.Lock = lock
 	o.Size, o.ETag, o.Checksums, o.Parts = w.part.Size, w.etag, w.part.Checksums, []meta.Part{w.part}
 	o.LastModified = s.now().UTC()
 	return ignoreRaced(s.install(ctx, o, cond))

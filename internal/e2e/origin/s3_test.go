@@ -216,3 +216,35 @@ func TestMirrorStreamsLargeObject(t *testing.T) {
 		t.Errorf("peak heap %d MiB: the pull is not streamed", peak.Load()>>20)
 	}
 }
+
+// TestMirrorDefaultRetention: a pulled object gets the bucket's default
+// retention, as any write does.
+func TestMirrorDefaultRetention(t *testing.T) {
+	n := startNode(t)
+	org := newOrigin(t)
+	ctx := context.Background()
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""), HTTPClient: n.Client, Retryer: aws.NopRetryer{}})
+	bucket := fmt.Sprintf("origin-lock-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: &bucket,
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeGovernance, Days: aws.Int32(1)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginInfo><HostInfo><HostName>` + org.host() + `</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	org.set("/kept", originObject{body: []byte("kept")})
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("kept")}); err != nil {
+		t.Fatalf("HEAD of a miss: %v", err)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("kept")})
+	if err != nil || h.ObjectLockMode != types.ObjectLockModeGovernance || h.ObjectLockRetainUntilDate == nil {
+		t.Fatalf("pulled object's lock: %v %q %v", err, h.ObjectLockMode, h.ObjectLockRetainUntilDate)
+	}
+}
