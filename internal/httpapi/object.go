@@ -344,6 +344,9 @@ func (s *Server) headObject(q *request) error {
 	setObjectHeaders(q, o)
 	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
+	if o.ETag == "" {
+		h.Del("ETag") // an object proxied from its origin has none
+	}
 	if in.PartNumber > 0 && o.Size > 0 {
 		// HEAD of a part reports the part's bytes, as GET returns them.
 		off, n, err := service.PartRange(o, in.PartNumber)

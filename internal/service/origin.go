@@ -194,6 +194,10 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 			return nil, errs.FailedDependency.WithMessage("The origin must send Content-Length.")
 		}
 		o := s.pulledObject(b, in.Get.Key, resp, nil)
+		if in.Head {
+			resp.Body.Close()
+			return &PullOutput{Object: o}, nil
+		}
 		return &PullOutput{Body: &ObjectBody{Object: o, Length: resp.ContentLength, Body: resp.Body}}, nil
 	}
 	stream := !in.Head && in.Get.Range == nil && in.Get.PartNumber == 0 && in.Get.SSE == nil && in.Get.Conditions == (Conditions{})
@@ -353,8 +357,15 @@ func (s *Service) originOutcome(bucket string, u *url.URL, err error) (*PullOutp
 	if errors.As(err, &se) && se.Code == http.StatusNotFound {
 		return nil, errs.NoSuchKey
 	}
-	if e := errs.As(err); e != nil {
-		return nil, err
+	switch {
+	case errors.Is(err, errs.BadDigest):
+		return nil, errs.FailedDependency.WithMessage("The origin's body does not match its Content-MD5.")
+	case errors.Is(err, errs.IncompleteBody):
+		return nil, errs.FailedDependency.WithMessage("The origin's body ended early.")
+	case errors.Is(err, errs.EntityTooLarge):
+		return nil, errs.FailedDependency.WithMessage("The origin's object exceeds the size limit.")
+	case errs.As(err) != nil:
+		return nil, err // the store's own failure (no space, ...)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

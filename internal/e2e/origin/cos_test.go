@@ -342,6 +342,10 @@ func TestCOSRedirectAndProxy(t *testing.T) {
 			t.Fatalf("proxy GET %d: %d origin hits", i, h)
 		}
 	}
+	hr, err := e.c.Object.Head(e.ctx, "p/x", nil)
+	if err != nil || hr.Header.Get("Content-Length") != "7" || hr.Header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("proxy HEAD: %v %v", err, hr)
+	}
 	if stored(t, e.node, e.bucket, "p/x") != nil {
 		t.Fatal("a Proxy rule stored the object")
 	}

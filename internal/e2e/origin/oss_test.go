@@ -147,6 +147,13 @@ func TestOSSWebsiteMirror(t *testing.T) {
 	if stored(t, n, bucket, "m/bad-md5") != nil {
 		t.Error("an object failing MirrorCheckMd5 was stored")
 	}
+	// A ranged GET stores first, then reads: the mismatch is the origin's
+	// failure, 424.
+	_, err = c.GetObject(ctx, &oss2.GetObjectRequest{Bucket: &bucket, Key: oss2.Ptr("m/bad-md5"), Range: oss2.Ptr("bytes=0-3")})
+	wantOSSErr(t, "ranged GET failing MirrorCheckMd5", err, 424, "FailedDependency")
+	if stored(t, n, bucket, "m/bad-md5") != nil {
+		t.Error("an object failing MirrorCheckMd5 was stored")
+	}
 
 	// OSS: a HEAD never triggers mirroring; an origin 404 stays NoSuchKey.
 	org.set("/origin/m/head-only", originObject{body: []byte("x")})
