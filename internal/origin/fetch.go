@@ -49,6 +49,7 @@ var refusedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64: embeds any IPv4 address
 	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
 	netip.MustParsePrefix("2002::/16"),      // 6to4: embeds any IPv4 address
+	netip.MustParsePrefix("2001::/32"),      // Teredo: embeds an IPv4 address
 	netip.MustParsePrefix("::/128"),
 }
 

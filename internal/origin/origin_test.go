@@ -21,7 +21,7 @@ func TestRefused(t *testing.T) {
 		{"100.64.0.1", true}, {"0.0.0.0", true}, {"::", true},
 		{"224.0.0.1", true}, {"ff02::1", true}, {"255.255.255.255", true},
 		{"::ffff:127.0.0.1", true}, {"::ffff:10.0.0.1", true},
-		{"64:ff9b::a00:1", true}, {"2002:7f00:1::1", true},
+		{"64:ff9b::a00:1", true}, {"2002:7f00:1::1", true}, {"2001:0:7f00:1::1", true},
 		{"8.8.8.8", false}, {"1.1.1.1", false}, {"2001:4860:4860::8888", false}, {"172.32.0.1", false},
 	} {
 		if got := Refused(netip.MustParseAddr(c.ip)); got != c.refused {
