@@ -184,6 +184,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 		if f.Name == "domain" {
 			cfg.Domains = nil // the flag replaces the file's list
 		}
+		if f.Name == "origin-allow" {
+			cfg.OriginAllow = nil
+		}
 		err = over.Set(f.Name, f.Value.String())
 	})
 	if err != nil {
@@ -221,6 +224,9 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.LifecycleEvery, "lifecycle-every", cfg.LifecycleEvery, "time between lifecycle passes (default 1h)")
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
+	fs.Var((*stringList)(&cfg.OriginAllow), "origin-allow", "let origin pulls (back-to-source) reach this otherwise refused `CIDR|HOST` (loopback, private, link-local, metadata service; repeatable)")
+	fs.DurationVar(&cfg.OriginTimeout, "origin-timeout", cfg.OriginTimeout, "bound on a whole origin pull (default 30m)")
+	fs.Int64Var(&cfg.OriginMaxSize, "origin-max-size", cfg.OriginMaxSize, "largest object an origin pull stores, in bytes (default 5 GiB)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
 	bindKMSFlags(fs, &cfg.KMSConfig)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -326,6 +327,15 @@ func (s *Server) headObject(q *request) error {
 		return err
 	}
 	o, expiry, err := s.svc.HeadObject(q.r.Context(), q.principal, in)
+	if errors.Is(err, errs.NoSuchKey) {
+		// Back-to-source: a rule may pull the missing object.
+		if out, handled, perr := s.pullMiss(q, in, true); handled {
+			if perr != nil || out == nil {
+				return perr
+			}
+			o, err = out.Object, nil
+		}
+	}
 	if err != nil {
 		setValidators(q, o)
 		markerHeaders(q, err)
@@ -334,6 +344,9 @@ func (s *Server) headObject(q *request) error {
 	setObjectHeaders(q, o)
 	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
+	if o.ETag == "" {
+		h.Del("ETag") // an object proxied from its origin has none
+	}
 	if in.PartNumber > 0 && o.Size > 0 {
 		// HEAD of a part reports the part's bytes, as GET returns them.
 		off, n, err := service.PartRange(o, in.PartNumber)
@@ -383,6 +396,15 @@ func (s *Server) getObject(q *request) error {
 		return err
 	}
 	ob, err := s.svc.GetObject(q.r.Context(), q.principal, in)
+	if errors.Is(err, errs.NoSuchKey) {
+		// Back-to-source: a rule may pull the missing object.
+		if out, handled, perr := s.pullMiss(q, in, false); handled {
+			if perr != nil || out == nil {
+				return perr
+			}
+			ob, err = out.Body, nil
+		}
+	}
 	if err != nil {
 		if ob != nil {
 			setValidators(q, ob.Object)
@@ -395,6 +417,9 @@ func (s *Server) getObject(q *request) error {
 	setObjectHeaders(q, o)
 	setSSEHeaders(q, o.Encryption, in.SSE)
 	h := q.w.Header()
+	if o.ETag == "" {
+		h.Del("ETag") // an object streamed from its origin has none yet
+	}
 	h.Set("Content-Length", strconv.FormatInt(ob.Length, 10))
 	status := http.StatusOK
 	if ob.Ranged {

@@ -83,6 +83,9 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 	if handled, err := s.routeWorm(q, m, has); handled {
 		return err
 	}
+	if handled, err := s.routeOrigin(q, m, has); handled {
+		return err
+	}
 	switch m {
 	case http.MethodPut:
 		switch {

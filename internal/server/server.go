@@ -29,6 +29,7 @@ import (
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
+	"strongroom/internal/origin"
 	"strongroom/internal/remote"
 	"strongroom/internal/service"
 	"strongroom/internal/sse"
@@ -87,6 +88,16 @@ type Config struct {
 	Now func() time.Time `yaml:"-"`
 	// KMSConfig selects the key provider (kmsprovider.go).
 	KMSConfig `yaml:",inline"`
+	// OriginAllow lets origin pulls (back-to-source) reach addresses
+	// otherwise refused (loopback, link-local, private, metadata
+	// service): CIDR prefixes, addresses or host names.
+	OriginAllow []string `yaml:"origin-allow"`
+	// OriginHeaderTimeout bounds the wait for an origin's response
+	// headers (default 10 s); OriginTimeout a whole pull (default 30 min);
+	// OriginMaxSize a pulled object (default 5 GiB).
+	OriginHeaderTimeout time.Duration `yaml:"origin-header-timeout"`
+	OriginTimeout       time.Duration `yaml:"origin-timeout"`
+	OriginMaxSize       int64         `yaml:"origin-max-size"`
 }
 
 // Files in the data directory.
@@ -195,7 +206,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 	}
 	remotes := remote.New(m, rootKey)
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes})
+	fetcher, err := origin.NewFetcher(origin.Options{Allow: cfg.OriginAllow, HeaderTimeout: cfg.OriginHeaderTimeout, Timeout: cfg.OriginTimeout, MaxSize: cfg.OriginMaxSize})
+	if err != nil {
+		closeStores()
+		return nil, err
+	}
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()

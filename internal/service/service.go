@@ -16,6 +16,7 @@ import (
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/origin"
 	"strongroom/internal/remote"
 	"strongroom/internal/sse"
 )
@@ -63,6 +64,9 @@ type Options struct {
 	// Remotes are the other deployments replication rules may name; nil:
 	// every destination is a bucket of this deployment.
 	Remotes *remote.Registry
+	// Origin fetches missed keys from the buckets' origin rules
+	// (back-to-source); nil: no pulls.
+	Origin *origin.Fetcher
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -78,11 +82,13 @@ type Service struct {
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
 	remotes  *remote.Registry
+	origin   *origin.Fetcher
+	flights  flights // origin pulls in progress, one per key
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, remotes: o.Remotes}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, remotes: o.Remotes, origin: o.Origin}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

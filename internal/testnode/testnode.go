@@ -44,6 +44,11 @@ type Options struct {
 	MaxConnsPerClient int
 	// KMS selects the key provider (default: the builtin keyring).
 	KMS server.KMSConfig
+	// OriginAllow, OriginHeaderTimeout and OriginMaxSize set the
+	// server.Config fields (back-to-source tests).
+	OriginAllow         []string
+	OriginHeaderTimeout time.Duration
+	OriginMaxSize       int64
 }
 
 // Node is a serving test node.
@@ -75,7 +80,8 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS,
+		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

@@ -84,6 +84,15 @@ func docCalls(f *docFixture) []docCall {
 			},
 		},
 		{
+			name: "PutBucketOrigin (x-strongroom-origin)", method: http.MethodPut, path: b, query: "x-strongroom-origin",
+			valid:    `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType><OriginInfo><HostInfo><HostName>origin.example</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`,
+			root:     `<OriginRules><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType><OriginInfo><HostInfo><HostName>origin.example</HostName></HostInfo></OriginInfo></OriginRule></OriginRules>`,
+			tooLarge: 64<<10 + 1, malformedCode: "MalformedXML",
+			unchanged: func(t *testing.T, f *docFixture) {
+				f.c.do(t, http.MethodGet, b, "x-strongroom-origin", nil, nil).want(t, "origin set", 404, "NoSuchOriginConfiguration")
+			},
+		},
+		{
 			name: "PutBucketPolicy", method: http.MethodPut, path: b, query: "policy",
 			valid:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + f.bucket + `/*"}]}`,
 			root:     `["Version","2012-10-17"]`,

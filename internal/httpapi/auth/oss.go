@@ -65,7 +65,8 @@ var ossSubResources = func() map[string]bool {
 		continuation-token asyncFetch worm wormId wormExtend withHashContext
 		transferAcceleration regionList cloudboxes metaQuery resourceGroup
 		rtc responseHeader
-		attributes legal-hold retention torrent object-lock select`) {
+		attributes legal-hold retention torrent object-lock select
+		x-strongroom-origin`) {
 		m[k] = true
 	}
 	return m

@@ -30,7 +30,8 @@ var v2SubResources = func() map[string]bool {
 		ignore-sign-in-query name rename customdomain mirrorbacktosource
 		x-obs-accesslabel object-lock retention x-obs-security-token truncate
 		length inventory directcoldaccess cdnnotifyconfiguration
-		publicaccessblock bucketstatus policystatus attname`) {
+		publicaccessblock bucketstatus policystatus attname
+		x-strongroom-origin`) {
 		m[k] = true
 	}
 	return m

@@ -1,0 +1,257 @@
+package e2eorigin
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"strongroom/internal/testnode"
+)
+
+// s3Raw sends a request to the node's S3 dialect signed with
+// aws-sdk-go-v2's SigV4 signer (the extension has no SDK operation).
+func s3Raw(t *testing.T, n *testnode.Node, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, n.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", hash)
+	if body != nil {
+		m := md5.Sum(body) // S3 requires it on configuration documents
+		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(m[:]))
+	}
+	creds := aws.Credentials{AccessKeyID: n.AccessKey, SecretAccessKey: n.SecretKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hash, "s3", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := n.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestS3OriginExtension(t *testing.T) {
+	n := startNode(t)
+	org := newOrigin(t)
+	ctx := context.Background()
+	c := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(n.URL),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""),
+		HTTPClient:   n.Client,
+		Retryer:      aws.NopRetryer{},
+	})
+	bucket := fmt.Sprintf("origin-s3-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, b := s3Raw(t, n, http.MethodGet, "/"+bucket+"?x-strongroom-origin", nil); st != 404 || !strings.Contains(string(b), "NoSuchOriginConfiguration") {
+		t.Fatalf("get before put: %d %s", st, b)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginCondition><HTTPStatusCode>404</HTTPStatusCode><Prefix>img/</Prefix></OriginCondition>` +
+		`<OriginParameter><Protocol>HTTP</Protocol><FollowQueryString>false</FollowQueryString></OriginParameter>` +
+		`<OriginInfo><HostInfo><HostName>` + org.host() + `</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	if st, b := s3Raw(t, n, http.MethodGet, "/"+bucket+"?x-strongroom-origin", nil); st != 200 || !strings.Contains(string(b), "<HostName>"+org.host()+"</HostName>") || !strings.Contains(string(b), "<Prefix>img/</Prefix>") {
+		t.Fatalf("get: %d %s", st, b)
+	}
+	// COS's own sub-resource name is not the S3 dialect's.
+	if st, _ := s3Raw(t, n, http.MethodGet, "/"+bucket+"?origin", nil); st != 501 {
+		t.Errorf("S3 ?origin: %d, want 501", st)
+	}
+
+	data := canary(70 << 10)
+	org.set("/img/cat.png", originObject{body: data, contentType: "image/png"})
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("img/cat.png")})
+	if err != nil {
+		t.Fatalf("GET of a miss: %v", err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, data) || aws.ToString(out.ContentType) != "image/png" || out.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+		t.Fatalf("GET of a miss: %d bytes %v %q %q", len(got), err, aws.ToString(out.ContentType), out.ServerSideEncryption)
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("img/cat.png")})
+	if err != nil || head.ServerSideEncryption != types.ServerSideEncryptionAes256 || aws.ToString(head.ETag) == "" {
+		t.Fatalf("HEAD: %v %+v", err, head)
+	}
+	if h := org.hitsOf("/img/cat.png"); h != 1 {
+		t.Errorf("origin hits %d, want 1", h)
+	}
+	if o := stored(t, n, bucket, "img/cat.png"); o == nil || o.Encryption == nil || o.Encryption.Algorithm != "AES256" {
+		t.Fatalf("stored record: %+v", o)
+	}
+	if onDisk(t, n, data[:64]) {
+		t.Error("the pulled plaintext is on disk")
+	}
+
+	if st, b := s3Raw(t, n, http.MethodDelete, "/"+bucket+"?x-strongroom-origin", nil); st != 204 {
+		t.Fatalf("delete: %d %s", st, b)
+	}
+	org.set("/img/dog.png", originObject{body: []byte("woof")})
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("img/dog.png")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchKey" {
+		t.Fatalf("GET after delete: %v", err)
+	}
+}
+
+// patternReader yields n bytes of a repeated 1 MiB block without holding
+// them.
+type patternReader struct{ left int64 }
+
+var patternBlock = func() []byte {
+	b := make([]byte, 1<<20)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}()
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.left <= 0 {
+		return 0, io.EOF
+	}
+	off := int((128<<20 - p.left) % int64(len(patternBlock)))
+	n := copy(b[:min(int64(len(b)), p.left)], patternBlock[off:])
+	p.left -= int64(n)
+	return n, nil
+}
+
+// TestMirrorStreamsLargeObject: a 128 MiB pull streams (the process's heap
+// stays far below the object's size) and is stored whole.
+func TestMirrorStreamsLargeObject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("128 MiB")
+	}
+	const size = 128 << 20
+	n := testnode.Start(t, testnode.Options{OriginAllow: []string{"127.0.0.1"}, OriginMaxSize: 1 << 30})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		io.Copy(w, &patternReader{left: size})
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""), HTTPClient: n.Client, Retryer: aws.NopRetryer{}})
+	bucket := fmt.Sprintf("origin-big-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginCondition><HTTPStatusCode>404</HTTPStatusCode></OriginCondition>` +
+		`<OriginInfo><HostInfo><HostName>` + srv.Listener.Addr().String() + `</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	want := sha256.New()
+	io.Copy(want, &patternReader{left: size})
+	start := time.Now()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("big.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sha256.New()
+	nread, err := io.Copy(got, out.Body)
+	out.Body.Close()
+	elapsed := time.Since(start)
+	close(stop)
+	<-sampled
+	if err != nil || nread != size || !bytes.Equal(got.Sum(nil), want.Sum(nil)) {
+		t.Fatalf("pulled %d bytes, %v; digest match %v", nread, err, bytes.Equal(got.Sum(nil), want.Sum(nil)))
+	}
+	if o := stored(t, n, bucket, "big.bin"); o == nil || o.Size != size {
+		t.Fatalf("stored: %+v", o)
+	}
+	t.Logf("128 MiB pulled and stored in %v (%.0f MB/s), peak heap in use %d MiB", elapsed, float64(size)/elapsed.Seconds()/1e6, peak.Load()>>20)
+	if peak.Load() > 48<<20 {
+		t.Errorf("peak heap %d MiB: the pull is not streamed", peak.Load()>>20)
+	}
+}
+
+// TestMirrorDefaultRetention: a pulled object gets the bucket's default
+// retention, as any write does.
+func TestMirrorDefaultRetention(t *testing.T) {
+	n := startNode(t)
+	org := newOrigin(t)
+	ctx := context.Background()
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""), HTTPClient: n.Client, Retryer: aws.NopRetryer{}})
+	bucket := fmt.Sprintf("origin-lock-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: &bucket,
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeGovernance, Days: aws.Int32(1)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginInfo><HostInfo><HostName>` + org.host() + `</HostName></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	org.set("/kept", originObject{body: []byte("kept")})
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("kept")}); err != nil {
+		t.Fatalf("HEAD of a miss: %v", err)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("kept")})
+	if err != nil || h.ObjectLockMode != types.ObjectLockModeGovernance || h.ObjectLockRetainUntilDate == nil {
+		t.Fatalf("pulled object's lock: %v %q %v", err, h.ObjectLockMode, h.ObjectLockRetainUntilDate)
+	}
+}
