@@ -29,6 +29,8 @@ import (
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
+	"strongroom/internal/metrics"
+	"strongroom/internal/reqid"
 	"strongroom/internal/service"
 	"strongroom/internal/sse"
 )
@@ -80,6 +82,14 @@ type Config struct {
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
+	// MetricsToken, when set, is the bearer token GET /metrics needs.
+	MetricsToken string `yaml:"metrics-token"`
+	// AccessLog is where the access log goes: "off" (or ""), "stderr"
+	// (the node's log), or a file of JSON lines.
+	AccessLog string `yaml:"access-log"`
+	// AuditLog, when set, is a file the audit records are appended to
+	// (JSON lines).
+	AuditLog string `yaml:"audit-log"`
 }
 
 // Files in the data directory.
@@ -109,7 +119,11 @@ type Node struct {
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
 	// Jobs runs the background work (lifecycle); see internal/jobs.
-	Jobs     *jobs.Engine
+	Jobs *jobs.Engine
+	// Metrics is the node's metrics registry (served at GET /metrics);
+	// subsystems add their collectors with Metrics.Register.
+	Metrics  *metrics.Registry
+	obs      *observability
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 	cfg2     httpapi.Config
@@ -126,6 +140,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Lines logged with a request's context name the request.
+	log = slog.New(reqid.Handler(log.Handler()))
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
@@ -162,14 +178,22 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		keyring.Close()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
+	obs, err := openObservability(cfg, log)
+	if err != nil {
+		m.Close()
+		keyring.Close()
+		return nil, err
+	}
 	counting := kms.NewCounting(keyring)
+	counting.SetObserver(obs.metrics.KMSObserver("builtin"))
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
 		keyring.Close()
+		obs.close()
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Audit: obs.audit})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()
@@ -183,7 +207,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting,
+		Metrics: obs.metrics, obs: obs}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -193,12 +218,21 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
+	if err := node.watch(); err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, obs.audit),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
+		Metrics:           obs.metrics,
+		MetricsToken:      cfg.MetricsToken,
+		Ready:             &readiness{meta: m, kms: counting, log: log},
+		AccessLog:         obs.accessLog,
+		Audit:             obs.audit,
 	}
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
@@ -393,7 +427,7 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.md5s.Close()
-	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
+	return errors.Join(err, n.meta.Close(), n.Keyring.Close(), n.obs.close())
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/blob"
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
@@ -59,6 +60,8 @@ type Options struct {
 	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
 	// PUTs; nil: crypto/md5 for every body.
 	MD5s *checksum.MD5s
+	// Audit records refusals (nil: none).
+	Audit audit.Logger
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -73,11 +76,12 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
+	audit    audit.Logger
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, audit: o.Audit}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
