@@ -42,6 +42,11 @@ type Options struct {
 	// (tests of slow clients shorten the one, and lower the other).
 	BodyReadTimeout   time.Duration
 	MaxConnsPerClient int
+	// MetricsToken, AccessLog and AuditLog set the server.Config fields
+	// (access log "" is off).
+	MetricsToken string
+	AccessLog    string
+	AuditLog     string
 }
 
 // Node is a serving test node.
@@ -73,7 +78,8 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient,
+		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
