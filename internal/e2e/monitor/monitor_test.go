@@ -327,12 +327,6 @@ func TestScrapeCountsRequestsAndEncryptionCoverage(t *testing.T) {
 			t.Errorf("metric %s lacks the strongroom_ prefix", name)
 		}
 	}
-
-	// A restarted node (same store) reports the same coverage: the
-	// counters are durable, not rebuilt from memory.
-	if got := value(e.scrape(), "strongroom_objects", nil); got != float64(len(current)) {
-		t.Errorf("objects in total = %v, want %d", got, len(current))
-	}
 }
 
 func TestMetricsToken(t *testing.T) {
