@@ -175,9 +175,10 @@ func (s *Server) finish(f finished) {
 	if q.auth != nil {
 		accessKey = q.auth.AccessKeyID
 	}
-	if authFailed && accessKey == "" {
-		accessKey = auth.ClaimedAccessKey(q.r)
-	} else if q.d != nil {
+	if (authFailed || q.d == nil) && accessKey == "" {
+		accessKey = auth.ClaimedAccessKey(q.r) // the admin API verifies its own requests
+	}
+	if !authFailed && q.d != nil {
 		principal = principalName(q.principal)
 	}
 	remote, _, _ := net.SplitHostPort(q.r.RemoteAddr)
