@@ -62,11 +62,12 @@ type Logger interface {
 // Record sends e to l, filling its time and, from ctx, its request id; a
 // nil l records nothing, so callers need not check.
 func Record(ctx context.Context, l Logger, e Event) {
-	if l == nil {
-		return
-	}
+	// Tracked even with no logger: the front end's check is the same.
 	if t, ok := ctx.Value(trackKey{}).(*tracker); ok && e.Type == TypeDenied {
 		t.denied.Store(true)
+	}
+	if l == nil {
+		return
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
