@@ -85,16 +85,7 @@ func TestMetricsCountTampering(t *testing.T) {
 // TestMetricsCountStorageFull: each PUT refused for a full disk counts as
 // a storage-full event.
 func TestMetricsCountStorageFull(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=24m"); err != nil {
-		t.Skipf("cannot mount a tmpfs here (the test needs root, as in CI): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	n := testnode.Start(t, testnode.Options{DataDir: dir})
+	n := testnode.Start(t, testnode.Options{DataDir: smallDisk(t, "24m")})
 	c := integrityClient(n)
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("full")}); err != nil {
@@ -118,4 +109,21 @@ func TestMetricsCountStorageFull(t *testing.T) {
 	if got := scrapeValue(t, n, "strongroom_storage_full_total", nil); got != float64(refused) {
 		t.Errorf("strongroom_storage_full_total = %v, want %d", got, refused)
 	}
+}
+
+// smallDisk mounts a tmpfs of size (e.g. "32m") on a temporary directory
+// for the test, so a disk can fill; the test is skipped where mounting
+// needs a root it lacks.
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here (the test needs root, as in CI): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
 }
