@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,40 @@ type Registry struct {
 	kmsCalls    *prometheus.CounterVec
 	kmsDuration *prometheus.HistogramVec
 	kmsErrors   *prometheus.CounterVec
+
+	// ops caches each (dialect, operation)'s series, so a request costs
+	// one map lookup rather than a label hash per metric.
+	ops sync.Map // opKey -> *opSeries
+}
+
+type opKey struct{ dialect, operation string }
+
+// opSeries are the series of one (dialect, operation).
+type opSeries struct {
+	duration       prometheus.Observer
+	received, sent prometheus.Counter
+	codes          sync.Map // int -> prometheus.Counter
+}
+
+func (r *Registry) series(dialect, operation string) *opSeries {
+	k := opKey{dialect, operation}
+	if s, ok := r.ops.Load(k); ok {
+		return s.(*opSeries)
+	}
+	s, _ := r.ops.LoadOrStore(k, &opSeries{
+		duration: r.duration.WithLabelValues(dialect, operation),
+		received: r.received.WithLabelValues(dialect, operation),
+		sent:     r.sent.WithLabelValues(dialect, operation),
+	})
+	return s.(*opSeries)
+}
+
+func (r *Registry) requestCounter(s *opSeries, q *Request) prometheus.Counter {
+	if c, ok := s.codes.Load(q.Status); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := s.codes.LoadOrStore(q.Status, r.requests.WithLabelValues(q.Dialect, q.Operation, strconv.Itoa(q.Status)))
+	return c.(prometheus.Counter)
 }
 
 // Latency buckets (seconds): requests run from sub-millisecond metadata
@@ -128,13 +163,14 @@ func (r *Registry) ObserveRequest(q Request) {
 	if r == nil {
 		return
 	}
-	r.requests.WithLabelValues(q.Dialect, q.Operation, strconv.Itoa(q.Status)).Inc()
-	r.duration.WithLabelValues(q.Dialect, q.Operation).Observe(q.Duration.Seconds())
+	s := r.series(q.Dialect, q.Operation)
+	r.requestCounter(s, &q).Inc()
+	s.duration.Observe(q.Duration.Seconds())
 	if q.Received > 0 {
-		r.received.WithLabelValues(q.Dialect, q.Operation).Add(float64(q.Received))
+		s.received.Add(float64(q.Received))
 	}
 	if q.Sent > 0 {
-		r.sent.WithLabelValues(q.Dialect, q.Operation).Add(float64(q.Sent))
+		s.sent.Add(float64(q.Sent))
 	}
 	switch {
 	case q.AuthFailed:
