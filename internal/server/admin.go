@@ -32,8 +32,8 @@ type admin struct {
 	audit    audit.Logger // key and user changes
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, al audit.Logger) http.Handler {
-	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux(), audit: al}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)

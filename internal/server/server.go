@@ -207,8 +207,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting,
-		Metrics: obs.metrics, obs: obs}
+	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node.Metrics, node.obs = obs.metrics, obs
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -225,7 +225,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, obs.audit),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,
@@ -234,6 +234,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		AccessLog:         obs.accessLog,
 		Audit:             obs.audit,
 	}
+	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
 	return node, nil

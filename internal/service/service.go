@@ -50,6 +50,8 @@ func (p Principal) Anonymous() bool { return p.User == "" && !p.Root }
 // Options configure a Service.
 type Options struct {
 	Logger *slog.Logger
+	// Audit records refusals (nil: none).
+	Audit  audit.Logger
 	Now    func() time.Time
 	Region string // default region for new buckets
 	// Sealer encrypts objects; nil refuses every encrypted write or read.
@@ -60,8 +62,6 @@ type Options struct {
 	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
 	// PUTs; nil: crypto/md5 for every body.
 	MD5s *checksum.MD5s
-	// Audit records refusals (nil: none).
-	Audit audit.Logger
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -69,6 +69,7 @@ type Service struct {
 	meta     meta.Store
 	blobs    blob.Store
 	log      *slog.Logger
+	audit    audit.Logger // refusals
 	now      func() time.Time
 	region   string
 	sealer   *sse.Sealer
@@ -76,16 +77,16 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
-	audit    audit.Logger
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, audit: o.Audit}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	s.reclaim = newReclaimer(s.deleteBlobIDs)
+	s.audit = o.Audit
 	if s.now == nil {
 		s.now = time.Now
 	}
