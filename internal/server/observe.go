@@ -75,6 +75,9 @@ func openObservability(cfg Config, log *slog.Logger) (*observability, error) {
 }
 
 func (o *observability) close() error {
+	if o == nil {
+		return nil
+	}
 	var err error
 	for _, c := range o.closers {
 		err = errors.Join(err, c.Close())

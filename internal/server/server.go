@@ -208,12 +208,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
-	node.Metrics, node.obs = obs.metrics, obs
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
+		obs.close()
 		return nil, err
 	}
+	node.Metrics, node.obs = obs.metrics, obs
 	if node.Jobs, err = newJobs(cfg, m, svc, log); err != nil {
 		node.Close(ctx)
 		return nil, err
