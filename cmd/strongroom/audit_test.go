@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"strongroom/internal/testnode"
 )
 
 // TestOfflineChangesAudited: key and user commands run on a stopped node's
@@ -16,7 +19,10 @@ func TestOfflineChangesAudited(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data, log := filepath.Join(dir, "data"), filepath.Join(dir, "audit.log")
-	if err := os.Mkdir(data, 0o700); err != nil {
+	// A data directory as the first serve leaves it (admin commands work
+	// on an existing deployment only).
+	n := testnode.Start(t, testnode.Options{DataDir: data})
+	if err := n.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	out := mustCLI(t, "user", "create", "carol", "--data", data, "--audit-log", log)
