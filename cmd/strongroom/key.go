@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
@@ -30,6 +31,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	var kmsCfg server.KMSConfig
 	bindKMSFlags(fs, &kmsCfg)
+	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -55,6 +57,9 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 			keys, err = k.ListKeys(ctx)
 		} else {
 			keys, err = keyOffline(ctx, k, *data, op, name)
+			if aerr := auditOffline(*auditLog, audit.TypeKey, op, name, "", err); aerr != nil {
+				err = errors.Join(err, aerr)
+			}
 		}
 		if errors.Is(err, bolt.ErrLocked) {
 			// An external KMS while the node runs: it holds the metadata
@@ -109,4 +114,18 @@ func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string) ([]km
 	}
 	info, err := server.KeyOp(ctx, k, m, op, name)
 	return []kms.KeyInfo{info}, err
+}
+
+// auditOffline appends the record of a change made on a stopped node to
+// the audit file, if one is given.
+func auditOffline(path, typ, op, target, accessKey string, opErr error) error {
+	if path == "" {
+		return nil
+	}
+	w, err := audit.OpenFile(path)
+	if err != nil {
+		return err
+	}
+	server.AuditAdmin(context.Background(), w, typ, op, target, accessKey, "cli", opErr)
+	return w.Close()
 }

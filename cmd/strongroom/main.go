@@ -199,7 +199,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (server.Config, error) {
 }
 
 func defaultConfig() server.Config {
-	return server.Config{Addr: ":9000", DataDir: "./data", Region: "us-east-1"}
+	return server.Config{Addr: ":9000", DataDir: "./data", Region: "us-east-1", AccessLog: server.AccessLogStderr}
 }
 
 // bindServeFlags defines the server's flags onto cfg, defaulting to the
@@ -228,6 +228,9 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.OriginTimeout, "origin-timeout", cfg.OriginTimeout, "bound on a whole origin pull (default 30m)")
 	fs.Int64Var(&cfg.OriginMaxSize, "origin-max-size", cfg.OriginMaxSize, "largest object an origin pull stores, in bytes (default 5 GiB)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
+	fs.StringVar(&cfg.AccessLog, "access-log", cfg.AccessLog, "access log, one line per request: off, stderr (with the server's log) or FILE (JSON lines)")
+	fs.StringVar(&cfg.AuditLog, "audit-log", cfg.AuditLog, "audit log FILE (JSON lines): denials, key, user and bucket configuration changes")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "bearer token GET /metrics requires (default: none, metrics are open)")
 	bindKMSFlags(fs, &cfg.KMSConfig)
 }
 

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/iam"
 	"strongroom/internal/meta/bolt"
@@ -68,6 +69,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -89,6 +91,13 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	case err == nil:
 		defer m.Close()
 		out, err = server.UserOp(ctx, ids, op, name, arg)
+		keyArg := ""
+		if strings.HasPrefix(op, "key-") {
+			keyArg = arg
+		}
+		if aerr := auditOffline(*auditLog, audit.TypeUser, op, name, keyArg, err); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte

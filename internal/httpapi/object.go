@@ -451,7 +451,7 @@ func (s *Server) getObject(q *request) error {
 	if _, err := io.Copy(q.w, ob.Body); err != nil {
 		// Headers are gone: the client sees a short body. Log the cause;
 		// an authentication failure here means stored data was altered.
-		s.log.Error("object read failed", "id", q.id, "bucket", q.bucket, "err", err)
+		s.logFailure(q, "object read failed", err)
 	}
 	return nil
 }

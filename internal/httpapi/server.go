@@ -16,10 +16,12 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
+	"strongroom/internal/metrics"
 	"strongroom/internal/service"
 )
 
@@ -57,6 +59,18 @@ type Config struct {
 	// BodyReadTimeout is how long a request body may send nothing before
 	// the request fails with RequestTimeout; DefaultBodyReadTimeout if 0.
 	BodyReadTimeout time.Duration
+	// Metrics records every request and is served at MetricsPath (nil:
+	// neither); MetricsToken, when set, is the bearer token a scrape
+	// must present.
+	Metrics      *metrics.Registry
+	MetricsToken string
+	// Ready, when set, answers the readiness probe at ReadyPath.
+	Ready http.Handler
+	// AccessLog gets one INFO line per request (nil: none).
+	AccessLog *slog.Logger
+	// Audit records authentication failures, refusals and configuration
+	// changes (nil: none).
+	Audit audit.Logger
 }
 
 // Server is the HTTP handler of the object API.
@@ -67,6 +81,8 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	dialects map[string]dialect.Dialect
+	// metricsHandler serves cfg.Metrics (nil without).
+	metricsHandler http.Handler
 }
 
 // New returns a Server.
@@ -88,6 +104,9 @@ func New(svc *service.Service, ids Identities, cfg Config, log *slog.Logger) *Se
 	if s.dialects["s3"] == nil {
 		s.dialects["s3"] = s3.Dialect{}
 	}
+	if cfg.Metrics != nil {
+		s.metricsHandler = cfg.Metrics.Handler(cfg.MetricsToken, log)
+	}
 	return s
 }
 
@@ -102,6 +121,7 @@ type request struct {
 	principal service.Principal
 	auth      *auth.Result
 	d         dialect.Dialect
+	authErr   error // the request failed to authenticate (see authFailed)
 }
 
 // header reads a vendor request header (name without prefix).
@@ -116,8 +136,10 @@ func newRequestID() string {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	x := &exchange{ResponseWriter: rw}
+	w := http.ResponseWriter(x)
 	body := s.watchBody(w, r)
 	// net/http sends "100 Continue" on the first read of a body, so never
 	// for an empty one. Answer the expectation anyway, as S3 does: botocore
@@ -131,12 +153,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if s.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, "/_strongroom/admin/") {
-		s.cfg.Admin.ServeHTTP(w, r)
+	vhost, pinned := s.vhostBucket(r.Host)
+	if s.operatorEndpoint(w, r, vhost) {
 		return
 	}
-	vhost, pinned := s.vhostBucket(r.Host)
-	q := &request{w: w, r: r, id: newRequestID(), d: s.dialectFor(r, pinned), query: r.URL.Query()}
+	id := newRequestID()
+	r, denied := withRequestContext(r, id)
+	if s.cfg.Admin != nil && strings.HasPrefix(r.URL.Path, "/_strongroom/admin/") {
+		s.cfg.Admin.ServeHTTP(w, r)
+		s.finish(finished{q: &request{w: w, r: r, id: id}, x: x, body: body, answered: true, start: start})
+		return
+	}
+	q := &request{w: w, r: r, id: id, d: s.dialectFor(r, pinned), query: r.URL.Query()}
 	h := w.Header()
 	h.Set("Server", "strongroom")
 	q.d.SetRequestID(h, q.id)
@@ -161,32 +189,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answered = s.writeError(q, err)
 	}
 	body.finish(answered)
-	s.log.Debug("request", "id", q.id, "dialect", q.d.Name(), "method", r.Method, "bucket", q.bucket, "principal", principalName(q.principal), "dur", time.Since(start))
+	s.finish(finished{q: q, x: x, body: body, err: err, answered: answered, start: start, denied: denied})
 }
 
 func (s *Server) serve(q *request, vhost string) error {
 	res, err := s.verifier.Verify(q.r, vhost)
 	if err != nil {
-		return err
+		return q.authFailed(err)
 	}
 	q.auth = res
 	if res.Body != nil {
 		defer res.Body.Close()
 	}
 	if err := res.CheckTolerated(func(name string) bool { return dialectReads(q.d, name) }); err != nil {
-		return err
+		return q.authFailed(err)
 	}
 	if q.d.Name() == "s3" && res.Region != "" {
 		// Vendors' SigV4 modes sign for their own region names (the OBS
 		// SDK: "region"); S3 insists on the bucket's.
 		if err := auth.CheckRegion(res, s.svc.SigningRegions(q.r.Context(), q.bucket, res.Region)...); err != nil {
-			return err
+			return q.authFailed(err)
 		}
 	}
 	if res.AccessKeyID != "" {
 		p, err := s.ids.Principal(q.r.Context(), res.AccessKeyID)
 		if err != nil {
-			return err
+			return q.authFailed(err)
 		}
 		q.principal = p
 	}
@@ -224,7 +252,7 @@ func (s *Server) writeError(q *request, err error) bool {
 		if errors.Is(err, context.Canceled) {
 			return false
 		}
-		s.log.Error("request failed", "id", q.id, "method", q.r.Method, "bucket", q.bucket, "err", err)
+		s.logFailure(q, "request failed", err)
 		e = errs.InternalError
 	} else if err != error(e) {
 		// The client gets the canonical error; the detail wrapped around

@@ -36,6 +36,12 @@ type Task interface {
 	Step(ctx context.Context, now time.Time, cursor []byte, counts Counts) (Step, error)
 }
 
+// Backlogger is implemented by tasks that can tell how many items wait
+// for them (a replication queue's length); metrics export it per job.
+type Backlogger interface {
+	Backlog(ctx context.Context) (int64, error)
+}
+
 // Step is what one step of a Task did.
 type Step struct {
 	Next  []byte // where the pass goes on
@@ -246,6 +252,21 @@ func (e *Engine) Status(ctx context.Context) ([]*meta.Job, error) {
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// Backlog returns the items waiting for job name's task; ok is false when
+// the task keeps no backlog (it is not a Backlogger).
+func (e *Engine) Backlog(ctx context.Context, name string) (n int64, ok bool, err error) {
+	spec, _, err := e.spec(name)
+	if err != nil {
+		return 0, false, err
+	}
+	b, ok := spec.Task.(Backlogger)
+	if !ok {
+		return 0, false, nil
+	}
+	n, err = b.Backlog(ctx)
+	return n, true, err
 }
 
 // state is a job's stored state, or a zero one if it never ran.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 )
 
 // counters counts provider calls per operation. The zero value is ready.
@@ -32,8 +33,23 @@ func (c *counters) reset() {
 // not, so tests (and metrics) can see how many KMS calls a request made.
 // It is safe for concurrent use.
 type Counting struct {
-	p Provider
-	c counters
+	p       Provider
+	c       counters
+	observe Observer
+}
+
+// Observer is told of every call a Counting forwards: its operation name,
+// how long the provider took and the error it returned (metrics).
+type Observer func(op string, took time.Duration, err error)
+
+// SetObserver installs o; call it before the provider is used.
+func (c *Counting) SetObserver(o Observer) { c.observe = o }
+
+// done reports a call that began at start to the observer.
+func (c *Counting) done(op string, start time.Time, err error) {
+	if c.observe != nil {
+		c.observe(op, time.Since(start), err)
+	}
 }
 
 var (
@@ -58,19 +74,28 @@ func (c *Counting) Reset() { c.c.reset() }
 // GenerateDataKey counts and forwards.
 func (c *Counting) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (DataKey, error) {
 	c.c.generate.Add(1)
-	return c.p.GenerateDataKey(ctx, keyID, encCtx)
+	start := time.Now()
+	dk, err := c.p.GenerateDataKey(ctx, keyID, encCtx)
+	c.done(OpGenerateDataKey, start, err)
+	return dk, err
 }
 
 // Decrypt counts and forwards.
 func (c *Counting) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[string]string) ([]byte, error) {
 	c.c.decrypt.Add(1)
-	return c.p.Decrypt(ctx, ciphertext, encCtx)
+	start := time.Now()
+	key, err := c.p.Decrypt(ctx, ciphertext, encCtx)
+	c.done(OpDecrypt, start, err)
+	return key, err
 }
 
 // DescribeKey counts and forwards.
 func (c *Counting) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
 	c.c.describe.Add(1)
-	return c.p.DescribeKey(ctx, keyID)
+	start := time.Now()
+	info, err := c.p.DescribeKey(ctx, keyID)
+	c.done(OpDescribeKey, start, err)
+	return info, err
 }
 
 // Encrypt counts and forwards if the wrapped provider is an Encrypter; else
@@ -81,7 +106,10 @@ func (c *Counting) Encrypt(ctx context.Context, keyID string, plaintext []byte, 
 	if !ok {
 		return nil, "", fmt.Errorf("kms: %T cannot encrypt: %w", c.p, errors.ErrUnsupported)
 	}
-	return e.Encrypt(ctx, keyID, plaintext, encCtx)
+	start := time.Now()
+	ct, id, err := e.Encrypt(ctx, keyID, plaintext, encCtx)
+	c.done(OpEncrypt, start, err)
+	return ct, id, err
 }
 
 // KeyStateSerial forwards to the wrapped provider's StateSerial; 0 (never

@@ -242,6 +242,30 @@ type AccessKey struct {
 // (If-Match, If-None-Match) are atomic with the install.
 type Precondition func(current *Object) error
 
+// ObjectStat counts the stored object versions of one encryption class:
+// every version that holds data (noncurrent ones included, delete markers
+// not), with its plaintext bytes. Mode and Algorithm are
+// meta.Encryption's ("" and "" for plaintext).
+type ObjectStat struct {
+	Mode      string
+	Algorithm string
+	Objects   int64
+	Bytes     int64
+}
+
+// ObjectStats is implemented by stores that keep ObjectStat counters in
+// the same transactions that install and remove versions, so reading them
+// costs nothing like a scan (metrics export them per scrape).
+type ObjectStats interface {
+	ObjectStats(ctx context.Context) ([]ObjectStat, error)
+}
+
+// Pinger is implemented by stores that can tell cheaply whether they
+// answer (readiness probes).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Store is the metadata store. All methods are safe for concurrent use.
 // Every mutation is durable when it returns.
 type Store interface {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/iam"
 	"strongroom/internal/jobs"
@@ -28,6 +31,7 @@ type admin struct {
 	remotes  *remote.Registry
 	verifier *auth.Verifier
 	mux      *http.ServeMux
+	audit    audit.Logger // key and user changes
 }
 
 func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) http.Handler {
@@ -48,14 +52,30 @@ func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *
 func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := a.verifier.Verify(r, "")
 	if err != nil || res.AccessKeyID == "" {
-		http.Error(w, "access denied", http.StatusForbidden)
+		a.refuse(w, r, audit.TypeAuthFailure, auth.ClaimedAccessKey(r), "")
 		return
 	}
 	if p, err := a.ids.Principal(r.Context(), res.AccessKeyID); err != nil || !p.Root {
-		http.Error(w, "access denied", http.StatusForbidden)
+		a.refuse(w, r, audit.TypeDenied, res.AccessKeyID, p.User)
 		return
 	}
 	a.mux.ServeHTTP(w, r)
+}
+
+// refuse answers an admin request that is not the root account's, and
+// audits it.
+func (a *admin) refuse(w http.ResponseWriter, r *http.Request, typ, accessKey, user string) {
+	audit.Record(r.Context(), a.audit, audit.Event{Type: typ, Action: "admin " + r.Method + " " + strings.TrimPrefix(r.URL.Path, AdminPrefix),
+		Outcome: audit.Denied, Principal: user, AccessKey: accessKey, Source: clientAddr(r), Reason: "the admin API is the root account's"})
+	http.Error(w, "access denied", http.StatusForbidden)
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -71,6 +91,11 @@ func (a *admin) userOp(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	v, err := UserOp(r.Context(), a.ids, op, q.Get("name"), q.Get("arg"))
+	keyArg := ""
+	if strings.HasPrefix(op, "key-") {
+		keyArg = q.Get("arg")
+	}
+	AuditAdmin(r.Context(), a.audit, audit.TypeUser, op, q.Get("name"), keyArg, clientAddr(r), err)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -90,6 +115,7 @@ func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
 // keyOp runs create / rotate / disable / enable on the named key.
 func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
 	info, err := KeyOp(r.Context(), a.keyring, a.meta, r.PathValue("op"), r.URL.Query().Get("name"))
+	AuditAdmin(r.Context(), a.audit, audit.TypeKey, r.PathValue("op"), r.URL.Query().Get("name"), "", clientAddr(r), err)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

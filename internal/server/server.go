@@ -29,8 +29,10 @@ import (
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
 	"strongroom/internal/meta/bolt"
+	"strongroom/internal/metrics"
 	"strongroom/internal/origin"
 	"strongroom/internal/remote"
+	"strongroom/internal/reqid"
 	"strongroom/internal/service"
 	"strongroom/internal/sse"
 )
@@ -98,6 +100,14 @@ type Config struct {
 	OriginHeaderTimeout time.Duration `yaml:"origin-header-timeout"`
 	OriginTimeout       time.Duration `yaml:"origin-timeout"`
 	OriginMaxSize       int64         `yaml:"origin-max-size"`
+	// MetricsToken, when set, is the bearer token GET /metrics needs.
+	MetricsToken string `yaml:"metrics-token"`
+	// AccessLog is where the access log goes: "off" (or ""), "stderr"
+	// (the node's log), or a file of JSON lines.
+	AccessLog string `yaml:"access-log"`
+	// AuditLog, when set, is a file the audit records are appended to
+	// (JSON lines).
+	AuditLog string `yaml:"audit-log"`
 }
 
 // Files in the data directory.
@@ -131,7 +141,11 @@ type Node struct {
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
 	// Jobs runs the background work (lifecycle); see internal/jobs.
-	Jobs     *jobs.Engine
+	Jobs *jobs.Engine
+	// Metrics is the node's metrics registry (served at GET /metrics);
+	// subsystems add their collectors with Metrics.Register.
+	Metrics  *metrics.Registry
+	obs      *observability
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 	cfg2     httpapi.Config
@@ -148,6 +162,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Lines logged with a request's context name the request.
+	log = slog.New(reqid.Handler(log.Handler()))
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
 	}
@@ -198,12 +214,24 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
+	obs, err := openObservability(cfg, log)
+	if err != nil {
+		m.Close()
+		closeKeys()
+		return nil, err
+	}
 	counting := kms.NewCounting(keys)
+	provider := cfg.KMS
+	if provider == "" {
+		provider = "builtin"
+	}
+	counting.SetObserver(obs.metrics.KMSObserver(provider))
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
 		closeKeys()
+		obs.close()
 	}
 	remotes := remote.New(m, rootKey)
 	fetcher, err := origin.NewFetcher(origin.Options{Allow: cfg.OriginAllow, HeaderTimeout: cfg.OriginHeaderTimeout, Timeout: cfg.OriginTimeout, MaxSize: cfg.OriginMaxSize})
@@ -211,7 +239,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()
@@ -229,9 +257,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
+		obs.close()
 		return nil, err
 	}
+	node.Metrics, node.obs = obs.metrics, obs
 	if node.Jobs, err = newJobs(cfg, m, svc, log); err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
+	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
 	}
@@ -241,7 +275,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
+		Metrics:           obs.metrics,
+		MetricsToken:      cfg.MetricsToken,
+		Ready:             &readiness{meta: m, kms: counting, log: log},
+		AccessLog:         obs.accessLog,
+		Audit:             obs.audit,
 	}
+	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
 	return node, nil
@@ -438,7 +478,7 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.md5s.Close()
-	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close())
+	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close(), n.obs.close())
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
 	"strongroom/internal/sse"
@@ -152,7 +153,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		return nil
 	}
 	if !a.quiet {
-		s.log.Info("access denied", "principal", principalName(p), "action", a.action, "resource", arn(a.bucket.Name, a.key), "source", source)
+		s.denied(ctx, p, a.action, arn(a.bucket.Name, a.key), source)
 	}
 	return errs.AccessDenied
 }
@@ -167,12 +168,12 @@ func policyManagement(action string) bool {
 // policies may (every account can own buckets); a user with policies needs
 // one that allows the action, as in IAM, so a readonly user can't create
 // a bucket and then own it.
-func (s *Service) authorizeAccount(p Principal, action, resource string) error {
+func (s *Service) authorizeAccount(ctx context.Context, p Principal, action, resource string) error {
 	switch {
 	case p.Root:
 		return nil
 	case p.Anonymous():
-		return errs.AccessDenied
+		return s.denied(ctx, p, action, resource, "anonymous")
 	case s.policies == nil || len(p.Policies) == 0:
 		return nil
 	}
@@ -184,7 +185,15 @@ func (s *Service) authorizeAccount(p Principal, action, resource string) error {
 	if d == Deny {
 		source = "explicit deny: " + stmt
 	}
-	s.log.Info("access denied", "principal", principalName(p), "action", action, "resource", resource, "source", source)
+	return s.denied(ctx, p, action, resource, source)
+}
+
+// denied logs and audits a refusal, with the request's id, and returns
+// AccessDenied.
+func (s *Service) denied(ctx context.Context, p Principal, action, resource, source string) error {
+	s.log.InfoContext(ctx, "access denied", "principal", principalName(p), "action", action, "resource", resource, "source", source)
+	audit.Record(ctx, s.audit, audit.Event{Type: audit.TypeDenied, Action: action, Outcome: audit.Denied,
+		Principal: principalName(p), Resource: resource, Reason: source})
 	return errs.AccessDenied
 }
 

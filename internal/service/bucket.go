@@ -81,7 +81,7 @@ type BucketSettings struct {
 func (s *Service) CreateBucketWith(ctx context.Context, p Principal, name string, set BucketSettings) (*meta.Bucket, error) {
 	region, acl := set.Region, set.ACL
 	res := arn(name, "")
-	if err := s.authorizeAccount(p, ActCreateBucket, res); err != nil {
+	if err := s.authorizeAccount(ctx, p, ActCreateBucket, res); err != nil {
 		return nil, err
 	}
 	if !ValidBucketName(name) {
@@ -124,7 +124,7 @@ func (s *Service) CreateBucketWith(ctx context.Context, p Principal, name string
 func (s *Service) bucketSettings(ctx context.Context, p Principal, b *meta.Bucket, set BucketSettings) error {
 	res := arn(b.Name, "")
 	if set.ObjectLock {
-		if err := s.authorizeAccount(p, ActPutObjectLockConfig, res); err != nil {
+		if err := s.authorizeAccount(ctx, p, ActPutObjectLockConfig, res); err != nil {
 			return err
 		}
 		if err := setObjectLock(b, &ObjectLockConfig{}, true); err != nil {
@@ -136,7 +136,7 @@ func (s *Service) bucketSettings(ctx context.Context, p Principal, b *meta.Bucke
 		if err != nil {
 			return err
 		}
-		if err := s.authorizeAccount(p, ActPutBucketTagging, res); err != nil {
+		if err := s.authorizeAccount(ctx, p, ActPutBucketTagging, res); err != nil {
 			return err
 		}
 		if len(tags) > 0 {
@@ -151,7 +151,7 @@ func (s *Service) bucketSettings(ctx context.Context, p Principal, b *meta.Bucke
 		if err := s.checkBucketDefault(ctx, c); err != nil {
 			return err
 		}
-		if err := s.authorizeAccount(p, ActPutEncryption, res); err != nil {
+		if err := s.authorizeAccount(ctx, p, ActPutEncryption, res); err != nil {
 			return err
 		}
 		b.Config[sse.ConfigName] = c.Encode()

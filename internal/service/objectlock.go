@@ -272,8 +272,8 @@ func retentionRefusal(cur meta.Lock, mode string, until *time.Time, now time.Tim
 
 // lockDenied audits a refusal object lock decided, like other denials,
 // and returns S3's error for it.
-func (s *Service) lockDenied(p Principal, action, bucket, key, reason string) error {
-	s.log.Info("access denied", "principal", principalName(p), "action", action, "resource", arn(bucket, key), "source", "object lock: "+reason)
+func (s *Service) lockDenied(ctx context.Context, p Principal, action, bucket, key, reason string) error {
+	s.denied(ctx, p, action, arn(bucket, key), "object lock: "+reason)
 	return errs.ObjectLocked
 }
 
@@ -288,13 +288,13 @@ func (s *Service) mayBypass(ctx context.Context, p Principal, b *meta.Bucket, ke
 // lockCondition is the precondition of a permanent delete: the version
 // named may not be under a lock that holds (checked in the deleting
 // transaction, so a lock set concurrently is honoured).
-func (s *Service) lockCondition(p Principal, action, bucket, key string, bypass bool) meta.Precondition {
+func (s *Service) lockCondition(ctx context.Context, p Principal, action, bucket, key string, bypass bool) meta.Precondition {
 	return func(o *meta.Object) error {
 		if o == nil {
 			return nil
 		}
 		if why := lockRefusal(o.Lock, s.now(), bypass); why != "" {
-			return s.lockDenied(p, action, bucket, key, why)
+			return s.lockDenied(ctx, p, action, bucket, key, why)
 		}
 		return nil
 	}
@@ -357,7 +357,7 @@ func (s *Service) PutObjectRetention(ctx context.Context, p Principal, bucket, k
 	bypass = s.mayBypass(ctx, p, b, key, bypass)
 	return mapMeta(s.meta.UpdateObjectVersion(ctx, bucket, key, versionRef(o), func(cur *meta.Object) error {
 		if why := retentionRefusal(cur.Lock, mode, until, s.now(), bypass); why != "" {
-			return s.lockDenied(p, ActPutObjectRetention, bucket, key, why)
+			return s.lockDenied(ctx, p, ActPutObjectRetention, bucket, key, why)
 		}
 		cur.LockMode, cur.LockUntil = mode, until
 		return nil

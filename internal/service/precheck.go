@@ -21,7 +21,7 @@ import (
 func (s *Service) Precheck(ctx context.Context, p Principal, action, bucket, key string) error {
 	switch {
 	case action == ActCreateBucket:
-		return s.authorizeAccount(p, ActCreateBucket, arn(bucket, ""))
+		return s.authorizeAccount(ctx, p, ActCreateBucket, arn(bucket, ""))
 	case action == ActDeleteObject && key == "":
 		return s.mayDeleteSome(ctx, p, bucket)
 	}
@@ -58,6 +58,5 @@ func (s *Service) mayDeleteSome(ctx context.Context, p Principal, bucket string)
 	case aclGrants(p, access{action: ActDeleteObject, bucket: b}):
 		return nil
 	}
-	s.log.Info("access denied", "principal", principalName(p), "action", ActDeleteObject, "resource", arn(bucket, ""), "source", "no grant (not owner, no policy or ACL allows)")
-	return errs.AccessDenied
+	return s.denied(ctx, p, ActDeleteObject, arn(bucket, ""), "no grant (not owner, no policy or ACL allows)")
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"strongroom/internal/audit"
 	"strongroom/internal/blob"
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
@@ -51,6 +52,8 @@ func (p Principal) Anonymous() bool { return p.User == "" && !p.Root }
 // Options configure a Service.
 type Options struct {
 	Logger *slog.Logger
+	// Audit records refusals (nil: none).
+	Audit  audit.Logger
 	Now    func() time.Time
 	Region string // default region for new buckets
 	// Sealer encrypts objects; nil refuses every encrypted write or read.
@@ -74,6 +77,7 @@ type Service struct {
 	meta     meta.Store
 	blobs    blob.Store
 	log      *slog.Logger
+	audit    audit.Logger // refusals
 	now      func() time.Time
 	region   string
 	sealer   *sse.Sealer
@@ -93,6 +97,7 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 		s.log = slog.Default()
 	}
 	s.reclaim = newReclaimer(s.deleteBlobIDs)
+	s.audit = o.Audit
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -174,7 +174,7 @@ func (s *Service) deleteVersion(ctx context.Context, p Principal, b *meta.Bucket
 	if versionID != "" || b.Versioning != meta.VersioningEnabled {
 		// A delete that removes a version for good (a delete marker
 		// removes nothing) must find it unlocked.
-		cond = s.lockCondition(p, ActDeleteObjectVersion, b.Name, key, s.mayBypass(ctx, p, b, key, bypass))
+		cond = s.lockCondition(ctx, p, ActDeleteObjectVersion, b.Name, key, s.mayBypass(ctx, p, b, key, bypass))
 		var err error
 		if cond, err = s.wormCondition(b, cond); err != nil {
 			return nil, err

@@ -49,6 +49,11 @@ type Options struct {
 	OriginAllow         []string
 	OriginHeaderTimeout time.Duration
 	OriginMaxSize       int64
+	// MetricsToken, AccessLog and AuditLog set the server.Config fields
+	// (access log "" is off).
+	MetricsToken string
+	AccessLog    string
+	AuditLog     string
 }
 
 // Node is a serving test node.
@@ -81,7 +86,8 @@ func Start(t testing.TB, o Options) *Node {
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
 		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS,
-		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize}
+		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
+		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

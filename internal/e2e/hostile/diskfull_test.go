@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,15 +21,7 @@ import (
 // (the metadata store keeps a reserve for them), and the space they free
 // takes PUTs again.
 func TestDiskFull(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=32m"); err != nil {
-		t.Skipf("cannot mount a tmpfs here (the test needs root, as in CI): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
+	dir := smallDisk(t, "32m")
 	n := testnode.Start(t, testnode.Options{DataDir: dir})
 	c := integrityClient(n)
 	ctx := context.Background()

@@ -22,6 +22,7 @@
 //	remotes                   remote name -> meta.Remote
 //	keys                      access key ID -> user name
 //	jobs                      job name -> meta.Job (background jobs)
+//	stats                     encryption class -> object count and bytes (stats.go)
 //
 // esc(key) escapes 0x00 as 00 FF, so that with the 00 00 terminator the index
 // sorts exactly like the keys themselves; time stamps are 8 bytes of Unix
@@ -152,6 +153,9 @@ func Open(path string) (*Store, error) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if err := seedStats(tx); err != nil {
+			return err
 		}
 		mb := tx.Bucket(bkMeta)
 		if v := mb.Get(keyVersion); v != nil {

@@ -200,8 +200,19 @@ func (r *record) object() *meta.Object {
 
 // install puts o as the current version of its key as the bucket's
 // versioning state says (see meta.Store.PutObject) and returns the
-// version replaced for good, if any.
+// version replaced for good, if any. The object counters follow.
 func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
+	replaced, err := installVersion(tx, d, o, cond)
+	if err != nil {
+		return nil, err
+	}
+	if err := countObject(tx, o, 1); err != nil {
+		return nil, err
+	}
+	return replaced, countObject(tx, replaced, -1)
+}
+
+func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	state, err := bucketVersioning(tx, o.Bucket)
 	if err != nil {
 		return nil, err
@@ -318,11 +329,15 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 			return fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID)
 		}
 		parts, id := len(r.Parts), r.VersionID
+		before := classOnly(&r.Object) // fn may change Encryption in place
 		if err := fn(&r.Object); err != nil {
 			return err
 		}
 		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
 			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
+		}
+		if err := countReplace(tx, before, &r.Object); err != nil {
+			return err
 		}
 		if vk != nil {
 			return putJSON(vb, vk, r)
@@ -337,7 +352,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 		return nil, err
 	}
 	var del *meta.Deletion
-	err := s.batch(func(tx *bbolt.Tx) error {
+	deleteVersion := func(tx *bbolt.Tx) error {
 		del = &meta.Deletion{}
 		d, err := data(tx, bucket)
 		if err != nil {
@@ -397,6 +412,12 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 		}
 		del.Marker = marker.object()
 		return putJSON(vb, vkey(key, seq), marker)
+	}
+	err := s.batch(func(tx *bbolt.Tx) error {
+		if err := deleteVersion(tx); err != nil {
+			return err
+		}
+		return countObject(tx, del.Removed, -1)
 	})
 	if err != nil {
 		return nil, err

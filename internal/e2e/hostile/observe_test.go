@@ -1,0 +1,129 @@
+package hostile
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"strongroom/internal/testnode"
+)
+
+// scrapeValue reads one metric family from a node's /metrics (parsed by
+// the Prometheus client library) and sums its samples whose labels
+// include want.
+func scrapeValue(t *testing.T, n *testnode.Node, name string, want map[string]string) float64 {
+	t.Helper()
+	resp, err := n.Client.Get(n.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape: %s %s", resp.Status, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	if f := fams[name]; f != nil {
+	next:
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
+					continue next
+				}
+			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
+
+// TestMetricsCountTampering: a read that finds tampered ciphertext is an
+// integrity failure on the scrape, beside its 500.
+func TestMetricsCountTampering(t *testing.T) {
+	n := testnode.Start(t, testnode.Options{})
+	c := integrityClient(n)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tamper")}); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 256<<10) // a blob file, not inline
+	rand.Read(data)
+	putCorruptible(t, c, "tamper", "k", data, true, false)
+	if got := scrapeValue(t, n, "strongroom_integrity_failures_total", nil); got != 0 {
+		t.Fatalf("integrity failures before tampering: %v", got)
+	}
+	files := blobFiles(t, n.DataDir)
+	flipFileByte(t, files[len(files)-1], fileSize(t, files[len(files)-1])/2)
+	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("tamper"), Key: aws.String("k")})
+	if status, _ := integrityStatus(err); status != http.StatusInternalServerError {
+		t.Fatalf("GET of tampered data: %v, want 500", err)
+	}
+	if got := scrapeValue(t, n, "strongroom_integrity_failures_total", nil); got != 1 {
+		t.Errorf("strongroom_integrity_failures_total = %v, want 1", got)
+	}
+	if got := scrapeValue(t, n, "strongroom_requests_total", map[string]string{"operation": "GetObject", "code": "500"}); got != 1 {
+		t.Errorf("GetObject 500s = %v, want 1", got)
+	}
+}
+
+// TestMetricsCountStorageFull: each PUT refused for a full disk counts as
+// a storage-full event.
+func TestMetricsCountStorageFull(t *testing.T) {
+	n := testnode.Start(t, testnode.Options{DataDir: smallDisk(t, "24m")})
+	c := integrityClient(n)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("full")}); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for i := 0; i < 100 && refused < 3; i++ {
+		b := make([]byte, 512<<10)
+		rand.Read(b)
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("full"), Key: aws.String(fmt.Sprint(i)), Body: bytes.NewReader(b),
+			ServerSideEncryption: types.ServerSideEncryptionAes256})
+		if status, code := integrityStatus(err); status == http.StatusInsufficientStorage && code == "InsufficientStorage" {
+			refused++
+		} else if err != nil {
+			t.Fatalf("PUT %d: %v", i, err)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the disk never filled")
+	}
+	if got := scrapeValue(t, n, "strongroom_storage_full_total", nil); got != float64(refused) {
+		t.Errorf("strongroom_storage_full_total = %v, want %d", got, refused)
+	}
+}
+
+// smallDisk mounts a tmpfs of size (e.g. "32m") on a temporary directory
+// for the test, so a disk can fill; the test is skipped where mounting
+// needs a root it lacks.
+func smallDisk(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here (the test needs root, as in CI): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
