@@ -16,6 +16,7 @@ import (
 	"strongroom/internal/checksum"
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
+	"strongroom/internal/remote"
 	"strongroom/internal/sse"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
 	// PUTs; nil: crypto/md5 for every body.
 	MD5s *checksum.MD5s
+	// Remotes finds the other deployments replicas may go to; nil: none.
+	Remotes remote.Registry
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -73,11 +76,14 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
+	remotes  remote.Registry
+	// replicaHTTP sends replicas to remote deployments.
+	replicaHTTP replicaClients
 }
 
 // New returns a Service.
 func New(m meta.Store, b blob.Store, o Options) *Service {
-	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s}
+	s := &Service{meta: m, blobs: b, log: o.Logger, now: o.Now, region: o.Region, sealer: o.Sealer, policies: o.Policies, md5s: o.MD5s, remotes: o.Remotes}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

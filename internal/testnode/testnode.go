@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/internal/remote"
 	"strongroom/internal/server"
 )
 
@@ -42,6 +43,8 @@ type Options struct {
 	// (tests of slow clients shorten the one, and lower the other).
 	BodyReadTimeout   time.Duration
 	MaxConnsPerClient int
+	// Remotes are the deployments the node replicates to.
+	Remotes remote.Registry
 }
 
 // Node is a serving test node.
@@ -73,7 +76,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, Remotes: o.Remotes}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
