@@ -104,10 +104,11 @@ func (t *remoteTarget) PutReplica(ctx context.Context, src *meta.Object, rule *r
 		return 0, replicaErr(err)
 	}
 	defer clear(out.oek)
-	if _, err := t.send(ctx, src.Key, src.VersionID, out); err != nil {
+	installed, err := t.send(ctx, src.Key, src.VersionID, out)
+	if err != nil || !installed {
 		return 0, err
 	}
-	return out.size, nil
+	return src.Size, nil // as locally: the object's bytes, not the framing
 }
 
 // PutDeleteMarker implements ReplicaTarget.
