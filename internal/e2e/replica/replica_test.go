@@ -562,4 +562,3 @@ func TestReplicaDeleteMarker(t *testing.T) {
 		})
 	}
 }
-
