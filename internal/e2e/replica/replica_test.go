@@ -370,8 +370,8 @@ func (p *pair) replicateAndCheck(t *testing.T, where string, m mode, def *sse.Co
 
 	if where == "remote" {
 		wire := p.wire.bytes()[before:]
-		if !bytes.Contains(wire, []byte("x-strongroom-replica")) {
-			t.Fatal("the recorder saw no replica transfer")
+		if !bytes.Contains(wire, []byte("x-strongroom-replica")) || len(wire) < len(body) {
+			t.Fatalf("the recorder saw no replica transfer (%d bytes)", len(wire))
 		}
 		if bytes.Contains(wire, canary) {
 			t.Error("plaintext canary on the wire between deployments")
