@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -560,5 +561,109 @@ func TestReplicaDeleteMarker(t *testing.T) {
 				t.Errorf("versions %+v, want %q", vs.Versions, obj.VersionID)
 			}
 		})
+	}
+}
+
+// TestReplicaMultipartAndLock: a multipart source keeps its parts, ETag and
+// checksums at the destination (local and remote, plaintext into a
+// default-encrypted bucket and SSE-KMS re-wrapped), and object lock
+// settings travel with the replica; a locked version cannot go to a
+// bucket without object lock.
+func TestReplicaMultipartAndLock(t *testing.T) {
+	p := newPair(t)
+	ctx := p.ctx
+	const partSize = 5 << 20
+	body, _ := canaryBody(2*partSize + 1000)
+	until := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	lockBucket := func(c *s3.Client) string {
+		name := fmt.Sprintf("lock-%d", uniq.Add(1))
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	for _, kms := range []bool{false, true} {
+		srcBucket := lockBucket(p.sc)
+		ci := &s3.CreateMultipartUploadInput{Bucket: aws.String(srcBucket), Key: aws.String("mp"),
+			ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: aws.Time(until)}
+		if kms {
+			ci.ServerSideEncryption, ci.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String("key-1")
+		}
+		up, err := p.sc.CreateMultipartUpload(ctx, ci)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var done []types.CompletedPart
+		for i := 0; i*partSize < len(body); i++ {
+			chunk := body[i*partSize : min(len(body), (i+1)*partSize)]
+			out, err := p.sc.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(srcBucket), Key: aws.String("mp"), UploadId: up.UploadId,
+				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(chunk)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = append(done, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1))})
+		}
+		if _, err := p.sc.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(srcBucket), Key: aws.String("mp"),
+			UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+			t.Fatal(err)
+		}
+		srcObj, _, err := p.src.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: srcBucket, Key: "mp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, where := range []string{"local", "remote"} {
+			t.Run(fmt.Sprintf("%s/kms=%v", where, kms), func(t *testing.T) {
+				n, c, dest := p.src, p.sc, replication.Destination{}
+				if where == "remote" {
+					n, c, dest.Remote = p.dst, p.dc, "dr"
+				}
+				dest.Bucket = lockBucket(c)
+				if err := n.Service.PutBucketEncryption(ctx, root, dest.Bucket, &sse.Config{Mode: sse.Managed}); err != nil {
+					t.Fatal(err)
+				}
+				target, err := p.src.Service.ReplicaTarget(ctx, dest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := target.PutReplica(ctx, srcObj, rule); err != nil {
+					t.Fatal(err)
+				}
+				rec, _, err := n.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: dest.Bucket, Key: "mp", VersionID: srcObj.VersionID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rec.ETag != srcObj.ETag || len(rec.Parts) != len(srcObj.Parts) || !rec.Multipart {
+					t.Errorf("replica ETag %q parts %d, want %q and %d", rec.ETag, len(rec.Parts), srcObj.ETag, len(srcObj.Parts))
+				}
+				if rec.LockMode != "GOVERNANCE" || rec.LockUntil == nil || !rec.LockUntil.Equal(*srcObj.LockUntil) {
+					t.Errorf("replica lock %q %v, want GOVERNANCE %v", rec.LockMode, rec.LockUntil, srcObj.LockUntil)
+				}
+				wantMode := "managed"
+				if kms {
+					wantMode = "kms"
+				}
+				if rec.Encryption == nil || rec.Encryption.Mode != wantMode {
+					t.Errorf("replica encryption %+v, want %s", rec.Encryption, wantMode)
+				}
+				out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(dest.Bucket), Key: aws.String("mp")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(out.Body)
+				out.Body.Close()
+				if err != nil || !bytes.Equal(data, body) {
+					t.Fatalf("replica bytes differ (%d, %v)", len(data), err)
+				}
+				// A bucket without object lock cannot take a locked version.
+				plain := p.bucket(n, nil)
+				target, err = p.src.Service.ReplicaTarget(ctx, replication.Destination{Bucket: plain, Remote: dest.Remote})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := target.PutReplica(ctx, srcObj, rule); !errors.Is(err, replication.ErrPermanent) {
+					t.Errorf("locked version into a bucket without object lock: %v, want a permanent error", err)
+				}
+			})
+		}
 	}
 }
