@@ -85,7 +85,14 @@ func transferKEK(secret string, salt []byte, bucket, key, versionID string) ([]b
 	return hkdf.Key(sha256.New, []byte(secret), salt, info, 32)
 }
 
-func transferGCM(kek []byte) (cipher.AEAD, error) {
+// transferAEAD is the AES-256-GCM of a transfer's key (the key schedule
+// is all it keeps of the derived key).
+func transferAEAD(secret string, salt []byte, bucket, key, versionID string) (cipher.AEAD, error) {
+	kek, err := transferKEK(secret, salt, bucket, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(kek)
 	block, err := aes.NewCipher(kek)
 	if err != nil {
 		return nil, err
@@ -97,12 +104,7 @@ func transferGCM(kek []byte) (cipher.AEAD, error) {
 func wrapTransfer(secret, bucket, key, versionID string, oek []byte, enc *meta.Encryption) (*transferKey, error) {
 	salt := make([]byte, 32)
 	rand.Read(salt)
-	kek, err := transferKEK(secret, salt, bucket, key, versionID)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(kek)
-	g, err := transferGCM(kek)
+	g, err := transferAEAD(secret, salt, bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +119,7 @@ var errTransferKey = errors.New("replica: the object key does not unwrap under t
 
 // unwrapTransfer recovers a transferred object key.
 func unwrapTransfer(secret, bucket, key, versionID string, t *transferKey) ([]byte, error) {
-	kek, err := transferKEK(secret, t.Salt, bucket, key, versionID)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(kek)
-	g, err := transferGCM(kek)
+	g, err := transferAEAD(secret, t.Salt, bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}
