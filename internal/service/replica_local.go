@@ -208,8 +208,8 @@ type stagedReplica struct {
 func (s *Service) finishReplica(ctx context.Context, b *meta.Bucket, st *stagedReplica, rule *replication.Rule) (*meta.Object, error) {
 	src := st.src
 	o := replicaRecord(src, b.Name, st.owner)
-	if (src.LockMode != "" || src.LegalHold) && !lockEnabled(b) {
-		return nil, fmt.Errorf("%w: the source version is locked and destination bucket %q has no object lock", replication.ErrPermanent, b.Name)
+	if err := checkReplicaLock(b, src); err != nil {
+		return nil, err
 	}
 	if src.Encryption != nil && sse.Mode(src.Encryption.Mode) == sse.Customer {
 		// The customer key never reaches the server: the sealed data and
@@ -326,9 +326,16 @@ func (s *Service) replicaSpec(b *meta.Bucket, enc *meta.Encryption, rule *replic
 	return spec, nil
 }
 
-func lockEnabled(b *meta.Bucket) bool {
-	c, err := objectLockConfig(b)
-	return err == nil && c != nil
+// checkReplicaLock refuses a locked version for a bucket without object
+// lock (S3 too requires it of the destination).
+func checkReplicaLock(b *meta.Bucket, src *meta.Object) error {
+	if src.LockMode == "" && !src.LegalHold {
+		return nil
+	}
+	if c, err := objectLockConfig(b); err == nil && c != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: the source version is locked and destination bucket %q has no object lock", replication.ErrPermanent, b.Name)
 }
 
 func cloneEncryption(e *meta.Encryption) *meta.Encryption {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 
 	"strongroom/internal/errs"
 	"strongroom/internal/meta"
@@ -57,6 +58,12 @@ func (s *Service) ReceiveReplica(ctx context.Context, p Principal, in ReplicaUpl
 		return false, err
 	}
 	src.Bucket = in.Bucket
+	if err := s.authorizeReplica(ctx, p, b, src); err != nil {
+		return false, err
+	}
+	if err := checkReplicaLock(b, src); err != nil { // before any data is read
+		return false, refusal(err)
+	}
 	owner := p.User
 	if owner == "" {
 		owner = b.Owner
@@ -101,10 +108,16 @@ func (s *Service) verifiedReplica(ctx context.Context, b *meta.Bucket, st *stage
 		return nil, err
 	}
 	o, err := s.finishReplica(ctx, b, st, rule)
+	return o, refusal(err)
+}
+
+// refusal answers a permanent replication failure found at the
+// destination as InvalidRequest, which the sender takes as permanent too.
+func refusal(err error) error {
 	if errors.Is(err, replication.ErrPermanent) {
-		return nil, errs.InvalidRequest.WithMessage(err.Error())
+		return errs.InvalidRequest.WithMessage(strings.TrimPrefix(err.Error(), replication.ErrPermanent.Error()+": "))
 	}
-	return o, err
+	return err
 }
 
 // checkReplicaHeader checks that a header names the version the request
@@ -233,4 +246,24 @@ func (s *Service) verifyStaged(ctx context.Context, st *stagedReplica) error {
 		}
 	}
 	return nil
+}
+
+// authorizeReplica asks for what the replica does beyond a PUT: a delete
+// marker is a delete, tags and object lock settings need their own
+// permissions, as they would on a PUT that set them.
+func (s *Service) authorizeReplica(ctx context.Context, p Principal, b *meta.Bucket, o *meta.Object) error {
+	if o.DeleteMarker {
+		return s.authorize(ctx, p, access{action: ActDeleteObject, bucket: b, key: o.Key})
+	}
+	if o.LockMode != "" {
+		if err := s.authorize(ctx, p, access{action: ActPutObjectRetention, bucket: b, key: o.Key}); err != nil {
+			return err
+		}
+	}
+	if o.LegalHold {
+		if err := s.authorize(ctx, p, access{action: ActPutObjectLegalHold, bucket: b, key: o.Key}); err != nil {
+			return err
+		}
+	}
+	return s.authorizeTagging(ctx, p, b, o.Key, o.Tags)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"strongroom/internal/meta"
 	"strongroom/internal/remote"
@@ -31,7 +32,15 @@ func TestReplicaEndpointRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writer, err := dst.n.IAM.CreateUser(ctx, "writer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.n.IAM.SetPolicies(ctx, "writer", []string{"writeonly"}); err != nil { // s3:PutObject only
+		t.Fatal(err)
+	}
 	reg := remote.Static{
+		"as-writer":    {Name: "as-writer", URL: dst.n.URL, AccessKey: writer.AccessKey, SecretKey: writer.SecretKey},
 		"as-stranger":  {Name: "as-stranger", URL: dst.n.URL, AccessKey: stranger.AccessKey, SecretKey: stranger.SecretKey},
 		"wrong-secret": {Name: "wrong-secret", URL: dst.n.URL, AccessKey: dst.n.AccessKey, SecretKey: "not-the-secret"},
 	}
@@ -61,6 +70,32 @@ func TestReplicaEndpointRefusals(t *testing.T) {
 		}
 	}
 
+	// s3:PutObject replicates a plain version; a lock and a delete marker
+	// need their own permissions, as a PUT or DELETE doing that would.
+	if err := src.Service.EnableObjectLock(ctx, root, "src"); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(time.Hour)
+	locked, err := src.Service.PutObject(ctx, root, service.PutObjectInput{Bucket: "src", Key: "locked", Lock: &service.LockRequest{Mode: "GOVERNANCE", Until: &until},
+		Body: service.Body{Reader: strings.NewReader("data"), Size: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asWriter, err := src.Service.ReplicaTarget(ctx, replication.Destination{Bucket: bucket, Remote: "as-writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asWriter.PutReplica(ctx, obj, rule); err != nil {
+		t.Errorf("plain version with s3:PutObject: %v", err)
+	}
+	if _, err := asWriter.PutReplica(ctx, locked, rule); !errors.Is(err, replication.ErrPermanent) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("locked version with s3:PutObject only: %v, want a permanent AccessDenied", err)
+	}
+	marker := &meta.Object{Bucket: "src", Key: "locked", VersionID: locked.VersionID, DeleteMarker: true} // an ID the destination lacks
+	if err := asWriter.PutDeleteMarker(ctx, marker, rule); !errors.Is(err, replication.ErrPermanent) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("delete marker with s3:PutObject only: %v, want a permanent AccessDenied", err)
+	}
+
 	query := service.ReplicaQuery + "&versionId=" + obj.VersionID
 	body := []byte("SRR1\x00\x00\x00\x02{}")
 	// Signed, but by the payload's hash: the endpoint wants every chunk
@@ -83,7 +118,7 @@ func TestReplicaEndpointRefusals(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("anonymous transfer: %d, want 403", resp.StatusCode)
 	}
-	if _, _, err := dst.n.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: bucket, Key: "k"}); err == nil {
+	if _, _, err := dst.n.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: bucket, Key: "locked"}); err == nil {
 		t.Error("a refused transfer installed an object")
 	}
 }
