@@ -57,6 +57,16 @@ func (s *Service) ReceiveReplica(ctx context.Context, p Principal, in ReplicaUpl
 	if err := checkReplicaHeader(h, in, hn); err != nil {
 		return false, err
 	}
+	// What a PUT would refuse, a replica may not bring either.
+	if err := validKey(src.Key); err != nil {
+		return false, err
+	}
+	if err := validUserMeta(src.UserMeta); err != nil {
+		return false, err
+	}
+	if src.Tags, err = NormalizeTags(src.Tags, MaxObjectTags); err != nil {
+		return false, err
+	}
 	src.Bucket = in.Bucket
 	if err := s.authorizeReplica(ctx, p, b, src); err != nil {
 		return false, err
@@ -74,7 +84,8 @@ func (s *Service) ReceiveReplica(ctx context.Context, p Principal, in ReplicaUpl
 		}
 		m := markerReplica(src, in.Bucket)
 		m.Owner = owner
-		return s.installReplica(ctx, m)
+		installed, err := s.installReplica(ctx, m)
+		return installed, refusal(err)
 	}
 	st := &stagedReplica{src: src, owner: owner}
 	if h.Key == nil {
@@ -95,7 +106,8 @@ func (s *Service) ReceiveReplica(ctx context.Context, p Principal, in ReplicaUpl
 		s.deleteBlobs(ctx, st.parts)
 		return false, err
 	}
-	return s.installReplica(ctx, o)
+	installed, err := s.installReplica(ctx, o)
+	return installed, refusal(err)
 }
 
 // verifiedReplica checks the end of the payload and the staged parts, then

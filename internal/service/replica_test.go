@@ -67,6 +67,9 @@ func TestReceiveReplicaTampering(t *testing.T) {
 		{"truncated", ReplicaUpload{Bucket: "bkt", Key: "k", VersionID: obj.VersionID, Secret: secret, Body: bytes.NewReader(payload[:len(payload)-10]), Size: int64(len(payload))}, errs.IncompleteBody},
 		{"trailing data", ReplicaUpload{Bucket: "bkt", Key: "k", VersionID: obj.VersionID, Secret: secret, Body: bytes.NewReader(append(bytes.Clone(payload), 'x')), Size: int64(len(payload))}, errs.InvalidRequest},
 		{"sizes that do not add up", upload("k", secret, withHeader(func(h *replicaHeader) { h.Object.Size++ })), errs.InvalidRequest},
+		{"more user metadata than a PUT may set", upload("k", secret, withHeader(func(h *replicaHeader) {
+			h.Object.UserMeta = map[string]string{"big": string(bytes.Repeat([]byte("m"), MaxUserMetaBytes))}
+		})), errs.MetadataTooLarge},
 		{"SSE-KMS without ReplicaKmsKeyID", upload("k", secret, withHeader(func(h *replicaHeader) { h.Object.Encryption.Mode = string(sse.KMS) })), errs.InvalidRequest},
 	}
 	for _, tc := range tests {
