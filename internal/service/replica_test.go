@@ -103,3 +103,40 @@ func TestReceiveReplicaTampering(t *testing.T) {
 type countingReader struct{ n int }
 
 func (c *countingReader) Read(p []byte) (int, error) { c.n += len(p); return 0, io.EOF }
+
+// TestReplicaSizes sends objects of edge sizes (empty, one byte, one past a
+// segment, just past the inline limit) in each keyed mode through the
+// transfer and reads them back from the destination.
+func TestReplicaSizes(t *testing.T) {
+	ctx := context.Background()
+	src, dst := newFixture(t), newFixture(t)
+	for _, f := range []*fixture{src, dst} {
+		if err := f.svc.PutBucketVersioning(ctx, f.p, "bkt", meta.VersioningEnabled); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const secret = "s"
+	for _, size := range []int{0, 1, 64<<10 + 1, InlineMax + 1} {
+		for _, spec := range []*sse.Spec{nil, {Mode: sse.Managed}, {Mode: sse.Managed, Algorithm: sse.SM4}} {
+			data := bytes.Repeat([]byte{'x'}, size)
+			obj := src.put(t, "k", data, spec)
+			out, err := src.svc.outgoingReplica(ctx, obj, nil, "bkt", secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := ReplicaUpload{Bucket: "bkt", Key: "k", VersionID: obj.VersionID, Secret: secret, Body: out.body(ctx), Size: out.size}
+			if ok, err := dst.svc.ReceiveReplica(ctx, dst.p, in); err != nil || !ok {
+				t.Fatalf("size %d spec %+v: installed %v, %v", size, spec, ok, err)
+			}
+			ob, err := dst.svc.GetObject(ctx, dst.p, GetObjectInput{Bucket: "bkt", Key: "k", VersionID: obj.VersionID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(ob.Body)
+			ob.Body.Close()
+			if err != nil || !bytes.Equal(got, data) || ob.Object.ETag != obj.ETag {
+				t.Errorf("size %d spec %+v: read %d bytes, etag %s (want %s), %v", size, spec, len(got), ob.Object.ETag, obj.ETag, err)
+			}
+		}
+	}
+}
