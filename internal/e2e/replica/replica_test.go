@@ -667,3 +667,40 @@ func TestReplicaMultipartAndLock(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaTLS replicates to a remote served over TLS with a self-signed
+// certificate: accepted with the remote's Insecure flag, refused (and
+// worth retrying once the operator fixes it) without.
+func TestReplicaTLS(t *testing.T) {
+	ctx := context.Background()
+	dst := testnode.Start(t, testnode.Options{TLS: true})
+	reg := remote.Static{
+		"tls-insecure": {Name: region, URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey, Insecure: true},
+		"tls-verify":   {Name: region, URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey},
+	}
+	src := testnode.Start(t, testnode.Options{Remotes: reg})
+	p := &pair{t: t, ctx: ctx}
+	sb, db := p.bucket(src, nil), p.bucket(dst, nil)
+	obj, err := src.Service.PutObject(ctx, root, service.PutObjectInput{Bucket: sb, Key: "k", SSE: &sse.Spec{Mode: sse.Managed},
+		Body: service.Body{Reader: strings.NewReader("over tls"), Size: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		remote string
+		ok     bool
+	}{{"tls-verify", false}, {"tls-insecure", true}} {
+		target, err := src.Service.ReplicaTarget(ctx, replication.Destination{Bucket: db, Remote: tc.remote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = target.PutReplica(ctx, obj, rule)
+		if (err == nil) != tc.ok || errors.Is(err, replication.ErrPermanent) {
+			t.Errorf("%s: %v", tc.remote, err)
+		}
+	}
+	rec, _, err := dst.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: db, Key: "k", VersionID: obj.VersionID})
+	if err != nil || rec.Encryption == nil || rec.Encryption.Mode != "managed" {
+		t.Fatalf("replica over TLS: %+v, %v", rec, err)
+	}
+}
