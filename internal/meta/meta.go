@@ -283,9 +283,11 @@ type Store interface {
 	// version ID, issued by the source's store): it becomes the current
 	// version only if it is newer than the current one (by the sequence
 	// its ID carries), and a version with that ID already there makes the
-	// call a no-op (installed false). In any other bucket it is installed
-	// as PutObject would (its VersionID dropped); a delete marker there
-	// is ErrReplicaUnversioned. Replicas share the v index with the
+	// call a no-op (installed false). A replica of a null version
+	// (VersionID "") replaces the bucket's null version, as a write while
+	// Suspended would; in a never-versioned bucket any replica replaces
+	// the key (its VersionID dropped). A delete marker needs Enabled:
+	// ErrReplicaUnversioned. Replicas share the v index with the
 	// bucket's own writes: ErrReplicaConflict when the slot o.VersionID
 	// names holds another version.
 	PutReplica(ctx context.Context, o *Object) (replaced *Object, installed bool, err error)

@@ -44,8 +44,13 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 			if o.DeleteMarker {
 				return fmt.Errorf("%w: %q/%q", meta.ErrReplicaUnversioned, o.Bucket, o.Key)
 			}
+			if state != "" {
+				// A null version stays the null one (replacing it), so
+				// replicating it again adds no version.
+				state = meta.VersioningSuspended
+			}
 			installed = true
-			replaced, err = install(tx, d, o, nil)
+			replaced, err = installAs(d, o, nil, state)
 			return err
 		}
 		installed, err = installReplica(d, o)

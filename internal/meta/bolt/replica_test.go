@@ -72,6 +72,18 @@ func TestPutReplica(t *testing.T) {
 	if _, _, err := s.PutReplica(ctx, clash); !errors.Is(err, meta.ErrReplicaConflict) {
 		t.Errorf("clashing replica: %v, want ErrReplicaConflict", err)
 	}
+	// A null version replicated twice into a versioned bucket stays one
+	// null version.
+	for range 2 {
+		null := obj("dst", "n", "blob-null")
+		null.ETag = "null"
+		if _, installed, err := s.PutReplica(ctx, null); err != nil || !installed {
+			t.Fatalf("null replica: %v %v", installed, err)
+		}
+	}
+	if got := listed(t, s, "dst", "n", "", ""); !slices.Equal(got, []string{"n:null(null)*"}) {
+		t.Errorf("null replica twice: %v", got)
+	}
 	// Without versioning: objects install as PutObject would, markers not.
 	mustBucket(t, s, "plain")
 	if _, _, err := s.PutReplica(ctx, replica("plain", "k", "", 5, true)); !errors.Is(err, meta.ErrReplicaUnversioned) {
