@@ -1,46 +1,55 @@
 // Package remote names the other strongroom deployments this one
 // replicates to (`strongroom remote add NAME URL ...`).
 //
-// This is the minimal form the replica transfer needs (internal/service
-// looks remotes up by name); the registry kept in the metadata store, with
-// its secrets sealed under the root key, and its CLI come from the
-// replication configuration work and replace Static at merge.
+// Placeholder for the replica transfer work: the same names as the
+// registry the replication configuration work keeps in the metadata store
+// (Remote, ErrNotFound, *Registry with Add and Get), held in memory. That
+// registry replaces this file at merge.
 package remote
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
-// ErrNoSuchRemote is returned by Get for a name no remote is registered
-// under.
-var ErrNoSuchRemote = errors.New("remote: no such remote")
-
-// Remote is another strongroom deployment and the credentials this one
-// uses there.
+// Remote is a registered deployment with the credentials to write to it.
 type Remote struct {
 	Name      string
-	URL       string // e.g. https://dr.example.com:9000
+	URL       string
 	AccessKey string
 	SecretKey string
-	// Insecure skips TLS certificate verification (test set-ups).
-	Insecure bool
+	Insecure  bool // its TLS certificate is not verified
 }
 
-// Registry finds remotes by name.
-type Registry interface {
-	Get(ctx context.Context, name string) (*Remote, error)
+// ErrNotFound: no remote has that name.
+var ErrNotFound = errors.New("remote: no such remote")
+
+// Registry keeps remotes (in memory here).
+type Registry struct {
+	mu sync.Mutex
+	m  map[string]Remote
 }
 
-// Static is an in-memory Registry keyed by name.
-type Static map[string]*Remote
+// NewMemory returns an empty in-memory registry.
+func NewMemory() *Registry { return &Registry{m: map[string]Remote{}} }
 
-// Get implements Registry.
-func (s Static) Get(_ context.Context, name string) (*Remote, error) {
-	r, ok := s[name]
+// Add registers (or replaces) a remote.
+func (r *Registry) Add(_ context.Context, x Remote) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[x.Name] = x
+	return nil
+}
+
+// Get returns a remote (ErrNotFound if none).
+func (r *Registry) Get(_ context.Context, name string) (*Remote, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := r.m[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNoSuchRemote, name)
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
-	return r, nil
+	return &x, nil
 }

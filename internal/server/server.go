@@ -70,8 +70,6 @@ type Config struct {
 	// negative: no cap).
 	MaxConnsPerClient int          `yaml:"max-conns-per-client"`
 	Logger            *slog.Logger `yaml:"-"`
-	// Remotes are the deployments replicas may go to (nil: none).
-	Remotes remote.Registry `yaml:"-"`
 	// LifecycleEvery is the time between lifecycle passes (default 1h);
 	// LifecycleRate caps the objects a pass looks at per second (default
 	// 2000; negative: no cap), bounding the load it puts on the node.
@@ -172,7 +170,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		m.Close()
 		keyring.Close()
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: cfg.Remotes})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remote.NewMemory()})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()

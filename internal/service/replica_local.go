@@ -42,7 +42,7 @@ func (s *Service) ReplicaTarget(ctx context.Context, d replication.Destination) 
 		return nil, fmt.Errorf("%w: no remote deployments are configured (destination %s)", replication.ErrPermanent, d)
 	}
 	r, err := s.remotes.Get(ctx, d.Remote)
-	if errors.Is(err, remote.ErrNoSuchRemote) {
+	if errors.Is(err, remote.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %w", replication.ErrPermanent, err)
 	}
 	if err != nil {
@@ -50,6 +50,10 @@ func (s *Service) ReplicaTarget(ctx context.Context, d replication.Destination) 
 	}
 	return newRemoteTarget(s, r, d.Bucket)
 }
+
+// Remotes is the node's remote registry. (The replication configuration
+// work defines the same accessor in replication.go: keep one at merge.)
+func (s *Service) Remotes() *remote.Registry { return s.remotes }
 
 // localTarget replicates into a bucket of this node.
 type localTarget struct {

@@ -60,8 +60,9 @@ type Options struct {
 	// MD5s hashes large bodies, sharing SIMD lanes between concurrent
 	// PUTs; nil: crypto/md5 for every body.
 	MD5s *checksum.MD5s
-	// Remotes finds the other deployments replicas may go to; nil: none.
-	Remotes remote.Registry
+	// Remotes are the other deployments replication rules may name; nil:
+	// none.
+	Remotes *remote.Registry
 }
 
 // Service runs the operations over a metadata and a data store.
@@ -76,7 +77,7 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
-	remotes  remote.Registry
+	remotes  *remote.Registry
 	// replicaHTTP sends replicas to remote deployments.
 	replicaHTTP replicaClients
 }

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/remote"
 	"strongroom/internal/server"
 )
 
@@ -43,8 +42,6 @@ type Options struct {
 	// (tests of slow clients shorten the one, and lower the other).
 	BodyReadTimeout   time.Duration
 	MaxConnsPerClient int
-	// Remotes are the deployments the node replicates to.
-	Remotes remote.Registry
 }
 
 // Node is a serving test node.
@@ -76,7 +73,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, Remotes: o.Remotes}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

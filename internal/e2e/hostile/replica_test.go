@@ -39,12 +39,16 @@ func TestReplicaEndpointRefusals(t *testing.T) {
 	if _, err := dst.n.IAM.SetPolicies(ctx, "writer", []string{"writeonly"}); err != nil { // s3:PutObject only
 		t.Fatal(err)
 	}
-	reg := remote.Static{
-		"as-writer":    {Name: "as-writer", URL: dst.n.URL, AccessKey: writer.AccessKey, SecretKey: writer.SecretKey},
-		"as-stranger":  {Name: "as-stranger", URL: dst.n.URL, AccessKey: stranger.AccessKey, SecretKey: stranger.SecretKey},
-		"wrong-secret": {Name: "wrong-secret", URL: dst.n.URL, AccessKey: dst.n.AccessKey, SecretKey: "not-the-secret"},
+	src := testnode.Start(t, testnode.Options{})
+	for _, r := range []remote.Remote{
+		{Name: "as-writer", URL: dst.n.URL, AccessKey: writer.AccessKey, SecretKey: writer.SecretKey},
+		{Name: "as-stranger", URL: dst.n.URL, AccessKey: stranger.AccessKey, SecretKey: stranger.SecretKey},
+		{Name: "wrong-secret", URL: dst.n.URL, AccessKey: dst.n.AccessKey, SecretKey: "not-the-secret"},
+	} {
+		if err := src.Service.Remotes().Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
-	src := testnode.Start(t, testnode.Options{Remotes: reg})
 	if _, err := src.Service.CreateBucket(ctx, root, "src", "", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -57,8 +57,8 @@ func newPair(t *testing.T) *pair {
 	t.Helper()
 	dst := testnode.Start(t, testnode.Options{InsecureSSEC: true})
 	rec := startRecorder(t, dst.Addr)
-	reg := remote.Static{"dr": {Name: "dr", URL: "http://" + rec.addr, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey}}
-	src := testnode.Start(t, testnode.Options{InsecureSSEC: true, Remotes: reg})
+	src := testnode.Start(t, testnode.Options{InsecureSSEC: true})
+	addRemotes(t, src, remote.Remote{Name: "dr", URL: "http://" + rec.addr, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey})
 	p := &pair{t: t, ctx: context.Background(), src: src, dst: dst, wire: rec}
 	p.sc, p.dc = client(src), client(dst)
 	for _, n := range []*testnode.Node{src, dst} {
@@ -69,6 +69,16 @@ func newPair(t *testing.T) *pair {
 		}
 	}
 	return p
+}
+
+// addRemotes registers remotes on n, as `strongroom remote add` does.
+func addRemotes(t *testing.T, n *testnode.Node, rs ...remote.Remote) {
+	t.Helper()
+	for _, r := range rs {
+		if err := n.Service.Remotes().Add(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func client(n *testnode.Node) *s3.Client {
@@ -461,7 +471,8 @@ func TestReplicaErrors(t *testing.T) {
 	}
 	down := ln.Addr().String()
 	ln.Close()
-	downSvc := testnode.Start(t, testnode.Options{Remotes: remote.Static{"down": {Name: "down", URL: "http://" + down, AccessKey: "a", SecretKey: "b"}}})
+	downSvc := testnode.Start(t, testnode.Options{})
+	addRemotes(t, downSvc, remote.Remote{Name: "down", URL: "http://" + down, AccessKey: "a", SecretKey: "b"})
 
 	tests := []struct {
 		name      string
@@ -674,11 +685,10 @@ func TestReplicaMultipartAndLock(t *testing.T) {
 func TestReplicaTLS(t *testing.T) {
 	ctx := context.Background()
 	dst := testnode.Start(t, testnode.Options{TLS: true})
-	reg := remote.Static{
-		"tls-insecure": {Name: region, URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey, Insecure: true},
-		"tls-verify":   {Name: region, URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey},
-	}
-	src := testnode.Start(t, testnode.Options{Remotes: reg})
+	src := testnode.Start(t, testnode.Options{})
+	addRemotes(t, src,
+		remote.Remote{Name: "tls-insecure", URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey, Insecure: true},
+		remote.Remote{Name: "tls-verify", URL: dst.URL, AccessKey: dst.AccessKey, SecretKey: dst.SecretKey})
 	p := &pair{t: t, ctx: ctx}
 	sb, db := p.bucket(src, nil), p.bucket(dst, nil)
 	obj, err := src.Service.PutObject(ctx, root, service.PutObjectInput{Bucket: sb, Key: "k", SSE: &sse.Spec{Mode: sse.Managed},
