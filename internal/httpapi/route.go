@@ -5,6 +5,7 @@ import (
 
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/auth"
+	"strongroom/internal/service"
 )
 
 // route dispatches a request to its operation by method, target and
@@ -24,6 +25,8 @@ func (s *Server) route(q *request) error {
 	switch m {
 	case http.MethodPut:
 		switch {
+		case has(service.ReplicaQuery):
+			return s.putReplica(q)
 		case has("uploadId") && q.header("copy-source") != "":
 			return s.uploadPartCopy(q)
 		case has("uploadId"):

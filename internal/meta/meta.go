@@ -36,6 +36,12 @@ var (
 	// ErrStop may be returned by an iteration callback to end it early
 	// without error.
 	ErrStop = errors.New("meta: stop iteration")
+	// ErrReplicaUnversioned: a replicated delete marker needs a
+	// destination whose versioning is Enabled.
+	ErrReplicaUnversioned = errors.New("meta: delete marker replica for a bucket without versioning")
+	// ErrReplicaConflict: a replica's version ID names a slot another
+	// version of the key holds.
+	ErrReplicaConflict = errors.New("meta: replica version id conflicts with a version of the key")
 	// ErrNoSpace is wrapped by errors of mutations refused or failed for
 	// lack of storage space.
 	ErrNoSpace = errors.New("meta: no space left for metadata")
@@ -296,6 +302,20 @@ type Store interface {
 	// cond sees the current version; a current delete marker counts as no
 	// object (nil).
 	PutObject(ctx context.Context, o *Object, cond Precondition) (replaced *Object, err error)
+	// PutReplica installs o, a replica of a version of another bucket
+	// (internal/replication), without a precondition. In a bucket whose
+	// versioning is Enabled the replica keeps o.VersionID (a strongroom
+	// version ID, issued by the source's store): it becomes the current
+	// version only if it is newer than the current one (by the sequence
+	// its ID carries), and a version with that ID already there makes the
+	// call a no-op (installed false). A replica of a null version
+	// (VersionID "") replaces the bucket's null version, as a write while
+	// Suspended would; in a never-versioned bucket any replica replaces
+	// the key (its VersionID dropped). A delete marker needs Enabled:
+	// ErrReplicaUnversioned. Replicas share the v index with the
+	// bucket's own writes: ErrReplicaConflict when the slot o.VersionID
+	// names holds another version.
+	PutReplica(ctx context.Context, o *Object) (replaced *Object, installed bool, err error)
 	// GetObject returns the current version: ErrNoSuchKey when there is
 	// none, a *DeleteMarkerError (wrapping ErrNoSuchKey) when it is a
 	// delete marker.

@@ -88,6 +88,8 @@ type Service struct {
 	remotes  *remote.Registry
 	origin   *origin.Fetcher
 	flights  flights // origin pulls in progress, one per key
+	// replicaHTTP sends replicas to remote deployments.
+	replicaHTTP replicaClients
 }
 
 // New returns a Service.

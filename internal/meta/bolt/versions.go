@@ -217,6 +217,11 @@ func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Pre
 	if err != nil {
 		return nil, err
 	}
+	return installAs(d, o, cond, state)
+}
+
+// installAs is install in a bucket whose versioning state is state.
+func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state string) (*meta.Object, error) {
 	objs := d.Bucket(subObjects)
 	k := []byte(o.Key)
 	cur, err := decodeRecord(k, objs.Get(k))
