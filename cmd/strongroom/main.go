@@ -41,6 +41,8 @@ const usage = `usage:
                                   manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
+  strongroom inventory run BUCKET ID
+                                  deliver one inventory report now
   strongroom bench [flags]        load-benchmark a server
 `
 
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return keyCmd(args[1:], stdout, stderr)
 	case "jobs":
 		return jobsCmd(args[1:], stdout, stderr)
+	case "inventory":
+		return inventoryCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

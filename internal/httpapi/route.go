@@ -90,6 +90,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketEncryption(q)
 		case has("lifecycle"):
 			return s.putBucketLifecycle(q)
+		case has("inventory"):
+			return s.putBucketInventory(q)
 		case has("policy"):
 			return s.putBucketPolicy(q)
 		case has("acl"):
@@ -115,6 +117,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketEncryption(q)
 		case has("lifecycle"):
 			return s.deleteBucketLifecycle(q)
+		case has("inventory"):
+			return s.deleteBucketInventory(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
 		case has("tagging"):
@@ -132,6 +136,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketEncryption(q)
 		case has("lifecycle"):
 			return s.getBucketLifecycle(q)
+		case has("inventory"):
+			return s.getBucketInventory(q)
 		case has("policy"):
 			return s.getBucketPolicy(q)
 		case has("acl"):

@@ -28,7 +28,7 @@ type admin struct {
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) *admin {
 	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
