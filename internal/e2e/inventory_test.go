@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/md5"
-	"encoding/csv"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/inventory"
+	"strongroom/internal/e2e/e2eutil"
 	"strongroom/internal/service"
 )
 
@@ -123,32 +120,20 @@ func TestInventoryThroughTheSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			manifest := readAll(t, must(c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(tc.dst), Key: &manifestKey}))(t).Body)
-			sum := readAll(t, must(c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(tc.dst), Key: aws.String(strings.TrimSuffix(manifestKey, ".json") + ".checksum")}))(t).Body)
-			if want := md5.Sum(manifest); string(sum) != hex.EncodeToString(want[:]) {
-				t.Fatalf("manifest.checksum %q", sum)
+			get := func(k string) ([]byte, error) {
+				o, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(tc.dst), Key: aws.String(k)})
+				if err != nil {
+					return nil, err
+				}
+				defer o.Body.Close()
+				return io.ReadAll(o.Body)
 			}
-			var m inventory.Manifest
-			if err := json.Unmarshal(manifest, &m); err != nil {
+			m, keys, rows, err := e2eutil.InventoryReport(get, manifestKey)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if m.SourceBucket != src || m.FileSchema != "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, ETag, EncryptionStatus, EncryptionAlgorithm, IsMultipartUploaded" {
-				t.Fatalf("manifest %s", manifest)
-			}
-			keys := []string{manifestKey}
-			var rows [][]string
-			for _, f := range m.Files {
-				keys = append(keys, f.Key)
-				gz := readAll(t, must(c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(tc.dst), Key: aws.String(f.Key)}))(t).Body)
-				zr, err := gzip.NewReader(bytes.NewReader(gz))
-				if err != nil {
-					t.Fatal(err)
-				}
-				recs, err := csv.NewReader(zr).ReadAll()
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows = append(rows, recs...)
+				t.Fatalf("manifest %+v", m)
 			}
 			checkRowsAgainstVersions(t, c, src, rows)
 			// The files' encryption, through the SDK and in the raw record.
