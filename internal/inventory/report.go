@@ -223,8 +223,9 @@ type Report struct {
 	Start  time.Time // when the scan began
 }
 
-// base is PREFIX/SOURCE/ID (no prefix: SOURCE/ID).
-func (r *Report) base() string {
+// Base is PREFIX/SOURCE/ID (no prefix: SOURCE/ID), under which every
+// file of the configuration's reports is written.
+func (r *Report) Base() string {
 	b := r.Source + "/" + r.Config.ID
 	if p := strings.TrimSuffix(r.Config.Destination.Prefix, "/"); p != "" {
 		b = p + "/" + b
@@ -234,24 +235,24 @@ func (r *Report) base() string {
 
 // DataKey is the key of the data file named name (a UUID).
 func (r *Report) DataKey(name string) string {
-	return r.base() + "/data/" + name + ".csv.gz"
+	return r.Base() + "/data/" + name + ".csv.gz"
 }
 
 // ManifestKey and ChecksumKey are PREFIX/SOURCE/ID/YYYY-MM-DDTHH-MMZ/
 // manifest.json and manifest.checksum.
 func (r *Report) ManifestKey() string {
-	return r.base() + "/" + r.Start.UTC().Format("2006-01-02T15-04Z") + "/manifest.json"
+	return r.Base() + "/" + r.Start.UTC().Format("2006-01-02T15-04Z") + "/manifest.json"
 }
 
 // ChecksumKey is the key of manifest.checksum.
 func (r *Report) ChecksumKey() string {
-	return r.base() + "/" + r.Start.UTC().Format("2006-01-02T15-04Z") + "/manifest.checksum"
+	return r.Base() + "/" + r.Start.UTC().Format("2006-01-02T15-04Z") + "/manifest.checksum"
 }
 
 // SymlinkKey is the Hive symlink file: PREFIX/SOURCE/ID/hive/
 // dt=YYYY-MM-DD-HH-MM/symlink.txt.
 func (r *Report) SymlinkKey() string {
-	return r.base() + "/hive/dt=" + r.Start.UTC().Format("2006-01-02-15-04") + "/symlink.txt"
+	return r.Base() + "/hive/dt=" + r.Start.UTC().Format("2006-01-02-15-04") + "/symlink.txt"
 }
 
 // Manifest is manifest.json.

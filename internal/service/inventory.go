@@ -39,7 +39,10 @@ func (s *Service) PutBucketInventory(ctx context.Context, p Principal, bucket st
 	if err != nil {
 		return mapMeta(err)
 	}
-	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: dst}); err != nil {
+	// Authorized on the reports' own keys, so a policy granting a prefix
+	// of the destination is enough.
+	base := (&inventory.Report{Source: bucket, Config: c}).Base() + "/"
+	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: dst, key: base}); err != nil {
 		return err
 	}
 	if e := c.Destination.Encryption; e != nil {
