@@ -161,9 +161,9 @@ func parseDestination(x *xmlDestination) (Destination, error) {
 	}
 	d.Bucket = name
 	switch b.Format {
-	case CSV:
+	case CSV, Parquet:
 		d.Format = b.Format
-	case Parquet, ORC:
+	case ORC:
 		return d, errs.NotImplemented.WithMessage("Inventory reports in " + b.Format + " format are not supported; use CSV.")
 	default:
 		return d, errs.InvalidArgument.WithMessage("Invalid inventory report format: " + b.Format)

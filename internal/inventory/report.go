@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"io"
 	"net/url"
 	"slices"
@@ -44,8 +43,14 @@ func (c *Config) Columns() []string {
 	return append(cols, c.Fields...)
 }
 
-// FileSchema is the manifest's fileSchema of a CSV report.
-func (c *Config) FileSchema() string { return strings.Join(c.Columns(), ", ") }
+// FileSchema is the manifest's fileSchema: the column names of a CSV
+// report, the message schema of a Parquet one.
+func (c *Config) FileSchema() string {
+	if c.Destination.Format == Parquet {
+		return c.ParquetSchema().String()
+	}
+	return strings.Join(c.Columns(), ", ")
+}
 
 // Encryption statuses (S3's values).
 const (
@@ -75,7 +80,11 @@ func date(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z"
 // Row is o's row (latest: o is its key's current version). Delete markers
 // leave the object fields empty, as S3 does.
 func (c *Config) Row(bucket string, o *meta.Object, latest bool, row []string) []string {
-	row = append(row[:0], bucket, url.QueryEscape(o.Key))
+	key := o.Key
+	if c.Destination.Format != Parquet {
+		key = url.QueryEscape(key) // CSV reports URL-encode keys
+	}
+	row = append(row[:0], bucket, key)
 	if c.AllVersions {
 		row = append(row, o.VersionID, strconv.FormatBool(latest), strconv.FormatBool(o.DeleteMarker))
 	}
@@ -175,45 +184,35 @@ type File struct {
 // size and MD5) as it goes; nothing but one row is held.
 type DataWriter struct {
 	gz   *gzip.Writer
-	sum  hash.Hash
-	n    int64
-	w    io.Writer
+	out  *measure
 	line []byte
-	Rows int
+	rows int
 }
 
-// NewDataWriter starts a data file written to w.
+// NewDataWriter starts a CSV data file written to w.
 func NewDataWriter(w io.Writer) *DataWriter {
-	d := &DataWriter{sum: md5.New(), w: w}
-	d.gz = gzip.NewWriter(d.counted())
-	return d
+	out := newMeasure(w)
+	return &DataWriter{gz: gzip.NewWriter(out), out: out}
 }
 
-type countedWriter struct{ d *DataWriter }
-
-func (c countedWriter) Write(p []byte) (int, error) {
-	n, err := c.d.w.Write(p)
-	c.d.sum.Write(p[:n])
-	c.d.n += int64(n)
-	return n, err
-}
-
-func (d *DataWriter) counted() io.Writer { return countedWriter{d} }
-
-// Write adds a row.
+// Write adds a row; the key (the second value) is URL-encoded, as S3's
+// CSV reports have it.
 func (d *DataWriter) Write(row []string) error {
 	d.line = AppendCSV(d.line[:0], row)
-	d.Rows++
+	d.rows++
 	_, err := d.gz.Write(d.line)
 	return err
 }
+
+// Rows is how many rows were written.
+func (d *DataWriter) Rows() int { return d.rows }
 
 // Close ends the gzip stream and returns the file's manifest entry.
 func (d *DataWriter) Close(key string) (File, error) {
 	if err := d.gz.Close(); err != nil {
 		return File{}, err
 	}
-	return File{Key: key, Size: d.n, MD5Checksum: hex.EncodeToString(d.sum.Sum(nil))}, nil
+	return d.out.file(key), nil
 }
 
 // Report is one delivery's layout in the destination bucket.
@@ -235,6 +234,9 @@ func (r *Report) Base() string {
 
 // DataKey is the key of the data file named name (a UUID).
 func (r *Report) DataKey(name string) string {
+	if r.Config.Destination.Format == Parquet {
+		return r.Base() + "/data/" + name + ".parquet"
+	}
 	return r.Base() + "/data/" + name + ".csv.gz"
 }
 

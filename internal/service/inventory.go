@@ -279,7 +279,7 @@ func (s *Service) inventoryFile(ctx context.Context, b *meta.Bucket, c *inventor
 	key := r.DataKey(name)
 	var (
 		pw  *io.PipeWriter
-		dw  *inventory.DataWriter
+		dw  inventory.RowWriter
 		put chan error
 		row []string
 	)
@@ -288,10 +288,10 @@ func (s *Service) inventoryFile(ctx context.Context, b *meta.Bucket, c *inventor
 	start := func() {
 		var pr *io.PipeReader
 		pr, pw = io.Pipe()
-		dw = inventory.NewDataWriter(pw)
+		dw = c.NewWriter(pw)
 		put = make(chan error, 1)
 		go func() {
-			err := s.putReportFile(ctx, b, c, key, "application/gzip", pr)
+			err := s.putReportFile(ctx, b, c, key, contentType(c), pr)
 			pr.CloseWithError(err)
 			put <- err
 		}()
@@ -318,7 +318,14 @@ func (s *Service) inventoryFile(ctx context.Context, b *meta.Bucket, c *inventor
 	if err != nil {
 		return nil, "", false, err
 	}
-	return &dataFile{file, dw.Rows}, last, more, nil
+	return &dataFile{file, dw.Rows()}, last, more, nil
+}
+
+func contentType(c *inventory.Config) string {
+	if c.Destination.Format == inventory.Parquet {
+		return "application/vnd.apache.parquet"
+	}
+	return "application/gzip"
 }
 
 // listInventory calls emit for the objects (or versions) c selects after
