@@ -95,6 +95,21 @@ func TestParseDialects(t *testing.T) {
 	}
 }
 
+func TestParseParquet(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(s3Doc, "<Format>CSV</Format>", "<Format>Parquet</Format>", 1)), "report1")
+	if err != nil || c.Destination.Format != Parquet {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	if got := c.FileSchema(); !strings.HasPrefix(got, "message s3.inventory {") || !strings.Contains(got, "version_id") || !strings.Contains(got, "encryption_algorithm") {
+		t.Fatalf("schema %s", got)
+	}
+	for in, want := range map[string]string{"ETag": "e_tag", "VersionId": "version_id", "ObjectLockRetainUntilDate": "object_lock_retain_until_date", "Crc64": "crc64", "IsLatest": "is_latest"} {
+		if got := columnName(in); got != want {
+			t.Errorf("%s: %s", in, got)
+		}
+	}
+}
+
 func TestDocumentVocabulary(t *testing.T) {
 	c, err := Parse([]byte(s3Doc), "report1")
 	if err != nil {
@@ -132,6 +147,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate field", edit("<Field>EncryptionStatus</Field>", "<Field>Size</Field>"), "report1", errs.InvalidArgument},
 		{"bad format", edit("<Format>CSV</Format>", "<Format>XLS</Format>"), "report1", errs.InvalidArgument},
 		{"orc", edit("<Format>CSV</Format>", "<Format>ORC</Format>"), "report1", errs.NotImplemented},
+		{"lower-case parquet", edit("<Format>CSV</Format>", "<Format>parquet</Format>"), "report1", errs.InvalidArgument},
 		{"bad arn", edit("arn:aws:s3:::dst", "dst"), "report1", errs.InvalidArgument},
 		{"kms without key", edit("<KeyId>arn:aws:kms:us-east-1:123456789012:key/k1</KeyId>", ""), "report1", errs.InvalidArgument},
 		{"two encryptions", edit("<SSE-KMS>", "<SSE-S3/><SSE-KMS>"), "report1", errs.MalformedXML},
