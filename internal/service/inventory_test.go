@@ -89,6 +89,22 @@ func (f *fixture) readReport(t testing.TB, manifestKey string) (inventory.Manife
 	return m, rows
 }
 
+// manifests lists the manifest.json keys in "dst" under prefix, oldest
+// first.
+func (f *fixture) manifests(t testing.TB, prefix string) []string {
+	var keys []string
+	err := f.meta.ListObjects(context.Background(), "dst", prefix, "", func(o *meta.Object) error {
+		if strings.HasSuffix(o.Key, "/manifest.json") {
+			keys = append(keys, o.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
 // TestInventoryReportRows: a report of every version lists each version,
 // delete markers included, with the encryption mode and data algorithm of
 // each, in key order, newest version first.
@@ -347,16 +363,7 @@ func TestInventorySchedule(t *testing.T) {
 		}
 	}
 	e := inventoryEngine(f, clk, 10)
-	manifests := func(id string) int {
-		n := 0
-		f.meta.ListObjects(ctx, "dst", "inv/bkt/"+id+"/", "", func(o *meta.Object) error {
-			if strings.HasSuffix(o.Key, "/manifest.json") {
-				n++
-			}
-			return nil
-		})
-		return n
-	}
+	manifests := func(id string) int { return len(f.manifests(t, "inv/bkt/"+id+"/")) }
 	pass := func() {
 		t.Helper()
 		if _, err := e.RunPass(ctx, InventoryJob); err != nil {
@@ -382,14 +389,8 @@ func TestInventorySchedule(t *testing.T) {
 		t.Fatalf("a week on: %d %d", manifests("daily"), manifests("weekly"))
 	}
 	// 25 objects in files of at most 10 rows: 3 files.
-	var last string
-	f.meta.ListObjects(ctx, "dst", "inv/bkt/daily/", "", func(o *meta.Object) error {
-		if strings.HasSuffix(o.Key, "/manifest.json") {
-			last = o.Key
-		}
-		return nil
-	})
-	m, rows := f.readReport(t, last)
+	all := f.manifests(t, "inv/bkt/daily/")
+	m, rows := f.readReport(t, all[len(all)-1])
 	if len(m.Files) != 3 || len(rows) != 25 {
 		t.Fatalf("%d files, %d rows", len(m.Files), len(rows))
 	}
@@ -436,14 +437,8 @@ func TestInventoryResumes(t *testing.T) {
 	if j.Pass["rows"] != 30 || j.Pass["reports"] != 1 {
 		t.Fatalf("pass counts %v", j.Pass)
 	}
-	var manifest string
-	f.meta.ListObjects(ctx, "dst", "inv/", "", func(o *meta.Object) error {
-		if strings.HasSuffix(o.Key, "manifest.json") {
-			manifest = o.Key
-		}
-		return nil
-	})
-	m, rows := f.readReport(t, manifest)
+	all := f.manifests(t, "inv/")
+	m, rows := f.readReport(t, all[len(all)-1])
 	if len(m.Files) != 3 || len(rows) != 30 {
 		t.Fatalf("%d files, %d rows", len(m.Files), len(rows))
 	}
