@@ -94,7 +94,7 @@ func (c *Config) ParquetSchema() *parquet.Schema {
 }
 
 type parquetWriter struct {
-	w      *parquet.Writer
+	w      *parquet.GenericWriter[any]
 	out    *measure
 	kinds  []columnKind
 	order  []int // column index of each row value (Parquet sorts columns by name)
@@ -105,7 +105,7 @@ type parquetWriter struct {
 func newParquetWriter(w io.Writer, c *Config) *parquetWriter {
 	schema := c.ParquetSchema()
 	out := newMeasure(w)
-	p := &parquetWriter{out: out, w: parquet.NewWriter(out, schema, parquet.MaxRowsPerRowGroup(parquetRowGroup))}
+	p := &parquetWriter{out: out, w: parquet.NewGenericWriter[any](out, schema, parquet.MaxRowsPerRowGroup(parquetRowGroup))}
 	index := map[string]int{}
 	for i, path := range schema.Columns() {
 		index[path[0]] = i
