@@ -492,7 +492,9 @@ func inventoryAtScale(t testing.TB, n int) (perSecond float64, peak uint64) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.svc.CreateBucket(ctx, f.p, "dst", "", "")
+	filled := time.Now()
 	fill(t, f, n)
+	t.Logf("filled %d object records in %s", n, time.Since(filled).Round(time.Second))
 	if err := f.svc.PutBucketInventory(ctx, f.p, "bkt", invConfig("scale", false, &inventory.Encryption{})); err != nil {
 		t.Fatal(err)
 	}
