@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"strongroom/internal/inventory"
 	"strongroom/internal/server"
@@ -53,6 +55,16 @@ func TestInventoryRunCommand(t *testing.T) {
 	}
 
 	node := testnode.Start(t, testnode.Options{DataDir: data})
+	// The node writes its address file as it starts serving, after Start.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(data, server.AddrFile)); err == nil {
+			break
+		}
+		if i == 500 {
+			t.Fatal("the node wrote no address file")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	online := delivered(mustCLI(t, "inventory", "run", "src", "daily", "--data", data))
 	for _, k := range []string{offline, online} {
 		if _, _, err := node.Service.HeadObject(ctx, root, service.GetObjectInput{Bucket: "dst", Key: k}); err != nil {
