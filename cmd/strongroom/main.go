@@ -41,9 +41,11 @@ const usage = `usage:
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the KMS master keys (builtin keyring, or --kms kmip)
   strongroom jobs list, jobs run NAME
-                                  show or run now the background jobs (lifecycle)
+                                  show or run now the background jobs (lifecycle, inventory)
   strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME
                                   the other deployments replication rules may name
+  strongroom inventory run BUCKET ID
+                                  deliver one inventory report now
   strongroom bench [flags]        load-benchmark a server
   strongroom version              the version, commit and Go version of this binary
   strongroom backup --data DIR --out PATH
@@ -101,6 +103,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return jobsCmd(args[1:], stdout, stderr)
 	case "remote":
 		return remoteCmd(args[1:], stdout, stderr)
+	case "inventory":
+		return inventoryCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -98,6 +98,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.putBucketLifecycle(q)
 		case has("replication"):
 			return s.putBucketReplication(q)
+		case has("inventory"):
+			return s.putBucketInventory(q)
 		case has("policy"):
 			return s.putBucketPolicy(q)
 		case has("acl"):
@@ -125,6 +127,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.deleteBucketLifecycle(q)
 		case has("replication"):
 			return s.deleteBucketReplication(q)
+		case has("inventory"):
+			return s.deleteBucketInventory(q)
 		case has("policy"):
 			return s.deleteBucketPolicy(q)
 		case has("tagging"):
@@ -148,6 +152,8 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.getBucketReplicationLocation(q)
 		case has("replicationProgress"):
 			return s.getBucketReplicationProgress(q)
+		case has("inventory"):
+			return s.getBucketInventory(q)
 		case has("policy"):
 			return s.getBucketPolicy(q)
 		case has("acl"):

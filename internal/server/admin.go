@@ -34,7 +34,7 @@ type admin struct {
 	audit    audit.Logger // key and user changes
 }
 
-func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) http.Handler {
+func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) *admin {
 	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, remotes: remotes, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)

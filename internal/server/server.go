@@ -272,7 +272,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,
@@ -305,6 +305,8 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 		rate = 0
 	}
 	e.Register(jobs.Spec{Name: service.LifecycleJob, Task: svc.LifecycleTask(), Every: every, Rate: rate})
+	// Inventories are due daily or weekly; each pass looks which are.
+	e.Register(jobs.Spec{Name: service.InventoryJob, Task: svc.InventoryTask(), Every: every})
 	return e, nil
 }
 

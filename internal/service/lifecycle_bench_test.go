@@ -60,7 +60,7 @@ func mustLifecycleB(b *testing.B) *lifecycle.Config {
 
 // fill writes n small object records straight into the metadata store,
 // 64 writers at a time so group commit batches them.
-func fill(b *testing.B, f *fixture, n int) {
+func fill(b testing.TB, f *fixture, n int) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	next := make(chan int)

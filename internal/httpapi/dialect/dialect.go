@@ -13,6 +13,7 @@ import (
 	"net/http"
 
 	"strongroom/internal/errs"
+	"strongroom/internal/inventory"
 	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
 	"strongroom/internal/replication"
@@ -143,6 +144,12 @@ type RequestACLDocument interface {
 // their vendor's element names (OSS); the others use S3's.
 type LifecycleShape interface {
 	LifecycleShape() lifecycle.Shape
+}
+
+// InventoryShape is implemented by dialects whose inventory documents use
+// their vendor's element names (COS, OSS); the others use S3's.
+type InventoryShape interface {
+	InventoryShape() inventory.Shape
 }
 
 // WriteGuard is implemented by dialects with their own header for "do not

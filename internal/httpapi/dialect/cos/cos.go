@@ -18,6 +18,7 @@ import (
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
+	"strongroom/internal/inventory"
 	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 	"strongroom/internal/service"
@@ -53,6 +54,10 @@ var _ dialect.Dialect = Dialect{}
 
 // CORSResponseVary: COS's CORS documents carry ResponseVary.
 func (Dialect) CORSResponseVary() {}
+
+// InventoryShape implements dialect.InventoryShape (COSBucketDestination,
+// SSE-COS, Filter/And/Prefix).
+func (Dialect) InventoryShape() inventory.Shape { return inventory.COS }
 
 func (Dialect) Name() string   { return "cos" }
 func (Dialect) Prefix() string { return prefix }

@@ -18,6 +18,7 @@ import (
 	"strongroom/internal/errs"
 	"strongroom/internal/httpapi/dialect"
 	"strongroom/internal/httpapi/dialect/s3"
+	"strongroom/internal/inventory"
 	"strongroom/internal/lifecycle"
 	"strongroom/internal/meta"
 	"strongroom/internal/replication"
@@ -52,6 +53,10 @@ func (Dialect) Prefix() string { return prefix }
 // LifecycleShape implements dialect.LifecycleShape: OSS names its
 // lifecycle elements its own way (rule-level Prefix, AbortMultipartUpload).
 func (Dialect) LifecycleShape() lifecycle.Shape { return lifecycle.OSS }
+
+// InventoryShape implements dialect.InventoryShape (OSSBucketDestination,
+// SSE-OSS, ?inventoryId=).
+func (Dialect) InventoryShape() inventory.Shape { return inventory.OSS }
 
 // Header reads an x-oss-* header. The copy source is returned in the
 // path-escaped form the handlers decode: the v1 SDK query-escapes the key
@@ -127,6 +132,7 @@ var errorMap = map[string]ossError{
 	// the problem.
 	errs.MalformedPolicy.Code:              {code: "InvalidPolicyDocument", status: http.StatusBadRequest, ec: "0030-00000005"},
 	errs.NoSuchLifecycleConfiguration.Code: {code: "NoSuchLifecycle", status: http.StatusNotFound, message: "No Row found in Lifecycle Table."},
+	inventory.ErrNoSuchConfiguration.Code:  {code: "NoSuchInventory", status: http.StatusNotFound, message: "The specified inventory does not exist."},
 	// A delete or overwrite a bucket retention policy (WORM) refuses (EC
 	// 0026-00000005, "the object is protected by a retention policy").
 	errs.ObjectImmutable.Code: {code: "FileImmutable", status: http.StatusConflict, ec: "0026-00000005"},
@@ -146,6 +152,7 @@ func init() {
 		errs.ContentSHA256Mismatch, errs.KeyTooLong, errs.AuthorizationHeaderMalformed,
 		errs.AuthorizationQueryMalformed, errs.KMSNotFound, errs.KMSDisabled,
 		errs.KMSUnavailable, errs.NoSuchLifecycleConfiguration, errs.NoSuchReplicationConfiguration,
+		inventory.ErrNoSuchConfiguration,
 	} {
 		canonicalDefaults[e.Code] = e.Message
 	}
