@@ -21,6 +21,8 @@
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
 //	jobs                      job name -> meta.Job (background jobs)
+//	replq                     seq (uint64 big-endian) -> meta.ReplicationEntry
+//	                          (the replication queue, see replq.go)
 //
 // esc(key) escapes 0x00 as 00 FF, so that with the 00 00 terminator the index
 // sorts exactly like the keys themselves; time stamps are 8 bytes of Unix
@@ -90,6 +92,7 @@ var (
 	bkUsers   = []byte("users")
 	bkKeys    = []byte("keys")
 	bkJobs    = []byte("jobs")
+	bkReplQ   = []byte("replq")
 
 	subObjects   = []byte("o")
 	subUploads   = []byte("u")
@@ -146,7 +149,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs} {
+		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs, bkReplQ} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -454,8 +457,10 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		if err != nil {
 			return err
 		}
-		replaced, err = install(tx, d, o, cond)
-		return err
+		if replaced, err = install(tx, d, o, cond); err != nil {
+			return err
+		}
+		return s.queueVersion(tx, o)
 	})
 	if err != nil {
 		return nil, err
@@ -825,6 +830,9 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 			}
 		}
 		if replaced, err = install(tx, d, o, cond); err != nil {
+			return err
+		}
+		if err := s.queueVersion(tx, o); err != nil {
 			return err
 		}
 		return s.recordCompleted(d, &completedRecord{

@@ -13,6 +13,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"strongroom/internal/meta"
+	"strongroom/internal/replication"
 )
 
 // Object versions
@@ -332,6 +333,12 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 
 // DeleteObjectVersion implements meta.Store.
 func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string, cond meta.Precondition) (*meta.Deletion, error) {
+	return s.deleteVersion(ctx, bucket, key, versionID, "", cond)
+}
+
+// deleteVersion is DeleteObjectVersion; a delete marker it creates is
+// queued for replication under rule when rule is not "".
+func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule string, cond meta.Precondition) (*meta.Deletion, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -379,6 +386,9 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 		marker := &record{Seq: seq, Object: meta.Object{
 			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(),
 		}}
+		if rule != "" {
+			marker.ReplicationStatus, marker.ReplicationRule = replication.StatusPending, rule
+		}
 		if state == meta.VersioningEnabled {
 			marker.VersionID = newVersionID(seq)
 		} else { // Suspended: a null marker
@@ -395,6 +405,9 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return err
 		}
 		del.Marker = marker.object()
+		if err := s.queueVersion(tx, del.Marker); err != nil {
+			return err
+		}
 		return putJSON(vb, vkey(key, seq), marker)
 	})
 	if err != nil {
