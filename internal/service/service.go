@@ -73,6 +73,7 @@ type Service struct {
 	stats    Stats
 	md5s     *checksum.MD5s
 	reclaim  *reclaimer // deletes replaced blobs once no read uses them
+	replWake chan struct{} // a write queued a version for replication
 }
 
 // New returns a Service.
@@ -82,6 +83,7 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 		s.log = slog.Default()
 	}
 	s.reclaim = newReclaimer(s.deleteBlobIDs)
+	s.replWake = make(chan struct{}, 1)
 	if s.now == nil {
 		s.now = time.Now
 	}
