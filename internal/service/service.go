@@ -72,7 +72,7 @@ type Service struct {
 	policies Policies
 	stats    Stats
 	md5s     *checksum.MD5s
-	reclaim  *reclaimer // deletes replaced blobs once no read uses them
+	reclaim  *reclaimer    // deletes replaced blobs once no read uses them
 	replWake chan struct{} // a write queued a version for replication
 }
 
