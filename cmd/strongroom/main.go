@@ -41,6 +41,8 @@ const usage = `usage:
                                   manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
+  strongroom replication status BUCKET
+                                  a bucket's replication backlog, lag and last error per rule
   strongroom bench [flags]        load-benchmark a server
 `
 
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return keyCmd(args[1:], stdout, stderr)
 	case "jobs":
 		return jobsCmd(args[1:], stdout, stderr)
+	case "replication":
+		return replicationCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -169,6 +173,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.BoolVar(&cfg.InsecureSSEC, "insecure-sse-c", cfg.InsecureSSEC, "accept SSE-C keys over plain HTTP (unsafe)")
 	fs.DurationVar(&cfg.LifecycleEvery, "lifecycle-every", cfg.LifecycleEvery, "time between lifecycle passes (default 1h)")
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
+	fs.IntVar(&cfg.ReplicationWorkers, "replication-workers", cfg.ReplicationWorkers, "replica transfers in flight (default 8)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
 }

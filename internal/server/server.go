@@ -74,6 +74,10 @@ type Config struct {
 	// 2000; negative: no cap), bounding the load it puts on the node.
 	LifecycleEvery time.Duration `yaml:"lifecycle-every"`
 	LifecycleRate  float64       `yaml:"lifecycle-rate"`
+	// ReplicationWorkers bounds the replica transfers in flight (default
+	// 8). The replication queue is drained when a write queues a version,
+	// when a retry falls due, and every minute.
+	ReplicationWorkers int `yaml:"replication-workers"`
 	// NoBackgroundJobs leaves the background jobs to Node.Jobs.RunPass
 	// (tests drive passes with their own clock).
 	NoBackgroundJobs bool `yaml:"-"`
@@ -117,6 +121,10 @@ type Node struct {
 	mu       sync.Mutex
 	servers  []*http.Server
 	closed   bool
+
+	// Replication is the replication job's task (its Drive loop runs with
+	// the background jobs).
+	Replication *service.ReplicationTask
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -189,14 +197,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
-	if node.Jobs, err = newJobs(cfg, m, svc, log); err != nil {
+	if node.Jobs, node.Replication, err = newJobs(cfg, m, svc, log); err != nil {
 		node.Close(ctx)
 		return nil, err
 	}
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, cfg.Now),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
@@ -206,10 +214,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 // newJobs registers the node's background jobs.
-func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (*jobs.Engine, error) {
+func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (*jobs.Engine, *service.ReplicationTask, error) {
 	id, err := nodeID(cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := jobs.New(jobs.Options{Store: m, Node: id, Now: cfg.Now, Logger: log})
 	every, rate := cfg.LifecycleEvery, cfg.LifecycleRate
@@ -223,7 +231,9 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 		rate = 0
 	}
 	e.Register(jobs.Spec{Name: service.LifecycleJob, Task: svc.LifecycleTask(), Every: every, Rate: rate})
-	return e, nil
+	repl := svc.ReplicationTask(service.ReplicationOptions{Workers: cfg.ReplicationWorkers})
+	e.Register(jobs.Spec{Name: service.ReplicationJob, Task: repl, Every: time.Minute})
+	return e, repl, nil
 }
 
 // nodeID is the node's name as a holder of job leases: random, made once
@@ -259,9 +269,18 @@ func (n *Node) startJobs() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stopJobs = cancel
+	replDone := make(chan struct{})
+	go func() {
+		defer close(replDone)
+		n.Replication.Drive(ctx, func(ctx context.Context) error {
+			_, err := n.Jobs.RunPass(ctx, service.ReplicationJob)
+			return err
+		})
+	}()
 	go func() {
 		defer close(n.jobsDone)
 		n.Jobs.Run(ctx)
+		<-replDone
 	}()
 }
 
@@ -444,3 +463,7 @@ func rootCredentials(cfg Config, rootKey []byte, log *slog.Logger) (c iam.Creden
 	}
 	return ensureRootCredentials(cfg.DataDir, rootKey, log)
 }
+
+// Meta is the node's metadata store (tests set configurations through it
+// that no handler sets yet).
+func (n *Node) Meta() meta.Store { return n.meta }
