@@ -147,12 +147,12 @@ func (s *Service) ReplicationTask(o ReplicationOptions) *ReplicationTask {
 	return &ReplicationTask{s: s, o: o}
 }
 
-// Drive runs a pass through run (the engine's RunPass) whenever a write
-// queues a version and when a retry falls due, until ctx ends. Without it
-// the queue is drained only on the job's schedule.
+// Drive runs a pass through run (the engine's RunPass) at once (what an
+// earlier run left queued), whenever a write queues a version, and when a
+// retry falls due, until ctx ends. Without it the queue is drained only on
+// the job's schedule.
 func (t *ReplicationTask) Drive(ctx context.Context, run func(context.Context) error) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	timer := time.NewTimer(0)
 	for {
 		select {
 		case <-ctx.Done():

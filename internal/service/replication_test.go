@@ -451,10 +451,13 @@ func TestReplicaIdempotent(t *testing.T) {
 	}
 }
 
-// TestReplicationDrivenByWrites: with Drive running, a write is replicated
-// promptly, without waiting for the job's schedule.
+// TestReplicationDrivenByWrites: Drive drains at once what was queued
+// before it started (a restart), and then replicates each write promptly,
+// without waiting for the job's schedule.
 func TestReplicationDrivenByWrites(t *testing.T) {
 	f := newReplFixture(t, nil)
+	left := f.put(t, "left", []byte("data"), nil)
+	<-f.svc.replWake // as after a restart: queued, and nothing wakes the job
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -462,12 +465,16 @@ func TestReplicationDrivenByWrites(t *testing.T) {
 		f.task.Drive(ctx, func(ctx context.Context) error { _, err := f.e.RunPass(ctx, ReplicationJob); return err })
 	}()
 	defer func() { cancel(); <-done }()
-	o := f.put(t, "a", []byte("data"), nil)
-	deadline := time.Now().Add(5 * time.Second)
-	for f.version(t, "bkt", "a", o.VersionID).ReplicationStatus != replication.StatusCompleted {
-		if time.Now().After(deadline) {
-			t.Fatal("not replicated within 5 s of the write")
+	waitCompleted := func(o *meta.Object) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for f.version(t, "bkt", o.Key, o.VersionID).ReplicationStatus != replication.StatusCompleted {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not replicated within 5 s", o.Key)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	waitCompleted(left)
+	waitCompleted(f.put(t, "a", []byte("data"), nil))
 }
