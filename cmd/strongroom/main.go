@@ -40,7 +40,7 @@ const usage = `usage:
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
-                                  show or run now the background jobs (lifecycle)
+                                  show or run now the background jobs (lifecycle, replication)
   strongroom replication status BUCKET
                                   a bucket's replication backlog, lag and last error per rule
   strongroom bench [flags]        load-benchmark a server
