@@ -18,6 +18,8 @@
 //	data/<bucket>/c           upload ID -> completed record
 //	data/<bucket>/t           completion time | upload ID -> nil (expiry order)
 //	data/<bucket> "completed-count" -> number of completed records (uint64)
+//	data/<bucket>/r           esc(key) 00 00 | version ID -> seq of a relocated
+//	                          replica (replq.go)
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
 //	jobs                      job name -> meta.Job (background jobs)

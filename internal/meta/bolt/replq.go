@@ -24,6 +24,36 @@ import (
 
 func replqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
+// subRelocated, in data/<bucket>, indexes the replicas PutReplica could not
+// store at their version ID's sequence (a local version of the key had
+// it): esc(key) 00 00 | version ID -> the sequence they are stored at.
+var subRelocated = []byte("r")
+
+func relocatedKey(key, versionID string) []byte { return append(vkeyPrefix(key), versionID...) }
+
+// findVersion is versionSlot in d (data/<bucket>), also finding a
+// relocated replica.
+func findVersion(d, vb *bbolt.Bucket, key, versionID string) ([]byte, *record, error) {
+	vk, r, err := versionSlot(d.Bucket(subObjects), vb, key, versionID)
+	if err != nil || r != nil || vb == nil || versionID == meta.NullVersion {
+		return vk, r, err
+	}
+	rb := d.Bucket(subRelocated)
+	if rb == nil {
+		return nil, nil, nil
+	}
+	seq := rb.Get(relocatedKey(key, versionID))
+	if len(seq) != 8 {
+		return nil, nil, nil
+	}
+	vk = vkey(key, binary.BigEndian.Uint64(seq))
+	r, err = decodeRecord(vk, vb.Get(vk))
+	if err != nil || r == nil || r.VersionID != versionID {
+		return nil, nil, err // removed since (the index entry is left behind)
+	}
+	return vk, r, nil
+}
+
 // queueVersion queues o, just installed in tx, when it was written PENDING.
 func (s *Store) queueVersion(tx *bbolt.Tx, o *meta.Object) error {
 	if o.ReplicationStatus != replication.StatusPending {
@@ -116,7 +146,7 @@ func (s *Store) FinishReplication(ctx context.Context, e *meta.ReplicationEntry,
 		}
 		objs := d.Bucket(subObjects)
 		vb, _ := versionsOf(d, false)
-		vk, r, err := versionSlot(objs, vb, e.Key, vid)
+		vk, r, err := findVersion(d, vb, e.Key, vid)
 		if err != nil || r == nil || r.ReplicationStatus != replication.StatusPending {
 			return err
 		}
@@ -132,7 +162,10 @@ func (s *Store) FinishReplication(ctx context.Context, e *meta.ReplicationEntry,
 // carries its source's sequence, which orders it among the key's versions
 // (so replicas arriving out of order still end newest-current) and which
 // this bucket's own sequence is raised past, so later local writes are
-// newer.
+// newer. When a local version of the key already has that sequence (the
+// bucket takes writes of its own, or replicates back), the replica is
+// stored at a new sequence instead, as the newest version, and found
+// through subRelocated.
 func (s *Store) PutReplica(ctx context.Context, o *meta.Object) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
@@ -165,7 +198,7 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) error {
 			return err
 		}
 		k := []byte(o.Key)
-		if _, r, err := versionSlot(objs, vb, o.Key, o.VersionID); err != nil || r != nil {
+		if _, r, err := findVersion(d, vb, o.Key, o.VersionID); err != nil || r != nil {
 			if err == nil {
 				err = fmt.Errorf("%w: %q/%q version %q", meta.ErrVersionExists, o.Bucket, o.Key, o.VersionID)
 			}
@@ -177,8 +210,19 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) error {
 		}
 		vk := vkey(o.Key, seq)
 		if vb.Get(vk) != nil || (cur != nil && cur.Seq == seq) {
-			// Another version took this sequence number here.
-			return fmt.Errorf("%w: %q/%q version %q collides with a local version", ErrInvalid, o.Bucket, o.Key, o.VersionID)
+			// A local version of the key has this sequence: store the
+			// replica at a new one (as the newest version) and index it.
+			if seq, err = d.NextSequence(); err != nil {
+				return err
+			}
+			rb, err := d.CreateBucketIfNotExists(subRelocated)
+			if err != nil {
+				return err
+			}
+			if err := rb.Put(relocatedKey(o.Key, o.VersionID), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+				return err
+			}
+			vk = vkey(o.Key, seq)
 		}
 		if d.Sequence() < seq {
 			if err := d.SetSequence(seq); err != nil {

@@ -213,3 +213,59 @@ func TestPutReplica(t *testing.T) {
 		t.Fatalf("replica into an unversioned bucket: %v", err)
 	}
 }
+
+// TestPutReplicaSequenceTaken: a replica whose version ID's sequence a
+// local version of the key already has (the destination takes writes of
+// its own) is stored at a new sequence, as the newest version, and found
+// by its ID like any other; a second PutReplica is still refused, and
+// removing it works.
+func TestPutReplicaSequenceTaken(t *testing.T) {
+	s, _ := openTemp(t)
+	for _, b := range []string{"src", "dst"} {
+		mustBucket(t, s, b)
+		setVersioning(t, s, b, meta.VersioningEnabled)
+	}
+	local, _ := putETag(t, s, "dst", "c", "local") // dst sequence 1
+	putETag(t, s, "dst", "c", "local2")            // dst sequence 2
+	v, _ := putETag(t, s, "src", "c", "from-src")  // src sequence 1
+	if mustSeq(t, v.VersionID) != mustSeq(t, local.VersionID) {
+		t.Fatal("the test needs the same sequence on both sides")
+	}
+	r := *v
+	r.Bucket, r.ReplicationStatus = "dst", replication.StatusReplica
+	if err := s.PutReplica(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutReplica(ctx, &r); !errors.Is(err, meta.ErrVersionExists) {
+		t.Fatalf("second PutReplica: %v, want ErrVersionExists", err)
+	}
+	if got, want := listed(t, s, "dst", "", "", ""), []string{"c:from-src*", "c:local2", "c:local"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("versions %v, want %v", got, want)
+	}
+	// Make it noncurrent, then find it by ID, list from it, remove it.
+	putETag(t, s, "dst", "c", "newer")
+	if got, err := s.GetObjectVersion(ctx, "dst", "c", v.VersionID); err != nil || got.ETag != "from-src" {
+		t.Fatalf("GetObjectVersion: %+v %v", got, err)
+	}
+	if got := listed(t, s, "dst", "", "c", v.VersionID); !reflect.DeepEqual(got, []string{"c:local2", "c:local"}) {
+		t.Fatalf("listing after the replica: %v", got)
+	}
+	if _, err := s.DeleteObjectVersion(ctx, "dst", "c", v.VersionID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetObjectVersion(ctx, "dst", "c", v.VersionID); !errors.Is(err, meta.ErrNoSuchVersion) {
+		t.Fatalf("after removal: %v", err)
+	}
+	if got := listed(t, s, "dst", "", "", ""); !reflect.DeepEqual(got, []string{"c:newer*", "c:local2", "c:local"}) {
+		t.Fatalf("versions after removal %v", got)
+	}
+}
+
+func mustSeq(t *testing.T, id string) uint64 {
+	t.Helper()
+	seq, err := versionSeq(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}

@@ -272,7 +272,7 @@ func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID str
 			return err
 		}
 		vb, _ := versionsOf(d, false)
-		_, r, err := versionSlot(d.Bucket(subObjects), vb, key, versionID)
+		_, r, err := findVersion(d, vb, key, versionID)
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
 		}
@@ -305,7 +305,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		if versionID == "" {
 			r, err = decodeRecord([]byte(key), objs.Get([]byte(key)))
 		} else {
-			vk, r, err = versionSlot(objs, vb, key, versionID)
+			vk, r, err = findVersion(d, vb, key, versionID)
 		}
 		switch {
 		case err != nil:
@@ -424,7 +424,7 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	if err != nil {
 		return nil, err
 	}
-	vk, r, err := versionSlot(objs, vb, key, versionID)
+	vk, r, err := findVersion(d, vb, key, versionID)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +483,7 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarke
 				return err
 			}
 			vb, _ := versionsOf(d, false)
-			vk, r, err := versionSlot(d.Bucket(subObjects), vb, keyMarker, versionMarker)
+			vk, r, err := findVersion(d, vb, keyMarker, versionMarker)
 			switch {
 			case err != nil:
 				return err
