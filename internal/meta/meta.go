@@ -422,9 +422,14 @@ type ReplicationQueue interface {
 	// among its key's versions in version order, without queueing it. A
 	// version with that ID already there is kept and ErrVersionExists
 	// returned, so replicating a version twice changes nothing. The
-	// bucket's versioning must be Enabled (nothing is replaced).
+	// bucket's versioning must be Enabled (ErrNotVersioned); nothing is
+	// replaced.
 	PutReplica(ctx context.Context, o *Object) error
 }
 
-// ErrVersionExists is returned by PutReplica for a version already there.
-var ErrVersionExists = errors.New("meta: version exists")
+// Errors of PutReplica: the version is already there; the bucket's
+// versioning is not Enabled (a replica needs it to keep its version ID).
+var (
+	ErrVersionExists = errors.New("meta: version exists")
+	ErrNotVersioned  = errors.New("meta: bucket versioning is not enabled")
+)

@@ -80,6 +80,9 @@ func (t stubTarget) PutDeleteMarker(ctx context.Context, src *meta.Object, rule 
 
 func (t stubTarget) install(ctx context.Context, o *meta.Object) (int64, error) {
 	err := t.s.meta.PutReplica(ctx, o)
+	if errors.Is(err, meta.ErrNotVersioned) {
+		err = fmt.Errorf("%w: %w", replication.ErrPermanent, err)
+	}
 	if errors.Is(err, meta.ErrVersionExists) {
 		t.s.deleteBlobs(ctx, o.Parts) // replicated meanwhile
 		return 0, nil

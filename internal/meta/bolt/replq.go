@@ -186,7 +186,7 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) error {
 			return err
 		}
 		if state != meta.VersioningEnabled {
-			return fmt.Errorf("%w: replica into bucket %q whose versioning is not Enabled", ErrInvalid, o.Bucket)
+			return fmt.Errorf("%w: replica into bucket %q", meta.ErrNotVersioned, o.Bucket)
 		}
 		d, err := data(tx, o.Bucket)
 		if err != nil {

@@ -209,7 +209,7 @@ func TestPutReplica(t *testing.T) {
 	}
 	// Only into a versioned bucket.
 	mustBucket(t, s, "flat")
-	if err := s.PutReplica(ctx, &meta.Object{Bucket: "flat", Key: "k", VersionID: v1.VersionID}); !errors.Is(err, ErrInvalid) {
+	if err := s.PutReplica(ctx, &meta.Object{Bucket: "flat", Key: "k", VersionID: v1.VersionID}); !errors.Is(err, meta.ErrNotVersioned) {
 		t.Fatalf("replica into an unversioned bucket: %v", err)
 	}
 }
