@@ -122,9 +122,12 @@ type ReplicationTask struct {
 	o ReplicationOptions
 
 	mu sync.Mutex
-	// due is the earliest retry the running (or last) pass left waiting;
-	// zero: none.
-	due time.Time
+	// due is the earliest retry that passes since the last whole one left
+	// waiting (zero: none); scanned the last entry they looked at;
+	// lastFull when that whole pass began (zero: none yet).
+	due      time.Time
+	scanned  uint64
+	lastFull time.Time
 }
 
 // ReplicationTask returns the replication job's task.
@@ -169,30 +172,42 @@ func (t *ReplicationTask) Drive(ctx context.Context, run func(context.Context) e
 		due := t.due
 		t.mu.Unlock()
 		if !due.IsZero() {
-			timer.Reset(max(time.Until(due), 10*time.Millisecond))
+			// Not sooner than a second: retries falling due one after
+			// another share a pass.
+			timer.Reset(max(time.Until(due), time.Second))
 		}
 	}
 }
 
-// Step implements jobs.Task: it replicates the due entries among the next
-// Batch of the queue, o.Workers at a time.
+// Step implements jobs.Task: it replicates the next Batch of due entries
+// (looking at no more than ScanLimit entries), o.Workers at a time.
 func (t *ReplicationTask) Step(ctx context.Context, now time.Time, cursor []byte, counts jobs.Counts) (jobs.Step, error) {
-	var after uint64
-	if len(cursor) == 8 {
-		after = binary.BigEndian.Uint64(cursor)
+	after := t.start(now, cursor)
+	var (
+		due     []*meta.ReplicationEntry
+		scanned int
+		end     bool
+	)
+	for len(due) < t.o.Batch && scanned < replicationScanLimit && !end {
+		es, err := t.s.meta.NextReplications(ctx, after, t.o.Batch)
+		if err != nil {
+			return jobs.Step{}, err
+		}
+		end = len(es) < t.o.Batch
+		for _, e := range es {
+			scanned++
+			after = e.Seq
+			if e.NextTry.After(now) {
+				t.waitFor(e.NextTry)
+				continue
+			}
+			if due = append(due, e); len(due) == t.o.Batch {
+				end = false // the rest of es is the next step's
+				break
+			}
+		}
 	}
-	if cursor == nil {
-		t.mu.Lock()
-		t.due = time.Time{}
-		t.mu.Unlock()
-	}
-	es, err := t.s.meta.NextReplications(ctx, after, t.o.Batch)
-	if err != nil {
-		return jobs.Step{}, err
-	}
-	if len(es) == 0 {
-		return jobs.Step{Done: true}, nil
-	}
+	counts.Add("scanned", int64(scanned))
 	var (
 		mu      sync.Mutex
 		firstEr error
@@ -200,11 +215,7 @@ func (t *ReplicationTask) Step(ctx context.Context, now time.Time, cursor []byte
 	)
 	sem := make(chan struct{}, t.o.Workers)
 	var wg sync.WaitGroup
-	for _, e := range es {
-		if e.NextTry.After(now) {
-			t.waitFor(e.NextTry)
-			continue
-		}
+	for _, e := range due {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -232,7 +243,37 @@ func (t *ReplicationTask) Step(ctx context.Context, now time.Time, cursor []byte
 	if firstEr != nil {
 		return jobs.Step{}, firstEr
 	}
-	return jobs.Step{Next: binary.BigEndian.AppendUint64(nil, es[len(es)-1].Seq), Done: len(es) < t.o.Batch, Items: len(es)}, nil
+	t.mu.Lock()
+	t.scanned = max(t.scanned, after)
+	t.mu.Unlock()
+	return jobs.Step{Next: binary.BigEndian.AppendUint64(nil, after), Done: end, Items: scanned}, nil
+}
+
+// replicationScanLimit bounds the entries one step looks at, when most are
+// waiting for their retry (a destination down).
+const replicationScanLimit = 4096
+
+// fullScanEvery is how often a pass looks at the whole queue although no
+// retry it knows of is due.
+const fullScanEvery = time.Minute
+
+// start is where a pass's step begins: the cursor, or for a new pass the
+// queue's start, or only the entries queued since the last pass looked
+// (none of the older ones left waiting is due yet, and the queue's order
+// is the order of the transactions that queued them). A restart begins
+// with a whole pass.
+func (t *ReplicationTask) start(now time.Time, cursor []byte) uint64 {
+	if cursor != nil {
+		return binary.BigEndian.Uint64(cursor)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	retryDue := !t.due.IsZero() && !now.Before(t.due)
+	if t.lastFull.IsZero() || retryDue || now.Sub(t.lastFull) >= fullScanEvery {
+		t.due, t.lastFull = time.Time{}, now
+		return 0
+	}
+	return t.scanned
 }
 
 func cmpErr(first, err error) error {

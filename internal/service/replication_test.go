@@ -478,3 +478,31 @@ func TestReplicationDrivenByWrites(t *testing.T) {
 	waitCompleted(left)
 	waitCompleted(f.put(t, "a", []byte("data"), nil))
 }
+
+// TestReplicationOutageScansOnlyNew: while the destination is down, a pass
+// woken by a write looks only at the entries queued since the last pass,
+// not at the backlog waiting for its retry; once a retry is due the whole
+// queue is looked at again.
+func TestReplicationOutageScansOnlyNew(t *testing.T) {
+	ft := &flakyTarget{fails: 1 << 30, err: errors.New("destination down")}
+	f := newReplFixture(t, ft.open)
+	ft.real = f.svc.ReplicaTarget
+	for i := range 10 {
+		f.put(t, fmt.Sprintf("old%d", i), []byte("x"), nil)
+	}
+	if j := f.pass(t); j.Pass["scanned"] != 10 || j.Pass["retried"] != 10 {
+		t.Fatalf("first pass: %v", j.Pass)
+	}
+	f.clk.Add(500 * time.Millisecond)
+	f.put(t, "new", []byte("x"), nil)
+	if j := f.pass(t); j.Pass["scanned"] != 1 || j.Pass["retried"] != 1 {
+		t.Fatalf("pass after a write: %v, want only the new entry looked at", j.Pass)
+	}
+	f.clk.Add(500 * time.Millisecond) // the first ten are due
+	if j := f.pass(t); j.Pass["scanned"] != 11 || j.Pass["retried"] != 10 {
+		t.Fatalf("pass with retries due: %v", j.Pass)
+	}
+	if n := len(f.queue(t)); n != 11 {
+		t.Fatalf("%d entries queued, want all 11 (nothing lost)", n)
+	}
+}
