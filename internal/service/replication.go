@@ -27,13 +27,18 @@ import (
 // markReplication marks o, a version about to be written into b, PENDING
 // under the rule that replicates it, if one does. As in S3, SSE-KMS objects
 // are replicated only by a rule that selects them, replicas are never
-// replicated again, and only versions written while the configuration
-// exists are queued (it is read with b, just before the write).
+// replicated again, only versions written while the configuration exists
+// are queued (it is read with b, just before the write), and only in a
+// bucket whose versioning is Enabled (a replica keeps its version ID; a
+// null version has none).
 func (s *Service) markReplication(b *meta.Bucket, o *meta.Object) {
 	if o.ReplicationStatus == replication.StatusReplica {
 		return
 	}
 	o.ReplicationStatus, o.ReplicationRule = "", ""
+	if b.Versioning != meta.VersioningEnabled {
+		return
+	}
 	c := s.replicationConfig(b)
 	if c == nil {
 		return
@@ -53,7 +58,7 @@ func (s *Service) markReplication(b *meta.Bucket, o *meta.Object) {
 // them, as in S3).
 func (s *Service) deleteMarkerRule(b *meta.Bucket, key string) string {
 	c := s.replicationConfig(b)
-	if c == nil {
+	if c == nil || b.Versioning != meta.VersioningEnabled {
 		return ""
 	}
 	if r := c.Match(key, nil); r != nil && r.DeleteMarkers {
@@ -369,6 +374,9 @@ func (t *ReplicationTask) transfer(ctx context.Context, e *meta.ReplicationEntry
 	}
 	if rule == nil || !rule.Enabled {
 		return 0, fmt.Errorf("%w: rule %q of bucket %q is gone or disabled", replication.ErrPermanent, e.Rule, e.Bucket)
+	}
+	if src.VersionID == "" {
+		return 0, fmt.Errorf("%w: a null version (bucket %q was not versioned when it was written)", replication.ErrPermanent, e.Bucket)
 	}
 	target, err := t.o.Target(ctx, rule.Destination)
 	if err != nil {
