@@ -39,10 +39,10 @@ const usage = `usage:
                                   show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the builtin KMS master keys
-  strongroom jobs list, jobs run NAME
-                                  show or run now the background jobs (lifecycle, replication)
   strongroom replication status BUCKET
                                   a bucket's replication backlog, lag and last error per rule
+  strongroom jobs list, jobs run NAME
+                                  show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
 `
 
@@ -58,10 +58,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return userCmd(args[1:], stdout, stderr)
 	case "key":
 		return keyCmd(args[1:], stdout, stderr)
-	case "jobs":
-		return jobsCmd(args[1:], stdout, stderr)
 	case "replication":
 		return replicationCmd(args[1:], stdout, stderr)
+	case "jobs":
+		return jobsCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

@@ -347,39 +347,6 @@ type Store interface {
 	Close() error
 }
 
-// Job is the durable state of one background job (internal/jobs): its
-// lease, where its current pass stands, and what its passes did. Keeping it
-// in the metadata store is what makes a pass resumable after a restart and
-// exclusive among nodes that share the store.
-type Job struct {
-	Name string
-	// Holder is the node holding the lease until LeaseUntil ("" or a past
-	// time: free).
-	Holder     string
-	LeaseUntil time.Time
-	// Cursor is the job's own progress marker inside the running pass;
-	// nil between passes.
-	Cursor      []byte    `json:",omitempty"`
-	PassStarted time.Time // zero: no pass running
-	LastPass    time.Time // end of the last complete pass
-	NextRun     time.Time // the next pass (or retry) is due then
-	Passes      int64     // completed passes
-	Failures    int       // consecutive failed steps (backoff)
-	LastError   string    `json:",omitempty"`
-	// Pass counts what the running (or last) pass did, by name.
-	Pass map[string]int64 `json:",omitempty"`
-	// Total counts what every pass did, by name.
-	Total map[string]int64 `json:",omitempty"`
-}
-
-// Jobs keeps background jobs' state.
-type Jobs interface {
-	GetJob(ctx context.Context, name string) (*Job, error) // ErrNoSuchJob
-	// UpdateJob applies fn to the job's state atomically, starting from
-	// Job{Name: name} when there is none, and returns what was stored.
-	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
-}
-
 // ReplicationEntry is one object version waiting in the replication queue:
 // added by the transaction that installs the version, removed only by the
 // one that records its outcome (FinishReplication), so a crash loses none.
@@ -433,3 +400,36 @@ var (
 	ErrVersionExists = errors.New("meta: version exists")
 	ErrNotVersioned  = errors.New("meta: bucket versioning is not enabled")
 )
+
+// Job is the durable state of one background job (internal/jobs): its
+// lease, where its current pass stands, and what its passes did. Keeping it
+// in the metadata store is what makes a pass resumable after a restart and
+// exclusive among nodes that share the store.
+type Job struct {
+	Name string
+	// Holder is the node holding the lease until LeaseUntil ("" or a past
+	// time: free).
+	Holder     string
+	LeaseUntil time.Time
+	// Cursor is the job's own progress marker inside the running pass;
+	// nil between passes.
+	Cursor      []byte    `json:",omitempty"`
+	PassStarted time.Time // zero: no pass running
+	LastPass    time.Time // end of the last complete pass
+	NextRun     time.Time // the next pass (or retry) is due then
+	Passes      int64     // completed passes
+	Failures    int       // consecutive failed steps (backoff)
+	LastError   string    `json:",omitempty"`
+	// Pass counts what the running (or last) pass did, by name.
+	Pass map[string]int64 `json:",omitempty"`
+	// Total counts what every pass did, by name.
+	Total map[string]int64 `json:",omitempty"`
+}
+
+// Jobs keeps background jobs' state.
+type Jobs interface {
+	GetJob(ctx context.Context, name string) (*Job, error) // ErrNoSuchJob
+	// UpdateJob applies fn to the job's state atomically, starting from
+	// Job{Name: name} when there is none, and returns what was stored.
+	UpdateJob(ctx context.Context, name string, fn func(*Job) error) (*Job, error)
+}

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
 	"strongroom/internal/httpapi/auth"
 	"strongroom/internal/iam"
 	"strongroom/internal/jobs"
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
-	"strongroom/internal/service"
 )
 
 // AdminPrefix is where the operator API is served.
@@ -26,24 +24,20 @@ type admin struct {
 	counting *kms.Counting
 	jobs     *jobs.Engine
 	meta     meta.Store // searched for locked versions before a key is disabled
-	now      func() time.Time
 	verifier *auth.Verifier
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, now func() time.Time) http.Handler {
-	if now == nil {
-		now = time.Now
-	}
-	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, now: now, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
+	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
 	a.mux.HandleFunc("POST "+AdminPrefix+"keys/{op}", a.keyOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"kms-calls", a.kmsCalls)
+	a.mux.HandleFunc("GET "+AdminPrefix+"replication/{bucket}", a.replicationStatus)
 	a.mux.HandleFunc("GET "+AdminPrefix+"jobs", a.listJobs)
 	a.mux.HandleFunc("POST "+AdminPrefix+"jobs/{name}/run", a.runJob)
-	a.mux.HandleFunc("GET "+AdminPrefix+"replication/{bucket}", a.replicationStatus)
 	return a
 }
 
@@ -126,14 +120,4 @@ func (a *admin) runJob(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, j)
 	}
-}
-
-// replicationStatus answers the replication state of a bucket's rules.
-func (a *admin) replicationStatus(w http.ResponseWriter, r *http.Request) {
-	st, err := service.ReplicationStatus(r.Context(), a.meta, r.PathValue("bucket"), a.now())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	writeJSON(w, st)
 }

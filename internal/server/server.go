@@ -204,7 +204,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m, cfg.Now),
+		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
@@ -286,6 +286,10 @@ func (n *Node) startJobs() {
 
 // Handler is the node's HTTP handler (dialect detected per request).
 func (n *Node) Handler() http.Handler { return n.handler }
+
+// Meta is the node's metadata store (tests set configurations through it
+// that no handler sets yet).
+func (n *Node) Meta() meta.Store { return n.meta }
 
 // DialectHandler is a handler whose requests all speak one dialect.
 func (n *Node) DialectHandler(name string) http.Handler {
@@ -463,7 +467,3 @@ func rootCredentials(cfg Config, rootKey []byte, log *slog.Logger) (c iam.Creden
 	}
 	return ensureRootCredentials(cfg.DataDir, rootKey, log)
 }
-
-// Meta is the node's metadata store (tests set configurations through it
-// that no handler sets yet).
-func (n *Node) Meta() meta.Store { return n.meta }

@@ -66,14 +66,14 @@ type Service struct {
 	meta     meta.Store
 	blobs    blob.Store
 	log      *slog.Logger
+	replWake chan struct{} // a write queued a version for replication
 	now      func() time.Time
 	region   string
 	sealer   *sse.Sealer
 	policies Policies
 	stats    Stats
 	md5s     *checksum.MD5s
-	reclaim  *reclaimer    // deletes replaced blobs once no read uses them
-	replWake chan struct{} // a write queued a version for replication
+	reclaim  *reclaimer // deletes replaced blobs once no read uses them
 }
 
 // New returns a Service.

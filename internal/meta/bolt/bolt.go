@@ -23,8 +23,6 @@
 //	users                     user name -> meta.User
 //	keys                      access key ID -> user name
 //	jobs                      job name -> meta.Job (background jobs)
-//	replq                     seq (uint64 big-endian) -> meta.ReplicationEntry
-//	                          (the replication queue, see replq.go)
 //
 // esc(key) escapes 0x00 as 00 FF, so that with the 00 00 terminator the index
 // sorts exactly like the keys themselves; time stamps are 8 bytes of Unix
@@ -94,7 +92,6 @@ var (
 	bkUsers   = []byte("users")
 	bkKeys    = []byte("keys")
 	bkJobs    = []byte("jobs")
-	bkReplQ   = []byte("replq")
 
 	subObjects   = []byte("o")
 	subUploads   = []byte("u")
@@ -151,7 +148,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs, bkReplQ} {
+		for _, name := range [][]byte{bkMeta, bkBuckets, bkData, bkUsers, bkKeys, bkJobs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -13,7 +13,7 @@ import (
 	"strongroom/internal/replication"
 )
 
-// The replication queue
+// The replication queue is a top-level bucket (made by the first entry):
 //
 //	replq   seq (uint64 big-endian) -> meta.ReplicationEntry
 //
@@ -21,6 +21,7 @@ import (
 // the versions were written. An entry is put by the transaction that
 // installs its version (queueVersion) and deleted only by the one that
 // records the version's outcome (FinishReplication).
+var bkReplQ = []byte("replq")
 
 func replqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
@@ -59,7 +60,10 @@ func (s *Store) queueVersion(tx *bbolt.Tx, o *meta.Object) error {
 	if o.ReplicationStatus != replication.StatusPending {
 		return nil
 	}
-	q := tx.Bucket(bkReplQ)
+	q, err := tx.CreateBucketIfNotExists(bkReplQ)
+	if err != nil {
+		return err
+	}
 	seq, err := q.NextSequence()
 	if err != nil {
 		return err
@@ -69,6 +73,14 @@ func (s *Store) queueVersion(tx *bbolt.Tx, o *meta.Object) error {
 		Rule: o.ReplicationRule, DeleteMarker: o.DeleteMarker, Enqueued: s.now().UTC(),
 	}
 	return putJSON(q, replqKey(seq), e)
+}
+
+// markPending writes o (a delete marker being made) PENDING under rule,
+// unless rule is "".
+func markPending(o *meta.Object, rule string) {
+	if rule != "" {
+		o.ReplicationStatus, o.ReplicationRule = replication.StatusPending, rule
+	}
 }
 
 // DeleteObjectReplicated implements meta.ReplicationQueue.
@@ -86,7 +98,11 @@ func (s *Store) NextReplications(ctx context.Context, after uint64, n int) ([]*m
 	}
 	var out []*meta.ReplicationEntry
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bkReplQ).Cursor()
+		q := tx.Bucket(bkReplQ)
+		if q == nil {
+			return nil // nothing ever queued
+		}
+		c := q.Cursor()
 		for k, v := c.Seek(replqKey(after + 1)); k != nil && len(out) < n; k, v = c.Next() {
 			e := new(meta.ReplicationEntry)
 			if err := json.Unmarshal(v, e); err != nil {
@@ -109,6 +125,9 @@ func (s *Store) RetryReplication(ctx context.Context, e *meta.ReplicationEntry) 
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		q := tx.Bucket(bkReplQ)
+		if q == nil {
+			return nil
+		}
 		var cur meta.ReplicationEntry
 		if ok, err := getJSON(q, replqKey(e.Seq), &cur); err != nil || !ok {
 			return err
@@ -127,7 +146,7 @@ func (s *Store) FinishReplication(ctx context.Context, e *meta.ReplicationEntry,
 	return s.batch(func(tx *bbolt.Tx) error {
 		q := tx.Bucket(bkReplQ)
 		k := replqKey(e.Seq)
-		if q.Get(k) == nil {
+		if q == nil || q.Get(k) == nil {
 			return nil
 		}
 		if err := q.Delete(k); err != nil {

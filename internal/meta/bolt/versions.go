@@ -13,7 +13,6 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"strongroom/internal/meta"
-	"strongroom/internal/replication"
 )
 
 // Object versions
@@ -386,9 +385,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		marker := &record{Seq: seq, Object: meta.Object{
 			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(),
 		}}
-		if rule != "" {
-			marker.ReplicationStatus, marker.ReplicationRule = replication.StatusPending, rule
-		}
+		markPending(&marker.Object, rule)
 		if state == meta.VersioningEnabled {
 			marker.VersionID = newVersionID(seq)
 		} else { // Suspended: a null marker
