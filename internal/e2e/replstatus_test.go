@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 	"strongroom/internal/service"
 	"strongroom/internal/testnode"
@@ -36,12 +35,7 @@ func TestReplicationStatusHeader(t *testing.T) {
 			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}))(t)
 	}
 	cfg := &replication.Config{Rules: []replication.Rule{{ID: "docs", Enabled: true, Prefix: "docs/", Destination: replication.Destination{Bucket: dst}}}}
-	if err := node.Meta().UpdateBucket(ctx, src, func(b *meta.Bucket) error {
-		b.Config = map[string][]byte{replication.ConfigName: cfg.Encode()}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	node.SetReplication(t, src, cfg)
 	put := must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("docs/a"), Body: bytes.NewReader([]byte("hello"))}))(t)
 	must(c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("other"), Body: bytes.NewReader([]byte("x"))}))(t)
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 )
 
@@ -24,12 +23,7 @@ func TestReplicationStatusHeader(t *testing.T) {
 		}
 	}
 	cfg := &replication.Config{Rules: []replication.Rule{{ID: "all", Enabled: true, Destination: replication.Destination{Bucket: dst}}}}
-	if err := e.node.Meta().UpdateBucket(e.ctx, src, func(b *meta.Bucket) error {
-		b.Config = map[string][]byte{replication.ConfigName: cfg.Encode()}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.node.SetReplication(t, src, cfg)
 	resp := e.put(sc, "k", []byte("data"), nil)
 	vid := resp.Header.Get("x-cos-version-id")
 	var h http.Header

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 	"strongroom/internal/testnode"
 )
@@ -26,12 +25,7 @@ func TestHostileReplicationStatus(t *testing.T) {
 	}
 	ctx := context.Background()
 	cfg := &replication.Config{Rules: []replication.Rule{{ID: "all", Enabled: true, Destination: replication.Destination{Bucket: dst}}}}
-	if err := c.n.Meta().UpdateBucket(ctx, src, func(b *meta.Bucket) error {
-		b.Config = map[string][]byte{replication.ConfigName: cfg.Encode()}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c.n.SetReplication(t, src, cfg)
 	forged := http.Header{}
 	for _, v := range []string{"REPLICA", "COMPLETED"} {
 		forged.Set("x-amz-replication-status", v)

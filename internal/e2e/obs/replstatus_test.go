@@ -6,7 +6,6 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 
-	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 )
 
@@ -28,12 +27,7 @@ func TestOBSReplicationStatusHeader(t *testing.T) {
 			}
 		}
 		cfg := &replication.Config{Rules: []replication.Rule{{ID: "all", Enabled: true, Destination: replication.Destination{Bucket: dst}}}}
-		if err := e.node.Meta().UpdateBucket(e.ctx, src, func(b *meta.Bucket) error {
-			b.Config = map[string][]byte{replication.ConfigName: cfg.Encode()}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		e.node.SetReplication(t, src, cfg)
 		out, err := c.PutObject(putInput(src, "k", []byte("data")))
 		if err != nil {
 			t.Fatal(err)

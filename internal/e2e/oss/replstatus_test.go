@@ -7,7 +7,6 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/meta"
 	"strongroom/internal/replication"
 )
 
@@ -31,12 +30,7 @@ func TestOSSReplicationStatusHeader(t *testing.T) {
 		}
 	}
 	cfg := &replication.Config{Rules: []replication.Rule{{ID: "all", Enabled: true, Destination: replication.Destination{Bucket: dst}}}}
-	if err := n.Meta().UpdateBucket(ctx, src, func(b *meta.Bucket) error {
-		b.Config = map[string][]byte{replication.ConfigName: cfg.Encode()}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	n.SetReplication(t, src, cfg)
 	key := "k"
 	out, err := cl.PutObject(ctx, &oss2.PutObjectRequest{Bucket: &src, Key: &key, Body: bytes.NewReader([]byte("data"))})
 	if err != nil {
