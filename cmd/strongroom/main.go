@@ -37,10 +37,10 @@ const usage = `usage:
   strongroom user create NAME     create a user and print its access keys
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
-  strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the builtin KMS master keys
   strongroom replication status BUCKET
                                   a bucket's replication backlog, lag and last error per rule
+  strongroom key create|rotate|disable|enable NAME, key list
+                                  manage the builtin KMS master keys
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
