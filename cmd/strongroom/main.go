@@ -38,6 +38,8 @@ const usage = `usage:
   strongroom user create NAME     create a user and print its access keys
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
+  strongroom replication status BUCKET
+                                  a bucket's replication backlog, lag and last error per rule
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the KMS master keys (builtin keyring, or --kms kmip)
   strongroom jobs list, jobs run NAME
@@ -99,6 +101,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return userCmd(args[1:], stdout, stderr)
 	case "key":
 		return keyCmd(args[1:], stdout, stderr)
+	case "replication":
+		return replicationCmd(args[1:], stdout, stderr)
 	case "jobs":
 		return jobsCmd(args[1:], stdout, stderr)
 	case "remote":
@@ -227,6 +231,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.BoolVar(&cfg.InsecureSSEC, "insecure-sse-c", cfg.InsecureSSEC, "accept SSE-C keys over plain HTTP (unsafe)")
 	fs.DurationVar(&cfg.LifecycleEvery, "lifecycle-every", cfg.LifecycleEvery, "time between lifecycle passes (default 1h)")
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
+	fs.IntVar(&cfg.ReplicationWorkers, "replication-workers", cfg.ReplicationWorkers, "replica transfers in flight (default 8)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
 	fs.Var((*stringList)(&cfg.OriginAllow), "origin-allow", "let origin pulls (back-to-source) reach this otherwise refused `CIDR|HOST` (loopback, private, link-local, metadata service; repeatable)")
 	fs.DurationVar(&cfg.OriginTimeout, "origin-timeout", cfg.OriginTimeout, "bound on a whole origin pull (default 30m)")

@@ -296,6 +296,7 @@ func setObjectHeaders(q *request, o *meta.Object) {
 	}
 	setTaggingCount(q, o)
 	setLockHeaders(q, o.Lock)
+	setReplicationStatus(q, o)
 	// response-* overrides, honoured for signed requests only (as S3).
 	if !q.principal.Anonymous() {
 		for param, name := range map[string]string{

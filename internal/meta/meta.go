@@ -116,6 +116,10 @@ type Object struct {
 	// (internal/replication: PENDING, COMPLETED, FAILED on a source;
 	// REPLICA on a replica); "" when no rule applied.
 	ReplicationStatus string `json:",omitempty"`
+	// ReplicationRule names the rule that queues a version written with
+	// ReplicationStatus PENDING; the store keeps it in the queue entry
+	// (ReplicationEntry.Rule), not in the version.
+	ReplicationRule string `json:"-"`
 	Lock
 }
 
@@ -395,8 +399,49 @@ type Store interface {
 	BlobRefs(ctx context.Context, fn func(id string) error) error
 
 	Jobs
+	ReplicationQueue
 
 	Close() error
+}
+
+// ReplicationEntry is one object version waiting in the replication queue:
+// added by the transaction that installs the version, removed only by the
+// one that records its outcome (FinishReplication), so a crash loses none.
+type ReplicationEntry struct {
+	Seq          uint64 // queue position, issued by the store
+	Bucket, Key  string
+	VersionID    string // "" for the null version
+	Rule         string // the rule that matched when it was written
+	DeleteMarker bool   `json:",omitempty"`
+	Enqueued     time.Time
+	// Attempts, NextTry and LastError record failed attempts that are
+	// retried (RetryReplication); NextTry zero: due at once.
+	Attempts  int       `json:",omitempty"`
+	NextTry   time.Time `json:",omitempty"`
+	LastError string    `json:",omitempty"`
+}
+
+// ReplicationQueue is the durable queue of versions to replicate.
+//
+// PutObject and CompleteUpload queue the version they install when it is
+// written with ReplicationStatus PENDING (its ReplicationRule naming the
+// rule), in the installing transaction.
+type ReplicationQueue interface {
+	// DeleteObjectReplicated is DeleteObjectVersion without a version ID
+	// where a delete marker created is written PENDING and queued under
+	// rule in the same transaction.
+	DeleteObjectReplicated(ctx context.Context, bucket, key, rule string, cond Precondition) (*Deletion, error)
+	// NextReplications returns up to n entries queued after position
+	// after, in queue order.
+	NextReplications(ctx context.Context, after uint64, n int) ([]*ReplicationEntry, error)
+	// RetryReplication stores e's Attempts, NextTry and LastError (an
+	// entry no longer queued is left alone).
+	RetryReplication(ctx context.Context, e *ReplicationEntry) error
+	// FinishReplication removes e from the queue and, in the same
+	// transaction, sets its version's ReplicationStatus to status if the
+	// version is still there and PENDING. Finishing an entry no longer
+	// queued changes nothing.
+	FinishReplication(ctx context.Context, e *ReplicationEntry, status string) error
 }
 
 // Job is the durable state of one background job (internal/jobs): its

@@ -41,6 +41,7 @@ func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
 	a.mux.HandleFunc("POST "+AdminPrefix+"keys/{op}", a.keyOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"kms-calls", a.kmsCalls)
+	a.mux.HandleFunc("GET "+AdminPrefix+"replication/{bucket}", a.replicationStatus)
 	a.mux.HandleFunc("GET "+AdminPrefix+"jobs", a.listJobs)
 	a.mux.HandleFunc("POST "+AdminPrefix+"jobs/{name}/run", a.runJob)
 	a.mux.HandleFunc("GET "+AdminPrefix+"backup", backup)

@@ -82,6 +82,10 @@ type Config struct {
 	// 2000; negative: no cap), bounding the load it puts on the node.
 	LifecycleEvery time.Duration `yaml:"lifecycle-every"`
 	LifecycleRate  float64       `yaml:"lifecycle-rate"`
+	// ReplicationWorkers bounds the replica transfers in flight (default
+	// 8). The replication queue is drained when a write queues a version,
+	// when a retry falls due, and every minute.
+	ReplicationWorkers int `yaml:"replication-workers"`
 	// NoBackgroundJobs leaves the background jobs to Node.Jobs.RunPass
 	// (tests drive passes with their own clock).
 	NoBackgroundJobs bool `yaml:"-"`
@@ -153,6 +157,10 @@ type Node struct {
 	mu       sync.Mutex
 	servers  []*http.Server
 	closed   bool
+
+	// Replication is the replication job's task (its Drive loop runs with
+	// the background jobs).
+	Replication *service.ReplicationTask
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -261,7 +269,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	node.Metrics, node.obs = obs.metrics, obs
-	if node.Jobs, err = newJobs(cfg, m, svc, log); err != nil {
+	if node.Jobs, node.Replication, err = newJobs(cfg, m, svc, log); err != nil {
 		node.Close(ctx)
 		return nil, err
 	}
@@ -288,10 +296,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 // newJobs registers the node's background jobs.
-func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (*jobs.Engine, error) {
+func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (*jobs.Engine, *service.ReplicationTask, error) {
 	id, err := nodeID(cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := jobs.New(jobs.Options{Store: m, Node: id, Now: cfg.Now, Logger: log})
 	every, rate := cfg.LifecycleEvery, cfg.LifecycleRate
@@ -307,7 +315,9 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 	e.Register(jobs.Spec{Name: service.LifecycleJob, Task: svc.LifecycleTask(), Every: every, Rate: rate})
 	// Inventories are due daily or weekly; each pass looks which are.
 	e.Register(jobs.Spec{Name: service.InventoryJob, Task: svc.InventoryTask(), Every: every})
-	return e, nil
+	repl := svc.ReplicationTask(service.ReplicationOptions{Workers: cfg.ReplicationWorkers})
+	e.Register(jobs.Spec{Name: service.ReplicationJob, Task: repl, Every: time.Minute})
+	return e, repl, nil
 }
 
 // nodeID is the node's name as a holder of job leases: random, made once
@@ -343,14 +353,27 @@ func (n *Node) startJobs() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stopJobs = cancel
+	replDone := make(chan struct{})
+	go func() {
+		defer close(replDone)
+		n.Replication.Drive(ctx, func(ctx context.Context) error {
+			_, err := n.Jobs.RunPass(ctx, service.ReplicationJob)
+			return err
+		})
+	}()
 	go func() {
 		defer close(n.jobsDone)
 		n.Jobs.Run(ctx)
+		<-replDone
 	}()
 }
 
 // Handler is the node's HTTP handler (dialect detected per request).
 func (n *Node) Handler() http.Handler { return n.handler }
+
+// Meta is the node's metadata store (tests set configurations through it
+// that no handler sets yet).
+func (n *Node) Meta() meta.Store { return n.meta }
 
 // DialectHandler is a handler whose requests all speak one dialect.
 func (n *Node) DialectHandler(name string) http.Handler {

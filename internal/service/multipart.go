@@ -389,6 +389,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 		ACL:          u.ACL,
 		Tags:         u.Tags,
 	}
+	s.markReplication(b, o)
 	old, unused, err := s.meta.CompleteUpload(ctx, in.Bucket, in.UploadID, o, cond)
 	if err != nil {
 		if mapMeta(err) == errs.NoSuchUpload {
@@ -398,6 +399,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, p Principal, in C
 	}
 	s.deleteBlobs(ctx, unused)
 	s.dropReplaced(ctx, old)
+	s.queued(o)
 	if o.VersionID == "" {
 		reportVersion(b, o) // "null" when suspended
 	}

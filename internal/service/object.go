@@ -156,11 +156,18 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		Tags:         tags,
 		Lock:         lock,
 	}
-	if err := s.install(ctx, o, cond); err != nil {
+	if err := s.installIn(ctx, b, o, cond); err != nil {
 		return nil, err
 	}
 	reportVersion(b, o)
 	return o, nil
+}
+
+// installIn is install for a new version of b: one that a rule of b's
+// replication replicates is queued by the transaction that installs it.
+func (s *Service) installIn(ctx context.Context, b *meta.Bucket, o *meta.Object, cond meta.Precondition) error {
+	s.markReplication(b, o)
+	return s.install(ctx, o, cond)
 }
 
 // install commits o's metadata if cond (nil: none) holds in the committing
@@ -173,6 +180,7 @@ func (s *Service) install(ctx context.Context, o *meta.Object, cond meta.Precond
 		return mapMeta(err)
 	}
 	s.dropReplaced(ctx, old)
+	s.queued(o)
 	return nil
 }
 
@@ -589,7 +597,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 		if err != nil {
 			return nil, err
 		}
-		if err := s.install(ctx, o, cond); err != nil {
+		if err := s.installIn(ctx, b, o, cond); err != nil {
 			return nil, err
 		}
 		reportVersion(b, o)
@@ -608,7 +616,7 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	}
 	o.Size, o.ETag, o.Encryption = w.part.Size, w.etag, dstSl.encryption()
 	o.Checksums, o.Parts = w.part.Checksums, []meta.Part{w.part}
-	if err := s.install(ctx, o, cond); err != nil {
+	if err := s.installIn(ctx, b, o, cond); err != nil {
 		return nil, err
 	}
 	reportVersion(b, o)

@@ -77,7 +77,8 @@ type Service struct {
 	meta     meta.Store
 	blobs    blob.Store
 	log      *slog.Logger
-	audit    audit.Logger // refusals
+	audit    audit.Logger  // refusals
+	replWake chan struct{} // a write queued a version for replication
 	now      func() time.Time
 	region   string
 	sealer   *sse.Sealer
@@ -100,6 +101,7 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 	}
 	s.reclaim = newReclaimer(s.deleteBlobIDs)
 	s.audit = o.Audit
+	s.replWake = make(chan struct{}, 1)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -180,11 +180,20 @@ func (s *Service) deleteVersion(ctx context.Context, p Principal, b *meta.Bucket
 			return nil, err
 		}
 	}
-	d, err := s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, cond)
+	var d *meta.Deletion
+	var err error
+	if rule := s.deleteMarkerRule(b, key); rule != "" && versionID == "" {
+		d, err = s.meta.DeleteObjectReplicated(ctx, b.Name, key, rule, cond)
+	} else {
+		d, err = s.meta.DeleteObjectVersion(ctx, b.Name, key, versionID, cond)
+	}
 	if err != nil {
 		return nil, mapMeta(err)
 	}
 	s.dropReplaced(ctx, d.Removed)
+	if d.Marker != nil {
+		s.queued(d.Marker)
+	}
 	out := &DeleteOutput{VersionID: versionID}
 	switch {
 	case d.Marker != nil:

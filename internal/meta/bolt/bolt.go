@@ -18,6 +18,8 @@
 //	data/<bucket>/c           upload ID -> completed record
 //	data/<bucket>/t           completion time | upload ID -> nil (expiry order)
 //	data/<bucket> "completed-count" -> number of completed records (uint64)
+//	data/<bucket>/r           esc(key) 00 00 | version ID -> seq of a relocated
+//	                          replica (replq.go)
 //	users                     user name -> meta.User
 //	remotes                   remote name -> meta.Remote
 //	keys                      access key ID -> user name
@@ -460,8 +462,10 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		if err != nil {
 			return err
 		}
-		replaced, err = install(tx, d, o, cond)
-		return err
+		if replaced, err = install(tx, d, o, cond); err != nil {
+			return err
+		}
+		return s.queueVersion(tx, o)
 	})
 	if err != nil {
 		return nil, err
@@ -869,6 +873,9 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 			}
 		}
 		if replaced, err = install(tx, d, o, cond); err != nil {
+			return err
+		}
+		if err := s.queueVersion(tx, o); err != nil {
 			return err
 		}
 		return s.recordCompleted(d, &completedRecord{

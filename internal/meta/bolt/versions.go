@@ -288,7 +288,7 @@ func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID str
 			return err
 		}
 		vb, _ := versionsOf(d, false)
-		_, r, err := versionSlot(d.Bucket(subObjects), vb, key, versionID)
+		_, r, err := findVersion(d, vb, key, versionID)
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
 		}
@@ -321,7 +321,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		if versionID == "" {
 			r, err = decodeRecord([]byte(key), objs.Get([]byte(key)))
 		} else {
-			vk, r, err = versionSlot(objs, vb, key, versionID)
+			vk, r, err = findVersion(d, vb, key, versionID)
 		}
 		switch {
 		case err != nil:
@@ -353,6 +353,12 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 
 // DeleteObjectVersion implements meta.Store.
 func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string, cond meta.Precondition) (*meta.Deletion, error) {
+	return s.deleteVersion(ctx, bucket, key, versionID, "", cond)
+}
+
+// deleteVersion is DeleteObjectVersion; a delete marker it creates is
+// queued for replication under rule when rule is not "".
+func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule string, cond meta.Precondition) (*meta.Deletion, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -400,6 +406,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 		marker := &record{Seq: seq, Object: meta.Object{
 			Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC(),
 		}}
+		markPending(&marker.Object, rule)
 		if state == meta.VersioningEnabled {
 			marker.VersionID = newVersionID(seq)
 		} else { // Suspended: a null marker
@@ -416,6 +423,9 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return err
 		}
 		del.Marker = marker.object()
+		if err := s.queueVersion(tx, del.Marker); err != nil {
+			return err
+		}
 		return putJSON(vb, vkey(key, seq), marker)
 	}
 	err := s.batch(func(tx *bbolt.Tx) error {
@@ -438,7 +448,7 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	if err != nil {
 		return nil, err
 	}
-	vk, r, err := versionSlot(objs, vb, key, versionID)
+	vk, r, err := findVersion(d, vb, key, versionID)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +514,7 @@ func (s *Store) ListVersionsDelimited(ctx context.Context, bucket, prefix, delim
 				return err
 			}
 			vb, _ := versionsOf(d, false)
-			vk, r, err := versionSlot(d.Bucket(subObjects), vb, keyMarker, versionMarker)
+			vk, r, err := findVersion(d, vb, keyMarker, versionMarker)
 			switch {
 			case err != nil:
 				return err
