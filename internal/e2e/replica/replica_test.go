@@ -111,8 +111,25 @@ func (p *pair) bucket(n *testnode.Node, def *sse.Config) string {
 // destination.
 type recorder struct {
 	addr string
-	mu   sync.Mutex
-	seen bytes.Buffer
+	// down drops every new connection at once: the destination is
+	// unreachable (setDown also cuts the open ones).
+	down  atomic.Bool
+	mu    sync.Mutex
+	seen  bytes.Buffer
+	conns map[net.Conn]bool
+}
+
+// setDown makes the destination unreachable (or reachable again).
+func (r *recorder) setDown(down bool) {
+	r.down.Store(down)
+	if !down {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		c.Close()
+	}
 }
 
 func startRecorder(t *testing.T, target string) *recorder {
@@ -136,6 +153,20 @@ func startRecorder(t *testing.T, target string) *recorder {
 
 func (r *recorder) serve(c net.Conn, target string) {
 	defer c.Close()
+	if r.down.Load() {
+		return
+	}
+	r.mu.Lock()
+	if r.conns == nil {
+		r.conns = map[net.Conn]bool{}
+	}
+	r.conns[c] = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.conns, c)
+		r.mu.Unlock()
+	}()
 	d, err := net.Dial("tcp", target)
 	if err != nil {
 		return
