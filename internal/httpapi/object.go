@@ -354,6 +354,7 @@ func (s *Server) headObject(q *request) error {
 		if err != nil {
 			return err
 		}
+		setPartsCount(q, in, o)
 		return writeHeadRange(q, o, off, n)
 	}
 	if in.PartNumber > 1 {
@@ -375,6 +376,14 @@ func (s *Server) headObject(q *request) error {
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// setPartsCount reports a multipart object's part count on a read of one
+// of its parts, where the dialect does (S3: x-amz-mp-parts-count).
+func setPartsCount(q *request, in service.GetObjectInput, o *meta.Object) {
+	if pc, ok := q.d.(dialect.PartsCounter); ok && in.PartNumber > 0 && o.Multipart {
+		pc.SetPartsCount(q.w.Header(), len(o.Parts))
+	}
 }
 
 // writeHeadRange answers a HEAD for part of an object.
@@ -430,6 +439,7 @@ func (s *Server) getObject(q *request) error {
 		setChecksumHeaders(q, o.Checksums)
 	}
 	q.d.SetObjectHeaders(h, o, !ob.Ranged)
+	setPartsCount(q, in, o)
 	setExpiration(q, ob.Expiration)
 	// Read (and so authenticate) the first chunk before committing to a
 	// status: a blob that fails from its start is an error response, not a

@@ -153,6 +153,15 @@ func TestPartNumberReads(t *testing.T) {
 	c.do(t, http.MethodPost, "/"+b+"/mp", "uploadId="+init.UploadId, doc, nil).want(t, "complete", 200, "")
 	whole := c.do(t, http.MethodHead, "/"+b+"/mp", "", nil, nil)
 	size := len(part1) + len(part2)
+	// As S3: the part count only answers a read of a part.
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		for _, hdr := range []http.Header{nil, {"Range": {"bytes=0-3"}}} {
+			r := c.do(t, method, "/"+b+"/mp", "", nil, hdr)
+			if got := r.header.Get("X-Amz-Mp-Parts-Count"); got != "" {
+				t.Errorf("%s without partNumber (%v): x-amz-mp-parts-count %q, want none", method, hdr, got)
+			}
+		}
+	}
 
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		r := c.do(t, method, "/"+b+"/mp", "partNumber=2", nil, nil)

@@ -74,6 +74,7 @@ type Dialect interface {
 	// SetObjectHeaders adds dialect-specific headers to a GET or HEAD
 	// response (full: the whole object is returned, not a range).
 	SetObjectHeaders(h http.Header, o *meta.Object, full bool)
+	// (x-amz-mp-parts-count is not among them: see PartsCounter.)
 	// BucketInfo is the document of the dialect's bucket-information
 	// request (OSS ?bucketInfo), or errs.NotImplemented.
 	BucketInfo(b *meta.Bucket, enc *sse.Config) (any, error)
@@ -241,4 +242,11 @@ func S3StorageClass(v string) bool { return s3StorageClasses[v] }
 // use their vendor's element names (COS, OSS, OBS); the others use S3's.
 type ReplicationShape interface {
 	ReplicationShape() replication.Shape
+}
+
+// PartsCounter is implemented by dialects that report a multipart object's
+// part count when one part of it is read (?partNumber=N), and only then, as
+// S3 does with x-amz-mp-parts-count.
+type PartsCounter interface {
+	SetPartsCount(h http.Header, n int)
 }

@@ -253,11 +253,13 @@ func SetFlexibleChecksums(h http.Header, p string, sums map[string]string) {
 	}
 }
 
-// SetObjectHeaders adds x-amz-mp-parts-count for multipart objects.
-func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, _ bool) {
-	if o.Multipart {
-		h.Set("x-amz-mp-parts-count", strconv.Itoa(len(o.Parts)))
-	}
+// SetObjectHeaders adds nothing: S3's one object header of its own,
+// x-amz-mp-parts-count, is sent only for a part read (SetPartsCount).
+func (Dialect) SetObjectHeaders(http.Header, *meta.Object, bool) {}
+
+// SetPartsCount implements dialect.PartsCounter.
+func (Dialect) SetPartsCount(h http.Header, n int) {
+	h.Set("x-amz-mp-parts-count", strconv.Itoa(n))
 }
 
 func (Dialect) BucketInfo(*meta.Bucket, *sse.Config) (any, error) { return nil, errs.NotImplemented }
