@@ -152,7 +152,7 @@ func setLockHeaders(q *request, l meta.Lock) {
 
 func (s *Server) putObjectLockConfiguration(q *request) error {
 	if !objectLockDialect(q) {
-		return errs.NotImplemented
+		return notImplemented(q, "PutObjectLockConfiguration")
 	}
 	data, err := s.readConfig(q, service.ActPutObjectLockConfig)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Server) putObjectLockConfiguration(q *request) error {
 
 func (s *Server) getObjectLockConfiguration(q *request) error {
 	if !objectLockDialect(q) {
-		return errs.NotImplemented
+		return notImplemented(q, "GetObjectLockConfiguration")
 	}
 	c, err := s.svc.GetObjectLockConfiguration(q.r.Context(), q.principal, q.bucket)
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Server) getObjectRetention(q *request) error {
 
 func (s *Server) putObjectLegalHold(q *request) error {
 	if vendorLock(q) {
-		return errs.NotImplemented
+		return notImplemented(q, "PutObjectLegalHold")
 	}
 	var doc legalHoldDoc
 	vid, err := s.readLockDoc(q, service.ActPutObjectLegalHold, &doc)
@@ -272,7 +272,7 @@ func (s *Server) putObjectLegalHold(q *request) error {
 
 func (s *Server) getObjectLegalHold(q *request) error {
 	if vendorLock(q) {
-		return errs.NotImplemented
+		return notImplemented(q, "GetObjectLegalHold")
 	}
 	vid, err := lockVersion(q)
 	if err != nil {
@@ -293,7 +293,7 @@ func (s *Server) getObjectLegalHold(q *request) error {
 // (refusing the request outside the S3 dialect).
 func lockVersion(q *request) (string, error) {
 	if !objectLockDialect(q) {
-		return "", errs.NotImplemented
+		return "", notImplemented(q, "Object retention")
 	}
 	return versionID(q)
 }

@@ -58,7 +58,7 @@ func (s *Server) route(q *request) error {
 		case has("legal-hold"):
 			return s.getObjectLegalHold(q)
 		case has("torrent"):
-			return errs.NotImplemented
+			return notImplemented(q, "GetObjectTorrent")
 		}
 		return s.getObject(q)
 	case http.MethodHead:
@@ -192,7 +192,7 @@ func (s *Server) routeBucket(q *request, m string, has func(string) bool) error 
 			return s.postObject(q)
 		}
 	}
-	return errs.NotImplemented
+	return notImplemented(q, "")
 }
 
 // onlyListParams reports whether a bucket GET carries only listing

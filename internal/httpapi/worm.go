@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"strongroom/internal/errs"
 	"strongroom/internal/service"
 )
 
@@ -40,7 +39,7 @@ func (s *Server) routeWorm(q *request, m string, has func(string) bool) (handled
 		return false, nil
 	}
 	if !wormDialect(q) {
-		return true, errs.NotImplemented
+		return true, notImplemented(q, "WORM (?worm)")
 	}
 	ctx := q.r.Context()
 	switch {
@@ -76,7 +75,7 @@ func (s *Server) routeWorm(q *request, m string, has func(string) bool) (handled
 		}
 		return true, writeXML(q, doc)
 	}
-	return true, errs.NotImplemented
+	return true, notImplemented(q, "")
 }
 
 // readWormDoc reads a retention policy document into v after authorizing
