@@ -151,4 +151,3 @@ func (s *Store) FinishReplication(ctx context.Context, e *meta.ReplicationEntry,
 		return putJSON(objs, []byte(e.Key), r)
 	})
 }
-

@@ -153,7 +153,6 @@ func TestFinishReplication(t *testing.T) {
 	}
 }
 
-
 func mustSeq(t *testing.T, id string) uint64 {
 	t.Helper()
 	seq, err := versionSeq(id)
