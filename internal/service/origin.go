@@ -292,7 +292,9 @@ func (s *Service) storePulled(ctx context.Context, b *meta.Bucket, o *meta.Objec
 	o.Lock = lock
 	o.Size, o.ETag, o.Checksums, o.Parts = w.part.Size, w.etag, w.part.Checksums, []meta.Part{w.part}
 	o.LastModified = s.now().UTC()
-	return ignoreRaced(s.install(ctx, o, cond))
+	// Like any write, a pull is queued for replication where a rule
+	// applies.
+	return ignoreRaced(s.installIn(ctx, b, o, cond))
 }
 
 // ignoreRaced treats a write that lost to a client's write of the key as

@@ -519,3 +519,26 @@ func ReplicationStatus(ctx context.Context, m meta.Store, bucket string, now tim
 	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
 	return out, nil
 }
+
+// maxBacklogCount bounds the queue entries Backlog counts: a scrape during
+// a long outage reads at most this many.
+const maxBacklogCount = 1 << 20
+
+// Backlog implements jobs.Backlogger: the versions waiting in the queue
+// (counted up to maxBacklogCount), for the job backlog gauge.
+func (t *ReplicationTask) Backlog(ctx context.Context) (int64, error) {
+	var n int64
+	after := uint64(0)
+	for n < maxBacklogCount {
+		es, err := t.s.meta.NextReplications(ctx, after, 4096)
+		if err != nil {
+			return n, err
+		}
+		if len(es) == 0 {
+			break
+		}
+		n += int64(len(es))
+		after = es[len(es)-1].Seq
+	}
+	return n, nil
+}

@@ -522,3 +522,28 @@ func TestReplicationOutageScansOnlyNew(t *testing.T) {
 		t.Fatalf("%d entries queued, want all 11 (nothing lost)", n)
 	}
 }
+
+// TestReplicationBacklog: the task reports the queued versions as its
+// backlog (the job backlog gauge), across the batches it reads them in,
+// and nothing once they are replicated.
+func TestReplicationBacklog(t *testing.T) {
+	ft := &flakyTarget{fails: 1, err: errors.New("destination down")}
+	f := newReplFixture(t, ft.open)
+	ft.real = f.svc.ReplicaTarget
+	bg := context.Background()
+	for i := range 10 {
+		f.put(t, fmt.Sprintf("k%d", i), []byte("data"), nil)
+	}
+	if n, err := f.task.Backlog(bg); err != nil || n != 10 {
+		t.Fatalf("backlog of 10 queued versions: %d, %v", n, err)
+	}
+	if n, ok, err := f.e.Backlog(bg, ReplicationJob); err != nil || !ok || n != 10 {
+		t.Fatalf("the engine's backlog of the job: %d %v %v", n, ok, err)
+	}
+	f.pass(t)
+	f.clk.Add(time.Second)
+	f.pass(t)
+	if n, err := f.task.Backlog(bg); err != nil || n != 0 {
+		t.Fatalf("backlog after replication: %d, %v", n, err)
+	}
+}
