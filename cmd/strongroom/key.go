@@ -14,11 +14,12 @@ import (
 
 	"strongroom/internal/kms"
 	"strongroom/internal/meta"
+	"strongroom/internal/meta/bolt"
 	"strongroom/internal/server"
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] | strongroom key list [--data DIR]"
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms pkcs11 --pkcs11-module PATH --pkcs11-token LABEL --pkcs11-pin-file FILE] | strongroom key list [same flags]"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
@@ -27,6 +28,8 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -42,8 +45,14 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []kms.KeyInfo
-	k, err := server.OpenKeyringOffline(*data, *rootKeyFile)
+	var k *kms.Keyring
+	if kc.Provider != server.KMSBuiltin {
+		keys, err = keyExternal(ctx, *data, *rootKeyFile, kc, op, name)
+	} else {
+		k, err = server.OpenKeyringOffline(*data, *rootKeyFile)
+	}
 	switch {
+	case kc.Provider != server.KMSBuiltin:
 	case err == nil:
 		// No server holds the keyring (offline): change the file directly.
 		defer k.Close()
@@ -53,7 +62,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 			keys, err = keyOffline(ctx, k, *data, op, name)
 		}
 	case errors.Is(err, kms.ErrLocked):
-		keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
+		keys, err = keyOnline(ctx, *data, *rootKeyFile, kc, op, name)
 	}
 	if err != nil {
 		return err
@@ -67,13 +76,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // keyOnline asks the running node that holds the keyring.
-func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.KeyInfo, error) {
+func keyOnline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, op, name string) ([]kms.KeyInfo, error) {
 	var body []byte
 	var err error
 	if op == "list" {
-		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodGet, "keys", nil)
+		body, err = adminCallKMS(ctx, dir, rootKeyFile, kc, http.MethodGet, "keys", nil)
 	} else {
-		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
+		body, err = adminCallKMS(ctx, dir, rootKeyFile, kc, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
 		if err == nil {
 			body = append(append([]byte("["), body...), ']')
 		}
@@ -99,5 +108,29 @@ func keyOffline(ctx context.Context, k *kms.Keyring, dir, op, name string) ([]km
 		m = store
 	}
 	info, err := server.KeyOp(ctx, k, m, op, name)
+	return []kms.KeyInfo{info}, err
+}
+
+// keyExternal manages the keys of an external provider: through the
+// running node when there is one (its metadata is locked), else directly
+// (disabling still checks the metadata for versions under object lock).
+func keyExternal(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, op, name string) ([]kms.KeyInfo, error) {
+	m, err := server.OpenMetaOffline(dir)
+	if errors.Is(err, bolt.ErrLocked) {
+		return keyOnline(ctx, dir, rootKeyFile, kc, op, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening metadata: %w", err)
+	}
+	defer m.Close()
+	keys, closeKeys, err := server.OpenKeysOffline(ctx, dir, rootKeyFile, kc)
+	if err != nil {
+		return nil, err
+	}
+	defer closeKeys()
+	if op == "list" {
+		return keys.ListKeys(ctx)
+	}
+	info, err := server.KeyOp(ctx, keys, m, op, name)
 	return []kms.KeyInfo{info}, err
 }

@@ -38,7 +38,7 @@ const usage = `usage:
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the builtin KMS master keys
+                                  manage the KMS master keys (--kms builtin|pkcs11)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom bench [flags]        load-benchmark a server
@@ -171,6 +171,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.Float64Var(&cfg.LifecycleRate, "lifecycle-rate", cfg.LifecycleRate, "objects a lifecycle pass looks at per second (default 2000; negative: no cap)")
 	fs.DurationVar(&cfg.BodyReadTimeout, "body-read-timeout", cfg.BodyReadTimeout, "a request body sending nothing this long fails with RequestTimeout (default 20s)")
 	fs.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", cfg.MaxConnsPerClient, "open connections allowed per client IP address (default 256; none behind --trusted-tls-proxy; -1: no cap)")
+	bindKMSFlags(fs, &cfg.KMS)
 }
 
 func serve(args []string, stdout, stderr io.Writer) error {

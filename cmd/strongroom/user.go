@@ -67,6 +67,8 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -83,7 +85,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out any
-	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile)
+	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile, kc)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -91,7 +93,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
+		body, err = adminCallKMS(ctx, *data, *rootKeyFile, kc, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
 			out = json.RawMessage(body)
 		}
@@ -110,13 +112,15 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.New("usage: strongroom user root-credentials [--data DIR] [--root-key-file FILE]")
 	}
-	c, err := loadRootCredentials(*data, *rootKeyFile)
+	c, err := loadRootCredentialsKMS(*data, *rootKeyFile, kc)
 	if err != nil {
 		return err
 	}
@@ -125,8 +129,8 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 
 // loadRootCredentials opens the data directory's root credentials with its
 // root key.
-func loadRootCredentials(dir, rootKeyFile string) (iam.Credentials, error) {
-	key, err := server.LoadRootKey(dir, rootKeyFile, nil)
+func loadRootCredentialsKMS(dir, rootKeyFile string, kc server.KMSConfig) (iam.Credentials, error) {
+	key, err := server.RootKeyOffline(context.Background(), dir, rootKeyFile, kc)
 	if err != nil {
 		return iam.Credentials{}, err
 	}
@@ -156,13 +160,19 @@ func printUserResult(w io.Writer, v any) error {
 // root credentials (environment, else the data directory's, opened with
 // the root key).
 func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values) ([]byte, error) {
+	return adminCallKMS(ctx, dir, rootKeyFile, server.KMSConfig{}, method, path, query)
+}
+
+// adminCallKMS is adminCall where the root key may be sealed by the
+// configured key provider.
+func adminCallKMS(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values) ([]byte, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
 	}
 	root := iam.Credentials{AccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), SecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY")}
 	if root.AccessKey == "" {
-		if root, err = loadRootCredentials(dir, rootKeyFile); err != nil {
+		if root, err = loadRootCredentialsKMS(dir, rootKeyFile, kc); err != nil {
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ type KeyAdmin interface {
 	DisableKey(ctx context.Context, name string) (KeyInfo, error)
 	EnableKey(ctx context.Context, name string) (KeyInfo, error)
 	ListKeys(ctx context.Context) ([]KeyInfo, error)
+	DescribeKey(ctx context.Context, keyID string) (KeyInfo, error)
 }
 
 // RootSealer is implemented by providers that can hold the root key (which
@@ -25,3 +26,9 @@ type RootSealer interface {
 }
 
 var _ KeyAdmin = (*Keyring)(nil)
+
+// IsKeyringCiphertext reports whether ct was made by the builtin Keyring
+// (a node that switched providers still decrypts those with its keyring).
+func IsKeyringCiphertext(ct []byte) bool {
+	return len(ct) >= len(wrapMagic) && string(ct[:len(wrapMagic)]) == wrapMagic
+}

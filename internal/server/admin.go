@@ -20,7 +20,7 @@ const AdminPrefix = "/_strongroom/admin/v1/"
 // Every request must be signed (SigV4) by the root account.
 type admin struct {
 	ids      *iam.IAM
-	keyring  *kms.Keyring
+	keys     kms.KeyAdmin
 	counting *kms.Counting
 	jobs     *jobs.Engine
 	meta     meta.Store // searched for locked versions before a key is disabled
@@ -28,8 +28,8 @@ type admin struct {
 	mux      *http.ServeMux
 }
 
-func newAdmin(ids *iam.IAM, keyring *kms.Keyring, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
-	a := &admin{ids: ids, keyring: keyring, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
+func newAdmin(ids *iam.IAM, keys kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store) http.Handler {
+	a := &admin{ids: ids, keys: keys, counting: counting, jobs: jobs, meta: m, verifier: &auth.Verifier{Creds: ids}, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET "+AdminPrefix+"users", a.userOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"users/{op}", a.userOp)
 	a.mux.HandleFunc("GET "+AdminPrefix+"keys", a.listKeys)
@@ -74,7 +74,7 @@ func (a *admin) userOp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := a.keyring.ListKeys(r.Context())
+	keys, err := a.keys.ListKeys(r.Context())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -84,7 +84,7 @@ func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
 
 // keyOp runs create / rotate / disable / enable on the named key.
 func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
-	info, err := KeyOp(r.Context(), a.keyring, a.meta, r.PathValue("op"), r.URL.Query().Get("name"))
+	info, err := KeyOp(r.Context(), a.keys, a.meta, r.PathValue("op"), r.URL.Query().Get("name"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

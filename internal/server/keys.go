@@ -21,7 +21,7 @@ import (
 // the lock promises the version stays readable, and a disabled key would
 // make it unreadable (no command destroys a key at all). m is the
 // metadata store to search for such versions.
-func KeyOp(ctx context.Context, k *kms.Keyring, m meta.Store, op, name string) (kms.KeyInfo, error) {
+func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (kms.KeyInfo, error) {
 	switch op {
 	case "create":
 		return k.CreateKey(ctx, name)
@@ -58,7 +58,7 @@ func OpenMetaOffline(dataDir string) (*bolt.Store, error) {
 var ErrKeyProtectsLocked = errors.New("key protects a version under object lock")
 
 // refuseLockedKey fails when key name seals a version object lock holds.
-func refuseLockedKey(ctx context.Context, k *kms.Keyring, m meta.Store, name string) error {
+func refuseLockedKey(ctx context.Context, k kms.KeyAdmin, m meta.Store, name string) error {
 	if m == nil {
 		return errors.New("disabling a key needs the metadata, to check for versions under object lock")
 	}

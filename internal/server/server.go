@@ -56,6 +56,9 @@ type Config struct {
 	// data directory on first start.
 	RootKey     []byte `yaml:"-"`
 	RootKeyFile string `yaml:"root-key-file"`
+	// KMS chooses the key provider (builtin keyring by default); with an
+	// external one, the root key is sealed by it (kmsprovider.go).
+	KMS KMSConfig `yaml:",inline"`
 	// TrustedTLSProxy declares a TLS-terminating proxy in front, so SSE-C
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
@@ -106,6 +109,10 @@ type Node struct {
 	// time their secret may be shown (the file keeps it sealed).
 	RootCreated bool
 	Keyring     *kms.Keyring
+	// Keys manages the master keys of the configured provider (the
+	// Keyring, or the external provider).
+	Keys kms.KeyAdmin
+	ext  external // nil with the builtin keyring
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
 	// Jobs runs the background work (lifecycle); see internal/jobs.
@@ -132,42 +139,61 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	ext, err := openProvider(ctx, cfg.KMS, log)
+	if err != nil {
+		return nil, err
+	}
 	rootKey := cfg.RootKey
 	if rootKey == nil {
-		var err error
-		if rootKey, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log); err != nil {
+		if ext != nil {
+			rootKey, err = rootKeyFrom(ctx, cfg.DataDir, cfg.RootKeyFile, ext, true, log)
+		} else {
+			rootKey, err = LoadRootKey(cfg.DataDir, cfg.RootKeyFile, log)
+		}
+		if err != nil {
+			closeExternal(ext)
 			return nil, err
 		}
 	}
 	keyring, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), rootKey)
 	if err != nil {
+		closeExternal(ext)
 		return nil, fmt.Errorf("opening keyring: %w", err)
+	}
+	closeKMS := func() {
+		keyring.Close()
+		closeExternal(ext)
 	}
 	// After the keyring: its lock makes this process the data directory's
 	// only owner, and the root key is proven before anything is sealed.
 	root, rootCreated, err := rootCredentials(cfg, rootKey, log)
 	if err != nil {
-		keyring.Close()
+		closeKMS()
 		return nil, err
 	}
 	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
 	if err != nil {
-		keyring.Close()
+		closeKMS()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	m.SetClock(cfg.Now)
 	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	if err != nil {
 		m.Close()
-		keyring.Close()
+		closeKMS()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	counting := kms.NewCounting(keyring)
+	var provider kms.Provider = keyring
+	var keys kms.KeyAdmin = keyring
+	if ext != nil {
+		provider, keys = composite{external: ext, keyring: keyring}, ext
+	}
+	counting := kms.NewCounting(provider)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
 		m.Close()
-		keyring.Close()
+		closeKMS()
 	}
 	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s})
 	n, err := svc.SweepOrphans(ctx)
@@ -183,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, Keys: keys, ext: ext, KMS: counting}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)
@@ -196,7 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keyring, counting, node.Jobs, m),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 	}
@@ -393,7 +419,11 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.md5s.Close()
-	return errors.Join(err, n.meta.Close(), n.Keyring.Close())
+	err = errors.Join(err, n.meta.Close(), n.Keyring.Close())
+	if n.ext != nil {
+		err = errors.Join(err, n.ext.Close())
+	}
+	return err
 }
 
 // LoadRootKey returns the root key: from STRONGROOM_ROOT_KEY, else from
@@ -407,6 +437,9 @@ func LoadRootKey(dataDir, file string, log *slog.Logger) ([]byte, error) {
 	path := filepath.Join(dataDir, rootKeyFile)
 	if _, err := os.Stat(path); err == nil {
 		return kms.LoadRootKey("", path)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, sealedRootKeyFile)); err == nil {
+		return nil, fmt.Errorf("the root key of %s is sealed by an external key provider (%s): start with the provider's flags (--kms pkcs11 ...)", dataDir, sealedRootKeyFile)
 	}
 	// A new key only for a new data directory: one whose keyring exists was
 	// set up under a key kept elsewhere, and a fresh key here would seal

@@ -75,13 +75,14 @@ func parsePolicyArg(arg string) ([]string, error) {
 
 // OpenIAMOffline opens the identities of a stopped node's data directory.
 // The caller closes the returned store.
-func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) {
+// The root key comes from the key provider kc when it seals it.
+func OpenIAMOffline(dataDir, rootKeyFile string, kc KMSConfig) (*iam.IAM, *bolt.Store, error) {
 	// The metadata first: bolt.ErrLocked tells the caller a node is up.
 	m, err := bolt.Open(filepath.Join(dataDir, metaFile))
 	if err != nil {
 		return nil, nil, err
 	}
-	root, err := LoadRootKey(dataDir, rootKeyFile, nil)
+	root, err := RootKeyOffline(context.Background(), dataDir, rootKeyFile, kc)
 	if err == nil {
 		// Opening the keyring proves the root key before any secret is
 		// sealed under it (and creates a new data directory's keyring).

@@ -84,7 +84,9 @@ func (k *keyState) info() kms.KeyInfo {
 	return kms.KeyInfo{ID: k.id, Created: k.created, Rotated: k.rotated, Enabled: k.enabled, Versions: len(k.versions), Default: k.id == kms.DefaultKeyName}
 }
 
-func label(id string, version uint32) string { return id + "#" + strconv.FormatUint(uint64(version), 10) }
+func label(id string, version uint32) string {
+	return id + "#" + strconv.FormatUint(uint64(version), 10)
+}
 
 // parseLabel splits "NAME#VERSION"; ok is false for other objects.
 func parseLabel(l string) (id string, version uint32, ok bool) {
