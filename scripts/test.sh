@@ -13,6 +13,8 @@ need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # boto3 for internal/e2e/hostile (run with Debian's /usr/bin/python3).
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need_apt+=(python3-boto3)
+# SoftHSM2 for the PKCS#11 key provider (internal/kms/pkcs11, internal/e2e/pkcs11).
+command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${need_apt[*]}"

@@ -127,8 +127,8 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	return printUserResult(stdout, &c)
 }
 
-// loadRootCredentials opens the data directory's root credentials with its
-// root key.
+// loadRootCredentialsKMS opens the data directory's root credentials with its
+// root key (sealed by the key provider kc, if it seals it).
 func loadRootCredentialsKMS(dir, rootKeyFile string, kc server.KMSConfig) (iam.Credentials, error) {
 	key, err := server.RootKeyOffline(context.Background(), dir, rootKeyFile, kc)
 	if err != nil {

@@ -59,6 +59,8 @@ type Config struct {
 	// KMS chooses the key provider (builtin keyring by default); with an
 	// external one, the root key is sealed by it (kmsprovider.go).
 	KMS KMSConfig `yaml:",inline"`
+	// WrapKMS, if set, wraps the key provider (tests observe its calls).
+	WrapKMS func(kms.Provider) kms.Provider `yaml:"-"`
 	// TrustedTLSProxy declares a TLS-terminating proxy in front, so SSE-C
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
@@ -187,6 +189,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	var keys kms.KeyAdmin = keyring
 	if ext != nil {
 		provider, keys = composite{external: ext, keyring: keyring}, ext
+	}
+	if cfg.WrapKMS != nil {
+		provider = cfg.WrapKMS(provider)
 	}
 	counting := kms.NewCounting(provider)
 	md5s := checksum.NewMD5s()
