@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -115,6 +116,9 @@ func keyOffline(ctx context.Context, k *kms.Keyring, dir, op, name string) ([]km
 // running node when there is one (its metadata is locked), else directly
 // (disabling still checks the metadata for versions under object lock).
 func keyExternal(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, op, name string) ([]kms.KeyInfo, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	m, err := server.OpenMetaOffline(dir)
 	if errors.Is(err, bolt.ErrLocked) {
 		return keyOnline(ctx, dir, rootKeyFile, kc, op, name)

@@ -243,6 +243,13 @@ func (p *Provider) release(s *session) {
 		p.open.Add(-1)
 		return
 	}
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		p.drop(s)
+		return
+	}
 	select {
 	case p.pool <- s:
 	default:
@@ -260,13 +267,18 @@ func (p *Provider) Close() error {
 		return nil
 	}
 	p.closed = true
-	slot, gen := p.slot, p.gen
 	p.mu.Unlock()
+	// Only this provider's sessions: another provider of the same module
+	// in this process keeps its own (and the login, which ends with the
+	// application's last session). Sessions in use close on release.
 	p.mod.mu.RLock()
-	if p.mod.gen == gen {
-		// Closing the slot's sessions logs out; other providers of the
-		// same token in this process log in again when they need to.
-		p.mod.ctx.CloseAllSessions(slot)
+	for drained := false; !drained; {
+		select {
+		case s := <-p.pool:
+			p.drop(s)
+		default:
+			drained = true
+		}
 	}
 	p.mod.mu.RUnlock()
 	p.mod.release()
@@ -360,12 +372,11 @@ func (p *Provider) acquire(ctx context.Context) (*session, error) {
 		default:
 		}
 		if p.open.Add(1) <= int32(p.cfg.Sessions) {
-			h, err := p.mod.ctx.OpenSession(slot, p11.CKF_SERIAL_SESSION|p11.CKF_RW_SESSION)
+			s, err := p.newSession(slot, gen)
 			if err != nil {
 				p.open.Add(-1)
-				return nil, err
 			}
-			return &session{h: h, gen: gen, slot: slot}, nil
+			return s, err
 		}
 		p.open.Add(-1)
 		select {
@@ -377,6 +388,27 @@ func (p *Provider) acquire(ctx context.Context) (*session, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// newSession opens a session, logging in when the application is not
+// (the login ends with the application's last session on the token).
+func (p *Provider) newSession(slot uint, gen uint64) (*session, error) {
+	c := p.mod.ctx
+	h, err := c.OpenSession(slot, p11.CKF_SERIAL_SESSION|p11.CKF_RW_SESSION)
+	if err != nil {
+		return nil, err
+	}
+	info, err := c.GetSessionInfo(h)
+	if err == nil && info.State != p11.CKS_RW_USER_FUNCTIONS && info.State != p11.CKS_RO_USER_FUNCTIONS {
+		if err = c.Login(h, p11.CKU_USER, p.cfg.PIN); isRV(err, p11.CKR_USER_ALREADY_LOGGED_IN) {
+			err = nil
+		}
+	}
+	if err != nil {
+		c.CloseSession(h)
+		return nil, err
+	}
+	return &session{h: h, gen: gen, slot: slot}, nil
 }
 
 // drop closes a session that must not be reused.
