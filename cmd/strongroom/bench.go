@@ -56,6 +56,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
 	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
+	var p11 struct{ PKCS11Module, PKCS11Token, PKCS11PINFile string }
+	fs.StringVar(&p11.PKCS11Module, "pkcs11-module", "", "also run the sse-kms modes on a second child server with --kms pkcs11 and this module, as ratios to the builtin keyring")
+	fs.StringVar(&p11.PKCS11Token, "pkcs11-token", "", "token label for --pkcs11-module")
+	fs.StringVar(&p11.PKCS11PINFile, "pkcs11-pin-file", "", "PIN file for --pkcs11-module (default: $STRONGROOM_PKCS11_PIN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -105,6 +109,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if *server != "" {
 		cfg.ServerCmd = []string{*server}
+	}
+	if p11.PKCS11Module != "" {
+		args := []string{"--kms", "pkcs11", "--pkcs11-module", p11.PKCS11Module, "--pkcs11-token", p11.PKCS11Token}
+		if p11.PKCS11PINFile != "" {
+			args = append(args, "--pkcs11-pin-file", p11.PKCS11PINFile)
+		}
+		cfg.Providers = append(cfg.Providers, bench.ProviderRun{Name: "pkcs11", ServeArgs: args})
 	}
 	cfg.Progress = stderr
 

@@ -98,6 +98,10 @@ type Config struct {
 	// keep every version: the run's disk footprint grows accordingly.
 	Versioned bool
 
+	// Providers are key providers to compare with the builtin keyring on
+	// the SSE-KMS modes (see ProviderRun).
+	Providers []ProviderRun
+
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
 }
@@ -111,7 +115,7 @@ type Mode struct {
 }
 
 // ModeNames lists the built-in modes.
-var ModeNames = []string{"none", "sse-s3", "sse-kms", "sse-c", "sm4"}
+var ModeNames = []string{"none", "sse-s3", "sse-kms", "sse-kms-bk", "sse-c", "sm4"}
 
 // benchSSECKey is a fixed SSE-C customer key (benchmarks only).
 var benchSSECKey = []byte("strongroom-bench-sse-c-key-32byt")
@@ -132,6 +136,10 @@ func LookupMode(name string) (Mode, error) {
 		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "AES256")}, nil
 	case "sse-kms":
 		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "aws:kms")}, nil
+	case "sse-kms-bk":
+		// SSE-KMS with an S3 bucket key: one KMS call per bucket key, not
+		// per object.
+		return Mode{Name: name, PutHeaders: h("X-Amz-Server-Side-Encryption", "aws:kms", "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled", "true")}, nil
 	case "sse-c":
 		sum := md5.Sum(benchSSECKey)
 		c := h("X-Amz-Server-Side-Encryption-Customer-Algorithm", "AES256",
@@ -224,7 +232,10 @@ type Figure struct {
 	// VsUnversioned is a versioned figure's ratio to the same mode's
 	// unversioned one.
 	VsUnversioned float64 `json:"vs_unversioned,omitempty"`
-	Target        string  `json:"target,omitempty"`
+	// VsBuiltin is a provider figure's ratio to the same mode on the
+	// builtin keyring (Config.Providers).
+	VsBuiltin float64 `json:"vs_builtin,omitempty"`
+	Target    string  `json:"target,omitempty"`
 	Pass          *bool   `json:"pass,omitempty"`
 }
 
@@ -352,6 +363,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Modes = modes
 
 	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
+	if cfg.Endpoint == "" && len(cfg.Providers) > 0 {
+		ps, stop, err := startProviders(ctx, cfg, work, sr)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+		b.providers = ps
+		for _, m := range b.providerModes() {
+			rep.Modes = append(rep.Modes, m.Name)
+		}
+	}
 	if cfg.Versioned {
 		if b.sv, err = versionedEndpoint(ctx, sr); err != nil {
 			return rep, fmt.Errorf("bench: versioned bucket: %w", err)
@@ -383,6 +405,8 @@ type run struct {
 	sr   *endpoint
 	sv   *endpoint // the versioned bucket (Config.Versioned)
 	yard *endpoint
+	// providers are the key providers compared with the builtin keyring.
+	providers []providerEndpoint
 }
 
 func (b *run) progress(r Result) {
@@ -434,6 +458,7 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 					b.rep.Results = append(b.rep.Results, r)
 				}
 			}
+			b.providerPhases(ctx, op, s.size, s.workers, s.keep)
 		}
 	}
 	return ctx.Err()
@@ -604,6 +629,7 @@ func (b *run) judge() {
 			modes = append(modes, versionedMode(m))
 		}
 	}
+	modes = append(modes, b.providerModes()...)
 	for _, m := range modes {
 		for _, size := range []int64{int64(c.MediumSize), int64(c.LargeSize), int64(c.SmallSize)} {
 			for _, op := range []string{"PUT", "GET"} {
@@ -633,6 +659,11 @@ func (b *run) judge() {
 				}
 				if f.YardValue > 0 {
 					f.Ratio = f.Value / f.YardValue
+				}
+				if strings.Contains(m.Name, providerSep) {
+					b.judgeProvider(&f, r, find, small)
+					rep.Figures = append(rep.Figures, f)
+					continue
 				}
 				if base, ok := strings.CutSuffix(m.Name, versionedSuffix); ok {
 					if n := find(base, op, size); n != nil {
