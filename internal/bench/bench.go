@@ -236,7 +236,7 @@ type Figure struct {
 	// builtin keyring (Config.Providers).
 	VsBuiltin float64 `json:"vs_builtin,omitempty"`
 	Target    string  `json:"target,omitempty"`
-	Pass          *bool   `json:"pass,omitempty"`
+	Pass      *bool   `json:"pass,omitempty"`
 }
 
 // Report is the outcome of a run.
