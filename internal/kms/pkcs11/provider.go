@@ -972,14 +972,11 @@ func (p *Provider) CreateKey(ctx context.Context, name string) (kms.KeyInfo, err
 
 // RotateKey implements kms.KeyAdmin: a new key object, the next version.
 func (p *Provider) RotateKey(ctx context.Context, name string) (kms.KeyInfo, error) {
+	if _, err := p.keys(ctx, true); err != nil { // the newest version as the token has it
+		return kms.KeyInfo{}, err
+	}
 	k, err := p.lookup(ctx, name)
 	if err != nil {
-		return kms.KeyInfo{}, err
-	}
-	if _, err := p.keys(ctx, true); err != nil { // newest as the token has it
-		return kms.KeyInfo{}, err
-	}
-	if k, err = p.lookup(ctx, name); err != nil {
 		return kms.KeyInfo{}, err
 	}
 	if !k.enabled {
