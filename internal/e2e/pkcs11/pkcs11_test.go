@@ -244,6 +244,13 @@ func TestSSEThroughHSM(t *testing.T) {
 	if aws.ToString(out.SSEKMSKeyId) == "" || !strings.HasSuffix(aws.ToString(out.SSEKMSKeyId), "photos") {
 		t.Errorf("multipart object names key %q", aws.ToString(out.SSEKMSKeyId))
 	}
+	// The token's root sealing key and raw object labels are not key ids.
+	for _, id := range []string{"strongroom root key", "strongroom-default#1", "photos#1"} {
+		_, err := e.c.PutObject(e.ctx, &s3.PutObjectInput{Bucket: aws.String(plain), Key: aws.String("x"), Body: strings.NewReader("x"), ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(id)})
+		if status(err) != http.StatusBadRequest {
+			t.Errorf("PUT naming key %q: %v, want 400", id, err)
+		}
+	}
 	if calls := e.node.Keyring.Calls(); calls[kms.OpGenerateDataKey]+calls[kms.OpEncrypt]+calls[kms.OpDecrypt] != 0 {
 		t.Errorf("the builtin keyring was used: %v", calls)
 	}
