@@ -106,6 +106,17 @@ func rootKeyFrom(ctx context.Context, dataDir, file string, p kms.RootSealer, cr
 	if !create {
 		return nil, fmt.Errorf("the data directory %s has no sealed root key (%s)", dataDir, sealedRootKeyFile)
 	}
+	if given != nil {
+		// Seal only the key that opens this directory's keyring: a sealed
+		// wrong key could not be replaced by the right one later.
+		if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {
+			k, err := kms.OpenKeyring(filepath.Join(dataDir, keyringFile), given)
+			if err != nil {
+				return nil, fmt.Errorf("the root key given does not open the keyring of %s, not sealing it: %w", dataDir, err)
+			}
+			k.Close()
+		}
+	}
 	key := bytes.Clone(given)
 	if key == nil {
 		if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {

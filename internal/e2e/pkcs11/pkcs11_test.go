@@ -447,3 +447,100 @@ func TestDataDirCopyOpensNothing(t *testing.T) {
 		t.Fatalf("key photos: %+v %v", info, err)
 	}
 }
+
+// serve opens and serves a node until stop.
+func serve(t *testing.T, cfg server.Config) (n *server.Node, c *s3.Client, stop func()) {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.NoBackgroundJobs, cfg.Now = true, time.Now
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	n, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("opening node: %v", err)
+	}
+	ln, err := n.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ln) }()
+	c = s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String("http://" + ln.Addr().String()), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.Root.AccessKey, n.Root.SecretKey, ""),
+		Retryer:     aws.NopRetryer{},
+	})
+	return n, c, func() {
+		if err := n.Close(context.Background()); err != nil {
+			t.Errorf("closing node: %v", err)
+		}
+		<-done
+	}
+}
+
+// TestMoveToHSM: a data directory of the builtin keyring moves its root key
+// into the token (given once, then sealed); what the keyring wrapped before
+// still reads, new objects are wrapped by the token, and root.key left in
+// the data directory is refused.
+func TestMoveToHSM(t *testing.T) {
+	for _, k := range []string{kms.RootKeyEnv, "STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY"} {
+		t.Setenv(k, "")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, c, stop := serve(t, server.Config{DataDir: dir})
+	old := random(t, 20*KiB)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("moved")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sse := range []types.ServerSideEncryption{types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAes256} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("moved"), Key: aws.String("old-" + string(sse)), Body: bytes.NewReader(old), ServerSideEncryption: sse}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+
+	tok := softhsmtest.New(t, "strongroom-move")
+	cfg := server.Config{DataDir: dir, KMS: kmsConfig(tok)}
+	if _, err := server.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "in clear") {
+		t.Fatalf("opening with root.key in the data directory: %v", err)
+	}
+	aside := filepath.Join(t.TempDir(), "root.key")
+	if err := os.Rename(filepath.Join(dir, "root.key"), aside); err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(t.TempDir(), "wrong.key")
+	os.WriteFile(wrong, []byte(base64.StdEncoding.EncodeToString(random(t, 32))), 0o600)
+	cfg.RootKeyFile = wrong
+	if _, err := server.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "not sealing it") {
+		t.Fatalf("sealing a root key that does not open the keyring: %v", err)
+	}
+	cfg.RootKeyFile = aside
+	n, c, stop := serve(t, cfg) // seals the root key
+	stop()
+	cfg.RootKeyFile = ""
+	n, c, stop = serve(t, cfg) // opens it from the token
+	defer stop()
+	for _, sse := range []types.ServerSideEncryption{types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAes256} {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("moved"), Key: aws.String("old-" + string(sse))})
+		if err != nil {
+			t.Fatalf("reading an object the keyring wrapped: %v", err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, old) {
+			t.Fatal("old object differs")
+		}
+	}
+	n.Keyring.ResetCalls()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("moved"), Key: aws.String("new"), Body: bytes.NewReader(old), ServerSideEncryption: types.ServerSideEncryptionAwsKms}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := n.Keyring.Calls(); calls[kms.OpGenerateDataKey] != 0 {
+		t.Fatalf("the keyring wrapped a new object: %v", calls)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "root.key.sealed")); err != nil {
+		t.Fatal(err)
+	}
+}
