@@ -517,10 +517,10 @@ func TestMoveToHSM(t *testing.T) {
 		t.Fatalf("sealing a root key that does not open the keyring: %v", err)
 	}
 	cfg.RootKeyFile = aside
-	n, c, stop := serve(t, cfg) // seals the root key
+	_, _, stop = serve(t, cfg) // seals the root key
 	stop()
 	cfg.RootKeyFile = ""
-	n, c, stop = serve(t, cfg) // opens it from the token
+	n, c, stop := serve(t, cfg) // opens it from the token
 	defer stop()
 	for _, sse := range []types.ServerSideEncryption{types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAes256} {
 		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("moved"), Key: aws.String("old-" + string(sse))})
