@@ -39,7 +39,7 @@ const usage = `usage:
   strongroom user root-credentials
                                   show the root credentials (needs the root key)
   strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the KMS master keys (builtin keyring, or --kms kmip)
+                                  manage the KMS master keys (--kms builtin|pkcs11|kmip)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle)
   strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME

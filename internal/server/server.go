@@ -61,6 +61,8 @@ type Config struct {
 	// data directory on first start.
 	RootKey     []byte `yaml:"-"`
 	RootKeyFile string `yaml:"root-key-file"`
+	// WrapKMS, if set, wraps the key provider (tests observe its calls).
+	WrapKMS func(kms.Provider) kms.Provider `yaml:"-"`
 	// TrustedTLSProxy declares a TLS-terminating proxy in front, so SSE-C
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
@@ -85,7 +87,8 @@ type Config struct {
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
-	// KMSConfig selects the key provider (kmsprovider.go).
+	// KMSConfig selects the key provider (builtin keyring by default);
+	// an external one seals the root key too (kmsprovider.go).
 	KMSConfig `yaml:",inline"`
 }
 
@@ -144,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	// An external key provider first: it may hold the root key too.
-	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig)
+	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig, log)
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +162,6 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		closeKMS()
 		return nil, fmt.Errorf("opening keyring: %w", err)
-	}
-	var keys kms.KeyAdmin = keyring
-	if ext != nil {
-		keys = ext
 	}
 	closeKeys := func() {
 		keyring.Close()
@@ -187,7 +186,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	counting := kms.NewCounting(keys)
+	keys, provider := nodeKeys(keyring, ext)
+	if cfg.WrapKMS != nil {
+		provider = cfg.WrapKMS(provider)
+	}
+	counting := kms.NewCounting(provider)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/internal/kms"
 	"strongroom/internal/server"
 )
 
@@ -44,6 +45,8 @@ type Options struct {
 	MaxConnsPerClient int
 	// KMS selects the key provider (default: the builtin keyring).
 	KMS server.KMSConfig
+	// WrapKMS wraps the node's key provider (server.Config.WrapKMS).
+	WrapKMS func(kms.Provider) kms.Provider
 }
 
 // Node is a serving test node.
@@ -75,7 +78,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS}
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

@@ -81,6 +81,7 @@ var (
 	_ kms.Encrypter   = (*Provider)(nil)
 	_ kms.StateSerial = (*Provider)(nil)
 	_ kms.KeyAdmin    = (*Provider)(nil)
+	_ kms.RootSealer  = (*Provider)(nil)
 )
 
 // keyState is what the server says about one CMK.
@@ -569,6 +570,17 @@ func (p *Provider) ListKeys(ctx context.Context) ([]kms.KeyInfo, error) {
 		out = append(out, info)
 	}
 	return out, nil
+}
+
+// SealRootKey implements kms.RootSealer: the root key wrapped under the
+// CMK kms.RootKeyName, which serves no client (see Encrypt).
+func (p *Provider) SealRootKey(ctx context.Context, rootKey []byte) ([]byte, error) {
+	return kms.SealRootKeyUnderCMK(ctx, p, rootKey)
+}
+
+// OpenRootKey implements kms.RootSealer.
+func (p *Provider) OpenRootKey(ctx context.Context, sealed []byte) ([]byte, error) {
+	return kms.OpenRootKeyUnderCMK(ctx, p, sealed)
 }
 
 // DestroyKey revokes and destroys every version of a key on the server

@@ -433,11 +433,11 @@ func TestMutualTLSRequired(t *testing.T) {
 func TestRootSealingKeyReserved(t *testing.T) {
 	p := open(t)
 	root := bytes.Repeat([]byte{9}, kms.RootKeySize)
-	sealed, err := kms.SealRootKey(bg, p, root)
+	sealed, err := p.SealRootKey(bg, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := kms.OpenRootKey(bg, reopen(t, p), sealed)
+	got, err := reopen(t, p).OpenRootKey(bg, sealed)
 	if err != nil || !bytes.Equal(got, root) {
 		t.Fatalf("OpenRootKey: %v", err)
 	}
