@@ -711,22 +711,13 @@ func (p *Provider) lookup(ctx context.Context, keyID string) (*keyState, error) 
 
 // GenerateDataKey implements kms.Provider.
 func (p *Provider) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (kms.DataKey, error) {
-	pt := make([]byte, kms.DataKeySize)
-	if _, err := rand.Read(pt); err != nil {
-		return kms.DataKey{}, kms.ErrUnavailable.WithMessage("No randomness available.")
-	}
-	ct, id, err := p.Encrypt(ctx, keyID, pt, encCtx)
-	if err != nil {
-		clear(pt)
-		return kms.DataKey{}, err
-	}
-	return kms.DataKey{Plaintext: pt, Ciphertext: ct, KeyID: id}, nil
+	return kms.GenerateDataKeyWith(ctx, p, keyID, encCtx)
 }
 
 // Encrypt implements kms.Encrypter.
 func (p *Provider) Encrypt(ctx context.Context, keyID string, plaintext []byte, encCtx map[string]string) ([]byte, string, error) {
-	if len(plaintext) == 0 || len(plaintext) > kms.MaxEncryptSize {
-		return nil, "", fmt.Errorf("kms: plaintext must be 1 to %d bytes, got %d", kms.MaxEncryptSize, len(plaintext))
+	if err := kms.CheckEncryptSize(plaintext); err != nil {
+		return nil, "", err
 	}
 	k, err := p.lookup(ctx, keyID)
 	if err != nil {

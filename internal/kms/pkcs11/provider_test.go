@@ -16,6 +16,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"strongroom/internal/kms"
+	"strongroom/internal/kms/kmstest"
 	"strongroom/internal/kms/pkcs11/softhsmtest"
 )
 
@@ -117,27 +118,7 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	if _, err := p.CreateKey(ctx, "bad name"); !errors.Is(err, kms.ErrInvalidKeyID) {
 		t.Fatalf("CreateKey(bad name): %v, want ErrInvalidKeyID", err)
 	}
-	dk, err := p.GenerateDataKey(ctx, "k1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial := p.KeyStateSerial()
-	info, err := p.DisableKey(ctx, "k1")
-	if err != nil || info.Enabled {
-		t.Fatalf("DisableKey: %+v %v", info, err)
-	}
-	if p.KeyStateSerial() == serial {
-		t.Error("KeyStateSerial did not grow on DisableKey")
-	}
-	if _, err := p.GenerateDataKey(ctx, "k1", nil); !errors.Is(err, kms.ErrDisabled) {
-		t.Fatalf("GenerateDataKey on a disabled key: %v", err)
-	}
-	if _, err := p.Decrypt(ctx, dk.Ciphertext, nil); !errors.Is(err, kms.ErrDisabled) {
-		t.Fatalf("Decrypt under a disabled key: %v", err)
-	}
-	if _, err := p.RotateKey(ctx, "k1"); !errors.Is(err, kms.ErrDisabled) {
-		t.Fatalf("RotateKey of a disabled key: %v", err)
-	}
+	dk := kmstest.DisableRefuses(t, ctx, p, "k1")
 	if info, err := p.DescribeKey(ctx, "k1"); err != nil || info.Enabled {
 		t.Fatalf("DescribeKey: %+v %v", info, err)
 	}
@@ -145,7 +126,7 @@ func TestUnknownAndDisabledKeys(t *testing.T) {
 	p.mu.Lock()
 	p.index = nil
 	p.mu.Unlock()
-	err = p.call(ctx, func(c *p11.Ctx, s *session) error {
+	err := p.call(ctx, func(c *p11.Ctx, s *session) error {
 		h, err := p.handle(c, s, label("k1", 1))
 		if err != nil {
 			return err
