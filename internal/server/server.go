@@ -186,11 +186,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 		return nil, fmt.Errorf("opening data store: %w", err)
 	}
-	keys, provider := nodeKeys(keyring, ext)
+	keys, kmsProvider := nodeKeys(keyring, ext)
 	if cfg.WrapKMS != nil {
-		provider = cfg.WrapKMS(provider)
+		kmsProvider = cfg.WrapKMS(kmsProvider)
 	}
-	counting := kms.NewCounting(provider)
+	counting := kms.NewCounting(kmsProvider)
 	md5s := checksum.NewMD5s()
 	closeStores := func() {
 		md5s.Close()
