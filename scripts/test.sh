@@ -16,6 +16,10 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # PyKMIP's server for the KMIP key provider's tests (internal/kms/kmip,
 # internal/e2e/kmip); they fail, never skip, without it.
 [ -x /usr/bin/pykmip-server ] || need_apt+=(python3-pykmip)
+# SoftHSM2 for the PKCS#11 key provider (internal/kms/pkcs11, internal/e2e/pkcs11).
+command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+# The PKCS#11 provider and its tests need cgo (a C compiler).
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${need_apt[*]}"
@@ -25,6 +29,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "missing packages: ${need_apt[*]} (run as root or install them)" >&2
     exit 1
   fi
+fi
+
+if [ "$(go env CGO_ENABLED)" != 1 ]; then
+  echo "cgo is off: the PKCS#11 tests would not build (install gcc, CGO_ENABLED=1)" >&2
+  exit 1
 fi
 
 echo "== gofmt"

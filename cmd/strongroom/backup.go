@@ -29,6 +29,8 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "./data", "data directory of the deployment")
 	out := fs.String("out", "", `the backup file ("-": standard output)`)
 	rootKeyFile := fs.String("root-key-file", "", "root key file, to sign the call to a running server (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -45,7 +47,7 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := server.BackupOffline(ctx, *data, w)
 	if errors.Is(err, bolt.ErrLocked) {
-		st, err = backupOnline(ctx, *data, *rootKeyFile, w)
+		st, err = backupOnline(ctx, *data, *rootKeyFile, kc, w)
 	}
 	if err == nil {
 		err = commit()
@@ -61,8 +63,8 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 
 // backupOnline streams the backup from the running node and checks it
 // arrived whole (its trailer), by reading it back as it is written.
-func backupOnline(ctx context.Context, dir, rootKeyFile string, w io.Writer) (*backup.Stats, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, http.MethodGet, "backup", nil, nil, 0)
+func backupOnline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, w io.Writer) (*backup.Stats, error) {
+	resp, err := adminDo(ctx, dir, rootKeyFile, kc, http.MethodGet, "backup", nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}

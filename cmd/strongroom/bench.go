@@ -34,7 +34,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var cfg bench.Config
-	var kmsCfg server.KMSConfig // before the --server flag's variable shadows the package
+	var kmsCfg server.KMSConfig
 	quick := fs.Bool("quick", false, "short run for CI (~25s): 1.5s per phase")
 	fs.DurationVar(&cfg.Duration, "duration", 6*time.Second, "duration of each phase")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent requests for 4 KiB objects")
@@ -53,7 +53,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SecretKey, "secret-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret key for --endpoint")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "signing region")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "with --endpoint: pid of the server, to report its peak RSS")
-	server := fs.String("server", "", "strongroom binary for the child server (default: this executable)")
+	serverBin := fs.String("server", "", "strongroom binary for the child server (default: this executable)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the child's data and the durable-create yardstick (default: $TMPDIR)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
@@ -104,12 +104,18 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		// The child server uses the key provider the bench was given.
-		m.ServeArgs = append(m.ServeArgs, kmsServeArgs(kmsCfg)...)
 		cfg.Modes = append(cfg.Modes, m)
 	}
-	if *server != "" {
-		cfg.ServerCmd = []string{*server}
+	if *serverBin != "" {
+		cfg.ServerCmd = []string{*serverBin}
+	}
+	switch {
+	case kmsCfg.KMS != server.KMSBuiltin:
+		// An external key provider: the SSE-KMS modes also run on a second
+		// child server using it, reported as ratios to the builtin keyring.
+		cfg.Providers = append(cfg.Providers, bench.ProviderRun{Name: kmsCfg.KMS, ServeArgs: kmsServeArgs(kmsCfg)})
+	case kmsCfg != (server.KMSConfig{KMS: server.KMSBuiltin}):
+		return errors.New("bench: the --pkcs11-* and --kmip-* flags need --kms pkcs11 or --kms kmip")
 	}
 	cfg.Progress = stderr
 

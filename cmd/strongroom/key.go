@@ -20,7 +20,7 @@ import (
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|kmip ...] | strongroom key list [--data DIR] [--kms ...]"
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|pkcs11|kmip ...] | strongroom key list [same flags]"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
@@ -53,21 +53,18 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 		// No server holds the keyring (offline), or the keys are in an
 		// external KMS: change them directly.
 		defer closeKeys()
-		if op == "list" {
-			keys, err = k.ListKeys(ctx)
-		} else {
-			keys, err = keyOffline(ctx, k, *data, op, name)
+		keys, err = keyOffline(ctx, k, *data, op, name, kmsCfg.KMS != server.KMSBuiltin)
+		if op != "list" && !errors.Is(err, bolt.ErrLocked) {
 			if aerr := auditOffline(*auditLog, audit.TypeKey, op, name, "", err); aerr != nil {
 				err = errors.Join(err, aerr)
 			}
 		}
 		if errors.Is(err, bolt.ErrLocked) {
-			// An external KMS while the node runs: it holds the metadata
-			// that disabling checks.
-			keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
+			// The node runs and holds the metadata: ask it.
+			keys, err = keyOnline(ctx, *data, *rootKeyFile, kmsCfg, op, name)
 		}
 	case errors.Is(err, kms.ErrLocked):
-		keys, err = keyOnline(ctx, *data, *rootKeyFile, op, name)
+		keys, err = keyOnline(ctx, *data, *rootKeyFile, kmsCfg, op, name)
 	}
 	if err != nil {
 		return err
@@ -81,13 +78,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // keyOnline asks the running node that holds the keyring.
-func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.KeyInfo, error) {
+func keyOnline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, op, name string) ([]kms.KeyInfo, error) {
 	var body []byte
 	var err error
 	if op == "list" {
-		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodGet, "keys", nil)
+		body, err = adminCall(ctx, dir, rootKeyFile, kc, http.MethodGet, "keys", nil)
 	} else {
-		body, err = adminCall(ctx, dir, rootKeyFile, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
+		body, err = adminCall(ctx, dir, rootKeyFile, kc, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
 		if err == nil {
 			body = append(append([]byte("["), body...), ']')
 		}
@@ -99,18 +96,23 @@ func keyOnline(ctx context.Context, dir, rootKeyFile, op, name string) ([]kms.Ke
 	return keys, json.Unmarshal(body, &keys)
 }
 
-// keyOffline changes a stopped node's keyring; disabling a key also opens
-// its metadata, to refuse when the key protects a version under object
-// lock.
-func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string) ([]kms.KeyInfo, error) {
+// keyOffline changes the keys of a stopped node (or an external KMS's).
+// Disabling a key also opens the metadata, to refuse when the key
+// protects a version under object lock; with an external KMS the
+// metadata is always opened, so that while a node runs (bolt.ErrLocked)
+// the caller asks it instead and its cached key state follows at once.
+func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string, external bool) ([]kms.KeyInfo, error) {
 	var m meta.Store
-	if op == "disable" {
+	if op == "disable" || external {
 		store, err := server.OpenMetaOffline(dir)
 		if err != nil {
 			return nil, fmt.Errorf("opening metadata: %w", err) // matches bolt.ErrLocked while a node runs
 		}
 		defer store.Close()
 		m = store
+	}
+	if op == "list" {
+		return k.ListKeys(ctx)
 	}
 	info, err := server.KeyOp(ctx, k, m, op, name)
 	return []kms.KeyInfo{info}, err

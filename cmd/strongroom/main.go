@@ -41,7 +41,7 @@ const usage = `usage:
   strongroom replication status BUCKET
                                   a bucket's replication backlog, lag and last error per rule
   strongroom key create|rotate|disable|enable NAME, key list
-                                  manage the KMS master keys (builtin keyring, or --kms kmip)
+                                  manage the KMS master keys (--kms builtin|pkcs11|kmip)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle, inventory)
   strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME

@@ -33,6 +33,8 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	var in server.RemoteRequest
 	if op == "add" {
 		fs.StringVar(&in.AccessKey, "access-key", "", "access key on the remote")
@@ -53,7 +55,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out []remote.Info
-	reg, m, err := server.OpenRemotesOffline(*data, *rootKeyFile)
+	reg, m, err := server.OpenRemotesOffline(*data, *rootKeyFile, kc)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -68,7 +70,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		if body, err = adminCallBody(ctx, *data, *rootKeyFile, method, path, nil, reqBody); err == nil {
+		if body, err = adminCallBody(ctx, *data, *rootKeyFile, kc, method, path, nil, reqBody); err == nil {
 			err = json.Unmarshal(body, &out)
 		}
 	}

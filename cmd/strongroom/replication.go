@@ -30,6 +30,8 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file, to read the root credentials of a running server (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	bucket, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -47,7 +49,7 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, http.MethodGet, "replication/"+url.PathEscape(bucket), nil)
+		body, err = adminCall(ctx, *data, *rootKeyFile, kc, http.MethodGet, "replication/"+url.PathEscape(bucket), nil)
 		if err == nil {
 			err = json.Unmarshal(body, &st)
 		}

@@ -70,6 +70,8 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -86,7 +88,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out any
-	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile)
+	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile, kc)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -101,7 +103,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
+		body, err = adminCall(ctx, *data, *rootKeyFile, kc, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
 			out = json.RawMessage(body)
 		}
@@ -120,13 +122,15 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory of the server")
 	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	var kc server.KMSConfig
+	bindKMSFlags(fs, &kc)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.New("usage: strongroom user root-credentials [--data DIR] [--root-key-file FILE]")
 	}
-	c, err := loadRootCredentials(*data, *rootKeyFile)
+	c, err := loadRootCredentials(*data, *rootKeyFile, kc)
 	if err != nil {
 		return err
 	}
@@ -134,9 +138,9 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // loadRootCredentials opens the data directory's root credentials with its
-// root key.
-func loadRootCredentials(dir, rootKeyFile string) (iam.Credentials, error) {
-	key, err := server.LoadRootKey(dir, rootKeyFile, nil)
+// root key (sealed by the key provider kc, if it seals it).
+func loadRootCredentials(dir, rootKeyFile string, kc server.KMSConfig) (iam.Credentials, error) {
+	key, err := server.RootKeyOffline(context.Background(), dir, rootKeyFile, kc)
 	if err != nil {
 		return iam.Credentials{}, err
 	}
@@ -164,15 +168,15 @@ func printUserResult(w io.Writer, v any) error {
 
 // adminCall calls the admin API of the node serving dir, signed with the
 // root credentials (environment, else the data directory's, opened with
-// the root key).
-func adminCall(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values) ([]byte, error) {
-	return adminCallBody(ctx, dir, rootKeyFile, method, path, query, nil)
+// the root key, which the key provider kc may seal).
+func adminCall(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values) ([]byte, error) {
+	return adminCallBody(ctx, dir, rootKeyFile, kc, method, path, query, nil)
 }
 
 // adminCallBody is adminCall with a request body (covered by the
 // signature), for what must not travel in the URL.
-func adminCallBody(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, body []byte) ([]byte, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, method, path, query, body, 30*time.Second)
+func adminCallBody(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values, body []byte) ([]byte, error) {
+	resp, err := adminDo(ctx, dir, rootKeyFile, kc, method, path, query, body, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +186,14 @@ func adminCallBody(ctx context.Context, dir, rootKeyFile, method, path string, q
 
 // adminDo sends an admin API call and returns the response of a 200 (the
 // caller closes its body); timeout 0 waits as long as the answer takes.
-func adminDo(ctx context.Context, dir, rootKeyFile, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
+func adminDo(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
 	}
 	root := iam.Credentials{AccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), SecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY")}
 	if root.AccessKey == "" {
-		if root, err = loadRootCredentials(dir, rootKeyFile); err != nil {
+		if root, err = loadRootCredentials(dir, rootKeyFile, kc); err != nil {
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}

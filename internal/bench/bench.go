@@ -98,6 +98,10 @@ type Config struct {
 	// keep every version: the run's disk footprint grows accordingly.
 	Versioned bool
 
+	// Providers are key providers to compare with the builtin keyring on
+	// the SSE-KMS modes (see ProviderRun).
+	Providers []ProviderRun
+
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
 }
@@ -228,8 +232,11 @@ type Figure struct {
 	// VsUnversioned is a versioned figure's ratio to the same mode's
 	// unversioned one.
 	VsUnversioned float64 `json:"vs_unversioned,omitempty"`
-	Target        string  `json:"target,omitempty"`
-	Pass          *bool   `json:"pass,omitempty"`
+	// VsBuiltin is a provider figure's ratio to the same mode on the
+	// builtin keyring (Config.Providers).
+	VsBuiltin float64 `json:"vs_builtin,omitempty"`
+	Target    string  `json:"target,omitempty"`
+	Pass      *bool   `json:"pass,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -356,6 +363,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Modes = modes
 
 	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
+	if cfg.Endpoint == "" && len(cfg.Providers) > 0 {
+		ps, stop, err := startProviders(ctx, cfg, work, sr)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+		b.providers = ps
+		for _, m := range b.providerModes() {
+			rep.Modes = append(rep.Modes, m.Name)
+		}
+	}
 	if cfg.Versioned {
 		if b.sv, err = versionedEndpoint(ctx, sr); err != nil {
 			return rep, fmt.Errorf("bench: versioned bucket: %w", err)
@@ -387,6 +405,8 @@ type run struct {
 	sr   *endpoint
 	sv   *endpoint // the versioned bucket (Config.Versioned)
 	yard *endpoint
+	// providers are the key providers compared with the builtin keyring.
+	providers []providerEndpoint
 }
 
 func (b *run) progress(r Result) {
@@ -438,6 +458,7 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 					b.rep.Results = append(b.rep.Results, r)
 				}
 			}
+			b.providerPhases(ctx, op, s.size, s.workers, s.keep)
 		}
 	}
 	return ctx.Err()
@@ -608,6 +629,7 @@ func (b *run) judge() {
 			modes = append(modes, versionedMode(m))
 		}
 	}
+	modes = append(modes, b.providerModes()...)
 	for _, m := range modes {
 		for _, size := range []int64{int64(c.MediumSize), int64(c.LargeSize), int64(c.SmallSize)} {
 			for _, op := range []string{"PUT", "GET"} {
@@ -637,6 +659,11 @@ func (b *run) judge() {
 				}
 				if f.YardValue > 0 {
 					f.Ratio = f.Value / f.YardValue
+				}
+				if strings.Contains(m.Name, providerSep) {
+					b.judgeProvider(&f, r, find, small)
+					rep.Figures = append(rep.Figures, f)
+					continue
 				}
 				if base, ok := strings.CutSuffix(m.Name, versionedSuffix); ok {
 					if n := find(base, op, size); n != nil {

@@ -36,10 +36,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 
-	hasVsNone, hasDisk := false, false
+	hasVsNone, hasDisk, hasVsBuiltin := false, false, false
 	for _, f := range r.Figures {
 		if f.VsNone > 0 {
 			hasVsNone = true
+		}
+		if f.VsBuiltin > 0 {
+			hasVsBuiltin = true
 		}
 		if f.Disk > 0 {
 			hasDisk = true
@@ -52,6 +55,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if hasDisk {
 		hdr += "x disk\t"
+	}
+	if hasVsBuiltin {
+		hdr += "x builtin\t"
 	}
 	fmt.Fprintln(tw, hdr+"target\t")
 	for _, f := range r.Figures {
@@ -86,6 +92,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 				d = fmt.Sprintf("%.2f", f.Value/f.Disk)
 			}
 			line += d + "\t"
+		}
+		if hasVsBuiltin {
+			v := ""
+			if f.VsBuiltin > 0 {
+				v = fmt.Sprintf("%.2f", f.VsBuiltin)
+			}
+			line += v + "\t"
 		}
 		verdict := f.Target
 		if f.Pass != nil {

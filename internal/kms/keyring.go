@@ -254,8 +254,8 @@ func (k *Keyring) Encrypt(ctx context.Context, keyID string, plaintext []byte, e
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	if len(plaintext) == 0 || len(plaintext) > MaxEncryptSize {
-		return nil, "", fmt.Errorf("kms: plaintext must be 1 to %d bytes, got %d", MaxEncryptSize, len(plaintext))
+	if err := CheckEncryptSize(plaintext); err != nil {
+		return nil, "", err
 	}
 	return k.wrap(keyID, plaintext, encCtx)
 }

@@ -15,25 +15,28 @@ const RootKeyName = "strongroom-root"
 // presented as a data key, nor a data key as it.
 var rootKeyContext = map[string]string{"strongroom:purpose": "root key"}
 
-// IsRootKeyContext reports whether encCtx is the context SealRootKey
+// IsRootKeyContext reports whether encCtx is the context SealRootKeyUnderCMK
 // binds: a provider wraps under RootKeyName only with it, so no client
 // can have data keys (or bucket keys) made under the root sealing key.
 func IsRootKeyContext(encCtx map[string]string) bool {
 	return len(encCtx) == len(rootKeyContext) && encCtx["strongroom:purpose"] == rootKeyContext["strongroom:purpose"]
 }
 
-// RootKeySealer is the seam through which an external key provider holds
-// the root key: the data directory keeps only SealRootKey's output, so a
-// copy of it opens nothing without the provider. Any provider that is a
-// KeyAdmin and an Encrypter is one.
-type RootKeySealer interface {
-	KeyAdmin
-	Encrypter
+// RootSealer is the one seam through which an external key provider
+// (KMIP, PKCS#11) holds the root key (which seals the keyring, user
+// secrets and remote credentials): the data directory keeps only
+// SealRootKey's output, which OpenRootKey turns back into the key while
+// the provider is reachable. A copy of the data directory alone then
+// opens nothing. Providers whose CMKs are ordinary named keys implement
+// it with SealRootKeyUnderCMK and OpenRootKeyUnderCMK.
+type RootSealer interface {
+	SealRootKey(ctx context.Context, rootKey []byte) ([]byte, error)
+	OpenRootKey(ctx context.Context, sealed []byte) ([]byte, error)
 }
 
-// SealRootKey wraps root under RootKeyName in p, creating that key if it
-// does not exist.
-func SealRootKey(ctx context.Context, p KeyAdmin, root []byte) ([]byte, error) {
+// SealRootKeyUnderCMK wraps root under the CMK RootKeyName in p,
+// creating that key if it does not exist.
+func SealRootKeyUnderCMK(ctx context.Context, p KeyAdmin, root []byte) ([]byte, error) {
 	e, ok := p.(Encrypter)
 	if !ok {
 		return nil, fmt.Errorf("kms: provider %T cannot seal the root key", p)
@@ -49,8 +52,8 @@ func SealRootKey(ctx context.Context, p KeyAdmin, root []byte) ([]byte, error) {
 	return sealed, err
 }
 
-// OpenRootKey unwraps a root key SealRootKey sealed.
-func OpenRootKey(ctx context.Context, p Provider, sealed []byte) ([]byte, error) {
+// OpenRootKeyUnderCMK unwraps a root key SealRootKeyUnderCMK sealed.
+func OpenRootKeyUnderCMK(ctx context.Context, p Provider, sealed []byte) ([]byte, error) {
 	root, err := p.Decrypt(ctx, sealed, rootKeyContext)
 	if err != nil {
 		return nil, err

@@ -79,8 +79,8 @@ func remoteInUse(ctx context.Context, m meta.Store, name string) error {
 
 // OpenRemotesOffline opens the remote registry of a stopped node's data
 // directory. The caller closes the returned store.
-func OpenRemotesOffline(dataDir, rootKeyFile string) (*remote.Registry, *bolt.Store, error) {
-	m, root, err := openOffline(dataDir, rootKeyFile)
+func OpenRemotesOffline(dataDir, rootKeyFile string, kc KMSConfig) (*remote.Registry, *bolt.Store, error) {
+	m, root, err := openOffline(dataDir, rootKeyFile, kc)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -64,6 +64,8 @@ type Config struct {
 	// data directory on first start.
 	RootKey     []byte `yaml:"-"`
 	RootKeyFile string `yaml:"root-key-file"`
+	// WrapKMS, if set, wraps the key provider (tests observe its calls).
+	WrapKMS func(kms.Provider) kms.Provider `yaml:"-"`
 	// TrustedTLSProxy declares a TLS-terminating proxy in front, so SSE-C
 	// keys arriving over plain HTTP were encrypted on the wire.
 	TrustedTLSProxy bool `yaml:"trusted-tls-proxy"`
@@ -92,7 +94,8 @@ type Config struct {
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
-	// KMSConfig selects the key provider (kmsprovider.go).
+	// KMSConfig selects the key provider (builtin keyring by default);
+	// an external one seals the root key too (kmsprovider.go).
 	KMSConfig `yaml:",inline"`
 	// OriginAllow lets origin pulls (back-to-source) reach addresses
 	// otherwise refused (loopback, link-local, private, metadata
@@ -179,7 +182,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	// An external key provider first: it may hold the root key too.
-	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig)
+	ext, closeKMS, err := openKMS(ctx, cfg.KMSConfig, log)
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +197,6 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		closeKMS()
 		return nil, fmt.Errorf("opening keyring: %w", err)
-	}
-	var keys kms.KeyAdmin = keyring
-	if ext != nil {
-		keys = ext
 	}
 	closeKeys := func() {
 		keyring.Close()
@@ -228,10 +227,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 		return nil, err
 	}
-	counting := kms.NewCounting(keys)
+	keys, kmsProvider := nodeKeys(keyring, ext)
+	if cfg.WrapKMS != nil {
+		kmsProvider = cfg.WrapKMS(kmsProvider)
+	}
+	counting := kms.NewCounting(kmsProvider)
 	provider := cfg.KMS
 	if provider == "" {
-		provider = "builtin"
+		provider = KMSBuiltin
 	}
 	counting.SetObserver(obs.metrics.KMSObserver(provider))
 	md5s := checksum.NewMD5s()

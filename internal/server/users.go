@@ -75,8 +75,9 @@ func parsePolicyArg(arg string) ([]string, error) {
 
 // OpenIAMOffline opens the identities of a stopped node's data directory.
 // The caller closes the returned store.
-func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) {
-	m, root, err := openOffline(dataDir, rootKeyFile)
+// The root key comes from the key provider kc when it seals it.
+func OpenIAMOffline(dataDir, rootKeyFile string, kc KMSConfig) (*iam.IAM, *bolt.Store, error) {
+	m, root, err := openOffline(dataDir, rootKeyFile, kc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,9 +89,10 @@ func OpenIAMOffline(dataDir, rootKeyFile string) (*iam.IAM, *bolt.Store, error) 
 	return ids, m, nil
 }
 
-// openOffline opens a stopped node's metadata and its root key, proven
-// against the keyring before anything is sealed under it.
-func openOffline(dataDir, rootKeyFile string) (*bolt.Store, []byte, error) {
+// openOffline opens a stopped node's metadata and its root key (from the
+// key provider kc when it seals it), proven against the keyring before
+// anything is sealed under it.
+func openOffline(dataDir, rootKeyFile string, kc KMSConfig) (*bolt.Store, []byte, error) {
 	if err := CheckDataDir(dataDir); err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +101,7 @@ func openOffline(dataDir, rootKeyFile string) (*bolt.Store, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	root, err := LoadRootKey(dataDir, rootKeyFile, nil)
+	root, err := RootKeyOffline(context.Background(), dataDir, rootKeyFile, kc)
 	if err == nil {
 		// Opening the keyring proves the root key before any secret is
 		// sealed under it (and creates a new data directory's keyring).

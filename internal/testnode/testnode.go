@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/internal/kms"
 	"strongroom/internal/server"
 )
 
@@ -54,6 +55,8 @@ type Options struct {
 	MetricsToken string
 	AccessLog    string
 	AuditLog     string
+	// WrapKMS wraps the node's key provider (server.Config.WrapKMS).
+	WrapKMS func(kms.Provider) kms.Provider
 }
 
 // Node is a serving test node.
@@ -85,7 +88,7 @@ func Start(t testing.TB, o Options) *Node {
 	}
 	cfg := server.Config{DataDir: dir, Domains: o.Domains, Logger: log, Addr: "127.0.0.1:0", InsecureSSEC: o.InsecureSSEC,
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
-		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS,
+		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS,
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
 		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
 	client := &http.Client{}

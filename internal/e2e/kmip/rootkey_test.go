@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -75,4 +76,64 @@ func TestRootKeyHeldByKMIP(t *testing.T) {
 
 func newEnvIn(t *testing.T, dir string) *env {
 	return newEnvWith(t, testnode.Options{DataDir: dir})
+}
+
+// A builtin data directory moves its root key into the KMIP server as into
+// a PKCS#11 token (one path, rootKeyFrom): root.key left in the directory
+// is refused, the key given once is sealed, and objects the keyring wrapped
+// before still read while new ones are wrapped by the KMIP server.
+func TestMoveToKMIP(t *testing.T) {
+	t.Setenv(kms.RootKeyEnv, "")
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := body(8 << 10)
+	builtin := testnode.Start(t, testnode.Options{DataDir: dir, TLS: true})
+	c := s3.New(s3.Options{
+		Region: region, BaseEndpoint: aws.String(builtin.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(builtin.AccessKey, builtin.SecretKey, ""),
+		HTTPClient:  builtin.Client, Retryer: aws.NopRetryer{},
+	})
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("moved")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("moved"), Key: aws.String("old"), Body: bytes.NewReader(old),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms}); err != nil {
+		t.Fatal(err)
+	}
+	if err := builtin.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := server.Config{DataDir: dir, Addr: "127.0.0.1:0", KMSConfig: kmsConfig()}
+	if _, err := server.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "in clear") {
+		t.Fatalf("opening with root.key in the data directory: %v", err)
+	}
+	aside := filepath.Join(t.TempDir(), "root.key")
+	if err := os.Rename(filepath.Join(dir, "root.key"), aside); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RootKeyFile = aside
+	n, err := server.Open(ctx, cfg) // seals the given root key
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "root.key.sealed")); err != nil {
+		t.Fatalf("no sealed root key: %v", err)
+	}
+
+	e := newEnvIn(t, dir) // opens the root key through the KMIP server
+	if got, _ := e.get(t, "moved", "old"); !bytes.Equal(got, old) {
+		t.Fatal("an object the keyring wrapped reads back other bytes")
+	}
+	e.node.Keyring.ResetCalls()
+	if _, err := e.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("moved"), Key: aws.String("new"), Body: bytes.NewReader(old),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms}); err != nil {
+		t.Fatal(err)
+	}
+	if calls := e.node.Keyring.Calls(); calls[kms.OpGenerateDataKey] != 0 {
+		t.Fatalf("the keyring wrapped a new object: %v", calls)
+	}
 }

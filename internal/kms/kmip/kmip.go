@@ -81,6 +81,7 @@ var (
 	_ kms.Encrypter   = (*Provider)(nil)
 	_ kms.StateSerial = (*Provider)(nil)
 	_ kms.KeyAdmin    = (*Provider)(nil)
+	_ kms.RootSealer  = (*Provider)(nil)
 )
 
 // keyState is what the server says about one CMK.
@@ -289,16 +290,7 @@ func (p *Provider) fetch(ctx context.Context, name string, hint int) (keyState, 
 // GenerateDataKey implements kms.Provider: the data key comes from
 // crypto/rand here and is wrapped by the server.
 func (p *Provider) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (kms.DataKey, error) {
-	pt := make([]byte, kms.DataKeySize)
-	if _, err := rand.Read(pt); err != nil {
-		return kms.DataKey{}, kms.ErrUnavailable.WithMessage("No randomness available.")
-	}
-	ct, id, err := p.Encrypt(ctx, keyID, pt, encCtx)
-	if err != nil {
-		clear(pt)
-		return kms.DataKey{}, err
-	}
-	return kms.DataKey{Plaintext: pt, Ciphertext: ct, KeyID: id}, nil
+	return kms.GenerateDataKeyWith(ctx, p, keyID, encCtx)
 }
 
 // Encrypt implements kms.Encrypter.
@@ -306,8 +298,8 @@ func (p *Provider) Encrypt(ctx context.Context, keyID string, plaintext []byte, 
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	if len(plaintext) == 0 || len(plaintext) > kms.MaxEncryptSize {
-		return nil, "", fmt.Errorf("kms: plaintext must be 1 to %d bytes, got %d", kms.MaxEncryptSize, len(plaintext))
+	if err := kms.CheckEncryptSize(plaintext); err != nil {
+		return nil, "", err
 	}
 	name, err := resolve(keyID)
 	if err != nil {
@@ -569,6 +561,17 @@ func (p *Provider) ListKeys(ctx context.Context) ([]kms.KeyInfo, error) {
 		out = append(out, info)
 	}
 	return out, nil
+}
+
+// SealRootKey implements kms.RootSealer: the root key wrapped under the
+// CMK kms.RootKeyName, which serves no client (see Encrypt).
+func (p *Provider) SealRootKey(ctx context.Context, rootKey []byte) ([]byte, error) {
+	return kms.SealRootKeyUnderCMK(ctx, p, rootKey)
+}
+
+// OpenRootKey implements kms.RootSealer.
+func (p *Provider) OpenRootKey(ctx context.Context, sealed []byte) ([]byte, error) {
+	return kms.OpenRootKeyUnderCMK(ctx, p, sealed)
 }
 
 // DestroyKey revokes and destroys every version of a key on the server

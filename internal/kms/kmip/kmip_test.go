@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"strongroom/internal/kms"
+	"strongroom/internal/kms/kmstest"
 )
 
 var bg = context.Background()
@@ -193,27 +194,7 @@ func reopen(t testing.TB, p *Provider) *Provider {
 func TestDisableEnable(t *testing.T) {
 	p := open(t)
 	mustCreate(t, p, "d")
-	dk, err := p.GenerateDataKey(bg, "d", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := p.KeyStateSerial()
-	info, err := p.DisableKey(bg, "alias/d")
-	if err != nil || info.Enabled {
-		t.Fatalf("DisableKey = %+v, %v", info, err)
-	}
-	if p.KeyStateSerial() == before {
-		t.Error("KeyStateSerial did not change on disable")
-	}
-	if _, err := p.GenerateDataKey(bg, "d", nil); !errors.Is(err, kms.ErrDisabled) {
-		t.Errorf("GenerateDataKey on a disabled key: %v", err)
-	}
-	if _, err := p.Decrypt(bg, dk.Ciphertext, nil); !errors.Is(err, kms.ErrDisabled) {
-		t.Errorf("Decrypt on a disabled key: %v", err)
-	}
-	if _, err := p.RotateKey(bg, "d"); !errors.Is(err, kms.ErrDisabled) {
-		t.Errorf("RotateKey on a disabled key: %v", err)
-	}
+	dk := kmstest.DisableRefuses(t, bg, p, "alias/d")
 	// Another node sees it too (no cache yet there).
 	if _, err := reopen(t, p).Decrypt(bg, dk.Ciphertext, nil); !errors.Is(err, kms.ErrDisabled) {
 		t.Errorf("other node: Decrypt on a disabled key: %v", err)
@@ -221,7 +202,7 @@ func TestDisableEnable(t *testing.T) {
 	if _, err := p.DisableKey(bg, "d"); err != nil {
 		t.Errorf("disabling twice: %v", err)
 	}
-	info, err = p.EnableKey(bg, "d")
+	info, err := p.EnableKey(bg, "d")
 	if err != nil || !info.Enabled {
 		t.Fatalf("EnableKey = %+v, %v", info, err)
 	}
@@ -433,11 +414,11 @@ func TestMutualTLSRequired(t *testing.T) {
 func TestRootSealingKeyReserved(t *testing.T) {
 	p := open(t)
 	root := bytes.Repeat([]byte{9}, kms.RootKeySize)
-	sealed, err := kms.SealRootKey(bg, p, root)
+	sealed, err := p.SealRootKey(bg, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := kms.OpenRootKey(bg, reopen(t, p), sealed)
+	got, err := reopen(t, p).OpenRootKey(bg, sealed)
 	if err != nil || !bytes.Equal(got, root) {
 		t.Fatalf("OpenRootKey: %v", err)
 	}
