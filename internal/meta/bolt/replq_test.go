@@ -153,11 +153,3 @@ func TestFinishReplication(t *testing.T) {
 	}
 }
 
-func mustSeq(t *testing.T, id string) uint64 {
-	t.Helper()
-	seq, err := versionSeq(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return seq
-}
