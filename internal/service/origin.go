@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"strongroom/internal/errs"
@@ -183,7 +184,7 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 	// mid-body does not cut the store short.
 	fctx := context.WithoutCancel(ctx)
 	if r.Type == origin.Proxy {
-		resp, err := s.origin.Get(fctx, r, u, hdr)
+		resp, err := s.fetchOrigin(fctx, r, u, hdr)
 		if err != nil {
 			return s.originOutcome(b.Name, u, err)
 		}
@@ -225,7 +226,7 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 // ended (or failed). With stream it returns the client's body, a tee of
 // the origin's; otherwise (nil, nil) once the object is stored.
 func (s *Service) pullMirror(ctx context.Context, b *meta.Bucket, r *origin.Rule, u *url.URL, hdr http.Header, key string, stream bool, done func(error)) (*PullOutput, error) {
-	resp, err := s.origin.Get(ctx, r, u, hdr)
+	resp, err := s.fetchOrigin(ctx, r, u, hdr)
 	if err != nil {
 		done(err)
 		return s.originOutcome(b.Name, u, err)
@@ -308,7 +309,7 @@ func ignoreRaced(err error) error {
 
 // pulledObject is the object a pull answers with and stores: its
 // metadata from the origin's headers (the standard content headers, as
-// OSS and COS keep them).
+// OSS and COS keep them, and an S3-like origin's user metadata).
 func (s *Service) pulledObject(b *meta.Bucket, key string, resp *origin.Response, sl *sealing) *meta.Object {
 	h := resp.Header
 	return &meta.Object{
@@ -326,7 +327,51 @@ func (s *Service) pulledObject(b *meta.Bucket, key string, resp *origin.Response
 			CacheControl:       h.Get("Cache-Control"),
 			Expires:            h.Get("Expires"),
 		},
+		UserMeta: originUserMeta(h),
 	}
+}
+
+// originUserMetaPrefixes are the user-metadata headers of the origins a
+// bucket mirrors most often: another S3, OSS, COS or OBS bucket.
+var originUserMetaPrefixes = []string{"X-Amz-Meta-", "X-Oss-Meta-", "X-Cos-Meta-", "X-Obs-Meta-"}
+
+// originUserMeta is an origin's user metadata, kept on the pulled object
+// as the vendors keep it; none when it breaks the user-metadata limits
+// (the object is stored all the same).
+func originUserMeta(h http.Header) map[string]string {
+	var um map[string]string
+	for name, vs := range h {
+		for _, p := range originUserMetaPrefixes {
+			if len(name) > len(p) && strings.EqualFold(name[:len(p)], p) && len(vs) > 0 {
+				if um == nil {
+					um = map[string]string{}
+				}
+				um[strings.ToLower(name[len(p):])] = vs[0]
+			}
+		}
+	}
+	if validUserMeta(um) != nil {
+		return nil
+	}
+	return um
+}
+
+// fetchOrigin fetches u, failing over to the rule's standby hosts (COS
+// StandbyHostName_N, in order) when the primary cannot be reached or
+// answers a server error; the origin's own 4xx (a 404 above all) is its
+// answer and is not retried elsewhere.
+func (s *Service) fetchOrigin(ctx context.Context, r *origin.Rule, u *url.URL, hdr http.Header) (*origin.Response, error) {
+	resp, err := s.origin.Get(ctx, r, u, hdr)
+	for _, host := range r.Standby {
+		var se *origin.StatusError
+		if err == nil || (errors.As(err, &se) && se.Code < 500) || errors.Is(err, origin.ErrTooLarge) || errors.Is(err, origin.ErrRefused) {
+			break
+		}
+		next := *u
+		next.Host = host
+		resp, err = s.origin.Get(ctx, r, &next, hdr.Clone())
+	}
+	return resp, err
 }
 
 // readPulled answers the original read from the stored object.

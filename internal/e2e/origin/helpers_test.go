@@ -37,12 +37,13 @@ func TestMain(m *testing.M) { e2eutil.Main(m) }
 type originObject struct {
 	body        []byte
 	contentType string
-	contentMD5  string        // sent as Content-MD5 when set
-	status      int           // answered instead of the body when set
-	location    string        // with status 3xx
-	headerDelay time.Duration // before the headers
-	bodyDelay   time.Duration // between the headers and the body
-	truncate    bool          // announce the whole length, send half, cut
+	contentMD5  string            // sent as Content-MD5 when set
+	status      int               // answered instead of the body when set
+	location    string            // with status 3xx
+	headerDelay time.Duration     // before the headers
+	bodyDelay   time.Duration     // between the headers and the body
+	truncate    bool              // announce the whole length, send half, cut
+	meta        map[string]string // extra response headers (user metadata)
 }
 
 // origin is the test's origin server: it counts requests per path and
@@ -106,6 +107,9 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if obj.contentMD5 != "" {
 		w.Header().Set("Content-MD5", obj.contentMD5)
+	}
+	for k, v := range obj.meta {
+		w.Header().Set(k, v)
 	}
 	w.Header().Set("Cache-Control", "max-age=60")
 	w.Header().Set("Content-Length", strconv.Itoa(len(obj.body)))

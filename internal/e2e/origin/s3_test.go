@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -253,5 +254,68 @@ func TestMirrorDefaultRetention(t *testing.T) {
 	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("kept")})
 	if err != nil || h.ObjectLockMode != types.ObjectLockModeGovernance || h.ObjectLockRetainUntilDate == nil {
 		t.Fatalf("pulled object's lock: %v %q %v", err, h.ObjectLockMode, h.ObjectLockRetainUntilDate)
+	}
+}
+
+// TestOriginStandbyAndUserMetadata: a primary origin that cannot be
+// reached, or answers a server error, fails over to the standby hosts in
+// order; an origin 404 is final; the origin's user metadata (any of the
+// four dialects' prefixes) is kept on the pulled object.
+func TestOriginStandbyAndUserMetadata(t *testing.T) {
+	n := startNode(t)
+	ctx := context.Background()
+	standby := newOrigin(t)
+	failing := newOrigin(t)
+	failing.set("/m/obj", originObject{status: http.StatusServiceUnavailable})
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens there now
+	c := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""),
+		HTTPClient:  n.Client, Retryer: aws.NopRetryer{},
+	})
+	bucket := fmt.Sprintf("origin-standby-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `<OriginConfiguration><OriginRule><RulePriority>1</RulePriority><OriginType>Mirror</OriginType>` +
+		`<OriginCondition><HTTPStatusCode>404</HTTPStatusCode><Prefix>m/</Prefix></OriginCondition>` +
+		`<OriginParameter><Protocol>HTTP</Protocol></OriginParameter>` +
+		`<OriginInfo><HostInfo><HostName>` + deadAddr + `</HostName><StandbyHostName_1>` + failing.host() +
+		`</StandbyHostName_1><StandbyHostName_2>` + standby.host() + `</StandbyHostName_2></HostInfo></OriginInfo></OriginRule></OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	data := canary(5000)
+	standby.set("/m/obj", originObject{body: data, contentType: "text/plain", meta: map[string]string{"X-Amz-Meta-Color": "blue", "X-Oss-Meta-Shape": "round"}})
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/obj")})
+	if err != nil {
+		t.Fatalf("GET through the standby: %v", err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes through the standby, want %d", len(got), len(data))
+	}
+	if failing.hitsOf("/m/obj") != 1 || standby.hitsOf("/m/obj") != 1 {
+		t.Fatalf("hits: failing standby %d, good standby %d; want 1 and 1", failing.hitsOf("/m/obj"), standby.hitsOf("/m/obj"))
+	}
+	eventually(t, "the pulled object stored", func() bool {
+		h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("m/obj")})
+		return err == nil && h.Metadata["color"] == "blue" && h.Metadata["shape"] == "round"
+	})
+	// A 404 from the first origin that answers is final: the standby
+	// after it is not asked.
+	failing.set("/m/gone", originObject{status: http.StatusNotFound})
+	standby.set("/m/gone", originObject{body: data})
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("m/gone")}); err == nil {
+		t.Fatal("an origin 404 failed over to the next standby")
+	}
+	if standby.hitsOf("/m/gone") != 0 {
+		t.Fatal("the standby after a 404 was asked")
 	}
 }
