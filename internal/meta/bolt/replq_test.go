@@ -152,4 +152,3 @@ func TestFinishReplication(t *testing.T) {
 		}
 	}
 }
-
