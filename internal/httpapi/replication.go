@@ -101,8 +101,9 @@ func (s *Server) getBucketReplicationLocation(q *request) error {
 }
 
 // getBucketReplicationProgress is OSS's ?replicationProgress&rule-id=.
-// New objects are replicated asynchronously by the replication queue; the
-// progress it reports is left out until the queue keeps one.
+// NewObject is the time before which every new object of the rule has
+// been replicated (the oldest still queued, else now); historical objects
+// are not replicated (HistoricalObjectReplication disabled).
 func (s *Server) getBucketReplicationProgress(q *request) error {
 	id := q.query.Get("rule-id")
 	c, region, err := s.svc.GetBucketReplication(q.r.Context(), q.principal, q.bucket)
@@ -113,5 +114,9 @@ func (s *Server) getBucketReplicationProgress(q *request) error {
 	if r == nil {
 		return errs.NoSuchReplicationRule
 	}
-	return writeXML(q, r.ProgressDocument(region, ""))
+	at, err := s.svc.ReplicationProgress(q.r.Context(), q.bucket, id)
+	if err != nil {
+		return err
+	}
+	return writeXML(q, r.ProgressDocument(region, at.Format(http.TimeFormat)))
 }

@@ -542,3 +542,21 @@ func (t *ReplicationTask) Backlog(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ReplicationProgress is the time before which every version a rule of
+// the bucket queued has been replicated (OSS GetBucketReplicationProgress
+// NewObject): the oldest still queued, else now. The caller has been
+// authorized to read the bucket's replication configuration.
+func (s *Service) ReplicationProgress(ctx context.Context, bucket, rule string) (time.Time, error) {
+	now := s.now().UTC()
+	st, err := ReplicationStatus(ctx, s.meta, bucket, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, r := range st {
+		if r.Rule == rule && r.Backlog > 0 && !r.Oldest.IsZero() {
+			return r.Oldest.UTC(), nil
+		}
+	}
+	return now, nil
+}

@@ -547,3 +547,25 @@ func TestReplicationBacklog(t *testing.T) {
 		t.Fatalf("backlog after replication: %d, %v", n, err)
 	}
 }
+
+// TestReplicationProgress: OSS's NewObject progress is the enqueue time of
+// the oldest version a rule still has queued, and now once none is.
+func TestReplicationProgress(t *testing.T) {
+	ft := &flakyTarget{fails: 1, err: errors.New("destination down")}
+	f := newReplFixture(t, ft.open)
+	ft.real = f.svc.ReplicaTarget
+	bg := context.Background()
+	queuedAt := f.clk.Now().UTC()
+	f.put(t, "a", []byte("data"), nil)
+	f.clk.Add(time.Minute)
+	f.put(t, "b", []byte("data"), nil)
+	f.pass(t) // a's first attempt fails; b's too
+	if at, err := f.svc.ReplicationProgress(bg, "bkt", "all"); err != nil || !at.Equal(queuedAt) {
+		t.Fatalf("progress with a backlog: %v, %v; want %v", at, err, queuedAt)
+	}
+	f.clk.Add(time.Hour)
+	f.pass(t)
+	if at, err := f.svc.ReplicationProgress(bg, "bkt", "all"); err != nil || !at.Equal(f.clk.Now().UTC()) {
+		t.Fatalf("progress with nothing queued: %v, %v; want now %v", at, err, f.clk.Now())
+	}
+}

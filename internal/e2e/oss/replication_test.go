@@ -2,8 +2,10 @@ package e2eoss
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
@@ -99,6 +101,12 @@ func TestReplicationOSS(t *testing.T) {
 			must(t, err)
 			if p := prog.ReplicationProgress.Rules; len(p) != 1 || oss2.ToString(p[0].ID) != "kms-rule" || oss2.ToString(p[0].Destination.Bucket) != dst {
 				t.Fatalf("progress: %+v", p)
+			}
+			// Nothing queued: every new object so far is replicated.
+			if pr := prog.ReplicationProgress.Rules[0].Progress; pr == nil {
+				t.Fatal("progress: no Progress element")
+			} else if at, err := http.ParseTime(oss2.ToString(pr.NewObject)); err != nil || time.Since(at) > time.Minute || time.Until(at) > time.Minute {
+				t.Fatalf("progress NewObject %q (%v), want about now", oss2.ToString(pr.NewObject), err)
 			}
 			_, err = c.c.GetBucketReplicationProgress(c.ctx, &oss2.GetBucketReplicationProgressRequest{Bucket: &src, RuleId: oss2.Ptr("nope")})
 			wantErr(t, err, 404, "NoSuchReplicationRule")
