@@ -26,11 +26,8 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, backupUsage) }
-	data := fs.String("data", "./data", "data directory of the deployment")
 	out := fs.String("out", "", `the backup file ("-": standard output)`)
-	rootKeyFile := fs.String("root-key-file", "", "root key file, to sign the call to a running server (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -45,9 +42,9 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := server.BackupOffline(ctx, *data, w)
+	st, err := server.BackupOffline(ctx, dep.data, w)
 	if errors.Is(err, bolt.ErrLocked) {
-		st, err = backupOnline(ctx, *data, *rootKeyFile, kc, w)
+		st, err = backupOnline(ctx, dep, w)
 	}
 	if err == nil {
 		err = commit()
@@ -63,8 +60,8 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 
 // backupOnline streams the backup from the running node and checks it
 // arrived whole (its trailer), by reading it back as it is written.
-func backupOnline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, w io.Writer) (*backup.Stats, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, kc, http.MethodGet, "backup", nil, nil, 0)
+func backupOnline(ctx context.Context, dep *deployment, w io.Writer) (*backup.Stats, error) {
+	resp, err := dep.do(ctx, http.MethodGet, "backup", nil, nil, 0)
 	if err != nil {
 		return nil, err
 	}

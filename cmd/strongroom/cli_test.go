@@ -173,7 +173,7 @@ func TestUserAndKeyCommands(t *testing.T) {
 	if _, err := n.KMS.GenerateDataKey(ctx, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	body, err := adminCall(ctx, data, "", server.KMSConfig{}, "GET", "kms-calls", nil)
+	body, err := (&deployment{data: data}).call(ctx, "GET", "kms-calls", nil)
 	var calls map[string]uint64
 	if err != nil || json.Unmarshal(body, &calls) != nil || calls["GenerateDataKey"] != 1 {
 		t.Fatalf("kms-calls: %s, %v", body, err)

@@ -25,10 +25,7 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("inventory run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	bucket, id, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -37,11 +34,11 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 		return errors.New(usage)
 	}
 	ctx := context.Background()
-	manifest, err := runInventoryOffline(ctx, *data, *rootKeyFile, kc, bucket, id)
+	manifest, err := runInventoryOffline(ctx, dep, bucket, id)
 	if errors.Is(err, kms.ErrLocked) || errors.Is(err, bolt.ErrLocked) {
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, kc, http.MethodPost,
+		body, err = dep.call(ctx, http.MethodPost,
 			"inventory/"+url.PathEscape(bucket)+"/"+url.PathEscape(id)+"/run", nil)
 		if err == nil {
 			var out struct{ Manifest string }
@@ -57,11 +54,11 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-func runInventoryOffline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, bucket, id string) (string, error) {
-	if err := server.CheckDataDir(dir); err != nil {
+func runInventoryOffline(ctx context.Context, dep *deployment, bucket, id string) (string, error) {
+	if err := server.CheckDataDir(dep.data); err != nil {
 		return "", err
 	}
-	node, err := server.Open(ctx, server.Config{DataDir: dir, RootKeyFile: rootKeyFile, KMSConfig: kc, NoBackgroundJobs: true,
+	node, err := server.Open(ctx, server.Config{DataDir: dep.data, RootKeyFile: dep.rootKeyFile, KMSConfig: dep.kms, NoBackgroundJobs: true,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return "", err

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"strongroom/internal/meta"
-	"strongroom/internal/server"
 )
 
 // jobsCmd shows and runs the background jobs of the node serving a data
@@ -27,10 +26,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	op := args[0]
 	fs := flag.NewFlagSet("jobs "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the running server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file, to read the root credentials (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -39,7 +35,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	var js []*meta.Job
 	switch {
 	case op == "list" && name == "":
-		body, err := adminCall(ctx, *data, *rootKeyFile, kc, http.MethodGet, "jobs", nil)
+		body, err := dep.call(ctx, http.MethodGet, "jobs", nil)
 		if err != nil {
 			return err
 		}
@@ -48,7 +44,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	case op == "run" && name != "":
 		// The pass goes on in the server if this call times out.
-		body, err := adminCall(ctx, *data, *rootKeyFile, kc, http.MethodPost, "jobs/"+name+"/run", nil)
+		body, err := dep.call(ctx, http.MethodPost, "jobs/"+name+"/run", nil)
 		if err != nil {
 			return err
 		}

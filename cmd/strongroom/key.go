@@ -27,10 +27,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	op := args[0]
 	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kmsCfg server.KMSConfig
-	bindKMSFlags(fs, &kmsCfg)
+	dep := bindDeployment(fs)
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
@@ -47,13 +44,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []kms.KeyInfo
-	k, closeKeys, err := server.OpenKMSOffline(ctx, kmsCfg, *data, *rootKeyFile)
+	k, closeKeys, err := server.OpenKMSOffline(ctx, dep.kms, dep.data, dep.rootKeyFile)
 	switch {
 	case err == nil:
 		// No server holds the keyring (offline), or the keys are in an
 		// external KMS: change them directly.
 		defer closeKeys()
-		keys, err = keyOffline(ctx, k, *data, op, name, kmsCfg.KMS != server.KMSBuiltin)
+		keys, err = keyOffline(ctx, k, dep.data, op, name, dep.kms.KMS != server.KMSBuiltin)
 		if op != "list" && !errors.Is(err, bolt.ErrLocked) {
 			if aerr := auditOffline(*auditLog, audit.TypeKey, op, name, "", err); aerr != nil {
 				err = errors.Join(err, aerr)
@@ -61,10 +58,10 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if errors.Is(err, bolt.ErrLocked) {
 			// The node runs and holds the metadata: ask it.
-			keys, err = keyOnline(ctx, *data, *rootKeyFile, kmsCfg, op, name)
+			keys, err = keyOnline(ctx, dep, op, name)
 		}
 	case errors.Is(err, kms.ErrLocked):
-		keys, err = keyOnline(ctx, *data, *rootKeyFile, kmsCfg, op, name)
+		keys, err = keyOnline(ctx, dep, op, name)
 	}
 	if err != nil {
 		return err
@@ -78,13 +75,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 // keyOnline asks the running node that holds the keyring.
-func keyOnline(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, op, name string) ([]kms.KeyInfo, error) {
+func keyOnline(ctx context.Context, dep *deployment, op, name string) ([]kms.KeyInfo, error) {
 	var body []byte
 	var err error
 	if op == "list" {
-		body, err = adminCall(ctx, dir, rootKeyFile, kc, http.MethodGet, "keys", nil)
+		body, err = dep.call(ctx, http.MethodGet, "keys", nil)
 	} else {
-		body, err = adminCall(ctx, dir, rootKeyFile, kc, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
+		body, err = dep.call(ctx, http.MethodPost, "keys/"+op, url.Values{"name": {name}})
 		if err == nil {
 			body = append(append([]byte("["), body...), ']')
 		}

@@ -31,10 +31,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	op := args[0]
 	fs := flag.NewFlagSet("remote "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	var in server.RemoteRequest
 	if op == "add" {
 		fs.StringVar(&in.AccessKey, "access-key", "", "access key on the remote")
@@ -55,7 +52,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out []remote.Info
-	reg, m, err := server.OpenRemotesOffline(*data, *rootKeyFile, kc)
+	reg, m, err := server.OpenRemotesOffline(dep.data, dep.rootKeyFile, dep.kms)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -70,7 +67,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		if body, err = adminCallBody(ctx, *data, *rootKeyFile, kc, method, path, nil, reqBody); err == nil {
+		if body, err = dep.callBody(ctx, method, path, nil, reqBody); err == nil {
 			err = json.Unmarshal(body, &out)
 		}
 	}

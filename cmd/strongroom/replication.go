@@ -27,11 +27,8 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("replication status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file, to read the root credentials of a running server (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	bucket, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -41,7 +38,7 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var st []*service.RuleStatus
-	m, err := server.OpenMetaOffline(*data)
+	m, err := server.OpenMetaOffline(dep.data)
 	switch {
 	case err == nil:
 		st, err = service.ReplicationStatus(ctx, m, bucket, time.Now())
@@ -49,7 +46,7 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, kc, http.MethodGet, "replication/"+url.PathEscape(bucket), nil)
+		body, err = dep.call(ctx, http.MethodGet, "replication/"+url.PathEscape(bucket), nil)
 		if err == nil {
 			err = json.Unmarshal(body, &st)
 		}

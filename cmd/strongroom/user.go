@@ -67,11 +67,8 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	op := args[0]
 	fs := flag.NewFlagSet("user "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -88,7 +85,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out any
-	ids, m, err := server.OpenIAMOffline(*data, *rootKeyFile, kc)
+	ids, m, err := server.OpenIAMOffline(dep.data, dep.rootKeyFile, dep.kms)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -103,7 +100,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, bolt.ErrLocked):
 		// A server holds the data directory: ask it instead.
 		var body []byte
-		body, err = adminCall(ctx, *data, *rootKeyFile, kc, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
+		body, err = dep.call(ctx, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
 			out = json.RawMessage(body)
 		}
@@ -120,32 +117,46 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user root-credentials", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "./data", "data directory of the server")
-	rootKeyFile := fs.String("root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
-	var kc server.KMSConfig
-	bindKMSFlags(fs, &kc)
+	dep := bindDeployment(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.New("usage: strongroom user root-credentials [--data DIR] [--root-key-file FILE]")
 	}
-	c, err := loadRootCredentials(*data, *rootKeyFile, kc)
+	c, err := dep.rootCredentials()
 	if err != nil {
 		return err
 	}
 	return printUserResult(stdout, &c)
 }
 
-// loadRootCredentials opens the data directory's root credentials with its
-// root key (sealed by the key provider kc, if it seals it).
-func loadRootCredentials(dir, rootKeyFile string, kc server.KMSConfig) (iam.Credentials, error) {
-	key, err := server.RootKeyOffline(context.Background(), dir, rootKeyFile, kc)
+// deployment is what every admin command is told of the deployment it
+// manages: its data directory, the root key file, and the key provider
+// (which may hold the root key).
+type deployment struct {
+	data, rootKeyFile string
+	kms               server.KMSConfig
+}
+
+// bindDeployment defines the flags that fill a deployment.
+func bindDeployment(fs *flag.FlagSet) *deployment {
+	d := &deployment{}
+	fs.StringVar(&d.data, "data", "./data", "data directory of the server")
+	fs.StringVar(&d.rootKeyFile, "root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
+	bindKMSFlags(fs, &d.kms)
+	return d
+}
+
+// rootCredentials opens the data directory's root credentials with its
+// root key (sealed by the key provider, if it seals it).
+func (d *deployment) rootCredentials() (iam.Credentials, error) {
+	key, err := server.RootKeyOffline(context.Background(), d.data, d.rootKeyFile, d.kms)
 	if err != nil {
 		return iam.Credentials{}, err
 	}
 	defer clear(key)
-	return server.LoadRootCredentials(dir, key)
+	return server.LoadRootCredentials(d.data, key)
 }
 
 // printUserResult prints credentials readably (the secret is shown only
@@ -166,17 +177,16 @@ func printUserResult(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// adminCall calls the admin API of the node serving dir, signed with the
-// root credentials (environment, else the data directory's, opened with
-// the root key, which the key provider kc may seal).
-func adminCall(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values) ([]byte, error) {
-	return adminCallBody(ctx, dir, rootKeyFile, kc, method, path, query, nil)
+// call calls the admin API of the node serving the data directory, signed
+// with the root credentials (environment, else the data directory's).
+func (d *deployment) call(ctx context.Context, method, path string, query url.Values) ([]byte, error) {
+	return d.callBody(ctx, method, path, query, nil)
 }
 
-// adminCallBody is adminCall with a request body (covered by the
-// signature), for what must not travel in the URL.
-func adminCallBody(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values, body []byte) ([]byte, error) {
-	resp, err := adminDo(ctx, dir, rootKeyFile, kc, method, path, query, body, 30*time.Second)
+// callBody is call with a request body (covered by the signature), for
+// what must not travel in the URL.
+func (d *deployment) callBody(ctx context.Context, method, path string, query url.Values, body []byte) ([]byte, error) {
+	resp, err := d.do(ctx, method, path, query, body, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -184,16 +194,16 @@ func adminCallBody(ctx context.Context, dir, rootKeyFile string, kc server.KMSCo
 	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 }
 
-// adminDo sends an admin API call and returns the response of a 200 (the
+// do sends an admin API call and returns the response of a 200 (the
 // caller closes its body); timeout 0 waits as long as the answer takes.
-func adminDo(ctx context.Context, dir, rootKeyFile string, kc server.KMSConfig, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
-	addr, err := os.ReadFile(filepath.Join(dir, server.AddrFile))
+func (d *deployment) do(ctx context.Context, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
+	addr, err := os.ReadFile(filepath.Join(d.data, server.AddrFile))
 	if err != nil {
 		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
 	}
 	root := iam.Credentials{AccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), SecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY")}
 	if root.AccessKey == "" {
-		if root, err = loadRootCredentials(dir, rootKeyFile, kc); err != nil {
+		if root, err = d.rootCredentials(); err != nil {
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}
