@@ -51,6 +51,9 @@ func TestOSSReplicationStatusHeader(t *testing.T) {
 			t.Errorf("the OSS dialect sent x-amz-replication-status")
 		}
 		if hs, gs := h.Headers.Get("x-oss-replication-status"), g.Headers.Get("x-oss-replication-status"); hs != gs {
+			if hs == "PENDING" || gs == "PENDING" {
+				return "PENDING" // replicated between the two requests
+			}
 			t.Fatalf("HEAD says %q, GET %q", hs, gs)
 		}
 		return h.Headers.Get("x-oss-replication-status")
