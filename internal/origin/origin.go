@@ -95,9 +95,12 @@ type Rule struct {
 	// CheckMD5 (OSS MirrorCheckMd5): an origin Content-MD5 must match
 	// the body, or nothing is stored.
 	CheckMD5 bool `json:",omitempty"`
+	// CopyOriginData false (COS): a Mirror rule answers from the origin
+	// without storing. TransparentErrorCode (COS): an origin error status
+	// reaches the client as it is, instead of 424.
+	CopyOriginData       *bool `json:",omitempty"`
+	TransparentErrorCode *bool `json:",omitempty"`
 	// Echoed document fields that change nothing here.
-	CopyOriginData       *bool `json:",omitempty"` // COS
-	TransparentErrorCode *bool `json:",omitempty"` // COS
 	FollowAllHeadersSet  bool  `json:",omitempty"` // COS FollowAllHeaders given
 	FollowRedirectSet    bool  `json:",omitempty"` // COS FollowRedirection / OSS MirrorFollowRedirect given
 	FollowQuerySet       bool  `json:",omitempty"` // COS FollowQueryString given

@@ -183,10 +183,12 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 	// The fetch outlives the client's request: a client that goes away
 	// mid-body does not cut the store short.
 	fctx := context.WithoutCancel(ctx)
-	if r.Type == origin.Proxy {
+	// A Mirror rule that must not copy the origin's data (COS
+	// CopyOriginData false) answers as a proxy: nothing is stored.
+	if r.Type == origin.Proxy || (r.Type == origin.Mirror && r.CopyOriginData != nil && !*r.CopyOriginData) {
 		resp, err := s.fetchOrigin(fctx, r, u, hdr)
 		if err != nil {
-			return s.originOutcome(b.Name, u, err)
+			return s.originOutcome(b.Name, r, u, err)
 		}
 		if resp.ContentLength < 0 {
 			// Nothing to store the body in first: the answer needs its
@@ -211,7 +213,7 @@ func (s *Service) Pull(ctx context.Context, p Principal, in PullInput) (*PullOut
 			return nil, ctx.Err()
 		}
 		if f.err != nil {
-			return s.originOutcome(b.Name, u, f.err)
+			return s.originOutcome(b.Name, r, u, f.err)
 		}
 		return s.readPulled(ctx, p, in)
 	}
@@ -229,7 +231,7 @@ func (s *Service) pullMirror(ctx context.Context, b *meta.Bucket, r *origin.Rule
 	resp, err := s.fetchOrigin(ctx, r, u, hdr)
 	if err != nil {
 		done(err)
-		return s.originOutcome(b.Name, u, err)
+		return s.originOutcome(b.Name, r, u, err)
 	}
 	sl, err := s.newSealing(ctx, b, key, nil) // the bucket default, per the seed
 	if err != nil {
@@ -251,7 +253,7 @@ func (s *Service) pullMirror(ctx context.Context, b *meta.Bucket, r *origin.Rule
 		resp.Body.Close()
 		done(err)
 		if err != nil {
-			return s.originOutcome(b.Name, u, err)
+			return s.originOutcome(b.Name, r, u, err)
 		}
 		return nil, nil
 	}
@@ -395,7 +397,7 @@ func (s *Service) readPulled(ctx context.Context, p Principal, in PullInput) (*P
 // (NoSuchKey); anything else is 424 FailedDependency, as COS answers.
 // The log names the origin's host only (its URL may carry the client's
 // query).
-func (s *Service) originOutcome(bucket string, u *url.URL, err error) (*PullOutput, error) {
+func (s *Service) originOutcome(bucket string, r *origin.Rule, u *url.URL, err error) (*PullOutput, error) {
 	var re *origin.RedirectError
 	if errors.As(err, &re) {
 		return &PullOutput{Redirect: re.Location, RedirectCode: re.Code}, nil
@@ -421,6 +423,10 @@ func (s *Service) originOutcome(bucket string, u *url.URL, err error) (*PullOutp
 	s.log.Warn("origin pull failed", "bucket", bucket, "host", u.Host, "err", err)
 	msg := "The origin could not be reached."
 	switch {
+	case se != nil && r.TransparentErrorCode != nil && *r.TransparentErrorCode && se.Code >= 400 && se.Code <= 599:
+		// COS TransparentErrorCode: the origin's own status reaches
+		// the client.
+		return nil, &errs.Error{Code: transparentCode(se.Code), Status: se.Code, Message: fmt.Sprintf("The origin answered HTTP %d.", se.Code)}
 	case se != nil:
 		msg = fmt.Sprintf("The origin answered HTTP %d.", se.Code)
 	case errors.Is(err, origin.ErrRefused):
@@ -431,6 +437,22 @@ func (s *Service) originOutcome(bucket string, u *url.URL, err error) (*PullOutp
 		msg = "The origin did not answer in time."
 	}
 	return nil, errs.FailedDependency.WithMessage(msg)
+}
+
+// transparentCode is the error code that goes with an origin's status
+// passed through to the client.
+func transparentCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return errs.InvalidRequest.Code
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return errs.AccessDenied.Code
+	case http.StatusServiceUnavailable:
+		return "ServiceUnavailable"
+	case http.StatusInternalServerError:
+		return errs.InternalError.Code
+	}
+	return errs.FailedDependency.Code
 }
 
 func isTimeout(err error) bool {

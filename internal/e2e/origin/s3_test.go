@@ -319,3 +319,62 @@ func TestOriginStandbyAndUserMetadata(t *testing.T) {
 		t.Fatal("the standby after a 404 was asked")
 	}
 }
+
+// TestOriginCopyOriginDataAndTransparentErrors: a Mirror rule with COS's
+// CopyOriginData false answers from the origin without storing (each read
+// goes back to it); TransparentErrorCode true passes the origin's error
+// status through instead of 424.
+func TestOriginCopyOriginDataAndTransparentErrors(t *testing.T) {
+	n := startNode(t)
+	org := newOrigin(t)
+	ctx := context.Background()
+	c := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""),
+		HTTPClient:  n.Client, Retryer: aws.NopRetryer{},
+	})
+	bucket := fmt.Sprintf("origin-params-%d", uniq.Add(1))
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	rule := func(prio int, prefix, params string) string {
+		return fmt.Sprintf(`<OriginRule><RulePriority>%d</RulePriority><OriginType>Mirror</OriginType>`+
+			`<OriginCondition><HTTPStatusCode>404</HTTPStatusCode><Prefix>%s</Prefix></OriginCondition>`+
+			`<OriginParameter><Protocol>HTTP</Protocol>%s</OriginParameter>`+
+			`<OriginInfo><HostInfo><HostName>%s</HostName></HostInfo></OriginInfo></OriginRule>`, prio, prefix, params, org.host())
+	}
+	doc := `<OriginConfiguration>` + rule(1, "nocopy/", `<CopyOriginData>false</CopyOriginData>`) +
+		rule(2, "transparent/", `<TransparentErrorCode>true</TransparentErrorCode>`) + rule(3, "opaque/", "") + `</OriginConfiguration>`
+	if st, b := s3Raw(t, n, http.MethodPut, "/"+bucket+"?x-strongroom-origin", []byte(doc)); st != 200 {
+		t.Fatalf("put: %d %s", st, b)
+	}
+	data := canary(3000)
+	org.set("/nocopy/a", originObject{body: data})
+	for i := 1; i <= 2; i++ {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("nocopy/a")})
+		if err != nil {
+			t.Fatalf("GET %d: %v", i, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, data) || org.hitsOf("/nocopy/a") != i {
+			t.Fatalf("GET %d: %d bytes, origin hits %d; want the origin's bytes, not stored", i, len(got), org.hitsOf("/nocopy/a"))
+		}
+	}
+	for _, tc := range []struct {
+		prefix     string
+		origin     int
+		wantStatus int
+	}{
+		{"transparent/", http.StatusServiceUnavailable, http.StatusServiceUnavailable},
+		{"transparent/", http.StatusForbidden, http.StatusForbidden},
+		{"opaque/", http.StatusServiceUnavailable, http.StatusFailedDependency},
+	} {
+		key := fmt.Sprintf("%sk%d", tc.prefix, tc.origin)
+		org.set("/"+key, originObject{status: tc.origin})
+		st, b := s3Raw(t, n, http.MethodGet, "/"+bucket+"/"+key, nil)
+		if st != tc.wantStatus {
+			t.Errorf("%s with the origin answering %d: %d %s, want %d", key, tc.origin, st, b, tc.wantStatus)
+		}
+	}
+}
