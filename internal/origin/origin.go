@@ -101,11 +101,11 @@ type Rule struct {
 	CopyOriginData       *bool `json:",omitempty"`
 	TransparentErrorCode *bool `json:",omitempty"`
 	// Echoed document fields that change nothing here.
-	FollowAllHeadersSet  bool  `json:",omitempty"` // COS FollowAllHeaders given
-	FollowRedirectSet    bool  `json:",omitempty"` // COS FollowRedirection / OSS MirrorFollowRedirect given
-	FollowQuerySet       bool  `json:",omitempty"` // COS FollowQueryString given
-	PassQueryString      *bool `json:",omitempty"` // OSS PassQueryString (MirrorPassQueryString wins)
-	EnableReplacePrefix  *bool `json:",omitempty"` // OSS
+	FollowAllHeadersSet bool  `json:",omitempty"` // COS FollowAllHeaders given
+	FollowRedirectSet   bool  `json:",omitempty"` // COS FollowRedirection / OSS MirrorFollowRedirect given
+	FollowQuerySet      bool  `json:",omitempty"` // COS FollowQueryString given
+	PassQueryString     *bool `json:",omitempty"` // OSS PassQueryString (MirrorPassQueryString wins)
+	EnableReplacePrefix *bool `json:",omitempty"` // OSS
 	// ID and Raw: an OBS rule's id and its JSON as sent, echoed.
 	ID  string          `json:",omitempty"`
 	Raw json.RawMessage `json:",omitempty"`
