@@ -551,7 +551,7 @@ func TestReplicationBacklog(t *testing.T) {
 // TestReplicationProgress: OSS's NewObject progress is the enqueue time of
 // the oldest version a rule still has queued, and now once none is.
 func TestReplicationProgress(t *testing.T) {
-	ft := &flakyTarget{fails: 1, err: errors.New("destination down")}
+	ft := &flakyTarget{fails: 2, err: errors.New("destination down")}
 	f := newReplFixture(t, ft.open)
 	ft.real = f.svc.ReplicaTarget
 	bg := context.Background()
@@ -559,7 +559,7 @@ func TestReplicationProgress(t *testing.T) {
 	f.put(t, "a", []byte("data"), nil)
 	f.clk.Add(time.Minute)
 	f.put(t, "b", []byte("data"), nil)
-	f.pass(t) // a's first attempt fails; b's too
+	f.pass(t) // both first attempts fail
 	if at, err := f.svc.ReplicationProgress(bg, "bkt", "all"); err != nil || !at.Equal(queuedAt) {
 		t.Fatalf("progress with a backlog: %v, %v; want %v", at, err, queuedAt)
 	}
