@@ -129,6 +129,26 @@ case "$out" in
 esac
 [ "$(echo "$out" | grep -c upload)" -eq 1 ] || fail "sync after changing one file uploaded more: $out"
 
+step "bucket to bucket: cp of 20 MiB (server-side multipart copy, to SSE-S3), sync, mv"
+other="$bucket-b"
+aws s3 mb "s3://$other"
+aws s3 cp --no-progress --sse AES256 "s3://$bucket/dir/big.bin" "s3://$other/copied/big.bin"
+sse=$(aws s3api head-object --bucket "$other" --key copied/big.bin --query ServerSideEncryption --output text)
+[ "$sse" = AES256 ] || fail "the bucket-to-bucket copy asked for SSE-S3 and reports $sse"
+aws s3 cp --no-progress "s3://$other/copied/big.bin" "$work/big.copy"
+[ "$(sha "$work/big.bin")" = "$(sha "$work/big.copy")" ] || fail "the bucket-to-bucket copy of the 20 MiB file differs"
+aws s3 sync --no-progress "s3://$bucket/tree" "s3://$other/tree"
+n=$(aws s3 ls --recursive "s3://$other/tree/" | wc -l)
+[ "$n" -eq 6 ] || fail "after a bucket-to-bucket sync, $n objects under tree/, want 6"
+out=$(aws s3 sync --no-progress "s3://$bucket/tree" "s3://$other/tree")
+[ -z "$out" ] || fail "a second bucket-to-bucket sync copied again: $out"
+aws s3 mv --no-progress "s3://$other/copied/big.bin" "s3://$other/moved/big.bin"
+if aws s3api head-object --bucket "$other" --key copied/big.bin >/dev/null 2>&1; then fail "mv left its source"; fi
+aws s3 cp --no-progress "s3://$other/moved/big.bin" "$work/big.moved"
+[ "$(sha "$work/big.bin")" = "$(sha "$work/big.moved")" ] || fail "the moved 20 MiB object differs"
+aws s3 rm --recursive "s3://$other" >/dev/null
+aws s3 rb "s3://$other"
+
 step "sync, one request at a time: an empty object, then more on the same connection"
 # The CLI sends "Expect: 100-continue" on every PUT; a server that answers
 # an empty one without a 100 leaves botocore misreading the next response
