@@ -1,4 +1,4 @@
-module strongroom
+module github.com/strongroom-dev/strongroom
 
 go 1.26.8
 

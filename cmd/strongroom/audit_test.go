@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestOfflineChangesAudited: key and user commands run on a stopped node's

@@ -10,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"strongroom/internal/backup"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/backup"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 const backupUsage = `usage: strongroom backup --data DIR --out PATH [--root-key-file FILE]

@@ -18,10 +18,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"strongroom/internal/backup"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/backup"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // content is the deterministic body of generation gen of key: the restored

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"strongroom/internal/bench"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/bench"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 const benchUsage = `usage: strongroom bench [flags]

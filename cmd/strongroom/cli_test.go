@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // cli runs the command line in-process and returns stdout.

@@ -11,9 +11,9 @@ import (
 	"net/http"
 	"net/url"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // inventoryCmd delivers one inventory report now: in this process when no

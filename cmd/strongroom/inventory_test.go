@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/inventory"
-	"strongroom/internal/server"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestInventoryRunCommand: `strongroom inventory run BUCKET ID` delivers a

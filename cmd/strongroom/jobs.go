@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // jobsCmd shows and runs the background jobs of the node serving a data

@@ -12,11 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/kms/kmip/kmiptest"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestKeyCommandsKMIP drives `strongroom key` with --kms kmip against a

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"strconv"
 
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // bindKMSFlags defines the key provider's flags (serve, and the key, user

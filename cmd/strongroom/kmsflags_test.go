@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // TestKMSConfig: the key provider's settings come from the config file's

@@ -23,7 +23,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 func main() {

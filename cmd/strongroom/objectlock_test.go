@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/server"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestKeyDisableRefusedWhileLocked: `key disable` refuses a key that seals

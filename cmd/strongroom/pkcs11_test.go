@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/kms/pkcs11/softhsmtest"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestPKCS11Commands drives the key and user commands with --kms pkcs11:

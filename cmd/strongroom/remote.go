@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"text/tabwriter"
 
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/remote"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 const remoteUsage = `usage: strongroom remote OP [ARGS] [--data DIR] [--root-key-file FILE]

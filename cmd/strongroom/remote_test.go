@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/replication"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestRemoteCommands registers, lists and removes remotes on a stopped

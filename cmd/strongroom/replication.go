@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/server"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 const replicationUsage = "usage: strongroom replication status BUCKET [--data DIR] [--json]"

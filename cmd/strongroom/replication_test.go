@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
-	"strongroom/internal/server"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestReplicationStatusCommand: `replication status BUCKET` prints each

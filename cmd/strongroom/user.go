@@ -19,11 +19,11 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/iam"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // parseNamed parses "[NAME [ARG]] [flags]" or "[flags] NAME [ARG]".

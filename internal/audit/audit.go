@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"strongroom/internal/reqid"
+	"github.com/strongroom-dev/strongroom/internal/reqid"
 )
 
 // Event types.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/reqid"
+	"github.com/strongroom-dev/strongroom/internal/reqid"
 )
 
 func TestRecord(t *testing.T) {

@@ -28,8 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // Format names this archive layout.

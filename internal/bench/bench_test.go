@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // The test binary doubles as the child server: with this variable set it

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
 )
 
 // client is the one HTTP client every phase uses, yardstick or not:

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 // bareServer is the net/http yardstick: the fastest an HTTP server in Go

@@ -38,8 +38,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 const (
@@ -63,7 +63,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "strongroom")
-	cmd := exec.Command("go", "build", "-o", binary, "strongroom/cmd/strongroom")
+	cmd := exec.Command("go", "build", "-o", binary, "github.com/strongroom-dev/strongroom/cmd/strongroom")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "crashtest: building strongroom:", err)

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // TestCrashDuringLifecyclePass SIGKILLs the server in the middle of a

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // TestCrashDuringReplication SIGKILLs the server while writes (objects and

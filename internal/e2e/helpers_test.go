@@ -30,8 +30,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const (

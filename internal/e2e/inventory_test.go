@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func inventoryInput(src, dst, id string, enc *types.InventoryEncryption, fields ...types.InventoryOptionalField) *s3.PutBucketInventoryConfigurationInput {

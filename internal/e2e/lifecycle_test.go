@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestLifecycleThroughTheSDK(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/remote"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // TestS3Replication sets, reads and deletes replication configurations

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // maxPolicySize is S3's limit on a bucket policy document.

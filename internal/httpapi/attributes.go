@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 type objectAttributes struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // The request body's lifecycle. net/http alone gets three things wrong for

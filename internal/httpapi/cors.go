@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // maxCORSBody is S3's limit on a CORS configuration document.

@@ -3,10 +3,10 @@ package httpapi
 import (
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/inventory"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func inventoryShape(d dialect.Dialect) inventory.Shape {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/lifecycle"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/lifecycle"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func lifecycleShape(d dialect.Dialect) lifecycle.Shape {

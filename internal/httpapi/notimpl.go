@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // notImplemented is NotImplemented naming what is not: op (an operation

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/httpapi/dialect/s3"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // objectMeta reads the system and user metadata a writer sets.

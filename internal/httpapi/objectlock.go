@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // S3's object lock documents.

@@ -11,11 +11,11 @@ import (
 	"syscall"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/metrics"
-	"strongroom/internal/reqid"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/metrics"
+	"github.com/strongroom-dev/strongroom/internal/reqid"
 )
 
 // Operator endpoints beside HealthPath. Neither is a valid bucket request

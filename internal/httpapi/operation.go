@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 
-	"strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/audit"
 )
 
 // bucketSubresources name the bucket sub-resources an operation name is

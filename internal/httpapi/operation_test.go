@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
 )
 
 func TestOperationNames(t *testing.T) {

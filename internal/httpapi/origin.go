@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/origin"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/origin"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // originExtension is the S3 dialect's sub-resource for origin rules (a

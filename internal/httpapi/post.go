@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/httpapi/postpolicy"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/postpolicy"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // Browser form uploads (POST Object): a multipart/form-data POST on a

@@ -4,9 +4,9 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // publicAccessBlockConfiguration is the ?publicAccessBlock document (S3's

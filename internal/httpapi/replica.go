@@ -3,9 +3,9 @@ package httpapi
 import (
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // putReplica receives a replica from another strongroom deployment:

@@ -1,6 +1,6 @@
 package httpapi
 
-import "strongroom/internal/meta"
+import "github.com/strongroom-dev/strongroom/internal/meta"
 
 // setReplicationStatus reports a version's replication state on GET and
 // HEAD: PENDING, COMPLETED or FAILED on a source a rule replicates, REPLICA

@@ -16,13 +16,13 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/httpapi/dialect/s3"
-	"strongroom/internal/metrics"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/metrics"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // HealthPath answers 200 while the node serves (no bucket name can start

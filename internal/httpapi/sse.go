@@ -4,11 +4,11 @@ import (
 	"errors"
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // requestSSE parses a request's encryption headers in its dialect. SSE-C

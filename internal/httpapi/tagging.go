@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // tagging is the Tagging document of ?tagging (objects and buckets; every

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"strconv"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // errObjectLock refuses the object-lock headers where object lock is not

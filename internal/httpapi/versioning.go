@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // versionID reads the request's versionId parameter ("" when absent; an

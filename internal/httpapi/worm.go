@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // OSS's bucket retention policy (WORM) documents.

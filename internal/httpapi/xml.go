@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"

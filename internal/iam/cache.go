@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Cache bounds. Every signed request resolves its access key twice (the

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // countingStore counts the access-key lookups that reach the store.

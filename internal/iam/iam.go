@@ -18,10 +18,10 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/iam/secrets"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/iam/secrets"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // RootUser is the name buckets created by the root account are owned by.

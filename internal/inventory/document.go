@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Shape is the element vocabulary of a dialect's inventory document.

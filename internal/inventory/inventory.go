@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // ConfigName is the bucket configuration entry (meta.Bucket.Config) that

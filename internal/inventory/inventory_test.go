@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 const s3Doc = `<InventoryConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Matches reports whether the filter selects o (a delete marker has no

@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Task is one kind of background work.

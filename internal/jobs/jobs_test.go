@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // counter is a task whose pass visits items 0..n-1, batch at a time; its

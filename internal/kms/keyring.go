@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 const (

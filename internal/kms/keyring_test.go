@@ -16,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
-	"strongroom/internal/durable"
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 var bg = context.Background()

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // DataKeySize is the size in bytes of a generated data key.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 func TestParseKeyID(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 // dirState is the names and contents of every file in dir.

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 // RootKeyEnv is the environment variable LoadRootKey's envValue usually

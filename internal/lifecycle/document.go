@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Shape is the element vocabulary of a dialect's lifecycle document.

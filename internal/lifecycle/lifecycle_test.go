@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 func rules(body string) string {

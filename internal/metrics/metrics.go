@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // Namespace prefixes every metric name.

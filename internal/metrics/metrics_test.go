@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 func TestKMSErrorKinds(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"strongroom/internal/jobs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // ModeLabel names a stored encryption mode (meta.Encryption.Mode) as

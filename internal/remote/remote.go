@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"time"
 
-	"strongroom/internal/iam/secrets"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/iam/secrets"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Remote is a registered deployment with the credentials to write to it.

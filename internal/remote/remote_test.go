@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 func TestRegistry(t *testing.T) {

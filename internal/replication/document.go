@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Shape is the element vocabulary of a dialect's replication document.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 func doc(rules string) []byte {

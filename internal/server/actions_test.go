@@ -1,8 +1,8 @@
 package server
 
 import (
-	"strongroom/internal/iam/policy"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/iam/policy"
+	"github.com/strongroom-dev/strongroom/internal/service"
 	"testing"
 )
 

@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"strings"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/iam"
-	"strongroom/internal/jobs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
 )
 
 // AdminPrefix is where the operator API is served.

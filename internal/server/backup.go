@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"strongroom/internal/backup"
-	"strongroom/internal/blob"
-	"strongroom/internal/blob/fs"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/backup"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/blob/fs"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // backupFiles are the sealed files of a data directory a backup carries

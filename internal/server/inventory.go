@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/inventory"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // withInventory adds the operator's "deliver an inventory report now"

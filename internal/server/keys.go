@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // KeyOp runs one key-management operation on a key provider: create, rotate,

@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"strongroom/internal/durable"
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmip"
-	"strongroom/internal/kms/pkcs11"
+	"github.com/strongroom-dev/strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11"
 )
 
 // Key providers (KMSConfig.KMS).

@@ -12,11 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/errs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/metrics"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/metrics"
 )
 
 // Access log destinations (Config.AccessLog); anything else is a file.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 func TestReadiness(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"sync"
 
-	"strongroom/internal/iam/policy"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/iam/policy"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // Account is the account id policies name principals under

@@ -3,7 +3,7 @@ package server
 import (
 	"testing"
 
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // TestPoliciesDecide: evaluation through the cache, the deciding statement

@@ -11,10 +11,10 @@ import (
 	"io"
 	"net/http"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // RemoteRequest is a remote operation: add (every field), remove (Name),

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // replicationStatus answers the replication state of a bucket's rules

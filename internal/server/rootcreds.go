@@ -9,8 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"strongroom/internal/durable"
-	"strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/iam"
 )
 
 // rootCredsFile is DATA/root-credentials.json: the root access key, and its

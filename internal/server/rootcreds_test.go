@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/iam"
 )
 
 func openNode(t *testing.T, dir string, rootKey []byte) *Node {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 // Self-signed certificate files, under the data directory.

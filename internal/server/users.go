@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"strongroom/internal/iam"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // UserOps are the user-management operations of the CLI and admin API.

@@ -3,8 +3,8 @@ package service
 import (
 	"context"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // PolicyValidator checks a bucket policy document before it is stored.

@@ -3,7 +3,7 @@ package service
 import (
 	"context"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // ActGetObjectAttributes is needed, with s3:GetObject, for

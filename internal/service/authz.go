@@ -5,10 +5,10 @@ import (
 	"errors"
 	"strconv"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Canonical actions (S3 names; dialects map their own names onto these).

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // denyAll is a policy engine whose bucket policy "deny" refuses every

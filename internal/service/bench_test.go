@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // BenchmarkGet64MiB streams a 64 MiB object through the read pipeline

@@ -8,9 +8,9 @@ import (
 	"sort"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // ValidBucketName applies the S3 naming rules: 3-63 characters of lower-case

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // CORS actions (S3: DeleteBucketCors needs s3:PutBucketCORS).

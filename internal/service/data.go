@@ -13,12 +13,12 @@ import (
 	"sync"
 	"syscall"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sealed"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // ChecksumInput is a flexible checksum the client sent with a body.

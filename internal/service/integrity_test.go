@@ -9,10 +9,10 @@ import (
 	"os"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sealed"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // damage flips one stored byte of part i of key at stored offset off

@@ -11,11 +11,11 @@ import (
 	"io"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/inventory"
-	"strongroom/internal/jobs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Inventory actions (S3 lists with Get and deletes with Put).

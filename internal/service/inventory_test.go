@@ -22,12 +22,12 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/inventory"
-	"strongroom/internal/jobs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // invConfig is an inventory of "bkt" into "dst" with every field.

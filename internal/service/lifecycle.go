@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/jobs"
-	"strongroom/internal/lifecycle"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/lifecycle"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Lifecycle actions (S3 grants delete with put).

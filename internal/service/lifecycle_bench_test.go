@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/jobs"
-	"strongroom/internal/lifecycle"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/lifecycle"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // BenchmarkLifecyclePass measures a lifecycle pass that expires every

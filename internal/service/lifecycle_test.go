@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/jobs"
-	"strongroom/internal/lifecycle"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/lifecycle"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 type fakeClock struct {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // ListInput selects keys of a bucket. After is exclusive (marker,

@@ -10,10 +10,10 @@ import (
 	"sort"
 	"strings"
 
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // CreateUploadInput starts a multipart upload.

@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Conditions are the HTTP preconditions of a read (or of a copy's source).

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Object lock (WORM) actions.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 func TestLockRefusal(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/origin"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/origin"
 )
 
 // Back-to-source actions. The website ones are S3's; COS's origin

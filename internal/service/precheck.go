@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Precheck authorizes an operation before its request document is read, so

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // TestPrecheck: the checks made before a request document is read refuse

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // PublicAccessBlock actions (S3: DeletePublicAccessBlock needs

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/racetest"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/racetest"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // raceSpecs are the encryption modes every race runs under.

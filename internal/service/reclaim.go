@@ -3,7 +3,7 @@ package service
 import (
 	"sync"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // reclaimer defers deleting the blobs of replaced and deleted versions

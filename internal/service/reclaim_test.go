@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // TestReclaimer: a retired blob is deleted at once when no read is about,

@@ -3,8 +3,8 @@ package service
 import (
 	"context"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // ReplicaTarget receives replicas for one destination bucket: a bucket of

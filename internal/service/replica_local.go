@@ -7,12 +7,12 @@ import (
 	"io"
 	"net/http"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Replicas (internal/replication decides which versions; this file and

@@ -21,11 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
-	"strongroom/internal/sealed"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // replicaClients are the HTTP clients replicas are sent with (one

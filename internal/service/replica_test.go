@@ -6,9 +6,9 @@ import (
 	"io"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // TestReceiveReplicaTampering feeds the receiving end of the replica

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // The replica transfer between strongroom deployments (docs/ARCHITECTURE.md,

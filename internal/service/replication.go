@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"slices"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Replication configuration actions (S3 grants delete with put).

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/jobs"
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Replication is asynchronous and durable: a write that a rule of its

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/jobs"
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/jobs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // replFixture: bucket "bkt" replicating to "dst" (both versioned), a clock

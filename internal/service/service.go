@@ -12,14 +12,14 @@ import (
 	"syscall"
 	"time"
 
-	"strongroom/internal/audit"
-	"strongroom/internal/blob"
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/origin"
-	"strongroom/internal/remote"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/audit"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/origin"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Limits from the S3 API.

@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/blob/fs"
-	"strongroom/internal/errs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/meta/bolt"
-	"strongroom/internal/sealed"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/blob/fs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 type fixture struct {

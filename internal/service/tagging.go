@@ -11,8 +11,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // S3's tag limits.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // DeleteMarkerError is a read that met a delete marker: NoSuchKey when the

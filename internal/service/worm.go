@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Bucket retention policy (OSS's bucket WORM) actions.

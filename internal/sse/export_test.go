@@ -1,6 +1,6 @@
 package sse
 
-import "strongroom/internal/meta"
+import "github.com/strongroom-dev/strongroom/internal/meta"
 
 // Encryption is meta.Encryption, named here to keep the tests short.
 type Encryption meta.Encryption

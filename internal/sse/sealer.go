@@ -15,10 +15,10 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
-	"strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
 // ObjectKeySize is the size of an object key (OEK).

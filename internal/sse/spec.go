@@ -14,8 +14,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
 // Mode is an encryption mode.

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/kms"
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 func customerKey(t *testing.T) (key []byte, keyB64, md5B64 string) {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // SetReplication installs a bucket's replication configuration straight

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // Options tune a test node.

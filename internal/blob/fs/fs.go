@@ -37,8 +37,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"strongroom/internal/blob"
-	"strongroom/internal/durable"
+	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 )
 
 const (

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/blob"
 )
 
 var ctx = context.Background()

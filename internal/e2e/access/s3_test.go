@@ -24,9 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

@@ -41,7 +41,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const (

@@ -9,8 +9,8 @@ import (
 
 	cos "github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func cosInventory(dst, id string, enc *cos.BucketInventoryEncryption) *cos.BucketPutInventoryOptions {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // TestMultipartUpload: the SDK's Object.Upload (initiate, parallel

@@ -8,9 +8,9 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // stored returns an object's stored encryption (nil: plaintext), read

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/remote"
 )
 
 // TestCOSReplication sets, reads and deletes a replication configuration

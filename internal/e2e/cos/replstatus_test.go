@@ -7,7 +7,7 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // TestReplicationStatusHeader: COS reports a version's replication state

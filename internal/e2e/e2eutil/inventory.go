@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"strings"
 
-	"strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
 )
 
 // InventoryReport reads a delivered inventory report through get (an

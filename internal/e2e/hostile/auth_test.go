@@ -19,11 +19,11 @@ import (
 
 	cossdk "github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/server"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // Authentication edges: signatures that live too long, unsigned headers

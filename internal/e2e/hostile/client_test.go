@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // rawNode sends raw SigV4-signed requests to a node, for the

@@ -23,8 +23,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"strongroom/internal/racetest"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/racetest"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // The concurrency class: conditional writes racing each other, reads racing

@@ -21,9 +21,9 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/sealed"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // integrityClient is an S3 client of n that never retries, so every

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestDiskFull fills a small tmpfs data directory through the API: blob

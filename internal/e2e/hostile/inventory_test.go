@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/inventory"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // An inventory writes into another bucket with its source owner's rights,

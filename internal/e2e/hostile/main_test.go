@@ -3,7 +3,7 @@ package hostile
 import (
 	"testing"
 
-	"strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

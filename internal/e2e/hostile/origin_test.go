@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // Back-to-source is a server-side request a bucket owner points anywhere:

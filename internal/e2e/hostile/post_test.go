@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // Browser form uploads (POST Object) take their credentials and the

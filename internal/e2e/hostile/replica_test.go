@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestReplicaEndpointRefusals: the replica transfer endpoint

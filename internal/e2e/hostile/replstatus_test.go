@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/replication"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestHostileReplicationStatus: the replication status is the server's,

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestHostileVersionIDs: version IDs are attacker input on every object

@@ -21,10 +21,10 @@ import (
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	osscreds "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/kms/kmip/kmiptest"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const region = "us-east-1"

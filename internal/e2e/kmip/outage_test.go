@@ -16,8 +16,8 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
 // PyKMIP stopped mid-run: a write that needs a new data key and a read

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // With --kms kmip and no root key given, the KMIP server holds the root

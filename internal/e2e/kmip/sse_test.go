@@ -13,8 +13,8 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmip"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip"
 )
 
 // Every SSE mode that uses the KMS, and every path that makes or reads an

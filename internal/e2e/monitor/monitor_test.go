@@ -37,12 +37,12 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/httpapi"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/kms"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/httpapi"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

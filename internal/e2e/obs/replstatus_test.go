@@ -6,7 +6,7 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // TestOBSReplicationStatusHeader: OBS requests get a version's replication

@@ -14,8 +14,8 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/sse"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // cosEnv is a node and a COS bucket (default encryption AES256) whose

@@ -24,11 +24,11 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/errs"
-	"strongroom/internal/meta"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

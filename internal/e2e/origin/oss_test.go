@@ -12,7 +12,7 @@ import (
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 func wantOSSErr(t *testing.T, what string, err error, status int, code string) {

@@ -31,8 +31,8 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const region = "cn-hangzhou"

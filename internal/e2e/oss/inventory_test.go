@@ -8,8 +8,8 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func ossInventory(dst, id string, enc *oss2.InventoryEncryption) *oss2.InventoryConfiguration {

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/iam"
-	"strongroom/internal/service"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // Keys with a space, a '+' and '/' (the v1 SDK sends '/' as %2F).

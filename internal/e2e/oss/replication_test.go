@@ -9,7 +9,7 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/remote"
 )
 
 // TestReplicationOSS drives OSS's replication API through the v2 SDK in

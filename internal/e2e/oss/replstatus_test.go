@@ -7,7 +7,7 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // TestOSSReplicationStatusHeader: OSS requests get a version's replication

@@ -8,7 +8,7 @@ import (
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestSSEC: SSE-C through the x-oss-server-side-encryption-customer-*

@@ -17,7 +17,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/signer"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // raw sends a request signed by the v2 SDK's own signer (V4, or V1 when

@@ -26,12 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/pkcs11"
-	"strongroom/internal/kms/pkcs11/softhsmtest"
-	"strongroom/internal/server"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

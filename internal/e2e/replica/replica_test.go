@@ -26,13 +26,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/meta"
-	"strongroom/internal/remote"
-	"strongroom/internal/replication"
-	"strongroom/internal/service"
-	"strongroom/internal/sse"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/remote"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 func TestMain(m *testing.M) { e2eutil.Main(m) }

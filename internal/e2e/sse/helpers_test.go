@@ -42,9 +42,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/httpapi/auth"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const (

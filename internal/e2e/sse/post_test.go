@@ -25,7 +25,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
-	"strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
 )
 
 // Browser form uploads (POST Object): forms built as a browser sends them

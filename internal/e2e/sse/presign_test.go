@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
 )
 
 // TestPresignedSSE: a presigned GET of an SSE-S3 (or SSE-KMS) object works

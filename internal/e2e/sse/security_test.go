@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"strongroom/internal/sealed"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
 // needleSet names byte strings a scan must (or must not) find.

@@ -30,7 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Credentials resolves an access key to its secret.

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // setBody fills res.Body, ContentLength and Trailer for the payload mode

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // testChain signs aws-chunked bodies the way the AWS documentation spells it,

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Tencent Cloud COS signature: "q-sign-algorithm=sha1&..." in the

@@ -15,7 +15,7 @@ import (
 
 	cossdk "github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 const (

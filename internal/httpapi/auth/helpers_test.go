@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // creds is an in-memory credential store.

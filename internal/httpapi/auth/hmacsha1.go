@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // hmacScheme is one of the "AccessKeyId:base64(HMAC-SHA1)" schemes: AWS

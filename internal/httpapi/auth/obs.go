@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Huawei Cloud OBS native signature: "OBS ak:sig" (the V2 scheme over

@@ -15,7 +15,7 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 type obsMode struct {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Alibaba Cloud OSS signatures: V1 ("OSS ak:sig", HMAC-SHA1) and V4

@@ -20,7 +20,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/signer"
 	osssdk "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 const (

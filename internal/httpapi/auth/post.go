@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // Browser form uploads (S3 POST Object and the vendors' PostObject) carry

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // The example of the S3 documentation, "Example: Browser-Based Upload using

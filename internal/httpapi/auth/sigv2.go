@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // v2SubResources are the query parameters (compared lowercased) that belong

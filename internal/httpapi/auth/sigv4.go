@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 const (

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 const (

@@ -12,12 +12,12 @@ package dialect
 import (
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/inventory"
-	"strongroom/internal/lifecycle"
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/inventory"
+	"github.com/strongroom-dev/strongroom/internal/lifecycle"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Use says which encryption parameters an operation accepts.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 var now = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 func FuzzParse(f *testing.F) {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 const acct = "strongroom"

@@ -31,7 +31,7 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // MaxPolicySize is the largest policy document accepted, in bytes (the

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmip/ttlv"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/ttlv"
 )
 
 // maxMessage bounds a response (strongroom's responses are small; a larger

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // KMIP provider ciphertext (a wrapped data key), format version 1:

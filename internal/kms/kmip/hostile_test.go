@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmip/ttlv"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/ttlv"
 )
 
 // fakeServer is a mutual-TLS listener that answers every request with

@@ -37,7 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // Config configures a Provider.

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmstest"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmstest"
 )
 
 var bg = context.Background()

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"strongroom/internal/kms/kmip/kmiptest"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
 )
 
 // srv is the package's one PyKMIP server. Tests that stop it restore it.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"strongroom/internal/kms/kmip/ttlv"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/ttlv"
 )
 
 // The KMIP operations strongroom uses, each one request.

@@ -1,6 +1,6 @@
 package kmip
 
-import "strongroom/internal/kms/kmip/ttlv"
+import "github.com/strongroom-dev/strongroom/internal/kms/kmip/ttlv"
 
 // KMIP tags, enumerations and values used here (KMIP 1.4 §9.1.3).
 const (

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"testing"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // Admin is a provider under test: key management and a key state serial.

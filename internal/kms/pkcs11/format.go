@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // Ciphertext (a wrapped data key), format version 1:

@@ -5,7 +5,7 @@ package pkcs11
 import (
 	"context"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // Provider is not available without cgo: Open always fails, and the

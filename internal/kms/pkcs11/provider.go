@@ -20,7 +20,7 @@ import (
 
 	p11 "github.com/miekg/pkcs11"
 
-	"strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 )
 
 // rootName names the key that seals a data directory's root key. The

@@ -15,9 +15,9 @@ import (
 
 	p11 "github.com/miekg/pkcs11"
 
-	"strongroom/internal/kms"
-	"strongroom/internal/kms/kmstest"
-	"strongroom/internal/kms/pkcs11/softhsmtest"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/kmstest"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
 )
 
 func open(t *testing.T, mech string) (*Provider, softhsmtest.Token) {

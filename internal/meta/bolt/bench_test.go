@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 var hotModes = []struct {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // walkRollUp is the reference: the listing by walking every key, rolled up

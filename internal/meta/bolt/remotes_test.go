@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 func TestRemotes(t *testing.T) {

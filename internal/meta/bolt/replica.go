@@ -6,7 +6,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // PutReplica implements meta.Store.

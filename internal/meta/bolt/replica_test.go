@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // replica is a version of key named by a source's version ID of sequence

@@ -9,8 +9,8 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // The replication queue is a top-level bucket (made by the first entry):

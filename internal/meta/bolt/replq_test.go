@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"strongroom/internal/meta"
-	"strongroom/internal/replication"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/replication"
 )
 
 // queued returns the whole queue.

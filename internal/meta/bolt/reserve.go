@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // DefaultReserve is how much disk space past the end of the database file

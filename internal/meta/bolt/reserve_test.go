@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // TestReserveAllocated: the database file has DefaultReserve bytes

@@ -13,7 +13,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Object versions

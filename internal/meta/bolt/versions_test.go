@@ -11,7 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
-	"strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 func setVersioning(t testing.TB, s *Store, bucket, state string) {

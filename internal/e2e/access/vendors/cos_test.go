@@ -13,8 +13,8 @@ import (
 
 	"github.com/tencentyun/cos-go-sdk-v5"
 
-	"strongroom/internal/iam"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const (

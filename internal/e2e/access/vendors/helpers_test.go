@@ -25,9 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"strongroom/internal/e2e/e2eutil"
-	"strongroom/internal/iam"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // TestMain clears the SDKs' environment (credentials, endpoints, proxies

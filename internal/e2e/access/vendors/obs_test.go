@@ -13,8 +13,8 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-obs/obs"
 
-	"strongroom/internal/iam"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 const obsDomain = "obs.localhost" // pinned to the OBS dialect

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"strongroom/internal/iam"
-	"strongroom/internal/testnode"
+	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
 // ossSSE are a write's x-oss-server-side-encryption parameters.

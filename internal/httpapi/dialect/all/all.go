@@ -2,11 +2,11 @@
 package all
 
 import (
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/httpapi/dialect/cos"
-	"strongroom/internal/httpapi/dialect/obs"
-	"strongroom/internal/httpapi/dialect/oss"
-	"strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/cos"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/obs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/oss"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
 )
 
 // Dialects returns the served dialects.

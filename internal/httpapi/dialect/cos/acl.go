@@ -3,9 +3,9 @@ package cos
 import (
 	"encoding/xml"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect/s3"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // COS ACL documents have S3's shape, but COS names its groups with its own

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // The ACL document names COS's groups, and reads back to the canned ACL.

@@ -6,10 +6,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 func doc(inner string) []byte {

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"strings"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/httpapi/dialect/s3"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect/s3"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // ACLs. The canned values are S3's, under OBS's header prefix (x-obs-acl,

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 func TestNative(t *testing.T) {

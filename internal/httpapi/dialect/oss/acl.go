@@ -4,8 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // aclDefault is OSS's object ACL "inherit the bucket's".

@@ -3,7 +3,7 @@ package oss
 import (
 	"net/http"
 
-	"strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
 )
 
 var _ dialect.PolicyStatus = Dialect{}

@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/errs"
 )
 
 // A malformed bucket policy is OSS's InvalidPolicyDocument (EC

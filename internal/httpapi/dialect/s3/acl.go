@@ -4,8 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"strongroom/internal/errs"
-	"strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // CannedACL reads x-amz-acl. An object written without one is private, as

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"strongroom/internal/checksum"
-	"strongroom/internal/errs"
-	"strongroom/internal/httpapi/dialect"
-	"strongroom/internal/meta"
-	"strongroom/internal/sse"
+	"github.com/strongroom-dev/strongroom/internal/checksum"
+	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // NS is the S3 XML namespace.
