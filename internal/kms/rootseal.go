@@ -11,6 +11,11 @@ import (
 // wraps nothing else.
 const RootKeyName = "strongroom-root"
 
+// ErrReservedKey refuses key management of RootKeyName: disabling or
+// destroying it would leave the deployment unable to open its root key at
+// the next start.
+var ErrReservedKey = errors.New("kms: reserved key")
+
 // rootKeyContext binds a sealed root key to its purpose: it cannot be
 // presented as a data key, nor a data key as it.
 var rootKeyContext = map[string]string{"strongroom:purpose": "root key"}

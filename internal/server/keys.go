@@ -22,6 +22,11 @@ import (
 // make it unreadable (no command destroys a key at all). m is the
 // metadata store to search for such versions.
 func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (kms.KeyInfo, error) {
+	if id, err := kms.ParseKeyID(name); err == nil && id == kms.RootKeyName {
+		// The key that seals the root key (external providers) is
+		// managed by nothing but the sealing itself.
+		return kms.KeyInfo{}, fmt.Errorf("%w: %s seals the root key", kms.ErrReservedKey, kms.RootKeyName)
+	}
 	switch op {
 	case "create":
 		return k.CreateKey(ctx, name)

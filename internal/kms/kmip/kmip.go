@@ -545,6 +545,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]kms.KeyInfo, error) {
 			}
 		}
 	}
+	delete(names, kms.RootKeyName) // it seals the root key; no one else may use it
 	sorted := slices.Sorted(func(yield func(string) bool) {
 		for n := range names {
 			if !yield(n) {
@@ -581,6 +582,9 @@ func (p *Provider) DestroyKey(ctx context.Context, keyID string) error {
 	name, err := resolve(keyID)
 	if err != nil {
 		return err
+	}
+	if name == kms.RootKeyName {
+		return fmt.Errorf("%w: %s seals the root key", kms.ErrReservedKey, kms.RootKeyName)
 	}
 	p.admin.Lock()
 	defer p.admin.Unlock()
