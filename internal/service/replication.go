@@ -39,13 +39,13 @@ func (s *Service) Remotes() *remote.Registry { return s.remotes }
 // the versioning the vendor (shape) requires, destinations (a registered
 // remote, or a local bucket that exists), replica KMS keys.
 func (s *Service) PutBucketReplication(ctx context.Context, p Principal, bucket string, c *replication.Config, shape replication.Shape) error {
-	return s.updateReplication(ctx, p, bucket, shape, func(*replication.Config) (*replication.Config, error) { return c, nil })
+	return s.updateReplication(ctx, p, bucket, shape, c, func(*replication.Config) (*replication.Config, error) { return c, nil })
 }
 
 // AddBucketReplicationRules adds rules to a bucket's replication
 // configuration (OSS's PutBucketReplication adds, it does not replace).
 func (s *Service) AddBucketReplicationRules(ctx context.Context, p Principal, bucket string, add *replication.Config, shape replication.Shape) error {
-	return s.updateReplication(ctx, p, bucket, shape, func(old *replication.Config) (*replication.Config, error) {
+	return s.updateReplication(ctx, p, bucket, shape, add, func(old *replication.Config) (*replication.Config, error) {
 		c := &replication.Config{Role: add.Role}
 		if old != nil {
 			c.Role = cmp.Or(add.Role, old.Role)
@@ -68,40 +68,40 @@ func sameDestination(a, b replication.Destination) bool {
 	return a.Bucket == b.Bucket && a.Region == b.Region
 }
 
-// updateReplication checks and stores the configuration next returns from
-// the stored one (nil when none). The destinations are checked before the
-// bucket's transaction (they are other records); the source's versioning
-// inside it.
-func (s *Service) updateReplication(ctx context.Context, p Principal, bucket string, shape replication.Shape, next func(old *replication.Config) (*replication.Config, error)) error {
+// updateReplication stores the configuration next makes of the stored one
+// (nil when none). The rules of incoming, the caller's new ones, have their
+// destinations checked and resolved first (they are other records); next
+// runs inside the bucket's transaction, on the configuration stored there,
+// so concurrent changes (two OSS adds, an add and a delete) are not lost.
+func (s *Service) updateReplication(ctx context.Context, p Principal, bucket string, shape replication.Shape, incoming *replication.Config, next func(old *replication.Config) (*replication.Config, error)) error {
 	b, err := s.bucketFor(ctx, p, ActPutReplication, bucket, "")
-	if err != nil {
-		return err
-	}
-	old, err := storedReplication(b)
-	if err != nil {
-		return err
-	}
-	c, err := next(old)
 	if err != nil {
 		return err
 	}
 	if err := s.checkReplicationSource(b, shape); err != nil {
 		return err
 	}
-	for i := range c.Rules {
-		if err := s.resolveDestination(ctx, b, shape, &c.Rules[i]); err != nil {
+	for i := range incoming.Rules {
+		if err := s.resolveDestination(ctx, b, shape, &incoming.Rules[i]); err != nil {
 			return err
 		}
 	}
-	raw := c.Encode()
 	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
 		if err := s.checkReplicationSource(b, shape); err != nil {
+			return err
+		}
+		old, err := storedReplication(b)
+		if err != nil {
+			return err
+		}
+		c, err := next(old)
+		if err != nil {
 			return err
 		}
 		if b.Config == nil {
 			b.Config = make(map[string][]byte)
 		}
-		b.Config[replication.ConfigName] = raw
+		b.Config[replication.ConfigName] = c.Encode()
 		return nil
 	}))
 }
