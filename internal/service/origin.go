@@ -366,7 +366,8 @@ func (s *Service) fetchOrigin(ctx context.Context, r *origin.Rule, u *url.URL, h
 	resp, err := s.origin.Get(ctx, r, u, hdr)
 	for _, host := range r.Standby {
 		var se *origin.StatusError
-		if err == nil || (errors.As(err, &se) && se.Code < 500) || errors.Is(err, origin.ErrTooLarge) || errors.Is(err, origin.ErrRefused) {
+		var re *origin.RedirectError // the origin's own answer too
+		if err == nil || (errors.As(err, &se) && se.Code < 500) || errors.As(err, &re) || errors.Is(err, origin.ErrTooLarge) || errors.Is(err, origin.ErrRefused) {
 			break
 		}
 		next := *u
@@ -525,12 +526,13 @@ func (t *teeBody) WriteTo(w io.Writer) (int64, error) {
 // early: the rest of the origin's body still goes to the store (bounded
 // by the fetch's size and time limits).
 func (t *teeBody) Close() error {
-	if t.ended {
+	if t.ended || t.dead {
+		// Nothing left to store (or no store left to feed).
 		return t.src.Close()
 	}
 	go func() {
 		buf := make([]byte, 64<<10)
-		for !t.ended {
+		for !t.ended && !t.dead {
 			if _, err := t.Read(buf); err != nil {
 				break
 			}

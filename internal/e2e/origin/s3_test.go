@@ -318,6 +318,14 @@ func TestOriginStandbyAndUserMetadata(t *testing.T) {
 	if standby.hitsOf("/m/gone") != 0 {
 		t.Fatal("the standby after a 404 was asked")
 	}
+	// So is a redirect the rule does not follow: it is the client's answer.
+	// (The test client follows it to the origin, on loopback.)
+	failing.set("/m/moved", originObject{status: http.StatusFound, location: "http://" + standby.host() + "/m/target"})
+	standby.set("/m/moved", originObject{body: data})
+	standby.set("/m/target", originObject{body: data})
+	if st, _ := s3Raw(t, n, http.MethodGet, "/"+bucket+"/m/moved", nil); st != http.StatusOK || standby.hitsOf("/m/moved") != 0 || standby.hitsOf("/m/target") != 1 {
+		t.Fatalf("a primary's redirect: %d, standby asked for the key %d times, for the target %d; want the client redirected", st, standby.hitsOf("/m/moved"), standby.hitsOf("/m/target"))
+	}
 }
 
 // TestOriginCopyOriginDataAndTransparentErrors: a Mirror rule with COS's
