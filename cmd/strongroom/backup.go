@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/strongroom-dev/strongroom/internal/backup"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 	"github.com/strongroom-dev/strongroom/internal/server"
 )
@@ -91,6 +92,9 @@ func createOutput(path string, stdout io.Writer) (w io.Writer, commit func() err
 		}
 		if err == nil {
 			err = os.Rename(f.Name(), path)
+		}
+		if err == nil {
+			err = durable.SyncDir(filepath.Dir(path)) // the rename, durable
 		}
 		return err
 	}

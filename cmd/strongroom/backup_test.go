@@ -216,8 +216,13 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	if err := os.WriteFile(cut, b[:len(b)*2/3], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cli(t, "restore", "--from", cut, "--data", filepath.Join(dir, "from-cut")); !errors.Is(err, backup.ErrTruncated) {
+	fromCut := filepath.Join(dir, "from-cut")
+	if _, err := cli(t, "restore", "--from", cut, "--data", fromCut); !errors.Is(err, backup.ErrTruncated) {
 		t.Fatalf("restore of a truncated backup: %v, want ErrTruncated", err)
+	}
+	// The failed restore left the directory empty: the next one works.
+	if _, err := cli(t, "restore", "--from", offline, "--data", fromCut); err != nil {
+		t.Fatalf("restore after a failed one into the same directory: %v", err)
 	}
 	if _, err := cli(t, "restore", "--from", offline, "--data", data); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("restore into a non-empty directory: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/backup"
 	"github.com/strongroom-dev/strongroom/internal/blob"
 	"github.com/strongroom-dev/strongroom/internal/blob/fs"
+	"github.com/strongroom-dev/strongroom/internal/durable"
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
@@ -58,8 +59,9 @@ func BackupOffline(ctx context.Context, dir string, w io.Writer) (*backup.Stats,
 }
 
 // Restore restores a backup into dir, which must not exist or be empty.
-// The restored deployment opens with the root key of the one backed up.
-func Restore(ctx context.Context, r io.Reader, dir string) (*backup.Stats, error) {
+// The restored deployment opens with the root key of the one backed up. A
+// restore that fails leaves dir empty again, so it can be retried.
+func Restore(ctx context.Context, r io.Reader, dir string) (st *backup.Stats, err error) {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("restore: %s is not empty", dir)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -68,6 +70,17 @@ func Restore(ctx context.Context, r io.Reader, dir string) (*backup.Stats, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			// dir was empty or new: what is in it now is this restore's.
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+			return
+		}
+		err = durable.SyncDir(dir) // the restored files' names, durable
+	}()
 	blobs, err := fs.Open(filepath.Join(dir, blobDir))
 	if err != nil {
 		return nil, err
@@ -76,7 +89,7 @@ func Restore(ctx context.Context, r io.Reader, dir string) (*backup.Stats, error
 	for _, f := range backupFiles {
 		files[f] = filepath.Join(dir, f)
 	}
-	st, err := backup.Restore(ctx, r, &backup.Target{
+	st, err = backup.Restore(ctx, r, &backup.Target{
 		Dir:        dir,
 		CreateBlob: blobs.CreateAs,
 		MetaFile:   filepath.Join(dir, metaFile),
