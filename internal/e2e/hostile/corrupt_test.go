@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
@@ -118,7 +119,7 @@ func flipInline(t *testing.T, dataDir string, i int) {
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	marker := []byte(`"Inline":"`)
-	found := 0
+	var changed []int
 	for at := 0; ; {
 		k := bytes.Index(db[at:], marker)
 		if k < 0 {
@@ -130,10 +131,10 @@ func flipInline(t *testing.T, dataDir string, i int) {
 			t.Fatalf("no base64 at inline index %d", i)
 		}
 		db[pos] = alphabet[(c+1)%64]
-		found++
+		changed = append(changed, pos)
 		at = pos
 	}
-	if found == 0 {
+	if len(changed) == 0 {
 		t.Fatal("no inline record in meta.db")
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -141,8 +142,12 @@ func flipInline(t *testing.T, dataDir string, i int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.WriteAt(db, 0); err != nil {
-		t.Fatal(err)
+	// Only the flipped bytes are written: writing the whole file back
+	// would undo any commit made since it was read.
+	for _, pos := range changed {
+		if _, err := f.WriteAt(db[pos:pos+1], int64(pos)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -194,7 +199,8 @@ func TestCorruptedBlobs(t *testing.T) {
 			mode = "sse-s3"
 		}
 		t.Run(mode+" "+tt.d.name, func(t *testing.T) {
-			n := testnode.Start(t, testnode.Options{})
+			// No background jobs: nothing commits while the file is patched.
+			n := testnode.Start(t, testnode.Options{Now: time.Now})
 			c := integrityClient(n)
 			ctx := context.Background()
 			bucket, key := "corrupt", "obj"
