@@ -196,6 +196,17 @@ type view struct {
 	Data    any
 }
 
+// view starts the view of a page for a signed-in operator.
+func (ss *session) view(title, page string, data any) view {
+	return view{Title: title, Page: page, User: ss.user, CSRF: ss.csrf, Data: data}
+}
+
+// counted marks a view whose figures come from a count of versions.
+func (c *Console) counted(v view, cs *counts) view {
+	v.Partial, v.Limit = cs.Partial, int64(c.cfg.ScanLimit)
+	return v
+}
+
 // render executes a page into a buffer first, so a template error is a
 // clean 500 and not half a page.
 func (c *Console) render(w http.ResponseWriter, status int, name string, v view) {

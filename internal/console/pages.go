@@ -150,8 +150,7 @@ func (c *Console) bucketsPage(w http.ResponseWriter, r *http.Request, ss *sessio
 		d.Counted = true
 		d.Coverage, d.Total = coverage(stats)
 	}
-	c.render(w, http.StatusOK, "buckets", view{Title: "Buckets", Page: "buckets", User: ss.user, CSRF: ss.csrf,
-		Partial: cs.Partial, Limit: int64(c.cfg.ScanLimit), Data: d})
+	c.render(w, http.StatusOK, "buckets", c.counted(ss.view("Buckets", "buckets", d), cs))
 }
 
 // coverage orders the store's counters by mode as the columns are.
@@ -218,7 +217,8 @@ func (c *Console) showBucket(w http.ResponseWriter, r *http.Request, ss *session
 	if row.Default != nil {
 		d.Mode, d.KeyID, d.BucketKey = string(row.Default.Mode), row.Default.KeyID, row.Default.BucketKey
 	}
-	v := view{Title: name, Page: "buckets", User: ss.user, CSRF: ss.csrf, Error: failure, Partial: cs.Partial, Limit: int64(c.cfg.ScanLimit), Data: d}
+	v := c.counted(ss.view(name, "buckets", d), cs)
+	v.Error = failure
 	if saved {
 		v.Notice = "Default encryption saved. It applies to objects written from now on; existing objects keep theirs."
 	}
@@ -312,8 +312,7 @@ func (c *Console) keysPage(w http.ResponseWriter, r *http.Request, ss *session) 
 		}
 		d.Keys = append(d.Keys, row)
 	}
-	c.render(w, http.StatusOK, "keys", view{Title: "KMS keys", Page: "keys", User: ss.user, CSRF: ss.csrf,
-		Partial: cs.Partial, Limit: int64(c.cfg.ScanLimit), Data: d})
+	c.render(w, http.StatusOK, "keys", c.counted(ss.view("KMS keys", "keys", d), cs))
 }
 
 // policyView is one policy attached to a user.
@@ -350,7 +349,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, ss *session)
 		}
 		rows = append(rows, row)
 	}
-	c.render(w, http.StatusOK, "users", view{Title: "Users", Page: "users", User: ss.user, CSRF: ss.csrf, Data: rows})
+	c.render(w, http.StatusOK, "users", ss.view("Users", "users", rows))
 }
 
 func (c *Console) denialsPage(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -358,7 +357,7 @@ func (c *Console) denialsPage(w http.ResponseWriter, r *http.Request, ss *sessio
 	if c.cfg.Denials != nil {
 		events = c.cfg.Denials.Recent()
 	}
-	c.render(w, http.StatusOK, "denials", view{Title: "Recent denials", Page: "denials", User: ss.user, CSRF: ss.csrf, Data: events})
+	c.render(w, http.StatusOK, "denials", ss.view("Recent denials", "denials", events))
 }
 
 type jobRow struct {
@@ -396,5 +395,5 @@ func (c *Console) jobsPage(w http.ResponseWriter, r *http.Request, ss *session) 
 		row.Backlog, row.HasBacklog = n, ok
 		rows = append(rows, row)
 	}
-	c.render(w, http.StatusOK, "jobs", view{Title: "Background jobs", Page: "jobs", User: ss.user, CSRF: ss.csrf, Data: rows})
+	c.render(w, http.StatusOK, "jobs", ss.view("Background jobs", "jobs", rows))
 }
