@@ -20,6 +20,9 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 # The PKCS#11 provider and its tests need cgo (a C compiler).
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+# Headless Chromium for the operator console's browser test
+# (internal/e2e/console); it fails, never skips, without it.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing: ${need_apt[*]}"

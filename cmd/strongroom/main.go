@@ -241,12 +241,16 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.AuditLog, "audit-log", cfg.AuditLog, "audit log FILE (JSON lines): denials, key, user and bucket configuration changes")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "bearer token GET /metrics requires (default: none, metrics are open)")
 	bindKMSFlags(fs, &cfg.KMSConfig)
+	bindConsoleFlags(fs, cfg)
 }
 
 // listenAll binds the main listener (key "") and each dialect's.
 func listenAll(cfg server.Config) (map[string]net.Listener, error) {
 	addrs := server.DialectAddrs(cfg)
 	addrs[""] = cfg.Addr
+	if cfg.ConsoleAddr != "" {
+		addrs[consoleListener] = cfg.ConsoleAddr
+	}
 	if addrs[""] == "" {
 		addrs[""] = ":9000"
 	}
@@ -330,16 +334,20 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "  self-signed certificate: %s\n  SHA-256 fingerprint: %s\n", cfg.TLSCert, fingerprint)
 	}
 	for name, ln := range lns {
-		if name != "" {
+		if name != "" && name != consoleListener {
 			fmt.Fprintf(stdout, "  %s dialect: %s://%s\n", name, scheme, ln.Addr())
 		}
 	}
+	printConsoleBanner(stdout, scheme, lns[consoleListener])
 	printRootBanner(stdout, node, cfg)
 	errc := make(chan error, len(lns))
 	for name, ln := range lns {
-		if name == "" {
+		switch name {
+		case "":
 			go func() { errc <- node.Serve(ln) }()
-		} else {
+		case consoleListener:
+			go func() { errc <- node.ServeConsole(ln) }()
+		default:
 			go func() { errc <- node.ServeDialect(ln, name) }()
 		}
 	}

@@ -49,6 +49,7 @@ type observability struct {
 	metrics   *metrics.Registry
 	accessLog *slog.Logger
 	audit     audit.Logger
+	denials   *audit.Ring // the last refusals, for the console
 	closers   []io.Closer
 }
 
@@ -71,6 +72,8 @@ func openObservability(cfg Config, log *slog.Logger) (*observability, error) {
 		o.audit = w
 		o.closers = append(o.closers, w)
 	}
+	o.denials = audit.NewRing(consoleDenials)
+	o.audit = audit.Tee(o.audit, o.denials)
 	return o, nil
 }
 

@@ -115,6 +115,9 @@ type Config struct {
 	// AuditLog, when set, is a file the audit records are appended to
 	// (JSON lines).
 	AuditLog string `yaml:"audit-log"`
+	// ConsoleAddr, when set, is where the operator console listens
+	// (console.go).
+	ConsoleAddr string `yaml:"console-addr"`
 }
 
 // Files in the data directory.

@@ -57,6 +57,9 @@ type Options struct {
 	AuditLog     string
 	// WrapKMS wraps the node's key provider (server.Config.WrapKMS).
 	WrapKMS func(kms.Provider) kms.Provider
+	// Console serves the operator console on a listener of its own
+	// (Node.ConsoleURL).
+	Console bool
 }
 
 // Node is a serving test node.
@@ -73,6 +76,8 @@ type Node struct {
 	// DialectAddr to its host:port.
 	DialectURL  map[string]string
 	DialectAddr map[string]string
+	// ConsoleURL is the operator console's base URL (Options.Console).
+	ConsoleURL string
 }
 
 // Start opens and serves a node; it is closed when the test ends.
@@ -115,7 +120,8 @@ func Start(t testing.TB, o Options) *Node {
 		AccessKey: n.Root.AccessKey, SecretKey: n.Root.SecretKey, Client: client,
 		DialectURL: map[string]string{}, DialectAddr: map[string]string{},
 	}
-	done := make(chan error, 1+len(o.Dialects))
+	serving := 1 + len(o.Dialects)
+	done := make(chan error, serving+1)
 	go func() { done <- n.Serve(ln) }()
 	for _, d := range o.Dialects {
 		dl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -126,13 +132,22 @@ func Start(t testing.TB, o Options) *Node {
 		node.DialectAddr[d] = dl.Addr().String()
 		go func() { done <- n.ServeDialect(dl, d) }()
 	}
+	if o.Console {
+		cl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		node.ConsoleURL = scheme + "://" + cl.Addr().String()
+		serving++
+		go func() { done <- n.ServeConsole(cl) }()
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := n.Close(ctx); err != nil {
 			t.Errorf("closing node: %v", err)
 		}
-		for range 1 + len(o.Dialects) {
+		for range serving {
 			<-done
 		}
 	})

@@ -1,0 +1,82 @@
+package console
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSessionExpiry: a session ends on the server after idleTimeout
+// without use, or maxAge after login however busy; the cookie plays no
+// part.
+func TestSessionExpiry(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newSessions(func() time.Time { return now })
+	tests := []struct {
+		name  string
+		steps []time.Duration // advance the clock, then use the session
+		live  bool
+	}{
+		{"fresh", nil, true},
+		{"used within the idle timeout", []time.Duration{idleTimeout - time.Second}, true},
+		{"idle too long", []time.Duration{idleTimeout + time.Second}, false},
+		{"kept busy past the maximum age", repeat(idleTimeout/2, int(maxAge/(idleTimeout/2))+1), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := s.create("root", "AK")
+			live := true
+			for _, d := range tc.steps {
+				now = now.Add(d)
+				live = s.get(ss.id) != nil
+			}
+			if live != tc.live {
+				t.Fatalf("live %v, want %v", live, tc.live)
+			}
+			if !tc.live && s.get(ss.id) != nil {
+				t.Fatal("an expired session came back")
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+// TestSessionLimit: past maxSessions the oldest session is dropped, so
+// logins cannot grow the table without bound.
+func TestSessionLimit(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newSessions(func() time.Time { return now })
+	first := s.create("root", "AK")
+	for range maxSessions {
+		now = now.Add(time.Millisecond)
+		s.create("root", "AK")
+	}
+	if len(s.m) != maxSessions {
+		t.Fatalf("%d sessions, want %d", len(s.m), maxSessions)
+	}
+	if s.get(first.id) != nil {
+		t.Fatal("the oldest session survived")
+	}
+}
+
+// TestThrottleWindow: failures are forgotten once the window has passed.
+func TestThrottleWindow(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newSessions(func() time.Time { return now })
+	for range maxFailures {
+		s.failed("192.0.2.1")
+	}
+	if !s.throttled("192.0.2.1") || s.throttled("192.0.2.2") {
+		t.Fatal("throttling is not per address")
+	}
+	now = now.Add(failureWindow + time.Second)
+	if s.throttled("192.0.2.1") {
+		t.Fatal("still throttled after the window")
+	}
+}
