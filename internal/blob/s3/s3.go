@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -74,6 +75,10 @@ type Config struct {
 	// CopyPartSize overrides maxCopySize: objects larger are linked with
 	// UploadPartCopy in parts of this size (tests lower it).
 	CopyPartSize int64
+	// MaxAttempts bounds the tries of each request (default 3, with
+	// backoff of at most a second between them: a client waiting on a
+	// tier that is down gets its 503 in a few seconds).
+	MaxAttempts int
 }
 
 // Store is a blob.Store on an S3 bucket, safe for concurrent use.
@@ -110,6 +115,9 @@ func New(cfg Config) (*Store, error) {
 	if cfg.CopyPartSize == 0 {
 		cfg.CopyPartSize = maxCopySize
 	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = newHTTPClient(cfg.Insecure)
@@ -120,6 +128,10 @@ func New(cfg Config) (*Store, error) {
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
 		HTTPClient:   hc,
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = cfg.MaxAttempts
+			o.MaxBackoff = time.Second
+		}),
 		// Sealed blobs authenticate every segment; the SigV4 payload hash
 		// covers the bytes on the wire. Extra CRCs would only cost CPU
 		// and need trailer support some servers lack.
@@ -352,7 +364,7 @@ func (s *Store) fail(op, id string, err error) error {
 		return fmt.Errorf("%w: %s", blob.ErrNotFound, id)
 	case status >= 500 || status == http.StatusTooManyRequests || code == "SlowDown":
 		return fmt.Errorf("%s: %w: the server answered %d %s", what, blob.ErrUnavailable, status, code)
-	case status == 0 && re == nil && !errors.Is(err, context.DeadlineExceeded):
+	case status == 0 && !errors.Is(err, context.DeadlineExceeded):
 		// No HTTP response at all: refused, reset, timed out, DNS.
 		return fmt.Errorf("%s: %w: %w", what, blob.ErrUnavailable, err)
 	}

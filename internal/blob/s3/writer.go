@@ -59,16 +59,18 @@ func (w *writer) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		b := *w.buf
-		c := min(len(p)-n, cap(b)-len(b))
-		*w.buf = append(b, p[n:n+c]...)
-		n += c
+		// A full buffer is sent only once more bytes arrive: a blob of
+		// exactly one part stays a single PutObject.
 		if int64(len(*w.buf)) == w.s.partSize {
 			if err := w.sendAsync(); err != nil {
 				w.fail(err)
 				return n, w.err
 			}
 		}
+		b := *w.buf
+		c := min(len(p)-n, cap(b)-len(b))
+		*w.buf = append(b, p[n:n+c]...)
+		n += c
 	}
 	return n, nil
 }
