@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/blob"
 	"github.com/strongroom-dev/strongroom/internal/blob/fs"
@@ -35,9 +37,14 @@ const (
 	EnvBlobsSecretKey = "STRONGROOM_BLOBS_SECRET_KEY"
 )
 
+// staleUploads is the age past which a multipart upload on an S3 tier
+// belongs to a writer that died (a blob is written within one request).
+const staleUploads = 24 * time.Hour
+
 // openBlobs opens the data tier cfg names; an S3 bucket must exist and
-// answer before the node starts.
-func openBlobs(ctx context.Context, cfg Config) (blob.Store, error) {
+// answer before the node starts, and uploads left by writers that died are
+// aborted.
+func openBlobs(ctx context.Context, cfg Config, log *slog.Logger) (blob.Store, error) {
 	if cfg.Blobs == "" {
 		return fs.Open(filepath.Join(cfg.DataDir, blobDir))
 	}
@@ -76,6 +83,13 @@ func openBlobs(ctx context.Context, cfg Config) (blob.Store, error) {
 		}
 		if err := s.Check(ctx); err != nil {
 			return nil, fmt.Errorf("--blobs s3: bucket %s at %s: %w", c.Bucket, c.Endpoint, err)
+		}
+		n, err := s.SweepUploads(ctx, time.Now().Add(-staleUploads))
+		if err != nil {
+			return nil, fmt.Errorf("--blobs s3: %w", err)
+		}
+		if n > 0 {
+			log.Info("aborted stale uploads on the data tier", "count", n)
 		}
 		return s, nil
 	}

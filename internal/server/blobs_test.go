@@ -54,7 +54,7 @@ func TestOpenBlobsRefuses(t *testing.T) {
 		"file://relative/dir":                "file:///ABSOLUTE/PATH",
 		"gs://b":                             "unknown scheme",
 	} {
-		_, err := openBlobs(context.Background(), Config{DataDir: t.TempDir(), BlobsConfig: BlobsConfig{Blobs: spec}})
+		_, err := openBlobs(context.Background(), Config{DataDir: t.TempDir(), BlobsConfig: BlobsConfig{Blobs: spec}}, slog.New(slog.DiscardHandler))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("--blobs %s: %v, want an error naming %q", spec, err, want)
 		}

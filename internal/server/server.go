@@ -218,7 +218,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	m.SetClock(cfg.Now)
-	blobs, err := openBlobs(ctx, cfg)
+	blobs, err := openBlobs(ctx, cfg, log)
 	if err != nil {
 		m.Close()
 		closeKeys()
