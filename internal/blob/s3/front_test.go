@@ -103,6 +103,7 @@ func newSSEC() ssec {
 // with aws-sdk-go-v2 over TLS: plain, SSE-S3 and SSE-C objects, single and
 // multipart, ranges, and copies, with every byte checked.
 func TestFrontNodeE2E(t *testing.T) {
+	t.Parallel()
 	tr := newTier(t)
 	_, c := tr.front(t, true)
 	key := newSSEC()
@@ -247,6 +248,7 @@ func TestFrontNodeE2E(t *testing.T) {
 // serves, nor is the object's name; the same canary written in plaintext is
 // found (the scan works).
 func TestTierSeesCiphertext(t *testing.T) {
+	t.Parallel()
 	tr := newTier(t)
 	_, c := tr.front(t, false)
 	secret := []byte("CANARY-s3blobs-7f3a91-")
@@ -323,11 +325,10 @@ func readTree(t *testing.T, dir string) [][]byte {
 // answers 503 ServiceUnavailable (never 500) to what needs it, keeps
 // answering what needs only metadata, and serves again once it is back.
 func TestTierDown503(t *testing.T) {
+	t.Parallel()
 	tr := newTier(t)
 	n, _ := tr.front(t, false)
-	hc := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	c := awss3.New(awss3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true, HTTPClient: hc,
-		Credentials: sdkClient(n.URL, n.AccessKey, n.SecretKey, nil).Options().Credentials, RetryMaxAttempts: 1})
+	c := awss3.New(sdkClient(n.URL, n.AccessKey, n.SecretKey, nil).Options(), func(o *awss3.Options) { o.RetryMaxAttempts = 1 })
 	data := payload(200*KiB, 1)
 	sum := sha256.Sum256(data)
 	putObj := func(k string, b []byte) error {
@@ -383,8 +384,10 @@ func TestTierDown503(t *testing.T) {
 // encrypted objects gets them refused (InternalError, the integrity
 // message), never served.
 func TestTierTampering(t *testing.T) {
+	t.Parallel()
 	tr := newTier(t)
-	_, c := tr.front(t, false)
+	n, _ := tr.front(t, false)
+	c := awss3.New(sdkClient(n.URL, n.AccessKey, n.SecretKey, nil).Options(), func(o *awss3.Options) { o.RetryMaxAttempts = 1 })
 	data := payload(300*KiB, 12)
 	blobOf := map[string]string{} // front key -> tier object
 	for _, k := range []string{"flipped", "truncated", "swapped", "other"} {

@@ -211,6 +211,7 @@ func readAll(t testing.TB, s blob.Store, id string) []byte {
 }
 
 func TestCommitOpenRead(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	for _, tc := range []struct {
@@ -258,6 +259,7 @@ func TestCommitOpenRead(t *testing.T) {
 }
 
 func TestRangedReads(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	data := payload(9*MiB+77, 3)
@@ -296,6 +298,7 @@ func TestRangedReads(t *testing.T) {
 // A sequential read is served by a few growing windows, not a GET per
 // segment; a small range in the middle costs the opening GET and one more.
 func TestReadWindows(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	data := payload(16*MiB, 4)
@@ -331,6 +334,7 @@ func TestReadWindows(t *testing.T) {
 }
 
 func TestConcurrentReadAt(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	data := payload(2*MiB, 5)
@@ -361,6 +365,7 @@ func TestConcurrentReadAt(t *testing.T) {
 }
 
 func TestAbort(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	for _, size := range []int{100 * KiB, 2*partSize + 1} {
@@ -387,6 +392,7 @@ func TestAbort(t *testing.T) {
 }
 
 func TestCanceledCommitLeavesNothing(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	w := write(t, s, payload(2*partSize+1, 7), MiB)
@@ -404,6 +410,7 @@ func TestCanceledCommitLeavesNothing(t *testing.T) {
 }
 
 func TestLink(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	for _, tc := range []struct {
 		name     string
@@ -452,6 +459,7 @@ func TestLink(t *testing.T) {
 }
 
 func TestDeleteAndNotFound(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	id := put(t, s, payload(40*KiB, 9))
@@ -470,6 +478,7 @@ func TestDeleteAndNotFound(t *testing.T) {
 }
 
 func TestWalk(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, func(c *blobs3.Config) { c.Prefix = "blobs/" })
 	// Objects that are not this store's blobs are not walked.
@@ -512,6 +521,7 @@ func TestWalk(t *testing.T) {
 }
 
 func TestSweepUploads(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s := tg.store(t, nil)
 	w := write(t, s, payload(partSize+1, 10), MiB) // a writer that never ends
@@ -530,6 +540,7 @@ func TestSweepUploads(t *testing.T) {
 // A tier that refuses connections, or answers 5xx, gives errors wrapping
 // blob.ErrUnavailable from every operation.
 func TestUnavailable(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -572,6 +583,7 @@ func TestUnavailable(t *testing.T) {
 
 // A response cut short mid-body is the tier's failure, not a short blob.
 func TestResponseCutShort(t *testing.T) {
+	t.Parallel()
 	tg := newTarget(t)
 	s0 := tg.store(t, nil)
 	id := put(t, s0, payload(MiB, 11))
