@@ -77,6 +77,12 @@ func (tr *tier) front(t *testing.T, tls bool) (*testnode.Node, *awss3.Client) {
 	return n, c
 }
 
+// noRetry returns a client like c that tries each request once (a 5xx
+// is the answer under test, not a reason to wait and retry).
+func noRetry(_ *testnode.Node, c *awss3.Client) *awss3.Client {
+	return awss3.New(c.Options(), func(o *awss3.Options) { o.RetryMaxAttempts = 1 })
+}
+
 // copies counts the server-side copies the target was asked for.
 func (tr *tier) copies() int {
 	tr.mu.Lock()
@@ -327,8 +333,7 @@ func readTree(t *testing.T, dir string) [][]byte {
 func TestTierDown503(t *testing.T) {
 	t.Parallel()
 	tr := newTier(t)
-	n, _ := tr.front(t, false)
-	c := awss3.New(sdkClient(n.URL, n.AccessKey, n.SecretKey, nil).Options(), func(o *awss3.Options) { o.RetryMaxAttempts = 1 })
+	c := noRetry(tr.front(t, false))
 	data := payload(200*KiB, 1)
 	sum := sha256.Sum256(data)
 	putObj := func(k string, b []byte) error {
@@ -386,8 +391,7 @@ func TestTierDown503(t *testing.T) {
 func TestTierTampering(t *testing.T) {
 	t.Parallel()
 	tr := newTier(t)
-	n, _ := tr.front(t, false)
-	c := awss3.New(sdkClient(n.URL, n.AccessKey, n.SecretKey, nil).Options(), func(o *awss3.Options) { o.RetryMaxAttempts = 1 })
+	c := noRetry(tr.front(t, false))
 	data := payload(300*KiB, 12)
 	blobOf := map[string]string{} // front key -> tier object
 	for _, k := range []string{"flipped", "truncated", "swapped", "other"} {
