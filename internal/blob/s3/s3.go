@@ -359,7 +359,11 @@ func (s *Store) fail(op, id string, err error) error {
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 	}
+	var cert *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &cert):
+		// A configuration problem, not an outage: retrying will not help.
+		return fmt.Errorf("%s: %w", what, err)
 	case code == "NoSuchKey" || (code == "NotFound" && id != ""):
 		return fmt.Errorf("%w: %s", blob.ErrNotFound, id)
 	case status >= 500 || status == http.StatusTooManyRequests || code == "SlowDown":

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -45,10 +46,12 @@ type target struct {
 	reqs *requestLog   // requests the store under test sent
 }
 
-func newTarget(t testing.TB) *target {
+func newTarget(t testing.TB) *target { return newTargetTLS(t, false) }
+
+func newTargetTLS(t testing.TB, tls bool) *target {
 	t.Helper()
-	n := testnode.Start(t, testnode.Options{})
-	tg := &target{node: n, c: sdkClient(n.URL, n.AccessKey, n.SecretKey, nil), reqs: &requestLog{}}
+	n := testnode.Start(t, testnode.Options{TLS: tls})
+	tg := &target{node: n, c: sdkClient(n.URL, n.AccessKey, n.SecretKey, n.Client), reqs: &requestLog{}}
 	if _, err := tg.c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(tierBucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -621,4 +624,54 @@ func (c *cutBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p[:min(len(p), c.left)])
 	c.left -= n
 	return n, err
+}
+
+// An https endpoint with a certificate the system does not trust works
+// only with insecure=true; without it the store fails at once, and not as
+// an outage (retrying will not help).
+func TestInsecureTLS(t *testing.T) {
+	t.Parallel()
+	tg := newTargetTLS(t, true)
+	for _, insecure := range []bool{false, true} {
+		s, err := blobs3.New(blobs3.Config{Bucket: tierBucket, Endpoint: tg.node.URL, AccessKey: tg.node.AccessKey, SecretKey: tg.node.SecretKey, Insecure: insecure})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Check(ctx)
+		if !insecure {
+			if err == nil || errors.Is(err, blob.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+				t.Fatalf("an untrusted certificate without insecure: %v, want a certificate error that is not ErrUnavailable", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := payload(100*KiB, 13)
+		if got := readAll(t, s, put(t, s, data)); !bytes.Equal(got, data) {
+			t.Fatal("wrong bytes over TLS")
+		}
+	}
+	// The same through --blobs.
+	n := testnode.Start(t, testnode.Options{
+		Blobs:          "s3://" + tierBucket + "?insecure=true&endpoint=" + url.QueryEscape(tg.node.URL),
+		BlobsAccessKey: tg.node.AccessKey, BlobsSecretKey: tg.node.SecretKey,
+	})
+	c := sdkClient(n.URL, n.AccessKey, n.SecretKey, nil)
+	if _, err := c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("front")}); err != nil {
+		t.Fatal(err)
+	}
+	data := payload(100*KiB, 14)
+	if _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("front"), Key: aws.String("k"), Body: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("front"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GET through a front node on an https tier: %v", err)
+	}
 }
