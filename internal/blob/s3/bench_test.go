@@ -11,6 +11,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	blobs3 "github.com/strongroom-dev/strongroom/internal/blob/s3"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
@@ -79,4 +80,25 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dMiB", n/MiB)
 	}
 	return fmt.Sprintf("%dKiB", n/KiB)
+}
+
+// BenchmarkStore measures the store alone against the target: a 64 MiB
+// blob written (multipart, 8 MiB parts) and read back sequentially.
+func BenchmarkStore(b *testing.B) {
+	tg := newTarget(b)
+	s := tg.store(b, func(c *blobs3.Config) { c.PartSize = blobs3.DefaultPartSize })
+	data := payload(64*MiB, 1)
+	var id string
+	b.Run("write/64MiB", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			id = put(b, s, data)
+		}
+	})
+	b.Run("read/64MiB", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			readAll(b, s, id)
+		}
+	})
 }
