@@ -242,6 +242,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "bearer token GET /metrics requires (default: none, metrics are open)")
 	bindKMSFlags(fs, &cfg.KMSConfig)
 	bindConsoleFlags(fs, cfg)
+	bindBlobsFlags(fs, &cfg.BlobsConfig)
 }
 
 // listenAll binds the main listener (key "") and each dialect's.

@@ -16,6 +16,11 @@ import (
 // ErrNotFound is returned by Open and Delete for an unknown ID.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrUnavailable wraps failures of a remote data tier that say it cannot
+// serve now (unreachable, timing out, 5xx, throttling): the request may
+// succeed later, so the service answers 503 rather than 500.
+var ErrUnavailable = errors.New("blob: data store unavailable")
+
 // Store creates, reads and deletes blobs.
 type Store interface {
 	// Create starts a new blob. Nothing is visible until Commit returns.

@@ -72,6 +72,7 @@ var (
 	KMSNotFound                  = def("KMS.NotFoundException", http.StatusBadRequest, "The specified KMS key does not exist.")
 	KMSDisabled                  = def("KMS.DisabledException", http.StatusBadRequest, "The specified KMS key is disabled.")
 	KMSUnavailable               = def("KMS.KMSInternalException", http.StatusServiceUnavailable, "The key management service is unavailable.")
+	DataUnavailable              = def("ServiceUnavailable", http.StatusServiceUnavailable, "The data store is unavailable. Please try again.")
 	MalformedPolicy              = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
 	MalformedXML                 = def("MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema.")
 	MetadataTooLarge             = def("MetadataTooLarge", http.StatusBadRequest, "Your metadata headers exceed the maximum allowed metadata size.")

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/strongroom-dev/strongroom/internal/blob/fs"
+	"github.com/strongroom-dev/strongroom/internal/blob"
 	"github.com/strongroom-dev/strongroom/internal/checksum"
 	"github.com/strongroom-dev/strongroom/internal/durable"
 	"github.com/strongroom-dev/strongroom/internal/httpapi"
@@ -97,6 +97,9 @@ type Config struct {
 	// KMSConfig selects the key provider (builtin keyring by default);
 	// an external one seals the root key too (kmsprovider.go).
 	KMSConfig `yaml:",inline"`
+	// BlobsConfig selects the data tier (blobs.go); default the data
+	// directory.
+	BlobsConfig `yaml:",inline"`
 	// OriginAllow lets origin pulls (back-to-source) reach addresses
 	// otherwise refused (loopback, link-local, private, metadata
 	// service): CIDR prefixes, addresses or host names.
@@ -136,7 +139,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	meta    meta.Store
-	blobs   *fs.Store
+	blobs   blob.Store
 	md5s    *checksum.MD5s
 	Service *service.Service
 	IAM     *iam.IAM
@@ -218,7 +221,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	m.SetClock(cfg.Now)
-	blobs, err := fs.Open(filepath.Join(cfg.DataDir, blobDir))
+	blobs, err := openBlobs(ctx, cfg, log)
 	if err != nil {
 		m.Close()
 		closeKeys()

@@ -269,6 +269,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // storageErr classifies a data-tier failure without leaking paths.
 func storageErr(err error) error {
+	if errors.Is(err, blob.ErrUnavailable) {
+		return tierErr(err)
+	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		return errs.InsufficientStorage
 	}
@@ -322,6 +325,9 @@ func (r *objectReader) Read(p []byte) (int, error) {
 	// A blob shorter than its metadata says is damaged too.
 	if err != nil && (sealed.IsDamaged(err) || errors.Is(err, io.ErrUnexpectedEOF)) {
 		err = r.reportDamage(err)
+	}
+	if err != nil {
+		err = tierErr(err)
 	}
 	return n, err
 }

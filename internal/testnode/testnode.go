@@ -60,6 +60,11 @@ type Options struct {
 	// Console serves the operator console on a listener of its own
 	// (Node.ConsoleURL).
 	Console bool
+	// Blobs selects the data tier (server.Config.Blobs: s3://… or
+	// file:///…); BlobsAccessKey and BlobsSecretKey sign an S3 tier's
+	// requests.
+	Blobs                          string
+	BlobsAccessKey, BlobsSecretKey string
 }
 
 // Node is a serving test node.
@@ -96,6 +101,7 @@ func Start(t testing.TB, o Options) *Node {
 		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS,
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
 		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
+	cfg.BlobsConfig = server.BlobsConfig{Blobs: o.Blobs, BlobsAccessKey: o.BlobsAccessKey, BlobsSecretKey: o.BlobsSecretKey}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

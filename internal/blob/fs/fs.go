@@ -54,6 +54,7 @@ const (
 // use; a Writer is not.
 type Store struct {
 	dir string
+	tmp string // where blobs are written before Commit
 
 	// durable records fan-out directories known to exist durably (their
 	// entry in the parent has been fsynced by this process).
@@ -85,21 +86,40 @@ var (
 // leftovers of interrupted writes from dir/tmp.
 func Open(dir string) (*Store, error) {
 	dir = filepath.Clean(dir)
+	return open(dir, filepath.Join(dir, tmpDir))
+}
+
+// OpenShared opens the store rooted at dir, a directory several nodes
+// share (--blobs file:///DIR): each node writes its temp files in its own
+// dir/tmp/NODE and sweeps only that one, never another node's writes in
+// progress.
+func OpenShared(dir, node string) (*Store, error) {
+	if node == "" || node != filepath.Base(node) || node == "." || node == ".." {
+		return nil, fmt.Errorf("blob/fs: invalid node name %q", node)
+	}
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o750); err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	return open(dir, filepath.Join(dir, tmpDir, node))
+}
+
+func open(dir, tmp string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
-	tmp := filepath.Join(dir, tmpDir)
 	if err := os.RemoveAll(tmp); err != nil {
 		return nil, fmt.Errorf("blob/fs: sweep temp files: %w", err)
 	}
 	if err := os.Mkdir(tmp, 0o750); err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(filepath.Dir(tmp)); err != nil {
 		return nil, err
 	}
 	return &Store{
 		dir:    dir,
+		tmp:    tmp,
 		direct: directWorks(tmp),
 		createTemp: func(dir string, direct bool) (file, error) {
 			return createTemp(dir, direct)
@@ -153,7 +173,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := s.createTemp(filepath.Join(s.dir, tmpDir), s.direct)
+	f, err := s.createTemp(s.tmp, s.direct)
 	if err != nil {
 		return nil, fmt.Errorf("blob/fs: create: %w", err)
 	}
