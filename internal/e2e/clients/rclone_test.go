@@ -59,6 +59,10 @@ force_path_style = true
 			rc("copy", "sr:"+bucket+"/up", down)
 			e.checkDownloaded(t, down)
 
+			// Server-side copy (CopyObject; UploadPartCopy above the copy cutoff).
+			rc("copy", "--s3-copy-cutoff", "5M", "sr:"+bucket+"/up", "sr:"+bucket+"/copy")
+			e.checkObjects(t, bucket, "copy/", tc.want)
+
 			// Sync: the first transfers every file, the second none.
 			out := rc("sync", e.src, "sr:"+bucket+"/sync")
 			if n := strings.Count(out, "Copied (new)"); n != len(e.files) {
@@ -76,6 +80,7 @@ force_path_style = true
 			// ls names every object with its size.
 			out = rc("ls", "sr:"+bucket)
 			e.checkListed(t, out, "up/")
+			e.checkListed(t, out, "copy/")
 			if !strings.Contains(out, fmt.Sprintf("%d sync/big.bin", bigSize)) {
 				t.Errorf("rclone ls lacks the big file's size:\n%s", out)
 			}
