@@ -43,7 +43,7 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := server.BackupOffline(ctx, dep.data, w)
+	st, err := openLocalDir(dep, func(dir string) (*backup.Stats, error) { return server.BackupOffline(ctx, dir, w) })
 	if errors.Is(err, bolt.ErrLocked) {
 		st, err = backupOnline(ctx, dep, w)
 	}
