@@ -118,51 +118,55 @@ func run(t *testing.T, tool string, args ...string) string {
 // prefix, each encrypted as want says, with the same bytes.
 func (e *env) checkObjects(t *testing.T, bucket, prefix string, want sse) {
 	t.Helper()
-	ctx := context.Background()
 	got := e.list(t, bucket, prefix)
 	if len(got) != len(e.files) {
 		t.Errorf("s3://%s/%s holds %v, want the %d uploaded files", bucket, prefix, got, len(e.files))
 	}
 	for name, content := range e.files {
-		key := prefix + name
-		head := &s3.HeadObjectInput{Bucket: &bucket, Key: &key}
-		get := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
-		if want.ssec != nil {
-			alg, k, md5 := ssecHeaders(want.ssec)
-			head.SSECustomerAlgorithm, head.SSECustomerKey, head.SSECustomerKeyMD5 = &alg, &k, &md5
-			get.SSECustomerAlgorithm, get.SSECustomerKey, get.SSECustomerKeyMD5 = &alg, &k, &md5
-		}
-		h, err := e.c.HeadObject(ctx, head)
-		if err != nil {
-			t.Errorf("HEAD %s: %v", key, err)
-			continue
-		}
-		if h.ServerSideEncryption != want.mode {
-			t.Errorf("%s: x-amz-server-side-encryption %q, want %q", key, h.ServerSideEncryption, want.mode)
-		}
-		if kid := aws.ToString(h.SSEKMSKeyId); want.kmsKey != "" && !strings.HasSuffix(kid, want.kmsKey) {
-			t.Errorf("%s: KMS key id %q, want %s", key, kid, want.kmsKey)
-		}
-		if alg := aws.ToString(h.SSECustomerAlgorithm); (want.ssec != nil) != (alg == "AES256") {
-			t.Errorf("%s: SSE-C algorithm %q (SSE-C key given: %v)", key, alg, want.ssec != nil)
-		}
-		if aws.ToInt64(h.ContentLength) != int64(len(content)) {
-			t.Errorf("%s: Content-Length %d, want %d", key, aws.ToInt64(h.ContentLength), len(content))
-		}
-		if etag := aws.ToString(h.ETag); len(content) == bigSize && !strings.HasSuffix(etag, "-3\"") {
-			t.Errorf("%s: ETag %s, want a three-part multipart upload's", key, etag)
-		}
-		r, err := e.c.GetObject(ctx, get)
-		if err != nil {
-			t.Errorf("GET %s: %v", key, err)
-			continue
-		}
-		h1 := sha256.New()
-		_, err = io.Copy(h1, r.Body)
-		r.Body.Close()
-		if err != nil || !bytes.Equal(h1.Sum(nil), sum(content)) {
-			t.Errorf("GET %s: the bytes differ from the uploaded file (%v)", key, err)
-		}
+		e.checkObject(t, bucket, prefix+name, content, want)
+	}
+}
+
+// checkObject proves one object's encryption (HEAD) and bytes (GET).
+func (e *env) checkObject(t *testing.T, bucket, key string, content []byte, want sse) {
+	t.Helper()
+	ctx := context.Background()
+	head := &s3.HeadObjectInput{Bucket: &bucket, Key: &key}
+	get := &s3.GetObjectInput{Bucket: &bucket, Key: &key}
+	if want.ssec != nil {
+		alg, k, md5 := ssecHeaders(want.ssec)
+		head.SSECustomerAlgorithm, head.SSECustomerKey, head.SSECustomerKeyMD5 = &alg, &k, &md5
+		get.SSECustomerAlgorithm, get.SSECustomerKey, get.SSECustomerKeyMD5 = &alg, &k, &md5
+	}
+	h, err := e.c.HeadObject(ctx, head)
+	if err != nil {
+		t.Errorf("HEAD %s: %v", key, err)
+		return
+	}
+	if h.ServerSideEncryption != want.mode {
+		t.Errorf("%s: x-amz-server-side-encryption %q, want %q", key, h.ServerSideEncryption, want.mode)
+	}
+	if kid := aws.ToString(h.SSEKMSKeyId); want.kmsKey != "" && !strings.HasSuffix(kid, want.kmsKey) {
+		t.Errorf("%s: KMS key id %q, want %s", key, kid, want.kmsKey)
+	}
+	if alg := aws.ToString(h.SSECustomerAlgorithm); (want.ssec != nil) != (alg == "AES256") {
+		t.Errorf("%s: SSE-C algorithm %q (SSE-C key given: %v)", key, alg, want.ssec != nil)
+	}
+	if aws.ToInt64(h.ContentLength) != int64(len(content)) {
+		t.Errorf("%s: Content-Length %d, want %d", key, aws.ToInt64(h.ContentLength), len(content))
+	}
+	if etag := aws.ToString(h.ETag); len(content) == bigSize && !strings.HasSuffix(etag, "-3\"") {
+		t.Errorf("%s: ETag %s, want a three-part multipart upload's", key, etag)
+	}
+	r, err := e.c.GetObject(ctx, get)
+	if err != nil {
+		t.Errorf("GET %s: %v", key, err)
+		return
+	}
+	defer r.Body.Close()
+	h1 := sha256.New()
+	if _, err := io.Copy(h1, r.Body); err != nil || !bytes.Equal(h1.Sum(nil), sum(content)) {
+		t.Errorf("GET %s: the bytes differ from the uploaded file (%v)", key, err)
 	}
 }
 

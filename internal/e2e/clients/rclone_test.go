@@ -77,6 +77,10 @@ force_path_style = true
 				t.Errorf("the second sync rewrote objects: %v, then %v", before, after)
 			}
 
+			// check compares the local files with the objects (sizes and
+			// hashes where the ETag or stored metadata gives one).
+			rc("check", e.src, "sr:"+bucket+"/sync")
+
 			// ls names every object with its size.
 			out = rc("ls", "sr:"+bucket)
 			e.checkListed(t, out, "up/")

@@ -94,6 +94,15 @@ max_retries = 1
 			}
 			sc("info", "s3://"+bucket+"/up/big.bin")
 
+			// Server-side copy and move (CopyObject; the tool sends its
+			// encryption headers with the copy).
+			sc("cp", "s3://"+bucket+"/up/small.txt", "s3://"+bucket+"/copied/small.txt")
+			sc("mv", "s3://"+bucket+"/copied/small.txt", "s3://"+bucket+"/moved/small.txt")
+			if got := e.list(t, bucket, "copied/"); len(got) != 0 {
+				t.Errorf("after mv the source remains: %v", got)
+			}
+			e.checkObject(t, bucket, "moved/small.txt", e.files["small.txt"], tc.want)
+
 			// Delete one object, then everything, then the bucket.
 			sc("del", "s3://"+bucket+"/sync/small.txt")
 			if got := e.list(t, bucket, "sync/"); len(got) != len(e.files)-1 {
