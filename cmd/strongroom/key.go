@@ -18,7 +18,7 @@ import (
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR | --endpoint URL [--insecure]] [--json] [--kms builtin|pkcs11|kmip ...] | strongroom key list [same flags]"
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|pkcs11|kmip ...] | strongroom key list [same flags]"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
