@@ -104,6 +104,8 @@ func TestIncrementalBackupChain(t *testing.T) {
 		t.Fatalf("blobs: full %d, inc1 %d (%d left to the base), inc2 %d (%d left)", fullBlobs, inc1Blobs, inc1Skipped, inc2Blobs, inc2Skipped)
 	}
 
+	t.Logf("blobs: full %d, inc1 %d (%d left to its base), inc2 %d (%d left)", fullBlobs, inc1Blobs, inc1Skipped, inc2Blobs, inc2Skipped)
+
 	rootKey := filepath.Join(data, "root.key")
 	restoreAndCheck := func(name string, from ...string) {
 		t.Helper()
