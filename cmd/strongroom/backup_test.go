@@ -64,17 +64,11 @@ func customerSpec(t testing.TB) *sse.Spec {
 // of the generation it records, and every object acknowledged before the
 // backup started is there. Then the same offline, and the failure paths.
 func TestBackupUnderLoadAndRestore(t *testing.T) {
-	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
-		t.Setenv(k, "")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	n := testnode.Start(t, testnode.Options{DataDir: data, InsecureSSEC: true})
+	n := startBackupNode(t, data)
 	root := service.Principal{User: "root", Root: true}
-	if _, err := n.Service.CreateBucket(ctx, root, "bkt", "", ""); err != nil {
-		t.Fatal(err)
-	}
 	put := func(key string, gen int) error {
 		body := content(key, gen)
 		_, err := n.Service.PutObject(ctx, root, service.PutObjectInput{
@@ -234,6 +228,20 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("backup created the missing data directory")
 	}
+}
+
+// startBackupNode starts a node on data (its root key generated there,
+// no root credentials from the environment) with a bucket "bkt".
+func startBackupNode(t *testing.T, data string) *testnode.Node {
+	t.Helper()
+	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
+		t.Setenv(k, "")
+	}
+	n := testnode.Start(t, testnode.Options{DataDir: data, InsecureSSEC: true})
+	if _, err := n.Service.CreateBucket(context.Background(), service.Principal{User: "root", Root: true}, "bkt", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func copyFile(from, to string) error {

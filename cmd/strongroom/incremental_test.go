@@ -24,17 +24,11 @@ import (
 // in every encryption mode. An increment alone, or a chain with a gap,
 // is refused.
 func TestIncrementalBackupChain(t *testing.T) {
-	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
-		t.Setenv(k, "")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	n := testnode.Start(t, testnode.Options{DataDir: data, InsecureSSEC: true})
+	n := startBackupNode(t, data)
 	root := service.Principal{User: "root", Root: true}
-	if _, err := n.Service.CreateBucket(ctx, root, "bkt", "", ""); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]int{} // key -> generation last written
 	put := func(key string, gen int) {
 		t.Helper()
