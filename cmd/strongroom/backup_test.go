@@ -159,19 +159,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %s has no generation: %v", name, o.Key, o.UserMeta)
 			}
-			in := service.GetObjectInput{Bucket: "bkt", Key: o.Key}
-			if o.Key[0] == 'c' {
-				in.SSE = customerSpec(t)
-			}
-			ob, err := r.Service.GetObject(ctx, root, in)
-			if err != nil {
-				t.Fatalf("%s: GET %s: %v", name, o.Key, err)
-			}
-			got, err := io.ReadAll(ob.Body)
-			ob.Body.Close()
-			if err != nil || !bytes.Equal(got, content(o.Key, gen)) {
-				t.Fatalf("%s: %s generation %d: %d bytes read (%v), not the bytes written", name, o.Key, gen, len(got), err)
-			}
+			checkRestored(t, r, name, o.Key, gen)
 		}
 		for _, k := range stable {
 			if !found[k] {
@@ -227,6 +215,25 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("backup created the missing data directory")
+	}
+}
+
+// checkRestored fails the test unless key in bucket "bkt" of node r reads
+// back as generation gen's bytes.
+func checkRestored(t *testing.T, r *testnode.Node, name, key string, gen int) {
+	t.Helper()
+	in := service.GetObjectInput{Bucket: "bkt", Key: key}
+	if key[0] == 'c' {
+		in.SSE = customerSpec(t)
+	}
+	ob, err := r.Service.GetObject(context.Background(), service.Principal{User: "root", Root: true}, in)
+	if err != nil {
+		t.Fatalf("%s: GET %s: %v", name, key, err)
+	}
+	got, err := io.ReadAll(ob.Body)
+	ob.Body.Close()
+	if err != nil || !bytes.Equal(got, content(key, gen)) {
+		t.Fatalf("%s: %s generation %d: %d bytes read (%v), not the bytes written", name, key, gen, len(got), err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,19 +127,7 @@ func TestIncrementalBackupChain(t *testing.T) {
 				t.Errorf("%s: %s generation %s restored, want %d (present: %v)", name, o.Key, o.UserMeta["gen"], gen, ok)
 				continue
 			}
-			in := service.GetObjectInput{Bucket: "bkt", Key: o.Key}
-			if o.Key[0] == 'c' {
-				in.SSE = customerSpec(t)
-			}
-			ob, err := r.Service.GetObject(ctx, root, in)
-			if err != nil {
-				t.Fatalf("%s: GET %s: %v", name, o.Key, err)
-			}
-			got, err := io.ReadAll(ob.Body)
-			ob.Body.Close()
-			if err != nil || !bytes.Equal(got, content(o.Key, gen)) {
-				t.Errorf("%s: %s: %d bytes read (%v), not the bytes written", name, o.Key, len(got), err)
-			}
+			checkRestored(t, r, name, o.Key, gen)
 		}
 	}
 	restoreAndCheck("from-chain", inc1, full, inc2) // any order
