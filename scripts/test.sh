@@ -16,6 +16,9 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # PyKMIP's server for the KMIP key provider's tests (internal/kms/kmip,
 # internal/e2e/kmip); they fail, never skip, without it.
 [ -x /usr/bin/pykmip-server ] || need_apt+=(python3-pykmip)
+# rclone and s3cmd for internal/e2e/clients (they fail, never skip, without them).
+command -v rclone >/dev/null 2>&1 || need_apt+=(rclone)
+command -v s3cmd >/dev/null 2>&1 || need_apt+=(s3cmd)
 # SoftHSM2 for the PKCS#11 key provider (internal/kms/pkcs11, internal/e2e/pkcs11).
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 # The PKCS#11 provider and its tests need cgo (a C compiler).

@@ -64,17 +64,11 @@ func customerSpec(t testing.TB) *sse.Spec {
 // of the generation it records, and every object acknowledged before the
 // backup started is there. Then the same offline, and the failure paths.
 func TestBackupUnderLoadAndRestore(t *testing.T) {
-	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
-		t.Setenv(k, "")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	n := testnode.Start(t, testnode.Options{DataDir: data, InsecureSSEC: true})
+	n := startBackupNode(t, data)
 	root := service.Principal{User: "root", Root: true}
-	if _, err := n.Service.CreateBucket(ctx, root, "bkt", "", ""); err != nil {
-		t.Fatal(err)
-	}
 	put := func(key string, gen int) error {
 		body := content(key, gen)
 		_, err := n.Service.PutObject(ctx, root, service.PutObjectInput{
@@ -165,19 +159,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %s has no generation: %v", name, o.Key, o.UserMeta)
 			}
-			in := service.GetObjectInput{Bucket: "bkt", Key: o.Key}
-			if o.Key[0] == 'c' {
-				in.SSE = customerSpec(t)
-			}
-			ob, err := r.Service.GetObject(ctx, root, in)
-			if err != nil {
-				t.Fatalf("%s: GET %s: %v", name, o.Key, err)
-			}
-			got, err := io.ReadAll(ob.Body)
-			ob.Body.Close()
-			if err != nil || !bytes.Equal(got, content(o.Key, gen)) {
-				t.Fatalf("%s: %s generation %d: %d bytes read (%v), not the bytes written", name, o.Key, gen, len(got), err)
-			}
+			checkRestored(t, r, name, o.Key, gen)
 		}
 		for _, k := range stable {
 			if !found[k] {
@@ -234,6 +216,39 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("backup created the missing data directory")
 	}
+}
+
+// checkRestored fails the test unless key in bucket "bkt" of node r reads
+// back as generation gen's bytes.
+func checkRestored(t *testing.T, r *testnode.Node, name, key string, gen int) {
+	t.Helper()
+	in := service.GetObjectInput{Bucket: "bkt", Key: key}
+	if key[0] == 'c' {
+		in.SSE = customerSpec(t)
+	}
+	ob, err := r.Service.GetObject(context.Background(), service.Principal{User: "root", Root: true}, in)
+	if err != nil {
+		t.Fatalf("%s: GET %s: %v", name, key, err)
+	}
+	got, err := io.ReadAll(ob.Body)
+	ob.Body.Close()
+	if err != nil || !bytes.Equal(got, content(key, gen)) {
+		t.Fatalf("%s: %s generation %d: %d bytes read (%v), not the bytes written", name, key, gen, len(got), err)
+	}
+}
+
+// startBackupNode starts a node on data (its root key generated there,
+// no root credentials from the environment) with a bucket "bkt".
+func startBackupNode(t *testing.T, data string) *testnode.Node {
+	t.Helper()
+	for _, k := range []string{"STRONGROOM_ROOT_ACCESS_KEY", "STRONGROOM_ROOT_SECRET_KEY", "STRONGROOM_ROOT_KEY"} {
+		t.Setenv(k, "")
+	}
+	n := testnode.Start(t, testnode.Options{DataDir: data, InsecureSSEC: true})
+	if _, err := n.Service.CreateBucket(context.Background(), service.Principal{User: "root", Root: true}, "bkt", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func copyFile(from, to string) error {

@@ -144,7 +144,7 @@ func TestUserAndKeyCommands(t *testing.T) {
 	var info struct {
 		Policies []string `json:"policies"`
 	}
-	if err := json.Unmarshal([]byte(mustCLI(t, "user", "info", "alice", "--data", data)), &info); err != nil || len(info.Policies) != 1 || info.Policies[0] != "readonly" {
+	if err := json.Unmarshal([]byte(mustCLI(t, "user", "info", "alice", "--data", data, "--json")), &info); err != nil || len(info.Policies) != 1 || info.Policies[0] != "readonly" {
 		t.Fatalf("user info: %+v, %v", info, err)
 	}
 	mustCLI(t, "user", "disable", "bob", "--data", data)

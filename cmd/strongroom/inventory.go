@@ -55,6 +55,9 @@ func inventoryCmd(args []string, stdout, stderr io.Writer) error {
 }
 
 func runInventoryOffline(ctx context.Context, dep *deployment, bucket, id string) (string, error) {
+	if dep.endpoint != "" {
+		return "", errAskServer
+	}
 	if err := server.CheckDataDir(dep.data); err != nil {
 		return "", err
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
@@ -19,7 +18,7 @@ import (
 // jobsCmd shows and runs the background jobs of the node serving a data
 // directory (they run inside that node, so it must be running).
 func jobsCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom jobs list [--data DIR] | strongroom jobs run NAME [--data DIR]"
+	const usage = "usage: strongroom jobs list [--data DIR | --endpoint URL [--insecure]] [--json] | strongroom jobs run NAME [same flags]"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
@@ -27,6 +26,7 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("jobs "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
+	o := bindOutput(fs)
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -56,13 +56,13 @@ func jobsCmd(args []string, stdout, stderr io.Writer) error {
 	default:
 		return errors.New(usage)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tPASSES\tLAST PASS\tNEXT RUN\tRUNNING\tLAST PASS COUNTS\tLAST ERROR")
-	for _, j := range js {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", j.Name, j.Passes, stamp(j.LastPass), stamp(j.NextRun),
-			!j.PassStarted.IsZero(), countsString(j.Pass), j.LastError)
-	}
-	return tw.Flush()
+	return o.print(stdout, js, func() *table {
+		t := newTable("JOB", "PASSES", "LAST PASS", "NEXT RUN", "RUNNING", "LAST PASS COUNTS", "LAST ERROR")
+		for _, j := range js {
+			t.add(j.Name, j.Passes, j.LastPass, j.NextRun, !j.PassStarted.IsZero(), countsString(j.Pass), j.LastError)
+		}
+		return t
+	})
 }
 
 func stamp(t time.Time) string {

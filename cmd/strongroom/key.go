@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"text/tabwriter"
-	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/audit"
 	"github.com/strongroom-dev/strongroom/internal/kms"
@@ -28,6 +26,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
+	o := bindOutput(fs)
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
@@ -44,7 +43,9 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []kms.KeyInfo
-	k, closeKeys, err := server.OpenKMSOffline(ctx, dep.kms, dep.data, dep.rootKeyFile)
+	k, closeKeys, err := openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
+		return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
+	})
 	switch {
 	case err == nil:
 		// No server holds the keyring (offline), or the keys are in an
@@ -66,12 +67,13 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tENABLED\tVERSIONS\tDEFAULT\tCREATED")
-	for _, i := range keys {
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%v\t%s\n", i.ID, i.Enabled, i.Versions, i.Default, i.Created.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return o.print(stdout, keys, func() *table {
+		t := newTable("KEY", "ENABLED", "VERSIONS", "DEFAULT", "CREATED")
+		for _, i := range keys {
+			t.add(i.ID, i.Enabled, i.Versions, i.Default, i.Created)
+		}
+		return t
+	})
 }
 
 // keyOnline asks the running node that holds the keyring.

@@ -55,6 +55,9 @@ const usage = `usage:
   strongroom restore --from PATH --data DIR
                                   restore a backup into an empty data directory
 Every command takes --help.
+Admin commands (user, key, jobs, remote, replication, inventory, backup) take
+--endpoint URL [--insecure] to ask a running server by URL; list commands print
+a table, or JSON with --json.
 `
 
 func run(args []string, stdout, stderr io.Writer) error {

@@ -5,17 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
-	"text/tabwriter"
 
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 	"github.com/strongroom-dev/strongroom/internal/remote"
 	"github.com/strongroom-dev/strongroom/internal/server"
 )
 
-const remoteUsage = `usage: strongroom remote OP [ARGS] [--data DIR] [--root-key-file FILE]
+const remoteUsage = `usage: strongroom remote OP [ARGS] [--data DIR | --endpoint URL] [--root-key-file FILE] [--json]
   add NAME URL --access-key AK --secret-key SK [--insecure]
                    register another strongroom deployment as a replication
                    destination; its secret is kept sealed under the root key
@@ -31,13 +29,14 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	op := args[0]
 	fs := flag.NewFlagSet("remote "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dep := bindDeployment(fs)
 	var in server.RemoteRequest
 	if op == "add" {
 		fs.StringVar(&in.AccessKey, "access-key", "", "access key on the remote")
 		fs.StringVar(&in.SecretKey, "secret-key", "", "secret key on the remote")
 		fs.BoolVar(&in.Insecure, "insecure", false, "do not verify the remote's TLS certificate")
 	}
+	dep := bindDeployment(fs) // after add's --insecure, which is the remote's
+	o := bindOutput(fs)
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -52,7 +51,7 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out []remote.Info
-	reg, m, err := server.OpenRemotesOffline(dep.data, dep.rootKeyFile, dep.kms)
+	reg, m, err := openLocal(dep, server.OpenRemotesOffline)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -74,10 +73,11 @@ func remoteCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tURL\tACCESS KEY\tINSECURE")
-	for _, r := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", r.Name, r.URL, r.AccessKey, r.Insecure)
-	}
-	return tw.Flush()
+	return o.print(stdout, out, func() *table {
+		t := newTable("NAME", "URL", "ACCESS KEY", "INSECURE")
+		for _, r := range out {
+			t.add(r.Name, r.URL, r.AccessKey, r.Insecure)
+		}
+		return t
+	})
 }

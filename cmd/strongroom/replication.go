@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"text/tabwriter"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
@@ -17,7 +15,7 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
-const replicationUsage = "usage: strongroom replication status BUCKET [--data DIR] [--json]"
+const replicationUsage = "usage: strongroom replication status BUCKET [--data DIR | --endpoint URL [--insecure]] [--json]"
 
 // replicationCmd shows a bucket's replication state per rule: from the
 // data directory of a stopped node, else from the node serving it.
@@ -27,8 +25,8 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("replication status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
 	dep := bindDeployment(fs)
+	o := bindOutput(fs)
 	bucket, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -38,7 +36,7 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var st []*service.RuleStatus
-	m, err := server.OpenMetaOffline(dep.data)
+	m, err := openLocalDir(dep, server.OpenMetaOffline)
 	switch {
 	case err == nil:
 		st, err = service.ReplicationStatus(ctx, m, bucket, time.Now())
@@ -54,28 +52,20 @@ func replicationCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	return printReplicationStatus(stdout, st)
+	return o.print(stdout, st, func() *table { return replicationTable(st) })
 }
 
-func printReplicationStatus(w io.Writer, st []*service.RuleStatus) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tDESTINATION\tENABLED\tBACKLOG\tRETRYING\tLAG\tCOMPLETED\tFAILED\tBYTES\tLAST ERROR")
+func replicationTable(st []*service.RuleStatus) *table {
+	t := newTable("RULE", "DESTINATION", "ENABLED", "BACKLOG", "RETRYING", "LAG", "COMPLETED", "FAILED", "BYTES", "LAST ERROR")
 	for _, r := range st {
-		lastErr := "-"
+		lastErr := ""
 		if r.LastError != "" {
 			lastErr = stamp(r.LastErrorAt) + " " + r.LastError
 		}
-		dest := r.Destination
-		if dest == "" {
-			dest = "-" // a rule removed while versions were queued for it
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%s\t%d\t%d\t%d\t%s\n", r.Rule, dest, r.Enabled, r.Backlog, r.Retrying,
+		// An empty destination (a rule removed while versions were
+		// queued for it) shows as "-".
+		t.add(r.Rule, r.Destination, r.Enabled, r.Backlog, r.Retrying,
 			r.Lag.Truncate(time.Second), r.Completed, r.Failed, r.Bytes, lastErr)
 	}
-	return tw.Flush()
+	return t
 }

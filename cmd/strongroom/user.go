@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +43,7 @@ func parseNamed(fs *flag.FlagSet, args []string) (name, arg string, err error) {
 	return name, arg, nil
 }
 
-const userUsage = `usage: strongroom user OP [NAME [ARG]] [--data DIR]
+const userUsage = `usage: strongroom user OP [NAME [ARG]] [--data DIR | --endpoint URL [--insecure]] [--json]
   create NAME                 new user with an access key (printed once)
   list | info NAME            users, their access keys (never secrets) and policies
   disable NAME | enable NAME  turn all of a user's keys off or on
@@ -69,6 +67,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	dep := bindDeployment(fs)
+	o := bindOutput(fs)
 	name, arg, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -85,7 +84,7 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var out any
-	ids, m, err := server.OpenIAMOffline(dep.data, dep.rootKeyFile, dep.kms)
+	ids, m, err := openLocal(dep, server.OpenIAMOffline)
 	switch {
 	case err == nil:
 		defer m.Close()
@@ -102,13 +101,13 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 		var body []byte
 		body, err = dep.call(ctx, http.MethodPost, "users/"+op, url.Values{"name": {name}, "arg": {arg}})
 		if err == nil {
-			out = json.RawMessage(body)
+			out, err = decodeUserResult(op, body)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	return printUserResult(stdout, out)
+	return printUserResult(stdout, o, out)
 }
 
 // rootCredentialsCmd prints the root credentials a node generated in its
@@ -118,6 +117,7 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user root-credentials", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
+	o := bindOutput(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printUserResult(stdout, &c)
+	return printUserResult(stdout, o, &c)
 }
 
 // deployment is what every admin command is told of the deployment it
@@ -137,6 +137,11 @@ func rootCredentialsCmd(args []string, stdout, stderr io.Writer) error {
 type deployment struct {
 	data, rootKeyFile string
 	kms               server.KMSConfig
+	// endpoint names the server to ask (--endpoint): then the command
+	// does not open the data directory; insecure skips the check of
+	// that server's certificate.
+	endpoint string
+	insecure bool
 }
 
 // bindDeployment defines the flags that fill a deployment.
@@ -145,6 +150,7 @@ func bindDeployment(fs *flag.FlagSet) *deployment {
 	fs.StringVar(&d.data, "data", "./data", "data directory of the server")
 	fs.StringVar(&d.rootKeyFile, "root-key-file", "", "root key file (default: $STRONGROOM_ROOT_KEY, else DATA/root.key)")
 	bindKMSFlags(fs, &d.kms)
+	bindEndpoint(fs, d)
 	return d
 }
 
@@ -157,24 +163,6 @@ func (d *deployment) rootCredentials() (iam.Credentials, error) {
 	}
 	defer clear(key)
 	return server.LoadRootCredentials(d.data, key)
-}
-
-// printUserResult prints credentials readably (the secret is shown only
-// here, once) and everything else as JSON.
-func printUserResult(w io.Writer, v any) error {
-	if raw, ok := v.(json.RawMessage); ok {
-		var c iam.Credentials
-		if json.Unmarshal(raw, &c) == nil && c.SecretKey != "" {
-			v = &c
-		}
-	}
-	if c, ok := v.(*iam.Credentials); ok {
-		_, err := fmt.Fprintf(w, "user: %s\naccess key: %s\nsecret key: %s\n", c.User, c.AccessKey, c.SecretKey)
-		return err
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // call calls the admin API of the node serving the data directory, signed
@@ -197,9 +185,9 @@ func (d *deployment) callBody(ctx context.Context, method, path string, query ur
 // do sends an admin API call and returns the response of a 200 (the
 // caller closes its body); timeout 0 waits as long as the answer takes.
 func (d *deployment) do(ctx context.Context, method, path string, query url.Values, body []byte, timeout time.Duration) (*http.Response, error) {
-	addr, err := os.ReadFile(filepath.Join(d.data, server.AddrFile))
+	base, err := d.serverURL()
 	if err != nil {
-		return nil, fmt.Errorf("the data directory is in use but no server address was found: %w", err)
+		return nil, err
 	}
 	root := iam.Credentials{AccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), SecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY")}
 	if root.AccessKey == "" {
@@ -207,7 +195,7 @@ func (d *deployment) do(ctx context.Context, method, path string, query url.Valu
 			return nil, fmt.Errorf("root credentials: set STRONGROOM_ROOT_ACCESS_KEY/SECRET_KEY: %w", err)
 		}
 	}
-	u := strings.TrimSpace(string(addr)) + server.AdminPrefix + path
+	u := base + server.AdminPrefix + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
@@ -217,7 +205,7 @@ func (d *deployment) do(ctx context.Context, method, path string, query url.Valu
 	}
 	sum := sha256.Sum256(body)
 	auth.SignV4(req, root.AccessKey, root.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(sum[:]))
-	cl := adminClient()
+	cl := d.adminClient()
 	cl.Timeout = timeout
 	resp, err := cl.Do(req)
 	if err != nil {
@@ -231,10 +219,14 @@ func (d *deployment) do(ctx context.Context, method, path string, query url.Valu
 	return resp, nil
 }
 
-// adminClient talks to the local node. Its address comes from the data
-// directory, so it is loopback: a self-signed certificate is accepted there.
-func adminClient() *http.Client {
+// adminClient talks to the node. Without --endpoint its address comes
+// from the data directory, so it is loopback: a self-signed certificate
+// is accepted there. A named endpoint's certificate is verified unless
+// --insecure.
+func (d *deployment) adminClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // loopback call to our own node
+	if d.endpoint == "" || d.insecure {
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // loopback call to our own node, or --insecure
+	}
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }

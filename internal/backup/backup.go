@@ -7,10 +7,12 @@
 //
 // Archive layout, in this order:
 //
-//	strongroom-backup.json   Header: format, creation time
+//	strongroom-backup.json   Header: format, creation time, ID, base ID
 //	meta.db                  the metadata (a bbolt file)
+//	blob-refs.txt            every blob ID the metadata references, one a line
 //	files/NAME               keyring, root-credentials.json
-//	blobs/ID                 every blob the metadata references
+//	blobs/ID                 every blob the metadata references, or (an
+//	                         increment) those its base archive lacks
 //	strongroom-backup-end.json  Trailer: counts; its absence marks a truncated backup
 package backup
 
@@ -32,14 +34,19 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
-// Format names this archive layout.
-const Format = "strongroom-backup/1"
+// Format names this archive layout; version 1 (no ID, no blob-refs.txt,
+// never an increment) is still read.
+const (
+	Format   = "strongroom-backup/2"
+	formatV1 = "strongroom-backup/1"
+)
 
 // Archive entry names.
 const (
 	headerName  = "strongroom-backup.json"
 	trailerName = "strongroom-backup-end.json"
 	metaName    = "meta.db"
+	refsName    = "blob-refs.txt"
 	filesDir    = "files/"
 	blobsDir    = "blobs/"
 )
@@ -50,6 +57,10 @@ type Header struct {
 	Created time.Time `json:"created"`
 	// RootKey reminds whoever reads the archive that it is not in it.
 	RootKey string `json:"rootKey"`
+	// ID names this archive; Base, for an increment, the archive it
+	// builds on (restored with it: see RestoreChain).
+	ID   string `json:"id,omitempty"`
+	Base string `json:"base,omitempty"`
 }
 
 // Stats is what a backup held (its trailer) or a restore wrote.
@@ -58,6 +69,8 @@ type Stats struct {
 	Blobs     int64    `json:"blobs"`
 	BlobBytes int64    `json:"blobBytes"`
 	Files     []string `json:"files"`
+	// Skipped counts the referenced blobs an increment leaves to its base.
+	Skipped int64 `json:"skipped,omitempty"`
 }
 
 // Source is the deployment a backup reads.
@@ -69,6 +82,9 @@ type Source struct {
 	// TempDir holds the metadata snapshot and the list of its blobs while
 	// the archive is written ("": the system's).
 	TempDir string
+	// Since makes the archive an increment over a previous one: only the
+	// blobs that archive's metadata did not reference are written.
+	Since *Base
 }
 
 // Write writes a backup of src to w. The caller keeps the blobs of the
@@ -87,7 +103,11 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 	tw := tar.NewWriter(w)
 	st := &Stats{}
 	now := time.Now().UTC()
-	hdr, _ := json.Marshal(Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it"})
+	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
+	if src.Since != nil {
+		h.Base = src.Since.ID
+	}
+	hdr, _ := json.Marshal(h)
 	if err := addBytes(tw, headerName, hdr, now); err != nil {
 		return nil, err
 	}
@@ -99,6 +119,15 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 		return nil, err
 	}
 	st.MetaBytes = fi.Size()
+	if fi, err = refs.Stat(); err != nil {
+		return nil, err
+	}
+	if err := addReader(tw, refsName, refs, fi.Size(), now); err != nil {
+		return nil, err
+	}
+	if _, err := refs.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
 	for name, path := range src.Files {
 		b, err := os.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
@@ -117,6 +146,10 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 		id := sc.Text()
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if src.Since.has(id) {
+			st.Skipped++
+			continue
 		}
 		n, err := addBlob(ctx, tw, src.Blobs, id, now)
 		if err != nil {
@@ -224,26 +257,54 @@ var ErrTruncated = errors.New("backup: the archive is truncated (no trailer): no
 // failure what it wrote stays for inspection and is not a usable
 // directory until restored again.
 func Restore(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
-	return read(ctx, r, t)
+	a, err := read(ctx, r, t, readOpts{full: true})
+	if err != nil {
+		return nil, err
+	}
+	return a.stats, nil
 }
 
 // Check reads a whole archive, as Restore does, without writing it
 // anywhere: it proves the archive complete.
 func Check(r io.Reader) (*Stats, error) {
-	return read(context.Background(), r, nil)
+	a, err := read(context.Background(), r, nil, readOpts{})
+	if err != nil {
+		return nil, err
+	}
+	return a.stats, nil
+}
+
+// readOpts tune read for the archives of a chain.
+type readOpts struct {
+	refs     bool                // collect the blob-refs.txt list
+	skipBody bool                // t nil: take sizes from the entries' headers (seeks over a file's data)
+	full     bool                // refuse an increment (before writing anything)
+	baseOnly bool                // restore only blobs (a base under an increment)
+	want     map[string]struct{} // baseOnly: the blobs to restore
+}
+
+// archiveInfo is what read found in an archive.
+type archiveInfo struct {
+	header Header
+	stats  *Stats
+	refs   map[string]struct{}
 }
 
 // read reads an archive into t (nil: nowhere).
-func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
+func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo, error) {
 	tr := tar.NewReader(r)
 	h, err := tr.Next()
 	if err != nil || h.Name != headerName {
 		return nil, fmt.Errorf("backup: not a strongroom backup (no %s first)", headerName)
 	}
 	var hdr Header
-	if err := json.NewDecoder(io.LimitReader(tr, 1<<16)).Decode(&hdr); err != nil || hdr.Format != Format {
+	if err := json.NewDecoder(io.LimitReader(tr, 1<<16)).Decode(&hdr); err != nil || (hdr.Format != Format && hdr.Format != formatV1) {
 		return nil, fmt.Errorf("backup: unknown archive format %q", hdr.Format)
 	}
+	if o.full && hdr.Base != "" {
+		return nil, fmt.Errorf("%w: archive %s builds on %s", ErrIncrement, hdr.ID, hdr.Base)
+	}
+	a := &archiveInfo{header: hdr}
 	st := &Stats{}
 	var want *Stats
 	for {
@@ -262,8 +323,19 @@ func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
 		}
 		var n int64
 		switch name := h.Name; {
+		case o.skipBody && t == nil && name != trailerName && name != refsName:
+			n = h.Size
+			switch {
+			case name == metaName:
+				st.MetaBytes = n
+			case strings.HasPrefix(name, blobsDir):
+				st.Blobs++
+				st.BlobBytes += n
+			}
+		case name == refsName:
+			a.refs, err = readRefs(tr, o.refs)
 		case name == metaName:
-			if t == nil {
+			if t == nil || o.baseOnly {
 				n, err = io.Copy(io.Discard, tr)
 			} else {
 				n, err = writeFile(t.MetaFile, tr)
@@ -271,7 +343,7 @@ func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
 			st.MetaBytes = n
 		case strings.HasPrefix(name, filesDir):
 			name = name[len(filesDir):]
-			if t == nil {
+			if t == nil || o.baseOnly {
 				_, err = io.Copy(io.Discard, tr)
 			} else if path, ok := t.Files[name]; !ok {
 				err = fmt.Errorf("backup: unexpected file %q in the archive", name)
@@ -280,7 +352,7 @@ func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
 			}
 			st.Files = append(st.Files, name)
 		case strings.HasPrefix(name, blobsDir):
-			if t == nil {
+			if _, wanted := o.want[name[len(blobsDir):]]; t == nil || o.baseOnly && !wanted {
 				n, err = io.Copy(io.Discard, tr)
 			} else {
 				n, err = restoreBlob(ctx, t, name[len(blobsDir):], tr)
@@ -308,8 +380,12 @@ func read(ctx context.Context, r io.Reader, t *Target) (*Stats, error) {
 	case want.Blobs != st.Blobs || want.BlobBytes != st.BlobBytes || want.MetaBytes != st.MetaBytes || st.MetaBytes == 0:
 		return nil, fmt.Errorf("backup: the archive holds %d blobs (%d bytes) and %d bytes of metadata, its trailer says %d (%d) and %d",
 			st.Blobs, st.BlobBytes, st.MetaBytes, want.Blobs, want.BlobBytes, want.MetaBytes)
+	case o.refs && a.refs == nil:
+		return nil, fmt.Errorf("backup: archive %q (format %s) lists no blob references: it cannot be a base or part of a chain; take a full backup", hdr.ID, hdr.Format)
 	}
-	return st, nil
+	st.Skipped = want.Skipped
+	a.stats = st
+	return a, nil
 }
 
 func restoreBlob(ctx context.Context, t *Target, id string, r io.Reader) (int64, error) {

@@ -45,6 +45,7 @@ func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *
 	a.mux.HandleFunc("GET "+AdminPrefix+"jobs", a.listJobs)
 	a.mux.HandleFunc("POST "+AdminPrefix+"jobs/{name}/run", a.runJob)
 	a.mux.HandleFunc("GET "+AdminPrefix+"backup", backup)
+	a.mux.HandleFunc("POST "+AdminPrefix+"backup", backup) // an increment: the body names its base
 	a.mux.HandleFunc("GET "+AdminPrefix+"remotes", a.remoteOp)
 	a.mux.HandleFunc("POST "+AdminPrefix+"remotes/{op}", a.remoteOp)
 	return a

@@ -21,28 +21,39 @@ import (
 // key sealed by an external provider (HSM, KMIP), which opens only there.
 var backupFiles = []string{keyringFile, rootFile, sealedRootKeyFile}
 
-func backupSource(dir string, m *bolt.Store, blobs blob.Store) backup.Source {
+func backupSource(dir string, m *bolt.Store, blobs blob.Store, since *backup.Base) backup.Source {
 	files := map[string]string{}
 	for _, f := range backupFiles {
 		files[f] = filepath.Join(dir, f)
 	}
-	return backup.Source{Meta: m, Blobs: blobs, Files: files, TempDir: dir}
+	return backup.Source{Meta: m, Blobs: blobs, Files: files, TempDir: dir, Since: since}
 }
 
 // Backup writes a backup of the running node to w (see internal/backup):
 // blobs are kept from deletion while it runs.
 func (n *Node) Backup(ctx context.Context, w io.Writer) (*backup.Stats, error) {
+	return n.BackupSince(ctx, w, nil)
+}
+
+// BackupSince is Backup, as an increment over since when it is not nil.
+func (n *Node) BackupSince(ctx context.Context, w io.Writer, since *backup.Base) (*backup.Stats, error) {
 	m, ok := n.meta.(*bolt.Store)
 	if !ok {
 		return nil, errors.New("backup: only the embedded metadata store can be backed up this way")
 	}
 	defer n.Service.HoldBlobs()()
-	return backup.Write(ctx, w, backupSource(n.cfg.DataDir, m, n.blobs))
+	return backup.Write(ctx, w, backupSource(n.cfg.DataDir, m, n.blobs, since))
 }
 
 // BackupOffline writes a backup of the data directory of a stopped node;
 // bolt.ErrLocked means a node is running (ask it instead).
 func BackupOffline(ctx context.Context, dir string, w io.Writer) (*backup.Stats, error) {
+	return BackupOfflineSince(ctx, dir, w, nil)
+}
+
+// BackupOfflineSince is BackupOffline, as an increment over since when it
+// is not nil.
+func BackupOfflineSince(ctx context.Context, dir string, w io.Writer, since *backup.Base) (*backup.Stats, error) {
 	if err := CheckDataDir(dir); err != nil {
 		return nil, err
 	}
@@ -55,13 +66,20 @@ func BackupOffline(ctx context.Context, dir string, w io.Writer) (*backup.Stats,
 	if err != nil {
 		return nil, err
 	}
-	return backup.Write(ctx, w, backupSource(dir, m, blobs))
+	return backup.Write(ctx, w, backupSource(dir, m, blobs, since))
 }
 
 // Restore restores a backup into dir, which must not exist or be empty.
 // The restored deployment opens with the root key of the one backed up. A
 // restore that fails leaves dir empty again, so it can be retried.
 func Restore(ctx context.Context, r io.Reader, dir string) (st *backup.Stats, err error) {
+	return RestoreChain(ctx, []io.Reader{r}, dir)
+}
+
+// RestoreChain restores a chain of archives, from the newest increment
+// down to the full backup (backup.OrderChain orders them), into dir as
+// Restore does.
+func RestoreChain(ctx context.Context, rs []io.Reader, dir string) (st *backup.Stats, err error) {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("restore: %s is not empty", dir)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -89,12 +107,17 @@ func Restore(ctx context.Context, r io.Reader, dir string) (st *backup.Stats, er
 	for _, f := range backupFiles {
 		files[f] = filepath.Join(dir, f)
 	}
-	st, err = backup.Restore(ctx, r, &backup.Target{
+	t := &backup.Target{
 		Dir:        dir,
 		CreateBlob: blobs.CreateAs,
 		MetaFile:   filepath.Join(dir, metaFile),
 		Files:      files,
-	})
+	}
+	if len(rs) == 1 {
+		st, err = backup.Restore(ctx, rs[0], t)
+	} else {
+		st, err = backup.RestoreChain(ctx, rs, t)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +139,17 @@ func Restore(ctx context.Context, r io.Reader, dir string) (st *backup.Stats, er
 
 // backupHandler streams a backup of the node (GET backup).
 func (n *Node) backupHandler(w http.ResponseWriter, r *http.Request) {
+	var since *backup.Base
+	if r.Method == http.MethodPost {
+		// An increment: the body names the base archive and its blobs.
+		var err error
+		if since, err = backup.ParseBase(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/x-tar")
-	if _, err := n.Backup(r.Context(), w); err != nil {
+	if _, err := n.BackupSince(r.Context(), w, since); err != nil {
 		// The status is sent: the archive lacks its trailer, which
 		// restore reports as truncated.
 		n.log.Warn("backup failed", "err", err)
