@@ -3,7 +3,8 @@
 //
 // # Layout
 //
-// Records are JSON. Top-level bbolt buckets:
+// Object versions are in a compact binary encoding with their inline bytes
+// apart (record.go); other records are JSON. Top-level bbolt buckets:
 //
 //	meta                      "version" -> schema version (decimal)
 //	buckets                   bucket name -> meta.Bucket
@@ -11,6 +12,7 @@
 //	                          the current version, unless it is a delete marker
 //	data/<bucket>/v           esc(key) 00 00 | ^seq -> every other object version
 //	                          (see versions.go)
+//	data/<bucket>/n           be64(ref) | be32(part) -> inline part bytes (record.go)
 //	data/<bucket>/u           upload ID -> meta.Upload
 //	data/<bucket>/i           esc(key) 00 00 | initiated | upload ID -> upload ID
 //	                          (ListUploads order: key, then initiation time)
@@ -483,14 +485,18 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var o meta.Object
+	var o *meta.Object
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
 			return err
 		}
-		ok, err := getJSON(d.Bucket(subObjects), []byte(key), &o)
-		if err != nil || ok {
+		r, err := decodeRecord([]byte(key), d.Bucket(subObjects).Get([]byte(key)))
+		if err == nil && r != nil {
+			err = loadInline(d, r)
+			o = r.object()
+		}
+		if err != nil || r != nil {
 			return err
 		}
 		vb, _ := versionsOf(d, false)
@@ -505,7 +511,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 	if err != nil {
 		return nil, err
 	}
-	return &o, nil
+	return o, nil
 }
 
 // DeleteObject implements meta.Store.
@@ -571,11 +577,11 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 					k, v = c.Seek(excl)
 					continue
 				}
-				o := new(meta.Object)
-				if err := json.Unmarshal(v, o); err != nil {
-					return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+				r, err := decodeRecord(k, v)
+				if err != nil {
+					return err
 				}
-				items = append(items, item{o: o})
+				items = append(items, item{o: r.object()})
 				excl = append(excl[:0:0], k...)
 				k, v = c.Next()
 			}
@@ -1122,9 +1128,6 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 // blobRefs calls fn with every blob ID tx's objects, versions and parts
 // reference.
 func blobRefs(ctx context.Context, tx *bbolt.Tx, fn func(id string) error) error {
-	type partRefs struct {
-		Parts []struct{ BlobID string }
-	}
 	emit := func(id string) error {
 		if id == "" {
 			return nil
@@ -1140,9 +1143,9 @@ func blobRefs(ctx context.Context, tx *bbolt.Tx, fn func(id string) error) error
 					return err
 				}
 			}
-			var r partRefs
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+			r, err := decodeRecord(k, v)
+			if err != nil {
+				return err
 			}
 			for _, p := range r.Parts {
 				if err := emit(p.BlobID); err != nil {

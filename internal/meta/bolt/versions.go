@@ -41,21 +41,14 @@ import (
 var subVersions = []byte("v")
 
 // record is the stored form of an object version: the version plus its
-// sequence number.
+// sequence number (see record.go for the encoding).
 type record struct {
 	meta.Object
 	Seq uint64 `json:",omitempty"`
-}
-
-func decodeRecord(k, v []byte) (*record, error) {
-	if v == nil {
-		return nil, nil
-	}
-	r := new(record)
-	if err := json.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
-	}
-	return r, nil
+	// ref names the record's inline bytes stored apart (0: none); inl
+	// holds each part's stored length there (0: not inline).
+	ref uint64
+	inl []uint32
 }
 
 const versionIDLen = 16 // bytes before encoding
@@ -148,13 +141,12 @@ func findNull(vb *bbolt.Bucket, key string) ([]byte, *record, error) {
 	pfx := vkeyPrefix(key)
 	c := vb.Cursor()
 	for k, v := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, v = c.Next() {
-		var id struct{ VersionID string }
-		if err := json.Unmarshal(v, &id); err != nil {
-			return nil, nil, fmt.Errorf("meta/bolt: decode version %q: %w", k, err)
+		r, err := decodeRecord(k, v)
+		if err != nil {
+			return nil, nil, err
 		}
-		if id.VersionID == "" {
-			r, err := decodeRecord(k, v)
-			return bytes.Clone(k), r, err
+		if r.VersionID == "" {
+			return bytes.Clone(k), r, nil
 		}
 	}
 	return nil, nil, nil
@@ -235,7 +227,10 @@ func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state st
 	}
 	if state == "" {
 		o.VersionID = ""
-		return cur.object(), putJSON(objs, k, o)
+		if err := dropInline(d, cur); err != nil {
+			return nil, err
+		}
+		return cur.object(), putRecord(d, objs, k, &record{Object: *o})
 	}
 	vb, err := versionsOf(d, true)
 	if err != nil {
@@ -250,28 +245,31 @@ func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state st
 	if state == meta.VersioningEnabled {
 		o.VersionID = newVersionID(seq)
 	} else {
-		if replaced, cur, err = dropNull(vb, o.Key, cur); err != nil {
+		if replaced, cur, err = dropNull(d, vb, o.Key, cur); err != nil {
 			return nil, err
 		}
 	}
 	if cur != nil {
-		if err := putJSON(vb, vkey(o.Key, cur.Seq), cur); err != nil {
+		if err := putRecord(d, vb, vkey(o.Key, cur.Seq), cur); err != nil {
 			return nil, err
 		}
 	}
-	return replaced, putJSON(objs, k, &record{Object: *o, Seq: seq})
+	return replaced, putRecord(d, objs, k, &record{Object: *o, Seq: seq})
 }
 
 // dropNull removes key's null version, given the current o record cur: if
 // cur is it, cur is returned nil; else a noncurrent one is deleted from the
 // v index. It returns the removed version.
-func dropNull(vb *bbolt.Bucket, key string, cur *record) (removed *meta.Object, rest *record, err error) {
+func dropNull(d, vb *bbolt.Bucket, key string, cur *record) (removed *meta.Object, rest *record, err error) {
 	if cur != nil && cur.VersionID == "" {
-		return cur.object(), nil, nil
+		return cur.object(), nil, dropInline(d, cur)
 	}
 	nk, nr, err := findNull(vb, key)
 	if err != nil || nr == nil {
 		return nil, cur, err
+	}
+	if err := dropInline(d, nr); err != nil {
+		return nil, nil, err
 	}
 	return nr.object(), cur, vb.Delete(nk)
 }
@@ -291,6 +289,9 @@ func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID str
 		_, r, err := findVersion(d, vb, key, versionID)
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
+		}
+		if err == nil {
+			err = loadInline(d, r)
 		}
 		o = r.object()
 		return err
@@ -333,6 +334,10 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		case r.DeleteMarker:
 			return fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID)
 		}
+		// fn sees the object as GetObject returns it.
+		if err := loadInline(d, r); err != nil {
+			return err
+		}
 		parts, id := len(r.Parts), r.VersionID
 		before := classOnly(&r.Object) // fn may change Encryption in place
 		if err := fn(&r.Object); err != nil {
@@ -344,10 +349,13 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		if err := countReplace(tx, before, &r.Object); err != nil {
 			return err
 		}
-		if vk != nil {
-			return putJSON(vb, vk, r)
+		if err := syncInline(d, r); err != nil {
+			return err
 		}
-		return putJSON(objs, []byte(key), r)
+		if vk != nil {
+			return putRecord(d, vb, vk, r)
+		}
+		return putRecord(d, objs, []byte(key), r)
 	})
 }
 
@@ -393,6 +401,9 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 				return nil
 			}
 			del.Removed = cur.object()
+			if err := dropInline(d, cur); err != nil {
+				return err
+			}
 			return objs.Delete(k)
 		}
 		vb, err := versionsOf(d, true)
@@ -410,12 +421,12 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		if state == meta.VersioningEnabled {
 			marker.VersionID = newVersionID(seq)
 		} else { // Suspended: a null marker
-			if del.Removed, cur, err = dropNull(vb, key, cur); err != nil {
+			if del.Removed, cur, err = dropNull(d, vb, key, cur); err != nil {
 				return err
 			}
 		}
 		if cur != nil {
-			if err := putJSON(vb, vkey(key, cur.Seq), cur); err != nil {
+			if err := putRecord(d, vb, vkey(key, cur.Seq), cur); err != nil {
 				return err
 			}
 		}
@@ -426,7 +437,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		if err := s.queueVersion(tx, del.Marker); err != nil {
 			return err
 		}
-		return putJSON(vb, vkey(key, seq), marker)
+		return putRecord(d, vb, vkey(key, seq), marker)
 	}
 	err := s.batch(func(tx *bbolt.Tx) error {
 		if err := deleteVersion(tx); err != nil {
@@ -460,6 +471,9 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	if r == nil {
 		return nil, nil
 	}
+	if err := dropInline(d, r); err != nil {
+		return nil, err
+	}
 	if vk != nil {
 		// A current delete marker is the key's first v record; removing
 		// it makes the next version current.
@@ -481,7 +495,7 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	if err := vb.Delete(nk); err != nil {
 		return nil, err
 	}
-	return r.object(), putJSON(objs, []byte(key), next)
+	return r.object(), putRecord(d, objs, []byte(key), next)
 }
 
 // versionMark is a position in the version listing: after all versions of
