@@ -193,13 +193,16 @@ func (s *Store) Close() error {
 // batch runs a hot mutation through the group commit. fn may run more than
 // once and must reset its outputs on entry.
 func (s *Store) batch(fn func(*bbolt.Tx) error) error {
+	var err error
 	switch s.hot {
 	case hotDBBatch:
-		return s.db.Batch(fn)
+		err = s.db.Batch(fn)
 	case hotUpdate:
-		return s.db.Update(fn)
+		err = s.db.Update(fn)
+	default:
+		err = s.gc.do(fn)
 	}
-	return s.gc.do(fn)
+	return written(err) // callers get errors as their functions made them
 }
 
 type hotMode int
@@ -462,10 +465,10 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		replaced = nil
 		d, err := data(tx, o.Bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if replaced, err = install(tx, d, o, cond); err != nil {
-			return err
+			return err // unwritten when install wrote nothing
 		}
 		return s.queueVersion(tx, o)
 	})
@@ -649,10 +652,10 @@ func (s *Store) CreateUpload(ctx context.Context, u *meta.Upload) error {
 		ups := d.Bucket(subUploads)
 		id := []byte(u.ID)
 		if ups.Get(id) != nil {
-			return fmt.Errorf("%w: %q", ErrUploadExists, u.ID)
+			return unwritten(fmt.Errorf("%w: %q", ErrUploadExists, u.ID))
 		}
 		if d.Bucket(subCompleted).Get(id) != nil {
-			return fmt.Errorf("%w: %q (completed)", ErrUploadExists, u.ID)
+			return unwritten(fmt.Errorf("%w: %q (completed)", ErrUploadExists, u.ID))
 		}
 		if err := putJSON(ups, id, u); err != nil {
 			return err
@@ -716,7 +719,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Pa
 		}
 		pb := d.Bucket(subParts).Bucket([]byte(uploadID))
 		if pb == nil || d.Bucket(subUploads).Get([]byte(uploadID)) == nil {
-			return fmt.Errorf("%w: %q in %q", meta.ErrNoSuchUpload, uploadID, bucket)
+			return unwritten(fmt.Errorf("%w: %q in %q", meta.ErrNoSuchUpload, uploadID, bucket))
 		}
 		k := be32(p.Number)
 		var old meta.Part
@@ -864,10 +867,10 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 		}
 		u, err := getUpload(d, bucket, uploadID)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if u.Key != o.Key {
-			return fmt.Errorf("%w: upload %q is for key %q, not %q", ErrInvalid, uploadID, u.Key, o.Key)
+			return unwritten(fmt.Errorf("%w: upload %q is for key %q, not %q", ErrInvalid, uploadID, u.Key, o.Key))
 		}
 		parts, err := removeUpload(d, u)
 		if err != nil {
@@ -879,7 +882,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 			}
 		}
 		if replaced, err = install(tx, d, o, cond); err != nil {
-			return err
+			return written(err) // the upload was removed already
 		}
 		if err := s.queueVersion(tx, o); err != nil {
 			return err

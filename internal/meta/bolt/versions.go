@@ -207,22 +207,23 @@ func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Preconditi
 func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
 	state, err := bucketVersioning(tx, o.Bucket)
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	return installAs(d, o, cond, state)
 }
 
-// installAs is install in a bucket whose versioning state is state.
+// installAs is install in a bucket whose versioning state is state. Its
+// errors before it writes are unwritten ones.
 func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state string) (*meta.Object, error) {
 	objs := d.Bucket(subObjects)
 	k := []byte(o.Key)
 	cur, err := decodeRecord(k, objs.Get(k))
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	if cond != nil {
 		if err := cond(cur.object()); err != nil {
-			return nil, err
+			return nil, unwritten(err)
 		}
 	}
 	if state == "" {
@@ -313,7 +314,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 	return s.batch(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		objs := d.Bucket(subObjects)
 		vb, _ := versionsOf(d, false)
@@ -324,27 +325,29 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		} else {
 			vk, r, err = findVersion(d, vb, key, versionID)
 		}
+		// Nothing is written until countReplace: errors before it are
+		// unwritten ones.
 		switch {
 		case err != nil:
-			return err
+			return unwritten(err)
 		case r == nil && versionID == "":
-			return fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key)
+			return unwritten(fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key))
 		case r == nil:
-			return fmt.Errorf("%w: %q version %q", meta.ErrNoSuchVersion, key, versionID)
+			return unwritten(fmt.Errorf("%w: %q version %q", meta.ErrNoSuchVersion, key, versionID))
 		case r.DeleteMarker:
-			return fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID)
+			return unwritten(fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID))
 		}
 		// fn sees the object as GetObject returns it.
 		if err := loadInline(d, r); err != nil {
-			return err
+			return unwritten(err)
 		}
 		parts, id := len(r.Parts), r.VersionID
 		before := classOnly(&r.Object) // fn may change Encryption in place
 		if err := fn(&r.Object); err != nil {
-			return err
+			return unwritten(err)
 		}
 		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
-			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
+			return unwritten(fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid))
 		}
 		if err := countReplace(tx, before, &r.Object); err != nil {
 			return err
@@ -375,7 +378,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		del = &meta.Deletion{}
 		d, err := data(tx, bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if versionID != "" {
 			del.Removed, err = removeVersion(d, key, versionID, cond)
@@ -383,17 +386,17 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		}
 		state, err := bucketVersioning(tx, bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		objs := d.Bucket(subObjects)
 		k := []byte(key)
 		cur, err := decodeRecord(k, objs.Get(k))
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if cond != nil {
 			if err := cond(cur.object()); err != nil {
-				return err
+				return unwritten(err)
 			}
 		}
 		if state == "" {
@@ -461,11 +464,11 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	}
 	vk, r, err := findVersion(d, vb, key, versionID)
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	if cond != nil {
 		if err := cond(r.object()); err != nil {
-			return nil, err
+			return nil, unwritten(err)
 		}
 	}
 	if r == nil {
