@@ -121,6 +121,7 @@ type Store struct {
 	now          func() time.Time // SetClock
 	maxCompleted int              // MaxCompletedPerBucket; tests may override
 	reserve      reserve          // disk space kept for deletes (reserve.go)
+	buckets      bucketCache      // decoded bucket records (bucketcache.go)
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -298,7 +299,9 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 	if b == nil || b.Name == "" {
 		return fmt.Errorf("%w: empty bucket name", ErrInvalid)
 	}
+	defer s.buckets.changed()
 	return s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		bs := tx.Bucket(bkBuckets)
 		if bs.Get([]byte(b.Name)) != nil {
 			return fmt.Errorf("%w: %q", meta.ErrBucketExists, b.Name)
@@ -354,10 +357,6 @@ func listRecords[T any](ctx context.Context, s *Store, bucket []byte, what strin
 	return out, err
 }
 
-// GetBucket implements meta.Store.
-func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error) {
-	return getRecord[meta.Bucket](ctx, s, bkBuckets, name, meta.ErrNoSuchBucket)
-}
 
 // UpdateBucket implements meta.Store. fn runs inside the write transaction:
 // it must not call back into the Store, and should be quick. fn may not
@@ -369,7 +368,9 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 	if err := s.reserve.room(); err != nil {
 		return err
 	}
+	defer s.buckets.changed()
 	return s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		bs := tx.Bucket(bkBuckets)
 		var b meta.Bucket
 		ok, err := getJSON(bs, []byte(name), &b)
@@ -396,7 +397,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		return nil, err
 	}
 	var parts []meta.Part
+	defer s.buckets.changed()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		parts = nil
 		d, err := data(tx, name)
 		if err != nil {
@@ -467,7 +470,7 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		if err != nil {
 			return unwritten(err)
 		}
-		if replaced, err = install(tx, d, o, cond); err != nil {
+		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
 			return err // unwritten when install wrote nothing
 		}
 		return s.queueVersion(tx, o)
@@ -881,7 +884,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
-		if replaced, err = install(tx, d, o, cond); err != nil {
+		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
 			return written(err) // the upload was removed already
 		}
 		if err := s.queueVersion(tx, o); err != nil {

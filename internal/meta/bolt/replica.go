@@ -36,7 +36,7 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 		if err != nil {
 			return err
 		}
-		state, err := bucketVersioning(tx, o.Bucket)
+		state, err := bucketVersioning(tx, o.Bucket, &s.buckets)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,18 +92,12 @@ func vkeySplit(k []byte) (string, uint64) {
 	return string(key), ^binary.BigEndian.Uint64(k[n+2:])
 }
 
-// bucketVersioning reads a bucket's versioning state in tx.
-func bucketVersioning(tx *bbolt.Tx, bucket string) (string, error) {
-	v := tx.Bucket(bkBuckets).Get([]byte(bucket))
-	if v == nil {
-		return "", fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
-	}
-	if !bytes.Contains(v, []byte(`"Versioning"`)) {
-		return "", nil
-	}
-	var b struct{ Versioning string }
-	if err := json.Unmarshal(v, &b); err != nil {
-		return "", fmt.Errorf("meta/bolt: decode bucket %q: %w", bucket, err)
+// bucketVersioning reads a bucket's versioning state in tx, through the
+// store's bucket cache bc (nil: none).
+func bucketVersioning(tx *bbolt.Tx, bucket string, bc *bucketCache) (string, error) {
+	b, err := bc.bucket(tx, bucket)
+	if err != nil {
+		return "", err
 	}
 	return b.Versioning, nil
 }
@@ -194,7 +187,12 @@ func (r *record) object() *meta.Object {
 // versioning state says (see meta.Store.PutObject) and returns the
 // version replaced for good, if any. The object counters follow.
 func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	replaced, err := installVersion(tx, d, o, cond)
+	return installIn(tx, d, o, cond, nil)
+}
+
+// installIn is install reading the versioning state through bc.
+func installIn(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, bc *bucketCache) (*meta.Object, error) {
+	replaced, err := installVersion(tx, d, o, cond, bc)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +202,8 @@ func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Preconditi
 	return replaced, countObject(tx, replaced, -1)
 }
 
-func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	state, err := bucketVersioning(tx, o.Bucket)
+func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, bc *bucketCache) (*meta.Object, error) {
+	state, err := bucketVersioning(tx, o.Bucket, bc)
 	if err != nil {
 		return nil, unwritten(err)
 	}
@@ -384,7 +382,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 			del.Removed, err = removeVersion(d, key, versionID, cond)
 			return err
 		}
-		state, err := bucketVersioning(tx, bucket)
+		state, err := bucketVersioning(tx, bucket, &s.buckets)
 		if err != nil {
 			return unwritten(err)
 		}

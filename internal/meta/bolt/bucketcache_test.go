@@ -1,0 +1,75 @@
+package bolt
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
+)
+
+// TestBucketCache: a cached bucket costs no transaction, and every bucket
+// change is seen at once, by GetBucket and by the versioning state writes
+// read.
+func TestBucketCache(t *testing.T) {
+	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "alice", Config: map[string][]byte{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	txs := s.db.Stats().TxN
+	b, err := s.GetBucket(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.db.Stats().TxN - txs; n != 0 {
+		t.Fatalf("a cached GetBucket opened %d transactions", n)
+	}
+	b.Owner = "mallory" // the caller's copy
+	if b2, _ := s.GetBucket(ctx, "b"); b2.Owner != "alice" {
+		t.Fatalf("a caller's change reached the cache: owner %q", b2.Owner)
+	}
+
+	// A write reads the versioning state from the cache, and sees the
+	// change at once.
+	if _, err := s.PutObject(ctx, inlineObj("b", "k", "one"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateBucket(ctx, "b", func(b *meta.Bucket) error {
+		b.Versioning = meta.VersioningEnabled
+		b.Config["policy"] = []byte("{}")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.GetBucket(ctx, "b"); err != nil || b.Versioning != meta.VersioningEnabled || string(b.Config["policy"]) != "{}" {
+		t.Fatalf("after UpdateBucket: %+v, %v", b, err)
+	}
+	if _, err := s.PutObject(ctx, inlineObj("b", "k", "two"), nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	s.ListObjectVersions(ctx, "b", "", "", "", func(*meta.Object, bool) error { n++; return nil })
+	if n != 2 {
+		t.Fatalf("%d versions after enabling versioning, want 2", n)
+	}
+
+	// Deleted and created again.
+	s.DeleteObjectVersion(ctx, "b", "k", meta.NullVersion, nil)
+	o, _ := s.GetObject(ctx, "b", "k")
+	s.DeleteObjectVersion(ctx, "b", "k", o.VersionID, nil)
+	if _, err := s.DeleteBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetBucket(ctx, "b"); !errors.Is(err, meta.ErrNoSuchBucket) {
+		t.Fatalf("deleted bucket: %v", err)
+	}
+	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.GetBucket(ctx, "b"); err != nil || b.Owner != "bob" || b.Versioning != "" {
+		t.Fatalf("created again: %+v, %v", b, err)
+	}
+}
