@@ -116,3 +116,7 @@ func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error
 	c := *b
 	return &c, nil
 }
+
+// ReadTxs is the number of read transactions the store has started: what
+// a request costs in metadata reads (tests, benchmarks).
+func (s *Store) ReadTxs() int { return s.db.Stats().TxN }
