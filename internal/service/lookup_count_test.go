@@ -74,8 +74,14 @@ func TestReadCosts(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"GET", func() error { _, err := svc.GetObject(ctx, p, GetObjectInput{Bucket: "bkt", Key: "missing"}); return err }},
-		{"HEAD", func() error { _, _, err := svc.HeadObject(ctx, p, GetObjectInput{Bucket: "bkt", Key: "missing"}); return err }},
+		{"GET", func() error {
+			_, err := svc.GetObject(ctx, p, GetObjectInput{Bucket: "bkt", Key: "missing"})
+			return err
+		}},
+		{"HEAD", func() error {
+			_, _, err := svc.HeadObject(ctx, p, GetObjectInput{Bucket: "bkt", Key: "missing"})
+			return err
+		}},
 	} {
 		txs, reads := m.ReadTxs(), cm.objectReads.Load()
 		if err := op.do(); !errors.Is(err, errs.NoSuchKey) {

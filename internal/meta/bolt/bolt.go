@@ -357,7 +357,6 @@ func listRecords[T any](ctx context.Context, s *Store, bucket []byte, what strin
 	return out, err
 }
 
-
 // UpdateBucket implements meta.Store. fn runs inside the write transaction:
 // it must not call back into the Store, and should be quick. fn may not
 // rename the bucket.
