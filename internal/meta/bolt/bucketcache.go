@@ -68,18 +68,32 @@ func (c *bucketCache) put(name string, epoch uint64, b *meta.Bucket) {
 // changed invalidates every entry.
 func (c *bucketCache) changed() { c.epoch.Add(1) }
 
-// bucket returns the bucket's decoded record as tx sees it, from the
-// cache when it holds it (c nil: no cache). The result is shared.
+// bucket returns the bucket's decoded record as the write transaction tx
+// sees it, from the cache when it holds it (c nil: no cache). The result
+// is shared.
 func (c *bucketCache) bucket(tx *bbolt.Tx, name string) (*meta.Bucket, error) {
-	if c != nil {
-		if b := c.get(name); b != nil {
-			return b, nil
-		}
+	if c == nil {
+		return decodeBucket(tx, name)
 	}
-	var epoch uint64
-	if c != nil {
-		epoch = c.epoch.Load()
+	if b := c.get(name); b != nil {
+		return b, nil
 	}
+	// No bucket change commits while a write transaction runs, so what
+	// it reads is current at the epoch it reads now.
+	return c.fill(tx, name, c.epoch.Load())
+}
+
+// fill decodes the bucket's record in tx and caches it under epoch, which
+// the caller read before tx began (or, in a write transaction, in it).
+func (c *bucketCache) fill(tx *bbolt.Tx, name string, epoch uint64) (*meta.Bucket, error) {
+	b, err := decodeBucket(tx, name)
+	if err == nil {
+		c.put(name, epoch, b)
+	}
+	return b, err
+}
+
+func decodeBucket(tx *bbolt.Tx, name string) (*meta.Bucket, error) {
 	v := tx.Bucket(bkBuckets).Get([]byte(name))
 	if v == nil {
 		return nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, name)
@@ -87,9 +101,6 @@ func (c *bucketCache) bucket(tx *bbolt.Tx, name string) (*meta.Bucket, error) {
 	b := new(meta.Bucket)
 	if err := json.Unmarshal(v, b); err != nil {
 		return nil, fmt.Errorf("meta/bolt: decode bucket %q: %w", name, err)
-	}
-	if c != nil {
-		c.put(name, epoch, b)
 	}
 	return b, nil
 }
@@ -104,9 +115,13 @@ func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error
 	}
 	b := s.buckets.get(name)
 	if b == nil {
+		// The epoch before the read transaction begins: a change that
+		// commits after its snapshot was taken leaves the entry stale
+		// under an epoch that is already gone.
+		epoch := s.buckets.epoch.Load()
 		err := s.db.View(func(tx *bbolt.Tx) error {
 			var err error
-			b, err = s.buckets.bucket(tx, name)
+			b, err = s.buckets.fill(tx, name, epoch)
 			return err
 		})
 		if err != nil {

@@ -3,6 +3,8 @@ package bolt
 import (
 	"errors"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
@@ -71,5 +73,44 @@ func TestBucketCache(t *testing.T) {
 	}
 	if b, err := s.GetBucket(ctx, "b"); err != nil || b.Owner != "bob" || b.Versioning != "" {
 		t.Fatalf("created again: %+v, %v", b, err)
+	}
+}
+
+// TestBucketCacheConcurrentReaders: readers that race bucket changes
+// never leave a stale entry behind: once the changes are done, GetBucket
+// returns the last one.
+func TestBucketCacheConcurrentReaders(t *testing.T) {
+	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Config: map[string][]byte{}}); err != nil {
+		t.Fatal(err)
+	}
+	const changes = 100
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					s.GetBucket(ctx, "b")
+				}
+			}
+		})
+	}
+	for i := 1; i <= changes; i++ {
+		if err := s.UpdateBucket(ctx, "b", func(b *meta.Bucket) error {
+			b.Config["n"] = []byte(strconv.Itoa(i))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	b, err := s.GetBucket(ctx, "b")
+	if err != nil || string(b.Config["n"]) != strconv.Itoa(changes) {
+		t.Fatalf("after the changes: %q, %v", b.Config["n"], err)
 	}
 }
