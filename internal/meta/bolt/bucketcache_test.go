@@ -15,14 +15,14 @@ import (
 // read.
 func TestBucketCache(t *testing.T) {
 	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
-	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "alice", Config: map[string][]byte{}}); err != nil {
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Owner: "alice", Config: map[string][]byte{}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetBucket(ctx, "b"); err != nil {
+	if _, err := s.GetBucket(bg, "b"); err != nil {
 		t.Fatal(err)
 	}
 	txs := s.db.Stats().TxN
-	b, err := s.GetBucket(ctx, "b")
+	b, err := s.GetBucket(bg, "b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,48 +30,48 @@ func TestBucketCache(t *testing.T) {
 		t.Fatalf("a cached GetBucket opened %d transactions", n)
 	}
 	b.Owner = "mallory" // the caller's copy
-	if b2, _ := s.GetBucket(ctx, "b"); b2.Owner != "alice" {
+	if b2, _ := s.GetBucket(bg, "b"); b2.Owner != "alice" {
 		t.Fatalf("a caller's change reached the cache: owner %q", b2.Owner)
 	}
 
 	// A write reads the versioning state from the cache, and sees the
 	// change at once.
-	if _, err := s.PutObject(ctx, inlineObj("b", "k", "one"), nil); err != nil {
+	if _, err := s.PutObject(bg, inlineObj("b", "k", "one"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateBucket(ctx, "b", func(b *meta.Bucket) error {
+	if err := s.UpdateBucket(bg, "b", func(b *meta.Bucket) error {
 		b.Versioning = meta.VersioningEnabled
 		b.Config["policy"] = []byte("{}")
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := s.GetBucket(ctx, "b"); err != nil || b.Versioning != meta.VersioningEnabled || string(b.Config["policy"]) != "{}" {
+	if b, err := s.GetBucket(bg, "b"); err != nil || b.Versioning != meta.VersioningEnabled || string(b.Config["policy"]) != "{}" {
 		t.Fatalf("after UpdateBucket: %+v, %v", b, err)
 	}
-	if _, err := s.PutObject(ctx, inlineObj("b", "k", "two"), nil); err != nil {
+	if _, err := s.PutObject(bg, inlineObj("b", "k", "two"), nil); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	s.ListObjectVersions(ctx, "b", "", "", "", func(*meta.Object, bool) error { n++; return nil })
+	s.ListObjectVersions(bg, "b", "", "", "", func(*meta.Object, bool) error { n++; return nil })
 	if n != 2 {
 		t.Fatalf("%d versions after enabling versioning, want 2", n)
 	}
 
 	// Deleted and created again.
-	s.DeleteObjectVersion(ctx, "b", "k", meta.NullVersion, nil)
-	o, _ := s.GetObject(ctx, "b", "k")
-	s.DeleteObjectVersion(ctx, "b", "k", o.VersionID, nil)
-	if _, err := s.DeleteBucket(ctx, "b"); err != nil {
+	s.DeleteObjectVersion(bg, "b", "k", meta.NullVersion, nil)
+	o, _ := s.GetObject(bg, "b", "k")
+	s.DeleteObjectVersion(bg, "b", "k", o.VersionID, nil)
+	if _, err := s.DeleteBucket(bg, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetBucket(ctx, "b"); !errors.Is(err, meta.ErrNoSuchBucket) {
+	if _, err := s.GetBucket(bg, "b"); !errors.Is(err, meta.ErrNoSuchBucket) {
 		t.Fatalf("deleted bucket: %v", err)
 	}
-	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "bob"}); err != nil {
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Owner: "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := s.GetBucket(ctx, "b"); err != nil || b.Owner != "bob" || b.Versioning != "" {
+	if b, err := s.GetBucket(bg, "b"); err != nil || b.Owner != "bob" || b.Versioning != "" {
 		t.Fatalf("created again: %+v, %v", b, err)
 	}
 }
@@ -81,7 +81,7 @@ func TestBucketCache(t *testing.T) {
 // returns the last one.
 func TestBucketCacheConcurrentReaders(t *testing.T) {
 	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
-	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Config: map[string][]byte{}}); err != nil {
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Config: map[string][]byte{}}); err != nil {
 		t.Fatal(err)
 	}
 	const changes = 100
@@ -94,13 +94,13 @@ func TestBucketCacheConcurrentReaders(t *testing.T) {
 				case <-stop:
 					return
 				default:
-					s.GetBucket(ctx, "b")
+					s.GetBucket(bg, "b")
 				}
 			}
 		})
 	}
 	for i := 1; i <= changes; i++ {
-		if err := s.UpdateBucket(ctx, "b", func(b *meta.Bucket) error {
+		if err := s.UpdateBucket(bg, "b", func(b *meta.Bucket) error {
 			b.Config["n"] = []byte(strconv.Itoa(i))
 			return nil
 		}); err != nil {
@@ -109,7 +109,7 @@ func TestBucketCacheConcurrentReaders(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	b, err := s.GetBucket(ctx, "b")
+	b, err := s.GetBucket(bg, "b")
 	if err != nil || string(b.Config["n"]) != strconv.Itoa(changes) {
 		t.Fatalf("after the changes: %q, %v", b.Config["n"], err)
 	}

@@ -82,15 +82,15 @@ func TestCommitterFailedFnOnly(t *testing.T) {
 // precondition returned it, not wrapped by the batch's mark.
 func TestBatchErrorsUnmarked(t *testing.T) {
 	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
-	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b"}); err != nil {
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b"}); err != nil {
 		t.Fatal(err)
 	}
 	errCond := fmt.Errorf("precondition failed")
-	_, err := s.PutObject(ctx, inlineObj("b", "k", "x"), func(*meta.Object) error { return errCond })
+	_, err := s.PutObject(bg, inlineObj("b", "k", "x"), func(*meta.Object) error { return errCond })
 	if err != errCond {
 		t.Fatalf("got %#v, want the precondition's error itself", err)
 	}
-	if _, err := s.PutObject(ctx, inlineObj("nob", "k", "x"), nil); !errors.Is(err, meta.ErrNoSuchBucket) {
+	if _, err := s.PutObject(bg, inlineObj("nob", "k", "x"), nil); !errors.Is(err, meta.ErrNoSuchBucket) {
 		t.Fatalf("missing bucket: %v", err)
 	}
 	if _, ok := err.(*unwrittenErr); ok {

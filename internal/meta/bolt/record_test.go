@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -13,6 +14,10 @@ import (
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
+
+// bg is these tests' context (their own: the store-generic tests, and
+// what they share, may move out of this package).
+var bg = context.Background()
 
 // recStore opens a store in a temporary directory (its own helper: the
 // store-generic tests may move out of this package).
@@ -154,11 +159,11 @@ func TestOldJSONRecords(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "meta.db")
 	s := recStore(t, path)
 	for _, b := range []string{"plain", "ver"} {
-		if err := s.CreateBucket(ctx, &meta.Bucket{Name: b, Owner: "alice"}); err != nil {
+		if err := s.CreateBucket(bg, &meta.Bucket{Name: b, Owner: "alice"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.UpdateBucket(ctx, "ver", func(b *meta.Bucket) error { b.Versioning = meta.VersioningEnabled; return nil }); err != nil {
+	if err := s.UpdateBucket(bg, "ver", func(b *meta.Bucket) error { b.Versioning = meta.VersioningEnabled; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	blobObj := inlineObj("plain", "blob", "")
@@ -183,26 +188,26 @@ func TestOldJSONRecords(t *testing.T) {
 	s.Close()
 	s = recStore(t, path) // reopened as an upgraded node would
 
-	o, err := s.GetObject(ctx, "plain", "a")
+	o, err := s.GetObject(bg, "plain", "a")
 	wantInline(t, o, err, "old-a")
-	if o, err = s.GetObject(ctx, "plain", "blob"); err != nil || o.Parts[0].BlobID != "blob-1" {
+	if o, err = s.GetObject(bg, "plain", "blob"); err != nil || o.Parts[0].BlobID != "blob-1" {
 		t.Fatalf("blob record: %+v, %v", o, err)
 	}
-	o, err = s.GetObjectVersion(ctx, "ver", "k", old.VersionID)
+	o, err = s.GetObjectVersion(bg, "ver", "k", old.VersionID)
 	wantInline(t, o, err, "older")
 	var dm *meta.DeleteMarkerError
-	if _, err := s.GetObject(ctx, "ver", "gone"); !errors.As(err, &dm) {
+	if _, err := s.GetObject(bg, "ver", "gone"); !errors.As(err, &dm) {
 		t.Fatalf("delete marker: %v", err)
 	}
 	var keys []string
-	if err := s.ListObjects(ctx, "plain", "", "", func(o *meta.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+	if err := s.ListObjects(bg, "plain", "", "", func(o *meta.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"a", "b", "blob"}; !reflect.DeepEqual(keys, want) {
 		t.Fatalf("listed %q, want %q", keys, want)
 	}
 	var vers []string
-	err = s.ListObjectVersions(ctx, "ver", "", "", "", func(o *meta.Object, latest bool) error {
+	err = s.ListObjectVersions(bg, "ver", "", "", "", func(o *meta.Object, latest bool) error {
 		vers = append(vers, o.Key+"/"+o.VersionID)
 		return nil
 	})
@@ -212,36 +217,36 @@ func TestOldJSONRecords(t *testing.T) {
 
 	// Overwrite: the old record is replaced (returned with its bytes),
 	// the new one is binary with its bytes apart.
-	rep, err := s.PutObject(ctx, inlineObj("plain", "a", "new-a"), nil)
+	rep, err := s.PutObject(bg, inlineObj("plain", "a", "new-a"), nil)
 	if err != nil || rep == nil || string(rep.Parts[0].Inline) != "old-a" {
 		t.Fatalf("overwrite replaced %+v, %v", rep, err)
 	}
 	if v := rawValue(t, s, "plain", "a"); v[0] != recordV1 || bytes.Contains(v, []byte("new-a")) {
 		t.Fatalf("rewritten record %q", v)
 	}
-	o, err = s.GetObject(ctx, "plain", "a")
+	o, err = s.GetObject(bg, "plain", "a")
 	wantInline(t, o, err, "new-a")
 	// Delete of an old record.
-	if del, err := s.DeleteObject(ctx, "plain", "b", nil); err != nil || del == nil {
+	if del, err := s.DeleteObject(bg, "plain", "b", nil); err != nil || del == nil {
 		t.Fatalf("delete: %+v, %v", del, err)
 	}
-	if _, err := s.GetObject(ctx, "plain", "b"); !errors.Is(err, meta.ErrNoSuchKey) {
+	if _, err := s.GetObject(bg, "plain", "b"); !errors.Is(err, meta.ErrNoSuchKey) {
 		t.Fatalf("deleted key: %v", err)
 	}
 	// A versioned write demotes the old JSON current version: it moves to
 	// the v index rewritten, its bytes apart, and still reads.
-	if _, err := s.PutObject(ctx, inlineObj("ver", "k", "newest"), nil); err != nil {
+	if _, err := s.PutObject(bg, inlineObj("ver", "k", "newest"), nil); err != nil {
 		t.Fatal(err)
 	}
-	o, err = s.GetObjectVersion(ctx, "ver", "k", cur.VersionID)
+	o, err = s.GetObjectVersion(bg, "ver", "k", cur.VersionID)
 	wantInline(t, o, err, "current")
-	o, err = s.GetObject(ctx, "ver", "k")
+	o, err = s.GetObject(bg, "ver", "k")
 	wantInline(t, o, err, "newest")
 	// Removing an old noncurrent version for good.
-	if del, err := s.DeleteObjectVersion(ctx, "ver", "k", old.VersionID, nil); err != nil || del.Removed == nil {
+	if del, err := s.DeleteObjectVersion(bg, "ver", "k", old.VersionID, nil); err != nil || del.Removed == nil {
 		t.Fatalf("delete version: %+v, %v", del, err)
 	}
-	if _, err := s.GetObjectVersion(ctx, "ver", "k", old.VersionID); !errors.Is(err, meta.ErrNoSuchVersion) {
+	if _, err := s.GetObjectVersion(bg, "ver", "k", old.VersionID); !errors.Is(err, meta.ErrNoSuchVersion) {
 		t.Fatalf("removed version: %v", err)
 	}
 }
@@ -250,11 +255,11 @@ func TestOldJSONRecords(t *testing.T) {
 // do not carry them, and overwrites and deletes drop them.
 func TestInlineApart(t *testing.T) {
 	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
-	if err := s.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "alice"}); err != nil {
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	secret := "inline-bytes-0123456789"
-	if _, err := s.PutObject(ctx, inlineObj("b", "k", secret), nil); err != nil {
+	if _, err := s.PutObject(bg, inlineObj("b", "k", secret), nil); err != nil {
 		t.Fatal(err)
 	}
 	if v := rawValue(t, s, "b", "k"); bytes.Contains(v, []byte(secret)) {
@@ -263,39 +268,39 @@ func TestInlineApart(t *testing.T) {
 	if n := inlineCount(t, s, "b"); n != 1 {
 		t.Fatalf("%d inline entries, want 1", n)
 	}
-	o, err := s.GetObject(ctx, "b", "k")
+	o, err := s.GetObject(bg, "b", "k")
 	wantInline(t, o, err, secret)
-	s.ListObjects(ctx, "b", "", "", func(o *meta.Object) error {
+	s.ListObjects(bg, "b", "", "", func(o *meta.Object) error {
 		if o.Parts[0].Inline != nil {
 			t.Errorf("listing carries inline bytes")
 		}
 		return nil
 	})
-	if _, err := s.PutObject(ctx, inlineObj("b", "k", "second"), nil); err != nil {
+	if _, err := s.PutObject(bg, inlineObj("b", "k", "second"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := inlineCount(t, s, "b"); n != 1 {
 		t.Fatalf("after overwrite: %d inline entries, want 1", n)
 	}
-	o, err = s.GetObject(ctx, "b", "k")
+	o, err = s.GetObject(bg, "b", "k")
 	wantInline(t, o, err, "second")
-	if err := s.UpdateObject(ctx, "b", "k", func(o *meta.Object) error { o.ACL = "public-read"; return nil }); err != nil {
+	if err := s.UpdateObject(bg, "b", "k", func(o *meta.Object) error { o.ACL = "public-read"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	o, err = s.GetObject(ctx, "b", "k")
+	o, err = s.GetObject(bg, "b", "k")
 	wantInline(t, o, err, "second")
-	if _, err := s.DeleteObject(ctx, "b", "k", nil); err != nil {
+	if _, err := s.DeleteObject(bg, "b", "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := inlineCount(t, s, "b"); n != 0 {
 		t.Fatalf("after delete: %d inline entries, want 0", n)
 	}
 	// Suspended versioning: the null version's bytes go with it.
-	if err := s.UpdateBucket(ctx, "b", func(b *meta.Bucket) error { b.Versioning = meta.VersioningSuspended; return nil }); err != nil {
+	if err := s.UpdateBucket(bg, "b", func(b *meta.Bucket) error { b.Versioning = meta.VersioningSuspended; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"one", "two"} {
-		if _, err := s.PutObject(ctx, inlineObj("b", "n", d), nil); err != nil {
+		if _, err := s.PutObject(bg, inlineObj("b", "n", d), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
