@@ -74,7 +74,6 @@ func NewPlainWriter(dst io.Writer, segmentSize int) (*Writer, error) {
 		dst:      dst,
 		segSize:  s,
 		plainHdr: hb,
-		buf:      make([]byte, 0, s+SumSize),
 	}, nil
 }
 

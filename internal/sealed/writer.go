@@ -25,7 +25,8 @@ type Writer struct {
 	sum      [SumSize]byte
 	segSize  int
 	// buf holds the pending plaintext (len(buf) <= segSize) and has room for
-	// the tag, so segments are sealed in place without allocating.
+	// the tag, so segments are sealed in place without allocating; it
+	// grows up to a segment as data comes (ensure).
 	buf   []byte
 	index uint64
 	nonce [nonceSize]byte
@@ -68,7 +69,6 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 		dst:     dst,
 		aead:    aead,
 		segSize: s,
-		buf:     make([]byte, 0, s+TagSize),
 	}, nil
 }
 
@@ -96,7 +96,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 			p = p[w.segSize:]
 			continue
 		}
-		c := copy(w.buf[len(w.buf):w.segSize], p)
+		want := min(len(w.buf)+len(p), w.segSize)
+		w.ensure(want)
+		c := copy(w.buf[len(w.buf):want], p)
 		w.buf = w.buf[:len(w.buf)+c]
 		p = p[c:]
 	}
@@ -110,6 +112,7 @@ func (w *Writer) seal(plaintext []byte, last bool) error {
 		return w.checksum(plaintext, last)
 	}
 	nonce(&w.nonce, w.index, last)
+	w.ensure(len(plaintext))
 	out := w.aead.Seal(w.buf[:0], w.nonce[:], plaintext, nil)
 	w.index++
 	w.buf = w.buf[:0]
@@ -153,4 +156,18 @@ func (w *Writer) checksum(plaintext []byte, last bool) error {
 		return err
 	}
 	return nil
+}
+
+// ensure gives buf room for n bytes of plaintext (n <= segSize) and a
+// tag, keeping what it holds. The buffer grows with the data rather than
+// being a whole segment from the start: a 4 KiB object does not allocate
+// and clear a 64 KiB segment.
+func (w *Writer) ensure(n int) {
+	if n+TagSize <= cap(w.buf) {
+		return
+	}
+	c := min(max(n, 2*cap(w.buf)), w.segSize)
+	nb := make([]byte, len(w.buf), c+TagSize)
+	copy(nb, w.buf)
+	w.buf = nb
 }

@@ -17,21 +17,36 @@ const Account = "strongroom"
 // parsed documents (bucket policies change rarely; a request must not
 // re-parse them).
 type policies struct {
-	mu    sync.Mutex
-	cache map[string]*policy.Policy // "b:" or "i:" + document
+	mu sync.Mutex
+	// bucket and identity map documents to their parsed policies; a
+	// lookup by a bucket policy's bytes (m[string(doc)]) copies nothing.
+	bucket, identity map[string]*policy.Policy
 }
 
 const maxCachedPolicies = 4096
 
-func newPolicies() *policies { return &policies{cache: map[string]*policy.Policy{}} }
+func newPolicies() *policies {
+	return &policies{bucket: map[string]*policy.Policy{}, identity: map[string]*policy.Policy{}}
+}
+
+// parseBucket is parse for a bucket policy document.
+func (ps *policies) parseBucket(doc []byte) (*policy.Policy, error) {
+	ps.mu.Lock()
+	p := ps.bucket[string(doc)]
+	ps.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	return ps.parse(string(doc), false)
+}
 
 func (ps *policies) parse(doc string, identity bool) (*policy.Policy, error) {
-	key := "b:" + doc
+	cache := ps.bucket
 	if identity {
-		key = "i:" + doc
+		cache = ps.identity
 	}
 	ps.mu.Lock()
-	p := ps.cache[key]
+	p := cache[doc]
 	ps.mu.Unlock()
 	if p != nil {
 		return p, nil
@@ -50,10 +65,10 @@ func (ps *policies) parse(doc string, identity bool) (*policy.Policy, error) {
 		return nil, err
 	}
 	ps.mu.Lock()
-	if len(ps.cache) >= maxCachedPolicies {
-		clear(ps.cache)
+	if len(cache) >= maxCachedPolicies {
+		clear(cache)
 	}
-	ps.cache[key] = p
+	cache[doc] = p
 	ps.mu.Unlock()
 	return p, nil
 }
@@ -68,7 +83,7 @@ func (ps *policies) Decide(bucketPolicy []byte, identity []string, r *service.Au
 	}
 	var docs []doc
 	if bucketPolicy != nil {
-		p, err := ps.parse(string(bucketPolicy), false)
+		p, err := ps.parseBucket(bucketPolicy)
 		if err != nil {
 			return service.Deny, "bucket policy does not parse"
 		}
@@ -107,7 +122,7 @@ func (ps *policies) ValidateBucketPolicy(doc []byte) error {
 // PublicBucketPolicy implements service.PublicPolicies. A document that
 // does not parse counts as public, so BlockPublicPolicy refuses it.
 func (ps *policies) PublicBucketPolicy(doc []byte) bool {
-	p, err := ps.parse(string(doc), false)
+	p, err := ps.parseBucket(doc)
 	return err != nil || p.Public()
 }
 

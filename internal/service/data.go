@@ -478,6 +478,11 @@ func (r *objectReader) Close() error {
 // openPart opens a part's stored bytes: its blob, or its inline data.
 func (s *Service) openPart(ctx context.Context, p *meta.Part) (blob.Reader, error) {
 	if p.BlobID == "" {
+		if len(p.Inline) == 0 && p.StoredSize > 0 {
+			// A version from a listing: the store loads inline bytes
+			// only for GetObject/GetObjectVersion.
+			return nil, fmt.Errorf("service: inline data of part %d not loaded", p.Number)
+		}
 		return inlineReader{bytes.NewReader(p.Inline)}, nil
 	}
 	return s.blobs.Open(ctx, p.BlobID)

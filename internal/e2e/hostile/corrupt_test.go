@@ -105,37 +105,39 @@ func flipFileByte(t *testing.T, path string, off int64) {
 	}
 }
 
-// flipInline changes the base64 character at index i of every inline part
-// record in the metadata file (older copies in freed pages included), as a
-// flipped bit there would: the record stays valid JSON and base64, and
-// the stored bytes it decodes to differ. bbolt reads through a shared
-// mapping of the file, so the running node sees the change.
-func flipInline(t *testing.T, dataDir string, i int) {
+// flipInline changes byte i of an object's inline stored bytes wherever
+// they are in the metadata file (older copies in freed pages included),
+// as a flipped bit there would: the record stays valid, and the stored
+// bytes read back differ. bbolt reads through a shared mapping of the
+// file, so the running node sees the change.
+func flipInline(t *testing.T, n *testnode.Node, bucket, key string, i int) {
 	t.Helper()
-	path := filepath.Join(dataDir, "meta.db")
+	o, err := n.Meta().GetObject(context.Background(), bucket, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := o.Parts[0].Inline
+	if len(stored) <= i {
+		t.Fatalf("no inline byte %d (%d stored)", i, len(stored))
+	}
+	path := filepath.Join(n.DataDir, "meta.db")
 	db, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	marker := []byte(`"Inline":"`)
 	var changed []int
 	for at := 0; ; {
-		k := bytes.Index(db[at:], marker)
+		k := bytes.Index(db[at:], stored)
 		if k < 0 {
 			break
 		}
-		pos := at + k + len(marker) + i
-		c := strings.IndexByte(alphabet, db[pos])
-		if c < 0 {
-			t.Fatalf("no base64 at inline index %d", i)
-		}
-		db[pos] = alphabet[(c+1)%64]
+		pos := at + k + i
+		db[pos] ^= 0x10
 		changed = append(changed, pos)
-		at = pos
+		at = at + k + len(stored)
 	}
 	if len(changed) == 0 {
-		t.Fatal("no inline record in meta.db")
+		t.Fatal("no inline bytes in meta.db")
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -164,7 +166,7 @@ func TestCorruptedBlobs(t *testing.T) {
 	sealedStride := int64(seg + sealed.TagSize)
 	type damage struct {
 		name    string
-		inline  int          // base64 index in the inline record; 0: a blob
+		inline  int          // byte of the inline stored bytes; 0: a blob
 		file    int          // blob file to damage, smallest first
 		off     func() int64 // stored offset in it
 		bad     int64        // an object offset inside the damaged segment
@@ -211,7 +213,7 @@ func TestCorruptedBlobs(t *testing.T) {
 			rand.Read(data)
 			putCorruptible(t, c, bucket, key, data, tt.encrypted, tt.multipart)
 			if tt.d.inline > 0 {
-				flipInline(t, n.DataDir, tt.d.inline)
+				flipInline(t, n, bucket, key, tt.d.inline)
 			} else {
 				files := blobFiles(t, n.DataDir)
 				flipFileByte(t, files[tt.d.file], tt.d.off())

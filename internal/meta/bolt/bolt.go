@@ -3,7 +3,8 @@
 //
 // # Layout
 //
-// Records are JSON. Top-level bbolt buckets:
+// Object versions are in a compact binary encoding with their inline bytes
+// apart (record.go); other records are JSON. Top-level bbolt buckets:
 //
 //	meta                      "version" -> schema version (decimal)
 //	buckets                   bucket name -> meta.Bucket
@@ -11,6 +12,7 @@
 //	                          the current version, unless it is a delete marker
 //	data/<bucket>/v           esc(key) 00 00 | ^seq -> every other object version
 //	                          (see versions.go)
+//	data/<bucket>/n           be64(ref) | be32(part) -> inline part bytes (record.go)
 //	data/<bucket>/u           upload ID -> meta.Upload
 //	data/<bucket>/i           esc(key) 00 00 | initiated | upload ID -> upload ID
 //	                          (ListUploads order: key, then initiation time)
@@ -119,6 +121,7 @@ type Store struct {
 	now          func() time.Time // SetClock
 	maxCompleted int              // MaxCompletedPerBucket; tests may override
 	reserve      reserve          // disk space kept for deletes (reserve.go)
+	buckets      bucketCache      // decoded bucket records (bucketcache.go)
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -191,13 +194,16 @@ func (s *Store) Close() error {
 // batch runs a hot mutation through the group commit. fn may run more than
 // once and must reset its outputs on entry.
 func (s *Store) batch(fn func(*bbolt.Tx) error) error {
+	var err error
 	switch s.hot {
 	case hotDBBatch:
-		return s.db.Batch(fn)
+		err = s.db.Batch(fn)
 	case hotUpdate:
-		return s.db.Update(fn)
+		err = s.db.Update(fn)
+	default:
+		err = s.gc.do(fn)
 	}
-	return s.gc.do(fn)
+	return written(err) // callers get errors as their functions made them
 }
 
 type hotMode int
@@ -293,7 +299,9 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 	if b == nil || b.Name == "" {
 		return fmt.Errorf("%w: empty bucket name", ErrInvalid)
 	}
+	defer s.buckets.changed()
 	return s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		bs := tx.Bucket(bkBuckets)
 		if bs.Get([]byte(b.Name)) != nil {
 			return fmt.Errorf("%w: %q", meta.ErrBucketExists, b.Name)
@@ -349,11 +357,6 @@ func listRecords[T any](ctx context.Context, s *Store, bucket []byte, what strin
 	return out, err
 }
 
-// GetBucket implements meta.Store.
-func (s *Store) GetBucket(ctx context.Context, name string) (*meta.Bucket, error) {
-	return getRecord[meta.Bucket](ctx, s, bkBuckets, name, meta.ErrNoSuchBucket)
-}
-
 // UpdateBucket implements meta.Store. fn runs inside the write transaction:
 // it must not call back into the Store, and should be quick. fn may not
 // rename the bucket.
@@ -364,7 +367,9 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 	if err := s.reserve.room(); err != nil {
 		return err
 	}
+	defer s.buckets.changed()
 	return s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		bs := tx.Bucket(bkBuckets)
 		var b meta.Bucket
 		ok, err := getJSON(bs, []byte(name), &b)
@@ -391,7 +396,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		return nil, err
 	}
 	var parts []meta.Part
+	defer s.buckets.changed()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
+		s.buckets.changed()
 		parts = nil
 		d, err := data(tx, name)
 		if err != nil {
@@ -460,10 +467,10 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		replaced = nil
 		d, err := data(tx, o.Bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
-		if replaced, err = install(tx, d, o, cond); err != nil {
-			return err
+		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
+			return err // unwritten when install wrote nothing
 		}
 		return s.queueVersion(tx, o)
 	})
@@ -483,14 +490,18 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	var o meta.Object
+	var o *meta.Object
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
 			return err
 		}
-		ok, err := getJSON(d.Bucket(subObjects), []byte(key), &o)
-		if err != nil || ok {
+		r, err := decodeRecord([]byte(key), d.Bucket(subObjects).Get([]byte(key)))
+		if err == nil && r != nil {
+			err = loadInline(d, r)
+			o = r.object()
+		}
+		if err != nil || r != nil {
 			return err
 		}
 		vb, _ := versionsOf(d, false)
@@ -505,7 +516,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 	if err != nil {
 		return nil, err
 	}
-	return &o, nil
+	return o, nil
 }
 
 // DeleteObject implements meta.Store.
@@ -571,11 +582,11 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 					k, v = c.Seek(excl)
 					continue
 				}
-				o := new(meta.Object)
-				if err := json.Unmarshal(v, o); err != nil {
-					return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+				r, err := decodeRecord(k, v)
+				if err != nil {
+					return err
 				}
-				items = append(items, item{o: o})
+				items = append(items, item{o: r.object()})
 				excl = append(excl[:0:0], k...)
 				k, v = c.Next()
 			}
@@ -643,10 +654,10 @@ func (s *Store) CreateUpload(ctx context.Context, u *meta.Upload) error {
 		ups := d.Bucket(subUploads)
 		id := []byte(u.ID)
 		if ups.Get(id) != nil {
-			return fmt.Errorf("%w: %q", ErrUploadExists, u.ID)
+			return unwritten(fmt.Errorf("%w: %q", ErrUploadExists, u.ID))
 		}
 		if d.Bucket(subCompleted).Get(id) != nil {
-			return fmt.Errorf("%w: %q (completed)", ErrUploadExists, u.ID)
+			return unwritten(fmt.Errorf("%w: %q (completed)", ErrUploadExists, u.ID))
 		}
 		if err := putJSON(ups, id, u); err != nil {
 			return err
@@ -710,7 +721,7 @@ func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Pa
 		}
 		pb := d.Bucket(subParts).Bucket([]byte(uploadID))
 		if pb == nil || d.Bucket(subUploads).Get([]byte(uploadID)) == nil {
-			return fmt.Errorf("%w: %q in %q", meta.ErrNoSuchUpload, uploadID, bucket)
+			return unwritten(fmt.Errorf("%w: %q in %q", meta.ErrNoSuchUpload, uploadID, bucket))
 		}
 		k := be32(p.Number)
 		var old meta.Part
@@ -858,10 +869,10 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 		}
 		u, err := getUpload(d, bucket, uploadID)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if u.Key != o.Key {
-			return fmt.Errorf("%w: upload %q is for key %q, not %q", ErrInvalid, uploadID, u.Key, o.Key)
+			return unwritten(fmt.Errorf("%w: upload %q is for key %q, not %q", ErrInvalid, uploadID, u.Key, o.Key))
 		}
 		parts, err := removeUpload(d, u)
 		if err != nil {
@@ -872,8 +883,8 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
-		if replaced, err = install(tx, d, o, cond); err != nil {
-			return err
+		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
+			return written(err) // the upload was removed already
 		}
 		if err := s.queueVersion(tx, o); err != nil {
 			return err
@@ -1122,9 +1133,6 @@ func (s *Store) BlobRefs(ctx context.Context, fn func(id string) error) error {
 // blobRefs calls fn with every blob ID tx's objects, versions and parts
 // reference.
 func blobRefs(ctx context.Context, tx *bbolt.Tx, fn func(id string) error) error {
-	type partRefs struct {
-		Parts []struct{ BlobID string }
-	}
 	emit := func(id string) error {
 		if id == "" {
 			return nil
@@ -1140,9 +1148,9 @@ func blobRefs(ctx context.Context, tx *bbolt.Tx, fn func(id string) error) error
 					return err
 				}
 			}
-			var r partRefs
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+			r, err := decodeRecord(k, v)
+			if err != nil {
+				return err
 			}
 			for _, p := range r.Parts {
 				if err := emit(p.BlobID); err != nil {

@@ -22,11 +22,14 @@ const maxBatch = 1000
 // latency (DB.Batch waits up to MaxBatchDelay, 10ms by default, before
 // committing), and under load the batch size follows the concurrency.
 //
-// As with DB.Batch, a function may run more than once (when another function
-// of its batch fails, the transaction is rolled back and the rest retried),
-// so it must be idempotent and must reset its outputs on entry. A function
-// that fails is re-run alone in its own transaction, and its error from that
-// run is returned.
+// A function that fails before it writes anything says so by returning its
+// error through unwritten: the batch goes on in the same transaction, the
+// function gets its error and nothing is re-run. A function that fails
+// otherwise may have written, so, as with DB.Batch, the transaction is
+// rolled back, the failed function is re-run alone in its own transaction
+// (its error from that run is returned) and the rest of the batch is
+// re-run without it. A function may therefore run more than once: it must
+// be idempotent and must reset its outputs on entry.
 type committer struct {
 	db *bbolt.DB
 
@@ -88,9 +91,15 @@ func (c *committer) finish(me *call, err error) error {
 func (c *committer) run(calls []*call) {
 	for len(calls) > 0 {
 		failed := -1
+		own := make([]error, len(calls)) // errors of functions that wrote nothing
 		err := c.db.Update(func(tx *bbolt.Tx) error {
 			for i, cl := range calls {
 				if err := safeCall(cl.fn, tx); err != nil {
+					var u *unwrittenErr
+					if errors.As(err, &u) {
+						own[i] = err
+						continue
+					}
 					failed = i
 					return err
 				}
@@ -102,8 +111,12 @@ func (c *committer) run(calls []*call) {
 			calls = slices.Delete(calls, failed, failed+1)
 			continue
 		}
-		for _, cl := range calls {
-			cl.done <- err
+		for i, cl := range calls {
+			if own[i] != nil {
+				cl.done <- own[i]
+			} else {
+				cl.done <- err
+			}
 		}
 		return
 	}
@@ -116,4 +129,28 @@ func safeCall(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// unwrittenErr marks the error of a batched function that failed before
+// writing anything in its transaction (committer).
+type unwrittenErr struct{ err error }
+
+func (e *unwrittenErr) Error() string { return e.err.Error() }
+func (e *unwrittenErr) Unwrap() error { return e.err }
+
+// unwritten marks err (nil stays nil) as returned before any write.
+func unwritten(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unwrittenErr{err}
+}
+
+// written drops the mark from err: returned by a function that wrote
+// before it failed.
+func written(err error) error {
+	if u, ok := err.(*unwrittenErr); ok {
+		return u.err
+	}
+	return err
 }

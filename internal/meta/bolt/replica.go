@@ -36,7 +36,7 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 		if err != nil {
 			return err
 		}
-		state, err := bucketVersioning(tx, o.Bucket)
+		state, err := bucketVersioning(tx, o.Bucket, &s.buckets)
 		if err != nil {
 			return err
 		}
@@ -99,24 +99,24 @@ func installReplica(d *bbolt.Bucket, o *meta.Object) (bool, error) {
 	switch {
 	case any && seq < newest:
 		// An older version arriving late: noncurrent from the start.
-		err = putJSON(vb, slot, rec)
+		err = putRecord(d, vb, slot, rec)
 	case o.DeleteMarker:
 		if cur != nil {
-			if err := putJSON(vb, vkey(o.Key, cur.Seq), cur); err != nil {
+			if err := putRecord(d, vb, vkey(o.Key, cur.Seq), cur); err != nil {
 				return false, err
 			}
 			if err := objs.Delete(k); err != nil {
 				return false, err
 			}
 		}
-		err = putJSON(vb, slot, rec)
+		err = putRecord(d, vb, slot, rec)
 	default:
 		if cur != nil {
-			if err := putJSON(vb, vkey(o.Key, cur.Seq), cur); err != nil {
+			if err := putRecord(d, vb, vkey(o.Key, cur.Seq), cur); err != nil {
 				return false, err
 			}
 		}
-		err = putJSON(objs, k, rec)
+		err = putRecord(d, objs, k, rec)
 	}
 	if err != nil {
 		return false, err

@@ -146,8 +146,8 @@ func (s *Store) FinishReplication(ctx context.Context, e *meta.ReplicationEntry,
 		}
 		r.ReplicationStatus = status
 		if vk != nil {
-			return putJSON(vb, vk, r)
+			return putRecord(d, vb, vk, r)
 		}
-		return putJSON(objs, []byte(e.Key), r)
+		return putRecord(d, objs, []byte(e.Key), r)
 	})
 }

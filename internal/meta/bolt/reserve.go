@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -38,6 +40,15 @@ type reserve struct {
 	inside func() int64
 	// fallocate is unix.Fallocate; tests replace it.
 	fallocate func(fd int, mode uint32, off, n int64) error
+
+	// A check that found the reserve in place stands for the next
+	// roomCredit calls within roomFresh, which then take neither the
+	// mutex nor a stat: credit counts them down, until is its deadline
+	// (UnixNano). The file grows only by commits, a few pages (or one
+	// bbolt growth step) each, so a reserve of megabytes is not used up
+	// by a few dozen mutations between checks.
+	credit atomic.Int64
+	until  atomic.Int64
 
 	mu          sync.Mutex
 	f           *os.File
@@ -73,18 +84,38 @@ func (r *reserve) close() {
 // room makes sure the reserve is in place before a mutation that may grow
 // the database, and refuses it with meta.ErrNoSpace when it cannot be.
 func (r *reserve) room() error {
+	if r.credit.Add(-1) >= 0 && time.Now().UnixNano() < r.until.Load() {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.off || r.f == nil || r.size <= 0 {
 		return nil
 	}
+	stands, err := r.check()
+	if stands {
+		r.until.Store(time.Now().Add(roomFresh).UnixNano())
+		r.credit.Store(roomCredit)
+	}
+	return err
+}
+
+// Bounds of a room check's validity (reserve.credit).
+const (
+	roomCredit = 64
+	roomFresh  = 20 * time.Millisecond
+)
+
+// check is room's check, under r.mu; stands reports that the reserve is
+// in place, so the result may stand for the next calls.
+func (r *reserve) check() (stands bool, err error) {
 	fi, err := r.f.Stat()
 	if err != nil {
-		return fmt.Errorf("meta/bolt: %w", err)
+		return false, fmt.Errorf("meta/bolt: %w", err)
 	}
 	want := fi.Size() + r.size
 	if want <= r.allocatedTo {
-		return nil
+		return true, nil
 	}
 	// Whole MiB steps, so a growing file calls fallocate now and then.
 	want = (want + 1<<20 - 1) &^ (1<<20 - 1)
@@ -93,18 +124,18 @@ func (r *reserve) room() error {
 	switch {
 	case err == nil:
 		r.allocatedTo = want
-		return nil
+		return true, nil
 	case errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.ENOSYS):
 		r.off = true
-		return nil
+		return true, nil
 	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EDQUOT):
 		if r.inside != nil && r.inside() >= r.size {
 			// The database holds a reserve's worth of free pages (records
 			// deleted on a full disk): the mutation reuses those rather
-			// than growing the file.
-			return nil
+			// than growing the file. Checked again next time.
+			return false, nil
 		}
-		return fmt.Errorf("%w: cannot keep %d bytes in reserve: %w", meta.ErrNoSpace, r.size, err)
+		return false, fmt.Errorf("%w: cannot keep %d bytes in reserve: %w", meta.ErrNoSpace, r.size, err)
 	}
-	return fmt.Errorf("meta/bolt: reserve: %w", err)
+	return false, fmt.Errorf("meta/bolt: reserve: %w", err)
 }

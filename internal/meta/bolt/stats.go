@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -89,9 +88,13 @@ func seedStats(tx *bbolt.Tx) error {
 		Encryption   *struct{ Mode, Algorithm string }
 	}
 	count := func(k, v []byte) error {
-		var o classOf
-		if err := json.Unmarshal(v, &o); err != nil {
-			return fmt.Errorf("meta/bolt: counting objects: decode %q: %w", k, err)
+		r, err := decodeRecord(k, v)
+		if err != nil {
+			return fmt.Errorf("meta/bolt: counting objects: %w", err)
+		}
+		o := classOf{Size: r.Size, DeleteMarker: r.DeleteMarker}
+		if e := r.Encryption; e != nil {
+			o.Encryption = &struct{ Mode, Algorithm string }{e.Mode, e.Algorithm}
 		}
 		if o.DeleteMarker {
 			return nil

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,21 +40,14 @@ import (
 var subVersions = []byte("v")
 
 // record is the stored form of an object version: the version plus its
-// sequence number.
+// sequence number (see record.go for the encoding).
 type record struct {
 	meta.Object
 	Seq uint64 `json:",omitempty"`
-}
-
-func decodeRecord(k, v []byte) (*record, error) {
-	if v == nil {
-		return nil, nil
-	}
-	r := new(record)
-	if err := json.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
-	}
-	return r, nil
+	// ref names the record's inline bytes stored apart (0: none); inl
+	// holds each part's stored length there (0: not inline).
+	ref uint64
+	inl []uint32
 }
 
 const versionIDLen = 16 // bytes before encoding
@@ -100,18 +92,12 @@ func vkeySplit(k []byte) (string, uint64) {
 	return string(key), ^binary.BigEndian.Uint64(k[n+2:])
 }
 
-// bucketVersioning reads a bucket's versioning state in tx.
-func bucketVersioning(tx *bbolt.Tx, bucket string) (string, error) {
-	v := tx.Bucket(bkBuckets).Get([]byte(bucket))
-	if v == nil {
-		return "", fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
-	}
-	if !bytes.Contains(v, []byte(`"Versioning"`)) {
-		return "", nil
-	}
-	var b struct{ Versioning string }
-	if err := json.Unmarshal(v, &b); err != nil {
-		return "", fmt.Errorf("meta/bolt: decode bucket %q: %w", bucket, err)
+// bucketVersioning reads a bucket's versioning state in tx, through the
+// store's bucket cache bc (nil: none).
+func bucketVersioning(tx *bbolt.Tx, bucket string, bc *bucketCache) (string, error) {
+	b, err := bc.bucket(tx, bucket)
+	if err != nil {
+		return "", err
 	}
 	return b.Versioning, nil
 }
@@ -148,13 +134,12 @@ func findNull(vb *bbolt.Bucket, key string) ([]byte, *record, error) {
 	pfx := vkeyPrefix(key)
 	c := vb.Cursor()
 	for k, v := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, v = c.Next() {
-		var id struct{ VersionID string }
-		if err := json.Unmarshal(v, &id); err != nil {
-			return nil, nil, fmt.Errorf("meta/bolt: decode version %q: %w", k, err)
+		r, err := decodeRecord(k, v)
+		if err != nil {
+			return nil, nil, err
 		}
-		if id.VersionID == "" {
-			r, err := decodeRecord(k, v)
-			return bytes.Clone(k), r, err
+		if r.VersionID == "" {
+			return bytes.Clone(k), r, nil
 		}
 	}
 	return nil, nil, nil
@@ -202,7 +187,12 @@ func (r *record) object() *meta.Object {
 // versioning state says (see meta.Store.PutObject) and returns the
 // version replaced for good, if any. The object counters follow.
 func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	replaced, err := installVersion(tx, d, o, cond)
+	return installIn(tx, d, o, cond, nil)
+}
+
+// installIn is install reading the versioning state through bc.
+func installIn(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, bc *bucketCache) (*meta.Object, error) {
+	replaced, err := installVersion(tx, d, o, cond, bc)
 	if err != nil {
 		return nil, err
 	}
@@ -212,30 +202,34 @@ func install(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Preconditi
 	return replaced, countObject(tx, replaced, -1)
 }
 
-func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	state, err := bucketVersioning(tx, o.Bucket)
+func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, bc *bucketCache) (*meta.Object, error) {
+	state, err := bucketVersioning(tx, o.Bucket, bc)
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	return installAs(d, o, cond, state)
 }
 
-// installAs is install in a bucket whose versioning state is state.
+// installAs is install in a bucket whose versioning state is state. Its
+// errors before it writes are unwritten ones.
 func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state string) (*meta.Object, error) {
 	objs := d.Bucket(subObjects)
 	k := []byte(o.Key)
 	cur, err := decodeRecord(k, objs.Get(k))
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	if cond != nil {
 		if err := cond(cur.object()); err != nil {
-			return nil, err
+			return nil, unwritten(err)
 		}
 	}
 	if state == "" {
 		o.VersionID = ""
-		return cur.object(), putJSON(objs, k, o)
+		if err := dropInline(d, cur); err != nil {
+			return nil, err
+		}
+		return cur.object(), putRecord(d, objs, k, &record{Object: *o})
 	}
 	vb, err := versionsOf(d, true)
 	if err != nil {
@@ -250,28 +244,31 @@ func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state st
 	if state == meta.VersioningEnabled {
 		o.VersionID = newVersionID(seq)
 	} else {
-		if replaced, cur, err = dropNull(vb, o.Key, cur); err != nil {
+		if replaced, cur, err = dropNull(d, vb, o.Key, cur); err != nil {
 			return nil, err
 		}
 	}
 	if cur != nil {
-		if err := putJSON(vb, vkey(o.Key, cur.Seq), cur); err != nil {
+		if err := putRecord(d, vb, vkey(o.Key, cur.Seq), cur); err != nil {
 			return nil, err
 		}
 	}
-	return replaced, putJSON(objs, k, &record{Object: *o, Seq: seq})
+	return replaced, putRecord(d, objs, k, &record{Object: *o, Seq: seq})
 }
 
 // dropNull removes key's null version, given the current o record cur: if
 // cur is it, cur is returned nil; else a noncurrent one is deleted from the
 // v index. It returns the removed version.
-func dropNull(vb *bbolt.Bucket, key string, cur *record) (removed *meta.Object, rest *record, err error) {
+func dropNull(d, vb *bbolt.Bucket, key string, cur *record) (removed *meta.Object, rest *record, err error) {
 	if cur != nil && cur.VersionID == "" {
-		return cur.object(), nil, nil
+		return cur.object(), nil, dropInline(d, cur)
 	}
 	nk, nr, err := findNull(vb, key)
 	if err != nil || nr == nil {
 		return nil, cur, err
+	}
+	if err := dropInline(d, nr); err != nil {
+		return nil, nil, err
 	}
 	return nr.object(), cur, vb.Delete(nk)
 }
@@ -291,6 +288,9 @@ func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID str
 		_, r, err := findVersion(d, vb, key, versionID)
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
+		}
+		if err == nil {
+			err = loadInline(d, r)
 		}
 		o = r.object()
 		return err
@@ -312,7 +312,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 	return s.batch(func(tx *bbolt.Tx) error {
 		d, err := data(tx, bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		objs := d.Bucket(subObjects)
 		vb, _ := versionsOf(d, false)
@@ -323,31 +323,40 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		} else {
 			vk, r, err = findVersion(d, vb, key, versionID)
 		}
+		// Nothing is written until countReplace: errors before it are
+		// unwritten ones.
 		switch {
 		case err != nil:
-			return err
+			return unwritten(err)
 		case r == nil && versionID == "":
-			return fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key)
+			return unwritten(fmt.Errorf("%w: %q", meta.ErrNoSuchKey, key))
 		case r == nil:
-			return fmt.Errorf("%w: %q version %q", meta.ErrNoSuchVersion, key, versionID)
+			return unwritten(fmt.Errorf("%w: %q version %q", meta.ErrNoSuchVersion, key, versionID))
 		case r.DeleteMarker:
-			return fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID)
+			return unwritten(fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID))
+		}
+		// fn sees the object as GetObject returns it.
+		if err := loadInline(d, r); err != nil {
+			return unwritten(err)
 		}
 		parts, id := len(r.Parts), r.VersionID
 		before := classOnly(&r.Object) // fn may change Encryption in place
 		if err := fn(&r.Object); err != nil {
-			return err
+			return unwritten(err)
 		}
 		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
-			return fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid)
+			return unwritten(fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid))
 		}
 		if err := countReplace(tx, before, &r.Object); err != nil {
 			return err
 		}
-		if vk != nil {
-			return putJSON(vb, vk, r)
+		if err := syncInline(d, r); err != nil {
+			return err
 		}
-		return putJSON(objs, []byte(key), r)
+		if vk != nil {
+			return putRecord(d, vb, vk, r)
+		}
+		return putRecord(d, objs, []byte(key), r)
 	})
 }
 
@@ -367,25 +376,25 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		del = &meta.Deletion{}
 		d, err := data(tx, bucket)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if versionID != "" {
 			del.Removed, err = removeVersion(d, key, versionID, cond)
 			return err
 		}
-		state, err := bucketVersioning(tx, bucket)
+		state, err := bucketVersioning(tx, bucket, &s.buckets)
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		objs := d.Bucket(subObjects)
 		k := []byte(key)
 		cur, err := decodeRecord(k, objs.Get(k))
 		if err != nil {
-			return err
+			return unwritten(err)
 		}
 		if cond != nil {
 			if err := cond(cur.object()); err != nil {
-				return err
+				return unwritten(err)
 			}
 		}
 		if state == "" {
@@ -393,6 +402,9 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 				return nil
 			}
 			del.Removed = cur.object()
+			if err := dropInline(d, cur); err != nil {
+				return err
+			}
 			return objs.Delete(k)
 		}
 		vb, err := versionsOf(d, true)
@@ -410,12 +422,12 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		if state == meta.VersioningEnabled {
 			marker.VersionID = newVersionID(seq)
 		} else { // Suspended: a null marker
-			if del.Removed, cur, err = dropNull(vb, key, cur); err != nil {
+			if del.Removed, cur, err = dropNull(d, vb, key, cur); err != nil {
 				return err
 			}
 		}
 		if cur != nil {
-			if err := putJSON(vb, vkey(key, cur.Seq), cur); err != nil {
+			if err := putRecord(d, vb, vkey(key, cur.Seq), cur); err != nil {
 				return err
 			}
 		}
@@ -426,7 +438,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		if err := s.queueVersion(tx, del.Marker); err != nil {
 			return err
 		}
-		return putJSON(vb, vkey(key, seq), marker)
+		return putRecord(d, vb, vkey(key, seq), marker)
 	}
 	err := s.batch(func(tx *bbolt.Tx) error {
 		if err := deleteVersion(tx); err != nil {
@@ -450,15 +462,18 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	}
 	vk, r, err := findVersion(d, vb, key, versionID)
 	if err != nil {
-		return nil, err
+		return nil, unwritten(err)
 	}
 	if cond != nil {
 		if err := cond(r.object()); err != nil {
-			return nil, err
+			return nil, unwritten(err)
 		}
 	}
 	if r == nil {
 		return nil, nil
+	}
+	if err := dropInline(d, r); err != nil {
+		return nil, err
 	}
 	if vk != nil {
 		// A current delete marker is the key's first v record; removing
@@ -481,7 +496,7 @@ func removeVersion(d *bbolt.Bucket, key, versionID string, cond meta.Preconditio
 	if err := vb.Delete(nk); err != nil {
 		return nil, err
 	}
-	return r.object(), putJSON(objs, []byte(key), next)
+	return r.object(), putRecord(d, objs, []byte(key), next)
 }
 
 // versionMark is a position in the version listing: after all versions of

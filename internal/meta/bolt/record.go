@@ -1,0 +1,447 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
+)
+
+// Object records
+//
+// An object version (in o or v) is stored in a compact binary encoding:
+// a version byte (recordV1) and then the fields in a fixed order, as
+// varints and length-prefixed strings (appendRecord is the reference).
+// Records written before it are JSON (their first byte is '{') and are
+// still read; they are rewritten in the binary form when next written
+// (a version moving between o and v included).
+//
+// Inline part bytes are not inside the record: they live apart in
+//
+//	data/<bucket>/n   be64(ref) | be32(part index) -> the part's stored bytes
+//
+// where ref is a number taken from the bucket's sequence when the record
+// is first written and kept by the record wherever it moves, so listings,
+// overwrites and deletes neither read nor decode them; only GetObject and
+// GetObjectVersion load them. A record removed for good drops its entries
+// (dropInline). Old JSON records keep their inline bytes inside (base64)
+// until rewritten.
+
+var subInline = []byte("n")
+
+// recordV1 is the first byte of a binary record: never '{'.
+const recordV1 = 0x01
+
+// Record flags.
+const (
+	flagMultipart = 1 << iota
+	flagDeleteMarker
+	flagLegalHold
+	flagLegalHoldSet
+	flagEncryption
+	flagLockUntil
+	flagBucketKey
+)
+
+var errCorrupt = errors.New("meta/bolt: corrupt object record")
+
+// appendRecord appends r's binary encoding. Parts whose bytes are stored
+// apart (r.inl) are marked with their length; their bytes are not
+// written.
+func appendRecord(dst []byte, r *record) []byte {
+	o := &r.Object
+	var flags uint64
+	set := func(f uint64, on bool) {
+		if on {
+			flags |= f
+		}
+	}
+	set(flagMultipart, o.Multipart)
+	set(flagDeleteMarker, o.DeleteMarker)
+	set(flagLegalHold, o.LegalHold)
+	set(flagLegalHoldSet, o.LegalHoldSet)
+	set(flagEncryption, o.Encryption != nil)
+	set(flagLockUntil, o.LockUntil != nil)
+	set(flagBucketKey, o.Encryption != nil && o.Encryption.BucketKey)
+	dst = append(dst, recordV1)
+	dst = binary.AppendUvarint(dst, flags)
+	dst = binary.AppendUvarint(dst, r.Seq)
+	dst = binary.AppendUvarint(dst, r.ref)
+	dst = appendStr(dst, o.Bucket)
+	dst = appendStr(dst, o.Key)
+	dst = binary.AppendVarint(dst, o.Size)
+	dst = appendStr(dst, o.ETag)
+	dst = appendTimeV(dst, o.LastModified)
+	dst = appendStr(dst, o.Owner)
+	h := &o.Headers
+	for _, s := range [...]string{h.ContentType, h.ContentEncoding, h.ContentDisposition, h.ContentLanguage, h.CacheControl, h.Expires} {
+		dst = appendStr(dst, s)
+	}
+	dst = appendMap(dst, o.UserMeta)
+	dst = appendMap(dst, o.Checksums)
+	dst = appendCount(dst, len(o.Parts), o.Parts == nil)
+	for i := range o.Parts {
+		p := &o.Parts[i]
+		dst = binary.AppendVarint(dst, int64(p.Number))
+		dst = appendStr(dst, p.BlobID)
+		n := uint64(0)
+		if i < len(r.inl) {
+			n = uint64(r.inl[i])
+		}
+		dst = binary.AppendUvarint(dst, n)
+		dst = binary.AppendVarint(dst, p.Size)
+		dst = binary.AppendVarint(dst, p.StoredSize)
+		dst = appendStr(dst, p.ETag)
+		dst = appendTimeV(dst, p.LastModified)
+		dst = appendMap(dst, p.Checksums)
+		dst = binary.AppendVarint(dst, int64(p.Format))
+	}
+	if e := o.Encryption; e != nil {
+		for _, s := range [...]string{e.Mode, e.Algorithm, e.KeyID, e.ProjectID, e.Context} {
+			dst = appendStr(dst, s)
+		}
+		dst = appendBytes(dst, e.WrappedKey)
+		dst = appendBytes(dst, e.Salt)
+		dst = binary.AppendVarint(dst, int64(e.SegmentSize))
+		dst = appendMap(dst, e.Extra)
+	}
+	dst = appendStr(dst, o.ACL)
+	dst = appendStr(dst, o.VersionID)
+	dst = appendCount(dst, len(o.Tags), len(o.Tags) == 0) // omitempty in JSON
+	for _, t := range o.Tags {
+		dst = appendStr(appendStr(dst, t.Key), t.Value)
+	}
+	dst = appendStr(dst, o.ReplicationStatus)
+	dst = appendStr(dst, o.LockMode)
+	if o.LockUntil != nil {
+		dst = appendTimeV(dst, *o.LockUntil)
+	}
+	return dst
+}
+
+func appendStr(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// appendCount appends n+1, or 0 for nil (nil and empty differ in JSON
+// too, and callers may tell them apart).
+func appendCount(dst []byte, n int, isNil bool) []byte {
+	if isNil {
+		return append(dst, 0)
+	}
+	return binary.AppendUvarint(dst, uint64(n)+1)
+}
+
+func appendBytes(dst, b []byte) []byte {
+	return append(appendCount(dst, len(b), b == nil), b...)
+}
+
+// appendMap appends m's entries in key order.
+func appendMap(dst []byte, m map[string]string) []byte {
+	dst = appendCount(dst, len(m), m == nil)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		dst = appendStr(appendStr(dst, k), m[k])
+	}
+	return dst
+}
+
+// appendTimeV appends t as Unix seconds and nanoseconds; it is read back
+// in UTC (the zero time included).
+func appendTimeV(dst []byte, t time.Time) []byte {
+	return binary.AppendUvarint(binary.AppendVarint(dst, t.Unix()), uint64(t.Nanosecond()))
+}
+
+// recDecoder reads a binary record; the first error sticks.
+type recDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *recDecoder) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+	d.b = nil
+}
+
+func (d *recDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// raw returns the next n bytes (aliasing the input).
+func (d *recDecoder) raw(n uint64) []byte {
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *recDecoder) str() string { return string(d.raw(d.uvarint())) }
+
+// count reads a count written by appendCount: -1 for nil.
+func (d *recDecoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.b))+1 { // every element takes a byte at least
+		d.fail()
+		return -1
+	}
+	return int(n) - 1
+}
+
+func (d *recDecoder) bytes() []byte {
+	n := d.count()
+	if n < 0 {
+		return nil
+	}
+	return bytes.Clone(d.raw(uint64(n)))
+}
+
+func (d *recDecoder) strMap() map[string]string {
+	n := d.count()
+	if n < 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := d.str()
+		m[k] = d.str()
+	}
+	return m
+}
+
+func (d *recDecoder) time() time.Time {
+	sec := d.varint()
+	return time.Unix(sec, int64(d.uvarint())).UTC()
+}
+
+// decodeBinary decodes a binary record (v[0] == recordV1).
+func decodeBinary(v []byte) (*record, error) {
+	d := &recDecoder{b: v[1:]}
+	r := new(record)
+	o := &r.Object
+	flags := d.uvarint()
+	r.Seq = d.uvarint()
+	r.ref = d.uvarint()
+	o.Bucket = d.str()
+	o.Key = d.str()
+	o.Size = d.varint()
+	o.ETag = d.str()
+	o.LastModified = d.time()
+	o.Owner = d.str()
+	h := &o.Headers
+	for _, s := range [...]*string{&h.ContentType, &h.ContentEncoding, &h.ContentDisposition, &h.ContentLanguage, &h.CacheControl, &h.Expires} {
+		*s = d.str()
+	}
+	o.UserMeta = d.strMap()
+	o.Checksums = d.strMap()
+	if n := d.count(); n >= 0 {
+		o.Parts = make([]meta.Part, n)
+		for i := range o.Parts {
+			p := &o.Parts[i]
+			p.Number = int(d.varint())
+			p.BlobID = d.str()
+			if in := d.uvarint(); in > 0 {
+				if r.inl == nil {
+					r.inl = make([]uint32, n)
+				}
+				r.inl[i] = uint32(in)
+			}
+			p.Size = d.varint()
+			p.StoredSize = d.varint()
+			p.ETag = d.str()
+			p.LastModified = d.time()
+			p.Checksums = d.strMap()
+			p.Format = int(d.varint())
+		}
+	}
+	o.Multipart = flags&flagMultipart != 0
+	o.DeleteMarker = flags&flagDeleteMarker != 0
+	o.LegalHold = flags&flagLegalHold != 0
+	o.LegalHoldSet = flags&flagLegalHoldSet != 0
+	if flags&flagEncryption != 0 {
+		e := &meta.Encryption{BucketKey: flags&flagBucketKey != 0}
+		for _, s := range [...]*string{&e.Mode, &e.Algorithm, &e.KeyID, &e.ProjectID, &e.Context} {
+			*s = d.str()
+		}
+		e.WrappedKey = d.bytes()
+		e.Salt = d.bytes()
+		e.SegmentSize = int(d.varint())
+		e.Extra = d.strMap()
+		o.Encryption = e
+	}
+	o.ACL = d.str()
+	o.VersionID = d.str()
+	if n := d.count(); n >= 0 {
+		o.Tags = make([]meta.Tag, n)
+		for i := range o.Tags {
+			o.Tags[i].Key = d.str()
+			o.Tags[i].Value = d.str()
+		}
+	}
+	o.ReplicationStatus = d.str()
+	o.LockMode = d.str()
+	if flags&flagLockUntil != 0 {
+		t := d.time()
+		o.LockUntil = &t
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+// decodeRecord decodes a stored object version (binary or, written
+// before it, JSON); nil v is no record. Inline bytes stored apart are not
+// loaded (loadInline).
+func decodeRecord(k, v []byte) (*record, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var r *record
+	var err error
+	switch {
+	case len(v) > 0 && v[0] == recordV1:
+		r, err = decodeBinary(v)
+	case len(v) > 0 && v[0] == '{':
+		r = new(record)
+		err = json.Unmarshal(v, r)
+	default:
+		err = errCorrupt
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta/bolt: decode object %q: %w", k, err)
+	}
+	return r, nil
+}
+
+func inlineKey(ref uint64, part int) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(make([]byte, 0, 12), ref), uint32(part))
+}
+
+// putRecord stores r at k of b (d's o or v index). Inline bytes the
+// record carries (a new version, or an old JSON record being rewritten)
+// are moved apart under a new ref; a record read from the binary form
+// keeps its ref and its stored bytes.
+func putRecord(d, b *bbolt.Bucket, k []byte, r *record) error {
+	if r.ref == 0 {
+		var ib *bbolt.Bucket
+		for i := range r.Parts {
+			p := &r.Parts[i]
+			if len(p.Inline) == 0 {
+				continue
+			}
+			if ib == nil {
+				var err error
+				if ib, err = d.CreateBucketIfNotExists(subInline); err != nil {
+					return err
+				}
+				if r.ref, err = d.NextSequence(); err != nil {
+					return err
+				}
+				r.inl = make([]uint32, len(r.Parts))
+			}
+			if err := ib.Put(inlineKey(r.ref, i), p.Inline); err != nil {
+				return err
+			}
+			r.inl[i] = uint32(len(p.Inline))
+		}
+	}
+	return b.Put(k, appendRecord(make([]byte, 0, 256), r))
+}
+
+// loadInline reads the inline bytes r keeps apart into its parts.
+func loadInline(d *bbolt.Bucket, r *record) error {
+	if r == nil || r.ref == 0 {
+		return nil
+	}
+	ib := d.Bucket(subInline)
+	for i, n := range r.inl {
+		if n == 0 || i >= len(r.Parts) {
+			continue
+		}
+		var v []byte
+		if ib != nil {
+			v = ib.Get(inlineKey(r.ref, i))
+		}
+		if len(v) != int(n) {
+			return fmt.Errorf("meta/bolt: inline data of %q part %d: %d bytes stored, %d expected", r.Key, i, len(v), n)
+		}
+		r.Parts[i].Inline = bytes.Clone(v)
+	}
+	return nil
+}
+
+// dropInline deletes the inline bytes of r, a version removed for good.
+func dropInline(d *bbolt.Bucket, r *record) error {
+	if r == nil || r.ref == 0 {
+		return nil
+	}
+	ib := d.Bucket(subInline)
+	if ib == nil {
+		return nil
+	}
+	for i, n := range r.inl {
+		if n > 0 {
+			if err := ib.Delete(inlineKey(r.ref, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// syncInline writes back the inline bytes of r (loaded by loadInline)
+// that differ from the stored ones.
+func syncInline(d *bbolt.Bucket, r *record) error {
+	if r.ref == 0 {
+		return nil // none apart: putRecord moves any there
+	}
+	ib := d.Bucket(subInline)
+	for i, n := range r.inl {
+		if n == 0 || i >= len(r.Parts) {
+			continue
+		}
+		k := inlineKey(r.ref, i)
+		if in := r.Parts[i].Inline; len(in) > 0 && ib != nil && !bytes.Equal(ib.Get(k), in) {
+			if err := ib.Put(k, in); err != nil {
+				return err
+			}
+			r.inl[i] = uint32(len(in))
+		}
+	}
+	return nil
+}
