@@ -113,6 +113,9 @@ func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket s
 	if err := s.checkBucketDefault(ctx, c); err != nil {
 		return err
 	}
+	if err := s.checkDefaultKey(ctx, p, c); err != nil {
+		return err
+	}
 	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, c.Encode())
 }
 
