@@ -276,6 +276,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
+	node.Jobs.Register(keyDeletionSpec(keys, m, obs.audit, log))
 	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
@@ -293,6 +294,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Audit:             obs.audit,
 	}
 	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
+	node.cfg2.Admin.(*admin).clock = cfg.Now
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
 	return node, nil
