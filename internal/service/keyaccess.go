@@ -125,3 +125,23 @@ func (s *Service) checkDefaultKey(ctx context.Context, p Principal, c *sse.Confi
 	}
 	return s.checkKeyUse(ctx, p, c.KeyID, KeyEncrypt)
 }
+
+// keyShredded reports whether enc's KMS key was destroyed; known answers
+// per key id are kept in seen (one inventory file's).
+func (s *Service) keyShredded(ctx context.Context, enc *meta.Encryption, seen map[string]bool) bool {
+	kp, ok := s.meta.(meta.KeyPolicies)
+	if !ok || enc == nil || sse.Mode(enc.Mode) != sse.KMS || enc.KeyID == "" {
+		return false
+	}
+	id, err := kms.ParseKeyID(enc.KeyID)
+	if err != nil {
+		return false
+	}
+	if v, ok := seen[id]; ok {
+		return v
+	}
+	pol, err := kp.GetKeyPolicy(ctx, id)
+	v := err == nil && !pol.Destroyed.IsZero()
+	seen[id] = v
+	return v
+}
