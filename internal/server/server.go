@@ -34,7 +34,6 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/remote"
 	"github.com/strongroom-dev/strongroom/internal/reqid"
 	"github.com/strongroom-dev/strongroom/internal/service"
-	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Config is a node's configuration.
@@ -97,6 +96,8 @@ type Config struct {
 	// KMSConfig selects the key provider (builtin keyring by default);
 	// an external one seals the root key too (kmsprovider.go).
 	KMSConfig `yaml:",inline"`
+	// KMSCache bounds the cache of unwrapped keys (kmscache.go).
+	KMSCache `yaml:",inline"`
 	// OriginAllow lets origin pulls (back-to-source) reach addresses
 	// otherwise refused (loopback, link-local, private, metadata
 	// service): CIDR prefixes, addresses or host names.
@@ -250,7 +251,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: newSealer(cfg, counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()

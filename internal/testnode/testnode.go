@@ -57,6 +57,8 @@ type Options struct {
 	AuditLog     string
 	// WrapKMS wraps the node's key provider (server.Config.WrapKMS).
 	WrapKMS func(kms.Provider) kms.Provider
+	// KMSCache bounds the cache of unwrapped keys (server.Config.KMSCache).
+	KMSCache server.KMSCache
 }
 
 // Node is a serving test node.
@@ -90,7 +92,7 @@ func Start(t testing.TB, o Options) *Node {
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
 		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS,
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
-		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
+		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog, KMSCache: o.KMSCache}
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)
