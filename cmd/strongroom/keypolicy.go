@@ -178,7 +178,8 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 func printKeyStatuses(w io.Writer, keys []server.KeyStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tSTATE\tOWNER\tGRANTS\tVERSIONS\tDEFAULT\tCREATED\tDELETION")
+	// The first columns are those key list always printed.
+	fmt.Fprintln(tw, "KEY\tENABLED\tVERSIONS\tDEFAULT\tCREATED\tSTATE\tOWNER\tGRANTS\tDELETION")
 	for _, k := range keys {
 		var grants []string
 		for _, u := range slices.Sorted(mapKeys(k.Grants)) {
@@ -205,7 +206,7 @@ func printKeyStatuses(w io.Writer, keys []server.KeyStatus) error {
 		case !k.DeletionDate.IsZero():
 			deletion = k.DeletionDate.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\t%s\t%s\n", k.ID, k.State, k.Owner, gs, k.Versions, k.Default, created, deletion)
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%v\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Enabled, k.Versions, k.Default, created, k.State, k.Owner, gs, deletion)
 	}
 	return tw.Flush()
 }
