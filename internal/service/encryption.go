@@ -68,6 +68,7 @@ func (s *Service) sealingFor(ctx context.Context, spec *sse.Spec, bucket, key st
 	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
 	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, bucket, key)
 	if err != nil {
+		s.kmsRefused(ctx, err, spec.KeyID, KeyEncrypt) // keyaccess.go
 		return nil, err
 	}
 	return &sealing{enc: enc, oek: oek}, nil
@@ -102,6 +103,7 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 	}
 	oek, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
 	if err != nil {
+		s.kmsRefused(ctx, err, enc.KeyID, KeyDecrypt) // keyaccess.go
 		return nil, err
 	}
 	return &sealing{enc: enc, oek: oek}, nil

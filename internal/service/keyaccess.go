@@ -145,3 +145,18 @@ func (s *Service) keyShredded(ctx context.Context, enc *meta.Encryption, seen ma
 	seen[id] = v
 	return v
 }
+
+// kmsRefused audits a key use the KMS itself refused (a disabled or
+// unknown key); the request id ties it to the request's principal in the
+// access log. Outages and other failures are not refusals.
+func (s *Service) kmsRefused(ctx context.Context, err error, keyID, use string) {
+	e := errs.As(err)
+	if e == nil || (e.Code != errs.KMSDisabled.Code && e.Code != errs.KMSNotFound.Code) {
+		return
+	}
+	if keyID == "" {
+		keyID = kms.DefaultKeyName
+	}
+	audit.Record(ctx, s.audit, audit.Event{Type: audit.TypeDenied, Action: "kms:" + use, Outcome: audit.Denied,
+		Target: keyID, Reason: e.Code})
+}

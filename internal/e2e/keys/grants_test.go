@@ -124,8 +124,8 @@ func TestKeyGrants(t *testing.T) {
 		{"type": "key", "action": "grant encrypt", "target": "alias/team", "resource": "user/alice", "outcome": "ok"},
 		{"type": "key", "action": "revoke", "target": "team", "resource": "user/alice", "outcome": "ok"},
 	} {
-		if ev := findAudit(auditLines(t, e.audit), want); ev == nil {
-			t.Errorf("no audit line %v", want)
+		if ev := findAudit(auditLines(t, e.audit), want); ev == nil || ev["request_id"] == "" {
+			t.Errorf("no audit line %v with a request id: %v", want, ev)
 		}
 	}
 	if raw := readFile(t, e.audit); strings.Contains(raw, "secret") {

@@ -197,6 +197,7 @@ func TestCryptoShredding(t *testing.T) {
 		{"type": "key", "action": "cancel-deletion", "target": "doomed", "outcome": "ok"},
 		{"type": "key", "action": "destroy", "target": "doomed", "outcome": "ok"},
 		{"type": "access-denied", "action": "kms:decrypt", "target": "doomed", "reason": "KMS.KMSInvalidStateException"},
+		{"type": "access-denied", "action": "kms:decrypt", "target": "doomed", "reason": "KMS.DisabledException"}, // after cancel
 	} {
 		if findAudit(events, want) == nil {
 			t.Errorf("no audit line %v", want)
