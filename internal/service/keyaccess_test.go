@@ -31,8 +31,8 @@ func TestCheckKeyUse(t *testing.T) {
 		key, use string
 		want     *errs.Error
 	}{
-		{Principal{User: "alice"}, "", KeyEncrypt, nil},                       // the default key
-		{Principal{User: "alice"}, "strongroom-default", KeyDecrypt, nil},     // named
+		{Principal{User: "alice"}, "", KeyEncrypt, nil},                        // the default key
+		{Principal{User: "alice"}, "strongroom-default", KeyDecrypt, nil},      // named
 		{Principal{User: "alice"}, "unpoliced", KeyEncrypt, errs.AccessDenied}, // no policy: root's
 		{rootP, "unpoliced", KeyEncrypt, nil},
 		{Principal{User: "root"}, "unpoliced", KeyDecrypt, nil}, // acting for a root-owned bucket
