@@ -103,7 +103,7 @@ func keyOnline(ctx context.Context, dep *deployment, op, name string) ([]kms.Key
 // the caller asks it instead and its cached key state follows at once.
 func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string, external bool) ([]kms.KeyInfo, error) {
 	var m meta.Store
-	if op == "disable" || op == "enable" || external { // enable: refused while pending deletion
+	if op != "rotate" || external { // disable, enable, create check key policies
 		store, err := server.OpenMetaOffline(dir)
 		if err != nil {
 			return nil, fmt.Errorf("opening metadata: %w", err) // matches bolt.ErrLocked while a node runs

@@ -334,3 +334,23 @@ func (a *admin) now() time.Time {
 	}
 	return time.Now()
 }
+
+// refuseDestroyedName refuses to create a key under the name of a
+// destroyed one: objects under the old key name it, and must keep
+// answering that their key was destroyed, not fail to decrypt under a new
+// key of the same name.
+func refuseDestroyedName(ctx context.Context, m meta.Store, name string) error {
+	kp, ok := m.(meta.KeyPolicies)
+	if !ok {
+		return nil
+	}
+	id, err := kms.ParseKeyID(name)
+	if err != nil {
+		return nil // the provider refuses the name
+	}
+	pol, err := keyPolicy(ctx, kp, id)
+	if err != nil || pol.Destroyed.IsZero() {
+		return err
+	}
+	return fmt.Errorf("%w: %s names a key destroyed on %s (objects still name it)", kms.ErrKeyExists, id, pol.Destroyed.UTC().Format(time.RFC3339))
+}

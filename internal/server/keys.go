@@ -29,6 +29,9 @@ func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (
 	}
 	switch op {
 	case "create":
+		if err := refuseDestroyedName(ctx, m, name); err != nil {
+			return kms.KeyInfo{}, err
+		}
 		return k.CreateKey(ctx, name)
 	case "rotate":
 		return k.RotateKey(ctx, name)

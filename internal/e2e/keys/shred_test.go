@@ -164,6 +164,9 @@ func TestCryptoShredding(t *testing.T) {
 	if status, _ := schedule("doomed", "7"); status != http.StatusBadRequest {
 		t.Error("scheduling a destroyed key again succeeded")
 	}
+	if status, body := e.admin(t, http.MethodPost, "keys/create", url.Values{"name": {"doomed"}}, nil); status != http.StatusBadRequest || !strings.Contains(body, "destroyed") {
+		t.Errorf("creating a key under a destroyed key's name: %d %s", status, body)
+	}
 
 	// The inventory lists the shredded versions.
 	manifest, err := e.node.Service.RunInventory(ctx, b, inv)
