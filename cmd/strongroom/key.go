@@ -23,6 +23,9 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 		return errors.New(usage)
 	}
 	op := args[0]
+	if isKeyPolicyCmd(op) {
+		return keyPolicyCmd(args, stdout, stderr) // keypolicy.go
+	}
 	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
@@ -102,7 +105,7 @@ func keyOnline(ctx context.Context, dep *deployment, op, name string) ([]kms.Key
 // the caller asks it instead and its cached key state follows at once.
 func keyOffline(ctx context.Context, k kms.KeyAdmin, dir, op, name string, external bool) ([]kms.KeyInfo, error) {
 	var m meta.Store
-	if op == "disable" || external {
+	if op != "rotate" || external { // disable, enable, create check key policies
 		store, err := server.OpenMetaOffline(dir)
 		if err != nil {
 			return nil, fmt.Errorf("opening metadata: %w", err) // matches bolt.ErrLocked while a node runs

@@ -42,6 +42,8 @@ const usage = `usage:
                                   a bucket's replication backlog, lag and last error per rule
   strongroom key create|rotate|disable|enable NAME, key list
                                   manage the KMS master keys (--kms builtin|pkcs11|kmip)
+  strongroom key grant|revoke KEY USER, key schedule-deletion KEY --days N, key cancel-deletion KEY
+                                  who may use a key; crypto-shred a key (see strongroom key list -h)
   strongroom jobs list, jobs run NAME
                                   show or run now the background jobs (lifecycle, inventory)
   strongroom remote add NAME URL --access-key AK --secret-key SK [--insecure], remote list, remote remove NAME
@@ -246,6 +248,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	bindKMSFlags(fs, &cfg.KMSConfig)
 	bindConsoleFlags(fs, cfg)
 	bindBlobsFlags(fs, &cfg.BlobsConfig)
+	bindKMSCacheFlags(fs, &cfg.KMSCache) // kmscacheflags.go
 }
 
 // listenAll binds the main listener (key "") and each dialect's.

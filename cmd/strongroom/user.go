@@ -26,21 +26,11 @@ import (
 
 // parseNamed parses "[NAME [ARG]] [flags]" or "[flags] NAME [ARG]".
 func parseNamed(fs *flag.FlagSet, args []string) (name, arg string, err error) {
-	var pos []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parsePositional(fs, args) // keypolicy.go
+	if err != nil {
 		return "", "", err
 	}
-	pos = append(pos, fs.Args()...)
-	if len(pos) > 0 {
-		name = pos[0]
-	}
-	if len(pos) > 1 {
-		arg = pos[1]
-	}
-	return name, arg, nil
+	return at(pos, 0), at(pos, 1), nil
 }
 
 const userUsage = `usage: strongroom user OP [NAME [ARG]] [--data DIR | --endpoint URL [--insecure]] [--json]

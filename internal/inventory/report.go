@@ -299,3 +299,23 @@ func (r *Report) Symlink(files []File) []byte {
 	}
 	return []byte(b.String())
 }
+
+// Shredded is the EncryptionStatus of a version whose KMS key was destroyed
+// (crypto-shredded): its data can never be read again. S3 has no such
+// value; it keeps the SSE-KMS prefix so that filters on SSE-KMS still
+// match.
+const Shredded = "SSE-KMS-SHREDDED"
+
+// MarkShredded sets row's EncryptionStatus column (if the report has one)
+// to Shredded.
+func (c *Config) MarkShredded(row []string) {
+	base := 2
+	if c.AllVersions {
+		base += 3
+	}
+	for i, f := range c.Fields {
+		if f == FieldEncryptionStatus && base+i < len(row) {
+			row[base+i] = Shredded
+		}
+	}
+}

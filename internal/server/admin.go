@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/audit"
 	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
@@ -31,7 +32,8 @@ type admin struct {
 	remotes  *remote.Registry
 	verifier *auth.Verifier
 	mux      *http.ServeMux
-	audit    audit.Logger // key and user changes
+	audit    audit.Logger     // key and user changes
+	clock    func() time.Time // the node's (Config.Now); nil: time.Now
 }
 
 func newAdmin(ids *iam.IAM, keyring kms.KeyAdmin, counting *kms.Counting, jobs *jobs.Engine, m meta.Store, remotes *remote.Registry, backup http.HandlerFunc) *admin {
@@ -106,7 +108,7 @@ func (a *admin) userOp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := a.keyring.ListKeys(r.Context())
+	keys, err := KeyStatuses(r.Context(), a.keyring, a.meta)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -116,6 +118,10 @@ func (a *admin) listKeys(w http.ResponseWriter, r *http.Request) {
 
 // keyOp runs create / rotate / disable / enable on the named key.
 func (a *admin) keyOp(w http.ResponseWriter, r *http.Request) {
+	if IsKeyPolicyOp(r.PathValue("op")) {
+		a.keyPolicyOp(w, r)
+		return
+	}
 	info, err := KeyOp(r.Context(), a.keyring, a.meta, r.PathValue("op"), r.URL.Query().Get("name"))
 	AuditAdmin(r.Context(), a.audit, audit.TypeKey, r.PathValue("op"), r.URL.Query().Get("name"), "", clientAddr(r), err)
 	if err != nil {

@@ -29,6 +29,9 @@ func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (
 	}
 	switch op {
 	case "create":
+		if err := refuseDestroyedName(ctx, m, name); err != nil {
+			return kms.KeyInfo{}, err
+		}
 		return k.CreateKey(ctx, name)
 	case "rotate":
 		return k.RotateKey(ctx, name)
@@ -38,6 +41,9 @@ func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (
 		}
 		return k.DisableKey(ctx, name)
 	case "enable":
+		if err := refusePendingKey(ctx, m, name); err != nil {
+			return kms.KeyInfo{}, err
+		}
 		return k.EnableKey(ctx, name)
 	}
 	return kms.KeyInfo{}, fmt.Errorf("unknown key operation %q", op)
@@ -70,14 +76,18 @@ var ErrKeyProtectsLocked = errors.New("key protects a version under object lock"
 
 // refuseLockedKey fails when key name seals a version object lock holds.
 func refuseLockedKey(ctx context.Context, k kms.KeyAdmin, m meta.Store, name string) error {
+	return refuseLockedKeyOp(ctx, k, m, name, "disable", time.Now())
+}
+
+// refuseLockedKeyOp is refuseLockedKey for operation op at time now.
+func refuseLockedKeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, name, op string, now time.Time) error {
 	if m == nil {
-		return errors.New("disabling a key needs the metadata, to check for versions under object lock")
+		return errors.New("this key operation needs the metadata, to check for versions under object lock")
 	}
 	info, err := k.DescribeKey(ctx, name)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
 	o, err := service.FindLockedVersion(ctx, m, now, func(enc *meta.Encryption) bool {
 		return keyProtects(enc, info)
 	})
@@ -91,7 +101,7 @@ func refuseLockedKey(ctx context.Context, k kms.KeyAdmin, m meta.Store, name str
 	case o.LockUntil != nil && o.LockUntil.After(now):
 		why = o.LockMode + " retention until " + o.LockUntil.UTC().Format(time.RFC3339)
 	}
-	return fmt.Errorf("refusing to disable %s: %w (bucket %s, key %q, version %s: %s)", info.ID, ErrKeyProtectsLocked, o.Bucket, o.Key, o.VersionID, why)
+	return fmt.Errorf("refusing to %s %s: %w (bucket %s, key %q, version %s: %s)", op, info.ID, ErrKeyProtectsLocked, o.Bucket, o.Key, o.VersionID, why)
 }
 
 // keyProtects reports whether the key described by info wraps the object

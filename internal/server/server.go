@@ -34,7 +34,6 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/remote"
 	"github.com/strongroom-dev/strongroom/internal/reqid"
 	"github.com/strongroom-dev/strongroom/internal/service"
-	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Config is a node's configuration.
@@ -100,6 +99,8 @@ type Config struct {
 	// BlobsConfig selects the data tier (blobs.go); default the data
 	// directory.
 	BlobsConfig `yaml:",inline"`
+	// KMSCache bounds the cache of unwrapped keys (kmscache.go).
+	KMSCache `yaml:",inline"`
 	// OriginAllow lets origin pulls (back-to-source) reach addresses
 	// otherwise refused (loopback, link-local, private, metadata
 	// service): CIDR prefixes, addresses or host names.
@@ -256,7 +257,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sse.NewSealer(counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: newSealer(cfg, counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
 	n, err := svc.SweepOrphans(ctx)
 	if err != nil {
 		closeStores()
@@ -282,6 +283,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
+	node.Jobs.Register(keyDeletionSpec(keys, m, obs.audit, log))
 	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
@@ -299,6 +301,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		Audit:             obs.audit,
 	}
 	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
+	node.cfg2.Admin.(*admin).clock = cfg.Now
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
 	node.startJobs()
 	return node, nil

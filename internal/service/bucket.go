@@ -151,6 +151,9 @@ func (s *Service) bucketSettings(ctx context.Context, p Principal, b *meta.Bucke
 		if err := s.checkBucketDefault(ctx, c); err != nil {
 			return err
 		}
+		if err := s.checkDefaultKey(ctx, p, c); err != nil {
+			return err
+		}
 		if err := s.authorizeAccount(ctx, p, ActPutEncryption, res); err != nil {
 			return err
 		}

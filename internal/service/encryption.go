@@ -68,6 +68,7 @@ func (s *Service) sealingFor(ctx context.Context, spec *sse.Spec, bucket, key st
 	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
 	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, bucket, key)
 	if err != nil {
+		s.kmsRefused(ctx, err, spec.KeyID, KeyEncrypt) // keyaccess.go
 		return nil, err
 	}
 	return &sealing{enc: enc, oek: oek}, nil
@@ -102,6 +103,7 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 	}
 	oek, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
 	if err != nil {
+		s.kmsRefused(ctx, err, enc.KeyID, KeyDecrypt) // keyaccess.go
 		return nil, err
 	}
 	return &sealing{enc: enc, oek: oek}, nil
@@ -111,6 +113,9 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 // objects written from now on and never touches existing ones.
 func (s *Service) PutBucketEncryption(ctx context.Context, p Principal, bucket string, c *sse.Config) error {
 	if err := s.checkBucketDefault(ctx, c); err != nil {
+		return err
+	}
+	if err := s.checkDefaultKey(ctx, p, c); err != nil {
 		return err
 	}
 	return s.setBucketConfig(ctx, p, ActPutEncryption, bucket, sse.ConfigName, c.Encode())

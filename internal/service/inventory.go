@@ -282,6 +282,8 @@ func (s *Service) inventoryFile(ctx context.Context, b *meta.Bucket, c *inventor
 		dw  inventory.RowWriter
 		put chan error
 		row []string
+		// shredded remembers which KMS keys were destroyed.
+		shredded = map[string]bool{}
 	)
 	// The PUT starts with the first row, so an exhausted listing writes
 	// no empty file.
@@ -301,6 +303,9 @@ func (s *Service) inventoryFile(ctx context.Context, b *meta.Bucket, c *inventor
 			start()
 		}
 		row = c.Row(b.Name, o, latest, row)
+		if s.keyShredded(ctx, o.Encryption, shredded) {
+			c.MarkShredded(row)
+		}
 		return dw.Write(row)
 	}
 	last, more, err = s.listInventory(ctx, b.Name, c, after, rows, emit)

@@ -43,6 +43,9 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
+		return nil, err
+	}
 	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
@@ -145,6 +148,9 @@ func (s *Service) UploadPart(ctx context.Context, p Principal, in UploadPartInpu
 		// The upload asked for a checksum: compute it for every part.
 		in.Body.Extra = append(in.Body.Extra, u.Checksum)
 	}
+	if err := s.checkReadKey(ctx, p, u.Encryption); err != nil {
+		return nil, err // AWS: a part needs kms:Decrypt on the upload's key
+	}
 	sl, err := s.uploadSealing(ctx, u, in.SSE)
 	if err != nil {
 		return nil, err
@@ -238,6 +244,9 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 		return nil, err
 	}
 	if err := in.SrcConditions.check(src, true); err != nil {
+		return nil, err
+	}
+	if err := s.checkReadKey(ctx, p, src.Encryption); err != nil {
 		return nil, err
 	}
 	srcSl, err := s.openSealing(ctx, src.Encryption, in.SrcBucket, in.SrcKey, in.SrcSSE)

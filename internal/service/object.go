@@ -121,6 +121,9 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
+		return nil, err
+	}
 	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
@@ -386,6 +389,11 @@ func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, op
 		return b, o, nil, err
 	}
 	var sl *sealing
+	if open {
+		if err := s.checkReadKey(ctx, p, o.Encryption); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	if open || in.SSE != nil {
 		if sl, err = s.openSealing(ctx, o.Encryption, in.Bucket, in.Key, in.SSE); err != nil {
 			return nil, nil, nil, err
@@ -542,6 +550,9 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
+		return nil, err
+	}
 	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
@@ -579,6 +590,9 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 	}
 	if src.Size > MaxPutSize {
 		return nil, errs.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+	}
+	if err := s.checkReadKey(ctx, p, src.Encryption); err != nil {
+		return nil, err
 	}
 	srcSl, err := s.openSealing(ctx, src.Encryption, in.SrcBucket, in.SrcKey, in.SrcSSE)
 	if err != nil {

@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -38,6 +39,8 @@ type Sealer struct {
 	// of each calling the KMS (and, on writes, each minting a bucket key).
 	pending   map[string]chan struct{}
 	bucketTTL time.Duration
+	cacheSize int         // most bucket keys cached (cache.go)
+	sweeper   *time.Timer // drops expired keys of an idle cache
 	now       func() time.Time
 }
 
@@ -75,12 +78,14 @@ func (s *Sealer) keyStateSerial() uint64 {
 // remember caches a bucket key and drops expired ones (the cache is small:
 // a few keys per bucket and master key in use). Caller holds s.mu.
 func (s *Sealer) remember(id string, bk *bucketKey) {
-	for w, old := range s.bucketKeys {
-		if !s.fresh(old) {
-			delete(s.bucketKeys, w) // not zeroed: a request may still hold it
-		}
+	s.dropExpired()
+	if s.bucketTTL <= 0 || s.cacheSize <= 0 {
+		clear(bk.plain) // caching is off: the caller holds its own copy
+		return
 	}
+	s.makeRoom()
 	s.bucketKeys[id] = bk
+	s.scheduleSweep()
 }
 
 // NewSealer returns a Sealer over a key provider.
@@ -90,7 +95,8 @@ func NewSealer(p kms.Provider) *Sealer {
 		bucketKeys: make(map[string]*bucketKey),
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),
-		bucketTTL:  5 * time.Minute,
+		bucketTTL:  DefaultCacheTTL,
+		cacheSize:  DefaultCacheSize,
 		now:        time.Now,
 	}
 }
@@ -215,6 +221,7 @@ func (s *Sealer) wrapUnderBucketKey(ctx context.Context, enc *meta.Encryption, b
 	if err != nil {
 		return nil, err
 	}
+	defer clear(bk.plain) // a copy: the cached one is zeroed on eviction
 	w, err := wrapLocal(bk.plain, oek, kms.EncodeContext(octx))
 	if err != nil {
 		return nil, err
@@ -234,8 +241,9 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 		s.mu.Lock()
 		if w, ok := s.current[id]; ok {
 			if bk := s.bucketKeys[cacheID(bucket, w)]; s.fresh(bk) && bk.forWrites {
+				c := bk.copy()
 				s.mu.Unlock()
-				return w, bk, nil
+				return w, c, nil
 			}
 		}
 		lead, err := s.join(ctx, flight)
@@ -253,8 +261,9 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 	s.mu.Lock()
 	if err == nil {
 		w = base64.StdEncoding.EncodeToString(dk.Ciphertext)
-		bk = &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), serial: serial, forWrites: true}
-		s.remember(cacheID(bucket, w), bk)
+		cached := &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), serial: serial, forWrites: true}
+		bk = cached.copy()
+		s.remember(cacheID(bucket, w), cached)
 		s.current[id] = w
 	}
 	s.land(flight)
@@ -300,8 +309,9 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	for {
 		s.mu.Lock()
 		if bk := s.bucketKeys[cid]; s.fresh(bk) {
+			c := bytes.Clone(bk.plain)
 			s.mu.Unlock()
-			return bk.plain, nil
+			return c, nil
 		}
 		lead, err := s.join(ctx, flight)
 		if err != nil {
@@ -323,7 +333,7 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	s.mu.Lock()
 	if err == nil {
 		// Cached for reads only: new objects get a key this node generated.
-		s.remember(cid, &bucketKey{plain: plain, fetched: s.now(), serial: serial})
+		s.remember(cid, &bucketKey{plain: bytes.Clone(plain), fetched: s.now(), serial: serial})
 	}
 	s.land(flight)
 	s.mu.Unlock()
@@ -357,6 +367,7 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			if err != nil {
 				return nil, err
 			}
+			defer clear(bk) // a copy: the cached one is zeroed on eviction
 			oek, err := unwrapLocal(bk, enc.WrappedKey, kms.EncodeContext(octx))
 			if err != nil {
 				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)

@@ -65,6 +65,8 @@ type Options struct {
 	// requests.
 	Blobs                          string
 	BlobsAccessKey, BlobsSecretKey string
+	// KMSCache bounds the cache of unwrapped keys (server.Config.KMSCache).
+	KMSCache server.KMSCache
 }
 
 // Node is a serving test node.
@@ -100,7 +102,7 @@ func Start(t testing.TB, o Options) *Node {
 		Now: o.Now, NoBackgroundJobs: o.Now != nil,
 		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS,
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
-		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
+		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog, KMSCache: o.KMSCache}
 	cfg.BlobsConfig = server.BlobsConfig{Blobs: o.Blobs, BlobsAccessKey: o.BlobsAccessKey, BlobsSecretKey: o.BlobsSecretKey}
 	client := &http.Client{}
 	if o.TLS {

@@ -145,6 +145,7 @@ func TestDenyUnencryptedPut(t *testing.T) {
 	if _, err := u.node.Keyring.CreateKey(ctx, "key-x"); err != nil {
 		t.Fatal(err)
 	}
+	u.node.GrantKey(t, "key-x", "alice")
 	b := "kmsonly"
 	if _, err := u.alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &b}); err != nil {
 		t.Fatal(err)

@@ -59,8 +59,8 @@ func TestKMIPOutage(t *testing.T) {
 			return
 		}
 		status, code, retry := apiErr(t, err)
-		if status != http.StatusServiceUnavailable || code != "KMS.KMSInternalException" || retry == "" {
-			t.Errorf("%s: %d %s Retry-After %q, want 503 KMS.KMSInternalException with Retry-After", what, status, code, retry)
+		if status != http.StatusServiceUnavailable || code != "ServiceUnavailable" || retry == "" {
+			t.Errorf("%s: %d %s Retry-After %q, want 503 ServiceUnavailable with Retry-After", what, status, code, retry)
 		}
 	}
 	want503("PUT of a new object", putKMS("during", false))

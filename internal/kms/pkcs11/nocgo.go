@@ -44,3 +44,6 @@ func (*Provider) SealRootKey(context.Context, []byte) ([]byte, error) { return n
 func (*Provider) OpenRootKey(context.Context, []byte) ([]byte, error) { return nil, ErrNoCgo }
 func (*Provider) KeyStateSerial() uint64                              { return 0 }
 func (*Provider) Close() error                                        { return nil }
+
+// DestroyKey fails with ErrNoCgo.
+func (*Provider) DestroyKey(context.Context, string) error { return ErrNoCgo }

@@ -61,13 +61,14 @@ func startUsers(t *testing.T, o testnode.Options) *users {
 	return u
 }
 
-// kmsKeys creates KMS keys on the node's keyring.
+// kmsKeys creates KMS keys on the node's keyring, usable by alice and bob.
 func (u *users) kmsKeys(t *testing.T, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := u.node.Keyring.CreateKey(u.ctx, n); err != nil {
 			t.Fatal(err)
 		}
+		u.node.GrantKey(t, n, "alice", "bob")
 	}
 }
 

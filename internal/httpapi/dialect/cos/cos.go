@@ -108,7 +108,7 @@ func Code(e *errs.Error) (code string, status int, msg string) {
 		return "BadDigest", http.StatusBadRequest, msg
 	case errs.KeyTooLong.Code:
 		return "KeyTooLong", http.StatusBadRequest, msg
-	case errs.KMSNotFound.Code, errs.KMSDisabled.Code:
+	case errs.KMSNotFound.Code, errs.KMSDisabled.Code, errs.KMSInvalidState.Code:
 		return "InvalidArgument", http.StatusBadRequest, msg
 	case errs.KMSUnavailable.Code:
 		return "ServiceUnavailable", http.StatusServiceUnavailable, msg

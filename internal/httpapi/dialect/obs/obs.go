@@ -97,6 +97,8 @@ func Translate(e *errs.Error) *errs.Error {
 	switch e.Code {
 	case errs.NoEncryptionConfig.Code:
 		return ErrNoSuchEncryptionConfiguration
+	case errs.KMSUnavailable.Code: // a KMS outage: OBS's 503, retried by the SDK
+		return errs.ServiceUnavailable.WithMessage(e.Message)
 	}
 	return e
 }

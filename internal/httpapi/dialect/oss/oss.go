@@ -127,6 +127,7 @@ var errorMap = map[string]ossError{
 	errs.KMSNotFound.Code:                  {code: "InvalidArgument", status: http.StatusBadRequest, message: "The specified KMS key does not exist."},
 	errs.KMSDisabled.Code:                  {code: "InvalidArgument", status: http.StatusBadRequest, message: "The specified KMS key is disabled."},
 	errs.KMSUnavailable.Code:               {code: "ServiceUnavailable", status: http.StatusServiceUnavailable, message: "The key management service is unavailable."},
+	errs.KMSInvalidState.Code:              {code: "InvalidArgument", status: http.StatusBadRequest}, // the message says pending deletion or destroyed
 	// OSS's code for a policy that does not follow the policy syntax (EC
 	// 0030-00000005, "The policy is invalid"); the message still points at
 	// the problem.

@@ -46,6 +46,7 @@ type ErrorBody struct {
 }
 
 func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error, resource, requestID string) {
+	e = kmsOutage(e)
 	WriteErrorBody(w, r, e.Status, ErrorBody{Code: e.Code, Message: e.Message, Resource: resource, Region: e.Region, RequestID: requestID, HostID: requestID})
 }
 
