@@ -1,0 +1,238 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"strings"
+
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
+)
+
+// Listings read in chunks, each one indexed range query (no transaction
+// held), and call fn outside any query: fn may call back into the store.
+// A delimiter roll-up ends the chunk and the next query seeks past the
+// common prefix (prefix+FF), so the keys under it are never read: a
+// page's cost follows the page, not the bucket.
+
+const (
+	firstChunk = 64
+	maxChunk   = 1024
+)
+
+// ListObjects implements meta.Store.
+func (s *Store) ListObjects(ctx context.Context, bucket, prefix, after string, fn func(*meta.Object) error) error {
+	return s.ListObjectsDelimited(ctx, bucket, prefix, "", after, func(o *meta.Object, _ string) error { return fn(o) })
+}
+
+func (s *Store) checkBucket(ctx context.Context, bucket string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := bucketState(ctx, s.pool, bucket, "")
+	return mapErr(ctx, err)
+}
+
+// rollUp returns the common prefix key rolls up to in a listing by a
+// prefix of n bytes and delimiter, or "".
+func rollUp(key string, n int, delim string) string {
+	if delim == "" {
+		return ""
+	}
+	i := strings.Index(key[n:], delim)
+	if i < 0 {
+		return ""
+	}
+	return key[:n+i+len(delim)]
+}
+
+type listItem struct {
+	o      *meta.Object
+	latest bool
+	cp     string
+}
+
+// ListObjectsDelimited implements meta.Store.
+func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimiter, after string, fn func(o *meta.Object, commonPrefix string) error) error {
+	if err := s.checkBucket(ctx, bucket); err != nil {
+		return err
+	}
+	lo := []byte(prefix) // inclusive lower bound
+	excl := after        // last key not to return
+	hi := upperBound(prefix)
+	chunk := firstChunk
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var items []listItem
+		done := true
+		rows, err := s.pool.Query(ctx, `SELECT key, rec FROM versions WHERE bucket = $1 AND current AND NOT delete_marker
+			AND key >= $2 AND key > $3 AND key < $4 ORDER BY key LIMIT $5`, bucket, lo, []byte(excl), hi, chunk)
+		if err != nil {
+			return mapErr(ctx, err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			var key, rec []byte
+			if err := rows.Scan(&key, &rec); err != nil {
+				rows.Close()
+				return mapErr(ctx, err)
+			}
+			if cp := rollUp(string(key), len(prefix), delimiter); cp != "" {
+				if !strings.HasPrefix(after, cp) { // not returned by an earlier page
+					items = append(items, listItem{cp: cp})
+				}
+				lo = upperBound(cp)
+				done = false
+				break
+			}
+			o, err := decode[meta.Object](rec, "object")
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			items = append(items, listItem{o: o})
+			excl = o.Key
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(ctx, err)
+		}
+		if n == chunk {
+			done = false
+		}
+		for _, it := range items {
+			if err := fn(it.o, it.cp); err != nil {
+				if errors.Is(err, meta.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+		chunk = min(chunk*4, maxChunk)
+	}
+}
+
+// versionMark is a position in the version listing: after the version
+// seq of key (seq math.MinInt64: after every version of key).
+type versionMark struct {
+	key string
+	seq int64
+}
+
+// ListObjectVersions implements meta.Store.
+func (s *Store) ListObjectVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, fn func(*meta.Object, bool) error) error {
+	return s.ListVersionsDelimited(ctx, bucket, prefix, "", keyMarker, versionMarker, func(o *meta.Object, latest bool, _ string) error { return fn(o, latest) })
+}
+
+// ListVersionsDelimited implements meta.Store.
+func (s *Store) ListVersionsDelimited(ctx context.Context, bucket, prefix, delimiter, keyMarker, versionMarker string, fn func(o *meta.Object, latest bool, commonPrefix string) error) error {
+	if err := s.checkBucket(ctx, bucket); err != nil {
+		return err
+	}
+	mark := versionMark{seq: math.MinInt64}
+	if keyMarker != "" {
+		mark.key = keyMarker
+		if versionMarker != "" {
+			var err error
+			if mark, err = s.versionMarkOf(ctx, bucket, keyMarker, versionMarker); err != nil {
+				return err
+			}
+		}
+	}
+	lo := []byte(prefix)
+	hi := upperBound(prefix)
+	chunk := firstChunk
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if bytes.Compare([]byte(mark.key), lo) > 0 {
+			lo = []byte(mark.key)
+		}
+		var items []listItem
+		done := true
+		rows, err := s.pool.Query(ctx, `SELECT key, seq, current, rec FROM versions WHERE bucket = $1
+			AND key >= $2 AND key < $3 AND (key > $4 OR (key = $4 AND seq < $5))
+			ORDER BY key, seq DESC LIMIT $6`, bucket, lo, hi, []byte(mark.key), mark.seq, chunk)
+		if err != nil {
+			return mapErr(ctx, err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			var key, rec []byte
+			var seq int64
+			var current bool
+			if err := rows.Scan(&key, &seq, &current, &rec); err != nil {
+				rows.Close()
+				return mapErr(ctx, err)
+			}
+			if cp := rollUp(string(key), len(prefix), delimiter); cp != "" {
+				if !strings.HasPrefix(keyMarker, cp) {
+					items = append(items, listItem{cp: cp})
+				}
+				mark = versionMark{key: string(upperBound(cp)), seq: math.MinInt64}
+				done = false
+				break
+			}
+			o, err := decode[meta.Object](rec, "object")
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			items = append(items, listItem{o: o, latest: current})
+			mark = versionMark{key: o.Key, seq: seq}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(ctx, err)
+		}
+		if n == chunk {
+			done = false
+		}
+		for _, it := range items {
+			if err := fn(it.o, it.latest, it.cp); err != nil {
+				if errors.Is(err, meta.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+		chunk = min(chunk*4, maxChunk)
+	}
+}
+
+// versionMarkOf resolves a (key, version) marker to its place in the
+// listing: after that version, or where it was if it is gone.
+func (s *Store) versionMarkOf(ctx context.Context, bucket, key, versionID string) (versionMark, error) {
+	v, err := findVersion(ctx, s.pool, bucket, key, versionID)
+	switch {
+	case err != nil:
+		return versionMark{}, mapErr(ctx, err)
+	case v != nil:
+		return versionMark{key: key, seq: v.seq}, nil
+	case versionID == meta.NullVersion:
+		// No null version: after the current object, if any.
+		cur, err := currentVersion(ctx, s.pool, bucket, key)
+		if err != nil {
+			return versionMark{}, mapErr(ctx, err)
+		}
+		if live := liveObject(cur); live != nil {
+			return versionMark{key: key, seq: live.seq}, nil
+		}
+		return versionMark{key: key, seq: math.MaxInt64}, nil
+	}
+	seq, _ := meta.VersionSeq(versionID) // a version since deleted: resume at its place
+	return versionMark{key: key, seq: int64(seq)}, nil
+}
