@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/metatest"
+	"github.com/strongroom-dev/strongroom/internal/meta/postgres/pgtest"
+)
+
+// TestSchemaTooNew: a database migrated by a newer build is refused at
+// Open, and the refusal changes nothing; a current one opens again (the
+// migrations are not re-applied).
+func TestSchemaTooNew(t *testing.T) {
+	s, url := openTest(t)
+	metatest.MustBucket(t, s, "b")
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "UPDATE schema_version SET version = $1", SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	if s2, err := Open(ctx, url); !errors.Is(err, ErrSchemaTooNew) {
+		if err == nil {
+			s2.Close()
+		}
+		t.Fatalf("Open of a newer schema: %v, want ErrSchemaTooNew", err)
+	}
+	if _, err := conn.Exec(ctx, "UPDATE schema_version SET version = $1", SchemaVersion()); err != nil {
+		t.Fatal(err)
+	}
+	s3 := openURL(t, url)
+	if _, err := s3.GetBucket(ctx, "b"); err != nil {
+		t.Fatalf("after reopen: %v", err)
+	}
+}
+
+// TestConcurrentOpen: nodes starting at once on an empty database migrate
+// it once (the advisory lock), and all open.
+func TestConcurrentOpen(t *testing.T) {
+	url := pgtest.DB(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := Open(ctx, url)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUnavailable: with the database down, operations fail with
+// meta.ErrUnavailable (503 at the API); after it is back they work
+// again, and nothing committed is lost.
+func TestUnavailable(t *testing.T) {
+	s, _ := openTest(t)
+	metatest.MustBucket(t, s, "b")
+	metatest.MustPut(t, s, metatest.Obj("b", "k", "blob"))
+	srv := pgtest.Shared(t)
+	srv.Stop()
+	restarted := false
+	defer func() {
+		if !restarted {
+			srv.Restart()
+		}
+	}()
+	for name, op := range map[string]func() error{
+		"get":  func() error { _, err := s.GetObject(ctx, "b", "k"); return err },
+		"put":  func() error { _, err := s.PutObject(ctx, metatest.Obj("b", "k2"), nil); return err },
+		"list": func() error { return s.ListObjects(ctx, "b", "", "", func(*meta.Object) error { return nil }) },
+		"user": func() error { _, err := s.UserByAccessKey(ctx, "AK"); return err },
+		"ping": func() error { return s.Ping(ctx) },
+	} {
+		if err := op(); !errors.Is(err, meta.ErrUnavailable) {
+			t.Errorf("%s with the database down: %v, want ErrUnavailable", name, err)
+		}
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		o, err := s.GetObject(ctx, "b", "k")
+		if err == nil {
+			if o.Parts[0].BlobID != "blob" {
+				t.Fatalf("object after restart: %+v", o)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := s.PutObject(ctx, metatest.Obj("b", "k2"), nil); err != nil {
+		t.Fatalf("put after restart: %v", err)
+	}
+}
+
+// TestCompletedRetention: completed uploads are capped per bucket (the
+// oldest go first) and expire after CompletedRetention.
+func TestCompletedRetention(t *testing.T) {
+	s, _ := openTest(t)
+	metatest.MustBucket(t, s, "b")
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	s.maxCompleted = 3
+	complete := func(id string) {
+		t.Helper()
+		if err := s.CreateUpload(ctx, &meta.Upload{ID: id, Bucket: "b", Key: id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CompleteUpload(ctx, "b", id, metatest.Obj("b", id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(id string) bool {
+		_, err := s.GetCompletedUpload(ctx, "b", id)
+		if err != nil && !errors.Is(err, meta.ErrNoSuchUpload) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	for i := range 5 {
+		complete(fmt.Sprint("c", i))
+		now = now.Add(time.Minute)
+	}
+	for i, want := range []bool{false, false, true, true, true} {
+		if got := has(fmt.Sprint("c", i)); got != want {
+			t.Errorf("c%d remembered = %v, want %v", i, got, want)
+		}
+	}
+	now = now.Add(CompletedRetention)
+	if has("c4") {
+		t.Error("c4 remembered after retention")
+	}
+	complete("d")
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM completed WHERE bucket = 'b'").Scan(&n); err != nil || n != 1 || !has("d") {
+		t.Errorf("after prune: %d records (%v), has(d) = %v", n, err, has("d"))
+	}
+}
