@@ -241,6 +241,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.AuditLog, "audit-log", cfg.AuditLog, "audit log FILE (JSON lines): denials, key, user and bucket configuration changes")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", cfg.MetricsToken, "bearer token GET /metrics requires (default: none, metrics are open)")
 	bindKMSFlags(fs, &cfg.KMSConfig)
+	bindMetaFlags(fs, &cfg.MetaConfig)
 }
 
 // listenAll binds the main listener (key "") and each dialect's.

@@ -57,6 +57,9 @@ type Options struct {
 	AuditLog     string
 	// WrapKMS wraps the node's key provider (server.Config.WrapKMS).
 	WrapKMS func(kms.Provider) kms.Provider
+	// Meta is the metadata store (server.Config.Meta): "" embedded, or a
+	// postgres:// URL (internal/meta/postgres/pgtest makes one).
+	Meta string
 }
 
 // Node is a serving test node.
@@ -91,6 +94,7 @@ func Start(t testing.TB, o Options) *Node {
 		BodyReadTimeout: o.BodyReadTimeout, MaxConnsPerClient: o.MaxConnsPerClient, KMSConfig: o.KMS, WrapKMS: o.WrapKMS,
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
 		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog}
+	cfg.Meta = o.Meta
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

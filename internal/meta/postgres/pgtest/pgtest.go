@@ -306,3 +306,15 @@ func DB(t testing.TB) string {
 	}
 	return url
 }
+
+// New starts a private instance for one test (for packages without a
+// TestMain of their own), closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	srv, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
