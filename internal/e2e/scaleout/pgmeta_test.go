@@ -11,11 +11,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/strongroom-dev/strongroom/internal/meta/postgres/pgtest"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
@@ -149,6 +152,37 @@ func TestNodeOnPostgres(t *testing.T) {
 	}
 	if !bytes.Equal(get("mp", ""), big) {
 		t.Fatal("multipart object read back wrong")
+	}
+
+	// The database down: clean 503s (root and a user's key alike), then
+	// recovery with nothing lost.
+	ak, err := n.IAM.CreateUser(ctx, "alice")
+	must("create user", err)
+	uc := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true, HTTPClient: n.Client,
+		Credentials: credentials.NewStaticCredentialsProvider(ak.AccessKey, ak.SecretKey, ""), RetryMaxAttempts: 1})
+	srv.Stop()
+	for name, cl := range map[string]*s3.Client{"root": c, "user": uc} {
+		_, err = cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("b")})
+		var re *awshttp.ResponseError
+		var api smithy.APIError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != 503 || !errors.As(err, &api) || api.ErrorCode() != "ServiceUnavailable" {
+			t.Errorf("%s: GET with the database down: %v, want 503 ServiceUnavailable", name, err)
+		}
+	}
+	must("restart postgres", srv.Restart())
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("b")})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after the database restarted: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !bytes.Equal(get("b", ""), body) {
+		t.Fatal("object read back wrong after the database restarted")
 	}
 
 	// Nothing of the metadata is in the data directory.

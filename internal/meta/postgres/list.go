@@ -7,7 +7,6 @@ import (
 	"math"
 	"strings"
 
-
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
