@@ -90,7 +90,7 @@ func nextSeq(ctx context.Context, tx pgx.Tx, bucket, key string) (int64, error) 
 	return seq, err
 }
 
-func insertVersion(ctx context.Context, tx pgx.Tx, o *meta.Object, seq int64, current bool) error {
+func insertVersion(ctx context.Context, tx execer, o *meta.Object, seq int64, current bool) error {
 	rec, err := encode(o)
 	if err != nil {
 		return err
@@ -109,13 +109,13 @@ func updateVersion(ctx context.Context, tx pgx.Tx, v *version) error {
 	return err
 }
 
-func deleteVersion(ctx context.Context, tx pgx.Tx, bucket, key string, seq int64) error {
+func deleteVersion(ctx context.Context, tx execer, bucket, key string, seq int64) error {
 	_, err := tx.Exec(ctx, "DELETE FROM versions WHERE bucket = $1 AND key = $2 AND seq = $3", bucket, []byte(key), seq)
 	return err
 }
 
 // demoteCurrent makes the key's current version (if any) noncurrent.
-func demoteCurrent(ctx context.Context, tx pgx.Tx, bucket, key string) error {
+func demoteCurrent(ctx context.Context, tx execer, bucket, key string) error {
 	_, err := tx.Exec(ctx, "UPDATE versions SET current = false WHERE bucket = $1 AND key = $2 AND current", bucket, []byte(key))
 	return err
 }
@@ -149,65 +149,60 @@ func checkObject(bucket string, o *meta.Object) error {
 
 // install puts o as the current version of its key as the bucket's
 // versioning state says (meta.Store.PutObject), under the key's lock, and
-// returns the version replaced for good. Counters and queue follow.
+// returns the version replaced for good. Counters and queue follow. It
+// costs two round trips: the reads (readKey), then the writes.
 func (s *Store) install(ctx context.Context, tx pgx.Tx, o *meta.Object, cond meta.Precondition) (*meta.Object, error) {
-	state, err := lockKey(ctx, tx, o.Bucket, o.Key)
+	ks, err := readKey(ctx, tx, o.Bucket, o.Key)
 	if err != nil {
 		return nil, err
 	}
-	replaced, err := s.installAs(ctx, tx, o, cond, state)
-	if err != nil {
-		return nil, err
-	}
-	return replaced, s.queueVersion(ctx, tx, o)
+	return s.installAs(ctx, tx, o, cond, ks, true)
 }
 
-// installAs is install in a bucket whose state is state, the key locked.
-func (s *Store) installAs(ctx context.Context, tx pgx.Tx, o *meta.Object, cond meta.Precondition, state string) (*meta.Object, error) {
-	cur, err := currentVersion(ctx, tx, o.Bucket, o.Key)
-	if err != nil {
-		return nil, err
-	}
+// installAs is install in the state ks read (its state possibly
+// overridden); queue says whether a PENDING version is queued.
+func (s *Store) installAs(ctx context.Context, tx pgx.Tx, o *meta.Object, cond meta.Precondition, ks *keyState, queue bool) (*meta.Object, error) {
+	cur := ks.cur
 	if cond != nil {
 		if err := cond(liveObject(cur).object()); err != nil {
 			return nil, err
 		}
 	}
+	w := &batchExec{}
 	var replaced *meta.Object
 	seq := int64(0)
 	o.VersionID = "" // the null version, unless Enabled
-	switch state {
+	switch ks.state {
 	case "":
 		if cur != nil {
 			replaced = cur.o
-			if err := deleteVersion(ctx, tx, o.Bucket, o.Key, cur.seq); err != nil {
-				return nil, err
-			}
+			deleteVersion(ctx, w, o.Bucket, o.Key, cur.seq)
 		}
 	default:
-		if seq, err = nextSeq(ctx, tx, o.Bucket, o.Key); err != nil {
-			return nil, err
-		}
-		if state == meta.VersioningEnabled {
+		seq = ks.next
+		if ks.state == meta.VersioningEnabled {
 			o.VersionID = meta.NewVersionID(uint64(seq))
-		} else if replaced, err = dropNull(ctx, tx, o.Bucket, o.Key); err != nil {
-			return nil, err
+		} else if ks.null != nil {
+			replaced = ks.null.o
+			deleteVersion(ctx, w, o.Bucket, o.Key, ks.null.seq)
 		}
-		if err := demoteCurrent(ctx, tx, o.Bucket, o.Key); err != nil {
-			return nil, err
-		}
+		demoteCurrent(ctx, w, o.Bucket, o.Key)
 	}
-	if err := insertVersion(ctx, tx, o, seq, true); err != nil {
+	if err := insertVersion(ctx, w, o, seq, true); err != nil {
 		return nil, err
 	}
-	if err := s.count(ctx, tx, o, 1); err != nil {
-		return nil, err
+	s.count(ctx, w, o, 1)
+	s.count(ctx, w, replaced, -1)
+	if queue {
+		if err := s.queueVersion(ctx, w, o); err != nil {
+			return nil, err
+		}
 	}
-	return replaced, s.count(ctx, tx, replaced, -1)
+	return replaced, w.flush(ctx, tx)
 }
 
 // queueVersion queues o, just installed in tx, when it was written PENDING.
-func (s *Store) queueVersion(ctx context.Context, tx pgx.Tx, o *meta.Object) error {
+func (s *Store) queueVersion(ctx context.Context, tx execer, o *meta.Object) error {
 	if o.ReplicationStatus != replication.StatusPending {
 		return nil
 	}
@@ -476,19 +471,19 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 	var installed bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		replaced, installed = nil, false
-		state, err := lockKey(ctx, tx, o.Bucket, o.Key)
+		ks, err := readKey(ctx, tx, o.Bucket, o.Key)
 		if err != nil {
 			return err
 		}
-		if state != meta.VersioningEnabled || o.VersionID == "" {
+		if state := ks.state; state != meta.VersioningEnabled || o.VersionID == "" {
 			if o.DeleteMarker {
 				return fmt.Errorf("%w: %q/%q", meta.ErrReplicaUnversioned, o.Bucket, o.Key)
 			}
 			if state != "" {
-				state = meta.VersioningSuspended // a null version stays the null one
+				ks.state = meta.VersioningSuspended // a null version stays the null one
 			}
 			installed = true
-			replaced, err = s.installAs(ctx, tx, o, nil, state)
+			replaced, err = s.installAs(ctx, tx, o, nil, ks, false)
 			return err
 		}
 		installed, err = s.installReplica(ctx, tx, o)

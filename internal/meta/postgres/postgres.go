@@ -65,7 +65,7 @@ const (
 	MaxCompletedPerBucket = 1000
 
 	maxAttempts = 8
-	statShards  = 16
+	statShards  = 64
 	// migrationLock is the advisory lock key held while migrating.
 	migrationLock = 0x5374726f6e67 // "Strong"
 )

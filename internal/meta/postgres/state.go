@@ -189,7 +189,7 @@ func statClass(enc *meta.Encryption) string {
 
 // count adds (sign 1) or removes (sign -1) o in the counters, on a random
 // shard of its class; delete markers hold no data and are not counted.
-func (s *Store) count(ctx context.Context, tx pgx.Tx, o *meta.Object, sign int64) error {
+func (s *Store) count(ctx context.Context, tx execer, o *meta.Object, sign int64) error {
 	if o == nil || o.DeleteMarker {
 		return nil
 	}
@@ -201,7 +201,7 @@ func (s *Store) count(ctx context.Context, tx pgx.Tx, o *meta.Object, sign int64
 
 // countReplace records an update that may have changed a version's class
 // or size.
-func (s *Store) countReplace(ctx context.Context, tx pgx.Tx, before, after *meta.Object) error {
+func (s *Store) countReplace(ctx context.Context, tx execer, before, after *meta.Object) error {
 	if before.Size == after.Size && statClass(before.Encryption) == statClass(after.Encryption) {
 		return nil
 	}
