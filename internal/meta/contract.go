@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -47,4 +48,19 @@ func VersionSeq(id string) (uint64, error) {
 		return 0, fmt.Errorf("%w: %q", ErrInvalidVersion, id)
 	}
 	return binary.BigEndian.Uint64(b) ^ binary.BigEndian.Uint64(b[8:]), nil
+}
+
+// ErrNoSuchBlob: SharedBlobs.GetBlob of a name never stored.
+var ErrNoSuchBlob = errors.New("meta: no such shared blob")
+
+// SharedBlobs keeps small named blobs every node of a deployment shares,
+// such as the builtin keyring sealed under the root key (its file in the
+// data directory serves one node only). The store sees them as opaque
+// bytes. Implemented by stores that several nodes share.
+type SharedBlobs interface {
+	GetBlob(ctx context.Context, name string) ([]byte, error) // ErrNoSuchBlob
+	// UpdateBlob replaces the blob with what fn returns from the current
+	// one (nil when there is none), atomically across nodes; fn's error
+	// aborts the update and is returned.
+	UpdateBlob(ctx context.Context, name string, fn func(old []byte) ([]byte, error)) error
 }

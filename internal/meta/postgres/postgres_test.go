@@ -156,3 +156,42 @@ func TestCompletedRetention(t *testing.T) {
 		t.Errorf("after prune: %d records (%v), has(d) = %v", n, err, has("d"))
 	}
 }
+
+// TestSharedBlobs: a named blob is absent until stored, updates see the
+// current value, a failed update changes nothing, and concurrent updates
+// (two stores on one database, as two nodes) serialize.
+func TestSharedBlobs(t *testing.T) {
+	s, url := openTest(t)
+	s2 := openURL(t, url)
+	if _, err := s.GetBlob(ctx, "keyring"); !errors.Is(err, meta.ErrNoSuchBlob) {
+		t.Fatalf("before any update: %v", err)
+	}
+	if err := s.UpdateBlob(ctx, "keyring", func(old []byte) ([]byte, error) {
+		if old != nil {
+			t.Errorf("first update saw %q", old)
+		}
+		return []byte{0}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := s.UpdateBlob(ctx, "keyring", func([]byte) ([]byte, error) { return []byte("x"), boom }); !errors.Is(err, boom) {
+		t.Fatalf("failed update: %v", err)
+	}
+	done := make(chan error, 20)
+	for i := range 20 {
+		st := []*Store{s, s2}[i%2]
+		go func() {
+			done <- st.UpdateBlob(ctx, "keyring", func(old []byte) ([]byte, error) { return append(old, byte(len(old))), nil })
+		}()
+	}
+	for range 20 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s2.GetBlob(ctx, "keyring")
+	if err != nil || len(got) != 21 {
+		t.Fatalf("after 20 concurrent appends: %d bytes, %v", len(got), err)
+	}
+}
