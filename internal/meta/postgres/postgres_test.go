@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,5 +194,47 @@ func TestSharedBlobs(t *testing.T) {
 	got, err := s2.GetBlob(ctx, "keyring")
 	if err != nil || len(got) != 21 {
 		t.Fatalf("after 20 concurrent appends: %d bytes, %v", len(got), err)
+	}
+}
+
+// TestListingsUseIndexes: the listing, lookup and queue queries are index
+// scans, never a scan of the whole versions table.
+func TestListingsUseIndexes(t *testing.T) {
+	s, _ := openTest(t)
+	metatest.MustBucket(t, s, "b")
+	metatest.SetVersioning(t, s, "b", meta.VersioningEnabled)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO versions (bucket, key, seq, version_id, current, delete_marker, rec)
+		SELECT 'b', convert_to('k/' || lpad(i::text, 6, '0'), 'UTF8'), s, 'v', s = 3, false, '{}'
+		FROM generate_series(1, 20000) i, generate_series(1, 3) s`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "ANALYZE versions"); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"objects": {`SELECT key, rec FROM versions WHERE bucket = $1 AND current AND NOT delete_marker
+			AND key >= $2 AND key > $3 AND key < $4 ORDER BY key LIMIT $5`, []any{"b", []byte("k/01"), []byte("k/010000"), upperBound("k/01"), 64}},
+		"versions": {`SELECT key, seq, current, rec FROM versions WHERE bucket = $1
+			AND key >= $2 AND key < $3 AND (key > $4 OR (key = $4 AND seq < $5))
+			ORDER BY key, seq DESC LIMIT $6`, []any{"b", []byte("k/01"), upperBound("k/01"), []byte("k/010000"), int64(2), 64}},
+		"current": {"SELECT seq, current, rec FROM versions WHERE bucket = $1 AND key = $2 AND current", []any{"b", []byte("k/000100")}},
+		"version": {"SELECT seq, current, rec FROM versions WHERE bucket = $1 AND key = $2 AND seq = $3 AND version_id = $4", []any{"b", []byte("k/000100"), int64(2), "v"}},
+		"next":    {"SELECT COALESCE(max(seq), 0) + 1 FROM versions WHERE bucket = $1 AND key = $2", []any{"b", []byte("k/000100")}},
+	} {
+		rows, err := s.pool.Query(ctx, "EXPLAIN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := fmt.Sprint(plan)
+		if strings.Contains(text, "Seq Scan") || !strings.Contains(text, "Index") {
+			t.Errorf("%s: plan is not an index scan:\n%s", name, strings.Join(plan, "\n"))
+		}
 	}
 }
