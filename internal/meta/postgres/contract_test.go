@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,10 +16,39 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 var ctx = context.Background()
 
+// migrated is a database migrated once, the template of the tests' ones
+// (a migration per test would double the time a fresh database takes).
+var migrated struct {
+	once sync.Once
+	name string
+	err  error
+}
+
 // openTest opens a store on a fresh database, closed at the test's end.
 func openTest(t testing.TB) (*Store, string) {
 	t.Helper()
-	url := pgtest.DB(t)
+	srv := pgtest.Shared(t)
+	migrated.once.Do(func() {
+		url, err := srv.NewDB(ctx, "migrated")
+		if err != nil {
+			migrated.err = err
+			return
+		}
+		s, err := Open(ctx, url)
+		if err != nil {
+			migrated.err = err
+			return
+		}
+		s.Close()
+		migrated.name = url[strings.LastIndex(url, "/")+1 : strings.Index(url, "?")]
+	})
+	if migrated.err != nil {
+		t.Fatal(migrated.err)
+	}
+	url, err := srv.NewDBFrom(ctx, t.Name(), migrated.name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return openURL(t, url), url
 }
 

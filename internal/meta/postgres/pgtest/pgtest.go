@@ -252,6 +252,12 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9_]+`)
 // NewDB creates a fresh empty database and returns its URL. The name says
 // which test it is for (PostgreSQL's 63-byte limit applied).
 func (s *Server) NewDB(ctx context.Context, hint string) (string, error) {
+	return s.NewDBFrom(ctx, hint, "template0")
+}
+
+// NewDBFrom is NewDB copying the database template (which nobody may be
+// connected to), e.g. one migrated once for a whole test package.
+func (s *Server) NewDBFrom(ctx context.Context, hint, template string) (string, error) {
 	name := fmt.Sprintf("t%d_%s", s.dbs.Add(1), unsafeName.ReplaceAllString(strings.ToLower(hint), "_"))
 	if len(name) > 63 {
 		name = name[:63]
@@ -261,7 +267,7 @@ func (s *Server) NewDB(ctx context.Context, hint string) (string, error) {
 		return "", fmt.Errorf("pgtest: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{template}.Sanitize()); err != nil {
 		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
 	}
 	return s.URL(name), nil
