@@ -116,6 +116,11 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		if any {
 			return fmt.Errorf("%w: %q", meta.ErrBucketNotEmpty, name)
 		}
+		// The uploads first: their row locks wait for part writes in
+		// flight, whose parts the next statement then sees.
+		if _, err := tx.Exec(ctx, "DELETE FROM uploads WHERE bucket = $1", name); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, "DELETE FROM parts WHERE bucket = $1 RETURNING rec", name)
 		if err != nil {
 			return err
@@ -124,7 +129,6 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 			return err
 		}
 		for _, q := range []string{
-			"DELETE FROM uploads WHERE bucket = $1",
 			"DELETE FROM completed WHERE bucket = $1",
 			"DELETE FROM buckets WHERE name = $1",
 		} {
