@@ -7,14 +7,18 @@ import (
 	"math"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // Listings read in chunks, each one indexed range query (no transaction
 // held), and call fn outside any query: fn may call back into the store.
-// A delimiter roll-up ends the chunk and the next query seeks past the
-// common prefix (prefix+FF), so the keys under it are never read: a
-// page's cost follows the page, not the bucket.
+// A delimiter roll-up seeks past the common prefix (prefix+FF), so the keys
+// under it are never read: a page's cost follows the page, not the
+// bucket. Object listings do it inside the query (skipScan: a chunk is one
+// round trip whatever it rolls up); version listings end the chunk at a
+// roll-up and seek with the next query.
 
 const (
 	firstChunk = 64
@@ -53,6 +57,27 @@ type listItem struct {
 	cp     string
 }
 
+// skipScan lists current objects rolled up by a delimiter in one query: a
+// loose index scan (a recursive CTE taking one row per step from the
+// index) where the step after a key that rolls up to a common prefix cp
+// seeks to cp+FF, so the keys under cp are never read. Each row is an
+// object or the first key of a common prefix. $1 bucket, $2 inclusive
+// lower bound, $3 exclusive lower bound, $4 upper bound, $5 rows, $6
+// delimiter, $7 the prefix's length.
+const skipScan = `WITH RECURSIVE walk (key, rec, n) AS (
+	(SELECT key, rec, 1 FROM versions WHERE bucket = $1 AND current AND NOT delete_marker
+		AND key >= $2 AND key > $3 AND key < $4 ORDER BY key LIMIT 1)
+	UNION ALL
+	SELECT v.key, v.rec, w.n + 1 FROM walk w, LATERAL (
+		SELECT key, rec FROM versions WHERE bucket = $1 AND current AND NOT delete_marker AND key < $4 AND key > w.key
+			AND key >= CASE WHEN position($6::bytea IN substring(w.key FROM $7::int + 1)) > 0
+				THEN substring(w.key FROM 1 FOR $7::int + position($6::bytea IN substring(w.key FROM $7::int + 1)) - 1 + length($6::bytea)) || '\xff'::bytea
+				ELSE w.key END
+		ORDER BY key LIMIT 1) v
+	WHERE w.n < $5
+)
+SELECT key, rec FROM walk`
+
 // ListObjectsDelimited implements meta.Store.
 func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimiter, after string, fn func(o *meta.Object, commonPrefix string) error) error {
 	if err := s.checkBucket(ctx, bucket); err != nil {
@@ -68,8 +93,14 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 		}
 		var items []listItem
 		done := true
-		rows, err := s.pool.Query(ctx, `SELECT key, rec FROM versions WHERE bucket = $1 AND current AND NOT delete_marker
-			AND key >= $2 AND key > $3 AND key < $4 ORDER BY key LIMIT $5`, bucket, lo, []byte(excl), hi, chunk)
+		var rows pgx.Rows
+		var err error
+		if delimiter == "" {
+			rows, err = s.pool.Query(ctx, `SELECT key, rec FROM versions WHERE bucket = $1 AND current AND NOT delete_marker
+				AND key >= $2 AND key > $3 AND key < $4 ORDER BY key LIMIT $5`, bucket, lo, []byte(excl), hi, chunk)
+		} else {
+			rows, err = s.pool.Query(ctx, skipScan, bucket, lo, []byte(excl), hi, chunk, []byte(delimiter), len(prefix))
+		}
 		if err != nil {
 			return mapErr(ctx, err)
 		}
@@ -86,8 +117,7 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 					items = append(items, listItem{cp: cp})
 				}
 				lo = upperBound(cp)
-				done = false
-				break
+				continue // skipScan's next row is past cp already
 			}
 			o, err := decode[meta.Object](rec, "object")
 			if err != nil {
