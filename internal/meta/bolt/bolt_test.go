@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strongroom-dev/strongroom/internal/meta/metatest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -55,51 +56,18 @@ func TestOpenLockedFailsFast(t *testing.T) {
 
 func TestCompletedRetention(t *testing.T) {
 	s, _ := openTemp(t)
-	mustBucket(t, s, "b")
-	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
-	s.maxCompleted = 3
-	complete := func(id string) {
-		t.Helper()
-		if err := s.CreateUpload(ctx, &meta.Upload{ID: id, Bucket: "b", Key: id}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.CompleteUpload(ctx, "b", id, obj("b", id), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	has := func(id string) bool {
-		_, err := s.GetCompletedUpload(ctx, "b", id)
-		if err != nil && !errors.Is(err, meta.ErrNoSuchUpload) {
-			t.Fatal(err)
-		}
-		return err == nil
-	}
-	for i := range 5 {
-		complete(fmt.Sprint("c", i))
-		now = now.Add(time.Minute)
-	}
-	// Capped at 3: the two oldest are gone.
-	for i, want := range []bool{false, false, true, true, true} {
-		if got := has(fmt.Sprint("c", i)); got != want {
-			t.Errorf("c%d remembered = %v, want %v", i, got, want)
-		}
-	}
-	// Expired on read after the retention period...
-	now = now.Add(CompletedRetention)
-	if has("c4") {
-		t.Error("c4 remembered after retention")
-	}
-	// ...and pruned by the next completion.
-	complete("d")
-	n := 0
-	s.db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(bkData).Bucket([]byte("b")).Bucket(subDoneTimes).Stats().KeyN
-		return nil
+	metatest.CompletedRetention(t, s, metatest.Retention{
+		Period: CompletedRetention,
+		SetNow: func(now func() time.Time) { s.now = now },
+		SetMax: func(n int) { s.maxCompleted = n },
+		Records: func(bucket string) (n int) {
+			s.db.View(func(tx *bbolt.Tx) error {
+				n = tx.Bucket(bkData).Bucket([]byte(bucket)).Bucket(subDoneTimes).Stats().KeyN
+				return nil
+			})
+			return n
+		},
 	})
-	if n != 1 || !has("d") {
-		t.Errorf("after prune: %d records, has(d) = %v", n, has("d"))
-	}
 }
 
 func TestCommitterSoloRetry(t *testing.T) {

@@ -92,7 +92,6 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 			return err
 		}
 		var items []listItem
-		done := true
 		var rows pgx.Rows
 		var err error
 		if delimiter == "" {
@@ -131,22 +130,25 @@ func (s *Store) ListObjectsDelimited(ctx context.Context, bucket, prefix, delimi
 		if err := rows.Err(); err != nil {
 			return mapErr(ctx, err)
 		}
-		if n == chunk {
-			done = false
-		}
-		for _, it := range items {
-			if err := fn(it.o, it.cp); err != nil {
-				if errors.Is(err, meta.ErrStop) {
-					return nil
-				}
-				return err
-			}
-		}
-		if done {
-			return nil
+		if stop, err := deliver(items, n < chunk, func(it listItem) error { return fn(it.o, it.cp) }); stop {
+			return err
 		}
 		chunk = min(chunk*4, maxChunk)
 	}
+}
+
+// deliver calls fn for a chunk's items outside any query; stop reports
+// that the listing ends (last chunk, an error, or meta.ErrStop: no error).
+func deliver(items []listItem, last bool, fn func(listItem) error) (stop bool, err error) {
+	for _, it := range items {
+		if err := fn(it); err != nil {
+			if errors.Is(err, meta.ErrStop) {
+				return true, nil
+			}
+			return true, err
+		}
+	}
+	return last, nil
 }
 
 // versionMark is a position in the version listing: after the version
@@ -224,19 +226,8 @@ func (s *Store) ListVersionsDelimited(ctx context.Context, bucket, prefix, delim
 		if err := rows.Err(); err != nil {
 			return mapErr(ctx, err)
 		}
-		if n == chunk {
-			done = false
-		}
-		for _, it := range items {
-			if err := fn(it.o, it.latest, it.cp); err != nil {
-				if errors.Is(err, meta.ErrStop) {
-					return nil
-				}
-				return err
-			}
-		}
-		if done {
-			return nil
+		if stop, err := deliver(items, n < chunk && done, func(it listItem) error { return fn(it.o, it.latest, it.cp) }); stop {
+			return err
 		}
 		chunk = min(chunk*4, maxChunk)
 	}

@@ -118,44 +118,17 @@ func TestUnavailable(t *testing.T) {
 // oldest go first) and expire after CompletedRetention.
 func TestCompletedRetention(t *testing.T) {
 	s, _ := openTest(t)
-	metatest.MustBucket(t, s, "b")
-	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	s.SetClock(func() time.Time { return now })
-	s.maxCompleted = 3
-	complete := func(id string) {
-		t.Helper()
-		if err := s.CreateUpload(ctx, &meta.Upload{ID: id, Bucket: "b", Key: id}); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.CompleteUpload(ctx, "b", id, metatest.Obj("b", id), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	has := func(id string) bool {
-		_, err := s.GetCompletedUpload(ctx, "b", id)
-		if err != nil && !errors.Is(err, meta.ErrNoSuchUpload) {
-			t.Fatal(err)
-		}
-		return err == nil
-	}
-	for i := range 5 {
-		complete(fmt.Sprint("c", i))
-		now = now.Add(time.Minute)
-	}
-	for i, want := range []bool{false, false, true, true, true} {
-		if got := has(fmt.Sprint("c", i)); got != want {
-			t.Errorf("c%d remembered = %v, want %v", i, got, want)
-		}
-	}
-	now = now.Add(CompletedRetention)
-	if has("c4") {
-		t.Error("c4 remembered after retention")
-	}
-	complete("d")
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM completed WHERE bucket = 'b'").Scan(&n); err != nil || n != 1 || !has("d") {
-		t.Errorf("after prune: %d records (%v), has(d) = %v", n, err, has("d"))
-	}
+	metatest.CompletedRetention(t, s, metatest.Retention{
+		Period: CompletedRetention,
+		SetNow: s.SetClock,
+		SetMax: func(n int) { s.maxCompleted = n },
+		Records: func(bucket string) (n int) {
+			if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM completed WHERE bucket = $1", bucket).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		},
+	})
 }
 
 // TestSharedBlobs: a named blob is absent until stored, updates see the
