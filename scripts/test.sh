@@ -21,6 +21,9 @@ command -v rclone >/dev/null 2>&1 || need_apt+=(rclone)
 command -v s3cmd >/dev/null 2>&1 || need_apt+=(s3cmd)
 # SoftHSM2 for the PKCS#11 key provider (internal/kms/pkcs11, internal/e2e/pkcs11).
 command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
+# PostgreSQL for the metadata store on PostgreSQL (internal/meta/postgres,
+# pgtest starts a private instance); its tests fail, never skip, without it.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 # The PKCS#11 provider and its tests need cgo (a C compiler).
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 # Headless Chromium for the operator console's browser test

@@ -249,6 +249,7 @@ func bindServeFlags(fs *flag.FlagSet, cfg *server.Config) {
 	bindConsoleFlags(fs, cfg)
 	bindBlobsFlags(fs, &cfg.BlobsConfig)
 	bindKMSCacheFlags(fs, &cfg.KMSCache) // kmscacheflags.go
+	bindMetaFlags(fs, &cfg.MetaConfig)
 }
 
 // listenAll binds the main listener (key "") and each dialect's.

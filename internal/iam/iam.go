@@ -109,6 +109,9 @@ func (i *IAM) lookup(ctx context.Context, accessKeyID string) (*meta.User, *meta
 			if errors.Is(err, meta.ErrNoSuchAccessKey) || errors.Is(err, meta.ErrNoSuchUser) {
 				return nil, nil, errs.InvalidAccessKeyID
 			}
+			if errors.Is(err, meta.ErrUnavailable) {
+				return nil, nil, errs.ServiceUnavailable // the store is down: retry, not a bad key
+			}
 			return nil, nil, err
 		}
 		i.cache.put(accessKeyID, u, gen)

@@ -28,7 +28,6 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/jobs"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
-	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 	"github.com/strongroom-dev/strongroom/internal/metrics"
 	"github.com/strongroom-dev/strongroom/internal/origin"
 	"github.com/strongroom-dev/strongroom/internal/remote"
@@ -101,6 +100,8 @@ type Config struct {
 	BlobsConfig `yaml:",inline"`
 	// KMSCache bounds the cache of unwrapped keys (kmscache.go).
 	KMSCache `yaml:",inline"`
+	// MetaConfig selects the metadata store (metastore.go).
+	MetaConfig `yaml:",inline"`
 	// OriginAllow lets origin pulls (back-to-source) reach addresses
 	// otherwise refused (loopback, link-local, private, metadata
 	// service): CIDR prefixes, addresses or host names.
@@ -216,12 +217,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeKeys()
 		return nil, err
 	}
-	m, err := bolt.Open(filepath.Join(cfg.DataDir, metaFile))
+	m, err := openMeta(ctx, cfg)
 	if err != nil {
 		closeKeys()
 		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
-	m.SetClock(cfg.Now)
 	blobs, err := openBlobs(ctx, cfg, log)
 	if err != nil {
 		m.Close()

@@ -130,6 +130,8 @@ func mapMeta(err error) error {
 		return errs.BucketNotEmpty
 	case errors.Is(err, meta.ErrNoSpace), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return errs.InsufficientStorage
+	case errors.Is(err, meta.ErrUnavailable):
+		return errs.ServiceUnavailable
 	case errs.As(err) != nil:
 		return err
 	}

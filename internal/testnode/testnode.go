@@ -67,6 +67,9 @@ type Options struct {
 	BlobsAccessKey, BlobsSecretKey string
 	// KMSCache bounds the cache of unwrapped keys (server.Config.KMSCache).
 	KMSCache server.KMSCache
+	// Meta is the metadata store (server.Config.Meta): "" embedded, or a
+	// postgres:// URL (internal/meta/postgres/pgtest makes one).
+	Meta string
 }
 
 // Node is a serving test node.
@@ -104,6 +107,7 @@ func Start(t testing.TB, o Options) *Node {
 		OriginAllow: o.OriginAllow, OriginHeaderTimeout: o.OriginHeaderTimeout, OriginMaxSize: o.OriginMaxSize,
 		MetricsToken: o.MetricsToken, AccessLog: o.AccessLog, AuditLog: o.AuditLog, KMSCache: o.KMSCache}
 	cfg.BlobsConfig = server.BlobsConfig{Blobs: o.Blobs, BlobsAccessKey: o.BlobsAccessKey, BlobsSecretKey: o.BlobsSecretKey}
+	cfg.Meta = o.Meta
 	client := &http.Client{}
 	if o.TLS {
 		cfg.TLSCert, cfg.TLSKey = writeCert(t, dir)

@@ -70,12 +70,12 @@ var (
 	ErrLocked = errors.New("meta/bolt: database is locked by another process")
 	// ErrAccessKeyInUse is returned by PutUser when one of the user's
 	// access key IDs already belongs to another user, or appears twice.
-	ErrAccessKeyInUse = errors.New("meta/bolt: access key ID already in use")
+	ErrAccessKeyInUse = meta.ErrAccessKeyInUse
 	// ErrUploadExists is returned by CreateUpload for a duplicate upload ID.
-	ErrUploadExists = errors.New("meta/bolt: upload ID already exists")
+	ErrUploadExists = meta.ErrUploadExists
 	// ErrInvalid is returned for arguments the store cannot record (empty
 	// names, an object key that does not match its upload, ...).
-	ErrInvalid = errors.New("meta/bolt: invalid argument")
+	ErrInvalid = meta.ErrInvalid
 )
 
 const (

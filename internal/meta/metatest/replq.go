@@ -1,4 +1,4 @@
-package bolt
+package metatest
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 )
 
 // queued returns the whole queue.
-func queued(t testing.TB, s *Store) []*meta.ReplicationEntry {
+func queued(t testing.TB, s meta.Store) []*meta.ReplicationEntry {
 	t.Helper()
 	es, err := s.NextReplications(ctx, 0, 1000)
 	if err != nil {
@@ -27,8 +27,8 @@ func pending(o *meta.Object, rule string) *meta.Object {
 // TestReplicationQueuedWithTheVersion: every write path queues the version
 // it installs, in its own transaction: a write refused by its precondition
 // queues nothing, a version not written PENDING is not queued.
-func TestReplicationQueuedWithTheVersion(t *testing.T) {
-	s, path := openTemp(t)
+func testReplicationQueuedWithTheVersion(t *testing.T, be Backend) {
+	s := be.Open(t)
 	mustBucket(t, s, "src")
 	setVersioning(t, s, "src", meta.VersioningEnabled)
 
@@ -62,11 +62,7 @@ func TestReplicationQueuedWithTheVersion(t *testing.T) {
 		{Seq: 3, Bucket: "src", Key: "a", VersionID: del.Marker.VersionID, Rule: "r1", DeleteMarker: true},
 	}
 	// Durable: the queue is the same after a reopen.
-	s.Close()
-	if s, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = be.Reopen(t, s)
 	got := queued(t, s)
 	if len(got) != len(want) {
 		t.Fatalf("queue %+v, want %+v", got, want)
@@ -90,7 +86,7 @@ func TestReplicationQueuedWithTheVersion(t *testing.T) {
 	}
 }
 
-func mustPutV(t testing.TB, s *Store, o *meta.Object) *meta.Object {
+func mustPutV(t testing.TB, s meta.Store, o *meta.Object) *meta.Object {
 	t.Helper()
 	mustPut(t, s, o)
 	if o.VersionID == "" {
@@ -103,8 +99,8 @@ func mustPutV(t testing.TB, s *Store, o *meta.Object) *meta.Object {
 // one, a noncurrent one, a delete marker) and the entry removed in one
 // transaction; finishing twice, or for a version removed meanwhile, is
 // harmless; a retry keeps the entry with its attempt.
-func TestFinishReplication(t *testing.T) {
-	s, _ := openTemp(t)
+func testFinishReplication(t *testing.T, be Backend) {
+	s := be.Open(t)
 	mustBucket(t, s, "src")
 	setVersioning(t, s, "src", meta.VersioningEnabled)
 	old := mustPutV(t, s, pending(obj("src", "k"), "r"))

@@ -1,4 +1,4 @@
-package bolt
+package metatest
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 // seq.
 func replica(bucket, key, etag string, seq uint64, marker bool) *meta.Object {
 	o := obj(bucket, key, "blob-"+etag)
-	o.ETag, o.VersionID, o.ReplicationStatus = etag, newVersionID(seq), "REPLICA"
+	o.ETag, o.VersionID, o.ReplicationStatus = etag, meta.NewVersionID(seq), "REPLICA"
 	if marker {
 		o.Parts, o.DeleteMarker = nil, true
 	}
@@ -24,8 +24,8 @@ func replica(bucket, key, etag string, seq uint64, marker bool) *meta.Object {
 // write afterwards is newer than every replica, and what cannot be
 // installed is refused with the sentinel the transfer maps to a permanent
 // failure.
-func TestPutReplica(t *testing.T) {
-	s, _ := openTemp(t)
+func testPutReplica(t *testing.T, be Backend) {
+	s := be.Open(t)
 	mustBucket(t, s, "dst")
 	setVersioning(t, s, "dst", meta.VersioningEnabled)
 	v1, v2, dm := replica("dst", "k", "v1", 10, false), replica("dst", "k", "v2", 20, false), replica("dst", "k", "", 30, true)

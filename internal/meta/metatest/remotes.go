@@ -1,4 +1,4 @@
-package bolt
+package metatest
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
-func TestRemotes(t *testing.T) {
-	s, _ := openTemp(t)
+func testRemotes(t *testing.T, be Backend) {
+	s := be.Open(t).(meta.Remotes)
 	ctx := context.Background()
 	if _, err := s.GetRemote(ctx, "eu"); !errors.Is(err, meta.ErrNoSuchRemote) {
 		t.Fatalf("get before put: %v, want ErrNoSuchRemote", err)
@@ -36,7 +36,7 @@ func TestRemotes(t *testing.T) {
 	if err := s.DeleteRemote(ctx, "eu"); !errors.Is(err, meta.ErrNoSuchRemote) {
 		t.Fatalf("second delete: %v, want ErrNoSuchRemote", err)
 	}
-	if err := s.PutRemote(ctx, &meta.Remote{}); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("nameless remote: %v, want ErrInvalid", err)
+	if err := s.PutRemote(ctx, &meta.Remote{}); !errors.Is(err, meta.ErrInvalid) {
+		t.Fatalf("nameless remote: %v, want meta.ErrInvalid", err)
 	}
 }
