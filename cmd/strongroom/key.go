@@ -24,10 +24,14 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
+	if handled, err := keyJobCmd(args, stdout, stderr); handled {
+		return err
+	}
 	op := args[0]
 	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
+	usageCounts := fs.Bool("usage", false, "list: also the object versions per key version (from the running server)")
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
@@ -71,7 +75,10 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	for _, i := range keys {
 		fmt.Fprintf(tw, "%s\t%v\t%d\t%v\t%s\n", i.ID, i.Enabled, i.Versions, i.Default, i.Created.Format(time.RFC3339))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !*usageCounts {
+		return err
+	}
+	return printKeyUsage(ctx, dep, stdout)
 }
 
 // keyOnline asks the running node that holds the keyring.

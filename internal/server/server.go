@@ -155,6 +155,7 @@ type Node struct {
 	obs      *observability
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
+	keyJobs  *keyJobRunner // key jobs started through the admin API
 	cfg2     httpapi.Config
 	handler  http.Handler
 	mu       sync.Mutex
@@ -276,6 +277,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
+	node.keyJobs = newKeyJobRunner(node.Jobs, cfg)
 	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
@@ -283,7 +285,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,
@@ -320,6 +322,7 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 	e.Register(jobs.Spec{Name: service.InventoryJob, Task: svc.InventoryTask(), Every: every})
 	repl := svc.ReplicationTask(service.ReplicationOptions{Workers: cfg.ReplicationWorkers})
 	e.Register(jobs.Spec{Name: service.ReplicationJob, Task: repl, Every: time.Minute})
+	registerKeyJobs(e, svc, cfg)
 	return e, repl, nil
 }
 
@@ -505,6 +508,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.jobsDone != nil {
 		<-n.jobsDone
 	}
+	n.keyJobs.stop()
 	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close(), n.obs.close())
 }
