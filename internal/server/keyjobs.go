@@ -20,6 +20,7 @@ import (
 // after a restart.
 func registerKeyJobs(e *jobs.Engine, svc *service.Service, cfg Config) {
 	e.Register(jobs.Spec{Name: service.RewrapJob, Task: svc.RewrapTask(providerName(cfg.KMSConfig)), Every: service.KeyJobOnce})
+	e.Register(jobs.Spec{Name: service.ReencryptJob, Task: svc.ReencryptTask(), Every: service.KeyJobOnce})
 }
 
 // providerName is the kind of the node's key provider, as
@@ -76,6 +77,7 @@ func (r *keyJobRunner) stop() {
 // withKeyJobs adds the key jobs' operator API:
 //
 //	POST keys/rewrap?name=KEY[&to=KEY][&rate=N]   start a rewrap
+//	POST keys/reencrypt?bucket=B[&prefix=P][&algorithm=A][&rate=N]
 //	GET  keyjobs/{job}                             a key job's progress
 //	GET  keys/usage                                objects per key version
 func (a *admin) withKeyJobs(svc *service.Service, run *keyJobRunner) *admin {
@@ -87,6 +89,19 @@ func (a *admin) withKeyJobs(svc *service.Service, run *keyJobRunner) *admin {
 		}
 		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "rewrap", q.Get("name"), "", clientAddr(r), err)
 		a.answerStart(w, r, run, service.RewrapJob, err)
+	})
+	a.mux.HandleFunc("POST "+AdminPrefix+"keys/reencrypt", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		rate, err := parseRate(q.Get("rate"))
+		req := service.KeyJobRequest{Bucket: q.Get("bucket"), Prefix: q.Get("prefix"), Algorithm: q.Get("algorithm"), Rate: rate, Requested: time.Now().UTC()}
+		if err == nil {
+			err = svc.CheckReencrypt(r.Context(), req)
+		}
+		if err == nil {
+			err = service.StartKeyJob(r.Context(), a.meta, service.ReencryptJob, req)
+		}
+		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "reencrypt", req.Bucket+"/"+req.Prefix, "", clientAddr(r), err)
+		a.answerStart(w, r, run, service.ReencryptJob, err)
 	})
 	a.mux.HandleFunc("GET "+AdminPrefix+"keyjobs/{job}", func(w http.ResponseWriter, r *http.Request) {
 		st, err := service.KeyJobState(r.Context(), a.meta, r.PathValue("job"))

@@ -50,7 +50,9 @@ func (s *Service) rewrapperFor(ctx context.Context, req KeyJobRequest, provider 
 			return nil, fmt.Errorf("rewrap: key %s: %w", req.To, err)
 		}
 		rw.ToKey = to.ID
-		rw.Match = func(r kms.WrapRef) bool { return r.Key == from.ID && !(r.Key == to.ID && r.Provider == provider && r.Version == uint32(to.Versions)) }
+		rw.Match = func(r kms.WrapRef) bool {
+			return r.Key == from.ID && !(r.Key == to.ID && r.Provider == provider && r.Version == uint32(to.Versions))
+		}
 	} else {
 		newest := uint32(from.Versions)
 		rw.Match = func(r kms.WrapRef) bool { return r.Key == from.ID && (r.Provider != provider || r.Version < newest) }
