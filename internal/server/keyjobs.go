@@ -12,15 +12,17 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/audit"
 	"github.com/strongroom-dev/strongroom/internal/jobs"
 	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
 // registerKeyJobs adds the one-shot key jobs (rewrap, re-encrypt) to the
 // engine: they run when requested through the admin API, and resume
 // after a restart.
-func registerKeyJobs(e *jobs.Engine, svc *service.Service, cfg Config) {
+func registerKeyJobs(e *jobs.Engine, m meta.Jobs, svc *service.Service, cfg Config) error {
 	e.Register(jobs.Spec{Name: service.RewrapJob, Task: svc.RewrapTask(providerName(cfg.KMSConfig)), Every: service.KeyJobOnce})
 	e.Register(jobs.Spec{Name: service.ReencryptJob, Task: svc.ReencryptTask(), Every: service.KeyJobOnce})
+	return service.InitKeyJobs(context.Background(), m, service.RewrapJob, service.ReencryptJob)
 }
 
 // providerName is the kind of the node's key provider, as
@@ -85,7 +87,7 @@ func (a *admin) withKeyJobs(svc *service.Service, run *keyJobRunner) *admin {
 		q := r.URL.Query()
 		req, err := a.rewrapRequest(r.Context(), q.Get("name"), q.Get("to"), q.Get("rate"))
 		if err == nil {
-			err = service.StartKeyJob(r.Context(), a.meta, service.RewrapJob, req)
+			err = startKeyJob(r.Context(), a.meta, service.RewrapJob, req)
 		}
 		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "rewrap", q.Get("name"), "", clientAddr(r), err)
 		a.answerStart(w, r, run, service.RewrapJob, err)
@@ -98,7 +100,7 @@ func (a *admin) withKeyJobs(svc *service.Service, run *keyJobRunner) *admin {
 			err = svc.CheckReencrypt(r.Context(), req)
 		}
 		if err == nil {
-			err = service.StartKeyJob(r.Context(), a.meta, service.ReencryptJob, req)
+			err = startKeyJob(r.Context(), a.meta, service.ReencryptJob, req)
 		}
 		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "reencrypt", req.Bucket+"/"+req.Prefix, "", clientAddr(r), err)
 		a.answerStart(w, r, run, service.ReencryptJob, err)
@@ -187,4 +189,16 @@ func parseRate(s string) (float64, error) {
 		return 0, fmt.Errorf("rate %q: want a number of objects per second >= 0", s)
 	}
 	return r, nil
+}
+
+// startKeyJob is service.StartKeyJob, waiting out a pass without a
+// request that the engine may be running (it ends at once).
+func startKeyJob(ctx context.Context, m meta.Jobs, job string, req service.KeyJobRequest) error {
+	for i := 0; ; i++ {
+		err := service.StartKeyJob(ctx, m, job, req)
+		if !errors.Is(err, service.ErrEmptyPass) || i == 100 {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

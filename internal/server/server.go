@@ -322,7 +322,9 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 	e.Register(jobs.Spec{Name: service.InventoryJob, Task: svc.InventoryTask(), Every: every})
 	repl := svc.ReplicationTask(service.ReplicationOptions{Workers: cfg.ReplicationWorkers})
 	e.Register(jobs.Spec{Name: service.ReplicationJob, Task: repl, Every: time.Minute})
-	registerKeyJobs(e, svc, cfg)
+	if err := registerKeyJobs(e, m, svc, cfg); err != nil {
+		return nil, nil, err
+	}
 	return e, repl, nil
 }
 

@@ -112,14 +112,20 @@ func (t *keyJobTask) Step(ctx context.Context, _ time.Time, raw []byte, counts j
 		cur.Counted = true
 		return t.next(cur, 0)
 	}
-	items, done, err := t.s.walkVersions(ctx, &cur, t.batch, func(o *meta.Object) error {
+	batch := t.batch
+	if r := cur.Req.Rate; r > 0 {
+		// Steps of about a quarter second: a throttled job shows its
+		// progress and stops promptly.
+		batch = max(1, min(batch, int(r/4)))
+	}
+	items, done, err := t.s.walkVersions(ctx, &cur, batch, func(o *meta.Object) error {
 		if !w.wants(o) {
 			return nil
 		}
 		outcome, err := w.do(ctx, o)
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return ctx.Err() // not done: the walk stops before it
 			}
 			// One version that cannot be done (its key disabled, its
 			// data damaged) does not stop the job: it is counted and
@@ -134,9 +140,8 @@ func (t *keyJobTask) Step(ctx context.Context, _ time.Time, raw []byte, counts j
 	if err != nil {
 		return jobs.Step{}, err
 	}
-	if err := pace(ctx, cur.Req.Rate, items, wall); err != nil {
-		return jobs.Step{}, err
-	}
+	// A stop while pacing still records the step: its effects are done.
+	_ = pace(ctx, cur.Req.Rate, items, wall)
 	if done {
 		return jobs.Step{Done: true, Items: items}, nil
 	}
@@ -225,17 +230,25 @@ func (s *Service) walkVersions(ctx context.Context, cur *keyJobCursor, batch int
 		}
 		stopped := false // the store may or may not pass ErrStop on
 		err := s.meta.ListObjectVersions(ctx, cur.Bucket, cur.Req.Prefix, cur.Key, cur.Version, func(o *meta.Object, _ bool) error {
-			if items == batch {
+			if items == batch || ctx.Err() != nil {
+				// A stopped node ends the step where it stands: the
+				// versions done so far are recorded, this one is not.
 				stopped = true
 				return meta.ErrStop
 			}
+			if !o.DeleteMarker {
+				o.Bucket = cur.Bucket
+				if err := fn(o); err != nil {
+					if ctx.Err() != nil {
+						stopped = true
+						return meta.ErrStop
+					}
+					return err
+				}
+			}
 			items++
 			cur.Key, cur.Version = o.Key, versionRef(o)
-			if o.DeleteMarker {
-				return nil
-			}
-			o.Bucket = cur.Bucket
-			return fn(o)
+			return nil
 		})
 		switch {
 		case stopped || errors.Is(err, meta.ErrStop):
@@ -252,8 +265,26 @@ func (s *Service) walkVersions(ctx context.Context, cur *keyJobCursor, batch int
 // Errors of StartKeyJob.
 var (
 	ErrKeyJobRunning = errors.New("a job of this kind is already running")
-	ErrNoKeyJob      = errors.New("no such key job")
+	// ErrEmptyPass: the engine is running a pass without a request (it
+	// ends at once); try again.
+	ErrEmptyPass = errors.New("the job's engine is between passes; try again")
 )
+
+// InitKeyJobs schedules the key jobs' first pass far away, so that the
+// engine does not run one without a request.
+func InitKeyJobs(ctx context.Context, store meta.Jobs, names ...string) error {
+	for _, name := range names {
+		if _, err := store.UpdateJob(ctx, name, func(j *meta.Job) error {
+			if j.NextRun.IsZero() && j.PassStarted.IsZero() {
+				j.NextRun = time.Now().Add(KeyJobOnce)
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("key job %s: %w", name, err)
+		}
+	}
+	return nil
+}
 
 // StartKeyJob stores a request for key job name (RewrapJob, ...), which
 // the engine then runs once (the caller runs its pass: Engine.RunPass).
@@ -264,11 +295,15 @@ func StartKeyJob(ctx context.Context, store meta.Jobs, name string, req KeyJobRe
 		return err
 	}
 	_, err = store.UpdateJob(ctx, name, func(j *meta.Job) error {
-		if !j.PassStarted.IsZero() && j.Cursor != nil {
+		switch {
+		case !j.PassStarted.IsZero() && j.Cursor != nil:
 			return fmt.Errorf("%w: %s since %s", ErrKeyJobRunning, name, j.PassStarted.UTC().Format(time.RFC3339))
+		case !j.PassStarted.IsZero():
+			// Its end would drop the request stored now.
+			return ErrEmptyPass
 		}
 		j.PassStarted, j.Cursor, j.Pass = req.Requested, raw, nil
-		j.Failures, j.LastError, j.NextRun = 0, "", time.Time{}
+		j.Failures, j.LastError = 0, ""
 		return nil
 	})
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/jobs"
 	"github.com/strongroom-dev/strongroom/internal/meta"
@@ -27,7 +28,7 @@ func (s *Service) ReencryptTask() jobs.Task {
 		if s.sealer == nil {
 			return nil, errors.New("reencrypt: server-side encryption is not configured")
 		}
-		return &reencryptWork{s: s, alg: req.Algorithm}, nil
+		return &reencryptWork{s: s, alg: req.Algorithm, mark: req.Requested.UTC().Format(time.RFC3339Nano)}, nil
 	})
 }
 
@@ -48,6 +49,9 @@ func (s *Service) CheckReencrypt(ctx context.Context, req KeyJobRequest) error {
 type reencryptWork struct {
 	s   *Service
 	alg string // "" keeps each version's algorithm
+	// mark tags the versions this request rewrote (Encryption.Extra), so
+	// a step re-run after a crash does not rewrite them again.
+	mark string
 	// beforeSwap, if set, runs between the copy and its install (tests
 	// race a client's write there).
 	beforeSwap func(o *meta.Object)
@@ -55,8 +59,12 @@ type reencryptWork struct {
 
 func (w *reencryptWork) wants(o *meta.Object) bool {
 	e := o.Encryption
-	return e != nil && (sse.Mode(e.Mode) == sse.Managed || sse.Mode(e.Mode) == sse.KMS)
+	return e != nil && (sse.Mode(e.Mode) == sse.Managed || sse.Mode(e.Mode) == sse.KMS) && e.Extra[reencryptMark] != w.mark
 }
+
+// reencryptMark is the Encryption.Extra entry naming the re-encrypt
+// request that wrote a version's data.
+const reencryptMark = "reencrypted"
 
 func (w *reencryptWork) do(ctx context.Context, listed *meta.Object) (string, error) {
 	s := w.s
@@ -92,6 +100,10 @@ func (w *reencryptWork) do(ctx context.Context, listed *meta.Object) (string, er
 	}
 	defer clear(fresh.oek)
 	fresh.enc.KeyID = e.KeyID // as the client named it (the echo is unchanged)
+	if fresh.enc.Extra == nil {
+		fresh.enc.Extra = map[string]string{}
+	}
+	fresh.enc.Extra[reencryptMark] = w.mark
 	parts := make([]meta.Part, 0, len(o.Parts))
 	keep := false
 	defer func() {
