@@ -111,7 +111,7 @@ func TestReencryptKeepsConcurrentOverwrite(t *testing.T) {
 	ctx := context.Background()
 	f := newKeyJobFixture(t, 3)
 	fresh := random(InlineMax + 5000) // a blob
-	w := &reencryptWork{s: f.svc, alg: sse.SM4, beforeSwap: func(o *meta.Object) {
+	w := &reencryptWork{s: f.svc, alg: sse.SM4, mark: "test", beforeSwap: func(o *meta.Object) {
 		f.put(t, o.Key, fresh, &sse.Spec{Mode: sse.Managed, Algorithm: sse.AES256})
 	}}
 	blobs := f.blobFiles(t)
