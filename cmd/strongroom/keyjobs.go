@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/strongroom-dev/strongroom/internal/server"
 	"github.com/strongroom-dev/strongroom/internal/service"
 )
 
@@ -25,6 +26,10 @@ const keyJobUsage = `usage:
       metadata only, object data untouched
   strongroom key reencrypt --bucket B [--prefix P] [--algorithm AES256|SM4] [--rate N] [--status] [--no-wait]
       rewrite object data under fresh object keys (optionally another algorithm)
+  strongroom key migrate --to pkcs11:module=PATH,token=LABEL,pin-file=FILE | kmip:addr=H:P,cert=F,key=F,ca=F
+      move to another key provider: create the keys there (same names), send new data keys
+      there, and rewrap every stored object key and bucket key under them; then restart
+      the server with that provider's --kms flags
   strongroom key list --usage   objects per key version (a version with none can be retired)
 The job runs in the server (which must be running), resumes after a restart, and
 shows its progress: a progress line on a terminal, else one JSON status a line.`
@@ -42,13 +47,15 @@ func keyJobCmd(args []string, stdout, stderr io.Writer) (handled bool, err error
 		job = service.RewrapJob
 	case "reencrypt":
 		job = service.ReencryptJob
+	case "migrate":
+		job = service.MigrateJob
 	default:
 		return false, nil
 	}
 	fs := flag.NewFlagSet("key "+op, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dep := bindDeployment(fs)
-	to := fs.String("to", "", "rewrap: move to the newest version of this key instead")
+	to := fs.String("to", "", "rewrap: move to the newest version of this key instead; migrate: the target provider, pkcs11:module=PATH,token=LABEL,pin-file=FILE or kmip:addr=HOST:PORT,cert=FILE,key=FILE,ca=FILE")
 	bucket := fs.String("bucket", "", "reencrypt: the bucket")
 	prefix := fs.String("prefix", "", "reencrypt: only keys with this prefix")
 	alg := fs.String("algorithm", "", "reencrypt: data algorithm AES256 or SM4 (default: each object's own)")
@@ -84,7 +91,17 @@ func keyJobCmd(args []string, stdout, stderr io.Writer) (handled bool, err error
 			q.Set("prefix", *prefix)
 			q.Set("algorithm", *alg)
 		}
-		body, err := dep.call(ctx, http.MethodPost, "keys/"+op, q)
+		var body []byte
+		if op == "migrate" {
+			target, perr := parseProviderSpec(*to)
+			if perr != nil {
+				return true, perr
+			}
+			raw, _ := json.Marshal(target)
+			body, err = dep.callBody(ctx, http.MethodPost, "keys/migrate", q, raw)
+		} else {
+			body, err = dep.call(ctx, http.MethodPost, "keys/"+op, q)
+		}
 		if err != nil {
 			return true, err
 		}
@@ -186,4 +203,52 @@ func printKeyUsage(ctx context.Context, dep *deployment, w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", x.Key, x.Provider, x.Version, x.Objects)
 	}
 	return tw.Flush()
+}
+
+// parseProviderSpec reads a migration target, "pkcs11:k=v,..." or
+// "kmip:k=v,...", whose keys are the serve flags' names without the
+// provider prefix (module, token, pin-file, sessions; addr, cert, key, ca).
+// The PIN is never in it: pin-file, or $STRONGROOM_PKCS11_PIN where the
+// server runs.
+func parseProviderSpec(spec string) (server.KMSConfig, error) {
+	kind, rest, _ := strings.Cut(spec, ":")
+	c := server.KMSConfig{KMS: kind}
+	if kind != server.KMSPKCS11 && kind != server.KMSKMIP {
+		return c, fmt.Errorf("--to %q: want pkcs11:module=PATH,token=LABEL,pin-file=FILE or kmip:addr=HOST:PORT,cert=FILE,key=FILE,ca=FILE", spec)
+	}
+	for _, kv := range strings.Split(rest, ",") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k = strings.TrimPrefix(strings.TrimPrefix(k, "pkcs11-"), "kmip-")
+		var dst *string
+		switch kind + "/" + k {
+		case "pkcs11/module":
+			dst = &c.PKCS11Module
+		case "pkcs11/token":
+			dst = &c.PKCS11Token
+		case "pkcs11/pin-file":
+			dst = &c.PKCS11PINFile
+		case "pkcs11/sessions":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return c, fmt.Errorf("--to: sessions %q: %w", v, err)
+			}
+			c.PKCS11Sessions = n
+			continue
+		case "kmip/addr":
+			dst = &c.KMIPAddr
+		case "kmip/cert":
+			dst = &c.KMIPCert
+		case "kmip/key":
+			dst = &c.KMIPKey
+		case "kmip/ca":
+			dst = &c.KMIPCA
+		default:
+			return c, fmt.Errorf("--to: unknown %s setting %q", kind, k)
+		}
+		*dst = v
+	}
+	return c, nil
 }

@@ -42,7 +42,8 @@ type keyJobRunner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	manual bool // NoBackgroundJobs: tests run the passes themselves
+	manual bool       // NoBackgroundJobs: tests run the passes themselves
+	mig    *migrating // the node's provider, with a migration target
 }
 
 func newKeyJobRunner(e *jobs.Engine, cfg Config) *keyJobRunner {
@@ -74,6 +75,9 @@ func (r *keyJobRunner) stop() {
 	}
 	r.cancel()
 	r.wg.Wait()
+	if r.mig != nil {
+		r.mig.close()
+	}
 }
 
 // withKeyJobs adds the key jobs' operator API:

@@ -151,16 +151,17 @@ type Node struct {
 	Jobs *jobs.Engine
 	// Metrics is the node's metrics registry (served at GET /metrics);
 	// subsystems add their collectors with Metrics.Register.
-	Metrics  *metrics.Registry
-	obs      *observability
-	stopJobs context.CancelFunc
-	jobsDone chan struct{}
-	keyJobs  *keyJobRunner // key jobs started through the admin API
-	cfg2     httpapi.Config
-	handler  http.Handler
-	mu       sync.Mutex
-	servers  []*http.Server
-	closed   bool
+	Metrics   *metrics.Registry
+	obs       *observability
+	stopJobs  context.CancelFunc
+	jobsDone  chan struct{}
+	keyJobs   *keyJobRunner // key jobs started through the admin API
+	migration *migrating    // the provider, with a key migration's target
+	cfg2      httpapi.Config
+	handler   http.Handler
+	mu        sync.Mutex
+	servers   []*http.Server
+	closed    bool
 
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).
@@ -229,6 +230,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	keys, kmsProvider := nodeKeys(keyring, ext)
+	mig := &migrating{Provider: kmsProvider} // key migrate's target beside it (migrate.go)
+	kmsProvider = mig
 	if cfg.WrapKMS != nil {
 		kmsProvider = cfg.WrapKMS(kmsProvider)
 	}
@@ -277,7 +280,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		node.Close(ctx)
 		return nil, err
 	}
-	node.keyJobs = newKeyJobRunner(node.Jobs, cfg)
+	node.migration = mig
+	if err := node.newKeyJobs(ctx, cfg); err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
 	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
@@ -285,7 +292,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,

@@ -39,6 +39,9 @@ type KeyJobRequest struct {
 	Prefix    string  `json:",omitempty"` // re-encrypt: only keys with it
 	Algorithm string  `json:",omitempty"` // re-encrypt: AES256 or SM4 ("" keeps each object's)
 	Provider  string  `json:",omitempty"` // migrate: the target provider's kind
+	// Target is the migration target's configuration (file names, no
+	// secret), for the node to open it again after a restart.
+	Target json.RawMessage `json:",omitempty"`
 	Rate      float64 `json:",omitempty"` // versions per second (0: no cap)
 	Requested time.Time
 }
