@@ -33,16 +33,16 @@ const KeyJobOnce = 100 * 365 * 24 * time.Hour
 
 // KeyJobRequest is what a key job was asked to do.
 type KeyJobRequest struct {
-	Key       string  `json:",omitempty"` // rewrap: the key whose versions move
-	To        string  `json:",omitempty"` // rewrap: move to this key instead
-	Bucket    string  `json:",omitempty"` // re-encrypt: the bucket (required)
-	Prefix    string  `json:",omitempty"` // re-encrypt: only keys with it
-	Algorithm string  `json:",omitempty"` // re-encrypt: AES256 or SM4 ("" keeps each object's)
-	Provider  string  `json:",omitempty"` // migrate: the target provider's kind
+	Key       string `json:",omitempty"` // rewrap: the key whose versions move
+	To        string `json:",omitempty"` // rewrap: move to this key instead
+	Bucket    string `json:",omitempty"` // re-encrypt: the bucket (required)
+	Prefix    string `json:",omitempty"` // re-encrypt: only keys with it
+	Algorithm string `json:",omitempty"` // re-encrypt: AES256 or SM4 ("" keeps each object's)
+	Provider  string `json:",omitempty"` // migrate: the target provider's kind
 	// Target is the migration target's configuration (file names, no
 	// secret), for the node to open it again after a restart.
-	Target json.RawMessage `json:",omitempty"`
-	Rate      float64 `json:",omitempty"` // versions per second (0: no cap)
+	Target    json.RawMessage `json:",omitempty"`
+	Rate      float64         `json:",omitempty"` // versions per second (0: no cap)
 	Requested time.Time
 }
 
