@@ -121,28 +121,61 @@ func (t *keyJobTask) Step(ctx context.Context, _ time.Time, raw []byte, counts j
 		// progress and stops promptly.
 		batch = max(1, min(batch, int(r/4)))
 	}
-	items, done, err := t.s.walkVersions(ctx, &cur, batch, func(o *meta.Object) error {
-		if !w.wants(o) {
-			return nil
-		}
-		outcome, err := w.do(ctx, o)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err() // not done: the walk stops before it
-			}
-			// One version that cannot be done (its key disabled, its
-			// data damaged) does not stop the job: it is counted and
-			// logged, and stays as it was.
-			t.s.log.Warn(t.name+": version left as it was", "bucket", o.Bucket, "key", o.Key, "version", o.VersionID, "err", err)
-			outcome = "failed"
-		}
-		counts.Add("done", 1)
-		counts.Add(outcome, 1)
-		return nil
-	})
+	walked, end, done, err := t.s.walkVersions(ctx, cur, batch)
 	if err != nil {
 		return jobs.Step{}, err
 	}
+	// The batch's versions are done concurrently, so that the metadata
+	// store commits their swaps in groups rather than one by one.
+	finished := make([]bool, len(walked))
+	var mu sync.Mutex
+	sem := make(chan struct{}, keyJobWorkers)
+	var wg sync.WaitGroup
+	for i, v := range walked {
+		if v.o == nil || !w.wants(v.o) {
+			finished[i] = true
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				return
+			}
+			outcome, err := w.do(ctx, v.o)
+			if err != nil {
+				if ctx.Err() != nil {
+					return // not done: the cursor stops before it
+				}
+				// One version that cannot be done (its key disabled, its
+				// data damaged) does not stop the job: it is counted and
+				// logged, and stays as it was.
+				t.s.log.Warn(t.name+": version left as it was", "bucket", v.o.Bucket, "key", v.o.Key, "version", v.o.VersionID, "err", err)
+				outcome = "failed"
+			}
+			mu.Lock()
+			finished[i] = true
+			counts.Add("done", 1)
+			counts.Add(outcome, 1)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	items := len(walked)
+	// A stopped node records the step up to its first unfinished version.
+	for i, ok := range finished {
+		if !ok {
+			done, items = false, i
+			if i > 0 {
+				end = walked[i-1].pos
+			} else {
+				end = cur
+			}
+			break
+		}
+	}
+	cur = end
 	// A stop while pacing still records the step: its effects are done.
 	_ = pace(ctx, cur.Req.Rate, items, wall)
 	if done {
@@ -218,13 +251,22 @@ func (s *Service) countVersions(ctx context.Context, req KeyJobRequest, w versio
 	return n, nil
 }
 
-// walkVersions calls fn for up to batch versions (delete markers are
-// skipped) after cur's position, moving cur past them; done reports the
-// end of the scope.
-func (s *Service) walkVersions(ctx context.Context, cur *keyJobCursor, batch int, fn func(*meta.Object) error) (items int, done bool, err error) {
+// keyJobWorkers bounds the versions a key job handles at once.
+const keyJobWorkers = 16
+
+// walked is a version a walk passed (o nil: a delete marker) and the
+// cursor just after it.
+type walked struct {
+	o   *meta.Object
+	pos keyJobCursor
+}
+
+// walkVersions lists up to batch versions after cur's position and the
+// cursor after them; done reports the end of the scope.
+func (s *Service) walkVersions(ctx context.Context, cur keyJobCursor, batch int) (out []walked, end keyJobCursor, done bool, err error) {
 	buckets, err := s.scopeBuckets(ctx, cur.Req)
 	if err != nil {
-		return 0, false, err
+		return nil, cur, false, err
 	}
 	i := sort.SearchStrings(buckets, cur.Bucket)
 	for ; i < len(buckets); i++ {
@@ -233,36 +275,29 @@ func (s *Service) walkVersions(ctx context.Context, cur *keyJobCursor, batch int
 		}
 		stopped := false // the store may or may not pass ErrStop on
 		err := s.meta.ListObjectVersions(ctx, cur.Bucket, cur.Req.Prefix, cur.Key, cur.Version, func(o *meta.Object, _ bool) error {
-			if items == batch || ctx.Err() != nil {
-				// A stopped node ends the step where it stands: the
-				// versions done so far are recorded, this one is not.
+			if len(out) == batch {
 				stopped = true
 				return meta.ErrStop
 			}
-			if !o.DeleteMarker {
-				o.Bucket = cur.Bucket
-				if err := fn(o); err != nil {
-					if ctx.Err() != nil {
-						stopped = true
-						return meta.ErrStop
-					}
-					return err
-				}
-			}
-			items++
 			cur.Key, cur.Version = o.Key, versionRef(o)
+			if o.DeleteMarker {
+				o = nil
+			} else {
+				o.Bucket = cur.Bucket
+			}
+			out = append(out, walked{o: o, pos: cur})
 			return nil
 		})
 		switch {
 		case stopped || errors.Is(err, meta.ErrStop):
-			return items, false, nil
+			return out, cur, false, nil
 		case errors.Is(err, meta.ErrNoSuchBucket):
 			// deleted meanwhile: nothing left to do in it
 		case err != nil:
-			return items, false, err
+			return nil, cur, false, err
 		}
 	}
-	return items, true, nil
+	return out, cur, true, nil
 }
 
 // Errors of StartKeyJob.
