@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
@@ -103,5 +104,47 @@ func TestKeyMigrateToPKCS11(t *testing.T) {
 	if usage := mustCLI(t, "key", "list", "--usage", "--data", data, "--kms", "pkcs11", "--pkcs11-module", tok.Module,
 		"--pkcs11-token", tok.Label, "--pkcs11-pin-file", tok.PINFile); strings.Contains(usage, "builtin") {
 		t.Fatalf("usage after the switch:\n%s", usage)
+	}
+}
+
+// TestKeyMigrateResumesAfterRestart: a node stopped in the middle of a
+// migration opens the target again when it starts and finishes the job;
+// every object reads throughout.
+func TestKeyMigrateResumesAfterRestart(t *testing.T) {
+	t.Setenv("STRONGROOM_PKCS11_PIN", "")
+	node, data, objs := keyJobNode(t, 60)
+	tok := softhsmtest.New(t, "resume-token")
+	target := "pkcs11:module=" + tok.Module + ",token=" + tok.Label + ",pin-file=" + tok.PINFile
+	mustCLI(t, "key", "migrate", "--to", target, "--rate", "100", "--no-wait", "--data", data)
+	var st service.KeyJobStatus
+	for st.Done < 10 {
+		st = lastStatus(t, mustCLI(t, "key", "migrate", "--status", "--data", data))
+	}
+	if st.Done >= 60 {
+		t.Fatalf("not stopped mid-way: %+v", st)
+	}
+	if err := node.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	node = testnode.Start(t, testnode.Options{DataDir: data})
+	if err := readAllObjects(t, node, objs); err != nil {
+		t.Fatalf("reading after the restart, mid-migration: %v", err)
+	}
+	for range 600 {
+		if _, err := os.Stat(filepath.Join(data, server.AddrFile)); err == nil {
+			if st = lastStatus(t, mustCLI(t, "key", "migrate", "--status", "--data", data)); !st.Running {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st.Running || st.Done != 60 || st.Counts["rewrapped"] != 60 || st.LastError != "" {
+		t.Fatalf("after the restart: %+v", st)
+	}
+	if usage := mustCLI(t, "key", "list", "--usage", "--data", data); strings.Contains(usage, "builtin") {
+		t.Fatalf("usage:\n%s", usage)
+	}
+	if err := readAllObjects(t, node, objs); err != nil {
+		t.Fatal(err)
 	}
 }
