@@ -32,7 +32,7 @@ const keyJobUsage = `usage:
       the server with that provider's --kms flags
   strongroom key list --usage   objects per key version (a version with none can be retired)
 The job runs in the server (which must be running), resumes after a restart, and
-shows its progress: a progress line on a terminal, else one JSON status a line.`
+shows its progress: a progress line on a terminal, else one JSON status a line`
 
 // keyJobCmd runs the key job subcommands (rewrap, reencrypt); handled is
 // false for any other key operation.

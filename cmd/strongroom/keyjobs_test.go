@@ -75,6 +75,38 @@ func readAllObjects(t *testing.T, node *testnode.Node, objs map[string][]byte) e
 	return nil
 }
 
+// readDuring reads every object in a loop until stop, which fails t if
+// a read failed: objects stay readable while a key job runs.
+func readDuring(t *testing.T, node *testnode.Node, objs map[string][]byte) (stop func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	var readErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := readAllObjects(t, node, objs); err != nil {
+				readErr = err
+				return
+			}
+		}
+	}()
+	return func() {
+		t.Helper()
+		close(done)
+		wg.Wait()
+		if readErr != nil {
+			t.Fatalf("a read during the job: %v", readErr)
+		}
+	}
+}
+
 // lastStatus decodes the last JSON status line the command printed.
 func lastStatus(t *testing.T, out string) service.KeyJobStatus {
 	t.Helper()
@@ -97,30 +129,9 @@ func TestKeyRewrapCommand(t *testing.T) {
 	if !strings.Contains(out, "photos  builtin   1        40") {
 		t.Fatalf("usage before:\n%s", out)
 	}
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	var readErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := readAllObjects(t, node, objs); err != nil {
-				readErr = err
-				return
-			}
-		}
-	}()
+	stop := readDuring(t, node, objs)
 	out = mustCLI(t, "key", "rewrap", "photos", "--rate", "400", "--interval", "20ms", "--data", data)
-	close(stop)
-	wg.Wait()
-	if readErr != nil {
-		t.Fatalf("a read during the rewrap: %v", readErr)
-	}
+	stop()
 	st := lastStatus(t, out)
 	if st.Running || st.Total != 40 || st.Done != 40 || st.Counts["rewrapped"] != 40 {
 		t.Fatalf("final status: %+v\n%s", st, out)

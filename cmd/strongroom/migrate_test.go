@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,24 +33,7 @@ func TestKeyMigrateToPKCS11(t *testing.T) {
 	tok := softhsmtest.New(t, "migrate-token")
 	target := "pkcs11:module=" + tok.Module + ",token=" + tok.Label + ",pin-file=" + tok.PINFile
 
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	var readErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := readAllObjects(t, node, objs); err != nil {
-				readErr = err
-				return
-			}
-		}
-	}()
+	stop := readDuring(t, node, objs)
 	out := mustCLI(t, "key", "migrate", "--to", target, "--rate", "200", "--interval", "20ms", "--data", data)
 	// A write during (here: after) the migration gets a token key.
 	data2 := []byte("written on the token")
@@ -60,11 +42,7 @@ func TestKeyMigrateToPKCS11(t *testing.T) {
 		t.Fatal(err)
 	}
 	objs["late"] = data2
-	close(stop)
-	wg.Wait()
-	if readErr != nil {
-		t.Fatalf("a read during the migration: %v", readErr)
-	}
+	stop()
 	st := lastStatus(t, out)
 	if st.Running || st.Total != 40 || st.Counts["rewrapped"] != 40 || st.LastError != "" {
 		t.Fatalf("migration: %+v\n%s", st, out)

@@ -21,13 +21,13 @@ import (
 
 // seen is what a client sees of one object version.
 type seen struct {
-	body                []byte
-	etag, sse, keyID    string
-	dataEnc             string
-	meta                map[string]string
-	tags                int
-	parts               int32
-	partOneLen, version string
+	body             []byte
+	etag, sse, keyID string
+	dataEnc          string
+	meta             map[string]string
+	tags             int
+	parts            int32
+	version          string
 }
 
 func (e *env) look(t *testing.T, bucket, key, version string) seen {
