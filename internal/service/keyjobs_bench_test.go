@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,12 +36,30 @@ func benchKeyJobFixture(b *testing.B, n, size int) (*fixture, *kms.Keyring, *job
 		b.Fatal(err)
 	}
 	data := make([]byte, size)
+	// Written 32 at a time, so the group commit makes a large fixture
+	// quick.
+	var wg sync.WaitGroup
+	errc := make(chan error, 32)
+	sem := make(chan struct{}, 32)
 	for i := range n {
-		spec := &sse.Spec{Mode: sse.KMS, Algorithm: sse.AES256, KeyID: "bench", BucketKey: i%3 == 0}
-		if _, err := f.svc.PutObject(ctx, f.p, PutObjectInput{Bucket: "bkt", Key: fmt.Sprintf("o/%07d", i), SSE: spec,
-			Body: Body{Reader: bytes.NewReader(data), Size: int64(size)}}); err != nil {
-			b.Fatal(err)
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			spec := &sse.Spec{Mode: sse.KMS, Algorithm: sse.AES256, KeyID: "bench", BucketKey: i%3 == 0}
+			if _, err := f.svc.PutObject(ctx, f.p, PutObjectInput{Bucket: "bkt", Key: fmt.Sprintf("o/%07d", i), SSE: spec,
+				Body: Body{Reader: bytes.NewReader(data), Size: int64(size)}}); err != nil {
+				select {
+				case errc <- err:
+				default:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		b.Fatal(err)
 	}
 	e := jobs.New(jobs.Options{Store: f.meta, Node: "bench"})
 	return f, k, e
