@@ -151,17 +151,18 @@ type Node struct {
 	Jobs *jobs.Engine
 	// Metrics is the node's metrics registry (served at GET /metrics);
 	// subsystems add their collectors with Metrics.Register.
-	Metrics   *metrics.Registry
-	obs       *observability
-	stopJobs  context.CancelFunc
-	jobsDone  chan struct{}
+	Metrics  *metrics.Registry
+	obs      *observability
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
+	cfg2     httpapi.Config
+	handler  http.Handler
+	mu       sync.Mutex
+	servers  []*http.Server
+	closed   bool
+
 	keyJobs   *keyJobRunner // key jobs started through the admin API
 	migration *migrating    // the provider, with a key migration's target
-	cfg2      httpapi.Config
-	handler   http.Handler
-	mu        sync.Mutex
-	servers   []*http.Server
-	closed    bool
 
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).
