@@ -90,6 +90,11 @@ func (a *admin) withKeyJobs(svc *service.Service, run *keyJobRunner) *admin {
 	a.mux.HandleFunc("POST "+AdminPrefix+"keys/rewrap", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		req, err := a.rewrapRequest(r.Context(), q.Get("name"), q.Get("to"), q.Get("rate"))
+		if err == nil && run != nil && run.mig != nil && run.mig.current() != nil {
+			// New keys go to the migration target while the key admin
+			// is still the old provider's: rewrap after the switch.
+			err = errors.New("rewrap: a key migration is in progress or awaits the restart on the new provider")
+		}
 		if err == nil {
 			err = startKeyJob(r.Context(), a.meta, service.RewrapJob, req)
 		}
