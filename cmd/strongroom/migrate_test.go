@@ -54,6 +54,9 @@ func TestKeyMigrateToPKCS11(t *testing.T) {
 	if err := readAllObjects(t, node, objs); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cli(t, "key", "rewrap", "photos", "--data", data); err == nil || !strings.Contains(err.Error(), "migration") {
+		t.Fatalf("a rewrap before the restart on the new provider: %v", err)
+	}
 	if _, err := cli(t, "key", "migrate", "--to", "pkcs11:module=/nonexistent.so,token=x", "--data", data); err == nil {
 		t.Fatal("a migration to a module that does not exist started")
 	}
