@@ -140,6 +140,7 @@ func (t *keyJobTask) Step(ctx context.Context, _ time.Time, raw []byte, counts j
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			t.s.yieldToClients(ctx)
 			if ctx.Err() != nil {
 				return
 			}
@@ -398,4 +399,25 @@ func sortUsage(u []KeyUsage) {
 		}
 		return a.Version < b.Version
 	})
+}
+
+// client counts an object read or write in progress until the returned
+// function is called.
+func (s *Service) client() (done func()) {
+	s.clients.Add(1)
+	return func() { s.clients.Add(-1) }
+}
+
+// MaxYield is the longest a key job's worker waits for clients' requests
+// to end before it goes on with a version anyway (so a busy node still
+// sees the job progress).
+const MaxYield = 200 * time.Millisecond
+
+// yieldToClients waits, up to MaxYield, while object reads or writes of
+// clients are in progress: key jobs use the gaps between them.
+func (s *Service) yieldToClients(ctx context.Context) {
+	deadline := time.Now().Add(MaxYield)
+	for s.clients.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(2 * time.Millisecond)
+	}
 }

@@ -283,3 +283,29 @@ func TestRewrapKeepsConcurrentOverwrite(t *testing.T) {
 	_ = rand.Reader
 	_ = meta.NullVersion
 }
+
+// TestKeyJobYieldsToClients: while a client's read or write is in
+// progress a key job's workers wait (up to MaxYield each) before each
+// version, and go on once the clients are done.
+func TestKeyJobYieldsToClients(t *testing.T) {
+	ctx := context.Background()
+	f := newKeyJobFixture(t, 10)
+	if _, err := f.keys.RotateKey(ctx, "photos"); err != nil {
+		t.Fatal(err)
+	}
+	f.register(RewrapJob, f.svc.RewrapTask("builtin"))
+	if err := StartKeyJob(ctx, f.meta, RewrapJob, KeyJobRequest{Key: "photos", Requested: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	done := f.svc.client() // a client request in progress
+	start := time.Now()
+	j, err := f.engine.RunPass(ctx, RewrapJob)
+	took := time.Since(start)
+	done()
+	if err != nil || j.Pass["rewrapped"] != 4 {
+		t.Fatalf("pass: %v, %v", j.Pass, err)
+	}
+	if took < MaxYield {
+		t.Fatalf("the job took %v with a client request in progress: it did not yield", took)
+	}
+}
