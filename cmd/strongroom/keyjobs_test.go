@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
 	"github.com/strongroom-dev/strongroom/internal/server"
 	"github.com/strongroom-dev/strongroom/internal/service"
 	"github.com/strongroom-dev/strongroom/internal/sse"
@@ -212,5 +213,30 @@ func TestKeyJobResumesAfterRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestKeyMigrateToKMIP: `key migrate --to kmip:...` from the builtin
+// keyring to a real PyKMIP server: every object key and bucket key moves
+// under the server's keys and every object reads during and after.
+func TestKeyMigrateToKMIP(t *testing.T) {
+	srv, err := kmiptest.New(t.TempDir())
+	if err != nil {
+		t.Fatalf("starting PyKMIP (never skipped: install python3-pykmip): %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	node, data, objs := keyJobNode(t, 30)
+	stop := readDuring(t, node, objs)
+	target := "kmip:addr=" + srv.Addr + ",cert=" + srv.CertFile + ",key=" + srv.KeyFile + ",ca=" + srv.CAFile
+	st := lastStatus(t, mustCLI(t, "key", "migrate", "--to", target, "--interval", "20ms", "--data", data))
+	stop()
+	if st.Running || st.Total != 30 || st.Counts["rewrapped"] != 30 || st.LastError != "" {
+		t.Fatalf("migration: %+v", st)
+	}
+	if usage := mustCLI(t, "key", "list", "--usage", "--data", data); strings.Contains(usage, "builtin") || !strings.Contains(usage, "kmip") {
+		t.Fatalf("usage after the migration:\n%s", usage)
+	}
+	if err := readAllObjects(t, node, objs); err != nil {
+		t.Fatal(err)
 	}
 }
