@@ -22,6 +22,9 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
+	if handled, err := keyJobCmd(args, stdout, stderr); handled {
+		return err
+	}
 	op := args[0]
 	if isKeyPolicyCmd(op) {
 		return keyPolicyCmd(args, stdout, stderr) // keypolicy.go

@@ -42,6 +42,7 @@ func keyPolicyCmd(args []string, stdout, stderr io.Writer) error {
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
 	days := fs.Int("days", 0, "schedule-deletion: waiting period in days (7-30)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	usageCounts := fs.Bool("usage", false, "list: also the object versions per key version (from the running server)")
 	pos, err := parsePositional(fs, args[1:])
 	if err != nil {
 		return err
@@ -94,7 +95,10 @@ func keyPolicyCmd(args []string, stdout, stderr io.Writer) error {
 	if op == "schedule-deletion" && len(keys) == 1 {
 		printDeletion(stdout, keys[0])
 	}
-	return printKeyStatuses(stdout, keys)
+	if err := printKeyStatuses(stdout, keys); err != nil || op != "list" || !*usageCounts {
+		return err
+	}
+	return printKeyUsage(ctx, dep, stdout) // keyjobs.go
 }
 
 func at(s []string, i int) string {

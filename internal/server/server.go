@@ -169,6 +169,9 @@ type Node struct {
 	servers  []*http.Server
 	closed   bool
 
+	keyJobs   *keyJobRunner // key jobs started through the admin API
+	migration *migrating    // the provider, with a key migration's target
+
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).
 	Replication *service.ReplicationTask
@@ -235,6 +238,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	keys, kmsProvider := nodeKeys(keyring, ext)
+	mig := &migrating{Provider: kmsProvider} // key migrate's target beside it (migrate.go)
+	kmsProvider = mig
 	if cfg.WrapKMS != nil {
 		kmsProvider = cfg.WrapKMS(kmsProvider)
 	}
@@ -284,6 +289,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	node.Jobs.Register(keyDeletionSpec(keys, m, obs.audit, log))
+	node.migration = mig
+	if err := node.newKeyJobs(ctx, cfg); err != nil {
+		node.Close(ctx)
+		return nil, err
+	}
 	if err := node.watch(); err != nil {
 		node.Close(ctx)
 		return nil, err
@@ -291,7 +301,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,
@@ -329,6 +339,9 @@ func newJobs(cfg Config, m meta.Store, svc *service.Service, log *slog.Logger) (
 	e.Register(jobs.Spec{Name: service.InventoryJob, Task: svc.InventoryTask(), Every: every})
 	repl := svc.ReplicationTask(service.ReplicationOptions{Workers: cfg.ReplicationWorkers})
 	e.Register(jobs.Spec{Name: service.ReplicationJob, Task: repl, Every: time.Minute})
+	if err := registerKeyJobs(e, m, svc, cfg); err != nil {
+		return nil, nil, err
+	}
 	return e, repl, nil
 }
 
@@ -514,6 +527,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.jobsDone != nil {
 		<-n.jobsDone
 	}
+	n.keyJobs.stop()
 	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close(), n.obs.close())
 }

@@ -107,6 +107,7 @@ type PutObjectInput struct {
 // PutObject stores an object. It becomes visible, replacing any previous
 // version, only once both its data and its metadata are durable.
 func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput) (*meta.Object, error) {
+	defer s.client()()
 	if err := validKey(in.Key); err != nil {
 		return nil, err
 	}
@@ -292,6 +293,7 @@ type ReadCloser interface {
 
 // GetObject opens an object (or a range of it) for reading.
 func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
+	defer s.client()()
 	hold := s.reclaim.begin() // before the lookup: see reclaimer
 	b, o, sl, err := s.lookup(ctx, p, in, true)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,6 +92,9 @@ type Service struct {
 	flights  flights // origin pulls in progress, one per key
 	// replicaHTTP sends replicas to remote deployments.
 	replicaHTTP replicaClients
+	// clients counts object reads and writes in progress; key jobs yield
+	// to them (keyjobs.go).
+	clients atomic.Int64
 }
 
 // New returns a Service.
