@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/sealed"
 	"github.com/strongroom-dev/strongroom/internal/server"
@@ -74,6 +76,10 @@ type LoadReport struct {
 	MetaBeyondInline   float64 `json:"meta_bytes_per_object_beyond_inline"`
 	StartupSeconds     float64 `json:"startup_s"`       // stop + reopen: Open to a served request
 	StartupEmptySecond float64 `json:"startup_empty_s"` // the same on the empty store
+	// StartupAfterCrash is the start-up at N when the last run did not
+	// close cleanly: bbolt then rebuilds its free list by walking the file
+	// (warm page cache in this run).
+	StartupAfterCrash float64 `json:"startup_after_crash_s"`
 	// RSS of this process (node and loader: one process), from
 	// /proc/self/status; Heap is the Go heap in use at the same time.
 	RSSEmpty     int64 `json:"rss_empty"`
@@ -81,6 +87,12 @@ type LoadReport struct {
 	RSSAtRest    int64 `json:"rss_at_rest"`   // after the load, GC'd
 	HeapAtRest   int64 `json:"heap_at_rest"`
 	RSSAfterOpen int64 `json:"rss_after_reopen"` // the node reopened, before any request
+	// The anonymous part (heap, stacks) of the resident set, apart from
+	// mapped files (bbolt maps meta.db: page cache the kernel reclaims):
+	// the largest sample during the load, and at rest.
+	AnonLoadPeak int64 `json:"rss_anon_load_peak"`
+	AnonAtRest   int64 `json:"rss_anon_at_rest"`
+	FileAtRest   int64 `json:"rss_file_at_rest"`
 	// PUT and GET of ProbeSize objects, empty store then full store.
 	Probe       []Result `json:"probe"`
 	PutRatio    float64  `json:"put_ratio"`
@@ -251,6 +263,7 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
 	rep.RSSAtRest = currentRSS(os.Getpid())
+	rep.AnonAtRest, rep.FileAtRest = procStatus(os.Getpid(), "RssAnon"), procStatus(os.Getpid(), "RssFile")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rep.HeapAtRest = int64(ms.HeapInuse)
@@ -300,8 +313,39 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	if err := n.close(); err != nil {
 		return rep, err
 	}
+	progress("reopen after a simulated crash")
+	if err := dropFreelist(filepath.Join(dir, "meta.db")); err != nil {
+		return rep, err
+	}
+	t0 = time.Now()
+	if n, err = openLoadNode(ctx, scfg, cl); err != nil {
+		return rep, err
+	}
+	if err := n.ready(ctx); err != nil {
+		n.close()
+		return rep, err
+	}
+	rep.StartupAfterCrash = time.Since(t0).Seconds()
+	if err := n.close(); err != nil {
+		return rep, err
+	}
 	rep.judge()
 	return rep, nil
+}
+
+// dropFreelist leaves meta.db as a crash does: the free list the last clean
+// Close wrote is dropped by a commit, and the file closed without writing
+// it again.
+func dropFreelist(path string) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return err
+	}
+	if err := db.Update(func(*bbolt.Tx) error { return nil }); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
 }
 
 func ratio(a, b float64) float64 {
@@ -350,14 +394,21 @@ func load(ctx context.Context, svc *service.Service, cfg LoadConfig, rep *LoadRe
 	root := service.Principal{User: "root", Root: true}
 	start := time.Now()
 	stop := make(chan struct{})
+	var sampled sync.WaitGroup
+	sampled.Add(1)
 	go func() {
-		tick := time.NewTicker(5 * time.Second)
+		defer sampled.Done()
+		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		for {
+		for n := 1; ; n++ {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
+				rep.AnonLoadPeak = max(rep.AnonLoadPeak, procStatus(os.Getpid(), "RssAnon"))
+				if n%5 != 0 {
+					continue
+				}
 				d, el := done.Load(), time.Since(start).Seconds()
 				eta := time.Duration(float64(int64(cfg.Objects)-d) / (float64(d) / el) * float64(time.Second))
 				progress("loaded %d/%d (%.0f/s, rss %d MiB, eta %s)", d, cfg.Objects, float64(d)/el, currentRSS(os.Getpid())>>20, eta.Round(time.Second))
@@ -397,6 +448,7 @@ func load(ctx context.Context, svc *service.Service, cfg LoadConfig, rep *LoadRe
 	}
 	wg.Wait()
 	close(stop)
+	sampled.Wait()
 	el := time.Since(start)
 	rep.LoadSeconds = el.Seconds()
 	rep.LoadRate = float64(done.Load()) / el.Seconds()
@@ -484,8 +536,9 @@ func (r *LoadReport) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "objects            %d (%d B inline, every %dth %d B as a blob: %d blobs)\n", r.Objects, r.InlineSize, r.BlobEvery, r.BlobSize, r.BlobObjects)
 	fmt.Fprintf(w, "load               %.1f s, %.0f objects/s, %d errors (service layer, %d loaders)\n", r.LoadSeconds, r.LoadRate, r.LoadErrors, r.Concurrency)
 	fmt.Fprintf(w, "meta.db            %d bytes: %.0f B/object, %.0f B/object beyond %d inline bytes (%d probe objects counted in)\n", r.MetaBytes, r.MetaPerObject, r.MetaBeyondInline, r.InlineBytes, r.ProbeObjects)
-	fmt.Fprintf(w, "start-up           %.3f s at N (%.3f s empty)\n", r.StartupSeconds, r.StartupEmptySecond)
-	fmt.Fprintf(w, "RSS (one process)  empty %s, load peak %s, at rest %s (Go heap %s), reopened %s\n", mib(r.RSSEmpty), mib(r.RSSLoadPeak), mib(r.RSSAtRest), mib(r.HeapAtRest), mib(r.RSSAfterOpen))
+	fmt.Fprintf(w, "start-up           %.3f s at N (%.3f s empty; %.3f s at N after a crash)\n", r.StartupSeconds, r.StartupEmptySecond, r.StartupAfterCrash)
+	fmt.Fprintf(w, "RSS (one process)  empty %s, load peak %s (anonymous %s), at rest %s (anonymous %s, Go heap %s, mapped files %s), reopened %s\n",
+		mib(r.RSSEmpty), mib(r.RSSLoadPeak), mib(r.AnonLoadPeak), mib(r.RSSAtRest), mib(r.AnonAtRest), mib(r.HeapAtRest), mib(r.FileAtRest), mib(r.RSSAfterOpen))
 	for _, p := range r.Probe {
 		fmt.Fprintf(w, "%-4s %-12s      %.0f ops/s, p50 %.2f ms, p99 %.2f ms, %d errors\n", p.Op, p.Mode, p.OpsPerSec, p.P50ms, p.P99ms, p.Errors)
 	}

@@ -27,8 +27,8 @@ func TestLoadSmall(t *testing.T) {
 	if rep.MetaBytes <= 0 || rep.InlineBytes <= 0 || rep.MetaBeyondInline <= 0 || rep.MetaPerObject <= rep.MetaBeyondInline {
 		t.Errorf("metadata figures: %d bytes, %d inline, %.0f/object, %.0f beyond inline", rep.MetaBytes, rep.InlineBytes, rep.MetaPerObject, rep.MetaBeyondInline)
 	}
-	if rep.StartupSeconds <= 0 || rep.StartupEmptySecond <= 0 {
-		t.Errorf("start-up times %v, %v", rep.StartupSeconds, rep.StartupEmptySecond)
+	if rep.StartupSeconds <= 0 || rep.StartupEmptySecond <= 0 || rep.StartupAfterCrash <= 0 {
+		t.Errorf("start-up times %v, %v, %v", rep.StartupSeconds, rep.StartupEmptySecond, rep.StartupAfterCrash)
 	}
 	if rep.RSSEmpty <= 0 || rep.RSSLoadPeak < rep.RSSEmpty || rep.RSSAtRest <= 0 || rep.RSSAfterOpen <= 0 || rep.HeapAtRest <= 0 {
 		t.Errorf("RSS figures: %+v", rep)
