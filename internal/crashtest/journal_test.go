@@ -23,18 +23,7 @@ func TestCrashOrphansAreJournaled(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
-	dataDir := t.TempDir()
-	model := make(map[string]*keyState)
-	for w := range workers {
-		for k := range keysPerWorker {
-			model[keyName(w, k)] = &keyState{}
-		}
-	}
-	srv := startServer(t, dataDir)
-	c := newClient(srv.url)
-	if _, _, err := c.ok(http.MethodPut, "", nil, nil); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	dataDir, model, srv, c := startCrashRun(t)
 	unjournaled, orphans := 0, 0
 	for round := 1; round <= 3; round++ {
 		killAfter := 500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond)))
@@ -60,6 +49,25 @@ func TestCrashOrphansAreJournaled(t *testing.T) {
 	if unjournaled != 0 {
 		t.Fatalf("%d orphan blobs were not journaled", unjournaled)
 	}
+}
+
+// startCrashRun starts a server on a new data directory with the test's
+// bucket, and the model of the workers' keys.
+func startCrashRun(t *testing.T) (dataDir string, model map[string]*keyState, srv *proc, c *client) {
+	t.Helper()
+	dataDir = t.TempDir()
+	model = make(map[string]*keyState)
+	for w := range workers {
+		for k := range keysPerWorker {
+			model[keyName(w, k)] = &keyState{}
+		}
+	}
+	srv = startServer(t, dataDir)
+	c = newClient(srv.url)
+	if _, _, err := c.ok(http.MethodPut, "", nil, nil); err != nil {
+		t.Fatalf("creating the bucket: %v", err)
+	}
+	return dataDir, model, srv, c
 }
 
 // journalCovers checks a killed node's data directory: each blob file is
