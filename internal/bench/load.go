@@ -93,7 +93,8 @@ type LoadReport struct {
 	AnonLoadPeak int64 `json:"rss_anon_load_peak"`
 	AnonAtRest   int64 `json:"rss_anon_at_rest"`
 	FileAtRest   int64 `json:"rss_file_at_rest"`
-	// PUT and GET of ProbeSize objects, empty store then full store.
+	// PUT and GET of ProbeSize objects, empty store then full store, in
+	// probeRounds rounds; the ratios are of the rounds' total rates.
 	Probe       []Result `json:"probe"`
 	PutRatio    float64  `json:"put_ratio"`
 	GetRatio    float64  `json:"get_ratio"`
@@ -141,6 +142,10 @@ func (c *LoadConfig) defaults() {
 
 const loadBucket = "scale"
 
+// probeRounds is how many times the empty and full stores' rate phases
+// alternate.
+const probeRounds = 2
+
 // loadKey names object i of n: 1000 keys per prefix, written in a
 // scattered order (a multiplicative permutation) so the tree is filled as
 // by many clients, not appended to.
@@ -161,10 +166,12 @@ func gcd(a, b uint64) uint64 {
 
 // loadNode is the node under test, served on loopback.
 type loadNode struct {
-	node *server.Node
-	ln   net.Listener
-	done chan error
-	ep   *endpoint
+	node   *server.Node
+	ln     net.Listener
+	done   chan error
+	ep     *endpoint
+	closed sync.Once
+	err    error
 }
 
 func openLoadNode(ctx context.Context, cfg server.Config, cl *client) (*loadNode, error) {
@@ -183,12 +190,15 @@ func openLoadNode(ctx context.Context, cfg server.Config, cl *client) (*loadNode
 	return ln2, nil
 }
 
+// close stops the node; it is safe to call twice.
 func (n *loadNode) close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := n.node.Close(ctx)
-	<-n.done
-	return err
+	n.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		n.err = n.node.Close(ctx)
+		<-n.done
+	})
+	return n.err
 }
 
 // ready waits for the node to answer a signed request.
@@ -226,7 +236,7 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	rootKey := make([]byte, 32)
 	rand.Read(rootKey)
 	scfg := server.Config{
-		DataDir: dir, RootKey: rootKey,
+		DataDir: filepath.Join(dir, "full"), RootKey: rootKey,
 		RootAccessKey: "benchload", RootSecretKey: "benchload-secret-" + randHex(8),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
@@ -235,25 +245,34 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	cl := newClient(cfg.ProbeConcurrency*2, data, "us-east-1")
 	rep := &LoadReport{Objects: cfg.Objects, InlineSize: cfg.InlineSize, BlobSize: cfg.BlobSize, BlobEvery: cfg.BlobEvery, Concurrency: cfg.Concurrency, DataDir: dir}
 
+	// The node loaded, and one that stays empty: the empty store's rates
+	// are measured on it, in phases interleaved with the full store's
+	// after the load, so load from elsewhere on a shared machine skews
+	// both sides of a ratio alike.
+	ecfg := scfg
+	ecfg.DataDir = filepath.Join(dir, "empty")
 	t0 := time.Now()
+	empty, err := openLoadNode(ctx, ecfg, cl)
+	if err != nil {
+		return nil, err
+	}
+	defer empty.close()
+	if err := empty.ready(ctx); err != nil {
+		return nil, err
+	}
+	rep.StartupEmptySecond = time.Since(t0).Seconds()
 	n, err := openLoadNode(ctx, scfg, cl)
 	if err != nil {
 		return nil, err
 	}
-	if err := n.ready(ctx); err != nil {
-		n.close()
-		return nil, err
-	}
-	rep.StartupEmptySecond = time.Since(t0).Seconds()
-	if err := n.ep.createBucket(ctx); err != nil {
-		n.close()
-		return nil, err
+	for _, e := range []*endpoint{empty.ep, n.ep} {
+		if err := e.createBucket(ctx); err != nil {
+			n.close()
+			return nil, err
+		}
 	}
 	rep.RSSEmpty = currentRSS(os.Getpid())
 
-	// The empty store's rates, then the load, then the full store's.
-	progress("empty store: %d B PUT and GET, %d workers, %s each", cfg.ProbeSize, cfg.ProbeConcurrency, cfg.ProbeDuration)
-	emptyPut, emptyGet := probe(ctx, n.ep, cfg, "probe-empty/")
 	resetPeakRSS(os.Getpid())
 	if err := load(ctx, n.node.Service, cfg, rep, progress); err != nil {
 		n.close()
@@ -267,11 +286,22 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rep.HeapAtRest = int64(ms.HeapInuse)
-	progress("full store: %d B PUT and GET", cfg.ProbeSize)
-	fullPut, fullGet := probe(ctx, n.ep, cfg, "probe-full/")
-	rep.Probe = []Result{emptyPut, emptyGet, fullPut, fullGet}
-	rep.PutRatio = ratio(fullPut.OpsPerSec, emptyPut.OpsPerSec)
-	rep.GetRatio = ratio(fullGet.OpsPerSec, emptyGet.OpsPerSec)
+	var sums [4]Result // empty PUT, empty GET, full PUT, full GET
+	for round := range probeRounds {
+		progress("%d B PUT and GET, %d workers, %s each: empty store, then full (round %d of %d)", cfg.ProbeSize, cfg.ProbeConcurrency, cfg.ProbeDuration, round+1, probeRounds)
+		ep, eg := probe(ctx, empty.ep, cfg, fmt.Sprintf("probe%d/", round), "empty")
+		fp, fg := probe(ctx, n.ep, cfg, fmt.Sprintf("probe%d/", round), "full")
+		rep.Probe = append(rep.Probe, ep, eg, fp, fg)
+		for i, r := range []Result{ep, eg, fp, fg} {
+			sums[i].Ops += r.Ops
+			sums[i].Seconds += r.Seconds
+		}
+		rep.ProbeObjects += fp.Ops
+	}
+	empty.close()
+	rate := func(r Result) float64 { return float64(r.Ops) / r.Seconds }
+	rep.PutRatio = ratio(rate(sums[2]), rate(sums[0]))
+	rep.GetRatio = ratio(rate(sums[3]), rate(sums[1]))
 
 	progress("listings deep in the keyspace")
 	last := cfg.Objects - 1
@@ -285,12 +315,11 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	if err := n.close(); err != nil {
 		return rep, err
 	}
-	if st, err := os.Stat(filepath.Join(dir, "meta.db")); err == nil {
+	if st, err := os.Stat(filepath.Join(scfg.DataDir, "meta.db")); err == nil {
 		rep.MetaBytes = st.Size()
 	}
 	// The probe objects are in meta.db too: counted in, with their
 	// inline bytes.
-	rep.ProbeObjects = emptyPut.Ops + fullPut.Ops
 	if stored := sealed.PlainSize(int64(cfg.ProbeSize), 0); stored <= service.InlineMax {
 		rep.InlineBytes += int64(rep.ProbeObjects) * stored
 	}
@@ -304,7 +333,7 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 		return rep, err
 	}
 	progress("reopen after a simulated crash")
-	if err := dropFreelist(filepath.Join(dir, "meta.db")); err != nil {
+	if err := dropFreelist(filepath.Join(scfg.DataDir, "meta.db")); err != nil {
 		return rep, err
 	}
 	if rep.StartupAfterCrash, err = restart(ctx, scfg, cl, nil); err != nil {
@@ -357,7 +386,7 @@ func ratio(a, b float64) float64 {
 }
 
 // probe measures PUT then GET of ProbeSize objects under prefix.
-func probe(ctx context.Context, ep *endpoint, cfg LoadConfig, prefix string) (put, get Result) {
+func probe(ctx context.Context, ep *endpoint, cfg LoadConfig, prefix, store string) (put, get Result) {
 	counts := make([]atomic.Int64, cfg.ProbeConcurrency)
 	key := func(w, i int) string { return fmt.Sprintf("%sw%02d/%09d", prefix, w, i) }
 	put = runPhase(ctx, cfg.ProbeConcurrency, cfg.ProbeDuration, func(ctx context.Context, w, i int) (int64, error) {
@@ -368,7 +397,7 @@ func probe(ctx context.Context, ep *endpoint, cfg LoadConfig, prefix string) (pu
 		counts[w].Store(int64(i + 1))
 		return int64(cfg.ProbeSize), nil
 	})
-	put.Target, put.Op, put.Size, put.Mode = "strongroom", "PUT", int64(cfg.ProbeSize), prefix
+	put.Target, put.Op, put.Size, put.Mode = "strongroom", "PUT", int64(cfg.ProbeSize), store
 	get = runPhase(ctx, cfg.ProbeConcurrency, cfg.ProbeDuration, func(ctx context.Context, w, i int) (int64, error) {
 		n := int(counts[w].Load())
 		if n == 0 {
@@ -377,7 +406,7 @@ func probe(ctx context.Context, ep *endpoint, cfg LoadConfig, prefix string) (pu
 		// A scattered order over what the worker wrote.
 		return ep.get(ctx, key(w, int((uint64(i)*2654435761)%uint64(n))), cfg.ProbeSize, nil, nil)
 	})
-	get.Target, get.Op, get.Size, get.Mode = "strongroom", "GET", int64(cfg.ProbeSize), prefix
+	get.Target, get.Op, get.Size, get.Mode = "strongroom", "GET", int64(cfg.ProbeSize), store
 	return put, get
 }
 

@@ -33,7 +33,7 @@ func TestLoadSmall(t *testing.T) {
 	if rep.RSSEmpty <= 0 || rep.RSSLoadPeak < rep.RSSEmpty || rep.RSSAtRest <= 0 || rep.RSSAfterOpen <= 0 || rep.HeapAtRest <= 0 {
 		t.Errorf("RSS figures: %+v", rep)
 	}
-	if len(rep.Probe) != 4 || rep.PutRatio <= 0 || rep.GetRatio <= 0 {
+	if len(rep.Probe) != 4*probeRounds || rep.PutRatio <= 0 || rep.GetRatio <= 0 {
 		t.Fatalf("probe figures: %+v, ratios %v %v", rep.Probe, rep.PutRatio, rep.GetRatio)
 	}
 	for _, p := range rep.Probe {
