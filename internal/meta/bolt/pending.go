@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
@@ -197,11 +198,16 @@ func (s *Store) settleSwap(tx *bbolt.Tx, parts []meta.Part, replaced *meta.Objec
 // The flag is flipped inside the transaction, under bbolt's writer lock,
 // and left off: the store is closing, and a commit that still slips in
 // writes the list too, which is correct either way.
+// A store closed before (Close twice) has nothing to write.
 func (s *Store) persistFreelist() error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		tx.DB().NoFreelistSync = false
 		return nil
 	})
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return nil
+	}
+	return err
 }
 
 // settleUpdate is settle for UpdateObjectVersion: blobs the update put in

@@ -154,3 +154,13 @@ func freelistPage(t *testing.T, path string) uint64 {
 	}
 	return best
 }
+
+func TestCloseTwice(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
