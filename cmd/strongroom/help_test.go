@@ -17,7 +17,7 @@ func TestHelpEverywhere(t *testing.T) {
 		{"user", "--help"}, {"user", "create", "--help"}, {"user", "list", "-h"}, {"user", "root-credentials", "--help"},
 		{"key", "--help"}, {"key", "list", "--help"}, {"key", "create", "--help"},
 		{"jobs", "--help"}, {"jobs", "run", "--help"}, {"jobs", "list", "-h"},
-		{"bench", "--help"}, {"backup", "--help"}, {"restore", "--help"},
+		{"bench", "--help"}, {"bench", "load", "--help"}, {"fsck", "--help"}, {"backup", "--help"}, {"restore", "--help"},
 	} {
 		var out, errb bytes.Buffer
 		if err := run(args, &out, &errb); err != nil {

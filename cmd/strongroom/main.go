@@ -51,6 +51,9 @@ const usage = `usage:
   strongroom inventory run BUCKET ID
                                   deliver one inventory report now
   strongroom bench [flags]        load-benchmark a server
+  strongroom bench load --objects N
+                                  the scale run: N small objects in one node, then its figures
+  strongroom fsck --data DIR      delete unreferenced blobs by walking every blob (node stopped)
   strongroom version              the version, commit and Go version of this binary
   strongroom backup --data DIR --out PATH
                                   back up a deployment (running or not), without its root key
@@ -116,6 +119,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return inventoryCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case "fsck":
+		return fsckCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil

@@ -371,19 +371,7 @@ func TestCrashDuringUploads(t *testing.T) {
 	t.Logf("seed %d (set CRASHTEST_SEED to replay the same operation mix)", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 
-	dataDir := t.TempDir()
-	model := make(map[string]*keyState)
-	for w := range workers {
-		for k := range keysPerWorker {
-			model[keyName(w, k)] = &keyState{}
-		}
-	}
-
-	srv := startServer(t, dataDir)
-	c := newClient(srv.url)
-	if _, _, err := c.ok(http.MethodPut, "", nil, nil); err != nil {
-		t.Fatalf("creating the bucket: %v", err)
-	}
+	dataDir, model, srv, c := startCrashRun(t)
 
 	var totalAcked, totalPending int
 	for round := 1; round <= rounds; round++ {

@@ -263,7 +263,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: newSealer(cfg, counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
-	n, err := svc.SweepOrphans(ctx)
+	n, err := svc.SweepPending(ctx)
 	if err != nil {
 		closeStores()
 		return nil, fmt.Errorf("sweeping orphans: %w", err)

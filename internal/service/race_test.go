@@ -153,7 +153,7 @@ func TestReadRacingOverwrite(t *testing.T) {
 					time.Sleep(time.Millisecond)
 				}
 			}
-			f.svc = New(f.meta, gatedOpen{f.svc.blobs, gate}, Options{Sealer: f.svc.sealer})
+			f.svc = New(f.meta, gatedOpen{f.svc.rawBlobs, gate}, Options{Sealer: f.svc.sealer})
 			ctx := context.Background()
 			sizeOf := func(v byte) int { return sizes[int(v)%len(sizes)] }
 			f.put(t, "k", pattern(0, sizeOf(0)), sp.spec)

@@ -95,6 +95,10 @@ type Service struct {
 	// clients counts object reads and writes in progress; key jobs yield
 	// to them (keyjobs.go).
 	clients atomic.Int64
+	// journal keeps blobs in the pending-blob journal (journal.go); nil
+	// when the store keeps none. rawBlobs is the store under blobs.
+	journal  *journal
+	rawBlobs blob.Store
 }
 
 // New returns a Service.
@@ -112,6 +116,8 @@ func New(m meta.Store, b blob.Store, o Options) *Service {
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
+	s.rawBlobs = b
+	s.blobs, s.journal = journaled(b, m, s.now, s.log)
 	return s
 }
 
@@ -152,7 +158,9 @@ func (s *Service) deleteBlobs(ctx context.Context, parts []meta.Part) {
 		}
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), p.BlobID); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			s.log.Warn("deleting blob", "blob", p.BlobID, "err", err)
+			continue // journaled: the next start's sweep retries
 		}
+		s.journal.forget(p.BlobID)
 	}
 }
 
@@ -174,9 +182,10 @@ func (s *Service) dropReplaced(_ context.Context, old *meta.Object) {
 	}
 }
 
-// SweepOrphans deletes blobs no metadata references. It must run before the
-// server accepts requests (an in-flight upload's blob is unreferenced until
-// its metadata commits).
+// SweepOrphans deletes blobs no metadata references, walking every blob
+// (strongroom fsck; the start-up sweep is SweepPending). It must run before
+// the server accepts requests (an in-flight upload's blob is unreferenced
+// until its metadata commits).
 func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 	refs := make(map[string]struct{})
 	if err := s.meta.BlobRefs(ctx, func(id string) error {
@@ -198,6 +207,7 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 		if err := s.blobs.Delete(ctx, id); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return 0, err
 		}
+		s.journal.forget(id)
 	}
 	return len(orphans), nil
 }

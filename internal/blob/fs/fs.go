@@ -543,29 +543,11 @@ func (r *reader) Size() int64 { return r.size }
 // Link implements blob.Linker: a hard link under a new ID, durable (its
 // directory fsynced) when Link returns.
 func (s *Store) Link(ctx context.Context, id string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	if !validID(id) {
-		return "", fmt.Errorf("%w: %q", blob.ErrNotFound, id)
-	}
 	newID, err := newID()
 	if err != nil {
 		return "", err
 	}
-	dst := s.path(newID)
-	dstDir := filepath.Dir(dst)
-	if err := s.ensureDir(dstDir); err != nil {
-		return "", err
-	}
-	if err := os.Link(s.path(id), dst); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("%w: %s", blob.ErrNotFound, id)
-		}
-		return "", fmt.Errorf("blob/fs: %w", err)
-	}
-	if err := syncDir(dstDir); err != nil {
-		os.Remove(dst)
+	if err := s.LinkAs(ctx, id, newID); err != nil {
 		return "", err
 	}
 	return newID, nil

@@ -188,7 +188,7 @@ func Open(path string) (*Store, error) {
 // Close closes the database. In-flight calls finish first.
 func (s *Store) Close() error {
 	s.reserve.close()
-	return s.db.Close()
+	return errors.Join(s.persistFreelist(), s.db.Close())
 }
 
 // batch runs a hot mutation through the group commit. fn may run more than
@@ -423,6 +423,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		if err := tx.Bucket(bkData).DeleteBucket([]byte(name)); err != nil {
 			return err
 		}
+		if err := s.pendParts(tx, parts); err != nil {
+			return err
+		}
 		return tx.Bucket(bkBuckets).Delete([]byte(name))
 	})
 	if err != nil {
@@ -471,6 +474,9 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 		}
 		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
 			return err // unwritten when install wrote nothing
+		}
+		if err := s.settleSwap(tx, o.Parts, replaced); err != nil {
+			return err
 		}
 		return s.queueVersion(tx, o)
 	})
@@ -731,6 +737,12 @@ func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Pa
 		}
 		if ok {
 			replaced = &old
+			if err := s.pendParts(tx, []meta.Part{old}); err != nil {
+				return err
+			}
+		}
+		if err := settle(tx, []meta.Part{*p}); err != nil {
+			return err
 		}
 		return putJSON(pb, k, p)
 	})
@@ -886,6 +898,12 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 		if replaced, err = installIn(tx, d, o, cond, &s.buckets); err != nil {
 			return written(err) // the upload was removed already
 		}
+		if err := s.settleSwap(tx, o.Parts, replaced); err != nil {
+			return err
+		}
+		if err := s.pendParts(tx, unused); err != nil {
+			return err
+		}
 		if err := s.queueVersion(tx, o); err != nil {
 			return err
 		}
@@ -987,8 +1005,10 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, uploadID string) ([]met
 		if err != nil {
 			return err
 		}
-		parts, err = removeUpload(d, u)
-		return err
+		if parts, err = removeUpload(d, u); err != nil {
+			return err
+		}
+		return s.pendParts(tx, parts)
 	})
 	if err != nil {
 		return nil, err

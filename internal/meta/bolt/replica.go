@@ -50,11 +50,15 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 				state = meta.VersioningSuspended
 			}
 			installed = true
-			replaced, err = installAs(d, o, nil, state)
+			if replaced, err = installAs(d, o, nil, state); err != nil {
+				return err
+			}
+			return s.settleSwap(tx, o.Parts, replaced)
+		}
+		if installed, err = installReplica(d, o); err != nil || !installed {
 			return err
 		}
-		installed, err = installReplica(d, o)
-		return err
+		return settle(tx, o.Parts)
 	})
 	if err != nil {
 		return nil, false, err

@@ -341,8 +341,12 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		}
 		parts, id := len(r.Parts), r.VersionID
 		before := classOnly(&r.Object) // fn may change Encryption in place
+		oldParts := append([]meta.Part(nil), r.Parts...)
 		if err := fn(&r.Object); err != nil {
 			return unwritten(err)
+		}
+		if err := s.settleUpdate(tx, oldParts, r.Parts); err != nil {
+			return err
 		}
 		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
 			return unwritten(fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid))
@@ -442,6 +446,9 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 	}
 	err := s.batch(func(tx *bbolt.Tx) error {
 		if err := deleteVersion(tx); err != nil {
+			return err
+		}
+		if err := s.pendObject(tx, del.Removed); err != nil {
 			return err
 		}
 		return countObject(tx, del.Removed, -1)
