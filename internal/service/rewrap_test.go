@@ -38,6 +38,14 @@ func newKeyJobFixture(t *testing.T, n int) *keyJobFixture {
 	if _, err := f.keys.CreateKey(ctx, "other"); err != nil {
 		t.Fatal(err)
 	}
+	for _, key := range []string{"photos", "other"} { // only root may use a key without a grant
+		if _, err := f.meta.UpdateKeyPolicy(ctx, key, func(p *meta.KeyPolicy) error {
+			p.Grants = map[string]meta.KeyGrant{f.p.User: {Encrypt: true, Decrypt: true}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	specs := []*sse.Spec{
 		{Mode: sse.Managed, Algorithm: sse.AES256},
 		{Mode: sse.KMS, Algorithm: sse.AES256, KeyID: "photos"},
