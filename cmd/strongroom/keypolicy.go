@@ -65,7 +65,9 @@ func keyPolicyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []server.KeyStatus
-	k, closeKeys, err := server.OpenKMSOffline(ctx, dep.kms, dep.data, dep.rootKeyFile)
+	k, closeKeys, err := openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
+		return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
+	})
 	switch {
 	case err == nil:
 		defer closeKeys()
