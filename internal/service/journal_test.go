@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
 // TestSweepPendingFindsCrashOrphans: the start-up sweep reads only the
@@ -78,5 +80,35 @@ func TestJournalSettles(t *testing.T) {
 	}
 	if n := f.blobFiles(t); n != 1 {
 		t.Fatalf("%d blob files, want 1", n)
+	}
+}
+
+// TestSweepWithoutJournalKeepsYoungOrphans: a metadata store without a
+// pending-blob journal (PostgreSQL today) sweeps by walking the blobs, and
+// then leaves an unreferenced blob younger than orphanGrace alone: on a
+// shared tier it may be another node's write about to be installed.
+func TestSweepWithoutJournalKeepsYoungOrphans(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	w, err := f.svc.rawBlobs.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(random(100 << 10))
+	if _, err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	noJournal := struct{ meta.Store }{f.meta} // hides meta.PendingBlobs
+	for _, c := range []struct {
+		now  time.Time
+		want int
+	}{{time.Now(), 0}, {time.Now().Add(orphanGrace + time.Minute), 1}} {
+		svc := New(noJournal, f.svc.rawBlobs, Options{Sealer: f.svc.sealer, Now: func() time.Time { return c.now }})
+		if svc.journal != nil {
+			t.Fatal("the wrapped store still has a journal")
+		}
+		if n, err := svc.SweepPending(ctx); err != nil || n != c.want {
+			t.Fatalf("at %v: swept %d (%v), want %d", c.now, n, err, c.want)
+		}
 	}
 }

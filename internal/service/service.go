@@ -187,6 +187,18 @@ func (s *Service) dropReplaced(_ context.Context, old *meta.Object) {
 // the server accepts requests (an in-flight upload's blob is unreferenced
 // until its metadata commits).
 func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
+	return s.sweepOrphans(ctx, time.Time{})
+}
+
+// orphanGrace is how old an unreferenced blob must be before the start-up
+// walk (stores without a pending-blob journal) deletes it: with several
+// nodes on one metadata store and data tier, another node's blob is
+// unreferenced between its commit and its metadata transaction.
+const orphanGrace = time.Hour
+
+// sweepOrphans deletes unreferenced blobs last modified before cutoff
+// (all of them when cutoff is zero).
+func (s *Service) sweepOrphans(ctx context.Context, cutoff time.Time) (int, error) {
 	refs := make(map[string]struct{})
 	if err := s.meta.BlobRefs(ctx, func(id string) error {
 		refs[id] = struct{}{}
@@ -195,7 +207,10 @@ func (s *Service) SweepOrphans(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var orphans []string
-	if err := s.blobs.Walk(ctx, func(id string, _ time.Time) error {
+	if err := s.blobs.Walk(ctx, func(id string, mod time.Time) error {
+		if !cutoff.IsZero() && !mod.Before(cutoff) {
+			return nil
+		}
 		if _, ok := refs[id]; !ok {
 			orphans = append(orphans, id)
 		}
