@@ -12,12 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/strongroom-dev/strongroom/internal/meta/postgres/pgtest"
 	"github.com/strongroom-dev/strongroom/internal/server"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
@@ -29,11 +27,7 @@ import (
 // so the key is created on both under one name.
 func TestKeyGrantsAcrossNodes(t *testing.T) {
 	ctx := context.Background()
-	srv := pgtest.New(t)
-	url, err := srv.NewDB(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgDB(t)
 	// The nodes share the root key (users' secrets in the database are
 	// sealed under it), not their keyrings.
 	n0 := testnode.Start(t, testnode.Options{Meta: url})
@@ -55,8 +49,7 @@ func TestKeyGrantsAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[1].URL), UsePathStyle: true, HTTPClient: nodes[1].Client,
-		Credentials: credentials.NewStaticCredentialsProvider(ak.AccessKey, ak.SecretKey, ""), RetryMaxAttempts: 1})
+	alice := pgUserClient(nodes[1], ak.AccessKey, ak.SecretKey)
 	root1 := pgClient(nodes[1])
 	const bucket = "alices"
 	if _, err := alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
