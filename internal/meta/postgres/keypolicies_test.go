@@ -17,14 +17,7 @@ func TestMigrateSchema1(t *testing.T) {
 	if SchemaVersion() < 2 {
 		t.Fatalf("SchemaVersion = %d, want at least 2", SchemaVersion())
 	}
-	s, url := openTest(t)
-	metatest.MustBucket(t, s, "b")
-	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn, url := closedWithBucket(t)
 	if _, err := conn.Exec(ctx, "DROP TABLE key_policies; UPDATE schema_version SET version = 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -42,4 +35,20 @@ func TestMigrateSchema1(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil || v != SchemaVersion() {
 		t.Fatalf("schema version %d, %v; want %d", v, err, SchemaVersion())
 	}
+}
+
+// closedWithBucket migrates a fresh database, creates bucket "b" in it and
+// closes the store, returning a plain connection to the database (closed
+// when the test ends) to change it behind the store's back, and its URL.
+func closedWithBucket(t *testing.T) (*pgx.Conn, string) {
+	t.Helper()
+	s, url := openTest(t)
+	metatest.MustBucket(t, s, "b")
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	return conn, url
 }
