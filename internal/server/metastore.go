@@ -21,10 +21,14 @@ type MetaConfig struct {
 	Meta string `yaml:"meta"`
 }
 
-// metaStore is what a node needs of its metadata store.
+// metaStore is what a node needs of its metadata store. meta.KeyPolicies
+// is required, not optional: without it key grants and deletion schedules
+// could not be kept, and a node must not start that would let every user
+// use every key.
 type metaStore interface {
 	meta.Store
 	meta.Remotes
+	meta.KeyPolicies
 	SetClock(now func() time.Time)
 }
 

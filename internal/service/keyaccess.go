@@ -51,17 +51,20 @@ func (s *Service) checkReadKey(ctx context.Context, p Principal, enc *meta.Encry
 // default key (the aws/s3 of this server) is every user's and can never
 // be scheduled for deletion; any other key is usable by the root account,
 // its owner and its grantees, unless it is pending deletion or destroyed.
-// A store without key policies allows everything.
+// A store without key policies (one the server refuses; a wrapper that
+// hides them) knows no owner or grant: its keys are root's, it fails closed.
 func (s *Service) checkKeyUse(ctx context.Context, p Principal, keyID, use string) error {
-	kp, ok := s.meta.(meta.KeyPolicies)
-	if !ok || keyID == "" {
+	if keyID == "" {
 		return nil
 	}
 	id, err := kms.ParseKeyID(keyID)
 	if err != nil || id == kms.DefaultKeyName {
 		return nil // a malformed id is the KMS's to refuse (KMS.NotFoundException)
 	}
-	pol, err := kp.GetKeyPolicy(ctx, id)
+	var pol *meta.KeyPolicy
+	if kp, ok := s.meta.(meta.KeyPolicies); ok {
+		pol, err = kp.GetKeyPolicy(ctx, id)
+	}
 	if errors.Is(err, meta.ErrNoSuchKeyPolicy) {
 		pol, err = nil, nil
 	}

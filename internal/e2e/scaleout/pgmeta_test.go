@@ -24,17 +24,31 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
-// pgClient is an aws-sdk-go-v2 client of node n, built from explicit
-// options (no environment or shared files read).
-func pgClient(n *testnode.Node) *s3.Client {
+// pgClient is an aws-sdk-go-v2 client of node n as its root account.
+func pgClient(n *testnode.Node) *s3.Client { return pgUserClient(n, n.AccessKey, n.SecretKey) }
+
+// pgUserClient is an aws-sdk-go-v2 client of node n with an access key,
+// built from explicit options (no environment or shared files read).
+func pgUserClient(n *testnode.Node, accessKey, secretKey string) *s3.Client {
 	return s3.New(s3.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(n.URL),
 		UsePathStyle:     true,
-		Credentials:      credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""),
+		Credentials:      credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 		HTTPClient:       n.Client,
 		RetryMaxAttempts: 1,
 	})
+}
+
+// pgDB is a fresh database on a private PostgreSQL server, named for the
+// test.
+func pgDB(t *testing.T) string {
+	t.Helper()
+	url, err := pgtest.New(t).NewDB(context.Background(), t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
 }
 
 // TestNodeOnPostgres: a node whose metadata is in PostgreSQL serves the
@@ -158,8 +172,7 @@ func TestNodeOnPostgres(t *testing.T) {
 	// recovery with nothing lost.
 	ak, err := n.IAM.CreateUser(ctx, "alice")
 	must("create user", err)
-	uc := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.URL), UsePathStyle: true, HTTPClient: n.Client,
-		Credentials: credentials.NewStaticCredentialsProvider(ak.AccessKey, ak.SecretKey, ""), RetryMaxAttempts: 1})
+	uc := pgUserClient(n, ak.AccessKey, ak.SecretKey)
 	srv.Stop()
 	for name, cl := range map[string]*s3.Client{"root": c, "user": uc} {
 		_, err = cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("b")})

@@ -13,7 +13,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/strongroom-dev/strongroom/internal/meta/postgres/pgtest"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
@@ -24,11 +23,7 @@ import (
 // winner, the others 412 PreconditionFailed.
 func TestNodesShareMetadata(t *testing.T) {
 	ctx := context.Background()
-	srv := pgtest.New(t)
-	url, err := srv.NewDB(ctx, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgDB(t)
 	nodes := []*testnode.Node{testnode.Start(t, testnode.Options{Meta: url}), testnode.Start(t, testnode.Options{Meta: url})}
 	c0, c1 := pgClient(nodes[0]), pgClient(nodes[1])
 	const bucket = "shared"

@@ -56,6 +56,8 @@ var Tests = []struct {
 	{"Remotes", testRemotes},
 	{"Jobs", testJobs},
 	{"Ping", testPing},
+	{"KeyPolicies", testKeyPolicies},
+	{"KeyPolicyUpdatesAtomic", testKeyPolicyUpdatesAtomic},
 }
 
 // Run runs every test of the contract on the backend, each as a subtest

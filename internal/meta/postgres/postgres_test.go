@@ -18,14 +18,7 @@ import (
 // Open, and the refusal changes nothing; a current one opens again (the
 // migrations are not re-applied).
 func TestSchemaTooNew(t *testing.T) {
-	s, url := openTest(t)
-	metatest.MustBucket(t, s, "b")
-	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn, url := closedWithBucket(t)
 	if _, err := conn.Exec(ctx, "UPDATE schema_version SET version = $1", SchemaVersion()+1); err != nil {
 		t.Fatal(err)
 	}
