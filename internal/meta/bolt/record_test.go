@@ -174,11 +174,11 @@ func TestOldJSONRecords(t *testing.T) {
 		"blob": {Object: *blobObj},
 	}, nil)
 	cur := &record{Object: *inlineObj("ver", "k", "current"), Seq: 7}
-	cur.VersionID = newVersionID(7)
+	cur.VersionID = meta.NewVersionID(7)
 	old := &record{Object: *inlineObj("ver", "k", "older"), Seq: 5}
-	old.VersionID = newVersionID(5)
+	old.VersionID = meta.NewVersionID(5)
 	marker := &record{Object: meta.Object{Bucket: "ver", Key: "gone", DeleteMarker: true, LastModified: time.Unix(1, 0).UTC()}, Seq: 9}
-	marker.VersionID = newVersionID(9)
+	marker.VersionID = meta.NewVersionID(9)
 	writeJSONRecords(t, s, "ver", map[string]*record{"k": cur}, map[string]*record{
 		string(vkey("k", 5)): old, string(vkey("gone", 9)): marker,
 	})

@@ -69,7 +69,7 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 // installReplica puts o into an Enabled bucket's data d under its own
 // version ID; it reports false when that version is already there.
 func installReplica(d *bbolt.Bucket, o *meta.Object) (bool, error) {
-	seq, err := versionSeq(o.VersionID)
+	seq, err := meta.VersionSeq(o.VersionID)
 	if err != nil {
 		return false, err
 	}

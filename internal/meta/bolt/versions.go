@@ -3,8 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,25 +48,6 @@ type record struct {
 	inl []uint32
 }
 
-const versionIDLen = 16 // bytes before encoding
-
-// newVersionID encodes seq masked by 8 random bytes, followed by them, so
-// IDs look alike whatever the sequence (S3's are opaque too).
-func newVersionID(seq uint64) string {
-	var b [versionIDLen]byte
-	rand.Read(b[8:])
-	binary.BigEndian.PutUint64(b[:], seq^binary.BigEndian.Uint64(b[8:]))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// versionSeq decodes the sequence inside a version ID.
-func versionSeq(id string) (uint64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || len(b) != versionIDLen {
-		return 0, fmt.Errorf("%w: %q", meta.ErrInvalidVersion, id)
-	}
-	return binary.BigEndian.Uint64(b) ^ binary.BigEndian.Uint64(b[8:]), nil
-}
 
 // vkeyPrefix is the v-index prefix of all of key's versions.
 func vkeyPrefix(key string) []byte {
@@ -158,7 +137,7 @@ func versionSlot(objs, vb *bbolt.Bucket, key, versionID string) (vk []byte, r *r
 		}
 		return findNull(vb, key)
 	}
-	seq, err := versionSeq(versionID)
+	seq, err := meta.VersionSeq(versionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -242,7 +221,7 @@ func installAs(d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, state st
 	var replaced *meta.Object
 	o.VersionID = "" // the null version, while Suspended
 	if state == meta.VersioningEnabled {
-		o.VersionID = newVersionID(seq)
+		o.VersionID = meta.NewVersionID(seq)
 	} else {
 		if replaced, cur, err = dropNull(d, vb, o.Key, cur); err != nil {
 			return nil, err
@@ -424,7 +403,7 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 		}}
 		markPending(&marker.Object, rule)
 		if state == meta.VersioningEnabled {
-			marker.VersionID = newVersionID(seq)
+			marker.VersionID = meta.NewVersionID(seq)
 		} else { // Suspended: a null marker
 			if del.Removed, cur, err = dropNull(d, vb, key, cur); err != nil {
 				return err
@@ -547,7 +526,7 @@ func (s *Store) ListVersionsDelimited(ctx context.Context, bucket, prefix, delim
 			case versionMarker == meta.NullVersion:
 				mark = &versionMark{key: keyMarker}
 			default: // a version since deleted: resume at its place
-				seq, _ := versionSeq(versionMarker)
+				seq, _ := meta.VersionSeq(versionMarker)
 				mark = &versionMark{key: keyMarker, inV: true, seq: seq}
 			}
 			return nil
