@@ -48,7 +48,6 @@ type record struct {
 	inl []uint32
 }
 
-
 // vkeyPrefix is the v-index prefix of all of key's versions.
 func vkeyPrefix(key string) []byte {
 	return append(appendEsc(make([]byte, 0, len(key)+10), key), 0, 0)
