@@ -41,8 +41,8 @@ func TestKeyMigrateToPKCS11(t *testing.T) {
 		SSE: &sse.Spec{Mode: sse.KMS, Algorithm: sse.AES256, KeyID: "photos", BucketKey: true}, Body: service.Body{Reader: bytes.NewReader(data2), Size: int64(len(data2))}}); err != nil {
 		t.Fatal(err)
 	}
-	objs["late"] = data2
 	stop()
+	objs["late"] = data2 // after stop: the reader ranges over objs
 	st := lastStatus(t, out)
 	if st.Running || st.Total != 40 || st.Counts["rewrapped"] != 40 || st.LastError != "" {
 		t.Fatalf("migration: %+v\n%s", st, out)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,6 +154,17 @@ func Start(t testing.TB, o Options) *Node {
 		serving++
 		go func() { done <- n.ServeConsole(cl) }()
 	}
+	// CLI calls find a running node through the address file Serve
+	// writes: wait for this node's (a stale one may be there).
+	addrFile := filepath.Join(dir, server.AddrFile)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if b, err := os.ReadFile(addrFile); err == nil && strings.HasSuffix(string(b), ":"+portOf(ln.Addr())) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node wrote no address file %s", addrFile)
+		}
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -199,4 +211,9 @@ func writeCert(t testing.TB, dir string) (certFile, keyFile string) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
+}
+
+func portOf(a net.Addr) string {
+	_, port, _ := net.SplitHostPort(a.String())
+	return port
 }
