@@ -239,7 +239,7 @@ func (s *journaledLinker) Link(ctx context.Context, id string) (string, error) {
 // journal is swept by the full walk (SweepOrphans).
 func (s *Service) SweepPending(ctx context.Context) (int, error) {
 	if s.journal == nil {
-		return s.SweepOrphans(ctx)
+		return s.sweepOrphans(ctx, s.now().Add(-orphanGrace))
 	}
 	deleted := 0
 	var gone []string
