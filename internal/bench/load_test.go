@@ -30,7 +30,9 @@ func TestLoadSmall(t *testing.T) {
 	if rep.StartupSeconds <= 0 || rep.StartupEmptySecond <= 0 || rep.StartupAfterCrash <= 0 {
 		t.Errorf("start-up times %v, %v, %v", rep.StartupSeconds, rep.StartupEmptySecond, rep.StartupAfterCrash)
 	}
-	if rep.RSSEmpty <= 0 || rep.RSSLoadPeak < rep.RSSEmpty || rep.RSSAtRest <= 0 || rep.RSSAfterOpen <= 0 || rep.HeapAtRest <= 0 {
+	// The peak is VmHWM reset at the load's start, so it can sit below the
+	// empty figure when the GC handed memory back in between.
+	if rep.RSSEmpty <= 0 || rep.RSSLoadPeak <= 0 || rep.RSSAtRest <= 0 || rep.RSSAfterOpen <= 0 || rep.HeapAtRest <= 0 {
 		t.Errorf("RSS figures: %+v", rep)
 	}
 	if len(rep.Probe) != 4*probeRounds || rep.PutRatio <= 0 || rep.GetRatio <= 0 {
