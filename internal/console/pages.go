@@ -110,7 +110,7 @@ func (c *Console) bucketRow(ctx context.Context, b *meta.Bucket, cs *counts) (bu
 	doc, err := c.cfg.Service.GetBucketPolicy(ctx, root, b.Name)
 	switch {
 	case err == nil:
-		row.Policy = summarizePolicy(doc)
+		row.Policy = summarizePolicy(doc, false)
 	case !errors.Is(err, errs.NoSuchBucketPolicy):
 		return row, err
 	}
@@ -345,7 +345,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, ss *session)
 				row.Policies = append(row.Policies, policyView{Name: p})
 				continue
 			}
-			row.Policies = append(row.Policies, policyView{Document: p, Statements: summarizePolicy([]byte(p)).String()})
+			row.Policies = append(row.Policies, policyView{Document: p, Statements: summarizePolicy([]byte(p), true).String()})
 		}
 		rows = append(rows, row)
 	}

@@ -63,3 +63,18 @@ func (c *condition) matchesEverything() bool {
 	}
 	return false
 }
+
+// Effects counts the policy's Allow and Deny statements.
+func (p *Policy) Effects() (allow, deny int) {
+	if p == nil {
+		return 0, 0
+	}
+	for i := range p.stmts {
+		if p.stmts[i].deny {
+			deny++
+		} else {
+			allow++
+		}
+	}
+	return allow, deny
+}
