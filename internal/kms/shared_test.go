@@ -324,9 +324,22 @@ func TestSharedKeyringWrongRoot(t *testing.T) {
 	if _, err := tryShared(t, b, randomKey(t), SharedOptions{}); !errors.Is(err, ErrWrongRootKey) {
 		t.Fatalf("another root key: %v, want ErrWrongRootKey", err)
 	}
-	k := openShared(t, b, root, SharedOptions{})
+	k := openShared(t, b, root, SharedOptions{Refresh: 10 * time.Millisecond})
 	if err := k.ChangeRootKey(bg, randomKey(t)); err == nil {
 		t.Fatal("ChangeRootKey of a shared keyring succeeded")
+	}
+
+	// A keyring tampered with in the store: the node's copy is not
+	// trusted past the bound, and no node opens it.
+	b.mu.Lock()
+	b.blobs[SharedKeyringBlob] = flip(b.blobs[SharedKeyringBlob], len(b.blobs[SharedKeyringBlob])-1)
+	b.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	if _, err := k.GenerateDataKey(bg, "", nil); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a tampered shared keyring: %v, want ErrUnavailable", err)
+	}
+	if _, err := tryShared(t, b, root, SharedOptions{}); !errors.Is(err, ErrKeyringCorrupt) {
+		t.Fatalf("opening a tampered shared keyring: %v, want ErrKeyringCorrupt", err)
 	}
 }
 
@@ -352,5 +365,23 @@ func TestCheckRootKey(t *testing.T) {
 	b.blobs[RootCheckBlob] = rec[:20]
 	if err := CheckRootKey(bg, b, root); err == nil || errors.Is(err, ErrRootKeyMismatch) {
 		t.Fatalf("a damaged record: %v", err)
+	}
+}
+
+// BenchmarkSharedDecrypt is BenchmarkDecrypt on a shared keyring (the
+// in-memory store; the refresh interval's re-reads included).
+func BenchmarkSharedDecrypt(b *testing.B) {
+	k := openShared(b, newMemBlobs(), randomKey(b), SharedOptions{})
+	dk, err := k.GenerateDataKey(bg, "", benchCtx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		pt, err := k.Decrypt(bg, dk.Ciphertext, benchCtx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		clear(pt)
 	}
 }
