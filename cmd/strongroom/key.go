@@ -34,6 +34,7 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	dep := bindDeployment(fs)
 	o := bindOutput(fs)
 	auditLog := fs.String("audit-log", "", "audit log FILE to record a change made on a stopped server (a running one audits to its own)")
+	metaURL := bindKeyMeta(fs) // key_shared.go
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return err
@@ -49,10 +50,17 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []kms.KeyInfo
-	k, closeKeys, err := openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
-		return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
-	})
+	var k kms.KeyAdmin
+	var closeKeys func() error
+	if metaURL() != "" {
+		keys, err = keyShared(ctx, dep, metaURL(), op, name, *auditLog) // the keyring is in the store
+	} else {
+		k, closeKeys, err = openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
+			return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
+		})
+	}
 	switch {
+	case metaURL() != "":
 	case err == nil:
 		// No server holds the keyring (offline), or the keys are in an
 		// external KMS: change them directly.

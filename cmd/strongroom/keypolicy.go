@@ -43,6 +43,7 @@ func keyPolicyCmd(args []string, stdout, stderr io.Writer) error {
 	days := fs.Int("days", 0, "schedule-deletion: waiting period in days (7-30)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	usageCounts := fs.Bool("usage", false, "list: also the object versions per key version (from the running server)")
+	metaURL := bindKeyMeta(fs) // key_shared.go
 	pos, err := parsePositional(fs, args[1:])
 	if err != nil {
 		return err
@@ -65,10 +66,17 @@ func keyPolicyCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var keys []server.KeyStatus
-	k, closeKeys, err := openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
-		return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
-	})
+	var k kms.KeyAdmin
+	var closeKeys func() error
+	if metaURL() != "" {
+		keys, err = keyPolicyShared(ctx, dep, metaURL(), op, name, user, arg, *auditLog) // the keyring is in the store
+	} else {
+		k, closeKeys, err = openLocal(dep, func(data, rootKeyFile string, kc server.KMSConfig) (kms.KeyAdmin, func() error, error) {
+			return server.OpenKMSOffline(ctx, kc, data, rootKeyFile)
+		})
+	}
 	switch {
+	case metaURL() != "":
 	case err == nil:
 		defer closeKeys()
 		keys, err = keyPolicyOffline(ctx, k, dep.data, op, name, user, arg)

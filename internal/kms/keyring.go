@@ -44,6 +44,9 @@ type Keyring struct {
 	calls counters
 	// disables counts DisableKey calls that took effect (StateSerial).
 	disables atomic.Uint64
+	// shared is set when the keyring is a blob of a shared metadata
+	// store instead of a file (shared.go).
+	shared *sharedRing
 }
 
 var (
@@ -206,6 +209,9 @@ func (k *Keyring) update(ctx context.Context, fn func(st *state) (KeyInfo, error
 	if err := ctx.Err(); err != nil {
 		return KeyInfo{}, err
 	}
+	if k.shared != nil {
+		return k.sharedUpdate(ctx, fn)
+	}
 	k.wmu.Lock()
 	defer k.wmu.Unlock()
 	k.mu.RLock()
@@ -236,6 +242,9 @@ func (k *Keyring) GenerateDataKey(ctx context.Context, keyID string, encCtx map[
 	if err := ctx.Err(); err != nil {
 		return DataKey{}, err
 	}
+	if err := k.sharedSync(ctx, keyID, 0); err != nil {
+		return DataKey{}, err
+	}
 	pt := make([]byte, DataKeySize)
 	if _, err := rand.Read(pt); err != nil {
 		return DataKey{}, ErrUnavailable.WithMessage("No randomness available.")
@@ -255,6 +264,9 @@ func (k *Keyring) Encrypt(ctx context.Context, keyID string, plaintext []byte, e
 		return nil, "", err
 	}
 	if err := CheckEncryptSize(plaintext); err != nil {
+		return nil, "", err
+	}
+	if err := k.sharedSync(ctx, keyID, 0); err != nil {
 		return nil, "", err
 	}
 	return k.wrap(keyID, plaintext, encCtx)
@@ -294,6 +306,9 @@ func (k *Keyring) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[str
 	if err != nil {
 		return nil, err
 	}
+	if err := k.sharedSync(ctx, h.keyID, h.version); err != nil {
+		return nil, err
+	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.st == nil {
@@ -317,6 +332,9 @@ func (k *Keyring) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[str
 func (k *Keyring) DescribeKey(ctx context.Context, keyID string) (KeyInfo, error) {
 	k.calls.describe.Add(1)
 	if err := ctx.Err(); err != nil {
+		return KeyInfo{}, err
+	}
+	if err := k.sharedSync(ctx, keyID, 0); err != nil {
 		return KeyInfo{}, err
 	}
 	k.mu.RLock()
@@ -396,7 +414,10 @@ func (k *Keyring) DisableKey(ctx context.Context, name string) (KeyInfo, error) 
 
 // KeyStateSerial implements StateSerial: it has grown by the time
 // DisableKey returns.
-func (k *Keyring) KeyStateSerial() uint64 { return k.disables.Load() }
+func (k *Keyring) KeyStateSerial() uint64 {
+	k.sharedSerialSync()
+	return k.disables.Load()
+}
 
 // EnableKey re-enables a disabled key.
 func (k *Keyring) EnableKey(ctx context.Context, name string) (KeyInfo, error) {
@@ -425,6 +446,9 @@ func (k *Keyring) ListKeys(ctx context.Context) ([]KeyInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := k.sharedListSync(ctx); err != nil {
+		return nil, err
+	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.st == nil {
@@ -448,6 +472,9 @@ func (k *Keyring) ChangeRootKey(ctx context.Context, newRoot []byte) error {
 	}
 	if len(newRoot) != RootKeySize {
 		return fmt.Errorf("kms: root key must be %d bytes, got %d", RootKeySize, len(newRoot))
+	}
+	if k.shared != nil {
+		return errSharedRootChange
 	}
 	k.wmu.Lock()
 	defer k.wmu.Unlock()

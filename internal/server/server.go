@@ -204,8 +204,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
-	keyring, err := kms.OpenKeyring(filepath.Join(cfg.DataDir, keyringFile), rootKey)
+	// The metadata before the keyring: a store shared by nodes holds it.
+	m, err := openMeta(ctx, cfg)
 	if err != nil {
+		closeKMS()
+		return nil, fmt.Errorf("opening metadata: %w", err)
+	}
+	keyring, err := openKeyring(ctx, cfg.DataDir, m, rootKey, log) // sharedkeys.go
+	if err != nil {
+		m.Close()
 		closeKMS()
 		return nil, fmt.Errorf("opening keyring: %w", err)
 	}
@@ -217,13 +224,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	// only owner, and the root key is proven before anything is sealed.
 	root, rootCreated, err := rootCredentials(cfg, rootKey, log)
 	if err != nil {
+		m.Close()
 		closeKeys()
 		return nil, err
-	}
-	m, err := openMeta(ctx, cfg)
-	if err != nil {
-		closeKeys()
-		return nil, fmt.Errorf("opening metadata: %w", err)
 	}
 	blobs, err := openBlobs(ctx, cfg, log)
 	if err != nil {

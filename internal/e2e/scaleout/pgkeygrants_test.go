@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,27 +21,17 @@ import (
 // TestKeyGrantsAcrossNodes: key policies live in the shared PostgreSQL
 // database, so a grant, a revoke and a deletion schedule made on node 0
 // are enforced by node 1 on its next request (the check reads the policy
-// from the database; no node caches it). Each node has its own keyring,
-// so the key is created on both under one name.
+// from the database; no node caches it). The nodes share the keyring
+// too (it is in the database): the key is created on node 0 only.
 func TestKeyGrantsAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	url := pgDB(t)
-	// The nodes share the root key (users' secrets in the database are
-	// sealed under it), not their keyrings.
+	// The nodes share the root key: users' secrets and the keyring in the
+	// database are sealed under it.
 	n0 := testnode.Start(t, testnode.Options{Meta: url})
-	root, err := os.ReadFile(filepath.Join(n0.DataDir, "root.key"))
-	if err != nil {
+	nodes := []*testnode.Node{n0, testnode.Start(t, testnode.Options{Meta: url, DataDir: sameRootKey(t, n0)})}
+	if _, err := nodes[0].Keyring.CreateKey(ctx, "team"); err != nil {
 		t.Fatal(err)
-	}
-	dir1 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir1, "root.key"), root, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	nodes := []*testnode.Node{n0, testnode.Start(t, testnode.Options{Meta: url, DataDir: dir1})}
-	for _, n := range nodes {
-		if _, err := n.Keyring.CreateKey(ctx, "team"); err != nil {
-			t.Fatal(err)
-		}
 	}
 	ak, err := nodes[0].IAM.CreateUser(ctx, "alice")
 	if err != nil {
@@ -101,8 +89,8 @@ func TestKeyGrantsAcrossNodes(t *testing.T) {
 	want("PUT on node 1 after the revoke on node 0", put(alice, "b"), 403, "AccessDenied")
 	want("GET on node 1 after the revoke on node 0", get(alice, "a"), 403, "AccessDenied")
 
-	// The deletion schedule disables the key in node 0's keyring only;
-	// node 1 refuses it from the shared policy.
+	// The deletion schedule disables the key in the shared keyring, and
+	// node 1 refuses it from the shared policy at once.
 	op("schedule-deletion", "", "7")
 	want("root PUT on node 1 after schedule-deletion on node 0", put(root1, "c"), 400, "KMS.KMSInvalidStateException")
 	want("root GET on node 1 after schedule-deletion on node 0", get(root1, "by-root"), 400, "KMS.KMSInvalidStateException")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
@@ -20,11 +23,14 @@ import (
 // own data directories: small objects live inside the metadata, so the
 // data tier does not matter here). A write on one is read on the other at
 // once, and If-None-Match writes racing on both nodes leave exactly one
-// winner, the others 412 PreconditionFailed.
+// winner, the others 412 PreconditionFailed. The nodes share the root key
+// (the database refuses a node with another) and so the keyring: an
+// SSE-KMS write under a key created on one node reads on the other.
 func TestNodesShareMetadata(t *testing.T) {
 	ctx := context.Background()
 	url := pgDB(t)
-	nodes := []*testnode.Node{testnode.Start(t, testnode.Options{Meta: url}), testnode.Start(t, testnode.Options{Meta: url})}
+	n0 := testnode.Start(t, testnode.Options{Meta: url})
+	nodes := []*testnode.Node{n0, testnode.Start(t, testnode.Options{Meta: url, DataDir: sameRootKey(t, n0)})}
 	c0, c1 := pgClient(nodes[0]), pgClient(nodes[1])
 	const bucket = "shared"
 	if _, err := c0.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -41,6 +47,21 @@ func TestNodesShareMetadata(t *testing.T) {
 	out.Body.Close()
 	if string(b) != "from node 0" {
 		t.Fatalf("node 1 read %q", b)
+	}
+	if _, err := nodes[0].Keyring.CreateKey(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("kms"), Body: strings.NewReader("sealed"),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("team")}); err != nil {
+		t.Fatalf("SSE-KMS PUT on node 1 under node 0's key: %v", err)
+	}
+	if out, err = c0.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("kms")}); err != nil {
+		t.Fatalf("GET on node 0 of node 1's SSE-KMS write: %v", err)
+	}
+	b, _ = io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(b) != "sealed" {
+		t.Fatalf("node 0 read %q", b)
 	}
 
 	for round := range 3 {
@@ -71,4 +92,19 @@ func TestNodesShareMetadata(t *testing.T) {
 			t.Fatalf("round %d: %d winners, %d refused; want 1 and 7", round, wins, refused)
 		}
 	}
+}
+
+// sameRootKey is a new data directory holding n's root key, for another
+// node of n's deployment.
+func sameRootKey(t *testing.T, n *testnode.Node) string {
+	t.Helper()
+	root, err := os.ReadFile(filepath.Join(n.DataDir, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "root.key"), root, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
