@@ -53,6 +53,7 @@ var Tests = []struct {
 	{"ReplicationQueuedWithTheVersion", testReplicationQueuedWithTheVersion},
 	{"FinishReplication", testFinishReplication},
 	{"ObjectStatsFollowEveryChange", testObjectStatsFollowEveryChange},
+	{"ReplicasCounted", testReplicasCounted},
 	{"Remotes", testRemotes},
 	{"Jobs", testJobs},
 	{"Ping", testPing},
