@@ -170,6 +170,8 @@ type Node struct {
 	closed   bool
 
 	keyJobs   *keyJobRunner // key jobs started through the admin API
+	// stopInvalidations ends the cache-invalidation listener (invalidate.go).
+	stopInvalidations func()
 	migration *migrating    // the provider, with a key migration's target
 
 	// Replication is the replication job's task (its Drive loop runs with
@@ -262,7 +264,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: newSealer(cfg, counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
+	sealer := newSealer(cfg, counting)
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sealer, Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
 	n, err := svc.SweepPending(ctx)
 	if err != nil {
 		closeStores()
@@ -313,6 +316,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
 	node.cfg2.Admin.(*admin).clock = cfg.Now
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
+	node.stopInvalidations = watchInvalidations(m, ids, sealer, log) // invalidate.go
 	node.startJobs()
 	return node, nil
 }
@@ -528,6 +532,9 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.keyJobs.stop()
+	if n.stopInvalidations != nil {
+		n.stopInvalidations()
+	}
 	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close(), n.obs.close())
 }
