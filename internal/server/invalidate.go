@@ -67,4 +67,3 @@ func announceKeyChange(ctx context.Context, m meta.Store, name string, log *slog
 		log.Warn("announcing a key change to the other nodes", "key", name, "err", err)
 	}
 }
-

@@ -169,10 +169,10 @@ type Node struct {
 	servers  []*http.Server
 	closed   bool
 
-	keyJobs   *keyJobRunner // key jobs started through the admin API
+	keyJobs *keyJobRunner // key jobs started through the admin API
 	// stopInvalidations ends the cache-invalidation listener (invalidate.go).
 	stopInvalidations func()
-	migration *migrating    // the provider, with a key migration's target
+	migration         *migrating // the provider, with a key migration's target
 
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).

@@ -128,4 +128,3 @@ func (s *Store) logger() *slog.Logger {
 	}
 	return s.log
 }
-
