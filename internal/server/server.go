@@ -169,14 +169,15 @@ type Node struct {
 	servers  []*http.Server
 	closed   bool
 
-	keyJobs *keyJobRunner // key jobs started through the admin API
-	// stopInvalidations ends the cache-invalidation listener (invalidate.go).
-	stopInvalidations func()
-	migration         *migrating // the provider, with a key migration's target
+	keyJobs   *keyJobRunner // key jobs started through the admin API
+	migration *migrating    // the provider, with a key migration's target
 
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).
 	Replication *service.ReplicationTask
+
+	// stopInvalidations ends the cache-invalidation listener (invalidate.go).
+	stopInvalidations func()
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
