@@ -54,6 +54,8 @@ var Tests = []struct {
 	{"FinishReplication", testFinishReplication},
 	{"ObjectStatsFollowEveryChange", testObjectStatsFollowEveryChange},
 	{"ReplicasCounted", testReplicasCounted},
+	{"PendingJournal", testPendingJournal},
+	{"ListPendingBefore", testListPendingBefore},
 	{"Remotes", testRemotes},
 	{"Jobs", testJobs},
 	{"Ping", testPing},

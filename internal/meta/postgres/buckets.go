@@ -133,6 +133,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		if parts, err = collectParts(rows); err != nil {
 			return err
 		}
+		if err := s.pendParts(ctx, tx, parts); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM completed WHERE bucket = $1",
 			"DELETE FROM buckets WHERE name = $1",

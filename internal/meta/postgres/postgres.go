@@ -82,6 +82,7 @@ type Store struct {
 	now          func() time.Time
 	maxCompleted int
 	log          *slog.Logger // the invalidation listener's (notify.go)
+	node         string       // this node in the pending-blob journal (pending.go)
 }
 
 var (
