@@ -14,6 +14,21 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/testnode"
 )
 
+// startWithRootOf starts a node with n's root key (users' secrets in the
+// database are sealed under it) in a data directory of its own.
+func startWithRootOf(t *testing.T, n *testnode.Node, o testnode.Options) *testnode.Node {
+	t.Helper()
+	root, err := os.ReadFile(filepath.Join(n.DataDir, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.DataDir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(o.DataDir, "root.key"), root, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return testnode.Start(t, o)
+}
+
 // TestDenySeenAcrossNodes: a user disabled, re-enabled or losing its key
 // on node 0 is seen by node 1 as soon as PostgreSQL delivers the notice,
 // though node 1 had the user cached (its cache lives 10 s): the deny
@@ -22,15 +37,7 @@ func TestDenySeenAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	url := pgDB(t)
 	n0 := testnode.Start(t, testnode.Options{Meta: url})
-	root, err := os.ReadFile(filepath.Join(n0.DataDir, "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir1 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir1, "root.key"), root, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n1 := testnode.Start(t, testnode.Options{Meta: url, DataDir: dir1})
+	n1 := startWithRootOf(t, n0, testnode.Options{Meta: url})
 	cred, err := n0.IAM.CreateUser(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)

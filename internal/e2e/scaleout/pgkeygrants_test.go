@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,15 +29,7 @@ func TestKeyGrantsAcrossNodes(t *testing.T) {
 	// The nodes share the root key (users' secrets in the database are
 	// sealed under it), not their keyrings.
 	n0 := testnode.Start(t, testnode.Options{Meta: url})
-	root, err := os.ReadFile(filepath.Join(n0.DataDir, "root.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir1 := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir1, "root.key"), root, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	nodes := []*testnode.Node{n0, testnode.Start(t, testnode.Options{Meta: url, DataDir: dir1})}
+	nodes := []*testnode.Node{n0, startWithRootOf(t, n0, testnode.Options{Meta: url})}
 	for _, n := range nodes {
 		if _, err := n.Keyring.CreateKey(ctx, "team"); err != nil {
 			t.Fatal(err)
