@@ -73,13 +73,14 @@ func (s *Store) Subscribe(ctx context.Context, fn func(meta.Invalidation)) error
 	all := meta.Invalidation{Kind: meta.InvalidateAll}
 	wait := 50 * time.Millisecond
 	for {
-		err := s.listen(ctx, fn)
+		listened, err := s.listen(ctx, fn)
 		fn(all) // lost: whatever was cached may be stale from now on
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil {
+		if listened { // once per outage, not per attempt
 			s.logger().Warn("meta/postgres: invalidation listener lost its connection; reconnecting", "err", err)
+			wait = 50 * time.Millisecond
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -93,17 +94,17 @@ func (s *Store) Subscribe(ctx context.Context, fn func(meta.Invalidation)) error
 }
 
 // listen runs one listening session until its connection fails or ctx
-// ends.
-func (s *Store) listen(ctx context.Context, fn func(meta.Invalidation)) error {
+// ends; listened says whether it got as far as listening.
+func (s *Store) listen(ctx context.Context, fn func(meta.Invalidation)) (listened bool, err error) {
 	cfg := s.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = listenerName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return err
+		return false, err
 	}
 	// Listening: anything committed from now on is delivered, so what
 	// was cached before can be dropped once.
@@ -112,9 +113,9 @@ func (s *Store) listen(ctx context.Context, fn func(meta.Invalidation)) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return true, nil
 			}
-			return err
+			return true, err
 		}
 		if inv, ok := parsePayload(n.Payload); ok && n.Channel == notifyChannel {
 			fn(inv)
