@@ -145,6 +145,7 @@ func KeyPolicyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name, us
 			if info, err = k.DisableKey(ctx, id); err != nil {
 				return KeyStatus{}, err
 			}
+			announceKeyChange(ctx, m, id, nil) // invalidate.go
 		}
 		date := now.Add(time.Duration(days) * 24 * time.Hour).UTC()
 		update = func(p *meta.KeyPolicy) error {

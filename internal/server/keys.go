@@ -39,7 +39,11 @@ func KeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, op, name string) (
 		if err := refuseLockedKey(ctx, k, m, name); err != nil {
 			return kms.KeyInfo{}, err
 		}
-		return k.DisableKey(ctx, name)
+		info, err := k.DisableKey(ctx, name)
+		if err == nil {
+			announceKeyChange(ctx, m, name, nil) // invalidate.go
+		}
+		return info, err
 	case "enable":
 		if err := refusePendingKey(ctx, m, name); err != nil {
 			return kms.KeyInfo{}, err

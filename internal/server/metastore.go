@@ -47,6 +47,14 @@ func openMeta(ctx context.Context, cfg Config) (metaStore, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The pending-blob journal's entries are per node: the node ID
+		// of job leases, kept in the data directory across restarts.
+		id, err := nodeID(cfg.DataDir)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.SetNode(id)
 		m = s
 	default:
 		return nil, fmt.Errorf("--meta %q: want a postgres:// URL (or nothing for the embedded store)", redactURL(u))

@@ -175,6 +175,9 @@ type Node struct {
 	// Replication is the replication job's task (its Drive loop runs with
 	// the background jobs).
 	Replication *service.ReplicationTask
+
+	// stopInvalidations ends the cache-invalidation listener (invalidate.go).
+	stopInvalidations func()
 }
 
 // Open opens the stores in the data directory and sweeps orphaned blobs
@@ -265,7 +268,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: newSealer(cfg, counting), Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
+	sealer := newSealer(cfg, counting)
+	svc := service.New(m, blobs, service.Options{Logger: log, Now: cfg.Now, Region: cfg.Region, Sealer: sealer, Policies: newPolicies(), MD5s: md5s, Remotes: remotes, Origin: fetcher, Audit: obs.audit})
 	n, err := svc.SweepPending(ctx)
 	if err != nil {
 		closeStores()
@@ -316,6 +320,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2.Admin.(*admin).audit = obs.audit // key and user changes
 	node.cfg2.Admin.(*admin).clock = cfg.Now
 	node.handler = httpapi.New(svc, ids, node.cfg2, log)
+	node.stopInvalidations = watchInvalidations(m, ids, sealer, log) // invalidate.go
 	node.startJobs()
 	return node, nil
 }
@@ -531,6 +536,9 @@ func (n *Node) Close(ctx context.Context) error {
 		<-n.jobsDone
 	}
 	n.keyJobs.stop()
+	if n.stopInvalidations != nil {
+		n.stopInvalidations()
+	}
 	n.md5s.Close()
 	return errors.Join(err, n.meta.Close(), n.closeKMS(), n.Keyring.Close(), n.obs.close())
 }

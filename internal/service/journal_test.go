@@ -84,7 +84,7 @@ func TestJournalSettles(t *testing.T) {
 }
 
 // TestSweepWithoutJournalKeepsYoungOrphans: a metadata store without a
-// pending-blob journal (PostgreSQL today) sweeps by walking the blobs, and
+// pending-blob journal (a wrapper hides it here) sweeps by walking the blobs, and
 // then leaves an unreferenced blob younger than orphanGrace alone: on a
 // shared tier it may be another node's write about to be installed.
 func TestSweepWithoutJournalKeepsYoungOrphans(t *testing.T) {

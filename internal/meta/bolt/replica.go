@@ -53,9 +53,15 @@ func (s *Store) PutReplica(ctx context.Context, o *meta.Object) (*meta.Object, b
 			if replaced, err = installAs(d, o, nil, state); err != nil {
 				return err
 			}
+			if err := countSwap(tx, o, replaced); err != nil {
+				return err
+			}
 			return s.settleSwap(tx, o.Parts, replaced)
 		}
 		if installed, err = installReplica(d, o); err != nil || !installed {
+			return err
+		}
+		if err := countObject(tx, o, 1); err != nil {
 			return err
 		}
 		return settle(tx, o.Parts)

@@ -49,6 +49,15 @@ func addStat(b *bbolt.Bucket, k []byte, objects, bytes int64) error {
 	return b.Put(k, binary.BigEndian.AppendUint64(v, uint64(bytes)))
 }
 
+// countSwap counts o in and the version it replaced for good (nil: none)
+// out, as every install does.
+func countSwap(tx *bbolt.Tx, o, replaced *meta.Object) error {
+	if err := countObject(tx, o, 1); err != nil {
+		return err
+	}
+	return countObject(tx, replaced, -1)
+}
+
 // countReplace records an update that may have changed a version's class
 // or size (UpdateObjectVersion: a re-encryption job rewrapping under
 // another mode, say).

@@ -174,10 +174,7 @@ func installIn(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondi
 	if err != nil {
 		return nil, err
 	}
-	if err := countObject(tx, o, 1); err != nil {
-		return nil, err
-	}
-	return replaced, countObject(tx, replaced, -1)
+	return replaced, countSwap(tx, o, replaced)
 }
 
 func installVersion(tx *bbolt.Tx, d *bbolt.Bucket, o *meta.Object, cond meta.Precondition, bc *bucketCache) (*meta.Object, error) {

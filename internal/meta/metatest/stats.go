@@ -117,3 +117,40 @@ func testObjectStatsFollowEveryChange(t *testing.T, be Backend) {
 		t.Fatalf("reopened counters %v, want %v", got, before)
 	}
 }
+
+// TestReplicasCounted: a replica installed by PutReplica is counted like a
+// local write (late and older ones too), one installed before is not
+// counted again, a null replica replacing the null version takes its
+// place in the counters, and delete markers count nothing.
+func testReplicasCounted(t *testing.T, be Backend) {
+	s := be.Open(t)
+	mustBucket(t, s, "ver")
+	setVersioning(t, s, "ver", meta.VersioningEnabled)
+	mustBucket(t, s, "plain")
+	type want = map[string][2]int64
+	v2 := sized(replica("ver", "k", "v2", 20, false), 5, "kms")
+	steps := []struct {
+		name string
+		o    *meta.Object
+		want want
+	}{
+		{"first replica", v2, want{"kms/AES256": {1, 5}}},
+		{"late older replica", sized(replica("ver", "k", "v1", 10, false), 3, "kms"), want{"kms/AES256": {2, 8}}},
+		{"replayed replica", v2, want{"kms/AES256": {2, 8}}},
+		{"delete marker replica", replica("ver", "k", "", 30, true), want{"kms/AES256": {2, 8}}},
+		{"null replica", sized(replica("plain", "n", "n1", 40, false), 7, ""), want{"kms/AES256": {2, 8}, "/": {1, 7}}},
+		{"null replica replaces", sized(replica("plain", "n", "n2", 50, false), 9, "managed"), want{"kms/AES256": {2, 8}, "managed/AES256": {1, 9}}},
+	}
+	for _, st := range steps {
+		if st.o.Bucket == "plain" {
+			st.o.VersionID = ""
+		}
+		c := *st.o
+		if _, _, err := s.PutReplica(ctx, &c); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := statsOf(t, s); !maps.Equal(got, st.want) {
+			t.Fatalf("after %s: counters %v, want %v", st.name, got, st.want)
+		}
+	}
+}

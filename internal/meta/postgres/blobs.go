@@ -48,7 +48,9 @@ func (s *Store) UpdateBlob(ctx context.Context, name string, fn func(old []byte)
 		if v == nil {
 			v = []byte{}
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO blobs (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, v)
-		return err
+		if _, err = tx.Exec(ctx, "INSERT INTO blobs (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, v); err != nil {
+			return err
+		}
+		return notify(ctx, tx, meta.InvalidateBlob, name)
 	})
 }

@@ -27,7 +27,10 @@ func (s *Store) CreateBucket(ctx context.Context, b *meta.Bucket) error {
 		if err == nil && tag.RowsAffected() == 0 {
 			err = fmt.Errorf("%w: %q", meta.ErrBucketExists, b.Name)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return notify(ctx, tx, meta.InvalidateBucket, b.Name)
 	})
 }
 
@@ -96,8 +99,10 @@ func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(*meta.Buc
 		if rec, err = encode(b); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE buckets SET rec = $2, versioning = $3 WHERE name = $1", name, rec, b.Versioning)
-		return err
+		if _, err = tx.Exec(ctx, "UPDATE buckets SET rec = $2, versioning = $3 WHERE name = $1", name, rec, b.Versioning); err != nil {
+			return err
+		}
+		return notify(ctx, tx, meta.InvalidateBucket, name)
 	})
 }
 
@@ -128,6 +133,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 		if parts, err = collectParts(rows); err != nil {
 			return err
 		}
+		if err := s.pendParts(ctx, tx, parts); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM completed WHERE bucket = $1",
 			"DELETE FROM buckets WHERE name = $1",
@@ -136,7 +144,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) ([]meta.Part, err
 				return err
 			}
 		}
-		return nil
+		return notify(ctx, tx, meta.InvalidateBucket, name)
 	})
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ func TestMigrateSchema1(t *testing.T) {
 		t.Fatalf("SchemaVersion = %d, want at least 2", SchemaVersion())
 	}
 	conn, url := closedWithBucket(t)
-	if _, err := conn.Exec(ctx, "DROP TABLE key_policies; UPDATE schema_version SET version = 1"); err != nil {
+	if _, err := conn.Exec(ctx, "DROP TABLE key_policies; DROP TABLE pending_blobs; UPDATE schema_version SET version = 1"); err != nil {
 		t.Fatal(err)
 	}
 	s2 := openURL(t, url)

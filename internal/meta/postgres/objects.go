@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -193,6 +194,12 @@ func (s *Store) installAs(ctx context.Context, tx pgx.Tx, o *meta.Object, cond m
 	}
 	s.count(ctx, w, o, 1)
 	s.count(ctx, w, replaced, -1)
+	if err := settle(ctx, w, o.Parts); err != nil { // pending.go
+		return nil, err
+	}
+	if err := s.pendObject(ctx, w, replaced); err != nil {
+		return nil, err
+	}
 	if queue {
 		if err := s.queueVersion(ctx, w, o); err != nil {
 			return nil, err
@@ -318,6 +325,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		}
 		parts, id := len(v.o.Parts), v.o.VersionID
 		before := classOnly(v.o)
+		beforeParts := slices.Clone(v.o.Parts)
 		if err := fn(v.o); err != nil {
 			return err
 		}
@@ -325,6 +333,9 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 			return fmt.Errorf("%w: UpdateObject may change metadata only", meta.ErrInvalid)
 		}
 		if err := s.countReplace(ctx, tx, before, v.o); err != nil {
+			return err
+		}
+		if err := s.settleUpdate(ctx, tx, beforeParts, v.o.Parts); err != nil {
 			return err
 		}
 		return updateVersion(ctx, tx, v)
@@ -377,6 +388,9 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 			err = s.deleteCurrent(ctx, tx, del, bucket, key, rule, state, cond)
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.pendObject(ctx, tx, del.Removed); err != nil {
 			return err
 		}
 		return s.count(ctx, tx, del.Removed, -1)
@@ -521,6 +535,9 @@ func (s *Store) installReplica(ctx context.Context, tx pgx.Tx, o *meta.Object) (
 		}
 	}
 	if err := insertVersion(ctx, tx, o, seq, current); err != nil {
+		return false, err
+	}
+	if err := settle(ctx, tx, o.Parts); err != nil {
 		return false, err
 	}
 	return true, s.count(ctx, tx, o, 1)

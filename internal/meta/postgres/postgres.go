@@ -42,6 +42,7 @@ import (
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"sort"
 	"strconv"
@@ -80,6 +81,8 @@ type Store struct {
 	pool         *pgxpool.Pool
 	now          func() time.Time
 	maxCompleted int
+	log          *slog.Logger // the invalidation listener's (notify.go)
+	node         string       // this node in the pending-blob journal (pending.go)
 }
 
 var (

@@ -102,7 +102,15 @@ func (s *Store) PutPart(ctx context.Context, bucket, uploadID string, p *meta.Pa
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO parts (bucket, upload_id, number, rec) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (bucket, upload_id, number) DO UPDATE SET rec = excluded.rec`, bucket, uploadID, p.Number, rec)
-		return err
+		if err != nil {
+			return err
+		}
+		if replaced != nil && replaced.BlobID != p.BlobID {
+			if err := s.pendParts(ctx, tx, []meta.Part{*replaced}); err != nil {
+				return err
+			}
+		}
+		return settle(ctx, tx, []meta.Part{*p})
 	})
 	if err != nil {
 		return nil, err
@@ -213,6 +221,9 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
+		if err := s.pendParts(ctx, tx, unused); err != nil {
+			return err
+		}
 		if replaced, err = s.install(ctx, tx, o, cond); err != nil {
 			return err
 		}
@@ -273,8 +284,10 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, uploadID string) ([]met
 			return err
 		}
 		var err error
-		parts, err = removeUpload(ctx, tx, bucket, uploadID)
-		return err
+		if parts, err = removeUpload(ctx, tx, bucket, uploadID); err != nil {
+			return err
+		}
+		return s.pendParts(ctx, tx, parts)
 	})
 	if err != nil {
 		return nil, err

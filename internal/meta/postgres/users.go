@@ -57,8 +57,10 @@ func (s *Store) PutUser(ctx context.Context, u *meta.User) error {
 		if _, err := tx.Exec(ctx, "INSERT INTO access_keys (id, user_name) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING", ids, u.Name); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO users (name, rec) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET rec = excluded.rec", u.Name, rec)
-		return err
+		if _, err = tx.Exec(ctx, "INSERT INTO users (name, rec) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET rec = excluded.rec", u.Name, rec); err != nil {
+			return err
+		}
+		return notify(ctx, tx, meta.InvalidateUser, u.Name)
 	})
 }
 
@@ -80,8 +82,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: %q", meta.ErrNoSuchUser, name)
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name)
-		return err
+		if _, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name); err != nil {
+			return err
+		}
+		return notify(ctx, tx, meta.InvalidateUser, name)
 	})
 }
 

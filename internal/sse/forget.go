@@ -1,0 +1,13 @@
+package sse
+
+// ForgetBucketKeys drops (and zeroes) every cached bucket key, so the next
+// use of each asks the KMS again: called when another node disabled a key
+// or changed the shared keyring, which this node's cache cannot see.
+func (s *Sealer) ForgetBucketKeys() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.bucketKeys {
+		s.evict(id)
+	}
+	clear(s.current)
+}
