@@ -33,28 +33,8 @@ func BenchmarkFreelistSync(b *testing.B) {
 		b.Fatal(err)
 	}
 	mustBucket(b, s, "b")
-	inline := make([]byte, 1024)
-	mk := func(i int) *meta.Object {
-		return &meta.Object{Bucket: "b", Key: fmt.Sprintf("d%06d/o%010d", i/1000, (i*7919)%n), Size: 1024, ETag: "0123456789abcdef0123456789abcdef",
-			LastModified: time.Now(), Parts: []meta.Part{{Size: 1024, StoredSize: 1024, Inline: inline}}}
-	}
-	for i := 0; i < n; i += 5000 {
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			d, err := data(tx, "b")
-			if err != nil {
-				return err
-			}
-			for j := i; j < min(i+5000, n); j++ {
-				if _, err := installIn(tx, d, mk(j), nil, &s.buckets); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	fillInline(b, s, "b", n)
+	mk := func(i int) *meta.Object { return inlineObject("b", i, n) }
 	var next atomic.Int64
 	next.Store(int64(n))
 	phase := func(syncList bool) float64 {
@@ -107,4 +87,37 @@ func BenchmarkFreelistSync(b *testing.B) {
 		b.ReportMetric(time.Since(t0).Seconds(), name)
 	}
 	s.Close()
+}
+
+// inlineObject is object i of n: 1 KiB inline, keyed in a scattered order
+// (i >= n: a new key after them).
+func inlineObject(bucket string, i, n int) *meta.Object {
+	j := i
+	if i < n {
+		j = (i * 7919) % n
+	}
+	return &meta.Object{Bucket: bucket, Key: fmt.Sprintf("d%06d/o%010d", j/1000, j), Size: 1024, ETag: "0123456789abcdef0123456789abcdef",
+		LastModified: time.Now(), Parts: []meta.Part{{Size: 1024, StoredSize: 1024, Inline: make([]byte, 1024)}}}
+}
+
+// fillInline puts n inline objects into bucket in transactions of 5000.
+func fillInline(tb testing.TB, s *Store, bucket string, n int) {
+	tb.Helper()
+	for i := 0; i < n; i += 5000 {
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			d, err := data(tx, bucket)
+			if err != nil {
+				return err
+			}
+			for j := i; j < min(i+5000, n); j++ {
+				if _, err := installIn(tx, d, inlineObject(bucket, j, n), nil, &s.buckets); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
 }

@@ -2,13 +2,10 @@ package bolt
 
 import (
 	"encoding/binary"
-	"fmt"
 	"os"
 	"slices"
 	"testing"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/meta/metatest"
@@ -117,26 +114,7 @@ func TestCrashKeepsFreelist(t *testing.T) {
 	s, path := openTemp(t)
 	mustBucket(t, s, "b")
 	const n = 10_000
-	inline := make([]byte, 1024)
-	for i := 0; i < n; i += 5000 {
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			d, err := data(tx, "b")
-			if err != nil {
-				return err
-			}
-			for j := i; j < i+5000; j++ {
-				o := &meta.Object{Bucket: "b", Key: fmt.Sprintf("d%03d/o%06d", j%100, j), Size: 1024, ETag: "0123456789abcdef0123456789abcdef",
-					LastModified: time.Now(), Parts: []meta.Part{{Size: 1024, StoredSize: 1024, Inline: inline}}}
-				if _, err := installIn(tx, d, o, nil, &s.buckets); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillInline(t, s, "b", n)
 	metatest.MustPut(t, s, obj("b", "last", "x"))
 	if err := s.db.Close(); err != nil { // a crash: no Store.Close
 		t.Fatal(err)
