@@ -62,6 +62,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
 	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
 	bindKMSFlags(fs, &kmsCfg)
+	bindRoundFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -104,6 +104,10 @@ type Config struct {
 
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
+
+	// Rounds > 0 adds interleaved rounds of the small size (interleave.go).
+	Rounds        int
+	RoundDuration time.Duration
 }
 
 // Mode is one point of the encryption axis: the headers that select it.
@@ -266,6 +270,8 @@ type Report struct {
 	Big        []Result `json:"big,omitempty"`
 	BigPeakRSS int64    `json:"big_server_peak_rss,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+	// Interleaved are ratios from alternating rounds (Config.Rounds).
+	Interleaved []Interleaved `json:"interleaved,omitempty"`
 }
 
 // Run runs the benchmark.
@@ -383,6 +389,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	if err := b.figures(ctx, createDir); err != nil {
+		return rep, err
+	}
+	if err := b.interleave(ctx, createDir); err != nil {
 		return rep, err
 	}
 	rep.PeakRSS = peakRSS(pid)

@@ -23,6 +23,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 	"github.com/strongroom-dev/strongroom/internal/sealed"
 	"github.com/strongroom-dev/strongroom/internal/server"
 	"github.com/strongroom-dev/strongroom/internal/service"
@@ -77,8 +78,7 @@ type LoadReport struct {
 	StartupSeconds     float64 `json:"startup_s"`       // stop + reopen: Open to a served request
 	StartupEmptySecond float64 `json:"startup_empty_s"` // the same on the empty store
 	// StartupAfterCrash is the start-up at N when the last run did not
-	// close cleanly: bbolt then rebuilds its free list by walking the file
-	// (warm page cache in this run).
+	// close cleanly (warm page cache in this run).
 	StartupAfterCrash float64 `json:"startup_after_crash_s"`
 	// RSS of this process (node and loader: one process), from
 	// /proc/self/status; Heap is the Go heap in use at the same time.
@@ -363,11 +363,10 @@ func restart(ctx context.Context, cfg server.Config, cl *client, opened func()) 
 	return d, n.close()
 }
 
-// dropFreelist leaves meta.db as a crash does: the free list the last clean
-// Close wrote is dropped by a commit, and the file closed without writing
-// it again.
+// dropFreelist leaves meta.db as a crash does: a commit with the store's
+// own options, then the file closed without the store's Close.
 func dropFreelist(path string) error {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
+	db, err := bbolt.Open(path, 0o600, bolt.OpenOptions())
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprint(w, "\nx disk: the PUT's rate over the durable-write yardstick (the same bodies written, fsynced, renamed and the directory fsynced, no network, no hashing) - the filesystem's ceiling for durable PUTs.")
 	}
 	fmt.Fprintln(w)
+	r.writeInterleaved(w)
 	return nil
 }
 

@@ -103,6 +103,8 @@ type Verifier struct {
 	Creds   Credentials
 	Now     func() time.Time // nil: time.Now
 	MaxSkew time.Duration    // 0: 15 minutes
+
+	keys signingKeys // derived SigV4 signing keys (keycache.go)
 }
 
 // Errors that refine a canonical error with S3's own wording. They keep the

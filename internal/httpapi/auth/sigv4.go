@@ -177,7 +177,7 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	key := signingKey(secret, req.scope)
+	key := v.keys.get(secret, req.scope)
 	if !v4Match(r, &req, key, "") {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s", req.scope.accessKey)
 	}
@@ -264,7 +264,7 @@ func (v *Verifier) verifyV4Query(r *http.Request, q url.Values) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if !v4Match(r, &req, signingKey(secret, req.scope), "X-Amz-Signature") {
+	if !v4Match(r, &req, v.keys.get(secret, req.scope), "X-Amz-Signature") {
 		return nil, detail(errs.SignatureDoesNotMatch, "access key %s (presigned)", req.scope.accessKey)
 	}
 	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4Query, Region: req.scope.region, Presigned: true, Expires: expires, signed: req.signs}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -36,7 +38,25 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*call
 	leading bool // a goroutine is running a batch or handing off leadership
+
+	// The linger (see linger): active estimates the writers in play (the
+	// last batch's callers, who will be back, plus those queued at its
+	// end); lastEnd and lastDur are when the last batch ended and how long
+	// it took; arrived, while a leader lingers, is closed once the queue
+	// holds want calls.
+	active  int
+	lastEnd time.Time
+	lastDur time.Duration
+	arrived chan struct{}
+	want    int
+
+	// commits and calls count the batches committed and the functions
+	// they carried (CommitStats).
+	commits, calls atomic.Uint64
 }
+
+// maxLinger bounds how long a leader waits for writers it expects back.
+const maxLinger = 5 * time.Millisecond
 
 type call struct {
 	fn   func(*bbolt.Tx) error
@@ -52,6 +72,10 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 	me := &call{fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, me)
+	if c.arrived != nil && len(c.queue) >= c.want {
+		close(c.arrived)
+		c.arrived = nil
+	}
 	if c.leading {
 		c.mu.Unlock()
 		err := <-me.done
@@ -63,14 +87,19 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 	} else {
 		c.leading = true
 	}
+	c.linger()
 	n := min(len(c.queue), maxBatch)
 	batch := c.queue[:n:n]
 	c.queue = slices.Clone(c.queue[n:])
 	c.mu.Unlock()
 
+	t0 := time.Now()
 	c.run(batch)
+	end := time.Now()
 
 	c.mu.Lock()
+	c.lastEnd, c.lastDur = end, end.Sub(t0)
+	c.active = len(batch) + len(c.queue)
 	if len(c.queue) > 0 {
 		c.queue[0].done <- errLead
 	} else {
@@ -78,6 +107,35 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 	}
 	c.mu.Unlock()
 	return c.finish(me, <-me.done)
+}
+
+// linger, called by a new leader with c.mu held, waits (unlocking c.mu)
+// for the writers the last batch suggests are in play, so that they share
+// this commit. Without it, n concurrent writers settle into two alternating
+// batches of about n/2: the callers of one batch are back, with their next
+// mutation, just after the other batch has begun. The wait is bounded by
+// half the last commit's duration (it pays off only when a commit, that
+// is its fsyncs, takes longer than a caller's round trip) and by
+// maxLinger; a lone writer, or one arriving after the committer has been
+// idle longer than a commit, does not wait at all.
+func (c *committer) linger() {
+	want := min(c.active, maxBatch)
+	if len(c.queue) >= want || c.lastDur == 0 || time.Since(c.lastEnd) > c.lastDur {
+		return
+	}
+	ch := make(chan struct{})
+	c.arrived, c.want = ch, want
+	t := time.NewTimer(min(c.lastDur/2, maxLinger))
+	c.mu.Unlock()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+	t.Stop()
+	c.mu.Lock()
+	if c.arrived == ch {
+		c.arrived = nil
+	}
 }
 
 func (c *committer) finish(me *call, err error) error {
@@ -106,6 +164,8 @@ func (c *committer) run(calls []*call) {
 			}
 			return nil
 		})
+		c.commits.Add(1)
+		c.calls.Add(uint64(len(calls)))
 		if failed >= 0 {
 			calls[failed].done <- errSolo
 			calls = slices.Delete(calls, failed, failed+1)

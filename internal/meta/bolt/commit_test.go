@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -95,5 +96,64 @@ func TestBatchErrorsUnmarked(t *testing.T) {
 	}
 	if _, ok := err.(*unwrittenErr); ok {
 		t.Fatal("error still marked")
+	}
+}
+
+// TestCommitterLingers: writers that each wait for their commit and come
+// straight back with the next mutation share one commit, instead of
+// settling into two alternating half-size batches; a lone writer never
+// waits for anyone.
+func TestCommitterLingers(t *testing.T) {
+	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	c := &s.gc
+	// Each transaction's first function stands in for a slow commit (the
+	// fsyncs), so the test does not depend on the disk.
+	var mu sync.Mutex
+	seen := map[*bbolt.Tx]bool{}
+	put := func(k string) func(*bbolt.Tx) error {
+		return func(tx *bbolt.Tx) error {
+			mu.Lock()
+			first := !seen[tx]
+			seen[tx] = true
+			mu.Unlock()
+			if first {
+				time.Sleep(6 * time.Millisecond)
+			}
+			return tx.Bucket(bkMeta).Put([]byte(k), []byte("v"))
+		}
+	}
+	const writers, each = 8, 30
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := c.do(put(fmt.Sprintf("w%d/%d", w, i))); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(100 * time.Microsecond) // the caller's round trip
+			}
+		}()
+	}
+	wg.Wait()
+	perCommit := float64(c.calls.Load()) / float64(c.commits.Load())
+	t.Logf("%d calls in %d commits: %.1f per commit", c.calls.Load(), c.commits.Load(), perCommit)
+	if perCommit < 0.75*writers {
+		t.Errorf("%.1f calls per commit with %d writers; want at least %.0f", perCommit, writers, 0.75*writers)
+	}
+
+	// A lone writer, even right after the burst: never waits.
+	for i := range 5 {
+		if err := c.do(put(fmt.Sprintf("lone/%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		active := c.active
+		c.mu.Unlock()
+		if i > 0 && active != 1 {
+			t.Errorf("lone writer: active %d after its commit, want 1", active)
+		}
 	}
 }

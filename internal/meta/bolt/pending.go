@@ -8,7 +8,6 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
@@ -186,28 +185,6 @@ func (s *Store) settleSwap(tx *bbolt.Tx, parts []meta.Part, replaced *meta.Objec
 		return err
 	}
 	return s.pendObject(tx, replaced)
-}
-
-// persistFreelist writes bbolt's free list once, at a clean Close, so the
-// next Open reads it instead of rebuilding it by walking every page of the
-// file (NoFreelistSync makes each commit leave it unwritten, and the walk
-// grows with the database: seconds at ten million objects). The first
-// commit after Open drops the written list again, so after a crash the
-// next Open rebuilds it as before.
-//
-// The flag is flipped inside the transaction, under bbolt's writer lock,
-// and left off: the store is closing, and a commit that still slips in
-// writes the list too, which is correct either way.
-// A store closed before (Close twice) has nothing to write.
-func (s *Store) persistFreelist() error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		tx.DB().NoFreelistSync = false
-		return nil
-	})
-	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
-		return nil
-	}
-	return err
 }
 
 // settleUpdate is settle for UpdateObjectVersion: blobs the update put in

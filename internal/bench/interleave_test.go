@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/strongroom-dev/strongroom/internal/testnode"
+)
+
+// TestInterleaved: with Rounds set, the run ends with alternating rounds
+// of the small size and reports, per ratio, one value per round and their
+// median (PUT to durable-create, each mode's PUT and GET to the first
+// mode's).
+func TestInterleaved(t *testing.T) {
+	n := testnode.Start(t, testnode.Options{})
+	cfg := tinyConfig(t)
+	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey = n.URL, n.AccessKey, n.SecretKey
+	cfg.Only = []int{cfg.SmallSize}
+	for _, name := range []string{"none", "sse-s3"} {
+		m, err := LookupMode(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Modes = append(cfg.Modes, m)
+	}
+	cfg.Rounds, cfg.RoundDuration = 3, 100*time.Millisecond
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"PUT 4 KiB none / durable-create", "PUT 4 KiB sse-s3 / none", "GET 4 KiB sse-s3 / none"}
+	if len(rep.Interleaved) != len(want) {
+		t.Fatalf("interleaved: %+v, want %q", rep.Interleaved, want)
+	}
+	for i, x := range rep.Interleaved {
+		if x.Name != want[i] || len(x.Ratios) != cfg.Rounds || x.Median <= 0 || x.Min > x.Median || x.Median > x.Max {
+			t.Errorf("interleaved %d: %+v, want %q with %d ratios", i, x, want[i], cfg.Rounds)
+		}
+	}
+	var out bytes.Buffer
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "interleaved rounds (3)") {
+		t.Errorf("table lacks the interleaved rounds:\n%s", out.String())
+	}
+}
