@@ -288,6 +288,8 @@ type archiveInfo struct {
 	header Header
 	stats  *Stats
 	refs   map[string]struct{}
+	// restored holds the blobs written into the target.
+	restored map[string]struct{}
 }
 
 // read reads an archive into t (nil: nowhere).
@@ -304,8 +306,10 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 	if o.full && hdr.Base != "" {
 		return nil, fmt.Errorf("%w: archive %s builds on %s", ErrIncrement, hdr.ID, hdr.Base)
 	}
-	a := &archiveInfo{header: hdr}
+	a := &archiveInfo{header: hdr, restored: map[string]struct{}{}}
 	st := &Stats{}
+	// A restore keeps the blob list, to prove every blob it names restored.
+	keepRefs := o.refs || t != nil && !o.baseOnly
 	var want *Stats
 	for {
 		if err := ctx.Err(); err != nil {
@@ -333,7 +337,7 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 				st.BlobBytes += n
 			}
 		case name == refsName:
-			a.refs, err = readRefs(tr, o.refs)
+			a.refs, err = readRefs(tr, keepRefs)
 		case name == metaName:
 			if t == nil || o.baseOnly {
 				n, err = io.Copy(io.Discard, tr)
@@ -356,6 +360,7 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 				n, err = io.Copy(io.Discard, tr)
 			} else {
 				n, err = restoreBlob(ctx, t, name[len(blobsDir):], tr)
+				a.restored[name[len(blobsDir):]] = struct{}{}
 			}
 			st.Blobs++
 			st.BlobBytes += n
@@ -385,7 +390,29 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 	}
 	st.Skipped = want.Skipped
 	a.stats = st
+	if t != nil && !o.baseOnly && hdr.Base == "" && a.refs != nil {
+		if err := missing(a.refs, a.restored); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// missing fails when a blob the metadata references was not restored:
+// the object it belongs to would read as a hole.
+func missing(refs, restored map[string]struct{}) error {
+	n, first := 0, ""
+	for id := range refs {
+		if _, ok := restored[id]; !ok {
+			if n++; first == "" || id < first {
+				first = id
+			}
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("backup: %d blobs the metadata references are in no archive restored (blob %s first): the backup is incomplete", n, first)
+	}
+	return nil
 }
 
 func restoreBlob(ctx context.Context, t *Target, id string, r io.Reader) (int64, error) {
