@@ -62,6 +62,14 @@ type Options struct {
 	// Checkpoint is how many keys pass between progress records in the
 	// marker (default 200).
 	Checkpoint int
+	// NoMarker copies into a target known to be new and thrown away on
+	// failure (a backup's scratch store): no marker, no resume, and the
+	// target need not keep shared blobs.
+	NoMarker bool
+	// CopyBlob, when set, copies each blob instead of the target's blob
+	// store, returning the ID the copy records (a backup streams them
+	// into its archive under their own IDs).
+	CopyBlob func(ctx context.Context, id string, r blob.Reader) (newID string, err error)
 }
 
 // Stats counts what a copy did.
@@ -119,7 +127,7 @@ type copier struct {
 // that holds anything but an unfinished copy of the same source.
 func Copy(ctx context.Context, src Source, dst Target, o Options) (*Stats, error) {
 	shared, ok := dst.Meta.(meta.SharedBlobs)
-	if !ok {
+	if !ok && !o.NoMarker {
 		return nil, errors.New("deploycopy: the target metadata store keeps no shared blobs (a PostgreSQL store does)")
 	}
 	if src.ID == "" {
@@ -148,6 +156,9 @@ func Copy(ctx context.Context, src Source, dst Target, o Options) (*Stats, error
 
 // begin reads the marker, or checks the target is empty and writes one.
 func (c *copier) begin(ctx context.Context) error {
+	if c.o.NoMarker {
+		return nil
+	}
 	b, err := c.shared.GetBlob(ctx, MarkerName)
 	switch {
 	case err == nil:
@@ -182,6 +193,9 @@ func (c *copier) begin(ctx context.Context) error {
 }
 
 func (c *copier) save(ctx context.Context) error {
+	if c.o.NoMarker {
+		return nil
+	}
 	b, err := json.Marshal(c.mk)
 	if err != nil {
 		return err
@@ -252,6 +266,9 @@ func (c *copier) keyPolicies(ctx context.Context) error {
 func (c *copier) keyring(ctx context.Context) error {
 	if c.src.Keyring == nil {
 		return nil
+	}
+	if c.shared == nil {
+		return errors.New("deploycopy: the target keeps no shared blobs for the keyring")
 	}
 	err := c.shared.UpdateBlob(ctx, KeyringName, func(old []byte) ([]byte, error) {
 		if old != nil && !bytes.Equal(old, c.src.Keyring) {
@@ -426,6 +443,9 @@ func (c *copier) version(ctx context.Context, v *meta.Object) error {
 	o.Parts = slices.Clone(v.Parts)
 	var made []string
 	undo := func() {
+		if c.dst.Blobs == nil {
+			return
+		}
 		for _, id := range made {
 			c.dst.Blobs.Delete(context.WithoutCancel(ctx), id)
 		}
@@ -517,6 +537,9 @@ func partsOf(o *meta.Object) []meta.Part {
 // dropBlobs deletes target blobs a replaced record no longer names (this
 // copy's own, from an earlier run).
 func (c *copier) dropBlobs(ctx context.Context, parts []meta.Part) {
+	if c.dst.Blobs == nil {
+		return
+	}
 	for _, p := range parts {
 		if p.BlobID != "" {
 			c.dst.Blobs.Delete(ctx, p.BlobID)
@@ -531,6 +554,10 @@ func (c *copier) blob(ctx context.Context, id string) (string, int64, error) {
 		return "", 0, fmt.Errorf("blob %s: %w", id, err)
 	}
 	defer r.Close()
+	if c.o.CopyBlob != nil {
+		nid, err := c.o.CopyBlob(ctx, id, r)
+		return nid, r.Size(), err
+	}
 	w, err := c.dst.Blobs.Create(ctx)
 	if err != nil {
 		return "", 0, err
@@ -604,7 +631,7 @@ func (c *copier) upload(ctx context.Context, u *meta.Upload) error {
 		}
 		replaced, err := c.dst.Meta.PutPart(ctx, u.Bucket, u.ID, &p)
 		if err != nil {
-			if p.BlobID != "" {
+			if p.BlobID != "" && c.dst.Blobs != nil {
 				c.dst.Blobs.Delete(context.WithoutCancel(ctx), p.BlobID)
 			}
 			return err
