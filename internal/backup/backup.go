@@ -103,12 +103,7 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 	tw := tar.NewWriter(w)
 	st := &Stats{}
 	now := time.Now().UTC()
-	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
-	if src.Since != nil {
-		h.Base = src.Since.ID
-	}
-	hdr, _ := json.Marshal(h)
-	if err := addBytes(tw, headerName, hdr, now); err != nil {
+	if err := writeHeader(tw, src.Since, now); err != nil {
 		return nil, err
 	}
 	fi, err := snap.Stat()
@@ -161,12 +156,8 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("backup: reading the blob list: %w", err)
 	}
-	end, _ := json.Marshal(st)
-	if err := addBytes(tw, trailerName, end, now); err != nil {
+	if err := writeTrailer(tw, st, now); err != nil {
 		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
 	}
 	return st, nil
 }
@@ -212,6 +203,28 @@ func snapshot(ctx context.Context, src Source) (snap, refs *os.File, err error) 
 		}
 	}
 	return snap, refs, nil
+}
+
+// writeHeader opens an archive (an increment over since, if not nil).
+func writeHeader(tw *tar.Writer, since *Base, now time.Time) error {
+	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
+	if since != nil {
+		h.Base = since.ID
+	}
+	hdr, _ := json.Marshal(h)
+	return addBytes(tw, headerName, hdr, now)
+}
+
+// writeTrailer closes an archive with its counts.
+func writeTrailer(tw *tar.Writer, st *Stats, now time.Time) error {
+	end, _ := json.Marshal(st)
+	if err := addBytes(tw, trailerName, end, now); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 func addBytes(tw *tar.Writer, name string, b []byte, t time.Time) error {

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,12 +59,7 @@ func WriteScaleOut(ctx context.Context, w io.Writer, src ScaleOutSource) (*Stats
 	}()
 	tw := tar.NewWriter(w)
 	now := time.Now().UTC()
-	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
-	if src.Since != nil {
-		h.Base = src.Since.ID
-	}
-	hdr, _ := json.Marshal(h)
-	if err := addBytes(tw, headerName, hdr, now); err != nil {
+	if err := writeHeader(tw, src.Since, now); err != nil {
 		return nil, err
 	}
 	st := &Stats{}
@@ -127,12 +121,8 @@ func WriteScaleOut(ctx context.Context, w io.Writer, src ScaleOutSource) (*Stats
 		}
 		st.Files = append(st.Files, name)
 	}
-	end, _ := json.Marshal(st)
-	if err := addBytes(tw, trailerName, end, now); err != nil {
+	if err := writeTrailer(tw, st, now); err != nil {
 		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
 	}
 	return st, nil
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/blob"
@@ -303,7 +304,7 @@ func (c *copier) buckets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(bs, func(a, b *meta.Bucket) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(bs, func(a, b *meta.Bucket) int { return strings.Compare(a.Name, b.Name) })
 	for _, b := range bs {
 		c.st.Buckets++
 		if slices.Contains(c.mk.Done, b.Name) {
@@ -322,16 +323,6 @@ func (c *copier) buckets(ctx context.Context) error {
 	}
 	c.st.Bucket = ""
 	return nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // bucket copies one bucket: while its versions are copied it is Enabled
