@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"path/filepath"
@@ -47,4 +48,15 @@ func (s *scaleBackup) run(ctx context.Context, dep *deployment, w io.Writer, bas
 	}
 	st, err = server.BackupScaleOut(ctx, s.meta, blobs, dep.data, w, base)
 	return st, true, err
+}
+
+// refuseFsck refuses fsck of a scale-out deployment: its nodes share the
+// tier, and a walk from outside cannot know which young unreferenced blob
+// is another node's write about to be recorded. The nodes' start-up sweep
+// removes orphans older than an hour.
+func (s *scaleBackup) refuseFsck() error {
+	if s.meta.Meta == "" && s.blobs.Blobs == "" {
+		return nil
+	}
+	return errors.New("fsck: works on an embedded data directory only; a scale-out deployment's nodes sweep orphans older than an hour at start")
 }

@@ -37,3 +37,17 @@ func TestMigrateCommandLine(t *testing.T) {
 		t.Fatalf("migrate from a directory without a deployment: %v, want ErrNoDataDir", err)
 	}
 }
+
+// TestFsckRefusesScaleOut: fsck of a scale-out deployment is refused with
+// the reason, before anything is opened.
+func TestFsckRefusesScaleOut(t *testing.T) {
+	var out bytes.Buffer
+	for _, args := range [][]string{
+		{"fsck", "--meta", "postgres://u@127.0.0.1:1/db"},
+		{"fsck", "--blobs", "file:///tmp/x"},
+	} {
+		if err := run(args, &out, &out); err == nil || !strings.Contains(err.Error(), "embedded data directory only") {
+			t.Errorf("%v: %v, want the refusal", args, err)
+		}
+	}
+}
