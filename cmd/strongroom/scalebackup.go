@@ -23,7 +23,7 @@ const scaleBackupUsage = `
   deployment through its stores while its nodes serve (each object version
   whole, but not one point in time); --data names a node's data directory for
   the root credentials. It restores into an embedded data directory (strongroom
-  restore), which strongroom migrate moves back to scale-out.`
+  restore), which strongroom migrate moves back to scale-out`
 
 func bindScaleBackup(fs *flag.FlagSet) *scaleBackup {
 	s := &scaleBackup{}
