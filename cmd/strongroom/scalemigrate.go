@@ -64,8 +64,8 @@ func migrateCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := server.MigrateToScaleOut(ctx, *data, to, blobs, deploycopy.Options{Progress: progress})
 	if err != nil {
-		if st != nil && ctx.Err() == nil {
-			fmt.Fprintf(stderr, "migrate: stopped after %d versions: run the same command again to resume\n", st.Versions)
+		if st != nil {
+			fmt.Fprintf(stderr, "migrate: stopped after copying %d versions: run the same command again to resume\n", st.Versions)
 		}
 		return err
 	}

@@ -39,7 +39,7 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) (*backup.Stats, error) {
 func (n *Node) BackupSince(ctx context.Context, w io.Writer, since *backup.Base) (*backup.Stats, error) {
 	m, ok := n.meta.(*bolt.Store)
 	if !ok {
-		return nil, errors.New("backup: only the embedded metadata store can be backed up this way")
+		return n.backupScaleOut(ctx, w, since) // scalebackup.go
 	}
 	defer n.Service.HoldBlobs()()
 	return backup.Write(ctx, w, backupSource(n.cfg.DataDir, m, n.blobs, since))

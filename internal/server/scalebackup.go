@@ -34,8 +34,31 @@ func BackupScaleOut(ctx context.Context, m MetaConfig, blobs BlobsConfig, dataDi
 	if err != nil {
 		return nil, err
 	}
+	files, err := scaleOutFiles(ctx, src, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return backup.WriteScaleOut(ctx, w, backup.ScaleOutSource{Meta: src, Blobs: tier, Files: files, Since: since})
+}
+
+// backupScaleOut is Backup of a node on a scale-out store: through the
+// stores, with this node's blobs held from deletion while it runs (other
+// nodes' deletions are left out of the backup as they happen).
+func (n *Node) backupScaleOut(ctx context.Context, w io.Writer, since *backup.Base) (*backup.Stats, error) {
+	files, err := scaleOutFiles(ctx, n.meta, n.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Service.HoldBlobs()()
+	return backup.WriteScaleOut(ctx, w, backup.ScaleOutSource{Meta: n.meta, Blobs: n.blobs, Files: files, Since: since, TempDir: n.cfg.DataDir})
+}
+
+// scaleOutFiles are the sealed files of a scale-out backup: the shared
+// keyring, and from a node's data directory ("": none) the root
+// credentials (and the keyring, when the store shares none).
+func scaleOutFiles(ctx context.Context, m meta.Store, dataDir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	if sb, ok := src.(meta.SharedBlobs); ok {
+	if sb, ok := m.(meta.SharedBlobs); ok {
 		b, err := sb.GetBlob(ctx, deploycopy.KeyringName)
 		switch {
 		case err == nil:
@@ -59,5 +82,5 @@ func BackupScaleOut(ctx context.Context, m MetaConfig, blobs BlobsConfig, dataDi
 			files[f] = b
 		}
 	}
-	return backup.WriteScaleOut(ctx, w, backup.ScaleOutSource{Meta: src, Blobs: tier, Files: files, Since: since})
+	return files, nil
 }

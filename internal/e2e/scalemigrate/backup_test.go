@@ -19,7 +19,7 @@ import (
 )
 
 // TestBackupScaleOut backs up a serving node on PostgreSQL and an S3
-// tier, then an increment over that backup after more writes, restores
+// tier (through the stores, and by the node itself), then an increment over that backup after more writes, restores
 // the chain into an embedded data directory and reads every object back
 // from a node on it.
 func TestBackupScaleOut(t *testing.T) {
@@ -66,6 +66,14 @@ func TestBackupScaleOut(t *testing.T) {
 	must("backup", err)
 	if st.Blobs != 4 || len(st.Files) == 0 {
 		t.Fatalf("full backup: %+v, want the 4 blobs and the sealed files", st)
+	}
+	// The running node backs itself up the same way (the admin API's
+	// backup, which strongroom backup --endpoint asks for).
+	var live bytes.Buffer
+	lst, err := n.Backup(ctx, &live)
+	must("backup by the node", err)
+	if chk, err := backup.Check(bytes.NewReader(live.Bytes())); err != nil || lst.Blobs != 4 || chk.Blobs != 4 {
+		t.Fatalf("backup by the node: %+v, check %+v, %v", lst, chk, err)
 	}
 	base, err := backup.ReadBase(bytes.NewReader(full.Bytes()))
 	must("read base", err)
