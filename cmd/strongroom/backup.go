@@ -30,10 +30,11 @@ const backupUsage = `usage: strongroom backup --data DIR --out PATH [--since PRE
 func backupCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, backupUsage) }
+	fs.Usage = func() { fmt.Fprintln(stderr, backupUsage+scaleBackupUsage) }
 	out := fs.String("out", "", `the backup file ("-": standard output)`)
 	since := fs.String("since", "", "`PREVIOUS` archive to write an increment over (only the blobs it lacks)")
 	dep := bindDeployment(fs)
+	scale := bindScaleBackup(fs) // scalebackup.go
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -41,7 +42,7 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out == "" || fs.NArg() > 0 {
-		return errors.New(backupUsage)
+		return errors.New(backupUsage + scaleBackupUsage)
 	}
 	ctx := context.Background()
 	base, err := readBase(*since)
@@ -52,7 +53,10 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openLocalDir(dep, func(dir string) (*backup.Stats, error) { return server.BackupOfflineSince(ctx, dir, w, base) })
+	st, scaled, err := scale.run(ctx, dep, w, base)
+	if !scaled {
+		st, err = openLocalDir(dep, func(dir string) (*backup.Stats, error) { return server.BackupOfflineSince(ctx, dir, w, base) })
+	}
 	if errors.Is(err, bolt.ErrLocked) {
 		st, err = backupOnline(ctx, dep, w, base)
 	}

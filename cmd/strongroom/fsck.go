@@ -29,7 +29,11 @@ func fsckCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, fsckUsage); fs.PrintDefaults() }
 	dep := bindDeployment(fs)
+	scale := bindScaleBackup(fs) // scalebackup.go: refused
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := scale.refuseFsck(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -59,6 +59,8 @@ const usage = `usage:
                                   back up a deployment (running or not), without its root key
   strongroom restore --from PATH --data DIR
                                   restore a backup into an empty data directory
+  strongroom migrate --data DIR --to postgres://… --blobs s3://…|file:///…
+                                  copy a stopped embedded deployment into a scale-out one (resumable)
 Every command takes --help.
 Admin commands (user, key, jobs, remote, replication, inventory, backup) take
 --endpoint URL [--insecure] to ask a running server by URL; list commands print
@@ -128,6 +130,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return backupCmd(args[1:], stdout, stderr)
 	case "restore":
 		return restoreCmd(args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout, stderr) // scalemigrate.go
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -103,12 +103,7 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 	tw := tar.NewWriter(w)
 	st := &Stats{}
 	now := time.Now().UTC()
-	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
-	if src.Since != nil {
-		h.Base = src.Since.ID
-	}
-	hdr, _ := json.Marshal(h)
-	if err := addBytes(tw, headerName, hdr, now); err != nil {
+	if err := writeHeader(tw, src.Since, now); err != nil {
 		return nil, err
 	}
 	fi, err := snap.Stat()
@@ -161,12 +156,8 @@ func Write(ctx context.Context, w io.Writer, src Source) (*Stats, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("backup: reading the blob list: %w", err)
 	}
-	end, _ := json.Marshal(st)
-	if err := addBytes(tw, trailerName, end, now); err != nil {
+	if err := writeTrailer(tw, st, now); err != nil {
 		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
 	}
 	return st, nil
 }
@@ -212,6 +203,28 @@ func snapshot(ctx context.Context, src Source) (snap, refs *os.File, err error) 
 		}
 	}
 	return snap, refs, nil
+}
+
+// writeHeader opens an archive (an increment over since, if not nil).
+func writeHeader(tw *tar.Writer, since *Base, now time.Time) error {
+	h := Header{Format: Format, Created: now, RootKey: "not included: back the root key up apart; nothing here opens without it", ID: newArchiveID()}
+	if since != nil {
+		h.Base = since.ID
+	}
+	hdr, _ := json.Marshal(h)
+	return addBytes(tw, headerName, hdr, now)
+}
+
+// writeTrailer closes an archive with its counts.
+func writeTrailer(tw *tar.Writer, st *Stats, now time.Time) error {
+	end, _ := json.Marshal(st)
+	if err := addBytes(tw, trailerName, end, now); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 func addBytes(tw *tar.Writer, name string, b []byte, t time.Time) error {
@@ -288,6 +301,8 @@ type archiveInfo struct {
 	header Header
 	stats  *Stats
 	refs   map[string]struct{}
+	// restored holds the blobs written into the target.
+	restored map[string]struct{}
 }
 
 // read reads an archive into t (nil: nowhere).
@@ -304,8 +319,10 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 	if o.full && hdr.Base != "" {
 		return nil, fmt.Errorf("%w: archive %s builds on %s", ErrIncrement, hdr.ID, hdr.Base)
 	}
-	a := &archiveInfo{header: hdr}
+	a := &archiveInfo{header: hdr, restored: map[string]struct{}{}}
 	st := &Stats{}
+	// A restore keeps the blob list, to prove every blob it names restored.
+	keepRefs := o.refs || t != nil && !o.baseOnly
 	var want *Stats
 	for {
 		if err := ctx.Err(); err != nil {
@@ -333,7 +350,7 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 				st.BlobBytes += n
 			}
 		case name == refsName:
-			a.refs, err = readRefs(tr, o.refs)
+			a.refs, err = readRefs(tr, keepRefs)
 		case name == metaName:
 			if t == nil || o.baseOnly {
 				n, err = io.Copy(io.Discard, tr)
@@ -356,6 +373,7 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 				n, err = io.Copy(io.Discard, tr)
 			} else {
 				n, err = restoreBlob(ctx, t, name[len(blobsDir):], tr)
+				a.restored[name[len(blobsDir):]] = struct{}{}
 			}
 			st.Blobs++
 			st.BlobBytes += n
@@ -385,7 +403,29 @@ func read(ctx context.Context, r io.Reader, t *Target, o readOpts) (*archiveInfo
 	}
 	st.Skipped = want.Skipped
 	a.stats = st
+	if t != nil && !o.baseOnly && hdr.Base == "" && a.refs != nil {
+		if err := missing(a.refs, a.restored); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// missing fails when a blob the metadata references was not restored:
+// the object it belongs to would read as a hole.
+func missing(refs, restored map[string]struct{}) error {
+	n, first := 0, ""
+	for id := range refs {
+		if _, ok := restored[id]; !ok {
+			if n++; first == "" || id < first {
+				first = id
+			}
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("backup: %d blobs the metadata references are in no archive restored (blob %s first): the backup is incomplete", n, first)
+	}
+	return nil
 }
 
 func restoreBlob(ctx context.Context, t *Target, id string, r io.Reader) (int64, error) {

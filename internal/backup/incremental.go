@@ -154,9 +154,17 @@ func RestoreChain(ctx context.Context, rs []io.Reader, t *Target) (*Stats, error
 		st.Blobs += a.stats.Blobs
 		st.BlobBytes += a.stats.BlobBytes
 		base = a.header.Base
+		for id := range a.restored {
+			tip.restored[id] = struct{}{}
+		}
 	}
 	if base != "" {
 		return nil, fmt.Errorf("%w: archive %s is missing", ErrIncrement, base)
+	}
+	if tip.refs != nil {
+		if err := missing(tip.refs, tip.restored); err != nil {
+			return nil, err
+		}
 	}
 	st.Skipped = 0
 	return st, nil

@@ -39,7 +39,7 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) (*backup.Stats, error) {
 func (n *Node) BackupSince(ctx context.Context, w io.Writer, since *backup.Base) (*backup.Stats, error) {
 	m, ok := n.meta.(*bolt.Store)
 	if !ok {
-		return nil, errors.New("backup: only the embedded metadata store can be backed up this way")
+		return n.backupScaleOut(ctx, w, since) // scalebackup.go
 	}
 	defer n.Service.HoldBlobs()()
 	return backup.Write(ctx, w, backupSource(n.cfg.DataDir, m, n.blobs, since))
@@ -137,14 +137,23 @@ func RestoreChain(ctx context.Context, rs []io.Reader, dir string) (st *backup.S
 	return st, err
 }
 
+// MaxBackupBase bounds the body of an increment's request (the base
+// archive's blob list, one ID a line): some 8 million blobs.
+const MaxBackupBase = 256 << 20
+
 // backupHandler streams a backup of the node (GET backup).
 func (n *Node) backupHandler(w http.ResponseWriter, r *http.Request) {
 	var since *backup.Base
 	if r.Method == http.MethodPost {
 		// An increment: the body names the base archive and its blobs.
 		var err error
-		if since, err = backup.ParseBase(r.Body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		body := http.MaxBytesReader(w, r.Body, MaxBackupBase)
+		if since, err = backup.ParseBase(body); err != nil {
+			code := http.StatusBadRequest
+			if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {
+				code = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), code)
 			return
 		}
 	}
