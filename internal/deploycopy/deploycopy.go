@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/blob"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
@@ -34,7 +35,7 @@ import (
 // progress; KeyringName the builtin keyring's (as the nodes share it).
 const (
 	MarkerName  = "migration"
-	KeyringName = "keyring"
+	KeyringName = kms.SharedKeyringBlob
 )
 
 // Source is the deployment copied from. Meta may implement meta.Remotes
