@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -70,7 +73,10 @@ type StoreFigures struct {
 	BigPUT    float64 `json:"big_put_mb_per_s"`
 	BigGET    float64 `json:"big_get_mb_per_s"`
 	CPUPerPUT float64 `json:"cpu_ms_per_small_put"` // this process (nodes, tier, client), not PostgreSQL
-	Errors    int     `json:"errors"`
+	// PGCPUPerPUT is PostgreSQL's CPU time (postmaster and backends) per
+	// small PUT.
+	PGCPUPerPUT float64 `json:"pg_cpu_ms_per_small_put,omitempty"`
+	Errors      int     `json:"errors"`
 }
 
 // NodesFigure is the aggregate of the small phases over n nodes.
@@ -81,6 +87,7 @@ type NodesFigure struct {
 	// ProcessCores is this process's CPU time over wall time during the
 	// PUT phase: with 2 cores, what is left is PostgreSQL's (and others').
 	ProcessCores float64 `json:"process_cores_put"`
+	PGCores      float64 `json:"pg_cores_put"` // PostgreSQL's, the same way
 	Errors       int     `json:"errors"`
 }
 
@@ -99,6 +106,7 @@ type ScaleOutReport struct {
 	RoundTripsPerPUT float64 `json:"pg_round_trips_per_put"`
 	RoundTripsPerGET float64 `json:"pg_round_trips_per_get"`
 	CPUs             int     `json:"cpus"`
+	LoadAvg          string  `json:"loadavg_at_start"` // other work on the machine
 	Elapsed          float64 `json:"elapsed_s"`
 }
 
@@ -118,7 +126,7 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rep := &ScaleOutReport{SmallSize: cfg.SmallSize, BigSize: cfg.BigSize, CPUs: runtime.NumCPU()}
+	rep := &ScaleOutReport{SmallSize: cfg.SmallSize, BigSize: cfg.BigSize, CPUs: runtime.NumCPU(), LoadAvg: loadAvg()}
 	data := make([]byte, max(2*cfg.SmallSize*cfg.Concurrency, 8*MiB))
 	rand.Read(data)
 	cl := newClient(cfg.Concurrency*cfg.Nodes+2, data, "us-east-1")
@@ -154,7 +162,7 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 	if err := emb.ep.createBucket(ctx); err != nil {
 		return nil, err
 	}
-	rep.Embedded = storeFigures(ctx, cfg, []*endpoint{emb.ep})
+	rep.Embedded = storeFigures(ctx, cfg, []*endpoint{emb.ep}, nil)
 	emb.close()
 
 	// PostgreSQL (behind a counting proxy) and the tier node.
@@ -224,7 +232,8 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 	rep.RoundTripsPerGET = float64(counter.trips.Load()-mid) / float64(cfg.Serial)
 
 	progress("PostgreSQL + S3 tier, one node")
-	rep.ScaleOut = storeFigures(ctx, cfg, scale[:1])
+	pgCPU := func() time.Duration { return treeCPU(pg.Pid()) }
+	rep.ScaleOut = storeFigures(ctx, cfg, scale[:1], pgCPU)
 	ratio := func(a, b float64) float64 {
 		if b == 0 {
 			return 0
@@ -238,13 +247,14 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 	for k := 1; k <= cfg.Nodes; k++ {
 		progress("aggregate over %d node(s)", k)
 		eps := scale[:k]
-		cpu0, t0 := cpuTime(), time.Now()
+		cpu0, pg0, t0 := cpuTime(), pgCPU(), time.Now()
 		counts := make([]atomic.Int64, cfg.Concurrency*k)
 		put := smallPhase(ctx, cfg, eps, "PUT", fmt.Sprintf("agg%d", k), counts)
-		cores := (cpuTime() - cpu0).Seconds() / time.Since(t0).Seconds()
+		wall := time.Since(t0).Seconds()
+		cores, pgCores := (cpuTime()-cpu0).Seconds()/wall, (pgCPU()-pg0).Seconds()/wall
 		get := smallPhase(ctx, cfg, eps, "GET", fmt.Sprintf("agg%d", k), counts)
 		rep.Aggregate = append(rep.Aggregate, NodesFigure{Nodes: k, SmallPUT: put.OpsPerSec, SmallGET: get.OpsPerSec,
-			ProcessCores: cores, Errors: put.Errors + get.Errors})
+			ProcessCores: cores, PGCores: pgCores, Errors: put.Errors + get.Errors})
 	}
 	rep.Elapsed = time.Since(start).Seconds()
 	return rep, nil
@@ -252,13 +262,17 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 
 // storeFigures measures the small and big phases through the endpoints
 // (workers spread over them).
-func storeFigures(ctx context.Context, cfg ScaleOutConfig, eps []*endpoint) StoreFigures {
+func storeFigures(ctx context.Context, cfg ScaleOutConfig, eps []*endpoint, pgCPU func() time.Duration) StoreFigures {
 	var f StoreFigures
-	cpu0 := cpuTime()
+	if pgCPU == nil {
+		pgCPU = func() time.Duration { return 0 }
+	}
+	cpu0, pg0 := cpuTime(), pgCPU()
 	counts := make([]atomic.Int64, cfg.Concurrency*len(eps))
 	put := smallPhase(ctx, cfg, eps, "PUT", "one", counts)
 	if put.Ops > 0 {
 		f.CPUPerPUT = float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(put.Ops)
+		f.PGCPUPerPUT = float64((pgCPU() - pg0).Microseconds()) / 1000 / float64(put.Ops)
 	}
 	get := smallPhase(ctx, cfg, eps, "GET", "one", counts)
 	f.SmallPUT, f.SmallGET, f.Errors = put.OpsPerSec, get.OpsPerSec, put.Errors+get.Errors
@@ -317,6 +331,40 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// treeCPU is the CPU time of process pid and its children (PostgreSQL's
+// postmaster and backends), from /proc; 0 where there is no /proc.
+func treeCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces): state ppid … utime(14) stime(15).
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		self, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		ppid, _ := strconv.Atoi(f[1])
+		if self != pid && ppid != pid {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // roundTripProxy forwards TCP connections to PostgreSQL and counts round
@@ -415,14 +463,15 @@ func (r *ScaleOutReport) WriteTable(w io.Writer) {
 	row(big+" PUT", "MB/s", r.Embedded.BigPUT, r.ScaleOut.BigPUT, r.Ratios.BigPUT)
 	row(big+" GET", "MB/s", r.Embedded.BigGET, r.ScaleOut.BigGET, r.Ratios.BigGET)
 	row("CPU per "+small+" PUT", "ms, this process", r.Embedded.CPUPerPUT, r.ScaleOut.CPUPerPUT, r.Ratios.CPUPerPUT)
-	fmt.Fprintf(tw, "\nnodes\t%s PUT ops/s\t%s GET ops/s\tprocess cores (PUT)\terrors\n", small, small)
+	fmt.Fprintf(tw, "PostgreSQL CPU per %s PUT (ms)\t\t%.1f\t\n", small, r.ScaleOut.PGCPUPerPUT)
+	fmt.Fprintf(tw, "\nnodes\t%s PUT ops/s\t%s GET ops/s\tcores during PUT: process + PostgreSQL\terrors\n", small, small)
 	for _, a := range r.Aggregate {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f of %d\t%d\n", a.Nodes, a.SmallPUT, a.SmallGET, a.ProcessCores, r.CPUs, a.Errors)
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f + %.2f of %d\t%d\n", a.Nodes, a.SmallPUT, a.SmallGET, a.ProcessCores, a.PGCores, r.CPUs, a.Errors)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nPostgreSQL round trips: %.2f per %s PUT, %.2f per GET (serial)\n", r.RoundTripsPerPUT, small, r.RoundTripsPerGET)
 	if r.Embedded.Errors+r.ScaleOut.Errors > 0 {
 		fmt.Fprintf(w, "errors: embedded %d, PostgreSQL + S3 %d\n", r.Embedded.Errors, r.ScaleOut.Errors)
 	}
-	fmt.Fprintf(w, "elapsed %.1fs on %d CPUs\n", r.Elapsed, r.CPUs)
+	fmt.Fprintf(w, "elapsed %.1fs on %d CPUs (load average at start %s)\n", r.Elapsed, r.CPUs, r.LoadAvg)
 }

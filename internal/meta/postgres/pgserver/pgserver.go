@@ -201,6 +201,17 @@ func (s *Server) logTail() string {
 	return string(b)
 }
 
+// Pid is the postmaster's process ID (0 when stopped): benchmarks add up
+// the CPU time of it and its children.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Port is the TCP port the server listens on (127.0.0.1).
 func (s *Server) Port() int { return s.port }
 
