@@ -13,7 +13,7 @@ import (
 // PostgreSQL round trips of one transaction (a handful, not dozens).
 func TestScaleOutTiny(t *testing.T) {
 	rep, err := ScaleOut(context.Background(), ScaleOutConfig{WorkDir: t.TempDir(), SmallSize: 4 * KiB, BigSize: MiB,
-		BigCount: 1, Concurrency: 2, Duration: 150 * time.Millisecond, Nodes: 2, Serial: 20})
+		BigCount: 1, Concurrency: 2, Duration: 150 * time.Millisecond, Nodes: 2, Serial: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
