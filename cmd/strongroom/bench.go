@@ -33,6 +33,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "load" {
 		return benchLoadCmd(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "scaleout" {
+		return benchScaleOutCmd(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }

@@ -53,6 +53,7 @@ const usage = `usage:
   strongroom bench [flags]        load-benchmark a server
   strongroom bench load --objects N
                                   the scale run: N small objects in one node, then its figures
+  strongroom bench scaleout       PostgreSQL + S3 tier vs embedded; 1, 2, 3 nodes
   strongroom fsck --data DIR      delete unreferenced blobs by walking every blob (node stopped)
   strongroom version              the version, commit and Go version of this binary
   strongroom backup --data DIR --out PATH
