@@ -49,12 +49,17 @@ func openMeta(ctx context.Context, cfg Config) (metaStore, error) {
 		}
 		// The pending-blob journal's entries are per node: the node ID
 		// of job leases, kept in the data directory across restarts.
-		id, err := nodeID(cfg.DataDir)
-		if err != nil {
-			s.Close()
-			return nil, err
+		// Offline tools (migrate, backup, key commands) have no data
+		// directory and are no node: their entries, if any, carry none
+		// and are swept by any node after the foreign grace.
+		if cfg.DataDir != "" {
+			id, err := nodeID(cfg.DataDir)
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			s.SetNode(id)
 		}
-		s.SetNode(id)
 		m = s
 	default:
 		return nil, fmt.Errorf("--meta %q: want a postgres:// URL (or nothing for the embedded store)", redactURL(u))
