@@ -80,8 +80,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: %q", meta.ErrNoSuchUser, name)
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name)
-		return err
+		if _, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name); err != nil {
+			return err
+		}
+		return forgetUserInKeyPolicies(ctx, tx, name) // keypolicies.go
 	})
 }
 
