@@ -25,6 +25,9 @@ type migrating struct {
 	kms.Provider
 	mu     sync.RWMutex
 	target *migrationTarget
+	// reseal seals the root key under a target (migrateroot.go); nil on
+	// the builtin keyring, whose root key the operator gives the target.
+	reseal func(context.Context, kms.RootSealer) error
 }
 
 // migrationTarget is an open external provider and its kind.
@@ -137,6 +140,12 @@ func (n *Node) newKeyJobs(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("a key migration to %s is unfinished and its target cannot be opened: %w", c.KMS, err)
 	}
+	if n.migration.reseal != nil {
+		if err := n.migration.reseal(ctx, t); err != nil {
+			t.Close()
+			return err
+		}
+	}
 	n.migration.setTarget(t)
 	return nil
 }
@@ -199,6 +208,13 @@ func (a *admin) startMigration(ctx context.Context, run *keyJobRunner, c KMSConf
 		if _, err := t.CreateKey(ctx, k.ID); err != nil && !errors.Is(err, kms.ErrKeyExists) {
 			t.Close()
 			return fmt.Errorf("migrate: creating key %s in %s: %w", k.ID, c.KMS, err)
+		}
+	}
+	if run.mig.reseal != nil {
+		// Before the job: the switch needs the root key under the target.
+		if err := run.mig.reseal(ctx, t); err != nil {
+			t.Close()
+			return err
 		}
 	}
 	run.mig.setTarget(t)

@@ -239,6 +239,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	keys, kmsProvider := nodeKeys(keyring, ext)
 	mig := &migrating{Provider: kmsProvider} // key migrate's target beside it (migrate.go)
+	if ext != nil {
+		mig.reseal = rootResealer(cfg.DataDir, rootKey) // migrateroot.go
+	}
 	kmsProvider = mig
 	if cfg.WrapKMS != nil {
 		kmsProvider = cfg.WrapKMS(kmsProvider)
