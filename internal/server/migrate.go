@@ -185,8 +185,25 @@ func (a *admin) withMigrate(run *keyJobRunner, current string) *admin {
 		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "migrate", c.KMS, "", clientAddr(r), err)
 		a.answerStart(w, r, run, service.MigrateJob, err)
 	})
+	// A key created in the old provider while a migration runs (or awaits
+	// the restart on the target) would not exist in the target: refused
+	// until the switch, with the reason.
+	a.mux.HandleFunc("POST "+AdminPrefix+"keys/create", func(w http.ResponseWriter, r *http.Request) {
+		if run != nil && run.mig != nil && run.mig.current() != nil {
+			err := ErrMigrationPending
+			AuditAdmin(r.Context(), a.audit, audit.TypeKey, "create", r.URL.Query().Get("name"), "", clientAddr(r), err)
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		r.SetPathValue("op", "create")
+		a.keyOp(w, r)
+	})
 	return a
 }
+
+// ErrMigrationPending refuses to create a key while a key migration runs
+// or awaits the restart on its target.
+var ErrMigrationPending = errors.New("a key migration is in progress or awaits the restart on the new provider: create keys after the switch (restart with the target's --kms flags)")
 
 func (a *admin) startMigration(ctx context.Context, run *keyJobRunner, c KMSConfig, current string, raw []byte, rate float64) error {
 	if run == nil || run.mig == nil {
