@@ -18,7 +18,7 @@ const keyRetireUsage = `usage: strongroom key retire KEY --version N | --below N
   destroy the material of old versions of KEY (after a rewrap moved everything off them):
   refused while an object version (locked or not, through its object key or bucket key)
   or a multipart upload in progress still needs one; the newest version cannot be retired.
-  The server must be running. Each retired version is an audit line.`
+  The server must be running. Each retired version is an audit line`
 
 // keyRetireCmd runs `strongroom key retire`.
 func keyRetireCmd(args []string, stdout, stderr io.Writer) error {
