@@ -178,12 +178,13 @@ func (e *Engine) RunDue(ctx context.Context) {
 			e.o.Logger.Warn("jobs: reading job state", "job", name, "err", err)
 			continue
 		}
-		if !e.due(j) {
+		// A pass a crash interrupted resumes at once; a failed one waits
+		// out its backoff; the next one waits for its time.
+		interrupted := !j.PassStarted.IsZero() && j.Failures == 0
+		if !interrupted && e.o.Now().Before(j.NextRun) {
 			continue
 		}
-		// Checked again under the lease: another node may have run the
-		// pass since j was read.
-		if _, err := e.runPass(ctx, name, true); err != nil && !errors.Is(err, ErrLeased) && !errors.Is(err, errNotDue) && ctx.Err() == nil {
+		if _, err := e.RunPass(ctx, name); err != nil && !errors.Is(err, ErrLeased) && ctx.Err() == nil {
 			e.o.Logger.Warn("jobs: pass failed", "job", name, "err", err)
 		}
 	}
@@ -194,24 +195,6 @@ func (e *Engine) RunDue(ctx context.Context) {
 // another node holds the lease, and with the step's error (after recording
 // it and scheduling a retry) when a step fails.
 func (e *Engine) RunPass(ctx context.Context, name string) (*meta.Job, error) {
-	return e.runPass(ctx, name, false)
-}
-
-// errNotDue is runPass's answer, when asked for a due pass only, for a job
-// that is not due (another node ran the pass since it was found due).
-var errNotDue = errors.New("jobs: not due")
-
-// due reports whether j's pass should run now: a pass a crash interrupted
-// resumes at once; a failed one waits out its backoff; the next one waits
-// for its time.
-func (e *Engine) due(j *meta.Job) bool {
-	interrupted := !j.PassStarted.IsZero() && j.Failures == 0
-	return interrupted || !e.o.Now().Before(j.NextRun)
-}
-
-// runPass is RunPass; with dueOnly it runs nothing (errNotDue) unless the
-// job is due when its lease is taken.
-func (e *Engine) runPass(ctx context.Context, name string, dueOnly bool) (*meta.Job, error) {
 	spec, running, err := e.spec(name)
 	if err != nil {
 		return nil, err
@@ -219,7 +202,7 @@ func (e *Engine) runPass(ctx context.Context, name string, dueOnly bool) (*meta.
 	running.Lock()
 	defer running.Unlock()
 
-	j, err := e.acquire(ctx, name, dueOnly)
+	j, err := e.acquire(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -296,17 +279,11 @@ func (e *Engine) state(ctx context.Context, name string) (*meta.Job, error) {
 }
 
 // acquire takes the job's lease and starts a pass unless one is unfinished.
-// With dueOnly it takes nothing from a job that is not due: the check and
-// the lease are one transaction, so of nodes that all found the job due,
-// only the first runs the pass.
-func (e *Engine) acquire(ctx context.Context, name string, dueOnly bool) (*meta.Job, error) {
+func (e *Engine) acquire(ctx context.Context, name string) (*meta.Job, error) {
 	return e.o.Store.UpdateJob(ctx, name, func(j *meta.Job) error {
 		now := e.o.Now()
 		if j.Holder != "" && j.Holder != e.o.Node && now.Before(j.LeaseUntil) {
 			return fmt.Errorf("%w: %q holds %q until %s", ErrLeased, j.Holder, name, j.LeaseUntil.Format(time.RFC3339))
-		}
-		if dueOnly && !e.due(j) {
-			return errNotDue
 		}
 		j.Holder, j.LeaseUntil = e.o.Node, now.Add(e.o.Lease)
 		if j.PassStarted.IsZero() {
