@@ -73,6 +73,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", usersLock); err != nil {
 			return err
 		}
+		// Rolled back with the rest when there is no such user.
+		if err := forgetUserInKeyPolicies(ctx, tx, name); err != nil { // keypolicies.go
+			return err
+		}
 		tag, err := tx.Exec(ctx, "DELETE FROM users WHERE name = $1", name)
 		if err != nil {
 			return err
@@ -80,10 +84,8 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: %q", meta.ErrNoSuchUser, name)
 		}
-		if _, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name); err != nil {
-			return err
-		}
-		return forgetUserInKeyPolicies(ctx, tx, name) // keypolicies.go
+		_, err = tx.Exec(ctx, "DELETE FROM access_keys WHERE user_name = $1", name)
+		return err
 	})
 }
 
