@@ -18,7 +18,7 @@ import (
 )
 
 func keyCmd(args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|pkcs11|kmip ...] | strongroom key list [same flags]"
+	const usage = "usage: strongroom key create|rotate|disable|enable NAME [--data DIR] [--kms builtin|pkcs11|kmip ...] | strongroom key list [same flags] | strongroom key retire KEY --version N|--below N"
 	if len(args) < 1 {
 		return errors.New(usage)
 	}
@@ -26,6 +26,9 @@ func keyCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	op := args[0]
+	if op == "retire" {
+		return keyRetireCmd(args, stdout, stderr) // keyretire.go
+	}
 	if isKeyPolicyCmd(op) {
 		return keyPolicyCmd(args, stdout, stderr) // keypolicy.go
 	}

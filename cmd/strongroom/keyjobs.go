@@ -31,6 +31,8 @@ const keyJobUsage = `usage:
       there, and rewrap every stored object key and bucket key under them; then restart
       the server with that provider's --kms flags
   strongroom key list --usage   objects per key version (a version with none can be retired)
+  strongroom key retire KEY --version N | --below N
+      destroy old versions' material once nothing needs them (see key retire -h)
 The job runs in the server (which must be running), resumes after a restart, and
 shows its progress: a progress line on a terminal, else one JSON status a line`
 

@@ -239,4 +239,9 @@ func TestKeyMigrateToKMIP(t *testing.T) {
 	if err := readAllObjects(t, node, objs); err != nil {
 		t.Fatal(err)
 	}
+	// Until the restart on the target, a new key would exist in the old
+	// provider only: refused with the reason.
+	if _, err := cli(t, "key", "create", "mid-migration", "--data", data); err == nil || !strings.Contains(err.Error(), "key migration is in progress") {
+		t.Fatalf("key create while the migration awaits the switch: %v", err)
+	}
 }

@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// Keyring file, format version 1:
+// Keyring file, format version 1 (2: the same, and the body may hold
+// tombstones of retired versions; written only when it does):
 //
 //	offset  size  field
 //	0       8     magic "SRKEYRNG"
@@ -29,6 +30,7 @@ import (
 const (
 	fileMagic      = "SRKEYRNG"
 	fileVersion1   = 1
+	fileVersion2   = 2 // version 1 plus tombstones of retired versions
 	checkSize      = 16
 	fileHeaderSize = len(fileMagic) + 2 + saltSize + checkSize
 	fileKeyInfo    = "strongroom/kms/keyring/v1 file key"
@@ -61,16 +63,28 @@ type fileKey struct {
 type fileVersion struct {
 	Secret  []byte    `json:"secret"` // base64 in JSON; the file is encrypted
 	Created time.Time `json:"created"`
+	// Retired marks a tombstone (format version 2 only): the version's
+	// secret was destroyed; Secret is empty. Versions stay a dense list,
+	// so version i+1 is still Versions[i].
+	Retired time.Time `json:"retired,omitzero"`
 }
 
 // encodeKeyring returns the encrypted file image of st.
 func encodeKeyring(root []byte, st *state) ([]byte, error) {
 	body := fileBody{Default: st.defaultID}
+	// Version 1 unless a tombstone needs version 2: a keyring that never
+	// retired a version stays readable by older strongroom releases, and
+	// one that did is refused by them (unsupported version) rather than
+	// misread.
+	format := uint16(fileVersion1)
 	for _, id := range st.sortedIDs() {
 		k := st.keys[id]
 		fk := fileKey{ID: k.id, Created: k.created, Enabled: k.enabled}
 		for _, v := range k.versions {
-			fk.Versions = append(fk.Versions, fileVersion{Secret: v.secret, Created: v.created})
+			fk.Versions = append(fk.Versions, fileVersion{Secret: v.secret, Created: v.created, Retired: v.retired})
+			if !v.retired.IsZero() {
+				format = fileVersion2
+			}
 		}
 		body.Keys = append(body.Keys, fk)
 	}
@@ -82,7 +96,7 @@ func encodeKeyring(root []byte, st *state) ([]byte, error) {
 
 	out := make([]byte, fileHeaderSize, fileHeaderSize+len(plain)+tagSize)
 	copy(out, fileMagic)
-	binary.BigEndian.PutUint16(out[len(fileMagic):], fileVersion1)
+	binary.BigEndian.PutUint16(out[len(fileMagic):], format)
 	salt := out[len(fileMagic)+2 : len(fileMagic)+2+saltSize]
 	if _, err := rand.Read(salt); err != nil {
 		return nil, fmt.Errorf("kms: random: %w", err)
@@ -104,8 +118,9 @@ func decodeKeyring(root, data []byte) (*state, error) {
 	if len(data) < len(fileMagic)+2 || string(data[:len(fileMagic)]) != fileMagic {
 		return nil, fmt.Errorf("%w: not a keyring file", ErrKeyringCorrupt)
 	}
-	if v := binary.BigEndian.Uint16(data[len(fileMagic):]); v != fileVersion1 {
-		return nil, fmt.Errorf("kms: unsupported keyring file version %d", v)
+	format := binary.BigEndian.Uint16(data[len(fileMagic):])
+	if format != fileVersion1 && format != fileVersion2 {
+		return nil, fmt.Errorf("kms: unsupported keyring file version %d", format)
 	}
 	if len(data) < fileHeaderSize+tagSize {
 		return nil, fmt.Errorf("%w: truncated", ErrKeyringCorrupt)
@@ -132,7 +147,7 @@ func decodeKeyring(root, data []byte) (*state, error) {
 		clearBody(&body)
 		return nil, fmt.Errorf("%w: bad body", ErrKeyringCorrupt)
 	}
-	st, err := stateFromBody(&body)
+	st, err := stateFromBody(&body, format)
 	if err != nil {
 		clearBody(&body)
 		return nil, err
@@ -148,7 +163,7 @@ func clearBody(b *fileBody) {
 	}
 }
 
-func stateFromBody(body *fileBody) (*state, error) {
+func stateFromBody(body *fileBody, format uint16) (*state, error) {
 	st := &state{keys: make(map[string]*cmk, len(body.Keys)), defaultID: body.Default}
 	for _, fk := range body.Keys {
 		if validName(fk.ID) != nil {
@@ -162,6 +177,13 @@ func stateFromBody(body *fileBody) (*state, error) {
 		}
 		k := &cmk{id: fk.ID, created: fk.Created, enabled: fk.Enabled}
 		for i, v := range fk.Versions {
+			if !v.Retired.IsZero() {
+				if format < fileVersion2 || len(v.Secret) != 0 || i == len(fk.Versions)-1 {
+					return nil, fmt.Errorf("%w: key %s version %d: a bad tombstone", ErrKeyringCorrupt, quoteID(fk.ID), i+1)
+				}
+				k.versions = append(k.versions, version{created: v.Created, retired: v.Retired})
+				continue
+			}
 			if len(v.Secret) != secretSize {
 				return nil, fmt.Errorf("%w: key %s version %d has a bad secret length", ErrKeyringCorrupt, quoteID(fk.ID), i+1)
 			}

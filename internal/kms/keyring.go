@@ -68,8 +68,9 @@ type cmk struct {
 }
 
 type version struct {
-	secret  []byte // immutable once created; zeroed by Close
+	secret  []byte // immutable once created; zeroed by Close; nil once retired
 	created time.Time
+	retired time.Time // zero: usable; else a tombstone (retire.go)
 }
 
 func (s *state) clone() *state {
@@ -115,6 +116,7 @@ func (k *cmk) info(defaultID string) KeyInfo {
 		Enabled:  k.enabled,
 		Versions: len(k.versions),
 		Default:  k.id == defaultID,
+		Retired:  k.retiredVersions(),
 	}
 }
 
@@ -323,6 +325,9 @@ func (k *Keyring) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[str
 	}
 	if h.version == 0 || uint64(h.version) > uint64(len(c.versions)) {
 		return nil, fmt.Errorf("%w (unknown key version)", ErrDecrypt)
+	}
+	if v := c.versions[h.version-1]; !v.retired.IsZero() {
+		return nil, retiredVersion(c.id, h.version)
 	}
 	return openWrapped(c.versions[h.version-1].secret, ciphertext, h, encCtx)
 }

@@ -54,6 +54,9 @@ type KeyInfo struct {
 	Enabled  bool      // a disabled key neither wraps nor unwraps
 	Versions int       // number of versions; the newest wraps new data keys
 	Default  bool      // the key used when a key id is ""
+	// Retired lists the versions whose material was destroyed (`key
+	// retire`), in ascending order; they unwrap nothing any more.
+	Retired []uint32 `json:",omitempty"`
 }
 
 // Provider is a key management backend.

@@ -109,10 +109,22 @@ func refuseLockedKeyOp(ctx context.Context, k kms.KeyAdmin, m meta.Store, name, 
 }
 
 // keyProtects reports whether the key described by info wraps the object
-// key of enc: named by the client (any spelling), or the default key for
+// key of enc. The stored ciphertext (the bucket key's when there is one)
+// names the key that wraps it, whatever the client named: after `key
+// rewrap --to`, an SSE-S3 object (KeyID "") depends on the target key, not
+// the default. Only material without a readable ciphertext header falls
+// back to the name the client gave (any spelling), or the default key for
 // managed encryption and SSE-KMS without a key. SSE-C uses no KMS key.
 func keyProtects(enc *meta.Encryption, info kms.KeyInfo) bool {
 	if sse.Mode(enc.Mode) == sse.Customer {
+		return false
+	}
+	if refs := sse.Refs(enc); len(refs) > 0 {
+		for _, r := range refs {
+			if r.Key == info.ID {
+				return true
+			}
+		}
 		return false
 	}
 	if enc.KeyID == "" {

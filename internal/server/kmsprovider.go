@@ -140,6 +140,17 @@ func rootKeyFrom(ctx context.Context, dataDir, file string, p kms.RootSealer, cr
 		}
 		defer clear(given)
 	}
+	key, next, err := commitNextSealedRoot(ctx, dataDir, p, log) // migrateroot.go
+	if err != nil {
+		return nil, err
+	}
+	if next && given != nil && subtle.ConstantTimeCompare(key, given) != 1 {
+		clear(key)
+		return nil, fmt.Errorf("the root key given (%s or --root-key-file) is not the one sealed in %s", kms.RootKeyEnv, path)
+	}
+	if next {
+		return key, nil
+	}
 	sealed, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -172,7 +183,7 @@ func rootKeyFrom(ctx context.Context, dataDir, file string, p kms.RootSealer, cr
 			k.Close()
 		}
 	}
-	key := bytes.Clone(given)
+	key = bytes.Clone(given)
 	if key == nil {
 		if _, err := os.Stat(filepath.Join(dataDir, keyringFile)); err == nil {
 			return nil, fmt.Errorf("the data directory %s has a keyring but no %s: give its root key once (%s or --root-key-file) to seal it", dataDir, sealedRootKeyFile, kms.RootKeyEnv)

@@ -25,6 +25,9 @@ type migrating struct {
 	kms.Provider
 	mu     sync.RWMutex
 	target *migrationTarget
+	// reseal seals the root key under a target (migrateroot.go); nil on
+	// the builtin keyring, whose root key the operator gives the target.
+	reseal func(context.Context, kms.RootSealer) error
 }
 
 // migrationTarget is an open external provider and its kind.
@@ -137,6 +140,12 @@ func (n *Node) newKeyJobs(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("a key migration to %s is unfinished and its target cannot be opened: %w", c.KMS, err)
 	}
+	if n.migration.reseal != nil {
+		if err := n.migration.reseal(ctx, t); err != nil {
+			t.Close()
+			return err
+		}
+	}
 	n.migration.setTarget(t)
 	return nil
 }
@@ -176,8 +185,25 @@ func (a *admin) withMigrate(run *keyJobRunner, current string) *admin {
 		AuditAdmin(r.Context(), a.audit, audit.TypeKey, "migrate", c.KMS, "", clientAddr(r), err)
 		a.answerStart(w, r, run, service.MigrateJob, err)
 	})
+	// A key created in the old provider while a migration runs (or awaits
+	// the restart on the target) would not exist in the target: refused
+	// until the switch, with the reason.
+	a.mux.HandleFunc("POST "+AdminPrefix+"keys/create", func(w http.ResponseWriter, r *http.Request) {
+		if run != nil && run.mig != nil && run.mig.current() != nil {
+			err := ErrMigrationPending
+			AuditAdmin(r.Context(), a.audit, audit.TypeKey, "create", r.URL.Query().Get("name"), "", clientAddr(r), err)
+			http.Error(w, err.Error(), http.StatusConflict)
+			return
+		}
+		r.SetPathValue("op", "create")
+		a.keyOp(w, r)
+	})
 	return a
 }
+
+// ErrMigrationPending refuses to create a key while a key migration runs
+// or awaits the restart on its target.
+var ErrMigrationPending = errors.New("a key migration is in progress or awaits the restart on the new provider: create keys after the switch (restart with the target's --kms flags)")
 
 func (a *admin) startMigration(ctx context.Context, run *keyJobRunner, c KMSConfig, current string, raw []byte, rate float64) error {
 	if run == nil || run.mig == nil {
@@ -199,6 +225,13 @@ func (a *admin) startMigration(ctx context.Context, run *keyJobRunner, c KMSConf
 		if _, err := t.CreateKey(ctx, k.ID); err != nil && !errors.Is(err, kms.ErrKeyExists) {
 			t.Close()
 			return fmt.Errorf("migrate: creating key %s in %s: %w", k.ID, c.KMS, err)
+		}
+	}
+	if run.mig.reseal != nil {
+		// Before the job: the switch needs the root key under the target.
+		if err := run.mig.reseal(ctx, t); err != nil {
+			t.Close()
+			return err
 		}
 	}
 	run.mig.setTarget(t)

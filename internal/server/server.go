@@ -245,6 +245,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	keys, kmsProvider := nodeKeys(keyring, ext)
 	mig := &migrating{Provider: kmsProvider} // key migrate's target beside it (migrate.go)
+	if ext != nil {
+		mig.reseal = rootResealer(cfg.DataDir, rootKey) // migrateroot.go
+	}
 	kmsProvider = mig
 	if cfg.WrapKMS != nil {
 		kmsProvider = cfg.WrapKMS(kmsProvider)
@@ -308,7 +311,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)).withKeyRetire(svc, node.keyJobs, providerName(cfg.KMSConfig)),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,

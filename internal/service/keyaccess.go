@@ -54,20 +54,11 @@ func (s *Service) checkReadKey(ctx context.Context, p Principal, enc *meta.Encry
 // A store without key policies (one the server refuses; a wrapper that
 // hides them) knows no owner or grant: its keys are root's, it fails closed.
 func (s *Service) checkKeyUse(ctx context.Context, p Principal, keyID, use string) error {
-	if keyID == "" {
+	id, ok := policyKeyID(keyID)
+	if !ok {
 		return nil
 	}
-	id, err := kms.ParseKeyID(keyID)
-	if err != nil || id == kms.DefaultKeyName {
-		return nil // a malformed id is the KMS's to refuse (KMS.NotFoundException)
-	}
-	var pol *meta.KeyPolicy
-	if kp, ok := s.meta.(meta.KeyPolicies); ok {
-		pol, err = kp.GetKeyPolicy(ctx, id)
-	}
-	if errors.Is(err, meta.ErrNoSuchKeyPolicy) {
-		pol, err = nil, nil
-	}
+	pol, err := s.keyPolicy(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -168,4 +159,32 @@ func (s *Service) kmsRefused(ctx context.Context, err error, keyID, use string) 
 	}
 	audit.Record(ctx, s.audit, audit.Event{Type: audit.TypeDenied, Action: "kms:" + use, Outcome: audit.Denied,
 		Target: keyID, Reason: e.Code})
+}
+
+// policyKeyID is the canonical id of a key that takes grants; ok is false
+// for none, the default key (everyone's) and a malformed id (the KMS's to
+// refuse: KMS.NotFoundException).
+func policyKeyID(keyID string) (string, bool) {
+	if keyID == "" {
+		return "", false
+	}
+	id, err := kms.ParseKeyID(keyID)
+	if err != nil || id == kms.DefaultKeyName {
+		return "", false
+	}
+	return id, true
+}
+
+// keyPolicy reads key id's policy; nil when it has none (root's key) or
+// the store keeps none (fail closed: root only).
+func (s *Service) keyPolicy(ctx context.Context, id string) (*meta.KeyPolicy, error) {
+	kp, ok := s.meta.(meta.KeyPolicies)
+	if !ok {
+		return nil, nil
+	}
+	pol, err := kp.GetKeyPolicy(ctx, id)
+	if errors.Is(err, meta.ErrNoSuchKeyPolicy) {
+		return nil, nil
+	}
+	return pol, err
 }

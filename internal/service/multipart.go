@@ -235,6 +235,9 @@ func (s *Service) UploadPartCopy(ctx context.Context, p Principal, in UploadPart
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkReadKey(ctx, p, u.Encryption); err != nil {
+		return nil, err // as UploadPart: sealing the part unwraps the upload's key
+	}
 	src, hold, err := s.readableSource(ctx, p, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err

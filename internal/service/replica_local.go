@@ -146,6 +146,10 @@ func (s *Service) replicaSource(ctx context.Context, src *meta.Object, rule *rep
 		hold.release()
 		return nil, nil, err
 	}
+	if err := s.replicaKeyState(ctx, o.Encryption, rule); err != nil { // replicakeys.go
+		hold.release()
+		return nil, nil, err
+	}
 	return o, hold, nil
 }
 

@@ -71,6 +71,13 @@ func (s *Service) ReceiveReplica(ctx context.Context, p Principal, in ReplicaUpl
 	if err := s.authorizeReplica(ctx, p, b, src); err != nil {
 		return false, err
 	}
+	if src.Encryption != nil && sse.Mode(src.Encryption.Mode) == sse.KMS {
+		// The replica is wrapped under the rule's replica key, for this
+		// credential's user: it needs encrypt on it (replicakeys.go).
+		if err := s.checkKeyUse(ctx, p, h.ReplicaKMSKeyID, KeyEncrypt); err != nil {
+			return false, err
+		}
+	}
 	if err := checkReplicaLock(b, src); err != nil { // before any data is read
 		return false, refusal(err)
 	}

@@ -86,6 +86,9 @@ func (s *Service) updateReplication(ctx context.Context, p Principal, bucket str
 			return err
 		}
 	}
+	if err := s.checkReplicaKeyGrants(ctx, p, incoming); err != nil { // replicakeys.go
+		return err
+	}
 	return mapMeta(s.meta.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
 		if err := s.checkReplicationSource(b, shape); err != nil {
 			return err

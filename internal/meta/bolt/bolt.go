@@ -1107,6 +1107,9 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 				}
 			}
 		}
+		if err := forgetUserInKeyPolicies(tx, name); err != nil { // keypolicies.go
+			return err
+		}
 		return users.Delete([]byte(name))
 	})
 }

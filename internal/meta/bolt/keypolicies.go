@@ -86,3 +86,34 @@ func (s *Store) ListKeyPolicies(ctx context.Context) ([]*meta.KeyPolicy, error) 
 	}
 	return listRecords[meta.KeyPolicy](ctx, s, bkKeyPolicies, "key policy")
 }
+
+// forgetUserInKeyPolicies drops user name's grants and ownership from
+// every key policy, inside the transaction that deletes the user: grants
+// are keyed by user name, and a user created later under the same name
+// must not inherit them. A key the user owned falls to the root account.
+func forgetUserInKeyPolicies(tx *bbolt.Tx, name string) error {
+	b := tx.Bucket(bkKeyPolicies)
+	if b == nil {
+		return nil
+	}
+	var changed []*meta.KeyPolicy
+	err := b.ForEach(func(k, _ []byte) error {
+		var p meta.KeyPolicy
+		if _, err := getJSON(b, k, &p); err != nil {
+			return err
+		}
+		if meta.ForgetUser(&p, name) {
+			changed = append(changed, &p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range changed { // not inside ForEach: bbolt forbids changes there
+		if err := putJSON(b, []byte(p.Key), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

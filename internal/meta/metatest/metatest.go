@@ -61,6 +61,7 @@ var Tests = []struct {
 	{"Ping", testPing},
 	{"KeyPolicies", testKeyPolicies},
 	{"KeyPolicyUpdatesAtomic", testKeyPolicyUpdatesAtomic},
+	{"DeletedUserLosesKeyGrants", testDeletedUserLosesKeyGrants},
 }
 
 // Run runs every test of the contract on the backend, each as a subtest

@@ -68,3 +68,41 @@ func (s *Store) UpdateKeyPolicy(ctx context.Context, key string, fn func(*meta.K
 func (s *Store) ListKeyPolicies(ctx context.Context) ([]*meta.KeyPolicy, error) {
 	return listRecs[meta.KeyPolicy](ctx, s, "SELECT rec FROM key_policies ORDER BY key")
 }
+
+// forgetUserInKeyPolicies drops user name's grants and ownership from
+// every key policy, inside the transaction that deletes the user (see
+// meta.ForgetUser). Each changed policy is rewritten under its key's
+// advisory lock, as UpdateKeyPolicy takes it.
+func forgetUserInKeyPolicies(ctx context.Context, tx pgx.Tx, name string) error {
+	rows, err := tx.Query(ctx, "SELECT key FROM key_policies ORDER BY key")
+	if err != nil {
+		return err
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", nameLock("keypolicy", key)); err != nil {
+			return err
+		}
+		var rec []byte
+		if err := tx.QueryRow(ctx, "SELECT rec FROM key_policies WHERE key = $1", key).Scan(&rec); err != nil {
+			return err
+		}
+		p, err := decode[meta.KeyPolicy](rec, "key policy")
+		if err != nil {
+			return err
+		}
+		if !meta.ForgetUser(p, name) {
+			continue
+		}
+		if rec, err = encode(p); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE key_policies SET rec = $2 WHERE key = $1", key, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

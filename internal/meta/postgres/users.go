@@ -75,6 +75,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", usersLock); err != nil {
 			return err
 		}
+		// Rolled back with the rest when there is no such user.
+		if err := forgetUserInKeyPolicies(ctx, tx, name); err != nil { // keypolicies.go
+			return err
+		}
 		tag, err := tx.Exec(ctx, "DELETE FROM users WHERE name = $1", name)
 		if err != nil {
 			return err
