@@ -101,6 +101,15 @@ type Config struct {
 	// Providers are key providers to compare with the builtin keyring on
 	// the SSE-KMS modes (see ProviderRun).
 	Providers []ProviderRun
+	// KMSProviders makes a SoftHSM2 token and starts a PyKMIP server and
+	// adds both providers to Providers (kmsproviders.go).
+	KMSProviders bool
+	// KeyJobs measures the rewrap and re-encrypt rates (keyjobs.go) over
+	// KeyJobObjects objects (default DefaultKeyJobObjects).
+	KeyJobs       bool
+	KeyJobObjects int
+	// SkipFigures skips the PUT/GET figures (a run of named phases only).
+	SkipFigures bool
 
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
@@ -209,6 +218,11 @@ type Result struct {
 	P99ms     float64 `json:"p99_ms"`
 	// PeakRSS is the server's VmHWM after the phase (bytes), when known.
 	PeakRSS int64 `json:"server_peak_rss,omitempty"`
+	// SSE-KMS phases: key provider calls per request, the mean time of
+	// one (in the server), and their share of the mean request time.
+	KMSCallsPerOp float64 `json:"kms_calls_per_op,omitempty"`
+	KMSCallMs     float64 `json:"kms_call_ms,omitempty"`
+	KMSShare      float64 `json:"kms_share,omitempty"`
 }
 
 // Figure is one line of the report: a figure, its yardstick, the ratio and
@@ -266,6 +280,10 @@ type Report struct {
 	Big        []Result `json:"big,omitempty"`
 	BigPeakRSS int64    `json:"big_server_peak_rss,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+	// ProvidersSkipped says which key providers Config.KMSProviders could
+	// not start, and why.
+	ProvidersSkipped []string       `json:"providers_skipped,omitempty"`
+	KeyJobs          *KeyJobReport `json:"key_jobs,omitempty"`
 }
 
 // Run runs the benchmark.
@@ -362,6 +380,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Modes = modes
 
+	if cfg.KMSProviders && cfg.Endpoint == "" {
+		defer startKMSServers(&cfg, rep, work)()
+	}
 	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
 	if cfg.Endpoint == "" && len(cfg.Providers) > 0 {
 		ps, stop, err := startProviders(ctx, cfg, work, sr)
@@ -385,6 +406,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := b.figures(ctx, createDir); err != nil {
 		return rep, err
 	}
+	if cfg.KeyJobs {
+		if err := b.keyJobs(ctx); err != nil {
+			return rep, err
+		}
+	}
 	rep.PeakRSS = peakRSS(pid)
 	rep.AnonRSS, rep.FileRSS = procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")
 	if cfg.Big {
@@ -395,6 +421,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.LoadAvgEnd = loadAvg()
 	rep.Elapsed = time.Since(rep.Started).Seconds()
 	b.judge()
+	b.keyJobFigures()
 	return rep, nil
 }
 
@@ -433,6 +460,9 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 		{c.LargeSize, c.Streams, 2},
 	}
 	for _, s := range sizes {
+		if c.SkipFigures {
+			break
+		}
 		if len(c.Only) > 0 && !slices.Contains(c.Only, s.size) {
 			continue
 		}
@@ -523,8 +553,10 @@ func (b *run) phase(ctx context.Context, e *endpoint, m Mode, op string, size, w
 			return e.get(ctx, keyFor(m.Name, size, src, idx), size, m.GetHeaders, want)
 		}
 	}
+	probe := b.kmsProbe(ctx, e, m)
 	r := runPhase(ctx, workers, b.cfg.Duration, fn)
 	r.Target, r.Mode, r.Op, r.Size = target, m.Name, op, int64(size)
+	probe(&r)
 	b.progress(r)
 	return r
 }

@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsm"
+)
+
+// KMS provider comparison (Config.KMSProviders, `strongroom bench --only
+// kms`): the bench makes its own SoftHSM2 token and runs its own PyKMIP
+// server, and compares SSE-KMS PUTs and GETs on a child server using each
+// with the builtin keyring, in the same run. A missing tool skips its
+// provider's rows, with a note (Report.ProvidersSkipped): the bench is not
+// CI, but the test of this mode fails on a skip.
+
+// startKMSServers adds a ProviderRun per external provider whose server it
+// could start in work; stop stops them.
+func startKMSServers(cfg *Config, rep *Report, work string) (stop func()) {
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	skip := func(name string, err error) {
+		msg := fmt.Sprintf("%s provider rows skipped: %v", name, err)
+		rep.ProvidersSkipped = append(rep.ProvidersSkipped, msg)
+		rep.Notes = append(rep.Notes, msg)
+		fmt.Fprintln(cfg.Progress, msg)
+	}
+
+	dir := filepath.Join(work, "softhsm")
+	tok, err := func() (softhsm.Token, error) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return softhsm.Token{}, err
+		}
+		return softhsm.NewToken(dir, "strongroom-bench")
+	}()
+	if err != nil {
+		skip("pkcs11", err)
+	} else {
+		cfg.Providers = append(cfg.Providers, ProviderRun{Name: "pkcs11", Env: tok.Env(), ServeArgs: []string{
+			"--kms=pkcs11", "--pkcs11-module=" + tok.Module, "--pkcs11-token=" + tok.Label, "--pkcs11-pin-file=" + tok.PINFile}})
+	}
+
+	dir = filepath.Join(work, "pykmip")
+	srv, err := func() (*kmiptest.Server, error) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		return kmiptest.New(dir)
+	}()
+	if err != nil {
+		skip("kmip", err)
+	} else {
+		stops = append(stops, srv.Stop)
+		cfg.Providers = append(cfg.Providers, ProviderRun{Name: "kmip", ServeArgs: []string{
+			"--kms=kmip", "--kmip-addr=" + srv.Addr, "--kmip-cert=" + srv.CertFile, "--kmip-key=" + srv.KeyFile, "--kmip-ca=" + srv.CAFile}})
+	}
+	return stop
+}
+
+// kmsStats is the server's key provider calls so far, from its metrics
+// (the kms.Counting every node wraps its provider in).
+type kmsStats struct {
+	calls   float64
+	seconds float64
+}
+
+const kmsMetric = "strongroom_kms_call_duration_seconds"
+
+// scrapeKMS reads e's /metrics; ok is false when it can't (an external
+// server that wants a token).
+func scrapeKMS(ctx context.Context, e *endpoint) (s kmsStats, ok bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"/metrics", nil)
+	if err != nil {
+		return s, false
+	}
+	resp, err := e.client.hc.Do(req)
+	if err != nil {
+		return s, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return s, false
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*KiB), MiB)
+	for sc.Scan() {
+		line := sc.Text()
+		var dst *float64
+		switch {
+		case strings.HasPrefix(line, kmsMetric+"_sum"):
+			dst = &s.seconds
+		case strings.HasPrefix(line, kmsMetric+"_count"):
+			dst = &s.calls
+		default:
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			*dst += v
+		}
+	}
+	return s, sc.Err() == nil
+}
+
+// kmsProbe measures the key provider calls a phase of an SSE-KMS mode
+// makes on e: call it before the phase, and the function it returns
+// after, on the phase's result.
+func (b *run) kmsProbe(ctx context.Context, e *endpoint, m Mode) func(*Result) {
+	if !isKMSMode(m) {
+		return func(*Result) {}
+	}
+	before, ok := scrapeKMS(ctx, e)
+	if !ok {
+		return func(*Result) {}
+	}
+	return func(r *Result) {
+		after, ok := scrapeKMS(ctx, e)
+		if !ok || r.Ops == 0 {
+			return
+		}
+		calls, secs := after.calls-before.calls, after.seconds-before.seconds
+		r.KMSCallsPerOp = calls / float64(r.Ops)
+		if calls > 0 {
+			r.KMSCallMs = secs / calls * 1e3
+		}
+		// The mean request time, from the rate at this concurrency.
+		if r.OpsPerSec > 0 {
+			mean := float64(r.Workers) / r.OpsPerSec * 1e3
+			r.KMSShare = r.KMSCallsPerOp * r.KMSCallMs / mean
+		}
+	}
+}
+
+// kmsNote describes a PUT phase's key provider round trips.
+func kmsNote(prov string, r *Result) string {
+	return fmt.Sprintf("%s PUT %s: %.3f KMS calls per request, %.3f ms each (measured in the server), %.0f%% of the mean PUT time",
+		prov, sizeName(r.Size), r.KMSCallsPerOp, r.KMSCallMs, 100*r.KMSShare)
+}
+
+// kmsNotes notes a provider's PUT phase's KMS round trips, and the
+// builtin keyring's in the same mode once.
+func (b *run) kmsNotes(prov string, r, builtin *Result) {
+	b.rep.Notes = append(b.rep.Notes, kmsNote(prov+" "+r.Mode[:strings.Index(r.Mode, providerSep)], r))
+	if builtin.KMSCallsPerOp > 0 {
+		if n := kmsNote("builtin "+builtin.Mode, builtin); !slices.Contains(b.rep.Notes, n) {
+			b.rep.Notes = append(b.rep.Notes, n)
+		}
+	}
+}
