@@ -282,7 +282,7 @@ type Report struct {
 	Notes      []string `json:"notes,omitempty"`
 	// ProvidersSkipped says which key providers Config.KMSProviders could
 	// not start, and why.
-	ProvidersSkipped []string       `json:"providers_skipped,omitempty"`
+	ProvidersSkipped []string      `json:"providers_skipped,omitempty"`
 	KeyJobs          *KeyJobReport `json:"key_jobs,omitempty"`
 }
 
