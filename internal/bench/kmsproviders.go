@@ -11,8 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/kms/kmip/kmiptest"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11"
 	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsm"
 )
 
@@ -41,6 +43,9 @@ func startKMSServers(cfg *Config, rep *Report, work string) (stop func()) {
 
 	dir := filepath.Join(work, "softhsm")
 	tok, err := func() (softhsm.Token, error) {
+		if !cgoBuild {
+			return softhsm.Token{}, pkcs11.ErrNoCgo
+		}
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return softhsm.Token{}, err
 		}
@@ -54,6 +59,7 @@ func startKMSServers(cfg *Config, rep *Report, work string) (stop func()) {
 	}
 
 	dir = filepath.Join(work, "pykmip")
+	start := time.Now()
 	srv, err := func() (*kmiptest.Server, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
@@ -64,6 +70,7 @@ func startKMSServers(cfg *Config, rep *Report, work string) (stop func()) {
 		skip("kmip", err)
 	} else {
 		stops = append(stops, srv.Stop)
+		fmt.Fprintf(cfg.Progress, "PyKMIP server started on %s in %.1fs\n", srv.Addr, time.Since(start).Seconds())
 		cfg.Providers = append(cfg.Providers, ProviderRun{Name: "kmip", ServeArgs: []string{
 			"--kms=kmip", "--kmip-addr=" + srv.Addr, "--kmip-cert=" + srv.CertFile, "--kmip-key=" + srv.KeyFile, "--kmip-ca=" + srv.CAFile}})
 	}

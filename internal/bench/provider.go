@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ProviderRun is a key provider to compare with the builtin keyring: a
@@ -47,12 +48,14 @@ func startProviders(ctx context.Context, cfg Config, work string, base *endpoint
 		if len(modes) == 0 {
 			continue
 		}
+		start := time.Now()
 		c, err := startChild(ctx, cfg.ServerCmd, append(append([]string(nil), cfg.ServerEnv...), p.Env...), filepath.Join(work, p.Name, "data"), p.ServeArgs)
 		if err != nil {
 			stop()
 			return nil, nil, fmt.Errorf("bench: starting the %s server: %w", p.Name, err)
 		}
 		children = append(children, c)
+		fmt.Fprintf(cfg.Progress, "%s server started in %.1fs\n", p.Name, time.Since(start).Seconds())
 		e := &endpoint{client: base.client, base: c.url, accessKey: c.accessKey, secretKey: c.secretKey, bucket: base.bucket}
 		if err := e.createBucket(ctx); err != nil {
 			stop()
