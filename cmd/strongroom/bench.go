@@ -51,7 +51,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	small := fs.String("small", "4KiB", "small object size")
 	medium := fs.String("medium", "1MiB", "medium object size")
 	large := fs.String("large", "64MiB", "large object size")
-	only := fs.String("only", "", "run only these object sizes, comma-separated (e.g. 4KiB, to profile one figure)")
+	only := fs.String("only", "", "run only these object sizes or named phases (kms, keyjobs), comma-separated (e.g. 4KiB, to profile one figure)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	check := fs.Bool("check", false, "exit non-zero when a target is missed or a request failed")
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "URL of a running server (default: start a child server)")
@@ -66,6 +66,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
 	bindKMSFlags(fs, &kmsCfg)
 	bindRoundFlags(fs, &cfg)
+	bindBenchPhaseFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -97,15 +98,6 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.BigSize = n
-	if *only != "" {
-		for _, o := range strings.Split(*only, ",") {
-			n, err := parseSize(o)
-			if err != nil {
-				return err
-			}
-			cfg.Only = append(cfg.Only, int(n))
-		}
-	}
 	for _, name := range strings.Split(*sse, ",") {
 		m, err := bench.LookupMode(strings.TrimSpace(name))
 		if err != nil {
@@ -123,6 +115,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		cfg.Providers = append(cfg.Providers, bench.ProviderRun{Name: kmsCfg.KMS, ServeArgs: kmsServeArgs(kmsCfg)})
 	case kmsCfg != (server.KMSConfig{KMS: server.KMSBuiltin}):
 		return errors.New("bench: the --pkcs11-* and --kmip-* flags need --kms pkcs11 or --kms kmip")
+	}
+	if err := benchOnly(*only, fs, &cfg); err != nil {
+		return err
 	}
 	cfg.Progress = stderr
 

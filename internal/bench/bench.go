@@ -101,6 +101,19 @@ type Config struct {
 	// Providers are key providers to compare with the builtin keyring on
 	// the SSE-KMS modes (see ProviderRun).
 	Providers []ProviderRun
+	// KMSProviders makes a SoftHSM2 token and starts a PyKMIP server and
+	// adds both providers to Providers (kmsproviders.go).
+	KMSProviders bool
+	// KMSRounds, above 1, splits each SSE-KMS phase of the provider
+	// comparison into rounds that take turns across the providers, so
+	// that load from other processes skews every provider alike.
+	KMSRounds int
+	// KeyJobs measures the rewrap and re-encrypt rates (keyjobs.go) over
+	// KeyJobObjects objects (default DefaultKeyJobObjects).
+	KeyJobs       bool
+	KeyJobObjects int
+	// SkipFigures skips the PUT/GET figures (a run of named phases only).
+	SkipFigures bool
 
 	// Progress receives one line per phase (nil: silent).
 	Progress io.Writer
@@ -213,6 +226,11 @@ type Result struct {
 	P99ms     float64 `json:"p99_ms"`
 	// PeakRSS is the server's VmHWM after the phase (bytes), when known.
 	PeakRSS int64 `json:"server_peak_rss,omitempty"`
+	// SSE-KMS phases: key provider calls per request, the mean time of
+	// one (in the server), and their share of the mean request time.
+	KMSCallsPerOp float64 `json:"kms_calls_per_op,omitempty"`
+	KMSCallMs     float64 `json:"kms_call_ms,omitempty"`
+	KMSShare      float64 `json:"kms_share,omitempty"`
 }
 
 // Figure is one line of the report: a figure, its yardstick, the ratio and
@@ -272,6 +290,10 @@ type Report struct {
 	Notes      []string `json:"notes,omitempty"`
 	// Interleaved are ratios from alternating rounds (Config.Rounds).
 	Interleaved []Interleaved `json:"interleaved,omitempty"`
+	// ProvidersSkipped says which key providers Config.KMSProviders could
+	// not start, and why.
+	ProvidersSkipped []string      `json:"providers_skipped,omitempty"`
+	KeyJobs          *KeyJobReport `json:"key_jobs,omitempty"`
 }
 
 // Run runs the benchmark.
@@ -368,6 +390,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Modes = modes
 
+	if cfg.KMSProviders && cfg.Endpoint == "" {
+		defer startKMSServers(&cfg, rep, work)()
+	}
 	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
 	if cfg.Endpoint == "" && len(cfg.Providers) > 0 {
 		ps, stop, err := startProviders(ctx, cfg, work, sr)
@@ -394,6 +419,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := b.interleave(ctx, createDir); err != nil {
 		return rep, err
 	}
+	if cfg.KeyJobs {
+		if err := b.keyJobs(ctx); err != nil {
+			return rep, err
+		}
+	}
 	rep.PeakRSS = peakRSS(pid)
 	rep.AnonRSS, rep.FileRSS = procStatus(pid, "RssAnon"), procStatus(pid, "RssFile")
 	if cfg.Big {
@@ -404,6 +434,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.LoadAvgEnd = loadAvg()
 	rep.Elapsed = time.Since(rep.Started).Seconds()
 	b.judge()
+	b.keyJobFigures()
 	return rep, nil
 }
 
@@ -442,6 +473,9 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 		{c.LargeSize, c.Streams, 2},
 	}
 	for _, s := range sizes {
+		if c.SkipFigures {
+			break
+		}
 		if len(c.Only) > 0 && !slices.Contains(c.Only, s.size) {
 			continue
 		}
@@ -457,6 +491,9 @@ func (b *run) figures(ctx context.Context, createDir string) error {
 		for _, op := range []string{"PUT", "GET"} {
 			y := b.phase(ctx, b.yard, Mode{Name: ""}, op, s.size, s.workers, s.keep, "net/http")
 			b.rep.Yardsticks = append(b.rep.Yardsticks, y)
+			if b.kmsRounds(ctx, op, s.size, s.workers, s.keep) { // kmsproviders.go
+				continue
+			}
 			for _, m := range c.Modes {
 				r := b.phase(ctx, b.sr, m, op, s.size, s.workers, s.keep, "strongroom")
 				r.PeakRSS = peakRSS(b.pid)
@@ -532,8 +569,10 @@ func (b *run) phase(ctx context.Context, e *endpoint, m Mode, op string, size, w
 			return e.get(ctx, keyFor(m.Name, size, src, idx), size, m.GetHeaders, want)
 		}
 	}
+	probe := b.kmsProbe(ctx, e, m)
 	r := runPhase(ctx, workers, b.cfg.Duration, fn)
 	r.Target, r.Mode, r.Op, r.Size = target, m.Name, op, int64(size)
+	probe(&r)
 	b.progress(r)
 	return r
 }

@@ -42,13 +42,15 @@ func testServe(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "")
 	data := fs.String("data", "", "")
 	fs.String("log-level", "warn", "")
+	kmsCfg := bindTestKMSFlags(fs) // kmsproviders_test.go
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	cfg := server.Config{
 		Addr: *addr, DataDir: *data,
 		RootAccessKey: os.Getenv("STRONGROOM_ROOT_ACCESS_KEY"), RootSecretKey: os.Getenv("STRONGROOM_ROOT_SECRET_KEY"),
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		KMSConfig: *kmsCfg,
 	}
 	n, err := server.Open(context.Background(), cfg)
 	if err != nil {

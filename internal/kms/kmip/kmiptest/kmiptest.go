@@ -109,7 +109,9 @@ func (s *Server) Start() error {
 	}
 	cmd := exec.Command(Binary, "-f", filepath.Join(s.dir, "server.conf"), "-l", s.logPath)
 	cmd.Dir = s.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group (Stop kills the workers too); killed with its parent,
+	// so a bench that dies (SIGPIPE) leaves no server behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

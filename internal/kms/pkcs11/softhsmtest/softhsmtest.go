@@ -6,14 +6,15 @@ package softhsmtest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsm"
 )
 
 // ModuleEnv names a module to use instead of the usual SoftHSM2 paths.
-const ModuleEnv = "STRONGROOM_TEST_PKCS11_MODULE"
+const ModuleEnv = softhsm.ModuleEnv
 
 // Token is an initialised SoftHSM2 token.
 type Token struct {
@@ -28,17 +29,11 @@ type Token struct {
 // Module returns the SoftHSM2 module's path, failing the test without it.
 func Module(t testing.TB) string {
 	t.Helper()
-	cands := []string{os.Getenv(ModuleEnv), "/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so", "/usr/local/lib/softhsm/libsofthsm2.so"}
-	for _, c := range cands {
-		if c == "" {
-			continue
-		}
-		if _, err := os.Stat(c); err == nil {
-			return c
-		}
+	m, err := softhsm.Module()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("SoftHSM2 module not found (apt-get install softhsm2, or set %s)", ModuleEnv)
-	return ""
+	return m
 }
 
 // New makes a fresh token directory with one token labelled label and
@@ -46,30 +41,12 @@ func Module(t testing.TB) string {
 // when it is initialised: open providers after New).
 func New(t testing.TB, label string) Token {
 	t.Helper()
-	mod := Module(t)
-	util, err := exec.LookPath("softhsm2-util")
+	tok, err := softhsm.NewToken(t.TempDir(), label)
 	if err != nil {
-		t.Fatal("softhsm2-util not found (apt-get install softhsm2)")
-	}
-	dir := t.TempDir()
-	tok := Token{Module: mod, Label: label, PIN: "1234-test-pin", Conf: filepath.Join(dir, "softhsm2.conf"), TokenDir: filepath.Join(dir, "tokens"), PINFile: filepath.Join(dir, "pin")}
-	if err := os.Mkdir(tok.TokenDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := "directories.tokendir = " + tok.TokenDir + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
-	if err := os.WriteFile(tok.Conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tok.PINFile, []byte(tok.PIN+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("SOFTHSM2_CONF", tok.Conf)
-	cmd := exec.Command(util, "--init-token", "--free", "--label", label, "--pin", tok.PIN, "--so-pin", "5678-test-so")
-	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+tok.Conf)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
-	}
-	return tok
+	return Token(tok)
 }
 
 // Dir returns the directory holding the token's objects.
