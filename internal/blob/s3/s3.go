@@ -197,7 +197,8 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 }
 
 // Delete implements blob.Store. S3 deletes a missing object without
-// complaint, so a HEAD first tells a missing blob apart.
+// complaint, so a HEAD first tells a missing blob apart; a missing blob's
+// unfinished upload (a writer that died) is aborted.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -207,7 +208,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	key := s.key(id)
 	if _, err := s.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
-		return s.fail("delete", id, err)
+		return s.missing(ctx, id, s.fail("delete", id, err))
 	}
 	if _, err := s.c.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
 		return s.fail("delete", id, err)
@@ -244,31 +245,41 @@ func (s *Store) Link(ctx context.Context, id string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	newID, err := newID()
+	if err != nil {
+		return "", err
+	}
+	if err := s.linkAs(ctx, id, newID); err != nil {
+		return "", err
+	}
+	return newID, nil
+}
+
+func (s *Store) linkAs(ctx context.Context, id, newID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if !validID(id) {
-		return "", fmt.Errorf("%w: %q", blob.ErrNotFound, id)
+		return fmt.Errorf("%w: %q", blob.ErrNotFound, id)
 	}
 	src := s.key(id)
 	head, err := s.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.bucket, Key: &src})
 	if err != nil {
-		return "", s.fail("link", id, err)
-	}
-	newID, err := newID()
-	if err != nil {
-		return "", err
+		return s.fail("link", id, err)
 	}
 	dst := s.key(newID)
 	source := s.bucket + "/" + src // IDs and prefix need no escaping beyond this
 	size := aws.ToInt64(head.ContentLength)
 	if size <= s.copyMax {
 		if _, err := s.c.CopyObject(ctx, &awss3.CopyObjectInput{Bucket: &s.bucket, Key: &dst, CopySource: &source}); err != nil {
-			return "", s.fail("link", id, err)
+			return s.fail("link", id, err)
 		}
-		return newID, nil
+		return nil
 	}
 	if err := s.copyParts(ctx, source, dst, size); err != nil {
-		return "", s.fail("link", id, err)
+		return s.fail("link", id, err)
 	}
-	return newID, nil
+	return nil
 }
 
 // copyParts copies an object too large for CopyObject with a multipart

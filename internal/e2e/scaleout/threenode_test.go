@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -54,7 +53,6 @@ type deployment struct {
 	tierDown atomic.Bool
 	blobsURL string
 	rootKey  []byte // node 0's root key file
-	keyring  []byte // node 0's keyring file
 	nodes    []*testnode.Node
 	clients  []*s3.Client
 }
@@ -89,11 +87,9 @@ func newDeployment(t *testing.T) *deployment {
 	t.Cleanup(proxy.Close)
 	d.blobsURL = "s3://" + tierBucket + "/" + strings.TrimSuffix(tierPrefix, "/") + "?endpoint=" + url.QueryEscape(proxy.URL)
 
-	// The nodes share the root key: node 0 makes it, the others get a copy.
-	// Before the keyring was shared through the database it was a file
-	// per node: node 0's (its default key and the KMS key made on it) is
-	// copied to the others when it exists. TODO(sharedkeys): drop the copy
-	// once the shared keyring is on every branch.
+	// The nodes share the root key: node 0 makes it, the others get a
+	// copy. The keyring is in the database (a key made on node 0 serves
+	// every node).
 	for i := range 3 {
 		dir := t.TempDir()
 		if i > 0 {
@@ -107,10 +103,6 @@ func newDeployment(t *testing.T) *deployment {
 			if _, err := n.Keyring.CreateKey(ctx, kmsKey); err != nil {
 				t.Fatal(err)
 			}
-			// No file once the keyring lives in the database.
-			if d.keyring, err = os.ReadFile(filepath.Join(dir, "keyring")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				t.Fatal(err)
-			}
 		}
 		d.nodes = append(d.nodes, n)
 		d.clients = append(d.clients, pgClient(n))
@@ -122,16 +114,11 @@ func newDeployment(t *testing.T) *deployment {
 }
 
 // shareKeys gives the data directory of a new node the deployment's
-// root key and keyring.
+// root key.
 func (d *deployment) shareKeys(t *testing.T, dir string) {
 	t.Helper()
-	for name, b := range map[string][]byte{"root.key": d.rootKey, "keyring": d.keyring} {
-		if b == nil {
-			continue
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.WriteFile(filepath.Join(dir, "root.key"), d.rootKey, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -572,17 +559,12 @@ func (d *deployment) nodeKilledMidUpload(t *testing.T, readAll func(*testing.T, 
 	child = startChild(t, cfg)
 	rc := pgUserClientURL(child.URL, ak, sk)
 	readAll(t, rc, "the restarted node")
-	// TODO(clustercache: pending journal on PostgreSQL): tighten. Today the
-	// killed writer's unfinished multipart upload survives the restart:
-	// the start-up sweep aborts only uploads older than 24 h
-	// (server.staleUploads), and without a journal on PostgreSQL it would
-	// leave even a committed orphan for the one-hour grace. With the
-	// journal, the restart (or another node's sweep) should remove it at
-	// once: assert the upload is gone instead.
-	if n := len(d.tierUploads(t)); n <= len(uploadsBefore) {
-		t.Logf("the killed writer's upload was swept (%d left): tighten the assertion below", n)
-	} else {
-		t.Logf("the killed writer's unfinished upload is left on the tier for the 24 h sweep (%d uploads)", n)
+	// Its orphan is swept by the restart: the blob's ID was journaled
+	// (per node, in the database) before its first byte went out, and the
+	// sweep's Delete of a blob that never became an object aborts the
+	// unfinished multipart upload the killed writer left on the tier.
+	if got := d.tierUploads(t); len(got) > len(uploadsBefore) {
+		t.Errorf("the killed writer's upload survives the restart: %d uploads, %d before", len(got), len(uploadsBefore))
 	}
 	child.kill()
 }
