@@ -66,7 +66,9 @@ func refuseImportedKeyring(path string) error {
 // store, for the checks key operations make. While a node runs on dataDir
 // the keyring fails with kms.ErrLocked: ask that node. close releases all.
 func OpenSharedKeysOffline(ctx context.Context, kc KMSConfig, dataDir, rootKeyFile, metaURL string) (kms.KeyAdmin, meta.Store, func() error, error) {
-	m, err := openMeta(ctx, Config{DataDir: dataDir, MetaConfig: MetaConfig{Meta: metaURL}})
+	// No data directory for the store: a key command is no node (it
+	// writes no blobs and gets no node id).
+	m, err := openMeta(ctx, Config{MetaConfig: MetaConfig{Meta: metaURL}})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("opening metadata: %w", err)
 	}

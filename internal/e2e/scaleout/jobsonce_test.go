@@ -26,9 +26,9 @@ func TestLifecycleOnceAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	url := pgDB(t)
 	clk := &e2eutil.Clock{}
-	var nodes []*testnode.Node
-	for range 3 {
-		nodes = append(nodes, testnode.Start(t, testnode.Options{Meta: url, Now: clk.Now}))
+	nodes := []*testnode.Node{testnode.Start(t, testnode.Options{Meta: url, Now: clk.Now})}
+	for range 2 {
+		nodes = append(nodes, startWithRootOf(t, nodes[0], testnode.Options{Meta: url, Now: clk.Now}))
 	}
 	c := pgClient(nodes[0])
 	const bucket = "lifecycle-once"
