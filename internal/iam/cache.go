@@ -25,6 +25,7 @@ const (
 type userCache struct {
 	mu      sync.Mutex
 	gen     uint64 // bumped by every change; a fill read before it is dropped
+	deaf    bool   // changes elsewhere go unannounced: cache nothing
 	entries map[string]cacheEntry
 	now     func() time.Time
 }
@@ -57,7 +58,7 @@ func (c *userCache) get(accessKeyID string) (*meta.User, uint64) {
 func (c *userCache) put(accessKeyID string, u *meta.User, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if gen != c.gen || c.deaf {
 		return
 	}
 	if len(c.entries) >= cacheSize {
@@ -77,4 +78,14 @@ func (c *userCache) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.entries)
+}
+
+// setDeaf forgets everything and, while deaf, caches nothing (see
+// IAM.Invalidate).
+func (c *userCache) setDeaf(deaf bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+	c.deaf = deaf
 }

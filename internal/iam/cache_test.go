@@ -193,3 +193,50 @@ func TestPrincipalCacheRace(t *testing.T) {
 		t.Fatalf("cache holds %d entries, bound %d", len(i.cache.entries), cacheSize)
 	}
 }
+
+// TestPrincipalCacheDeaf: while the invalidation listener is down
+// (InvalidateDeaf until InvalidateAll) nothing is cached, so a change
+// another node makes is seen by the next lookup, not at the TTL.
+func TestPrincipalCacheDeaf(t *testing.T) {
+	ctx := context.Background()
+	i, cs := newTestIAM(t)
+	c, err := i.CreateUser(ctx, "dave")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookups := func(n int) int64 {
+		before := cs.lookups.Load()
+		for range n {
+			if _, err := i.Principal(ctx, c.AccessKey); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cs.lookups.Load() - before
+	}
+	if got := lookups(3); got != 1 {
+		t.Fatalf("listening: %d store reads for 3 lookups, want 1", got)
+	}
+	i.Invalidate(meta.Invalidation{Kind: meta.InvalidateDeaf})
+	if got := lookups(3); got != 3 {
+		t.Fatalf("deaf: %d store reads for 3 lookups, want 3", got)
+	}
+	u, err := cs.GetUser(ctx, "dave")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = true
+	if err := cs.PutUser(ctx, u); err != nil { // another node, unannounced
+		t.Fatal(err)
+	}
+	if _, err := i.Principal(ctx, c.AccessKey); !errors.Is(err, errs.InvalidAccessKeyID) {
+		t.Fatalf("deaf, after a change elsewhere: %v, want InvalidAccessKeyId", err)
+	}
+	u.Disabled = false
+	if err := cs.PutUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	i.Invalidate(meta.Invalidation{Kind: meta.InvalidateAll})
+	if got := lookups(3); got != 1 {
+		t.Fatalf("listening again: %d store reads for 3 lookups, want 1", got)
+	}
+}

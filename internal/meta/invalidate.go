@@ -15,9 +15,13 @@ const (
 	// InvalidateBlob: a shared blob (meta.SharedBlobs) changed, e.g. the
 	// builtin keyring (Name: the blob).
 	InvalidateBlob = "blob"
-	// InvalidateAll: changes may have been missed (the listener connected
-	// or lost its connection): drop everything cached.
+	// InvalidateAll: changes may have been missed (the listener
+	// connected): drop everything cached.
 	InvalidateAll = "all"
+	// InvalidateDeaf: the listener lost its connection, so changes go
+	// unannounced until the next InvalidateAll: drop everything cached,
+	// and cache nothing that a change could make stale until then.
+	InvalidateDeaf = "deaf"
 )
 
 // Invalidation names something a node may hold cached that another node
@@ -35,10 +39,10 @@ type Invalidation struct {
 type Invalidations interface {
 	// Subscribe calls fn with every invalidation committed by any node,
 	// this one included, until ctx ends; it then returns ctx's error.
-	// fn gets InvalidateAll whenever deliveries may have been missed:
-	// after the listener (re)connects and when its connection is lost, so
-	// what is cached while it is down lives at most its own TTL. fn runs
-	// on one goroutine and must not block long.
+	// fn gets InvalidateDeaf when the listener's connection is lost and
+	// InvalidateAll once it listens (again), so a node never serves
+	// from a cache a missed notice would have dropped. fn runs on one
+	// goroutine and must not block long.
 	Subscribe(ctx context.Context, fn func(Invalidation)) error
 	// Invalidate publishes a change made outside the store's own writes
 	// (a key disabled in an external KMS).

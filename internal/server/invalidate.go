@@ -21,9 +21,11 @@ import (
 //     PostgreSQL (parsed policies are cached by their text, which cannot
 //     go stale), so bucket notices need nothing here.
 //
-// While the listener is disconnected nothing is announced: it drops
-// everything when it loses the connection and again when it listens
-// anew, and in between entries live at most their TTL.
+// While the listener is disconnected nothing is announced: everything is
+// dropped when it loses the connection and again when it listens anew;
+// in between users are not cached at all (every request reads the
+// store), and bucket keys live at most --kms-cache-ttl, checked against
+// the shared keyring's state every 2 s.
 
 // watchInvalidations subscribes the node's caches to m's invalidations,
 // if m has them, and returns what stops it (waiting for the listener).
@@ -35,6 +37,8 @@ func watchInvalidations(m meta.Store, ids *iam.IAM, sealer *sse.Sealer, log *slo
 	if l, ok := m.(interface{ SetLogger(*slog.Logger) }); ok {
 		l.SetLogger(log)
 	}
+	// Deaf until the listener first listens.
+	ids.Invalidate(meta.Invalidation{Kind: meta.InvalidateDeaf})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -45,7 +49,7 @@ func watchInvalidations(m meta.Store, ids *iam.IAM, sealer *sse.Sealer, log *slo
 				ids.Invalidate(v)
 			case meta.InvalidateKey, meta.InvalidateBlob:
 				sealer.ForgetBucketKeys()
-			case meta.InvalidateAll:
+			case meta.InvalidateAll, meta.InvalidateDeaf:
 				ids.Invalidate(v)
 				sealer.ForgetBucketKeys()
 			}

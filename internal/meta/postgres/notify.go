@@ -67,14 +67,14 @@ func (s *Store) SetLogger(l *slog.Logger) {
 
 // Subscribe implements meta.Invalidations on a dedicated connection (not
 // the pool's: LISTEN belongs to a session). Whenever it is not listening
-// it may miss notices, so fn gets meta.InvalidateAll after each LISTEN and
-// on each connection loss.
+// it may miss notices, so fn gets meta.InvalidateDeaf on each connection
+// loss and meta.InvalidateAll after each LISTEN.
 func (s *Store) Subscribe(ctx context.Context, fn func(meta.Invalidation)) error {
-	all := meta.Invalidation{Kind: meta.InvalidateAll}
+	deaf := meta.Invalidation{Kind: meta.InvalidateDeaf}
 	wait := 50 * time.Millisecond
 	for {
 		listened, err := s.listen(ctx, fn)
-		fn(all) // lost: whatever was cached may be stale from now on
+		fn(deaf) // lost: whatever was cached may be stale from now on
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -107,7 +107,7 @@ func TestInvalidationsAcrossNodes(t *testing.T) {
 	if err := a.pool.QueryRow(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", listenerName).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("terminating the listener: %d killed, %v", killed, err)
 	}
-	ch.want(t, meta.Invalidation{Kind: meta.InvalidateAll})
+	ch.want(t, meta.Invalidation{Kind: meta.InvalidateDeaf})
 	ch.want(t, meta.Invalidation{Kind: meta.InvalidateAll}) // listening again
 	if err := a.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
