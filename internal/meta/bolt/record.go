@@ -36,6 +36,31 @@ import (
 
 var subInline = []byte("n")
 
+// inlineFill is the n index's fill percent in write transactions. Its
+// keys come from the bucket's sequence, so every new entry is appended
+// after the last one; at bbolt's default (0.5) each split leaves a page
+// half full for good, which with ~1 KiB values is two values to a 4 KiB
+// page (2 KiB of page per 1 KiB stored). Full pages hold three.
+const inlineFill = 1.0
+
+// inlineBucket is d's n index for writing (created if create), filled
+// to inlineFill. bbolt reads FillPercent from the handle when the
+// transaction commits, and a write transaction hands out one handle per
+// bucket, so setting it on any write path covers the whole commit.
+func inlineBucket(d *bbolt.Bucket, create bool) (*bbolt.Bucket, error) {
+	var ib *bbolt.Bucket
+	if create {
+		var err error
+		if ib, err = d.CreateBucketIfNotExists(subInline); err != nil {
+			return nil, err
+		}
+	} else if ib = d.Bucket(subInline); ib == nil {
+		return nil, nil
+	}
+	ib.FillPercent = inlineFill
+	return ib, nil
+}
+
 // recordV1 is the first byte of a binary record: never '{'.
 const recordV1 = 0x01
 
@@ -366,7 +391,7 @@ func putRecord(d, b *bbolt.Bucket, k []byte, r *record) error {
 			}
 			if ib == nil {
 				var err error
-				if ib, err = d.CreateBucketIfNotExists(subInline); err != nil {
+				if ib, err = inlineBucket(d, true); err != nil {
 					return err
 				}
 				if r.ref, err = d.NextSequence(); err != nil {
@@ -410,7 +435,7 @@ func dropInline(d *bbolt.Bucket, r *record) error {
 	if r == nil || r.ref == 0 {
 		return nil
 	}
-	ib := d.Bucket(subInline)
+	ib, _ := inlineBucket(d, false)
 	if ib == nil {
 		return nil
 	}
@@ -430,7 +455,7 @@ func syncInline(d *bbolt.Bucket, r *record) error {
 	if r.ref == 0 {
 		return nil // none apart: putRecord moves any there
 	}
-	ib := d.Bucket(subInline)
+	ib, _ := inlineBucket(d, false)
 	for i, n := range r.inl {
 		if n == 0 || i >= len(r.Parts) {
 			continue
