@@ -1,0 +1,194 @@
+//go:build cgo
+
+package e2ekmip
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
+	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
+	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
+	"github.com/strongroom-dev/strongroom/internal/server"
+	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/testnode"
+)
+
+// sseCase is one way an object is encrypted through aws-sdk-go-v2.
+type sseCase struct {
+	key       string
+	sse       types.ServerSideEncryption
+	kmsKey    string // "" for the default key
+	bucketKey bool
+}
+
+var migrateCases = []sseCase{
+	{"sse-s3", types.ServerSideEncryptionAes256, "", false},
+	{"sse-s3-bucket-key", types.ServerSideEncryptionAes256, "", true},
+	{"kms-default", types.ServerSideEncryptionAwsKms, "", false},
+	{"kms-named", types.ServerSideEncryptionAwsKms, "photos", false},
+	{"kms-named-bucket-key", types.ServerSideEncryptionAwsKms, "photos", true},
+	{"kms-default-bucket-key", types.ServerSideEncryptionAwsKms, "", true},
+}
+
+func s3Client(n *testnode.Node) *s3.Client {
+	return s3.New(s3.Options{
+		Region: region, BaseEndpoint: aws.String(n.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(n.AccessKey, n.SecretKey, ""),
+		HTTPClient:  n.Client, Retryer: aws.NopRetryer{},
+	})
+}
+
+// putCases writes one object per case under prefix and returns the bodies.
+func putCases(t *testing.T, c *s3.Client, bucket, prefix string, into map[string][]byte) {
+	t.Helper()
+	for i, sc := range migrateCases {
+		key := prefix + sc.key
+		data := body(1000 + 97*i)
+		in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data),
+			ServerSideEncryption: sc.sse, BucketKeyEnabled: aws.Bool(sc.bucketKey)}
+		if sc.kmsKey != "" {
+			in.SSEKMSKeyId = aws.String(sc.kmsKey)
+		}
+		if _, err := c.PutObject(context.Background(), in); err != nil {
+			t.Fatalf("PutObject %s: %v", key, err)
+		}
+		into[key] = data
+	}
+}
+
+func readCases(t *testing.T, c *s3.Client, bucket string, objs map[string][]byte) {
+	t.Helper()
+	for key, want := range objs {
+		out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Errorf("GetObject %s: %v", key, err)
+			continue
+		}
+		got, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("GetObject %s: %d bytes, %v", key, len(got), err)
+		}
+	}
+}
+
+// adminBody sends a signed admin API call with a body, as the CLI does.
+func adminBody(t *testing.T, n *testnode.Node, method, path string, q url.Values, body []byte) (int, []byte) {
+	t.Helper()
+	u := n.URL + server.AdminPrefix + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	auth.SignV4(req, n.AccessKey, n.SecretKey, region, time.Now(), hex.EncodeToString(sum[:]))
+	resp, err := n.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// waitMigration waits for the key-migrate job's end.
+func waitMigration(t *testing.T, n *testnode.Node) service.KeyJobStatus {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var st service.KeyJobStatus
+		if err := json.Unmarshal(e2eutil.Admin(t, n, http.MethodGet, "keyjobs/"+service.MigrateJob, nil), &st); err != nil {
+			t.Fatal(err)
+		}
+		if !st.Running {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the migration did not end: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// migratedNode is a node moved from a SoftHSM2 token to the KMIP server
+// and restarted on the KMIP server only, with the objects it holds.
+type migratedNode struct {
+	e    *env
+	tok  softhsmtest.Token
+	objs map[string][]byte
+	dir  string
+}
+
+// pkcs11ToKMIP serves a fresh data directory on a SoftHSM2 token, writes
+// an object per SSE mode, migrates to the package's PyKMIP server, and
+// restarts the node on the KMIP server alone.
+func pkcs11ToKMIP(t *testing.T) migratedNode {
+	t.Helper()
+	t.Setenv(kms.RootKeyEnv, "")
+	t.Setenv("STRONGROOM_PKCS11_PIN", "")
+	ctx := context.Background()
+	tok := softhsmtest.New(t, "to-kmip")
+	dir := t.TempDir()
+	hsm := server.KMSConfig{KMS: server.KMSPKCS11, PKCS11Module: tok.Module, PKCS11Token: tok.Label, PKCS11PINFile: tok.PINFile}
+	n := testnode.Start(t, testnode.Options{DataDir: dir, TLS: true, KMS: hsm})
+	if _, err := n.Keys.CreateKey(ctx, "photos"); err != nil {
+		t.Fatal(err)
+	}
+	c := s3Client(n)
+	const bucket = "migrated"
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	objs := map[string][]byte{}
+	putCases(t, c, bucket, "before/", objs)
+
+	raw, _ := json.Marshal(kmsConfig())
+	if st, body := adminBody(t, n, http.MethodPost, "keys/migrate", nil, raw); st != http.StatusOK {
+		t.Fatalf("key migrate: %d %s", st, body)
+	}
+	st := waitMigration(t, n)
+	if st.LastError != "" || st.Done != st.Total || st.Total == 0 {
+		t.Fatalf("migration: %+v", st)
+	}
+	// Written after the migration, before the switch: under the KMIP server.
+	putCases(t, c, bucket, "during/", objs)
+	readCases(t, c, bucket, objs)
+	if err := n.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The token is no longer given: the KMIP server alone opens the node.
+	t.Setenv("SOFTHSM2_CONF", "/nonexistent")
+	e := newEnvWith(t, testnode.Options{DataDir: dir})
+	readCases(t, e.c, bucket, objs)
+	putCases(t, e.c, bucket, "after/", objs)
+	readCases(t, e.c, bucket, objs)
+	return migratedNode{e: e, tok: tok, objs: objs, dir: dir}
+}
+
+// TestMigratePKCS11ToKMIP: a node serving on a SoftHSM2 token moves to a
+// real PyKMIP server with `key migrate` (the admin API the CLI calls);
+// restarted on the KMIP server alone, it reads through aws-sdk-go-v2 every
+// object written before the migration and between it and the switch (SSE-S3
+// and SSE-KMS, default and named key, with and without bucket keys), and
+// writes new ones.
+func TestMigratePKCS11ToKMIP(t *testing.T) {
+	m := pkcs11ToKMIP(t)
+	if n := len(m.objs); n != 3*len(migrateCases) {
+		t.Fatalf("%d objects", n)
+	}
+}
