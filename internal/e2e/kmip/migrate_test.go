@@ -11,6 +11,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +25,7 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
 	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
 	"github.com/strongroom-dev/strongroom/internal/kms"
+	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11"
 	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
 	"github.com/strongroom-dev/strongroom/internal/server"
 	"github.com/strongroom-dev/strongroom/internal/service"
@@ -128,10 +132,14 @@ func waitMigration(t *testing.T, n *testnode.Node) service.KeyJobStatus {
 // migratedNode is a node moved from a SoftHSM2 token to the KMIP server
 // and restarted on the KMIP server only, with the objects it holds.
 type migratedNode struct {
-	e    *env
-	tok  softhsmtest.Token
-	objs map[string][]byte
-	dir  string
+	e     *env
+	tok   softhsmtest.Token
+	hsm   server.KMSConfig // the token's
+	objs  map[string][]byte
+	dir   string
+	audit string
+	// oldSealed is root.key.sealed as the token sealed it.
+	oldSealed []byte
 }
 
 // pkcs11ToKMIP serves a fresh data directory on a SoftHSM2 token, writes
@@ -149,6 +157,10 @@ func pkcs11ToKMIP(t *testing.T) migratedNode {
 	if _, err := n.Keys.CreateKey(ctx, "photos"); err != nil {
 		t.Fatal(err)
 	}
+	oldSealed, err := os.ReadFile(filepath.Join(dir, "root.key.sealed"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := s3Client(n)
 	const bucket = "migrated"
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
@@ -162,6 +174,9 @@ func pkcs11ToKMIP(t *testing.T) migratedNode {
 		t.Fatalf("key migrate: %d %s", st, body)
 	}
 	st := waitMigration(t, n)
+	if code, body := adminBody(t, n, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(hsm)); code != http.StatusConflict {
+		t.Fatalf("migrate --finish before the restart on the target: %d %s", code, body)
+	}
 	if st.LastError != "" || st.Done != st.Total || st.Total == 0 {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -173,11 +188,18 @@ func pkcs11ToKMIP(t *testing.T) migratedNode {
 	}
 	// The token is no longer given: the KMIP server alone opens the node.
 	t.Setenv("SOFTHSM2_CONF", "/nonexistent")
-	e := newEnvWith(t, testnode.Options{DataDir: dir})
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	e := newEnvWith(t, testnode.Options{DataDir: dir, AuditLog: audit})
+	t.Setenv("SOFTHSM2_CONF", tok.Conf)
 	readCases(t, e.c, bucket, objs)
 	putCases(t, e.c, bucket, "after/", objs)
 	readCases(t, e.c, bucket, objs)
-	return migratedNode{e: e, tok: tok, objs: objs, dir: dir}
+	return migratedNode{e: e, tok: tok, hsm: hsm, objs: objs, dir: dir, audit: audit, oldSealed: oldSealed}
+}
+
+func hsmJSON(c server.KMSConfig) []byte {
+	raw, _ := json.Marshal(c)
+	return raw
 }
 
 // TestMigratePKCS11ToKMIP: a node serving on a SoftHSM2 token moves to a
@@ -190,5 +212,55 @@ func TestMigratePKCS11ToKMIP(t *testing.T) {
 	m := pkcs11ToKMIP(t)
 	if n := len(m.objs); n != 3*len(migrateCases) {
 		t.Fatalf("%d objects", n)
+	}
+}
+
+// TestMigrateFinishDestroysOldKeys: `key migrate --finish` (POST
+// keys/migrate/finish, the old provider in the body) is refused before the
+// restart on the target (pkcs11ToKMIP checks it), then destroys every key
+// the SoftHSM2 token held, the default and root sealing keys too, with an
+// audit line each; every object still reads through the KMIP server, and
+// the token opens nothing any more.
+func TestMigrateFinishDestroysOldKeys(t *testing.T) {
+	m := pkcs11ToKMIP(t)
+	if code, body := adminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, []byte(`{"KMS":"kmip"}`)); code != http.StatusConflict {
+		t.Fatalf("finish naming the provider the node runs on: %d %s", code, body)
+	}
+	code, body := adminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(m.hsm))
+	if code != http.StatusOK {
+		t.Fatalf("migrate --finish: %d %s", code, body)
+	}
+	var out struct{ Destroyed []string }
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"photos", kms.DefaultKeyName, kms.RootKeyName}
+	for _, id := range want {
+		if !slices.Contains(out.Destroyed, id) {
+			t.Errorf("destroyed %v, want %s among them", out.Destroyed, id)
+		}
+	}
+	auditLog, err := os.ReadFile(m.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range out.Destroyed {
+		if !bytes.Contains(auditLog, []byte("pkcs11:"+id)) {
+			t.Errorf("no audit line for destroying %s:\n%s", id, auditLog)
+		}
+	}
+	readCases(t, m.e.c, "migrated", m.objs)
+	p, err := pkcs11.Open(context.Background(), pkcs11.Config{Module: m.tok.Module, Token: m.tok.Label, PIN: m.tok.PIN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Open made a fresh default key; nothing else is there.
+	if keys, err := p.ListKeys(context.Background()); err != nil || len(keys) != 1 || keys[0].ID != kms.DefaultKeyName {
+		t.Fatalf("keys left in the token: %v %v", keys, err)
+	}
+	// The root sealing key is gone: a backup's root.key.sealed does not open.
+	if _, err := p.OpenRootKey(context.Background(), m.oldSealed); err == nil {
+		t.Fatal("the token still opens the old sealed root key")
 	}
 }

@@ -588,6 +588,41 @@ func (p *Provider) DestroyKey(ctx context.Context, keyID string) error {
 	}
 	p.admin.Lock()
 	defer p.admin.Unlock()
+	return p.destroy(ctx, name)
+}
+
+// DestroyAllKeys revokes and destroys every key of this deployment's
+// object group, the default key and the root sealing key too: the end of a
+// key migration away from this server (`key migrate --finish`), once
+// nothing needs them. destroyed names each key gone, in order; on an
+// error, those destroyed before it.
+func (p *Provider) DestroyAllKeys(ctx context.Context) (destroyed []string, err error) {
+	keys, err := p.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.admin.Lock()
+	defer p.admin.Unlock()
+	names := []string{kms.RootKeyName}
+	for _, k := range keys {
+		names = append(names, k.ID)
+	}
+	for _, name := range names {
+		err := p.destroy(ctx, name)
+		if errors.Is(err, kms.ErrNotFound) {
+			continue // no root key sealed here
+		}
+		if err != nil {
+			return destroyed, err
+		}
+		destroyed = append(destroyed, name)
+	}
+	return destroyed, nil
+}
+
+// destroy revokes and destroys every version of a key and its marker
+// (p.admin held).
+func (p *Provider) destroy(ctx context.Context, name string) error {
 	st, err := p.fresh(ctx, name)
 	if err != nil {
 		return err
