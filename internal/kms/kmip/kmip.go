@@ -223,6 +223,11 @@ func (p *Provider) forget(name string) {
 func (p *Provider) fetch(ctx context.Context, name string, hint int) (keyState, error) {
 	find := func(v int) (string, error) {
 		uids, err := p.c.locateName(ctx, p.versionName(name, v))
+		if err == nil && len(uids) == 0 {
+			// A retired version leaves its tombstone: versions stay
+			// contiguous (retire.go).
+			uids, err = p.c.locateName(ctx, p.retiredName(name, v))
+		}
 		if err != nil || len(uids) == 0 {
 			return "", err
 		}
@@ -375,6 +380,9 @@ func (p *Provider) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[st
 			// The key exists (its state was read): the identifier in the
 			// ciphertext was altered, or that version was destroyed.
 			p.forget(h.name)
+			if p.isRetired(ctx, h.name, int(h.version), st) {
+				return nil, retiredErr(h.name, h.version)
+			}
 			return nil, bad("unknown key version")
 		}
 		// The server could not authenticate it (PyKMIP answers an
@@ -540,7 +548,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]kms.KeyInfo, error) {
 		}
 		for _, n := range info.names {
 			rest, ok := strings.CutPrefix(n, p.prefix)
-			if i := strings.LastIndex(rest, "@v"); ok && i > 0 && rest[i+2:] == "1" {
+			if i := strings.LastIndex(rest, "@v"); ok && i > 0 && (rest[i+2:] == "1" || rest[i+2:] == "1"+retiredSuffix) {
 				names[rest[:i]] = true
 			}
 		}
@@ -633,7 +641,11 @@ func (p *Provider) destroy(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		for _, uid := range uids {
+		tomb, err := p.c.locateName(ctx, p.retiredName(name, v))
+		if err != nil {
+			return err
+		}
+		for _, uid := range append(uids, tomb...) {
 			// Revoke fails on a key not Active (already revoked): Destroy
 			// tells whether it mattered.
 			p.c.revoke(ctx, uid)
