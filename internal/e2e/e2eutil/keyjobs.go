@@ -20,6 +20,16 @@ import (
 // the CLI does, and returns the body of a 200 (anything else fails t).
 func Admin(t testing.TB, n *testnode.Node, method, path string, q url.Values) []byte {
 	t.Helper()
+	status, body := AdminStatus(t, n, method, path, q)
+	if status != http.StatusOK {
+		t.Fatalf("admin %s %s: %d %s", method, path, status, body)
+	}
+	return body
+}
+
+// AdminStatus is Admin answering any status, with the body.
+func AdminStatus(t testing.TB, n *testnode.Node, method, path string, q url.Values) (int, []byte) {
+	t.Helper()
 	u := n.URL + server.AdminPrefix + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -33,10 +43,7 @@ func Admin(t testing.TB, n *testnode.Node, method, path string, q url.Values) []
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("admin %s %s: %d %s", method, path, resp.StatusCode, body)
-	}
-	return body
+	return resp.StatusCode, body
 }
 
 // StartKeyJob starts key job op ("rewrap", "reencrypt") with the query q
