@@ -5,12 +5,9 @@ package e2ekmip
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/strongroom-dev/strongroom/internal/e2e/e2eutil"
-	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11"
 	"github.com/strongroom-dev/strongroom/internal/kms/pkcs11/softhsmtest"
@@ -91,25 +87,6 @@ func readCases(t *testing.T, c *s3.Client, bucket string, objs map[string][]byte
 	}
 }
 
-// adminBody sends a signed admin API call with a body, as the CLI does.
-func adminBody(t *testing.T, n *testnode.Node, method, path string, q url.Values, body []byte) (int, []byte) {
-	t.Helper()
-	u := n.URL + server.AdminPrefix + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
-	sum := sha256.Sum256(body)
-	auth.SignV4(req, n.AccessKey, n.SecretKey, region, time.Now(), hex.EncodeToString(sum[:]))
-	resp, err := n.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
-}
-
 // waitMigration waits for the key-migrate job's end.
 func waitMigration(t *testing.T, n *testnode.Node) service.KeyJobStatus {
 	t.Helper()
@@ -170,11 +147,11 @@ func pkcs11ToKMIP(t *testing.T) migratedNode {
 	putCases(t, c, bucket, "before/", objs)
 
 	raw, _ := json.Marshal(kmsConfig())
-	if st, body := adminBody(t, n, http.MethodPost, "keys/migrate", nil, raw); st != http.StatusOK {
+	if st, body := e2eutil.AdminBody(t, n, http.MethodPost, "keys/migrate", nil, raw); st != http.StatusOK {
 		t.Fatalf("key migrate: %d %s", st, body)
 	}
 	st := waitMigration(t, n)
-	if code, body := adminBody(t, n, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(hsm)); code != http.StatusConflict {
+	if code, body := e2eutil.AdminBody(t, n, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(hsm)); code != http.StatusConflict {
 		t.Fatalf("migrate --finish before the restart on the target: %d %s", code, body)
 	}
 	if st.LastError != "" || st.Done != st.Total || st.Total == 0 {
@@ -223,10 +200,10 @@ func TestMigratePKCS11ToKMIP(t *testing.T) {
 // the token opens nothing any more.
 func TestMigrateFinishDestroysOldKeys(t *testing.T) {
 	m := pkcs11ToKMIP(t)
-	if code, body := adminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, []byte(`{"KMS":"kmip"}`)); code != http.StatusConflict {
+	if code, body := e2eutil.AdminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, []byte(`{"KMS":"kmip"}`)); code != http.StatusConflict {
 		t.Fatalf("finish naming the provider the node runs on: %d %s", code, body)
 	}
-	code, body := adminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(m.hsm))
+	code, body := e2eutil.AdminBody(t, m.e.node, http.MethodPost, "keys/migrate/finish", nil, hsmJSON(m.hsm))
 	if code != http.StatusOK {
 		t.Fatalf("migrate --finish: %d %s", code, body)
 	}
