@@ -30,6 +30,9 @@ const keyJobUsage = `usage:
       move to another key provider: create the keys there (same names), send new data keys
       there, and rewrap every stored object key and bucket key under them; then restart
       the server with that provider's --kms flags
+  strongroom key migrate --finish --from pkcs11:...|kmip:...
+      after the migration completed and the server restarted on the target: destroy
+      every key of the old provider (default and root sealing key too; no undo)
   strongroom key list --usage   objects per key version (a version with none can be retired)
   strongroom key retire KEY --version N | --below N
       destroy old versions' material once nothing needs them (see key retire -h)
@@ -65,11 +68,16 @@ func keyJobCmd(args []string, stdout, stderr io.Writer) (handled bool, err error
 	status := fs.Bool("status", false, "show the job's progress; start nothing")
 	noWait := fs.Bool("no-wait", false, "start the job and return")
 	every := fs.Duration("interval", 500*time.Millisecond, "how often the progress is shown")
+	finish := fs.Bool("finish", false, "migrate: once the migration completed and the server runs on the target, destroy every key of the old provider given by --from (no undo)")
+	from := fs.String("from", "", "migrate --finish: the old provider, in --to's syntax")
 	name, _, err := parseNamed(fs, args[1:])
 	if err != nil {
 		return true, err
 	}
 	ctx := context.Background()
+	if op == "migrate" && *finish {
+		return true, finishMigration(ctx, dep, *from, stdout)
+	}
 	var st *service.KeyJobStatus
 	if !*status {
 		q := url.Values{}

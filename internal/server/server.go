@@ -311,7 +311,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	node.cfg2 = httpapi.Config{
 		Domains:           domains,
 		Dialects:          all.Dialects(),
-		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)).withKeyRetire(svc, node.keyJobs, providerName(cfg.KMSConfig)),
+		Admin:             newAdmin(ids, keys, counting, node.Jobs, m, remotes, node.backupHandler).withInventory(svc).withKeyJobs(svc, node.keyJobs).withMigrate(node.keyJobs, providerName(cfg.KMSConfig)).withMigrateFinish(svc, node.keyJobs, providerName(cfg.KMSConfig)).withKeyRetire(svc, node.keyJobs, providerName(cfg.KMSConfig)),
 		AllowInsecureSSEC: cfg.TrustedTLSProxy || cfg.InsecureSSEC,
 		BodyReadTimeout:   cfg.BodyReadTimeout,
 		Metrics:           obs.metrics,

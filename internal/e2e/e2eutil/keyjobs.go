@@ -1,6 +1,7 @@
 package e2eutil
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,23 +21,36 @@ import (
 // the CLI does, and returns the body of a 200 (anything else fails t).
 func Admin(t testing.TB, n *testnode.Node, method, path string, q url.Values) []byte {
 	t.Helper()
+	status, body := AdminStatus(t, n, method, path, q)
+	if status != http.StatusOK {
+		t.Fatalf("admin %s %s: %d %s", method, path, status, body)
+	}
+	return body
+}
+
+// AdminStatus is Admin answering any status, with the body.
+func AdminStatus(t testing.TB, n *testnode.Node, method, path string, q url.Values) (int, []byte) {
+	t.Helper()
+	return AdminBody(t, n, method, path, q, nil)
+}
+
+// AdminBody is AdminStatus sending body (as the CLI sends key migrate's).
+func AdminBody(t testing.TB, n *testnode.Node, method, path string, q url.Values, body []byte) (int, []byte) {
+	t.Helper()
 	u := n.URL + server.AdminPrefix + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, _ := http.NewRequest(method, u, nil)
-	empty := sha256.Sum256(nil)
-	auth.SignV4(req, n.AccessKey, n.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(empty[:]))
+	req, _ := http.NewRequest(method, u, bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	auth.SignV4(req, n.AccessKey, n.SecretKey, "us-east-1", time.Now(), hex.EncodeToString(sum[:]))
 	resp, err := n.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("admin %s %s: %d %s", method, path, resp.StatusCode, body)
-	}
-	return body
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 // StartKeyJob starts key job op ("rewrap", "reencrypt") with the query q

@@ -223,6 +223,11 @@ func (p *Provider) forget(name string) {
 func (p *Provider) fetch(ctx context.Context, name string, hint int) (keyState, error) {
 	find := func(v int) (string, error) {
 		uids, err := p.c.locateName(ctx, p.versionName(name, v))
+		if err == nil && len(uids) == 0 {
+			// A retired version leaves its tombstone: versions stay
+			// contiguous (retire.go).
+			uids, err = p.c.locateName(ctx, p.retiredName(name, v))
+		}
 		if err != nil || len(uids) == 0 {
 			return "", err
 		}
@@ -375,6 +380,9 @@ func (p *Provider) Decrypt(ctx context.Context, ciphertext []byte, encCtx map[st
 			// The key exists (its state was read): the identifier in the
 			// ciphertext was altered, or that version was destroyed.
 			p.forget(h.name)
+			if p.isRetired(ctx, h.name, int(h.version), st) {
+				return nil, retiredErr(h.name, h.version)
+			}
 			return nil, bad("unknown key version")
 		}
 		// The server could not authenticate it (PyKMIP answers an
@@ -540,7 +548,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]kms.KeyInfo, error) {
 		}
 		for _, n := range info.names {
 			rest, ok := strings.CutPrefix(n, p.prefix)
-			if i := strings.LastIndex(rest, "@v"); ok && i > 0 && rest[i+2:] == "1" {
+			if i := strings.LastIndex(rest, "@v"); ok && i > 0 && (rest[i+2:] == "1" || rest[i+2:] == "1"+retiredSuffix) {
 				names[rest[:i]] = true
 			}
 		}
@@ -588,6 +596,41 @@ func (p *Provider) DestroyKey(ctx context.Context, keyID string) error {
 	}
 	p.admin.Lock()
 	defer p.admin.Unlock()
+	return p.destroy(ctx, name)
+}
+
+// DestroyAllKeys revokes and destroys every key of this deployment's
+// object group, the default key and the root sealing key too: the end of a
+// key migration away from this server (`key migrate --finish`), once
+// nothing needs them. destroyed names each key gone, in order; on an
+// error, those destroyed before it.
+func (p *Provider) DestroyAllKeys(ctx context.Context) (destroyed []string, err error) {
+	keys, err := p.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.admin.Lock()
+	defer p.admin.Unlock()
+	names := []string{kms.RootKeyName}
+	for _, k := range keys {
+		names = append(names, k.ID)
+	}
+	for _, name := range names {
+		err := p.destroy(ctx, name)
+		if errors.Is(err, kms.ErrNotFound) {
+			continue // no root key sealed here
+		}
+		if err != nil {
+			return destroyed, err
+		}
+		destroyed = append(destroyed, name)
+	}
+	return destroyed, nil
+}
+
+// destroy revokes and destroys every version of a key and its marker
+// (p.admin held).
+func (p *Provider) destroy(ctx context.Context, name string) error {
 	st, err := p.fresh(ctx, name)
 	if err != nil {
 		return err
@@ -598,7 +641,11 @@ func (p *Provider) DestroyKey(ctx context.Context, keyID string) error {
 		if err != nil {
 			return err
 		}
-		for _, uid := range uids {
+		tomb, err := p.c.locateName(ctx, p.retiredName(name, v))
+		if err != nil {
+			return err
+		}
+		for _, uid := range append(uids, tomb...) {
 			// Revoke fails on a key not Active (already revoked): Destroy
 			// tells whether it mattered.
 			p.c.revoke(ctx, uid)

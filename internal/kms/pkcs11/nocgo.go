@@ -47,3 +47,6 @@ func (*Provider) Close() error                                        { return n
 
 // DestroyKey fails with ErrNoCgo.
 func (*Provider) DestroyKey(context.Context, string) error { return ErrNoCgo }
+
+// DestroyAllKeys fails with ErrNoCgo.
+func (*Provider) DestroyAllKeys(context.Context) ([]string, error) { return nil, ErrNoCgo }

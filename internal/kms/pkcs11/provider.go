@@ -81,7 +81,7 @@ type keyState struct {
 }
 
 func (k *keyState) info() kms.KeyInfo {
-	return kms.KeyInfo{ID: k.id, Created: k.created, Rotated: k.rotated, Enabled: k.enabled, Versions: len(k.versions), Default: k.id == kms.DefaultKeyName}
+	return kms.KeyInfo{ID: k.id, Created: k.created, Rotated: k.rotated, Enabled: k.enabled, Versions: int(k.newest), Retired: k.retired(), Default: k.id == kms.DefaultKeyName}
 }
 
 func label(id string, version uint32) string {
@@ -792,10 +792,16 @@ func (p *Provider) unseal(ctx context.Context, h header, ct []byte, encCtx map[s
 		}
 		return err
 	})
-	if errors.Is(err, errNoObject) && h.version > 1 {
-		// The key may exist with fewer versions: a forged version number.
+	if errors.Is(err, errNoObject) {
+		// The key may exist without this version: retired (below the
+		// newest), or a forged version number.
 		if k, lerr := p.lookup(ctx, h.keyID); lerr == nil && k != nil {
-			return nil, fmt.Errorf("%w (unknown key version)", kms.ErrDecrypt)
+			if h.version < k.newest {
+				return nil, retiredErr(k.id, h.version)
+			}
+			if h.version > 1 {
+				return nil, fmt.Errorf("%w (unknown key version)", kms.ErrDecrypt)
+			}
 		}
 	}
 	return out, p.answer(err, h.keyID, h.version)
