@@ -239,62 +239,89 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 	return replaced, nil
 }
 
-// GetObject implements meta.Store.
+// GetObject implements meta.Store: one statement.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var rec []byte
-	err := s.pool.QueryRow(ctx, `SELECT v.rec FROM buckets b LEFT JOIN versions v
-		ON v.bucket = b.name AND v.key = $2 AND v.current WHERE b.name = $1`, bucket, []byte(key)).Scan(&rec)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
-	}
-	if err != nil {
-		return nil, mapErr(ctx, err)
-	}
-	if rec == nil {
-		return nil, fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
-	}
-	o, err := decode[meta.Object](rec, "object")
-	if err != nil {
-		return nil, err
-	}
-	if o.DeleteMarker {
-		return nil, &meta.DeleteMarkerError{Marker: o}
-	}
-	return o, nil
+	_, o, err := s.readObject(ctx, bucket, key, "", false)
+	return o, err
 }
 
-// GetObjectVersion implements meta.Store: one statement, the bucket
-// joined to the version as in GetObject.
+// GetObjectVersion implements meta.Store: one statement.
 func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
-	if err := ctx.Err(); err != nil {
+	if versionID == "" {
+		_, err := meta.VersionSeq(versionID) // ErrInvalidVersion
 		return nil, err
 	}
-	match := "v.version_id = ''"
+	_, o, err := s.readObject(ctx, bucket, key, versionID, false)
+	return o, err
+}
+
+var _ meta.BucketObjectReader = (*Store)(nil)
+
+// GetBucketObject implements meta.BucketObjectReader: one statement.
+func (s *Store) GetBucketObject(ctx context.Context, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
+	return s.readObject(ctx, bucket, key, versionID, true)
+}
+
+// readObject reads the current version of key (versionID "") or the one
+// versionID names, with its bucket's record when withBucket, in one
+// statement: the bucket row joined to the version, so a missing bucket
+// and a missing key are told apart. A current delete marker is a
+// *meta.DeleteMarkerError; one named by versionID is returned.
+func (s *Store) readObject(ctx context.Context, bucket, key, versionID string, withBucket bool) (*meta.Bucket, *meta.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	match := "v.current"
 	args := []any{bucket, []byte(key)}
-	if versionID != meta.NullVersion {
+	var badVersion error // reported after the bucket's error, as GetBucket then GetObjectVersion would
+	switch versionID {
+	case "":
+	case meta.NullVersion:
+		match = "v.version_id = ''"
+	default:
 		seq, err := meta.VersionSeq(versionID)
 		if err != nil {
-			return nil, err
+			badVersion, match = err, "false"
+			break
 		}
 		match = "v.seq = $3 AND v.version_id = $4"
 		args = append(args, int64(seq), versionID)
 	}
-	var rec []byte
-	err := s.pool.QueryRow(ctx, `SELECT v.rec FROM buckets b LEFT JOIN versions v
-		ON v.bucket = b.name AND v.key = $2 AND `+match+` WHERE b.name = $1`, args...).Scan(&rec)
+	bcol := "NULL::bytea"
+	if withBucket {
+		bcol = "b.rec"
+	}
+	var brec, rec []byte
+	err := s.pool.QueryRow(ctx, `SELECT `+bcol+`, v.rec FROM buckets b LEFT JOIN versions v
+		ON v.bucket = b.name AND v.key = $2 AND `+match+` WHERE b.name = $1`, args...).Scan(&brec, &rec)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
+		return nil, nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
 	}
 	if err != nil {
-		return nil, mapErr(ctx, err)
+		return nil, nil, mapErr(ctx, err)
 	}
-	if rec == nil {
-		return nil, fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
+	var b *meta.Bucket
+	if withBucket {
+		if b, err = decode[meta.Bucket](brec, "bucket "+bucket); err != nil {
+			return nil, nil, err
+		}
 	}
-	return decode[meta.Object](rec, "object")
+	switch {
+	case badVersion != nil:
+		return b, nil, badVersion
+	case rec == nil && versionID == "":
+		return b, nil, fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
+	case rec == nil:
+		return b, nil, fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
+	}
+	o, err := decode[meta.Object](rec, "object")
+	if err != nil {
+		return b, nil, err
+	}
+	if o.DeleteMarker && versionID == "" {
+		return b, nil, &meta.DeleteMarkerError{Marker: o}
+	}
+	return b, o, nil
 }
 
 // UpdateObject implements meta.Store.

@@ -108,6 +108,7 @@ func TestRoundTrips(t *testing.T) {
 		{name: "PutObject versioned blob", setup: put(blob, "versioned"), op: put(blob, "versioned"), max: 2},
 		{name: "PutObject suspended blob", setup: put(blob, "suspended"), op: put(blob, "suspended"), max: 2},
 		{name: "GetObject", setup: put(inline, "plain"), op: get("plain"), max: 1},
+		{name: "GetBucketObject", setup: put(inline, "plain"), op: func(key string) error { _, _, err := s.GetBucketObject(ctx, "plain", key, ""); return err }, max: 1},
 		{name: "GetObject missing", op: func(key string) error {
 			_, err := s.GetObject(ctx, "plain", key)
 			return ignore(err, meta.ErrNoSuchKey)
