@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
@@ -176,13 +174,13 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 	if err != nil {
 		return nil, err
 	}
-	counter, err := newRoundTripProxy(fmt.Sprintf("127.0.0.1:%d", pg.Port()))
+	counter, err := pgserver.NewRoundTripProxy(fmt.Sprintf("127.0.0.1:%d", pg.Port()))
 	if err != nil {
 		return nil, err
 	}
-	defer counter.close()
+	defer counter.Close()
 	u, _ := url.Parse(dbURL)
-	u.Host = counter.addr()
+	u.Host = counter.Addr()
 	dbURL = u.String()
 	tierCfg := nodeCfg("tier")
 	tier, err := open(tierCfg)
@@ -216,20 +214,20 @@ func ScaleOut(ctx context.Context, cfg ScaleOutConfig) (*ScaleOutReport, error) 
 
 	// Round trips per PUT and per GET, serial, on node 0.
 	progress("PostgreSQL + S3 tier: round trips over %d serial PUTs and GETs", cfg.Serial)
-	before := counter.trips.Load()
+	before := counter.Trips()
 	for i := range cfg.Serial {
 		if err := scale[0].put(ctx, fmt.Sprintf("rt/%d", i), 0, cfg.SmallSize, nil); err != nil {
 			return nil, err
 		}
 	}
-	mid := counter.trips.Load()
+	mid := counter.Trips()
 	for i := range cfg.Serial {
 		if _, err := scale[0].get(ctx, fmt.Sprintf("rt/%d", i), cfg.SmallSize, nil, nil); err != nil {
 			return nil, err
 		}
 	}
 	rep.RoundTripsPerPUT = float64(mid-before) / float64(cfg.Serial)
-	rep.RoundTripsPerGET = float64(counter.trips.Load()-mid) / float64(cfg.Serial)
+	rep.RoundTripsPerGET = float64(counter.Trips()-mid) / float64(cfg.Serial)
 
 	progress("PostgreSQL + S3 tier, one node")
 	pgCPU := func() time.Duration { return treeCPU(pg.Pid()) }
@@ -365,82 +363,6 @@ func treeCPU(pid int) time.Duration {
 		ticks += u + st
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
-}
-
-// roundTripProxy forwards TCP connections to PostgreSQL and counts round
-// trips: a client write after the server has answered on that connection
-// (however the bytes are split into segments) is one more.
-type roundTripProxy struct {
-	ln     net.Listener
-	target string
-	trips  atomic.Int64
-	wg     sync.WaitGroup
-}
-
-func newRoundTripProxy(target string) (*roundTripProxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &roundTripProxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	return p, nil
-}
-
-func (p *roundTripProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *roundTripProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.serve(c)
-	}
-}
-
-func (p *roundTripProxy) serve(c net.Conn) {
-	defer c.Close()
-	s, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	var answered atomic.Bool
-	answered.Store(true) // the first client write is a round trip
-	done := make(chan struct{}, 2)
-	pump := func(dst, src net.Conn, fromClient bool) {
-		defer func() { done <- struct{}{} }()
-		buf := make([]byte, 64*KiB)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				if fromClient {
-					if answered.Swap(false) {
-						p.trips.Add(1)
-					}
-				} else {
-					answered.Store(true)
-				}
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	go pump(s, c, true)
-	go pump(c, s, false)
-	<-done
-}
-
-func (p *roundTripProxy) close() {
-	p.ln.Close()
-	p.wg.Wait()
 }
 
 // WriteJSON prints the report as JSON.

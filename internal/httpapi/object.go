@@ -146,7 +146,8 @@ func (s *Server) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.svc.PutObject(q.r.Context(), q.principal, service.PutObjectInput{
+	ctx := service.WithBucketMemo(q.r.Context()) // ObjectExpiration reuses the bucket PutObject read
+	o, err := s.svc.PutObject(ctx, q.principal, service.PutObjectInput{
 		ACL: acl, Tags: tags, Lock: lock,
 		Bucket: q.bucket, Key: q.key, Meta: objectMeta(q), Body: body,
 		IfMatch: q.r.Header.Get("If-Match"), IfNoneMatch: dialect.IfNoneMatch(q.d, q.r.Header),
@@ -160,7 +161,7 @@ func (s *Server) putObject(q *request) error {
 	q.d.SetUploadChecksums(h, o.Checksums)
 	setSSEHeaders(q, o.Encryption, spec)
 	setVersionHeader(q, "version-id", o.VersionID)
-	setExpiration(q, s.svc.ObjectExpiration(q.r.Context(), o))
+	setExpiration(q, s.svc.ObjectExpiration(ctx, o))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }

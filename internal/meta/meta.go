@@ -276,6 +276,14 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// BucketObjectReader is implemented by stores that read a bucket and one
+// of its objects in one round trip (a GET's two reads).
+type BucketObjectReader interface {
+	// GetBucketObject is GetBucket, then GetObject (versionID "") or
+	// GetObjectVersion: the bucket is nil only with the bucket's error.
+	GetBucketObject(ctx context.Context, bucket, key, versionID string) (*Bucket, *Object, error)
+}
+
 // Store is the metadata store. All methods are safe for concurrent use.
 // Every mutation is durable when it returns.
 type Store interface {

@@ -307,17 +307,13 @@ func listContext(prefix, delimiter string, maxKeys int) map[string][]string {
 // NoSuchVersion) only to those allowed to read it; a delete marker is a
 // *DeleteMarkerError: NoSuchKey when current, MethodNotAllowed when named.
 func (s *Service) readable(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
-	b, err := s.meta.GetBucket(ctx, bucket)
-	if err != nil {
+	b, o, err := s.bucketObject(ctx, bucket, key, versionID)
+	if b == nil {
 		return nil, nil, mapMeta(err)
 	}
 	action := ActGetObject
-	var o *meta.Object
-	if versionID == "" {
-		o, err = s.meta.GetObject(ctx, bucket, key)
-	} else {
+	if versionID != "" {
 		action = ActGetObjectVersion
-		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)
 	}
 	if err != nil {
 		if aerr := s.authorize(ctx, p, access{action: action, bucket: b, key: key}); aerr != nil {

@@ -73,6 +73,9 @@ type Expiration struct {
 // nil, reading the bucket: for responses to writes. Reads get theirs with
 // the object (ObjectBody.Expiration, HeadObject).
 func (s *Service) ObjectExpiration(ctx context.Context, o *meta.Object) *Expiration {
+	if b := rememberedBucket(ctx, o.Bucket); b != nil { // bucketmemo.go
+		return objectExpiration(b, o)
+	}
 	b, err := s.meta.GetBucket(ctx, o.Bucket)
 	if err != nil {
 		return nil

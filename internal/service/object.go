@@ -164,6 +164,7 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 		return nil, err
 	}
 	reportVersion(b, o)
+	rememberBucket(ctx, b) // bucketmemo.go
 	return o, nil
 }
 

@@ -29,6 +29,10 @@ func (q *batchExec) flush(ctx context.Context, tx pgx.Tx) error {
 	if q.b.Len() == 0 {
 		return nil
 	}
+	if lt, ok := tx.(*lazyTx); ok {
+		lt.deferWrites(q.b.QueuedQueries) // sent with the next statement or COMMIT
+		return nil
+	}
 	br := tx.SendBatch(ctx, &q.b)
 	for range q.b.Len() {
 		if _, err := br.Exec(); err != nil {
@@ -45,6 +49,7 @@ type keyState struct {
 	cur   *version // the current version (a delete marker included)
 	null  *version // the null version
 	next  int64    // the seq of a new newest version
+	byID  *version // the version readKey was asked for by ID, if any
 }
 
 // readKey takes the key's advisory lock and the bucket row's KEY SHARE
@@ -52,11 +57,39 @@ type keyState struct {
 // order, each reading after the lock is held (READ COMMITTED: a snapshot
 // per statement).
 func readKey(ctx context.Context, tx pgx.Tx, bucket, key string) (*keyState, error) {
+	return readKeyWith(ctx, tx, bucket, key, "", nil)
+}
+
+// moreReads are statements a caller adds to readKey's round trip: queue
+// queues them after readKey's own, read reads their results.
+type moreReads struct {
+	queue func(b *pgx.Batch)
+	read  func(br pgx.BatchResults) error
+}
+
+// readKeyVersion is readKey that also reads the version versionID
+// (meta.NullVersion: the null one; "": none) in the same round trip.
+func readKeyVersion(ctx context.Context, tx pgx.Tx, bucket, key, versionID string) (*keyState, error) {
+	return readKeyWith(ctx, tx, bucket, key, versionID, nil)
+}
+
+// readKeyWith is readKeyVersion with more reads in the same round trip.
+func readKeyWith(ctx context.Context, tx pgx.Tx, bucket, key, versionID string, more *moreReads) (*keyState, error) {
 	var b pgx.Batch
 	b.Queue("SELECT pg_advisory_xact_lock($1)", keyLock(bucket, key))
 	b.Queue(`SELECT versioning, (SELECT COALESCE(max(seq), 0) + 1 FROM versions WHERE bucket = $1 AND key = $2)
 		FROM buckets WHERE name = $1 FOR KEY SHARE`, bucket, []byte(key))
 	b.Queue(`SELECT seq, current, rec FROM versions WHERE bucket = $1 AND key = $2 AND (current OR version_id = '')`, bucket, []byte(key))
+	if versionID != "" {
+		sql, args, err := findVersionSQL(bucket, key, versionID)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(sql, args...)
+	}
+	if more != nil {
+		more.queue(&b)
+	}
 	br := tx.SendBatch(ctx, &b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -84,6 +117,16 @@ func readKey(ctx context.Context, tx pgx.Tx, bucket, key string) (*keyState, err
 		}
 		if v.o.VersionID == "" {
 			ks.null = v
+		}
+	}
+	if versionID != "" {
+		if ks.byID, err = scanVersion(br.QueryRow()); err != nil {
+			return nil, err
+		}
+	}
+	if more != nil {
+		if err := more.read(br); err != nil {
+			return nil, err
 		}
 	}
 	return ks, br.Close()

@@ -73,22 +73,24 @@ func liveObject(v *version) *version {
 // findVersion locates one version of key by its ID (meta.NullVersion:
 // the null one); nil when there is none.
 func findVersion(ctx context.Context, q querier, bucket, key, versionID string) (*version, error) {
-	if versionID == meta.NullVersion {
-		return scanVersion(q.QueryRow(ctx, "SELECT "+versionCols+" FROM versions WHERE bucket = $1 AND key = $2 AND version_id = ''", bucket, []byte(key)))
-	}
-	seq, err := meta.VersionSeq(versionID)
+	sql, args, err := findVersionSQL(bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}
-	return scanVersion(q.QueryRow(ctx, "SELECT "+versionCols+" FROM versions WHERE bucket = $1 AND key = $2 AND seq = $3 AND version_id = $4",
-		bucket, []byte(key), int64(seq), versionID))
+	return scanVersion(q.QueryRow(ctx, sql, args...))
 }
 
-// nextSeq is the seq of a new newest version of key (under its lock).
-func nextSeq(ctx context.Context, tx pgx.Tx, bucket, key string) (int64, error) {
-	var seq int64
-	err := tx.QueryRow(ctx, "SELECT COALESCE(max(seq), 0) + 1 FROM versions WHERE bucket = $1 AND key = $2", bucket, []byte(key)).Scan(&seq)
-	return seq, err
+// findVersionSQL is findVersion's statement.
+func findVersionSQL(bucket, key, versionID string) (string, []any, error) {
+	if versionID == meta.NullVersion {
+		return "SELECT " + versionCols + " FROM versions WHERE bucket = $1 AND key = $2 AND version_id = ''", []any{bucket, []byte(key)}, nil
+	}
+	seq, err := meta.VersionSeq(versionID)
+	if err != nil {
+		return "", nil, err
+	}
+	return "SELECT " + versionCols + " FROM versions WHERE bucket = $1 AND key = $2 AND seq = $3 AND version_id = $4",
+		[]any{bucket, []byte(key), int64(seq), versionID}, nil
 }
 
 func insertVersion(ctx context.Context, tx execer, o *meta.Object, seq int64, current bool) error {
@@ -122,20 +124,10 @@ func demoteCurrent(ctx context.Context, tx execer, bucket, key string) error {
 }
 
 // promoteNewest makes the key's newest version current.
-func promoteNewest(ctx context.Context, tx pgx.Tx, bucket, key string) error {
+func promoteNewest(ctx context.Context, tx execer, bucket, key string) error {
 	_, err := tx.Exec(ctx, `UPDATE versions SET current = true WHERE bucket = $1 AND key = $2 AND seq =
 		(SELECT max(seq) FROM versions WHERE bucket = $1 AND key = $2)`, bucket, []byte(key))
 	return err
-}
-
-// dropNull removes key's null version (a delete marker included) and
-// returns it.
-func dropNull(ctx context.Context, tx pgx.Tx, bucket, key string) (*meta.Object, error) {
-	null, err := findVersion(ctx, tx, bucket, key, meta.NullVersion)
-	if err != nil || null == nil {
-		return nil, err
-	}
-	return null.o, deleteVersion(ctx, tx, bucket, key, null.seq)
 }
 
 func checkObject(bucket string, o *meta.Object) error {
@@ -247,51 +239,89 @@ func (s *Store) PutObject(ctx context.Context, o *meta.Object, cond meta.Precond
 	return replaced, nil
 }
 
-// GetObject implements meta.Store.
+// GetObject implements meta.Store: one statement.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
-	if err := ctx.Err(); err != nil {
+	_, o, err := s.readObject(ctx, bucket, key, "", false)
+	return o, err
+}
+
+// GetObjectVersion implements meta.Store: one statement.
+func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	if versionID == "" {
+		_, err := meta.VersionSeq(versionID) // ErrInvalidVersion
 		return nil, err
 	}
-	var rec []byte
-	err := s.pool.QueryRow(ctx, `SELECT v.rec FROM buckets b LEFT JOIN versions v
-		ON v.bucket = b.name AND v.key = $2 AND v.current WHERE b.name = $1`, bucket, []byte(key)).Scan(&rec)
+	_, o, err := s.readObject(ctx, bucket, key, versionID, false)
+	return o, err
+}
+
+var _ meta.BucketObjectReader = (*Store)(nil)
+
+// GetBucketObject implements meta.BucketObjectReader: one statement.
+func (s *Store) GetBucketObject(ctx context.Context, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
+	return s.readObject(ctx, bucket, key, versionID, true)
+}
+
+// readObject reads the current version of key (versionID "") or the one
+// versionID names, with its bucket's record when withBucket, in one
+// statement: the bucket row joined to the version, so a missing bucket
+// and a missing key are told apart. A current delete marker is a
+// *meta.DeleteMarkerError; one named by versionID is returned.
+func (s *Store) readObject(ctx context.Context, bucket, key, versionID string, withBucket bool) (*meta.Bucket, *meta.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	match := "v.current"
+	args := []any{bucket, []byte(key)}
+	var badVersion error // reported after the bucket's error, as GetBucket then GetObjectVersion would
+	switch versionID {
+	case "":
+	case meta.NullVersion:
+		match = "v.version_id = ''"
+	default:
+		seq, err := meta.VersionSeq(versionID)
+		if err != nil {
+			badVersion, match = err, "false"
+			break
+		}
+		match = "v.seq = $3 AND v.version_id = $4"
+		args = append(args, int64(seq), versionID)
+	}
+	bcol := "NULL::bytea"
+	if withBucket {
+		bcol = "b.rec"
+	}
+	var brec, rec []byte
+	err := s.pool.QueryRow(ctx, `SELECT `+bcol+`, v.rec FROM buckets b LEFT JOIN versions v
+		ON v.bucket = b.name AND v.key = $2 AND `+match+` WHERE b.name = $1`, args...).Scan(&brec, &rec)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
+		return nil, nil, fmt.Errorf("%w: %q", meta.ErrNoSuchBucket, bucket)
 	}
 	if err != nil {
-		return nil, mapErr(ctx, err)
+		return nil, nil, mapErr(ctx, err)
 	}
-	if rec == nil {
-		return nil, fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
+	var b *meta.Bucket
+	if withBucket {
+		if b, err = decode[meta.Bucket](brec, "bucket "+bucket); err != nil {
+			return nil, nil, err
+		}
+	}
+	switch {
+	case badVersion != nil:
+		return b, nil, badVersion
+	case rec == nil && versionID == "":
+		return b, nil, fmt.Errorf("%w: %q/%q", meta.ErrNoSuchKey, bucket, key)
+	case rec == nil:
+		return b, nil, fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
 	}
 	o, err := decode[meta.Object](rec, "object")
 	if err != nil {
-		return nil, err
+		return b, nil, err
 	}
-	if o.DeleteMarker {
-		return nil, &meta.DeleteMarkerError{Marker: o}
+	if o.DeleteMarker && versionID == "" {
+		return b, nil, &meta.DeleteMarkerError{Marker: o}
 	}
-	return o, nil
-}
-
-// GetObjectVersion implements meta.Store.
-func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
-	var o *meta.Object
-	err := s.txWith(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := bucketState(ctx, tx, bucket, ""); err != nil {
-			return err
-		}
-		v, err := findVersion(ctx, tx, bucket, key, versionID)
-		if err == nil && v == nil {
-			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
-		}
-		o = v.object()
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return b, o, nil
 }
 
 // UpdateObject implements meta.Store.
@@ -378,22 +408,26 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 	var del *meta.Deletion
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		del = &meta.Deletion{}
-		state, err := lockKey(ctx, tx, bucket, key)
+		ks, err := readKeyVersion(ctx, tx, bucket, key, versionID)
 		if err != nil {
 			return err
 		}
+		w := &batchExec{} // the writes, sent with COMMIT
 		if versionID != "" {
-			del.Removed, err = removeVersion(ctx, tx, bucket, key, versionID, cond)
+			del.Removed, err = removeVersion(ctx, w, bucket, key, ks.byID, cond)
 		} else {
-			err = s.deleteCurrent(ctx, tx, del, bucket, key, rule, state, cond)
+			err = s.deleteCurrent(ctx, w, del, bucket, key, rule, ks, cond)
 		}
 		if err != nil {
 			return err
 		}
-		if err := s.pendObject(ctx, tx, del.Removed); err != nil {
+		if err := s.pendObject(ctx, w, del.Removed); err != nil {
 			return err
 		}
-		return s.count(ctx, tx, del.Removed, -1)
+		if err := s.count(ctx, w, del.Removed, -1); err != nil {
+			return err
+		}
+		return w.flush(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -402,55 +436,47 @@ func (s *Store) deleteVersion(ctx context.Context, bucket, key, versionID, rule 
 }
 
 // deleteCurrent deletes without a version ID: removes the key, or adds a
-// delete marker, as the bucket's state says.
-func (s *Store) deleteCurrent(ctx context.Context, tx pgx.Tx, del *meta.Deletion, bucket, key, rule, state string, cond meta.Precondition) error {
-	cur, err := currentVersion(ctx, tx, bucket, key)
-	if err != nil {
-		return err
-	}
-	live := liveObject(cur)
+// delete marker, as the bucket's state says. Its writes go to w.
+func (s *Store) deleteCurrent(ctx context.Context, w execer, del *meta.Deletion, bucket, key, rule string, ks *keyState, cond meta.Precondition) error {
+	live := liveObject(ks.cur)
 	if cond != nil {
 		if err := cond(live.object()); err != nil {
 			return err
 		}
 	}
-	if state == "" {
+	if ks.state == "" {
 		if live == nil {
 			return nil
 		}
 		del.Removed = live.o
-		return deleteVersion(ctx, tx, bucket, key, live.seq)
-	}
-	seq, err := nextSeq(ctx, tx, bucket, key)
-	if err != nil {
-		return err
+		return deleteVersion(ctx, w, bucket, key, live.seq)
 	}
 	marker := &meta.Object{Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.now().UTC()}
 	if rule != "" {
 		marker.ReplicationStatus, marker.ReplicationRule = replication.StatusPending, rule
 	}
-	if state == meta.VersioningEnabled {
-		marker.VersionID = meta.NewVersionID(uint64(seq))
-	} else if del.Removed, err = dropNull(ctx, tx, bucket, key); err != nil {
+	if ks.state == meta.VersioningEnabled {
+		marker.VersionID = meta.NewVersionID(uint64(ks.next))
+	} else if ks.null != nil {
+		del.Removed = ks.null.o
+		if err := deleteVersion(ctx, w, bucket, key, ks.null.seq); err != nil {
+			return err
+		}
+	}
+	if err := demoteCurrent(ctx, w, bucket, key); err != nil {
 		return err
 	}
-	if err := demoteCurrent(ctx, tx, bucket, key); err != nil {
-		return err
-	}
-	if err := insertVersion(ctx, tx, marker, seq, true); err != nil {
+	if err := insertVersion(ctx, w, marker, ks.next, true); err != nil {
 		return err
 	}
 	del.Marker = marker
-	return s.queueVersion(ctx, tx, marker)
+	return s.queueVersion(ctx, w, marker)
 }
 
-// removeVersion deletes one version for good; if it was the current one,
-// the newest remaining version becomes current.
-func removeVersion(ctx context.Context, tx pgx.Tx, bucket, key, versionID string, cond meta.Precondition) (*meta.Object, error) {
-	v, err := findVersion(ctx, tx, bucket, key, versionID)
-	if err != nil {
-		return nil, err
-	}
+// removeVersion deletes v (nil: there is none) for good; if it was the
+// current one, the newest remaining version becomes current. Its writes go
+// to w.
+func removeVersion(ctx context.Context, w execer, bucket, key string, v *version, cond meta.Precondition) (*meta.Object, error) {
 	if cond != nil {
 		if err := cond(v.object()); err != nil {
 			return nil, err
@@ -459,11 +485,11 @@ func removeVersion(ctx context.Context, tx pgx.Tx, bucket, key, versionID string
 	if v == nil {
 		return nil, nil
 	}
-	if err := deleteVersion(ctx, tx, bucket, key, v.seq); err != nil {
+	if err := deleteVersion(ctx, w, bucket, key, v.seq); err != nil {
 		return nil, err
 	}
 	if v.current {
-		if err := promoteNewest(ctx, tx, bucket, key); err != nil {
+		if err := promoteNewest(ctx, w, bucket, key); err != nil {
 			return nil, err
 		}
 	}

@@ -214,13 +214,32 @@ func (s *Store) txWith(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) 
 	}
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.pool, opts, fn)
+		err = s.runTx(ctx, opts, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
 	return mapErr(ctx, err)
+}
+
+// runTx runs fn in one lazyTx on a connection of the pool.
+func (s *Store) runTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release() // the pool drops it if it is left in a transaction
+	t := newLazyTx(c.Conn(), opts)
+	defer func() {
+		if !t.closed {
+			t.Rollback(ctx)
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.Commit(ctx)
 }
 
 func retryable(err error) bool {

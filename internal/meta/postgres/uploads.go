@@ -202,18 +202,46 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 	)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		replaced, unused = nil, nil
-		if _, err := lockKey(ctx, tx, bucket, o.Key); err != nil {
-			return err
+		// One round trip (with BEGIN) locks the key and the upload and
+		// reads both, taking the parts; one more (with COMMIT) writes.
+		var (
+			u     *meta.Upload
+			parts []meta.Part
+		)
+		more := &moreReads{
+			queue: func(b *pgx.Batch) {
+				b.Queue("SELECT rec FROM uploads WHERE bucket = $1 AND id = $2 FOR UPDATE", bucket, uploadID)
+				b.Queue("DELETE FROM parts WHERE bucket = $1 AND upload_id = $2 RETURNING rec", bucket, uploadID)
+			},
+			read: func(br pgx.BatchResults) error {
+				var rec []byte
+				err := br.QueryRow().Scan(&rec)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return fmt.Errorf("%w: %q in %q", meta.ErrNoSuchUpload, uploadID, bucket)
+				}
+				if err != nil {
+					return err
+				}
+				if u, err = decode[meta.Upload](rec, "upload "+uploadID); err != nil {
+					return err
+				}
+				rows, err := br.Query()
+				if err != nil {
+					return err
+				}
+				parts, err = collectParts(rows)
+				return err
+			},
 		}
-		u, err := getUpload(ctx, tx, bucket, uploadID, " FOR UPDATE")
+		ks, err := readKeyWith(ctx, tx, bucket, o.Key, "", more)
 		if err != nil {
 			return err
 		}
 		if u.Key != o.Key {
 			return fmt.Errorf("%w: upload %q is for key %q, not %q", meta.ErrInvalid, uploadID, u.Key, o.Key)
 		}
-		parts, err := removeUpload(ctx, tx, bucket, uploadID)
-		if err != nil {
+		w := &batchExec{}
+		if _, err := w.Exec(ctx, "DELETE FROM uploads WHERE bucket = $1 AND id = $2", bucket, uploadID); err != nil {
 			return err
 		}
 		for _, p := range parts {
@@ -221,13 +249,17 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 				unused = append(unused, p)
 			}
 		}
-		if err := s.pendParts(ctx, tx, unused); err != nil {
+		if err := s.pendParts(ctx, w, unused); err != nil {
 			return err
 		}
-		if replaced, err = s.install(ctx, tx, o, cond); err != nil {
+		if err := s.recordCompleted(ctx, w, bucket, &meta.CompletedUpload{ID: uploadID, Key: o.Key, ETag: o.ETag, Parts: meta.PartsDigest(o.Parts)}); err != nil {
 			return err
 		}
-		return s.recordCompleted(ctx, tx, bucket, &meta.CompletedUpload{ID: uploadID, Key: o.Key, ETag: o.ETag, Parts: meta.PartsDigest(o.Parts)})
+		if err := w.flush(ctx, tx); err != nil { // deferred to COMMIT on a lazyTx
+			return err
+		}
+		replaced, err = s.installAs(ctx, tx, o, cond, ks, true)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
@@ -237,7 +269,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, uploadID string, o *
 
 // recordCompleted stores the completion and prunes records that are too
 // old or too many (the oldest first).
-func (s *Store) recordCompleted(ctx context.Context, tx pgx.Tx, bucket string, c *meta.CompletedUpload) error {
+func (s *Store) recordCompleted(ctx context.Context, tx execer, bucket string, c *meta.CompletedUpload) error {
 	rec, err := encode(c)
 	if err != nil {
 		return err
