@@ -320,11 +320,13 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 		if err := fn(&r.Object); err != nil {
 			return unwritten(err)
 		}
-		if err := s.settleUpdate(tx, oldParts, r.Parts); err != nil {
-			return err
-		}
+		// Checked before any write: an unwritten refusal commits with the
+		// batch, so journal entries written first would stay.
 		if r.Bucket != bucket || r.Key != key || len(r.Parts) != parts || r.VersionID != id || r.DeleteMarker {
 			return unwritten(fmt.Errorf("%w: UpdateObject may change metadata only", ErrInvalid))
+		}
+		if err := s.settleUpdate(tx, oldParts, r.Parts); err != nil {
+			return err
 		}
 		if err := countReplace(tx, before, &r.Object); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -82,6 +83,12 @@ func testPendingJournal(t *testing.T, be Backend) {
 		}, []string{"p4"}},
 		{"update swapping a blob", []string{"r1"}, func() error {
 			return s.UpdateObject(ctx, "b", "m", func(o *meta.Object) error { o.Parts[0].BlobID = "r1"; return nil })
+		}, []string{"p3", "p4"}},
+		{"a refused update journals nothing (r1 stays live)", nil, func() error {
+			if err := s.UpdateObject(ctx, "b", "m", func(o *meta.Object) error { o.Parts = nil; return nil }); err == nil {
+				return errors.New("an update dropping the parts was accepted")
+			}
+			return nil
 		}, []string{"p3", "p4"}},
 		{"delete bucket journals its uploads' parts", []string{"d1"}, func() error {
 			mustBucket(t, s, "gone")
