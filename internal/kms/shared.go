@@ -317,8 +317,8 @@ func (k *Keyring) closed() bool {
 // install makes st (read from the store at start, with bytes data) the
 // state in use, zeroing the one it replaces: every state of a shared
 // keyring has secrets of its own, and readers hold mu while they use
-// them. A key that was enabled and is now disabled or gone grows the
-// StateSerial. Caller holds wmu.
+// them. A key that was enabled and is now disabled or gone, or a version
+// newly retired, grows the StateSerial. Caller holds wmu.
 func (k *Keyring) install(st *state, data []byte, start int64) {
 	k.mu.Lock()
 	old := k.st
@@ -330,8 +330,16 @@ func (k *Keyring) install(st *state, data []byte, start int64) {
 	k.st = st
 	lost := false
 	for id, c := range old.keys {
-		if n, ok := st.keys[id]; c.enabled && (!ok || !n.enabled) {
+		n, ok := st.keys[id]
+		if c.enabled && (!ok || !n.enabled) {
 			lost = true
+		}
+		// A version retired on another node: bucket keys cached under it
+		// here must go too.
+		for i, v := range c.versions {
+			if ok && i < len(n.versions) && v.retired.IsZero() && !n.versions[i].retired.IsZero() {
+				lost = true
+			}
 		}
 	}
 	old.wipe()

@@ -63,6 +63,9 @@ func (a *admin) retire(r *http.Request, svc *service.Service, run *keyJobRunner,
 		AuditAdmin(ctx, a.audit, audit.TypeKey, "retire", name, "", clientAddr(r), err)
 		return res, err
 	}
+	// The other nodes drop the bucket keys they cached under the key (an
+	// external provider's retire reaches them no other way).
+	announceKeyChange(ctx, a.meta, info.ID, nil) // invalidate.go
 	res.Key = info.ID
 	res.Retired = versions
 	for _, v := range versions {
