@@ -47,6 +47,8 @@ type Writer interface {
 type Reader interface {
 	io.ReaderAt
 	io.Closer
+	// Size is the stored size: the bytes written, rounded up to
+	// PadQuantum by a padding store.
 	Size() int64
 }
 

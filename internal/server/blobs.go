@@ -97,9 +97,10 @@ func openBlobs(ctx context.Context, cfg Config, log *slog.Logger) (blob.Store, e
 }
 
 // S3BlobsConfig reads s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]
-// [&insecure=true] (credentials aside).
+// [&insecure=true] (credentials aside). Blobs are padded to
+// blob.PadQuantum: the tier learns sizes to within a segment.
 func S3BlobsConfig(u *url.URL) (blobs3.Config, error) {
-	var c blobs3.Config
+	c := blobs3.Config{Pad: blob.PadQuantum}
 	if u.User != nil {
 		return c, errors.New("--blobs s3: credentials go in the environment, not the URL")
 	}

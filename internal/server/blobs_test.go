@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongroom-dev/strongroom/internal/blob"
 	blobs3 "github.com/strongroom-dev/strongroom/internal/blob/s3"
 )
 
@@ -18,10 +19,10 @@ func TestS3BlobsConfig(t *testing.T) {
 		want blobs3.Config
 		err  string
 	}{
-		{url: "s3://b?endpoint=http://127.0.0.1:9000", want: blobs3.Config{Bucket: "b", Endpoint: "http://127.0.0.1:9000"}},
+		{url: "s3://b?endpoint=http://127.0.0.1:9000", want: blobs3.Config{Bucket: "b", Endpoint: "http://127.0.0.1:9000", Pad: blob.PadQuantum}},
 		{url: "s3://b/some/prefix/?endpoint=https://s3.example.com&region=eu-west-1&insecure=true",
-			want: blobs3.Config{Bucket: "b", Prefix: "some/prefix/", Endpoint: "https://s3.example.com", Region: "eu-west-1", Insecure: true}},
-		{url: "s3://b?endpoint=" + url.QueryEscape("http://[::1]:9000"), want: blobs3.Config{Bucket: "b", Endpoint: "http://[::1]:9000"}},
+			want: blobs3.Config{Bucket: "b", Prefix: "some/prefix/", Endpoint: "https://s3.example.com", Region: "eu-west-1", Insecure: true, Pad: blob.PadQuantum}},
+		{url: "s3://b?endpoint=" + url.QueryEscape("http://[::1]:9000"), want: blobs3.Config{Bucket: "b", Endpoint: "http://[::1]:9000", Pad: blob.PadQuantum}},
 		{url: "s3://b", err: "endpoint"},
 		{url: "s3://b?endpoint=ftp://x", err: "endpoint"},
 		{url: "s3://?endpoint=http://x", err: "no bucket"},

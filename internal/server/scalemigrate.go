@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,7 +78,12 @@ func openTargetBlobs(ctx context.Context, c BlobsConfig) (blob.Store, error) {
 		if u.Host != "" && u.Host != "localhost" || u.Path == "" || u.RawQuery != "" {
 			return nil, errors.New("--blobs: a directory is file:///ABSOLUTE/PATH")
 		}
-		return fs.OpenShared(u.Path, "offline-admin")
+		// Its own temp directory: each store sweeps its temp directory
+		// at open, so two commands (or a node) must never share one. It
+		// is left empty when the command ends.
+		var b [6]byte
+		rand.Read(b[:])
+		return fs.OpenShared(u.Path, "offline-"+hex.EncodeToString(b[:]))
 	}
 	return openBlobs(ctx, Config{BlobsConfig: c}, slog.New(slog.DiscardHandler))
 }

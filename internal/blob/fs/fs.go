@@ -64,6 +64,10 @@ type Store struct {
 	// Open: not every filesystem supports it).
 	direct bool
 
+	// pad rounds blobs up to a multiple of it (see blob.PadQuantum): a
+	// shared directory is a data tier another party may read.
+	pad int64
+
 	// createTemp opens a temp file in dir; tests replace it to inject
 	// failures.
 	createTemp func(dir string, direct bool) (file, error)
@@ -92,7 +96,7 @@ func Open(dir string) (*Store, error) {
 // OpenShared opens the store rooted at dir, a directory several nodes
 // share (--blobs file:///DIR): each node writes its temp files in its own
 // dir/tmp/NODE and sweeps only that one, never another node's writes in
-// progress.
+// progress. Like any remote tier it pads blobs to blob.PadQuantum.
 func OpenShared(dir, node string) (*Store, error) {
 	if node == "" || node != filepath.Base(node) || node == "." || node == ".." {
 		return nil, fmt.Errorf("blob/fs: invalid node name %q", node)
@@ -101,7 +105,12 @@ func OpenShared(dir, node string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o750); err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
-	return open(dir, filepath.Join(dir, tmpDir, node))
+	s, err := open(dir, filepath.Join(dir, tmpDir, node))
+	if err != nil {
+		return nil, err
+	}
+	s.pad = blob.PadQuantum
+	return s, nil
 }
 
 func open(dir, tmp string) (*Store, error) {
@@ -213,6 +222,7 @@ type writer struct {
 	// written counts bytes handed to the file; flushed is how far
 	// writeback has been started (see startWriteback).
 	written, flushed int64
+	size             int64  // bytes Write took
 	id               string // the ID to commit under ("": a new one)
 }
 
@@ -251,6 +261,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		c := copy(buf[w.n:], p[n:])
 		w.n += c
 		n += c
+		w.size += int64(c)
 		if w.n == len(buf) {
 			if err := w.flushAsync(); err != nil {
 				w.fail(err)
@@ -394,6 +405,9 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 }
 
 func (w *writer) commit() (string, error) {
+	if err := blob.WritePadding(w, w.size, w.s.pad); err != nil {
+		return "", err
+	}
 	if err := w.flushTail(); err != nil {
 		return "", err
 	}

@@ -530,3 +530,44 @@ func TestLink(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPads: a shared directory is a data tier another party may
+// read, so its blobs are padded to blob.PadQuantum; the embedded store
+// keeps exact sizes.
+func TestSharedPads(t *testing.T) {
+	dir := t.TempDir()
+	shared, err := OpenShared(dir, "node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := openTemp(t)
+	for _, n := range []int{0, 1, 4096, 64*1024 - 1, 64 * 1024, 1<<20 + 4097} {
+		data := payload(n, uint64(n)+3)
+		for _, tc := range []struct {
+			name string
+			s    *Store
+			want int64
+		}{
+			{"shared", shared, int64(n) + blob.Padding(int64(n), blob.PadQuantum)},
+			{"embedded", local, int64(n)},
+		} {
+			id := put(t, tc.s, data, 100*1024+3)
+			fi, err := os.Stat(tc.s.path(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Size() != tc.want {
+				t.Fatalf("%s, %d bytes written: file of %d bytes, want %d", tc.name, n, fi.Size(), tc.want)
+			}
+			r, err := tc.s.Open(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, r)
+			r.Close()
+			if !bytes.Equal(got[:n], data) {
+				t.Fatalf("%s, %d bytes written: read back differs", tc.name, n)
+			}
+		}
+	}
+}

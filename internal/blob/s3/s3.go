@@ -79,6 +79,10 @@ type Config struct {
 	// backoff of at most a second between them: a client waiting on a
 	// tier that is down gets its 503 in a few seconds).
 	MaxAttempts int
+	// Pad rounds every blob up to a multiple of this many bytes with
+	// random bytes (blob.PadQuantum for a deployment's tier, so the tier
+	// sees sizes to within a segment); 0: blobs are stored exactly.
+	Pad int64
 }
 
 // Store is a blob.Store on an S3 bucket, safe for concurrent use.
@@ -88,6 +92,7 @@ type Store struct {
 	prefix   string
 	partSize int64
 	copyMax  int64
+	pad      int64
 }
 
 var (
@@ -138,7 +143,7 @@ func New(cfg Config) (*Store, error) {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})
-	return &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, partSize: cfg.PartSize, copyMax: cfg.CopyPartSize}, nil
+	return &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, partSize: cfg.PartSize, copyMax: cfg.CopyPartSize, pad: cfg.Pad}, nil
 }
 
 // newHTTPClient is a client with bounded connect and response-header

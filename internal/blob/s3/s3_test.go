@@ -675,3 +675,34 @@ func TestInsecureTLS(t *testing.T) {
 		t.Fatalf("GET through a front node on an https tier: %v", err)
 	}
 }
+
+// TestPadded: a padding store rounds every blob up to the quantum with
+// random bytes (the tier learns sizes to within a segment), and the bytes
+// written read back unchanged in front of the padding.
+func TestPadded(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t)
+	s := tg.store(t, func(c *blobs3.Config) { c.Pad = blob.PadQuantum })
+	for _, n := range []int{0, 1, 58, 64*KiB - 1, 64 * KiB, 64*KiB + 1, 300*KiB + 5, partSize + 7} {
+		data := payload(n, uint64(n)+1)
+		id := put(t, s, data)
+		head, err := tg.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(tierBucket), Key: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := aws.ToInt64(head.ContentLength)
+		if want := int64(n) + blob.Padding(int64(n), blob.PadQuantum); stored != want || stored%blob.PadQuantum != 0 {
+			t.Fatalf("%d bytes written: the tier stores %d, want %d (a multiple of %d)", n, stored, want, blob.PadQuantum)
+		}
+		got := readAll(t, s, id)
+		if int64(len(got)) != stored {
+			t.Fatalf("%d bytes written: Size %d, want the stored %d", n, len(got), stored)
+		}
+		if !bytes.Equal(got[:n], data) {
+			t.Fatalf("%d bytes written: the first %d bytes read back differ", n, n)
+		}
+		if pad := got[n:]; len(pad) >= 64 && bytes.Count(pad, []byte{0}) > len(pad)/32 {
+			t.Fatalf("%d bytes written: the padding is not random", n)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/strongroom-dev/strongroom/internal/blob"
 )
 
 // maxParts is S3's limit on the parts of one upload.
@@ -50,6 +52,7 @@ type writer struct {
 	inFlight chan error
 	uploadID *string // nil until the blob outgrows one part
 	parts    []types.CompletedPart
+	size     int64 // bytes written
 	err      error // sticky: the first error, or errClosed
 }
 
@@ -71,6 +74,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		c := min(len(p)-n, cap(b)-len(b))
 		*w.buf = append(b, p[n:n+c]...)
 		n += c
+		w.size += int64(c)
 	}
 	return n, nil
 }
@@ -157,6 +161,10 @@ func (w *writer) Commit(ctx context.Context) (string, error) {
 		return "", w.err
 	}
 	if err := ctx.Err(); err != nil {
+		w.fail(errClosed)
+		return "", err
+	}
+	if err := blob.WritePadding(w, w.size, w.s.pad); err != nil {
 		w.fail(errClosed)
 		return "", err
 	}

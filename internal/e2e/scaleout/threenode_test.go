@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/strongroom-dev/strongroom/internal/blob"
 	"github.com/strongroom-dev/strongroom/internal/httpapi/auth"
 	"github.com/strongroom-dev/strongroom/internal/meta/postgres/pgtest"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
@@ -285,6 +286,29 @@ func TestThreeNodes(t *testing.T) {
 			if err != nil || len(out.Contents) != 8 {
 				t.Errorf("list on node %d: %v, %d keys; want 8", i, err, len(out.Contents))
 			}
+		}
+	})
+
+	// The tier learns sizes to within a segment: every blob it holds is
+	// a multiple of 64 KiB (blob.PadQuantum), though none of the objects
+	// written above is.
+	t.Run("TierSeesPaddedSizes", func(t *testing.T) {
+		p := s3.NewListObjectsV2Paginator(d.tier, &s3.ListObjectsV2Input{Bucket: aws.String(tierBucket), Prefix: aws.String(tierPrefix)})
+		n := 0
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range out.Contents {
+				if size := aws.ToInt64(o.Size); size%blob.PadQuantum != 0 {
+					t.Errorf("tier object %s is %d bytes, not a multiple of %d", aws.ToString(o.Key), size, blob.PadQuantum)
+				}
+				n++
+			}
+		}
+		if n < 4 {
+			t.Fatalf("%d blobs on the tier, want at least the 4 objects of %d bytes", n, blobSize)
 		}
 	})
 
