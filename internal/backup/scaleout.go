@@ -69,11 +69,14 @@ func WriteScaleOut(ctx context.Context, w io.Writer, src ScaleOutSource) (*Stats
 			return id, nil
 		}
 		size := r.Size()
-		if err := addReader(tw, blobsDir+id, io.NewSectionReader(r, 0, size), size, now); err != nil {
+		whole, err := addLiveBlob(tw, blobsDir+id, r, size, now)
+		if whole { // an entry of size bytes, if not the blob's (the trailer counts entries)
+			st.Blobs++
+			st.BlobBytes += size
+		}
+		if err != nil {
 			return "", err
 		}
-		st.Blobs++
-		st.BlobBytes += size
 		return id, nil
 	}
 	_, err = deploycopy.Copy(ctx, deploycopy.Source{Meta: src.Meta, Blobs: src.Blobs, ID: "backup"},
@@ -125,4 +128,53 @@ func WriteScaleOut(ctx context.Context, w io.Writer, src ScaleOutSource) (*Stats
 		return nil, err
 	}
 	return st, nil
+}
+
+// addLiveBlob is addReader for a blob of a live tier, which may vanish
+// while it is read (its version deleted meanwhile). A read error then
+// fills the rest of the entry with zeros, so the archive stays whole, and
+// is returned: the copy drops the version if it is gone (else the backup
+// fails), and the restored zeros are a blob no record references, which
+// the start-up sweep removes. whole reports that the entry was written
+// in full (the blob's bytes or the zeros).
+func addLiveBlob(tw *tar.Writer, name string, r io.ReaderAt, size int64, t time.Time) (whole bool, err error) {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: t, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return false, fmt.Errorf("backup: %w", err)
+	}
+	src := &readErr{r: io.NewSectionReader(r, 0, size)}
+	n, err := io.CopyN(tw, src, size)
+	if err == nil {
+		return true, nil
+	}
+	if src.err == nil {
+		return false, fmt.Errorf("backup: %s: %w", name, err) // the archive's own write failed
+	}
+	if _, werr := io.CopyN(tw, zeroReader{}, size-n); werr != nil {
+		return false, fmt.Errorf("backup: %s: %w", name, werr)
+	}
+	return true, fmt.Errorf("backup: %s: %w", name, src.err)
+}
+
+// readErr keeps the error of the reader it wraps.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && e.err == nil {
+		e.err = err
+		if err == io.EOF {
+			e.err = io.ErrUnexpectedEOF // CopyN asked for no more than size
+		}
+	}
+	return n, err
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -306,6 +306,7 @@ type objectReader struct {
 	curPart *meta.Part
 	curBlb  blob.Reader
 	hold    *readHold // keeps the parts' blobs until Close; nil: none
+	done    func()    // ends the read's client count (Service.client); nil: none
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
@@ -472,6 +473,10 @@ func (r *objectReader) Close() error {
 	r.closeCur()
 	r.remain = 0
 	r.hold.release()
+	if r.done != nil {
+		r.done()
+		r.done = nil
+	}
 	return nil
 }
 

@@ -294,11 +294,14 @@ type ReadCloser interface {
 
 // GetObject opens an object (or a range of it) for reading.
 func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput) (*ObjectBody, error) {
-	defer s.client()()
+	// A client until the body is closed: key jobs yield to reads that
+	// are still streaming, not only to lookups.
+	done := s.client()
 	hold := s.reclaim.begin() // before the lookup: see reclaimer
 	b, o, sl, err := s.lookup(ctx, p, in, true)
 	if err != nil {
 		hold.release()
+		done()
 		if o != nil { // failed precondition: the caller still reports validators
 			return &ObjectBody{Object: o}, err
 		}
@@ -310,12 +313,13 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		off, n, ranged, err := in.resolve(o)
 		if err != nil {
 			hold.release()
+			done()
 			return nil, err
 		}
 		out.Offset, out.Length, out.Ranged = off, n, ranged
 	}
 	rd := s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
-	rd.hold = hold
+	rd.hold, rd.done = hold, done
 	out.Body = rd
 	return out, nil
 }

@@ -423,3 +423,34 @@ func TestWriteToClientGone(t *testing.T) {
 		t.Fatal("WriteTo hangs after the writer failed")
 	}
 }
+
+// TestReadCountsUntilClose: a GET is a client (whom key jobs yield to)
+// until its body is closed, not only while it is looked up; a failed GET
+// is none.
+func TestReadCountsUntilClose(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, "k", random(100<<10), nil)
+	ob, err := f.svc.GetObject(context.Background(), f.p, GetObjectInput{Bucket: "bkt", Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.svc.clients.Load(); n != 1 {
+		t.Fatalf("%d clients while the body is open, want 1", n)
+	}
+	ob.Body.Close()
+	ob.Body.Close() // twice: counted once
+	if n := f.svc.clients.Load(); n != 0 {
+		t.Fatalf("%d clients after Close, want 0", n)
+	}
+	for _, in := range []GetObjectInput{
+		{Bucket: "bkt", Key: "missing"},
+		{Bucket: "bkt", Key: "k", Range: &Range{Start: 1 << 30, End: -1}},
+	} {
+		if _, err := f.svc.GetObject(context.Background(), f.p, in); err == nil {
+			t.Fatalf("GET %+v succeeded", in)
+		}
+		if n := f.svc.clients.Load(); n != 0 {
+			t.Fatalf("%d clients after a failed GET, want 0", n)
+		}
+	}
+}
