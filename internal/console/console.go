@@ -254,7 +254,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: cross-origin request", http.StatusForbidden)
 		return
 	}
-	if c.sessions.throttled(addr) {
+	if !c.sessions.attempt(addr) {
 		c.render(w, http.StatusTooManyRequests, "login", view{Title: "Sign in", Error: msgThrottled})
 		return
 	}
@@ -264,8 +264,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		want, err := c.cfg.IAM.SecretKey(r.Context(), ak)
 		ok = err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(secret)) == 1
 	}
-	if !ok {
-		c.sessions.failed(addr)
+	if !ok { // counted as failed by attempt
 		audit.Record(r.Context(), c.cfg.Audit, audit.Event{Type: audit.TypeAuthFailure, Action: "console login", Outcome: audit.Failed,
 			AccessKey: ak, Source: addr, Dialect: "console", Reason: "wrong access key or secret"})
 		c.log.Info("console: login failed", "access_key", ak, "remote", addr)
@@ -274,6 +273,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := c.cfg.IAM.Principal(r.Context(), ak)
 	if err != nil || !p.Root {
+		c.sessions.refund(addr)
 		c.refuse(r, p.User, ak, "the console is the root account's")
 		c.render(w, http.StatusForbidden, "login", view{Title: "Sign in", Error: msgNotAdmin})
 		return

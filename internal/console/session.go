@@ -130,28 +130,21 @@ func (s *sessions) remove(id string) {
 	delete(s.m, id)
 }
 
-// throttled reports whether addr has failed too often lately.
-func (s *sessions) throttled(addr string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.fails[addr]
-	if f == nil {
-		return false
-	}
-	if s.now().Sub(f.first) > failureWindow {
-		delete(s.fails, addr)
-		return false
-	}
-	return f.n >= maxFailures
-}
-
-// failed counts a failed login from addr.
-func (s *sessions) failed(addr string) {
+// attempt counts a sign-in from addr as failed before its credentials
+// are checked (succeeded forgets it again), and reports false, counting
+// nothing, when addr has failed too often lately. Checking and counting
+// under one lock means concurrent guesses cannot all pass the check
+// before any of them is counted.
+func (s *sessions) attempt(addr string) bool {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f := s.fails[addr]
-	if f == nil || now.Sub(f.first) > failureWindow {
+	if f != nil && now.Sub(f.first) > failureWindow {
+		delete(s.fails, addr)
+		f = nil
+	}
+	if f == nil {
 		if len(s.fails) >= maxThrottled {
 			for a, g := range s.fails {
 				if now.Sub(g.first) > failureWindow {
@@ -159,13 +152,28 @@ func (s *sessions) failed(addr string) {
 				}
 			}
 			if len(s.fails) >= maxThrottled {
-				return // under a flood from many addresses: stop counting new ones
+				return true // under a flood from many addresses: stop counting new ones
 			}
 		}
 		f = &failures{first: now}
 		s.fails[addr] = f
 	}
+	if f.n >= maxFailures {
+		return false
+	}
 	f.n++
+	return true
+}
+
+// refund takes back the count of one attempt from addr whose credentials
+// were right (but refused for another reason): it was not a guess, and it
+// must not clear the guesses before it either.
+func (s *sessions) refund(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.fails[addr]; f != nil && f.n > 0 {
+		f.n--
+	}
 }
 
 // succeeded forgets addr's failures.

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,18 +67,42 @@ func TestSessionLimit(t *testing.T) {
 	}
 }
 
-// TestThrottleWindow: failures are forgotten once the window has passed.
+// TestThrottleWindow: every attempt counts until it succeeds; failures are
+// per address and forgotten once the window has passed.
 func TestThrottleWindow(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := newSessions(func() time.Time { return now })
-	for range maxFailures {
-		s.failed("192.0.2.1")
+	for i := range maxFailures {
+		if !s.attempt("192.0.2.1") {
+			t.Fatalf("attempt %d refused", i+1)
+		}
 	}
-	if !s.throttled("192.0.2.1") || s.throttled("192.0.2.2") {
+	if s.attempt("192.0.2.1") || !s.attempt("192.0.2.2") {
 		t.Fatal("throttling is not per address")
 	}
+	s.succeeded("192.0.2.2")
 	now = now.Add(failureWindow + time.Second)
-	if s.throttled("192.0.2.1") {
+	if !s.attempt("192.0.2.1") {
 		t.Fatal("still throttled after the window")
+	}
+}
+
+// TestThrottleConcurrent: guesses sent at once are counted as they are
+// let through, so no more than maxFailures pass in a window however many
+// arrive together.
+func TestThrottleConcurrent(t *testing.T) {
+	s := newSessions(time.Now)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 * maxFailures {
+		wg.Go(func() {
+			if s.attempt("192.0.2.9") {
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := passed.Load(); n != maxFailures {
+		t.Fatalf("%d concurrent attempts let through, want %d", n, maxFailures)
 	}
 }
