@@ -10,10 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/console"
 	"github.com/strongroom-dev/strongroom/internal/errs"
 	"github.com/strongroom-dev/strongroom/internal/iam"
+	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/service"
 	"github.com/strongroom-dev/strongroom/internal/sse"
 	"github.com/strongroom-dev/strongroom/internal/testnode"
@@ -380,5 +382,52 @@ func TestCountLimit(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(body)
+	}
+}
+
+// TestKeysPageCountsWrappingKey: the keys page counts each version under
+// the key whose ciphertext wraps it as stored: after a rewrap of the
+// default key's objects --to another key, SSE-S3 objects count under
+// that key, though their encryption settings name none.
+func TestKeysPageCountsWrappingKey(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	n := testnode.Start(t, testnode.Options{Console: true, Now: func() time.Time { return now }})
+	if _, err := n.Service.CreateBucket(ctx, root, "wrapped", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Keys.CreateKey(ctx, "ledger"); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, spec *sse.Spec) {
+		in := service.PutObjectInput{Bucket: "wrapped", Key: key, Body: service.Body{Reader: strings.NewReader("data"), Size: 4}, SSE: spec}
+		if _, err := n.Service.PutObject(ctx, root, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("s3-1", &sse.Spec{Mode: sse.Managed})
+	put("s3-2", &sse.Spec{Mode: sse.Managed})
+	put("kms", &sse.Spec{Mode: sse.KMS, KeyID: "ledger"})
+	if err := service.StartKeyJob(ctx, n.Meta(), service.RewrapJob, service.KeyJobRequest{Key: kms.DefaultKeyName, To: "ledger", Requested: now}); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := n.Jobs.RunPass(ctx, service.RewrapJob); err != nil || j.Pass["rewrapped"] != 2 {
+		t.Fatalf("rewrap: %v, %v", j, err)
+	}
+	b := newBrowser(t, n)
+	b.login(n.AccessKey, n.SecretKey)
+	_, body := b.get("/keys")
+	protects := func(key string) string {
+		m := regexp.MustCompile(`(?s)<code>` + regexp.QuoteMeta(key) + `</code>.*?<td class="num">([^<]*)</td>\s*</tr>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no row for %s:\n%s", key, body)
+		}
+		return m[1]
+	}
+	if got := protects("ledger"); got != "3" {
+		t.Errorf("ledger protects %q, want 3", got)
+	}
+	if got := protects(kms.DefaultKeyName); got != "0" {
+		t.Errorf("the default key protects %q, want 0", got)
 	}
 }

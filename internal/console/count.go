@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // The store keeps exact counters of objects per encryption class for the
@@ -61,16 +61,14 @@ func (b *bucketCount) total() tally {
 // counts is one bounded pass over the stored versions.
 type counts struct {
 	Buckets map[string]*bucketCount
-	// Keys counts the versions whose object key a KMS key wraps, by the
-	// key's canonical id; defaultKey ("") for SSE-S3 and SSE-KMS without
-	// a key id, which the provider's default key wraps.
+	// Keys counts the versions whose object key (or bucket key) a KMS
+	// key wraps, by the key's canonical id, read from the stored
+	// ciphertext (sse.Refs), the default key's included.
 	Keys    map[string]int64
 	Scanned int
 	Partial bool
 	At      time.Time
 }
-
-const defaultKey = ""
 
 type countCache struct {
 	meta  meta.Store
@@ -133,8 +131,11 @@ func (cc *countCache) count(ctx context.Context) (*counts, error) {
 				bc.Modes[mode] = t
 			}
 			t.add(o.Size)
-			if key, ok := wrappingKey(o.Encryption); ok {
-				c.Keys[key]++
+			// The key that wraps it as stored (its bucket key's, or its
+			// own): after a rewrap --to another key that is not the one
+			// its encryption settings name.
+			if refs := sse.Refs(o.Encryption); len(refs) > 0 {
+				c.Keys[refs[0].Key]++
 			}
 			return nil
 		})
@@ -148,26 +149,4 @@ func (cc *countCache) count(ctx context.Context) (*counts, error) {
 		}
 	}
 	return c, nil
-}
-
-// wrappingKey is the canonical id of the KMS key that wraps a version's
-// object key (defaultKey for the provider's default); ok is false for
-// plaintext and SSE-C.
-func wrappingKey(enc *meta.Encryption) (string, bool) {
-	if enc == nil {
-		return "", false
-	}
-	switch enc.Mode {
-	case modeManaged:
-		return defaultKey, true
-	case modeKMS:
-		if enc.KeyID == "" {
-			return defaultKey, true
-		}
-		if id, err := kms.ParseKeyID(enc.KeyID); err == nil {
-			return id, true
-		}
-		return enc.KeyID, true
-	}
-	return "", false
 }

@@ -307,9 +307,6 @@ func (c *Console) keysPage(w http.ResponseWriter, r *http.Request, ss *session) 
 	d := keysData{Scanned: int64(cs.Scanned)}
 	for _, k := range keys {
 		row := keyRow{KeyInfo: k, Protects: cs.Keys[k.ID]}
-		if k.Default {
-			row.Protects += cs.Keys[defaultKey]
-		}
 		d.Keys = append(d.Keys, row)
 	}
 	c.render(w, http.StatusOK, "keys", c.counted(ss.view("KMS keys", "keys", d), cs))
