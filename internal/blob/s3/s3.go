@@ -174,14 +174,11 @@ func (s *Store) key(id string) string { return s.prefix + id }
 // Create implements blob.Store. ctx bounds the uploads of the blob's parts
 // as well; Commit's own context bounds its completion.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
-	return &writer{s: s, ctx: ctx, id: id, buf: s.getBuf()}, nil
+	return s.CreateAs(ctx, id)
 }
 
 // Open implements blob.Store. It asks for the blob's first bytes at once:
