@@ -17,22 +17,30 @@ import (
 )
 
 // archive writes a backup of a store with one object in two blobs.
-func archive(t *testing.T) []byte {
+// sourceStores opens a metadata store and blob store in dir, with bucket
+// "b" made.
+func sourceStores(t *testing.T, dir string) (*bolt.Store, *fs.Store) {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
 	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "o", Created: time.Now()}); err != nil {
+	if err := m.CreateBucket(context.Background(), &meta.Bucket{Name: "b", Owner: "o", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	return m, blobs
+}
+
+func archive(t *testing.T) []byte {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	m, blobs := sourceStores(t, dir)
 	o := &meta.Object{Bucket: "b", Key: "k", LastModified: time.Now()}
 	for i, body := range []string{"first part", "second part"} {
 		w, err := blobs.Create(ctx)

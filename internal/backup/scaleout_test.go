@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/blob"
-	"github.com/strongroom-dev/strongroom/internal/blob/fs"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
@@ -47,18 +45,7 @@ func (r *vanishingReader) ReadAt(p []byte, off int64) (int, error) {
 func TestScaleOutBlobVanishes(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.CreateBucket(ctx, &meta.Bucket{Name: "b", Owner: "o", Created: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	m, blobs := sourceStores(t, dir)
 	ids := map[string]string{}
 	for _, key := range []string{"kept", "deleted"} {
 		w, err := blobs.Create(ctx)
