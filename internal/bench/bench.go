@@ -231,6 +231,11 @@ type Result struct {
 	KMSCallsPerOp float64 `json:"kms_calls_per_op,omitempty"`
 	KMSCallMs     float64 `json:"kms_call_ms,omitempty"`
 	KMSShare      float64 `json:"kms_share,omitempty"`
+	// Key provider rounds (kmsrounds.go): the serving node's CPU per
+	// request, and the external key server's CPU during the phase as a
+	// share of one core.
+	ServerCPUMsPerOp float64 `json:"server_cpu_ms_per_op,omitempty"`
+	KMSServerCPU     float64 `json:"kms_server_cpu,omitempty"`
 }
 
 // Figure is one line of the report: a figure, its yardstick, the ratio and
