@@ -42,7 +42,7 @@ func TestKMSProvidersPhase(t *testing.T) {
 	cfg := childConfig(t)
 	// Short phases, few workers: PyKMIP answers slowly on a loaded machine.
 	cfg.Duration, cfg.Concurrency, cfg.Streams = 150*time.Millisecond, 2, 1
-	cfg.KMSProviders, cfg.KMSRounds = true, 2
+	cfg.KMSProviders, cfg.KMSRounds, cfg.kmsSettle = true, 2, 50*time.Millisecond
 	cfg.Only = []int{cfg.SmallSize} // `--only kms` adds the large size: the same code path
 
 	for _, name := range []string{"sse-kms", "sse-kms-bk"} {
@@ -102,7 +102,7 @@ func TestKMSProvidersPhase(t *testing.T) {
 		t.Errorf("%d per-round ratios to builtin, want 8: %+v", perRound, rep.Interleaved)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, want := range []string{"sse-kms-bk@kmip PUT 4 KiB: node CPU", "kms rounds, PUT 4 KiB: waited"} {
+	for _, want := range []string{"sse-kms-bk@kmip PUT 4 KiB: node CPU", "kms rounds, PUT 4 KiB: waited", "the key server went on using CPU"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}

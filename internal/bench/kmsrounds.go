@@ -23,9 +23,11 @@ import (
 // idle, and a provider figure's ratio is the median of its rounds' ratios,
 // reported with their range (Report.Interleaved).
 
+// settleWindow is how long the servers must stay idle before a phase;
+// the wait gives up after settleTries windows (15 s).
 const (
 	settleWindow = 200 * time.Millisecond
-	settleMax    = 15 * time.Second
+	settleTries  = 75
 )
 
 // kmsSubject is one server and mode of the comparison.
@@ -77,6 +79,10 @@ func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int)
 		}
 	}
 
+	window := b.cfg.kmsSettle
+	if window <= 0 {
+		window = settleWindow
+	}
 	full := b.cfg.Duration
 	b.cfg.Duration = max(full/time.Duration(rounds), 50*time.Millisecond)
 	defer func() { b.cfg.Duration = full }()
@@ -85,12 +91,29 @@ func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int)
 	var longestAfter string
 	unsettled := 0
 	prev := "the start"
+	tail := map[string]time.Duration{} // key server CPU after a phase ended, by phase
+	defer func() {
+		var worst string
+		for p, d := range tail {
+			if worst == "" || d > tail[worst] {
+				worst = p
+			}
+		}
+		if worst != "" {
+			b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("kms rounds, %s %s: the key server went on using CPU after the phases ended, most after %s (%.2f CPU-s over %d rounds)",
+				op, sizeName(int64(size)), worst, tail[worst].Seconds(), rounds))
+		}
+	}()
 	for r := range rounds {
 		for _, base := range order {
 			g := groups[base]
 			for _, i := range rotate(g, r) {
 				s := subjects[i]
-				w, ok := settle(ctx, watch)
+				k0 := treeCPUs(kmsPIDs...)
+				w, ok := settle(ctx, watch, window)
+				if len(kmsPIDs) > 0 {
+					tail[prev] += treeCPUs(kmsPIDs...) - k0
+				}
 				waited += w
 				if w > longest {
 					longest, longestAfter = w, prev
@@ -148,7 +171,7 @@ func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int)
 	note := fmt.Sprintf("kms rounds, %s %s: waited %.1fs in all for the servers and the key server to idle before phases (longest %.1fs, after %s)",
 		op, sizeName(int64(size)), waited.Seconds(), longest.Seconds(), longestAfter)
 	if unsettled > 0 {
-		note += fmt.Sprintf("; %d phases started busy after %s", unsettled, settleMax)
+		note += fmt.Sprintf("; %d phases started busy after %s", unsettled, settleTries*window)
 	}
 	b.rep.Notes = append(b.rep.Notes, note)
 	return true
@@ -197,19 +220,19 @@ func (b *run) kmsRatio(op string, size int64, mode string) *Interleaved {
 }
 
 // settle waits until the processes in pids (and their children) use less
-// than a tenth of a core over settleWindow, or settleMax has passed (ok
-// false), and says how long it waited.
-func settle(ctx context.Context, pids []int) (waited time.Duration, ok bool) {
+// than a tenth of a core over a window, or settleTries windows have passed
+// (ok false), and says how long it waited.
+func settle(ctx context.Context, pids []int, window time.Duration) (waited time.Duration, ok bool) {
 	start := time.Now()
 	last := treeCPUs(pids...)
-	for time.Since(start) < settleMax {
+	for range settleTries {
 		select {
 		case <-ctx.Done():
 			return time.Since(start), false
-		case <-time.After(settleWindow):
+		case <-time.After(window):
 		}
 		cur := treeCPUs(pids...)
-		if cur-last <= settleWindow/10 {
+		if cur-last <= window/10 {
 			return time.Since(start), true
 		}
 		last = cur
