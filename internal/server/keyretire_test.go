@@ -49,19 +49,7 @@ func (f *flakyRetirer) RetireKeyVersion(ctx context.Context, id string, v uint32
 // which versions it retired, in its answer and one audit line each.
 func TestKeyRetireAnswers(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	root := make([]byte, 32)
-	rand.Read(root)
-	k, err := kms.OpenKeyring(filepath.Join(dir, "keyring"), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	k, m := keyringAndStore(t)
 	info, err := k.CreateKey(ctx, "aging")
 	if err != nil {
 		t.Fatal(err)
@@ -150,4 +138,24 @@ func TestAnnounceKeyChangeWithoutLogger(t *testing.T) {
 	if !strings.Contains(buf.String(), "announcing a key change") || !strings.Contains(buf.String(), "the database is gone") {
 		t.Errorf("the failed announcement was not logged: %q", buf.String())
 	}
+}
+
+// keyringAndStore opens a builtin keyring and a bbolt metadata store in a
+// temporary directory, closed when the test ends.
+func keyringAndStore(t *testing.T) (*kms.Keyring, *bolt.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	root := make([]byte, 32)
+	rand.Read(root)
+	k, err := kms.OpenKeyring(filepath.Join(dir, "keyring"), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return k, m
 }

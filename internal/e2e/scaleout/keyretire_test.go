@@ -46,14 +46,7 @@ func TestKeyRetireAcrossNodes(t *testing.T) {
 			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("aging"), BucketKeyEnabled: aws.Bool(true)})
 		return err
 	}
-	get := func(c *s3.Client, key string) error {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err == nil {
-			_, err = io.Copy(io.Discard, out.Body)
-			out.Body.Close()
-		}
-		return err
-	}
+	get := func(c *s3.Client, key string) error { return readObject(ctx, c, bucket, key) }
 	// Node 1 caches a bucket key under version 1 for its writes.
 	if err := put(c1, "v1"); err != nil {
 		t.Fatal(err)
@@ -87,4 +80,14 @@ func TestKeyRetireAcrossNodes(t *testing.T) {
 	if info, err := n1.Keyring.DescribeKey(ctx, "aging"); err != nil || !slices.Equal(info.Retired, []uint32{1}) {
 		t.Errorf("node 1's keyring: %+v %v", info, err)
 	}
+}
+
+// readObject GETs an object and reads its body through.
+func readObject(ctx context.Context, c *s3.Client, bucket, key string) error {
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err == nil {
+		_, err = io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+	}
+	return err
 }
