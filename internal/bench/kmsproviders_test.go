@@ -102,7 +102,7 @@ func TestKMSProvidersPhase(t *testing.T) {
 		t.Errorf("%d per-round ratios to builtin, want 8: %+v", perRound, rep.Interleaved)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, want := range []string{"sse-kms-bk@kmip PUT 4 KiB: node CPU", "kms rounds, PUT 4 KiB: waited", "the key server went on using CPU"} {
+	for _, want := range []string{"sse-kms-bk@kmip PUT 4 KiB: node CPU", "kms rounds, PUT 4 KiB: waited", "the key server's CPU after the phases ended"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,16 +94,15 @@ func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int)
 	prev := "the start"
 	tail := map[string]time.Duration{} // key server CPU after a phase ended, by phase
 	defer func() {
-		var worst string
-		for p, d := range tail {
-			if worst == "" || d > tail[worst] {
-				worst = p
-			}
+		if len(tail) == 0 {
+			return
 		}
-		if worst != "" {
-			b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("kms rounds, %s %s: the key server went on using CPU after the phases ended, most after %s (%.2f CPU-s over %d rounds)",
-				op, sizeName(int64(size)), worst, tail[worst].Seconds(), rounds))
+		var parts []string
+		for _, p := range slices.Sorted(maps.Keys(tail)) {
+			parts = append(parts, fmt.Sprintf("%s %.2f", p, tail[p].Seconds()))
 		}
+		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("kms rounds, %s %s: the key server's CPU after the phases ended, before the next began (CPU-s over %d rounds, by the phase before): %s",
+			op, sizeName(int64(size)), rounds, strings.Join(parts, ", ")))
 	}()
 	for r := range rounds {
 		for _, base := range order {
