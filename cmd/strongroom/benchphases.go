@@ -11,7 +11,7 @@ import (
 func bindBenchPhaseFlags(fs *flag.FlagSet, cfg *bench.Config) {
 	fs.IntVar(&cfg.KeyJobObjects, "keyjob-objects", bench.DefaultKeyJobObjects,
 		"keyjobs phase: objects the rewrap runs over (re-encrypt: a tenth as many, of 256 KiB); the issue's figure is over 100000")
-	fs.IntVar(&cfg.KMSRounds, "kms-rounds", 3, "kms phase: rounds each SSE-KMS phase is split into, taking turns across the providers")
+	fs.IntVar(&cfg.KMSRounds, "kms-rounds", 7, "kms phase: rounds each SSE-KMS phase is split into, taking turns across the providers; a provider's ratio to builtin is the median of its rounds'")
 }
 
 // benchOnly reads --only: object sizes, and the named phases

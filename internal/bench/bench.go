@@ -108,6 +108,9 @@ type Config struct {
 	// comparison into rounds that take turns across the providers, so
 	// that load from other processes skews every provider alike.
 	KMSRounds int
+	// kmsSettle is the window in which the servers must be idle before a
+	// rounds phase (0: settleWindow; tests shorten it).
+	kmsSettle time.Duration
 	// KeyJobs measures the rewrap and re-encrypt rates (keyjobs.go) over
 	// KeyJobObjects objects (default DefaultKeyJobObjects).
 	KeyJobs       bool
@@ -231,6 +234,11 @@ type Result struct {
 	KMSCallsPerOp float64 `json:"kms_calls_per_op,omitempty"`
 	KMSCallMs     float64 `json:"kms_call_ms,omitempty"`
 	KMSShare      float64 `json:"kms_share,omitempty"`
+	// Key provider rounds (kmsrounds.go): the serving node's CPU per
+	// request, and the external key server's CPU during the phase as a
+	// share of one core.
+	ServerCPUMsPerOp float64 `json:"server_cpu_ms_per_op,omitempty"`
+	KMSServerCPU     float64 `json:"kms_server_cpu,omitempty"`
 }
 
 // Figure is one line of the report: a figure, its yardstick, the ratio and

@@ -71,7 +71,7 @@ func startKMSServers(cfg *Config, rep *Report, work string) (stop func()) {
 	} else {
 		stops = append(stops, srv.Stop)
 		fmt.Fprintf(cfg.Progress, "PyKMIP server started on %s in %.1fs\n", srv.Addr, time.Since(start).Seconds())
-		cfg.Providers = append(cfg.Providers, ProviderRun{Name: "kmip", ServeArgs: []string{
+		cfg.Providers = append(cfg.Providers, ProviderRun{Name: "kmip", KMSPID: srv.PID(), ServeArgs: []string{
 			"--kms=kmip", "--kmip-addr=" + srv.Addr, "--kmip-cert=" + srv.CertFile, "--kmip-key=" + srv.KeyFile, "--kmip-ca=" + srv.CAFile}})
 	}
 	return stop
@@ -169,66 +169,16 @@ func (b *run) kmsNotes(prov string, r, builtin *Result) {
 	}
 }
 
-// kmsRounds runs one op and size of the provider comparison in
-// Config.KMSRounds rounds: round r of every SSE-KMS mode on the builtin
-// keyring and on each provider, then round r+1, so the ratios compare
-// phases measured side by side. Each round writes its own keys (the mode
-// renamed ".rR"), and its GETs read them. Other modes run once, as usual.
-// It reports whether it ran the phases (false: not a rounds run).
-func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int) bool {
-	rounds := b.cfg.KMSRounds
-	if rounds <= 1 || len(b.providers) == 0 {
-		return false
-	}
-	type subject struct {
-		e *endpoint
-		m Mode
-	}
-	var subjects []subject
-	for _, m := range b.cfg.Modes {
-		if !isKMSMode(m) {
-			r := b.phase(ctx, b.sr, m, op, size, workers, keep, "strongroom")
-			r.PeakRSS = peakRSS(b.pid)
-			b.rep.Results = append(b.rep.Results, r)
-			continue
-		}
-		subjects = append(subjects, subject{b.sr, m})
-	}
-	for _, p := range b.providers {
-		for _, m := range p.modes {
-			subjects = append(subjects, subject{p.e, m})
-		}
-	}
-	full := b.cfg.Duration
-	b.cfg.Duration = max(full/time.Duration(rounds), 50*time.Millisecond)
-	defer func() { b.cfg.Duration = full }()
-	got := make([][]Result, len(subjects))
-	for r := range rounds {
-		for i, s := range subjects {
-			m := s.m
-			m.Name += ".r" + strconv.Itoa(r) // a key name part: no "#" (a URL fragment)
-			got[i] = append(got[i], b.phase(ctx, s.e, m, op, size, workers, keep, "strongroom"))
-		}
-	}
-	for i, s := range subjects {
-		res := mergeRounds(got[i])
-		res.Mode = s.m.Name
-		if s.e == b.sr {
-			res.PeakRSS = peakRSS(b.pid)
-		}
-		b.rep.Results = append(b.rep.Results, res)
-	}
-	return true
-}
-
 // mergeRounds sums the rounds of one phase. The latencies are not kept
 // per request: p50 is the rounds' p50 weighted by their operations, p99
 // the worst round's.
 func mergeRounds(rs []Result) Result {
 	out := rs[0]
 	out.Ops, out.Errors, out.Bytes, out.Seconds, out.P50ms, out.P99ms = 0, 0, 0, 0, 0, 0
-	var calls, callSecs float64
+	var calls, callSecs, cpuMs, kmsCPU float64
 	for _, r := range rs {
+		cpuMs += r.ServerCPUMsPerOp * float64(r.Ops)
+		kmsCPU += r.KMSServerCPU * r.Seconds
 		out.Ops += r.Ops
 		out.Errors += r.Errors
 		out.Bytes += r.Bytes
@@ -247,7 +197,12 @@ func mergeRounds(rs []Result) Result {
 		out.OpsPerSec = float64(out.Ops) / out.Seconds
 	}
 	out.KMSCallsPerOp, out.KMSCallMs, out.KMSShare = 0, 0, 0
+	out.ServerCPUMsPerOp, out.KMSServerCPU = 0, 0
+	if out.Seconds > 0 {
+		out.KMSServerCPU = kmsCPU / out.Seconds
+	}
 	if out.Ops > 0 {
+		out.ServerCPUMsPerOp = cpuMs / float64(out.Ops)
 		out.P50ms /= float64(out.Ops)
 		out.KMSCallsPerOp = calls / float64(out.Ops)
 	}

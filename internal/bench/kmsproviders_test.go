@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestKMSProvidersPhase(t *testing.T) {
 	cfg := childConfig(t)
 	// Short phases, few workers: PyKMIP answers slowly on a loaded machine.
 	cfg.Duration, cfg.Concurrency, cfg.Streams = 150*time.Millisecond, 2, 1
-	cfg.KMSProviders, cfg.KMSRounds = true, 2
+	cfg.KMSProviders, cfg.KMSRounds, cfg.kmsSettle = true, 2, 50*time.Millisecond
 	cfg.Only = []int{cfg.SmallSize} // `--only kms` adds the large size: the same code path
 
 	for _, name := range []string{"sse-kms", "sse-kms-bk"} {
@@ -89,7 +90,23 @@ func TestKMSProvidersPhase(t *testing.T) {
 	if vsBuiltin != 8 || targets != 2 {
 		t.Errorf("%d figures with a ratio to builtin (want 8), %d with the target (want 2)", vsBuiltin, targets)
 	}
+	// Each provider phase's per-round ratios to builtin, and the node
+	// and key server CPU of each provider PUT.
+	perRound := 0
+	for _, x := range rep.Interleaved {
+		if strings.HasSuffix(x.Name, " / builtin") && len(x.Ratios) == 2 && x.Min <= x.Median && x.Median <= x.Max {
+			perRound++
+		}
+	}
+	if perRound != 8 {
+		t.Errorf("%d per-round ratios to builtin, want 8: %+v", perRound, rep.Interleaved)
+	}
 	notes := strings.Join(rep.Notes, "\n")
+	for _, want := range []string{"sse-kms-bk@kmip PUT 4 KiB: node CPU", "kms rounds, PUT 4 KiB: waited", "the key server's CPU after the phases ended"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
 	for _, want := range []string{"pkcs11 sse-kms PUT 4 KiB: 1.000 KMS calls", "kmip sse-kms PUT 4 KiB: 1.000 KMS calls", "builtin sse-kms PUT 4 KiB"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
@@ -128,4 +145,18 @@ func TestKeyJobsPhase(t *testing.T) {
 		}
 	}
 	t.Log("\n" + tab.String())
+}
+
+// TestRotate: round r of the provider comparison starts at provider r, so
+// no provider always runs first or right after the same other.
+func TestRotate(t *testing.T) {
+	g := []int{4, 5, 6}
+	for r, want := range [][]int{{4, 5, 6}, {5, 6, 4}, {6, 4, 5}, {4, 5, 6}} {
+		if got := rotate(g, r); !slices.Equal(got, want) {
+			t.Errorf("round %d: %v, want %v", r, got, want)
+		}
+	}
+	if !slices.Equal(g, []int{4, 5, 6}) {
+		t.Errorf("rotate changed its input: %v", g)
+	}
 }

@@ -37,7 +37,7 @@ func CheckRetire(info KeyInfo, version uint32) error {
 	case info.ID == RootKeyName:
 		return fmt.Errorf("%w: %s seals the root key", ErrReservedKey, RootKeyName)
 	case version == 0 || int64(version) > int64(info.Versions):
-		return fmt.Errorf("kms: key %s has no version %d (it has %d)", quoteID(info.ID), version, info.Versions)
+		return ErrNotFound.WithMessage(fmt.Sprintf("Key %s has no version %d (it has %d).", quoteID(info.ID), version, info.Versions))
 	case int64(version) == int64(info.Versions):
 		return fmt.Errorf("kms: version %d is the newest of key %s and wraps new data keys: rotate the key (and rewrap) first", version, quoteID(info.ID))
 	}

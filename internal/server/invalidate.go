@@ -61,13 +61,19 @@ func watchInvalidations(m meta.Store, ids *iam.IAM, sealer *sse.Sealer, log *slo
 // announceKeyChange tells the other nodes sharing m that key name changed
 // state (disabled), so they drop the bucket keys they cached under it
 // rather than keep using them until --kms-cache-ttl. Best effort: a
-// failure leaves them the TTL bound, and is logged.
+// failure leaves them the TTL bound, and is logged (to slog's default
+// when log is nil: the admin API and the offline key commands have no
+// logger of their own, and a silent failure would hide that the other
+// nodes keep the key usable until the TTL).
 func announceKeyChange(ctx context.Context, m meta.Store, name string, log *slog.Logger) {
 	inv, ok := m.(meta.Invalidations)
 	if !ok {
 		return
 	}
-	if err := inv.Invalidate(ctx, meta.Invalidation{Kind: meta.InvalidateKey, Name: name}); err != nil && log != nil {
+	if err := inv.Invalidate(ctx, meta.Invalidation{Kind: meta.InvalidateKey, Name: name}); err != nil {
+		if log == nil {
+			log = slog.Default()
+		}
 		log.Warn("announcing a key change to the other nodes", "key", name, "err", err)
 	}
 }

@@ -33,6 +33,11 @@ func (a *admin) withKeyRetire(svc *service.Service, run *keyJobRunner, provider 
 		switch {
 		case errors.Is(err, service.ErrKeyVersionInUse):
 			http.Error(w, err.Error(), http.StatusConflict)
+		case errors.Is(err, kms.ErrUnavailable):
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		case errors.Is(err, kms.ErrNotFound):
+			http.Error(w, err.Error(), http.StatusNotFound)
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		default:
@@ -57,20 +62,26 @@ func (a *admin) retire(r *http.Request, svc *service.Service, run *keyJobRunner,
 		}
 	}
 	if err == nil && len(versions) > 0 {
-		res.Use, err = svc.RetireKeyVersions(ctx, rt, info, provider, versions)
+		res.Use, res.Retired, err = svc.RetireKeyVersions(ctx, rt, info, provider, versions)
+	}
+	// Every version whose material is gone is an audit line, and the
+	// other nodes drop the bucket keys they cached under the key (an
+	// external provider's retire reaches them no other way), also when a
+	// later version failed.
+	for _, v := range res.Retired {
+		AuditAdmin(ctx, a.audit, audit.TypeKey, "retire version "+strconv.FormatUint(uint64(v), 10), info.ID, "", clientAddr(r), nil)
+	}
+	if len(res.Retired) > 0 {
+		announceKeyChange(ctx, a.meta, info.ID, nil) // invalidate.go
 	}
 	if err != nil {
+		if len(res.Retired) > 0 {
+			err = fmt.Errorf("%w (retired before the failure: version(s) %v)", err, res.Retired)
+		}
 		AuditAdmin(ctx, a.audit, audit.TypeKey, "retire", name, "", clientAddr(r), err)
 		return res, err
 	}
-	// The other nodes drop the bucket keys they cached under the key (an
-	// external provider's retire reaches them no other way).
-	announceKeyChange(ctx, a.meta, info.ID, nil) // invalidate.go
 	res.Key = info.ID
-	res.Retired = versions
-	for _, v := range versions {
-		AuditAdmin(ctx, a.audit, audit.TypeKey, "retire version "+strconv.FormatUint(uint64(v), 10), info.ID, "", clientAddr(r), nil)
-	}
 	return res, nil
 }
 

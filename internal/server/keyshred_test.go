@@ -3,12 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/jobs"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
-	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
 // TestKeyDeletionStep: a due key is destroyed in the provider and its
@@ -26,19 +23,7 @@ import (
 // forever; a key not yet due is left alone.
 func TestKeyDeletionStep(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	root := make([]byte, 32)
-	rand.Read(root)
-	k, err := kms.OpenKeyring(filepath.Join(dir, "keyring"), root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	k, m := keyringAndStore(t) // keyretire_test.go
 	now := time.Now()
 	ids := map[string]string{}
 	for name, due := range map[string]time.Time{"due": now.Add(-time.Minute), "crashed": now.Add(-time.Minute), "later": now.Add(24 * time.Hour)} {

@@ -68,6 +68,30 @@ func (m *migrating) setTarget(t *migrationTarget) {
 	}
 }
 
+// switchTo makes t the target and runs start (which stores the job's
+// request) while holding back key requests, so that no data key is made
+// under t unless the job that moves every stored key to t is stored too.
+// When start fails the target before t is put back and t is closed: the
+// node goes on as before the migration was asked for.
+func (m *migrating) switchTo(t *migrationTarget, start func() error) error {
+	m.mu.Lock()
+	old := m.target
+	m.target = t
+	err := start()
+	if err != nil {
+		m.target = old
+	}
+	m.mu.Unlock()
+	if err != nil {
+		t.Close()
+		return err
+	}
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
 func (m *migrating) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (kms.DataKey, error) {
 	if t := m.current(); t != nil {
 		return t.GenerateDataKey(ctx, keyID, encCtx)
@@ -234,9 +258,8 @@ func (a *admin) startMigration(ctx context.Context, run *keyJobRunner, c KMSConf
 			return err
 		}
 	}
-	run.mig.setTarget(t)
 	req := service.KeyJobRequest{Provider: c.KMS, Target: raw, Rate: rate, Requested: time.Now().UTC()}
-	return startKeyJob(ctx, a.meta, service.MigrateJob, req)
+	return run.mig.switchTo(t, func() error { return startKeyJob(ctx, a.meta, service.MigrateJob, req) })
 }
 
 // Encrypt wraps under the target (every external provider encrypts).

@@ -88,33 +88,36 @@ func (s *Service) KeyVersionUses(ctx context.Context, provider, key string, vers
 // version (only the newest version wraps, and it cannot be retired);
 // writes that began before that with such a cached bucket key are the
 // only ones a retire can race with (a rewrap's start drops the cache as
-// well, so after a completed rewrap there are none).
-func (s *Service) RetireKeyVersions(ctx context.Context, r kms.VersionRetirer, info kms.KeyInfo, provider string, versions []uint32) (KeyVersionUse, error) {
+// well, so after a completed rewrap there are none). retired lists the
+// versions whose material is gone, on an error too (a provider that fails
+// half-way through).
+func (s *Service) RetireKeyVersions(ctx context.Context, r kms.VersionRetirer, info kms.KeyInfo, provider string, versions []uint32) (u KeyVersionUse, retired []uint32, err error) {
 	if len(versions) == 0 {
-		return KeyVersionUse{}, fmt.Errorf("key %s has no version to retire", info.ID)
+		return KeyVersionUse{}, nil, fmt.Errorf("key %s has no version to retire", info.ID)
 	}
 	for _, v := range versions {
 		if err := kms.CheckRetire(info, v); err != nil {
-			return KeyVersionUse{}, err
+			return KeyVersionUse{}, nil, err
 		}
 	}
 	if s.sealer != nil {
 		s.sealer.ForgetWriteKeys()
 	}
-	u, err := s.KeyVersionUses(ctx, provider, info.ID, versions)
+	u, err = s.KeyVersionUses(ctx, provider, info.ID, versions)
 	if err != nil {
-		return u, err
+		return u, nil, err
 	}
 	if u.Objects > 0 || u.Uploads > 0 {
-		return u, fmt.Errorf("refusing to retire %s version(s) %v: %w by %d object version(s) (%d under object lock; e.g. %s) and %d multipart upload(s) in progress (e.g. %s): rewrap the key, and complete or abort the uploads, first",
+		return u, nil, fmt.Errorf("refusing to retire %s version(s) %v: %w by %d object version(s) (%d under object lock; e.g. %s) and %d multipart upload(s) in progress (e.g. %s): rewrap the key, and complete or abort the uploads, first",
 			info.ID, versions, ErrKeyVersionInUse, u.Objects, u.LockedObjects, orNone(u.ObjectSample), u.Uploads, orNone(u.UploadSample))
 	}
 	for _, v := range versions {
 		if err := r.RetireKeyVersion(ctx, info.ID, v); err != nil {
-			return u, fmt.Errorf("retiring %s version %d: %w", info.ID, v, err)
+			return u, retired, fmt.Errorf("retiring %s version %d: %w", info.ID, v, err)
 		}
+		retired = append(retired, v)
 	}
-	return u, nil
+	return u, retired, nil
 }
 
 func orNone(s string) string {

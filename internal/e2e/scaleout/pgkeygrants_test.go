@@ -3,7 +3,6 @@ package scaleout
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -48,14 +47,7 @@ func TestKeyGrantsAcrossNodes(t *testing.T) {
 			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("team")})
 		return err
 	}
-	get := func(c *s3.Client, key string) error {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err == nil {
-			_, err = io.Copy(io.Discard, out.Body)
-			out.Body.Close()
-		}
-		return err
-	}
+	get := func(c *s3.Client, key string) error { return readObject(ctx, c, bucket, key) } // keyretire_test.go
 	want := func(what string, err error, status int, code string) {
 		t.Helper()
 		var re *awshttp.ResponseError

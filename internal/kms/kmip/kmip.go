@@ -92,6 +92,11 @@ type keyState struct {
 	created   time.Time
 	rotated   time.Time
 	fetched   time.Time
+	// retired lists the versions retired (retire.go), once DescribeKey
+	// has looked (retiredKnown): one Locate per older version, so the
+	// request path, which needs only the newest, does not.
+	retired      []uint32
+	retiredKnown bool
 }
 
 // Open connects to the KMIP server and makes sure the default key
@@ -409,12 +414,17 @@ func (p *Provider) DescribeKey(ctx context.Context, keyID string) (kms.KeyInfo, 
 	if err != nil {
 		return kms.KeyInfo{}, err
 	}
+	if !st.retiredKnown {
+		if st, err = p.withRetired(ctx, name, st); err != nil {
+			return kms.KeyInfo{}, err
+		}
+	}
 	return st.info(name), nil
 }
 
 func (st keyState) info(name string) kms.KeyInfo {
 	return kms.KeyInfo{ID: name, Created: st.created, Rotated: st.rotated, Enabled: st.enabled,
-		Versions: st.versions, Default: name == kms.DefaultKeyName}
+		Versions: st.versions, Retired: st.retired, Default: name == kms.DefaultKeyName}
 }
 
 // KeyStateSerial implements kms.StateSerial for disables made through

@@ -22,9 +22,9 @@ func (p *Provider) retiredName(name string, v int) string {
 // RetireKeyVersion implements kms.VersionRetirer: the version's key object
 // is revoked and destroyed on the server (each version is its own managed
 // object, "NAME@vN"); a tombstone named "NAME@vN@retired" takes its place,
-// made first, so a failure half-way leaves the key well-formed. KeyInfo
-// does not list KMIP's retired versions (finding them takes a Locate per
-// version); retiring one again does nothing.
+// made first, so a failure half-way leaves the key well-formed.
+// DescribeKey lists the retired versions, as the other providers do;
+// retiring one again does nothing.
 func (p *Provider) RetireKeyVersion(ctx context.Context, keyID string, version uint32) error {
 	name, err := resolve(keyID)
 	if err != nil {
@@ -75,4 +75,26 @@ func (p *Provider) isRetired(ctx context.Context, name string, v int, st keyStat
 
 func retiredErr(name string, v uint32) error {
 	return kms.ErrRetired.WithMessage("Version " + strconv.FormatUint(uint64(v), 10) + " of the KMS key " + strconv.Quote(name) + " was retired: data under it cannot be read.")
+}
+
+// withRetired adds to st the versions of name that were retired (their
+// tombstones), and keeps them in the cache entry st came from.
+func (p *Provider) withRetired(ctx context.Context, name string, st keyState) (keyState, error) {
+	var out []uint32
+	for v := 1; v < st.versions; v++ { // the newest cannot be retired
+		tomb, err := p.c.locateName(ctx, p.retiredName(name, v))
+		if err != nil {
+			return st, err
+		}
+		if len(tomb) > 0 {
+			out = append(out, uint32(v))
+		}
+	}
+	st.retired, st.retiredKnown = out, true
+	p.mu.Lock()
+	if c, ok := p.cache[name]; ok && c.fetched.Equal(st.fetched) {
+		p.cache[name] = st
+	}
+	p.mu.Unlock()
+	return st, nil
 }

@@ -296,3 +296,14 @@ for (v,) in db.execute("select value from managed_objects where value is not nul
 	}
 	return keys, nil
 }
+
+// PID is the running server's process id (0 when stopped): a benchmark
+// accounts the key server's CPU with it.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
