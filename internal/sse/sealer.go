@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/sealed"
@@ -415,14 +414,14 @@ func kmsErr(err error) error {
 
 var customerAAD = []byte("strongroom/sse-c/v1 object key")
 
+const customerKEKInfo = "strongroom/sse-c/v1 kek"
+
 // customerKEK derives the key that wraps an SSE-C object's key from the
 // customer key and a per-object salt, so the stored material reveals
 // nothing about the customer key, not even equality across objects.
 func customerKEK(customerKey, salt []byte) []byte {
-	k, err := hkdf.Key(sha256.New, customerKey, salt, "strongroom/sse-c/v1 kek", 32)
-	if err != nil {
-		panic(err) // only for invalid lengths, impossible here
-	}
+	k := make([]byte, 32)
+	kdf.Key(k, customerKey, salt, []byte(customerKEKInfo))
 	return k
 }
 
