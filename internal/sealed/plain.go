@@ -108,10 +108,12 @@ func NewPlainReader(src io.ReaderAt, storedSize int64) (*Reader, error) {
 // io.ReaderAt let a reader use all of p as scratch), one read lands
 // straight in dst; otherwise the segment goes through s.buf.
 func (r *Reader) openPlain(dst []byte, s *scratch, i int64, n int, off int64) ([]byte, error) {
-	buf := s.buf[:n+SumSize]
 	direct := len(dst) >= n+SumSize
+	var buf []byte
 	if direct {
 		buf = dst[:n+SumSize]
+	} else {
+		buf = s.buf[:n+SumSize]
 	}
 	if err := readFull(r.src, buf, off); err != nil {
 		return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)

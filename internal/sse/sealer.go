@@ -7,6 +7,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,6 +113,30 @@ func objectContext(bucket, key, clientCtx string) (map[string]string, error) {
 	}
 	c["aws:s3:arn"] = "arn:aws:s3:::" + bucket + "/" + key
 	return c, nil
+}
+
+// objectAAD is kms.EncodeContext(objectContext(bucket, key, clientCtx)),
+// the additional data of an object key wrapped under a bucket key. Without
+// a client context (the usual case) it is encoded directly, with no map.
+func objectAAD(bucket, key, clientCtx string) ([]byte, error) {
+	if clientCtx != "" {
+		c, err := objectContext(bucket, key, clientCtx)
+		if err != nil {
+			return nil, err
+		}
+		return kms.EncodeContext(c), nil
+	}
+	const name, arn = "aws:s3:arn", "arn:aws:s3:::"
+	n := len(arn) + len(bucket) + 1 + len(key)
+	b := make([]byte, 0, 4+4+len(name)+4+n)
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(name)))
+	b = append(b, name...)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = append(b, arn...)
+	b = append(b, bucket...)
+	b = append(b, '/')
+	return append(b, key...), nil
 }
 
 func bucketContext(bucket string) map[string]string {
@@ -304,13 +329,16 @@ func (s *Sealer) land(flight string) {
 // only when it is not cached.
 func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]byte, error) {
 	cid := cacheID(bucket, wrapped)
-	flight := "read\x00" + cid
+	var flight string // built on a miss only: a hit is every bucket-key read
 	for {
 		s.mu.Lock()
 		if bk := s.bucketKeys[cid]; s.fresh(bk) {
 			c := bytes.Clone(bk.plain)
 			s.mu.Unlock()
 			return c, nil
+		}
+		if flight == "" {
+			flight = "read\x00" + cid
 		}
 		lead, err := s.join(ctx, flight)
 		if err != nil {
@@ -357,21 +385,25 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 		}
 		return oek, nil
 	case Managed, KMS:
-		octx, err := objectContext(bucket, key, enc.Context)
-		if err != nil {
-			return nil, err
-		}
 		if w := enc.Extra["bucketKey"]; w != "" {
+			aad, err := objectAAD(bucket, key, enc.Context)
+			if err != nil {
+				return nil, err
+			}
 			bk, err := s.bucketKeyFor(ctx, bucket, w)
 			if err != nil {
 				return nil, err
 			}
 			defer clear(bk) // a copy: the cached one is zeroed on eviction
-			oek, err := unwrapLocal(bk, enc.WrappedKey, kms.EncodeContext(octx))
+			oek, err := unwrapLocal(bk, enc.WrappedKey, aad)
 			if err != nil {
 				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}
 			return oek, nil
+		}
+		octx, err := objectContext(bucket, key, enc.Context)
+		if err != nil {
+			return nil, err
 		}
 		oek, err := s.kms.Decrypt(ctx, enc.WrappedKey, octx)
 		if err != nil {

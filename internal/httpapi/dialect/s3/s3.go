@@ -68,7 +68,22 @@ func WriteErrorBody(w http.ResponseWriter, r *http.Request, status int, body any
 var errKMSHeaderNeedsKMS = errs.InvalidArgument.WithMessage("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
 
 func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
+	if !hasKeyPrefix(h, prefix+"server-side-") {
+		// No encryption header at all (most requests): what
+		// ParseObjectSSE returns then, without its seven lookups.
+		return nil, nil
+	}
 	return ParseObjectSSE(func(n string) string { return h.Get(prefix + n) }, use)
+}
+
+// hasKeyPrefix reports whether any header name starts with p, in any case.
+func hasKeyPrefix(h http.Header, p string) bool {
+	for k := range h {
+		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseObjectSSE parses S3-style encryption headers read through get (OBS
