@@ -1,5 +1,6 @@
-// Package kdf is HKDF-SHA256 (RFC 5869) for the request path: the same
-// bytes as crypto/hkdf.Key(sha256.New, ...), computed without allocating.
+// Package kdf is HKDF-SHA256 (RFC 5869) and HMAC-SHA256 for the request
+// path: the same bytes as crypto/hkdf.Key(sha256.New, ...) and crypto/hmac,
+// computed without allocating.
 //
 // Why it exists: a 4 KiB SSE-S3 GET derives three keys (the keyring's
 // wrapping key, the part key and the blob key). Through crypto/hkdf each
@@ -8,13 +9,14 @@
 // times the SHA-256 compressions themselves. Here the hash state and the
 // padded keys live on the stack and are cleared before returning.
 //
-// In FIPS 140-only mode (GODEBUG=fips140=only or =on) Key defers to
-// crypto/hkdf, so the derivation stays inside the validated module.
+// In FIPS 140 mode (GODEBUG=fips140=on or =only) Key and HMAC defer to
+// crypto/hkdf and crypto/hmac, so they stay inside the validated module.
 package kdf
 
 import (
 	"crypto/fips140"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 )
 
@@ -100,6 +102,45 @@ func mac(out *[size]byte, k0 *[blockSize]byte, a, b, c []byte) {
 	h.Write(inner[:])
 	h.Sum(out[:0])
 	h.Reset()
+	clear(pad[:])
+	clear(inner[:])
+}
+
+// HMAC sets out to HMAC-SHA256(key, msg), as crypto/hmac computes it,
+// without allocating (SigV4 checks one per request). msg is a string, as
+// SigV4's string to sign is; it is hashed through a stack buffer.
+func HMAC(out *[size]byte, key []byte, msg string) {
+	if fips140.Enabled() {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		m.Sum(out[:0])
+		return
+	}
+	var k0 [blockSize]byte
+	padKey(&k0, key)
+	var pad [blockSize]byte
+	for i := range pad {
+		pad[i] = k0[i] ^ 0x36
+	}
+	h := sha256.New()
+	h.Write(pad[:])
+	var chunk [256]byte
+	for len(msg) > 0 {
+		n := copy(chunk[:], msg)
+		h.Write(chunk[:n])
+		msg = msg[n:]
+	}
+	var inner [size]byte
+	h.Sum(inner[:0])
+	for i := range pad {
+		pad[i] = k0[i] ^ 0x5c
+	}
+	h.Reset()
+	h.Write(pad[:])
+	h.Write(inner[:])
+	h.Sum(out[:0])
+	h.Reset()
+	clear(k0[:])
 	clear(pad[:])
 	clear(inner[:])
 }

@@ -3,6 +3,8 @@ package kdf
 import (
 	"bytes"
 	"crypto/hkdf"
+	"crypto/fips140"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
@@ -98,6 +100,9 @@ func TestBadLength(t *testing.T) {
 }
 
 func TestNoAllocs(t *testing.T) {
+	if fips140.Enabled() {
+		t.Skip("FIPS 140 mode: crypto/hkdf allocates")
+	}
 	secret, salt, info := make([]byte, 32), make([]byte, 32), make([]byte, 71)
 	var out [44]byte
 	if n := testing.AllocsPerRun(100, func() { Key(out[:], secret, salt, info) }); n != 0 {
@@ -121,4 +126,36 @@ func BenchmarkKey(b *testing.B) {
 			copy(out[:], k)
 		}
 	})
+}
+
+// HMAC must return what crypto/hmac returns, for keys shorter and longer
+// than a block and messages across the chunk size.
+func TestHMACMatchesCryptoHMAC(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		key := make([]byte, r.IntN(150))
+		msg := make([]byte, r.IntN(1100))
+		for _, b := range [][]byte{key, msg} {
+			for j := range b {
+				b[j] = byte(r.Uint32())
+			}
+		}
+		m := hmac.New(sha256.New, key)
+		m.Write(msg)
+		want := m.Sum(nil)
+		var got [32]byte
+		HMAC(&got, key, string(msg))
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("case %d (key %d, msg %d bytes): got %x, want %x", i, len(key), len(msg), got, want)
+		}
+	}
+	msg := string(make([]byte, 700))
+	var out [32]byte
+	key := make([]byte, 32)
+	if fips140.Enabled() {
+		return // crypto/hmac's allocations
+	}
+	if n := testing.AllocsPerRun(100, func() { HMAC(&out, key, msg) }); n != 0 {
+		t.Errorf("%v allocations per HMAC, want 0", n)
+	}
 }

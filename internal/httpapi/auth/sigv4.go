@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 )
 
 const (
@@ -321,9 +322,9 @@ func signingKey(secret string, c v4Scope) []byte {
 }
 
 func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	var out [32]byte
+	kdf.HMAC(&out, key, data) // crypto/hmac's bytes, one allocation instead of seven
+	return out[:]
 }
 
 // canonicalHeaders renders "name:value\n" for each signed header: values of a

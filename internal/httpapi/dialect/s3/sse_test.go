@@ -3,9 +3,12 @@ package s3
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // ObjectSSE skips parsing when no encryption header is present; with any
@@ -45,5 +48,42 @@ func TestHasKeyPrefix(t *testing.T) {
 	}
 	if hasKeyPrefix(http.Header{"X-Amz-Server": {"x"}}, "x-amz-server-side-") {
 		t.Error("a shorter name matched")
+	}
+}
+
+// SetObjectSSE and SetRequestID set what http.Header.Set would, for S3's
+// prefix and for another dialect's.
+func TestResponseHeadersCanonical(t *testing.T) {
+	encs := []*meta.Encryption{
+		{Mode: string(sse.Managed)},
+		{Mode: string(sse.KMS), Algorithm: sse.SM4, KeyID: "k", Context: "e30=", BucketKey: true},
+		{Mode: string(sse.Customer)},
+	}
+	req := &sse.Spec{Mode: sse.Customer, CustomerKeyMD5: "md5"}
+	for _, p := range []string{prefix, "x-obs-"} {
+		for _, enc := range encs {
+			got := http.Header{}
+			SetObjectSSE(got, p, enc, req)
+			want := http.Header{}
+			for k, v := range got {
+				want.Set(k, v[0])
+			}
+			if len(got) == 0 || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v: %v, want canonical %v", p, enc, got, want)
+			}
+			for k := range got {
+				if !strings.HasPrefix(strings.ToLower(k), p) {
+					t.Errorf("%s: header %s", p, k)
+				}
+			}
+		}
+	}
+	got := http.Header{}
+	Dialect{}.SetRequestID(got, "id1")
+	want := http.Header{}
+	want.Set("x-amz-request-id", "id1")
+	want.Set("x-amz-id-2", "id1")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SetRequestID: %v, want %v", got, want)
 	}
 }
