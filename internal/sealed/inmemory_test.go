@@ -86,3 +86,49 @@ func TestInMemorySource(t *testing.T) {
 }
 
 type onlyRead struct{ io.Reader }
+
+// A plain blob from memory: same bytes by every read path (a read clipped to
+// the data, with no room for the checksum, included), damage still caught,
+// the source never written to.
+func TestInMemoryPlain(t *testing.T) {
+	for _, size := range []int{0, 1, 16, 17, 100, 4096} {
+		pt := pattern(size, uint64(size)+9)
+		var buf bytes.Buffer
+		w, err := NewPlainWriter(&buf, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeChunks(t, w, pt, 0)
+		blob := buf.Bytes()
+		view := bytes.Clone(blob)
+		r, err := NewPlainReader(memView{bytes.NewReader(view), view}, int64(len(view)))
+		if err != nil {
+			t.Fatalf("%d: %v", size, err)
+		}
+		for _, bufSize := range []int{1 << 20, size, 5} {
+			if bufSize == 0 {
+				continue
+			}
+			var out bytes.Buffer
+			if _, err := io.CopyBuffer(&out, onlyRead{r.NewRangeReader(0, int64(size))}, make([]byte, bufSize)); err != nil || !bytes.Equal(out.Bytes(), pt) {
+				t.Fatalf("%d through %d-byte reads: %v", size, bufSize, err)
+			}
+		}
+		if !bytes.Equal(view, blob) {
+			t.Fatalf("%d: the source's bytes were written to", size)
+		}
+		if size == 0 {
+			continue
+		}
+		bad := bytes.Clone(blob)
+		bad[PlainHeaderSize] ^= 1
+		r, err = NewPlainReader(newMemSource(bad), int64(len(bad)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, size)
+		if _, err := io.ReadFull(onlyRead{r.NewRangeReader(0, int64(size))}, p); !errors.Is(err, ErrChecksum) {
+			t.Errorf("%d: damaged segment: %v, want ErrChecksum", size, err)
+		}
+	}
+}

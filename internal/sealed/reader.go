@@ -308,9 +308,9 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		}
 		if plainLen, _ := r.segment(i); rr.pos == i*int64(r.segSize) &&
 			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
-			// open needs s.buf unless it can decrypt from memory, or
-			// check a plain segment in p (see openPlain).
-			rr.alloc(r.aead != nil && r.mem == nil || r.aead == nil && len(p) < plainLen+SumSize)
+			// open needs s.buf unless the segment is in memory, or a
+			// plain one can be checked in p (see openPlain).
+			rr.alloc(r.mem == nil && (r.aead != nil || len(p) < plainLen+SumSize))
 			if _, err := r.open(p, rr.s, i); err != nil {
 				rr.err = err
 				return 0, err
