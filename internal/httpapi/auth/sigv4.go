@@ -184,7 +184,10 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Result, error
 	}
 
 	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4, Region: req.scope.region, signed: req.signs}
-	seed := newChunkSigner(key, req.amzDate, req.scope.String(), req.signature)
+	var seed *chunkSigner // only a signed chunked body uses one (not a GET)
+	if req.payload == streamingSigned || req.payload == streamingSignedTrailer {
+		seed = newChunkSigner(key, req.amzDate, req.scope.String(), req.signature)
+	}
 	if err := setBody(res, r, req.payload, seed); err != nil {
 		return nil, err
 	}
