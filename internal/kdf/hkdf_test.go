@@ -2,8 +2,8 @@ package kdf
 
 import (
 	"bytes"
-	"crypto/hkdf"
 	"crypto/fips140"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
