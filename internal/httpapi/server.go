@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/audit"
@@ -218,7 +219,8 @@ func (s *Server) serve(q *request, vhost string) error {
 		}
 		q.principal = p
 	}
-	q.principal.Conditions = requestConditions(q.r, q.principal)
+	r, p := q.r, q.principal
+	q.principal.LazyConditions = sync.OnceValue(func() map[string][]string { return requestConditions(r, p) })
 	return s.route(q)
 }
 
