@@ -49,7 +49,7 @@ func Key(out, secret, salt, info []byte) {
 	var k0 [blockSize]byte
 	padKey(&k0, salt)
 	var prk [size]byte
-	mac(&prk, &k0, secret, nil, nil)
+	mac(&prk, &k0, secret, nil, nil, "")
 	// Expand: T(i) = HMAC(PRK, T(i-1) || info || i).
 	padKey(&k0, prk[:])
 	var t, prev [size]byte
@@ -57,7 +57,7 @@ func Key(out, secret, salt, info []byte) {
 	var p []byte
 	for n := 0; n < len(out); {
 		ctr[0]++
-		mac(&t, &k0, p, info, ctr[:])
+		mac(&t, &k0, p, info, ctr[:], "")
 		n += copy(out[n:], t[:])
 		prev = t
 		p = prev[:]
@@ -81,8 +81,9 @@ func padKey(k0 *[blockSize]byte, key []byte) {
 	copy(k0[:], key)
 }
 
-// mac sets out to HMAC-SHA256(K0, a || b || c).
-func mac(out *[size]byte, k0 *[blockSize]byte, a, b, c []byte) {
+// mac sets out to HMAC-SHA256(K0, a || b || c || s). s goes through a
+// stack buffer: converting it to a slice would allocate.
+func mac(out *[size]byte, k0 *[blockSize]byte, a, b, c []byte, s string) {
 	var pad [blockSize]byte
 	for i := range pad {
 		pad[i] = k0[i] ^ 0x36
@@ -92,6 +93,12 @@ func mac(out *[size]byte, k0 *[blockSize]byte, a, b, c []byte) {
 	h.Write(a)
 	h.Write(b)
 	h.Write(c)
+	var chunk [256]byte
+	for len(s) > 0 {
+		n := copy(chunk[:], s)
+		h.Write(chunk[:n])
+		s = s[n:]
+	}
 	var inner [size]byte
 	h.Sum(inner[:0])
 	for i := range pad {
@@ -108,7 +115,7 @@ func mac(out *[size]byte, k0 *[blockSize]byte, a, b, c []byte) {
 
 // HMAC sets out to HMAC-SHA256(key, msg), as crypto/hmac computes it,
 // without allocating (SigV4 checks one per request). msg is a string, as
-// SigV4's string to sign is; it is hashed through a stack buffer.
+// SigV4's string to sign is.
 func HMAC(out *[size]byte, key []byte, msg string) {
 	if fips140.Enabled() {
 		m := hmac.New(sha256.New, key)
@@ -118,29 +125,6 @@ func HMAC(out *[size]byte, key []byte, msg string) {
 	}
 	var k0 [blockSize]byte
 	padKey(&k0, key)
-	var pad [blockSize]byte
-	for i := range pad {
-		pad[i] = k0[i] ^ 0x36
-	}
-	h := sha256.New()
-	h.Write(pad[:])
-	var chunk [256]byte
-	for len(msg) > 0 {
-		n := copy(chunk[:], msg)
-		h.Write(chunk[:n])
-		msg = msg[n:]
-	}
-	var inner [size]byte
-	h.Sum(inner[:0])
-	for i := range pad {
-		pad[i] = k0[i] ^ 0x5c
-	}
-	h.Reset()
-	h.Write(pad[:])
-	h.Write(inner[:])
-	h.Sum(out[:0])
-	h.Reset()
+	mac(out, &k0, nil, nil, nil, msg)
 	clear(k0[:])
-	clear(pad[:])
-	clear(inner[:])
 }
