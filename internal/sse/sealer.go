@@ -56,6 +56,8 @@ type bucketKey struct {
 	fetched   time.Time
 	serial    uint64
 	forWrites bool // generated here for new objects (not only unwrapped)
+	// oeks are object keys unwrapped under this key (oekcache.go).
+	oeks map[string][]byte
 }
 
 // cacheID names a cached bucket key by its bucket too: the KMS vouched for
@@ -390,6 +392,9 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			if err != nil {
 				return nil, err
 			}
+			if oek := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey); oek != nil {
+				return oek, nil
+			}
 			bk, err := s.bucketKeyFor(ctx, bucket, w)
 			if err != nil {
 				return nil, err
@@ -399,6 +404,7 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			if err != nil {
 				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}
+			s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 			return oek, nil
 		}
 		octx, err := objectContext(bucket, key, enc.Context)
