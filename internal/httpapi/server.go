@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/audit"
@@ -218,7 +219,8 @@ func (s *Server) serve(q *request, vhost string) error {
 		}
 		q.principal = p
 	}
-	q.principal.Conditions = requestConditions(q.r, q.principal)
+	r, p := q.r, q.principal
+	q.principal.LazyConditions = sync.OnceValue(func() map[string][]string { return requestConditions(r, p) })
 	return s.route(q)
 }
 
@@ -296,10 +298,13 @@ func (s *Server) vhostBucket(host string) (bucket, dialectName string) {
 // dialectFor picks a request's dialect: the listener's, else its domain's,
 // else the one its credentials or vendor headers name, else S3.
 func (s *Server) dialectFor(r *http.Request, domainDialect string) dialect.Dialect {
-	for _, name := range []string{s.cfg.Dialect, domainDialect, sniff(r)} {
+	for _, name := range []string{s.cfg.Dialect, domainDialect} {
 		if d := s.dialects[name]; d != nil {
-			return d
+			return d // no need to sniff
 		}
+	}
+	if d := s.dialects[sniff(r)]; d != nil {
+		return d
 	}
 	return s.dialects["s3"]
 }
@@ -327,19 +332,29 @@ func sniff(r *http.Request) string {
 			return "obs"
 		}
 	}
-	unsigned := auth.MayGoUnsigned(r)
+	var unsigned func(string) bool
 	for k := range r.Header {
-		lk := strings.ToLower(k)
-		if unsigned(lk) {
+		// Only a vendor header can name a dialect: look at the prefix
+		// before lowercasing (which allocates) the whole name.
+		if len(k) < 6 {
 			continue
 		}
-		switch {
-		case strings.HasPrefix(lk, "x-oss-"):
-			return "oss"
-		case strings.HasPrefix(lk, "x-cos-"):
-			return "cos"
-		case strings.HasPrefix(lk, "x-obs-"):
-			return "obs"
+		var d string
+		switch p := k[:6]; {
+		case strings.EqualFold(p, "x-oss-"):
+			d = "oss"
+		case strings.EqualFold(p, "x-cos-"):
+			d = "cos"
+		case strings.EqualFold(p, "x-obs-"):
+			d = "obs"
+		default:
+			continue
+		}
+		if unsigned == nil {
+			unsigned = auth.MayGoUnsigned(r)
+		}
+		if !unsigned(strings.ToLower(k)) {
+			return d
 		}
 	}
 	return "s3"

@@ -3,12 +3,12 @@ package kms
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 )
 
 // Keyring ciphertext (a wrapped data key), format version 1:
@@ -119,11 +119,13 @@ func wrapAAD(hdr []byte, encCtx map[string]string) []byte {
 // deriveAEAD returns AES-256-GCM keyed with, and the nonce taken from,
 // HKDF-SHA256(secret, salt, info). The derived key bytes are zeroed; the
 // AES key schedule inside the AEAD cannot be.
+//
+// kdf gives crypto/hkdf's bytes without its allocations (this runs on every
+// SSE-S3 read).
 func deriveAEAD(secret, salt []byte, info string) (cipher.AEAD, []byte, error) {
-	okm, err := hkdf.Key(sha256.New, secret, salt, info, 32+12)
-	if err != nil {
-		return nil, nil, errors.New("kms: key derivation failed")
-	}
+	var ib [64]byte
+	okm := make([]byte, 32+12) // the nonce part is returned
+	kdf.Key(okm, secret, salt, append(ib[:0], info...))
 	defer clear(okm[:32])
 	block, err := aes.NewCipher(okm[:32])
 	if err != nil {

@@ -108,10 +108,25 @@ func NewPlainReader(src io.ReaderAt, storedSize int64) (*Reader, error) {
 // io.ReaderAt let a reader use all of p as scratch), one read lands
 // straight in dst; otherwise the segment goes through s.buf.
 func (r *Reader) openPlain(dst []byte, s *scratch, i int64, n int, off int64) ([]byte, error) {
-	buf := s.buf[:n+SumSize]
+	if r.mem != nil {
+		// An InMemory source: check the segment where it lies, then copy.
+		end := off + int64(n+SumSize)
+		if end > int64(len(r.mem)) {
+			return nil, fmt.Errorf("sealed: reading segment %d: %w", i, io.ErrUnexpectedEOF)
+		}
+		seg := r.mem[off:end]
+		r.opened.Add(1)
+		if segmentSum(&r.plainHdr, uint64(i), i == r.nseg-1, seg[:n]) != binary.BigEndian.Uint64(seg[n:]) {
+			return nil, &SegmentError{Index: i, Count: r.nseg, Err: ErrChecksum}
+		}
+		return dst[:copy(dst[:n], seg[:n])], nil
+	}
 	direct := len(dst) >= n+SumSize
+	var buf []byte
 	if direct {
 		buf = dst[:n+SumSize]
+	} else {
+		buf = s.buf[:n+SumSize]
 	}
 	if err := readFull(r.src, buf, off); err != nil {
 		return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)

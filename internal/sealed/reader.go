@@ -25,6 +25,7 @@ import (
 // segment checked against its XXH3-64 checksum instead of authenticated.
 type Reader struct {
 	src       io.ReaderAt
+	mem       []byte                // src's bytes when it is InMemory, else nil
 	alg       Algorithm             // 0 for a plain blob
 	aead      cipher.AEAD           // nil for a plain blob
 	plainHdr  [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
@@ -53,6 +54,7 @@ type readerLayout struct {
 func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 	r := &Reader{
 		src:       src,
+		mem:       storedBytes(src),
 		alg:       l.alg,
 		aead:      l.aead,
 		plainHdr:  l.plainHdr,
@@ -75,6 +77,21 @@ func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 		}
 	}
 	return r, nil
+}
+
+// InMemory is implemented by a source that already holds its stored bytes
+// in memory (an inline part). A Reader then authenticates and decrypts a
+// sealed segment where it lies instead of first copying it into a buffer of
+// its own. The bytes must not change while the Reader is in use.
+type InMemory interface {
+	StoredBytes() []byte
+}
+
+func storedBytes(src io.ReaderAt) []byte {
+	if m, ok := src.(InMemory); ok {
+		return m.StoredBytes()
+	}
+	return nil
 }
 
 // scratch is the per-reader working memory: one sealed segment and a nonce
@@ -139,9 +156,10 @@ func (r *Reader) segment(i int64) (plainLen int, off int64) {
 	return plainLen, int64(r.hdr) + i*int64(r.segSize+r.overhead)
 }
 
-// open reads segment i with one ReadAt into s.buf and authenticates and
-// decrypts it into dst[:0], which is either s.buf itself (in place) or must
-// not overlap it and have room for the segment. It returns the plaintext.
+// open reads segment i with one ReadAt into s.buf (or, from an InMemory
+// source, takes it where it lies) and authenticates and decrypts it into
+// dst[:0], which is either s.buf itself (in place) or must not overlap it
+// and have room for the segment. It returns the plaintext.
 //
 // For a plain blob the segment is checked against its checksum instead.
 func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
@@ -149,9 +167,18 @@ func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	if r.aead == nil {
 		return r.openPlain(dst, s, i, n, off)
 	}
-	sealed := s.buf[:n+TagSize]
-	if err := readFull(r.src, sealed, off); err != nil {
-		return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)
+	var sealed []byte
+	if r.mem != nil {
+		if end := off + int64(n+TagSize); end <= int64(len(r.mem)) {
+			sealed = r.mem[off:end]
+		} else {
+			return nil, fmt.Errorf("sealed: reading segment %d: %w", i, io.ErrUnexpectedEOF)
+		}
+	} else {
+		sealed = s.buf[:n+TagSize]
+		if err := readFull(r.src, sealed, off); err != nil {
+			return nil, fmt.Errorf("sealed: reading segment %d: %w", i, err)
+		}
 	}
 	nonce(&s.nonce, uint64(i), i == r.nseg-1)
 	r.opened.Add(1)
@@ -225,7 +252,7 @@ func (r *Reader) NewRangeReader(off, length int64) io.Reader {
 type rangeReader struct {
 	r        *Reader
 	pos, end int64    // next plaintext offset to decrypt-or-return, end of range
-	s        *scratch // allocated on first use, then reused for every segment
+	s        *scratch // allocated on first use, then reused for every segment (buf only once needed)
 	pending  []byte
 	err      error
 }
@@ -233,7 +260,7 @@ type rangeReader struct {
 // fill decrypts the segment holding rr.pos in place and sets pending.
 func (rr *rangeReader) fill() error {
 	r := rr.r
-	rr.alloc()
+	rr.alloc(true)
 	i := rr.pos / int64(r.segSize)
 	skip := rr.pos - i*int64(r.segSize)
 	pt, err := r.open(rr.s.buf, rr.s, i)
@@ -249,9 +276,15 @@ func (rr *rangeReader) fill() error {
 	return nil
 }
 
-func (rr *rangeReader) alloc() {
+// alloc makes rr.s, with a segment buffer if buf (a segment decrypted
+// from an InMemory source, or checked straight in the caller's buffer,
+// needs none).
+func (rr *rangeReader) alloc(buf bool) {
 	if rr.s == nil {
-		rr.s = &scratch{buf: make([]byte, rr.r.maxSealed)}
+		rr.s = &scratch{}
+	}
+	if buf && rr.s.buf == nil {
+		rr.s.buf = make([]byte, rr.r.maxSealed)
 	}
 }
 
@@ -275,7 +308,9 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		}
 		if plainLen, _ := r.segment(i); rr.pos == i*int64(r.segSize) &&
 			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
-			rr.alloc()
+			// open needs s.buf unless the segment is in memory, or a
+			// plain one can be checked in p (see openPlain).
+			rr.alloc(r.mem == nil && (r.aead != nil || len(p) < plainLen+SumSize))
 			if _, err := r.open(p, rr.s, i); err != nil {
 				rr.err = err
 				return 0, err

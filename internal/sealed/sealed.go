@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 )
 
 // Algorithm names the AEAD that seals the segments of a blob. Its numeric
@@ -165,32 +166,35 @@ func PartKey(alg Algorithm, objectKey []byte, partNumber int) []byte {
 	if partNumber < 0 || uint64(partNumber) > 1<<32-1 {
 		panic("sealed: PartKey: part number out of range: " + strconv.Itoa(partNumber))
 	}
-	info := make([]byte, 0, len(partKeyLabel)+16)
-	info = append(info, partKeyLabel...)
+	var buf [len(partKeyLabel) + 16]byte // the info stays on the stack
+	info := append(buf[:0], partKeyLabel...)
 	info = append(info, alg.String()...)
 	info = binary.BigEndian.AppendUint32(info, uint32(partNumber))
-	return derive(alg, objectKey, nil, string(info))
+	k := make([]byte, alg.KeySize())
+	derive(alg, k, objectKey, nil, info)
+	clear(buf[:])
+	return k
 }
 
-// derive runs HKDF with the hash that belongs to alg and returns a key of
-// alg.KeySize() bytes.
-func derive(alg Algorithm, secret, salt []byte, info string) []byte {
-	var k []byte
-	var err error
+// derive runs HKDF with the hash that belongs to alg and fills out (of
+// alg.KeySize() bytes) with the key. HKDF-SHA256 goes through kdf, which
+// gives the bytes crypto/hkdf gives without its allocations.
+func derive(alg Algorithm, out, secret, salt, info []byte) {
 	switch alg {
 	case AES256GCM:
-		k, err = hkdf.Key(sha256.New, secret, salt, info, alg.KeySize())
+		kdf.Key(out, secret, salt, info)
 	case SM4GCM:
-		k, err = hkdf.Key(sm3.New, secret, salt, info, alg.KeySize())
+		k, err := hkdf.Key(sm3.New, secret, salt, string(info), len(out))
+		if err != nil {
+			// Only possible in FIPS 140-only mode, where SM3 and GCM
+			// with caller-built nonces are refused anyway.
+			panic("sealed: hkdf: " + err.Error())
+		}
+		copy(out, k)
+		clear(k)
 	default:
 		panic("sealed: derive: unknown algorithm")
 	}
-	if err != nil {
-		// Only possible in FIPS 140-only mode, where SM3 and GCM with
-		// caller-built nonces are refused anyway.
-		panic("sealed: hkdf: " + err.Error())
-	}
-	return k
 }
 
 // header is the parsed fixed-size header.
@@ -251,10 +255,12 @@ func newAEAD(h *header, partKey []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("sealed: part key is %d bytes, %v needs %d", len(partKey), h.alg, h.alg.KeySize())
 	}
 	hb := h.marshal()
-	info := make([]byte, 0, len(blobKeyLabel)+HeaderSize)
-	info = append(info, blobKeyLabel...)
+	var buf [len(blobKeyLabel) + HeaderSize]byte // the info stays on the stack
+	info := append(buf[:0], blobKeyLabel...)
 	info = append(info, hb[:]...)
-	key := derive(h.alg, partKey, h.salt[:], string(info))
+	var kb [32]byte
+	key := kb[:h.alg.KeySize()]
+	derive(h.alg, key, partKey, h.salt[:], info)
 	var block cipher.Block
 	var err error
 	switch h.alg {
@@ -265,7 +271,7 @@ func newAEAD(h *header, partKey []byte) (cipher.AEAD, error) {
 		// gcmAble interface that sm4's block implements where supported.
 		block, err = sm4.NewCipher(key)
 	}
-	clear(key)
+	clear(kb[:])
 	if err != nil {
 		return nil, err
 	}

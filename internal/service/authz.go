@@ -132,7 +132,7 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		if a.object != nil { // s3:ExistingObjectTag/<key>
 			extra = tagContext(mergeContext(nil, extra), condExistingTag, a.object.Tags, false)
 		}
-		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.Conditions, extra)}
+		r := &AuthzRequest{Principal: p.User, Action: a.action, Resource: arn(a.bucket.Name, a.key), Context: mergeContext(p.conditions(), extra)}
 		d, stmt = s.policies.Decide(a.bucket.Config[configPolicy], p.Policies, r)
 	}
 	pab := publicAccessBlock(a.bucket)
@@ -177,7 +177,7 @@ func (s *Service) authorizeAccount(ctx context.Context, p Principal, action, res
 	case s.policies == nil || len(p.Policies) == 0:
 		return nil
 	}
-	d, stmt := s.policies.Decide(nil, p.Policies, &AuthzRequest{Principal: p.User, Action: action, Resource: resource, Context: p.Conditions})
+	d, stmt := s.policies.Decide(nil, p.Policies, &AuthzRequest{Principal: p.User, Action: action, Resource: resource, Context: p.conditions()})
 	if d == Allow {
 		return nil
 	}

@@ -488,15 +488,20 @@ func (s *Service) openPart(ctx context.Context, p *meta.Part) (blob.Reader, erro
 			// only for GetObject/GetObjectVersion.
 			return nil, fmt.Errorf("service: inline data of part %d not loaded", p.Number)
 		}
-		return inlineReader{bytes.NewReader(p.Inline)}, nil
+		return inlineReader{bytes.NewReader(p.Inline), p.Inline}, nil
 	}
 	return s.blobs.Open(ctx, p.BlobID)
 }
 
-// inlineReader is a blob.Reader over inline part data.
-type inlineReader struct{ *bytes.Reader }
+// inlineReader is a blob.Reader over inline part data. It is a
+// sealed.InMemory, so a sealed part is decrypted where it lies.
+type inlineReader struct {
+	*bytes.Reader
+	b []byte
+}
 
-func (inlineReader) Close() error { return nil }
+func (inlineReader) Close() error          { return nil }
+func (r inlineReader) StoredBytes() []byte { return r.b }
 
 // asyncWriteMin is the stretch above which reading and writing are
 // overlapped (below it a goroutine hop costs more than it saves).

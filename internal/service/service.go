@@ -45,10 +45,21 @@ type Principal struct {
 	// (aws:SourceIp, aws:SecureTransport, aws:CurrentTime, ...), lower-case
 	// keys.
 	Conditions map[string][]string
+	// LazyConditions, when Conditions is nil, computes them when a policy
+	// first needs them: most requests meet no policy and never do.
+	LazyConditions func() map[string][]string
 }
 
 // Anonymous reports whether p carries no identity.
 func (p Principal) Anonymous() bool { return p.User == "" && !p.Root }
+
+// conditions returns p.Conditions, computing them if they are lazy.
+func (p Principal) conditions() map[string][]string {
+	if p.Conditions == nil && p.LazyConditions != nil {
+		return p.LazyConditions()
+	}
+	return p.Conditions
+}
 
 // Options configure a Service.
 type Options struct {

@@ -45,6 +45,7 @@ func (s *Sealer) CachedKeys() int {
 func (bk *bucketKey) copy() *bucketKey {
 	c := *bk
 	c.plain = bytes.Clone(bk.plain)
+	c.oeks = nil // stay in the cache, under s.mu
 	return &c
 }
 
@@ -53,6 +54,7 @@ func (bk *bucketKey) copy() *bucketKey {
 func (s *Sealer) evict(id string) {
 	if bk := s.bucketKeys[id]; bk != nil {
 		clear(bk.plain)
+		bk.forgetObjectKeys()
 		delete(s.bucketKeys, id)
 	}
 }

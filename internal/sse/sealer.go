@@ -5,10 +5,9 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/sealed"
@@ -56,6 +56,8 @@ type bucketKey struct {
 	fetched   time.Time
 	serial    uint64
 	forWrites bool // generated here for new objects (not only unwrapped)
+	// oeks are object keys unwrapped under this key (oekcache.go).
+	oeks map[string][]byte
 }
 
 // cacheID names a cached bucket key by its bucket too: the KMS vouched for
@@ -113,6 +115,30 @@ func objectContext(bucket, key, clientCtx string) (map[string]string, error) {
 	}
 	c["aws:s3:arn"] = "arn:aws:s3:::" + bucket + "/" + key
 	return c, nil
+}
+
+// objectAAD is kms.EncodeContext(objectContext(bucket, key, clientCtx)),
+// the additional data of an object key wrapped under a bucket key. Without
+// a client context (the usual case) it is encoded directly, with no map.
+func objectAAD(bucket, key, clientCtx string) ([]byte, error) {
+	if clientCtx != "" {
+		c, err := objectContext(bucket, key, clientCtx)
+		if err != nil {
+			return nil, err
+		}
+		return kms.EncodeContext(c), nil
+	}
+	const name, arn = "aws:s3:arn", "arn:aws:s3:::"
+	n := len(arn) + len(bucket) + 1 + len(key)
+	b := make([]byte, 0, 4+4+len(name)+4+n)
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(name)))
+	b = append(b, name...)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b = append(b, arn...)
+	b = append(b, bucket...)
+	b = append(b, '/')
+	return append(b, key...), nil
 }
 
 func bucketContext(bucket string) map[string]string {
@@ -305,13 +331,16 @@ func (s *Sealer) land(flight string) {
 // only when it is not cached.
 func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]byte, error) {
 	cid := cacheID(bucket, wrapped)
-	flight := "read\x00" + cid
+	var flight string // built on a miss only: a hit is every bucket-key read
 	for {
 		s.mu.Lock()
 		if bk := s.bucketKeys[cid]; s.fresh(bk) {
 			c := bytes.Clone(bk.plain)
 			s.mu.Unlock()
 			return c, nil
+		}
+		if flight == "" {
+			flight = "read\x00" + cid
 		}
 		lead, err := s.join(ctx, flight)
 		if err != nil {
@@ -358,21 +387,29 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 		}
 		return oek, nil
 	case Managed, KMS:
-		octx, err := objectContext(bucket, key, enc.Context)
-		if err != nil {
-			return nil, err
-		}
 		if w := enc.Extra["bucketKey"]; w != "" {
+			aad, err := objectAAD(bucket, key, enc.Context)
+			if err != nil {
+				return nil, err
+			}
+			if oek := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey); oek != nil {
+				return oek, nil
+			}
 			bk, err := s.bucketKeyFor(ctx, bucket, w)
 			if err != nil {
 				return nil, err
 			}
 			defer clear(bk) // a copy: the cached one is zeroed on eviction
-			oek, err := unwrapLocal(bk, enc.WrappedKey, kms.EncodeContext(octx))
+			oek, err := unwrapLocal(bk, enc.WrappedKey, aad)
 			if err != nil {
 				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}
+			s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 			return oek, nil
+		}
+		octx, err := objectContext(bucket, key, enc.Context)
+		if err != nil {
+			return nil, err
 		}
 		oek, err := s.kms.Decrypt(ctx, enc.WrappedKey, octx)
 		if err != nil {
@@ -415,14 +452,14 @@ func kmsErr(err error) error {
 
 var customerAAD = []byte("strongroom/sse-c/v1 object key")
 
+const customerKEKInfo = "strongroom/sse-c/v1 kek"
+
 // customerKEK derives the key that wraps an SSE-C object's key from the
 // customer key and a per-object salt, so the stored material reveals
 // nothing about the customer key, not even equality across objects.
 func customerKEK(customerKey, salt []byte) []byte {
-	k, err := hkdf.Key(sha256.New, customerKey, salt, "strongroom/sse-c/v1 kek", 32)
-	if err != nil {
-		panic(err) // only for invalid lengths, impossible here
-	}
+	k := make([]byte, 32)
+	kdf.Key(k, customerKey, salt, []byte(customerKEKInfo))
 	return k
 }
 

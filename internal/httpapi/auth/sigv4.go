@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/errs"
+	"github.com/strongroom-dev/strongroom/internal/kdf"
 )
 
 const (
@@ -183,7 +184,10 @@ func (v *Verifier) verifyV4Header(r *http.Request, authz string) (*Result, error
 	}
 
 	res := &Result{AccessKeyID: req.scope.accessKey, Scheme: SchemeSigV4, Region: req.scope.region, signed: req.signs}
-	seed := newChunkSigner(key, req.amzDate, req.scope.String(), req.signature)
+	var seed *chunkSigner // only a signed chunked body uses one (not a GET)
+	if req.payload == streamingSigned || req.payload == streamingSignedTrailer {
+		seed = newChunkSigner(key, req.amzDate, req.scope.String(), req.signature)
+	}
 	if err := setBody(res, r, req.payload, seed); err != nil {
 		return nil, err
 	}
@@ -321,9 +325,9 @@ func signingKey(secret string, c v4Scope) []byte {
 }
 
 func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	var out [32]byte
+	kdf.HMAC(&out, key, data) // crypto/hmac's bytes, one allocation instead of seven
+	return out[:]
 }
 
 // canonicalHeaders renders "name:value\n" for each signed header: values of a

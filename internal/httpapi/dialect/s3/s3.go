@@ -30,8 +30,11 @@ func (Dialect) Prefix() string { return prefix }
 func (Dialect) Header(h http.Header, name string) string { return h.Get(prefix + name) }
 
 func (Dialect) SetRequestID(h http.Header, id string) {
-	h.Set("x-amz-request-id", id)
-	h.Set("x-amz-id-2", id)
+	// What h.Set does, with the names already canonical and one
+	// allocation for both values (every response sets them).
+	v := []string{id, id}
+	h["X-Amz-Request-Id"] = v[0:1:1]
+	h["X-Amz-Id-2"] = v[1:2:2]
 }
 
 // ErrorBody is the S3 error document.
@@ -68,7 +71,22 @@ func WriteErrorBody(w http.ResponseWriter, r *http.Request, status int, body any
 var errKMSHeaderNeedsKMS = errs.InvalidArgument.WithMessage("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
 
 func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
+	if !hasKeyPrefix(h, prefix+"server-side-") {
+		// No encryption header at all (most requests): what
+		// ParseObjectSSE returns then, without its seven lookups.
+		return nil, nil
+	}
 	return ParseObjectSSE(func(n string) string { return h.Get(prefix + n) }, use)
+}
+
+// hasKeyPrefix reports whether any header name starts with p, in any case.
+func hasKeyPrefix(h http.Header, p string) bool {
+	for k := range h {
+		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseObjectSSE parses S3-style encryption headers read through get (OBS
@@ -145,29 +163,52 @@ func SetObjectSSE(h http.Header, p string, enc *meta.Encryption, req *sse.Spec) 
 	if enc == nil {
 		return
 	}
+	set := func(name, v string) { h[sseHeader(p, name)] = []string{v} }
 	switch sse.Mode(enc.Mode) {
 	case sse.Managed:
-		h.Set(p+"server-side-encryption", "AES256")
+		set("server-side-encryption", "AES256")
 	case sse.KMS:
-		h.Set(p+"server-side-encryption", "aws:kms")
+		set("server-side-encryption", "aws:kms")
 		if enc.Algorithm == sse.SM4 {
-			h.Set(p+"server-side-data-encryption", sse.SM4)
+			set("server-side-data-encryption", sse.SM4)
 		}
 		if enc.KeyID != "" {
-			h.Set(p+"server-side-encryption-aws-kms-key-id", enc.KeyID)
+			set("server-side-encryption-aws-kms-key-id", enc.KeyID)
 		}
 		if enc.Context != "" {
-			h.Set(p+"server-side-encryption-context", enc.Context)
+			set("server-side-encryption-context", enc.Context)
 		}
 	case sse.Customer:
-		h.Set(p+"server-side-encryption-customer-algorithm", "AES256")
+		set("server-side-encryption-customer-algorithm", "AES256")
 		if req != nil && req.Mode == sse.Customer {
-			h.Set(p+"server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
+			set("server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
 		}
 	}
 	if enc.BucketKey {
-		h.Set(p+"server-side-encryption-bucket-key-enabled", "true")
+		set("server-side-encryption-bucket-key-enabled", "true")
 	}
+}
+
+// sseHeaders are the canonical names of S3's encryption response headers,
+// computed once: every response about an encrypted object sets some.
+var sseHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"server-side-encryption", "server-side-data-encryption",
+		"server-side-encryption-aws-kms-key-id", "server-side-encryption-context",
+		"server-side-encryption-customer-algorithm", "server-side-encryption-customer-key-MD5",
+		"server-side-encryption-bucket-key-enabled"} {
+		m[n] = http.CanonicalHeaderKey(prefix + n)
+	}
+	return m
+}()
+
+// sseHeader is http.CanonicalHeaderKey(p + name), without allocating for
+// S3's own prefix.
+func sseHeader(p, name string) string {
+	if c, ok := sseHeaders[name]; ok && p == prefix {
+		return c
+	}
+	return http.CanonicalHeaderKey(p + name)
 }
 
 // S3 has no encryption headers on CreateBucket.

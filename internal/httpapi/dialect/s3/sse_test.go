@@ -1,0 +1,89 @@
+package s3
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/strongroom-dev/strongroom/internal/httpapi/dialect"
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
+)
+
+// ObjectSSE skips parsing when no encryption header is present; with any
+// header set it must still answer exactly as ParseObjectSSE does.
+func TestObjectSSEMatchesParse(t *testing.T) {
+	cases := []map[string]string{
+		nil,
+		{"Content-Type": "text/plain", "X-Amz-Date": "20260101T000000Z"},
+		{"X-Amz-Server-Side-Encryption": "AES256"},
+		{"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled": "true"},
+		{"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "k"}, // without the mode: refused
+		{"X-Amz-Server-Side-Encryption-Context": "e30="},     // likewise
+		{"X-Amz-Server-Side-Encryption": "bogus"},
+		{"X-Amz-Server-Side-Encryption-Customer-Key-Md5": "x"}, // no algorithm: refused
+		{"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"},
+		{"X-Amz-Server-Side-Data-Encryption": "SM4", "X-Amz-Server-Side-Encryption": "aws:kms"},
+	}
+	for _, c := range cases {
+		h := http.Header{}
+		for k, v := range c {
+			h.Set(k, v)
+		}
+		for _, use := range []dialect.Use{dialect.Read, dialect.Write} {
+			got, gotErr := Dialect{}.ObjectSSE(h, use)
+			want, wantErr := ParseObjectSSE(func(n string) string { return h.Get(prefix + n) }, use)
+			if !reflect.DeepEqual(got, want) || (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+				t.Errorf("%v (use %v): got %+v, %v; want %+v, %v", c, use, got, gotErr, want, wantErr)
+			}
+		}
+	}
+}
+
+func TestHasKeyPrefix(t *testing.T) {
+	h := http.Header{"x-amz-SERVER-side-encryption": {"AES256"}}
+	if !hasKeyPrefix(h, "x-amz-server-side-") {
+		t.Error("a non-canonical name was missed")
+	}
+	if hasKeyPrefix(http.Header{"X-Amz-Server": {"x"}}, "x-amz-server-side-") {
+		t.Error("a shorter name matched")
+	}
+}
+
+// SetObjectSSE and SetRequestID set what http.Header.Set would, for S3's
+// prefix and for another dialect's.
+func TestResponseHeadersCanonical(t *testing.T) {
+	encs := []*meta.Encryption{
+		{Mode: string(sse.Managed)},
+		{Mode: string(sse.KMS), Algorithm: sse.SM4, KeyID: "k", Context: "e30=", BucketKey: true},
+		{Mode: string(sse.Customer)},
+	}
+	req := &sse.Spec{Mode: sse.Customer, CustomerKeyMD5: "md5"}
+	for _, p := range []string{prefix, "x-obs-"} {
+		for _, enc := range encs {
+			got := http.Header{}
+			SetObjectSSE(got, p, enc, req)
+			want := http.Header{}
+			for k, v := range got {
+				want.Set(k, v[0])
+			}
+			if len(got) == 0 || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v: %v, want canonical %v", p, enc, got, want)
+			}
+			for k := range got {
+				if !strings.HasPrefix(strings.ToLower(k), p) {
+					t.Errorf("%s: header %s", p, k)
+				}
+			}
+		}
+	}
+	got := http.Header{}
+	Dialect{}.SetRequestID(got, "id1")
+	want := http.Header{}
+	want.Set("x-amz-request-id", "id1")
+	want.Set("x-amz-id-2", "id1")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SetRequestID: %v, want %v", got, want)
+	}
+}
