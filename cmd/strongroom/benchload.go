@@ -39,12 +39,14 @@ func benchLoadCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "parent of the data directory (default: $TMPDIR)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the data directory")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "concurrent loaders")
+	fs.BoolVar(&cfg.Sorted, "sorted", false, "bulk-import mode: load the keys in ascending order (default: scattered, as many clients)")
 	inline := fs.String("inline-size", "1KiB", "size of most objects (kept inline in the metadata)")
 	blobSize := fs.String("blob-size", "40KiB", "size of every --blob-every-th object (a blob file)")
 	fs.IntVar(&cfg.BlobEvery, "blob-every", 100, "one object in this many is --blob-size (negative: none)")
 	probeSize := fs.String("probe-size", "4KiB", "object size of the PUT/GET rate phases")
 	fs.IntVar(&cfg.ProbeConcurrency, "probe-concurrency", 8, "concurrent requests of the PUT/GET rate phases")
 	fs.DurationVar(&cfg.ProbeDuration, "probe-duration", 0, "duration of each PUT/GET rate phase (default 5s)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phase to this file")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	check := fs.Bool("check", false, "exit non-zero when a target is missed or a load request failed")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +69,14 @@ func benchLoadCmd(args []string, stdout, stderr io.Writer) error {
 		*p.dst = int(n)
 	}
 	cfg.Progress = stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.CPUProfile = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench.Load(ctx, cfg)
