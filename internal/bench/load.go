@@ -78,6 +78,8 @@ type LoadReport struct {
 	LoadSeconds float64 `json:"load_s"`
 	LoadRate    float64 `json:"load_objects_per_s"`
 	LoadErrors  int     `json:"load_errors"`
+	// RateCurve is the load rate over each tenth of the objects.
+	RateCurve []RateSample `json:"load_rate_curve"`
 	DataDir     string  `json:"data_dir"`
 	// MetaBytes is meta.db's size after a clean close; InlineBytes the
 	// stored bytes of the inline objects it holds.
@@ -341,9 +343,11 @@ func Load(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	if err := n.close(); err != nil {
 		return rep, err
 	}
-	if st, err := os.Stat(filepath.Join(scfg.DataDir, "meta.db")); err == nil {
-		rep.MetaBytes = st.Size()
+	st, err := os.Stat(filepath.Join(scfg.DataDir, "meta.db"))
+	if err != nil {
+		return rep, err
 	}
+	rep.MetaBytes = st.Size()
 	// The probe objects are in meta.db too: counted in, with their
 	// inline bytes.
 	if stored := sealed.PlainSize(int64(cfg.ProbeSize), 0); stored <= service.InlineMax {
@@ -448,6 +452,7 @@ func load(ctx context.Context, svc *service.Service, commits func() bolt.CommitS
 	rand.Read(payload)
 	root := service.Principal{User: "root", Root: true}
 	start := time.Now()
+	curve := newRateCurve(int64(cfg.Objects), start)
 	stop := make(chan struct{})
 	var sampled sync.WaitGroup
 	sampled.Add(1)
@@ -500,7 +505,7 @@ func load(ctx context.Context, svc *service.Service, commits func() bolt.CommitS
 					continue
 				}
 				countStored(o, &inline, &blobs)
-				done.Add(1)
+				curve.add(done.Add(1))
 			}
 		}()
 	}
@@ -511,6 +516,7 @@ func load(ctx context.Context, svc *service.Service, commits func() bolt.CommitS
 	rep.LoadSeconds = el.Seconds()
 	rep.LoadRate = float64(done.Load()) / el.Seconds()
 	rep.LoadErrors = int(errs.Load())
+	rep.RateCurve = curve.samples()
 	rep.InlineBytes = inline.Load()
 	rep.BlobObjects = int(blobs.Load())
 	progress("loaded %d objects in %s (%.0f/s), %d errors", done.Load(), el.Round(time.Second), rep.LoadRate, rep.LoadErrors)
@@ -597,6 +603,13 @@ func (r *LoadReport) WriteTable(w io.Writer) {
 		order = "BULK-IMPORT MODE: keys in ascending order, as a sorted import"
 	}
 	fmt.Fprintf(w, "load               %.1f s, %.0f objects/s, %d errors (service layer PutObject, one durable commit each, %d loaders, %s)\n", r.LoadSeconds, r.LoadRate, r.LoadErrors, r.Concurrency, order)
+	if len(r.RateCurve) > 0 {
+		fmt.Fprintf(w, "load rate by tenth ")
+		for _, c := range r.RateCurve {
+			fmt.Fprintf(w, " %d:%.0f/s", c.Objects, c.Rate)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "meta.db            %d bytes: %.0f B/object, %.0f B/object beyond %d inline bytes (%d probe objects counted in)\n", r.MetaBytes, r.MetaPerObject, r.MetaBeyondInline, r.InlineBytes, r.ProbeObjects)
 	fmt.Fprintf(w, "start-up           %.3f s at N (%.3f s empty; %.3f s at N after a crash)\n", r.StartupSeconds, r.StartupEmptySecond, r.StartupAfterCrash)
 	fmt.Fprintf(w, "RSS (one process)  empty %s, load peak %s (anonymous %s), at rest %s (anonymous %s, Go heap %s, mapped files %s), reopened %s\n",
