@@ -80,7 +80,7 @@ type LoadReport struct {
 	LoadErrors  int     `json:"load_errors"`
 	// RateCurve is the load rate over each tenth of the objects.
 	RateCurve []RateSample `json:"load_rate_curve"`
-	DataDir     string  `json:"data_dir"`
+	DataDir   string       `json:"data_dir"`
 	// MetaBytes is meta.db's size after a clean close; InlineBytes the
 	// stored bytes of the inline objects it holds.
 	MetaBytes          int64   `json:"meta_db_bytes"`
