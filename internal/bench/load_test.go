@@ -21,6 +21,9 @@ func TestLoadSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rep.RateCurve) != 10 || rep.RateCurve[9].Objects != 2000 {
+		t.Errorf("rate curve %+v", rep.RateCurve)
+	}
 	if rep.LoadErrors != 0 || rep.BlobObjects != 40 {
 		t.Errorf("load: %d errors, %d blob objects (want 0, 40)", rep.LoadErrors, rep.BlobObjects)
 	}

@@ -53,6 +53,7 @@ type committer struct {
 	// commits and calls count the batches committed and the functions
 	// they carried (CommitStats).
 	commits, calls atomic.Uint64
+	busy, apply    atomic.Int64 // nanoseconds spent in batches, in their functions
 }
 
 // maxLinger bounds how long a leader waits for writers it expects back.
@@ -99,6 +100,7 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 
 	c.mu.Lock()
 	c.lastEnd, c.lastDur = end, end.Sub(t0)
+	c.busy.Add(int64(c.lastDur))
 	c.active = len(batch) + len(c.queue)
 	if len(c.queue) > 0 {
 		c.queue[0].done <- errLead
@@ -151,10 +153,13 @@ func (c *committer) run(calls []*call) {
 		failed := -1
 		own := make([]error, len(calls)) // errors of functions that wrote nothing
 		err := c.db.Update(func(tx *bbolt.Tx) error {
+			t0 := time.Now()
+			defer func() { c.apply.Add(int64(time.Since(t0))) }()
 			for i, cl := range calls {
 				if err := safeCall(cl.fn, tx); err != nil {
-					var u *unwrittenErr
-					if errors.As(err, &u) {
+					// Only a top-level mark counts (as in written): a
+					// mark wrapped by a later step may follow writes.
+					if _, ok := err.(*unwrittenErr); ok {
 						own[i] = err
 						continue
 					}

@@ -33,6 +33,14 @@ func TestCommitterFailedFnOnly(t *testing.T) {
 			}
 			return errBoom
 		}, 2, 2}, // rolled back: a ran again, fail once more alone
+		// A mark wrapped after a write is no promise that nothing was
+		// written: treated as a plain failure, not committed.
+		{"wrapped mark after a write", func(tx *bbolt.Tx) error {
+			if err := tx.Bucket(bkMeta).Put([]byte("partial"), []byte("x")); err != nil {
+				return err
+			}
+			return fmt.Errorf("later step: %w", unwritten(errBoom))
+		}, 2, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
