@@ -64,6 +64,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&cfg.Verify, "verify", false, "check the bytes of every GET (costs client CPU)")
 	fs.BoolVar(&cfg.Versioned, "versioned", false, "also run each PUT and GET phase on a versioned bucket and report the ratio")
+	fs.BoolVar(&cfg.TLS, "tls", false, "serve the child server and the net/http yardstick over HTTPS (a self-signed certificate made for the run), so 4 KiB GET is compared with its TLS yardstick")
 	bindKMSFlags(fs, &kmsCfg)
 	bindRoundFlags(fs, &cfg)
 	bindBenchPhaseFlags(fs, &cfg)

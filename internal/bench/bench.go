@@ -98,6 +98,11 @@ type Config struct {
 	// keep every version: the run's disk footprint grows accordingly.
 	Versioned bool
 
+	// TLS serves the child server and the net/http yardstick over HTTPS,
+	// both with one self-signed certificate made for the run (the client
+	// trusts exactly it), so each is measured against its own kind.
+	TLS bool
+
 	// Providers are key providers to compare with the builtin keyring on
 	// the SSE-KMS modes (see ProviderRun).
 	Providers []ProviderRun
@@ -284,6 +289,7 @@ type Report struct {
 	Streams     int       `json:"streams"`
 	Duration    float64   `json:"phase_s"`
 	Modes       []string  `json:"modes"`
+	TLS         bool      `json:"tls,omitempty"` // server and net/http yardstick over HTTPS
 	Yardsticks  []Result  `json:"yardsticks"`
 	Results     []Result  `json:"results"`
 	Figures     []Figure  `json:"figures"`
@@ -337,6 +343,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 			}
 		}
+		if cfg.TLS {
+			args = append(args, "--tls-self-signed")
+		}
 		child, err := startChild(ctx, cfg.ServerCmd, cfg.ServerEnv, filepath.Join(work, "data"), args)
 		if err != nil {
 			return nil, err
@@ -358,13 +367,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	// The yardsticks.
-	bare, err := startBare(data)
+	var tlsCfg *runTLS
+	if cfg.TLS {
+		if cfg.Endpoint != "" {
+			return nil, errors.New("bench: --tls starts its own server; with --endpoint, give an https:// URL your system trusts")
+		}
+		if tlsCfg, err = loadRunTLS(filepath.Join(work, "data")); err != nil {
+			return nil, err
+		}
+		rep.TLS = true
+	}
+	bare, err := startBare(data, tlsCfg.server())
 	if err != nil {
 		return nil, err
 	}
 	defer bare.Close()
 	createDir := filepath.Join(work, "durable-create")
 	cl := newClient(max(cfg.Concurrency, cfg.Streams)*2, data, cfg.Region)
+	cl.trust(tlsCfg.client())
 	sr := &endpoint{client: cl, base: strings.TrimRight(target, "/"), accessKey: ak, secretKey: sk, bucket: fmt.Sprintf("bench-%d", time.Now().UnixNano()%1e9)}
 	yard := &endpoint{client: cl, base: bare.URL, accessKey: "bench", secretKey: "bench-secret", bucket: "yardstick"}
 

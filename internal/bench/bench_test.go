@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -42,6 +43,7 @@ func testServe(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "")
 	data := fs.String("data", "", "")
 	fs.String("log-level", "warn", "")
+	selfSigned := fs.Bool("tls-self-signed", false, "")
 	kmsCfg := bindTestKMSFlags(fs) // kmsproviders_test.go
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -60,7 +62,19 @@ func testServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%shttp://%s\n", ServePrefix, ln.Addr())
+	scheme := "http"
+	if *selfSigned {
+		certFile, keyFile, _, err := server.SelfSignedCert(*data)
+		if err != nil {
+			return err
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		ln, scheme = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), "https"
+	}
+	fmt.Printf("%s%s://%s\n", ServePrefix, scheme, ln.Addr())
 	return n.Serve(ln)
 }
 
@@ -144,6 +158,37 @@ func TestQuickChild(t *testing.T) {
 	checkReport(t, rep, true)
 	if len(rep.Big) != 2 || !bigOK(rep.Big) || rep.BigPeakRSS <= 0 {
 		t.Errorf("big upload: %+v, peak RSS %d", rep.Big, rep.BigPeakRSS)
+	}
+}
+
+// TestTLSChild: --tls serves the child and the net/http yardstick over
+// HTTPS with the run's certificate, which the client trusts.
+func TestTLSChild(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.ServerCmd = []string{os.Args[0]}
+	cfg.ServerEnv = []string{serveEnv + "=1"}
+	cfg.TLS = true
+	cfg.Only = []int{cfg.SmallSize}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.TLS || !strings.HasPrefix(rep.Endpoint, "https://") {
+		t.Fatalf("TLS %v, endpoint %s: want the child over https", rep.TLS, rep.Endpoint)
+	}
+	for _, r := range append(append([]Result(nil), rep.Results...), rep.Yardsticks...) {
+		if r.Errors > 0 || r.Ops == 0 {
+			t.Errorf("%s %s %s: %d ops, %d errors (%s)", r.Target, r.Op, sizeName(r.Size), r.Ops, r.Errors, r.FirstErr)
+		}
+	}
+	var tab bytes.Buffer
+	rep.WriteTable(&tab)
+	if !strings.Contains(tab.String(), "over HTTPS") {
+		t.Errorf("table does not say HTTPS:\n%s", tab.String())
+	}
+	cfg.Endpoint, cfg.AccessKey, cfg.SecretKey = "https://127.0.0.1:1", "a", "b"
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "--tls") {
+		t.Errorf("--tls with --endpoint: %v, want a refusal", err)
 	}
 }
 

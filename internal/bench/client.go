@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,15 @@ type client struct {
 	data   []byte
 	region string
 	bufs   sync.Pool // *[]byte, GET read buffers
+}
+
+// trust makes c trust the certificates of tc (nil: no change). HTTP/1.1
+// either way, as without TLS: the yardstick and the server are measured
+// over the same protocol.
+func (c *client) trust(tc *tls.Config) {
+	if tc != nil {
+		c.hc.Transport.(*http.Transport).TLSClientConfig = tc
+	}
 }
 
 func newClient(conns int, data []byte, region string) *client {

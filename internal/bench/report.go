@@ -25,8 +25,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.DataDir != "" {
 		fmt.Fprintf(w, ", data %s", r.DataDir)
 	}
-	fmt.Fprintf(w, "\n4 KiB at concurrency %d, 1 MiB and 64 MiB with %d streams, %.1fs per phase; modes: %s\n\n",
-		r.Concurrency, r.Streams, r.Duration, strings.Join(r.Modes, ", "))
+	proto := "HTTP"
+	if r.TLS {
+		proto = "HTTPS (server and net/http yardstick)"
+	}
+	fmt.Fprintf(w, "\n4 KiB at concurrency %d, 1 MiB and 64 MiB with %d streams, %.1fs per phase, over %s; modes: %s\n\n",
+		r.Concurrency, r.Streams, r.Duration, proto, strings.Join(r.Modes, ", "))
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "yardstick\top\tsize\tMB/s\tops/s\tp50 ms\tp99 ms\t")

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -29,12 +30,17 @@ type bareServer struct {
 	bufs sync.Pool
 }
 
-func startBare(data []byte) (*bareServer, error) {
+// startBare starts the yardstick, over TLS when tc is not nil.
+func startBare(data []byte, tc *tls.Config) (*bareServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	b := &bareServer{URL: "http://" + ln.Addr().String(), data: data}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+		b.URL = "https://" + ln.Addr().String()
+	}
 	b.bufs.New = func() any { p := make([]byte, MiB); return &p }
 	b.srv = &http.Server{Handler: b, ReadHeaderTimeout: 30 * time.Second}
 	go b.srv.Serve(ln)
