@@ -212,6 +212,21 @@ func EncodeContext(encCtx map[string]string) []byte {
 	return appendContext(nil, encCtx)
 }
 
+// EncodeContextPair is EncodeContext of the one-entry context {k: v},
+// without building the map (a bucket-key read encodes one per GET).
+func EncodeContextPair(k, v string) []byte {
+	dst := make([]byte, 0, 12+len(k)+len(v))
+	dst = binary.BigEndian.AppendUint32(dst, 1)
+	return appendPair(dst, k, v)
+}
+
+func appendPair(dst []byte, k, v string) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
+	dst = append(dst, k...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
+	return append(dst, v...)
+}
+
 func appendContext(dst []byte, encCtx map[string]string) []byte {
 	keys := make([]string, 0, len(encCtx))
 	n := 4
@@ -223,11 +238,7 @@ func appendContext(dst []byte, encCtx map[string]string) []byte {
 	dst = slices.Grow(dst, n)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(keys)))
 	for _, k := range keys {
-		v := encCtx[k]
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
-		dst = append(dst, k...)
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
-		dst = append(dst, v...)
+		dst = appendPair(dst, k, encCtx[k])
 	}
 	return dst
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,17 +127,7 @@ func objectAAD(bucket, key, clientCtx string) ([]byte, error) {
 		}
 		return kms.EncodeContext(c), nil
 	}
-	const name, arn = "aws:s3:arn", "arn:aws:s3:::"
-	n := len(arn) + len(bucket) + 1 + len(key)
-	b := make([]byte, 0, 4+4+len(name)+4+n)
-	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(name)))
-	b = append(b, name...)
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	b = append(b, arn...)
-	b = append(b, bucket...)
-	b = append(b, '/')
-	return append(b, key...), nil
+	return kms.EncodeContextPair("aws:s3:arn", "arn:aws:s3:::"+bucket+"/"+key), nil
 }
 
 func bucketContext(bucket string) map[string]string {
