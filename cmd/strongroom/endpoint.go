@@ -56,9 +56,11 @@ func (d *deployment) serverURL() (string, error) {
 	addr, err := os.ReadFile(filepath.Join(d.data, server.AddrFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%w (or give --endpoint URL)", err)
+			// Key jobs always ask the server, so the directory need
+			// not be in use: say what to do either way.
+			return "", fmt.Errorf("this command asks the server serving %s, and none has written its address there (start strongroom serve, or give --endpoint URL): %w", d.data, err)
 		}
-		return "", fmt.Errorf("the data directory is in use but no server address was found: %w", err)
+		return "", fmt.Errorf("reading the server's address: %w", err)
 	}
 	return strings.TrimSpace(string(addr)), nil
 }
