@@ -232,11 +232,19 @@ func addBytes(tw *tar.Writer, name string, b []byte, t time.Time) error {
 }
 
 func addReader(tw *tar.Writer, name string, r io.Reader, size int64, t time.Time) error {
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: t, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return fmt.Errorf("backup: %w", err)
+	if err := writeEntryHeader(tw, name, size, t); err != nil {
+		return err
 	}
 	if _, err := io.CopyN(tw, r, size); err != nil {
 		return fmt.Errorf("backup: %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeEntryHeader starts a regular file entry of size bytes.
+func writeEntryHeader(tw *tar.Writer, name string, size int64, t time.Time) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: t, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
 }

@@ -138,8 +138,8 @@ func WriteScaleOut(ctx context.Context, w io.Writer, src ScaleOutSource) (*Stats
 // the start-up sweep removes. whole reports that the entry was written
 // in full (the blob's bytes or the zeros).
 func addLiveBlob(tw *tar.Writer, name string, r io.ReaderAt, size int64, t time.Time) (whole bool, err error) {
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: t, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return false, fmt.Errorf("backup: %w", err)
+	if err := writeEntryHeader(tw, name, size, t); err != nil {
+		return false, err
 	}
 	src := &readErr{r: io.NewSectionReader(r, 0, size)}
 	n, err := io.CopyN(tw, src, size)
