@@ -30,15 +30,21 @@ var (
 // order among the key's versions) as base64url(seq^r | r), r 8 random
 // bytes, so IDs look alike whatever the sequence. Every store uses this
 // form: a replica keeps its source's version ID, and the destination reads
-// the sequence back out of it.
+// the sequence back out of it. An ID never starts with '-': command-line
+// clients (the aws CLI among them) would read "--version-id -x..." as a
+// flag, so r is drawn again when the encoding would.
 const versionIDLen = 16
 
 // NewVersionID returns a fresh version ID for seq.
 func NewVersionID(seq uint64) string {
 	var b [versionIDLen]byte
-	rand.Read(b[8:])
-	binary.BigEndian.PutUint64(b[:], seq^binary.BigEndian.Uint64(b[8:]))
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		rand.Read(b[8:])
+		binary.BigEndian.PutUint64(b[:], seq^binary.BigEndian.Uint64(b[8:]))
+		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // VersionSeq decodes the sequence inside a version ID (ErrInvalidVersion).

@@ -65,6 +65,10 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
+	// A leading '-' would read as a flag to command-line clients
+	// (aws s3api upload-part --upload-id -x...); clearing the top bit
+	// keeps the first character in A-Za-f.
+	id[0] &= 0x7f
 	u := &meta.Upload{
 		ID:         base64.RawURLEncoding.EncodeToString(id[:]),
 		Bucket:     in.Bucket,

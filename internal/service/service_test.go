@@ -454,3 +454,19 @@ func TestReadCountsUntilClose(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadIDNeverLooksLikeAFlag: an upload ID starting with '-' would be
+// read as a flag by the aws CLI (one in 64 did before).
+func TestUploadIDNeverLooksLikeAFlag(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := 0; i < 500; i++ {
+		u, err := f.svc.CreateMultipartUpload(ctx, f.p, CreateUploadInput{Bucket: "bkt", Key: "mp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(u.ID, "-") {
+			t.Fatalf("upload ID %q starts with '-'", u.ID)
+		}
+	}
+}
