@@ -25,9 +25,10 @@ type Interleaved struct {
 const roundDuration = time.Second
 
 // interleave runs Config.Rounds rounds of the small size: the durable-create
-// yardstick, then each mode's PUT, then each mode's GET, RoundDuration
-// each, and sets the report's median ratios: PUT none to durable-create,
-// and every other mode's PUT and GET to none's.
+// yardstick, then each mode's PUT, then the net/http yardstick's GET and
+// each mode's GET, RoundDuration each, and sets the report's median
+// ratios: PUT none to durable-create, GET none to net/http, and every
+// other mode's PUT and GET to none's.
 func (b *run) interleave(ctx context.Context, createDir string) error {
 	c := b.cfg
 	if c.Rounds <= 0 || (len(c.Only) > 0 && !slices.Contains(c.Only, c.SmallSize)) {
@@ -50,6 +51,11 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		}
 		ratios[name] = append(ratios[name], a.OpsPerSec/z.OpsPerSec)
 	}
+	if b.yard.getWritten("", size).n(0) == 0 {
+		// The yardstick's GETs read the keys its PUTs named (--only
+		// phases may have skipped them).
+		rb.phase(ctx, b.yard, Mode{Name: ""}, "PUT", size, workers, 0, "net/http")
+	}
 	for round := range c.Rounds {
 		y, err := durableCreate(ctx, createDir, b.sr.client.data, size, workers, 0, rb.cfg.Duration)
 		if err != nil {
@@ -57,20 +63,33 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		}
 		rb.progress(y)
 		for _, op := range []string{"PUT", "GET"} {
-			var base Result
-			for i, m := range c.Modes {
-				// Fresh keys every round: a PUT creates, as the yardstick does.
-				rm := m
-				rm.Name = fmt.Sprintf("%s-r%d", m.Name, round)
-				r := rb.phase(ctx, b.sr, rm, op, size, workers, 0, "strongroom")
-				if i == 0 {
-					base = r
-					if op == "PUT" {
-						add(fmt.Sprintf("PUT %s %s / durable-create", sizeName(int64(size)), m.Name), r, y)
-					}
+			// Each round starts the op's phases at a different one, so
+			// that no side always runs first (after the PUTs' writeback,
+			// say) or last.
+			sides := len(c.Modes)
+			if op == "GET" {
+				sides++ // the net/http yardstick's GET
+			}
+			got := make([]Result, sides)
+			for j := range sides {
+				i := (round + j) % sides
+				if i == len(c.Modes) {
+					got[i] = rb.phase(ctx, b.yard, Mode{Name: ""}, op, size, workers, 0, "net/http")
 					continue
 				}
-				add(fmt.Sprintf("%s %s %s / %s", op, sizeName(int64(size)), m.Name, c.Modes[0].Name), r, base)
+				// Fresh keys every round: a PUT creates, as the yardstick does.
+				rm := c.Modes[i]
+				rm.Name = fmt.Sprintf("%s-r%d", rm.Name, round)
+				got[i] = rb.phase(ctx, b.sr, rm, op, size, workers, 0, "strongroom")
+			}
+			base := c.Modes[0].Name
+			if op == "PUT" {
+				add(fmt.Sprintf("PUT %s %s / durable-create", sizeName(int64(size)), base), got[0], y)
+			} else {
+				add(fmt.Sprintf("GET %s %s / net/http", sizeName(int64(size)), base), got[0], got[len(c.Modes)])
+			}
+			for i, m := range c.Modes[1:] {
+				add(fmt.Sprintf("%s %s %s / %s", op, sizeName(int64(size)), m.Name, base), got[i+1], got[0])
 			}
 		}
 		if ctx.Err() != nil {
@@ -87,6 +106,17 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		b.rep.Interleaved = append(b.rep.Interleaved, Interleaved{Name: name, Ratios: rs, Median: med, Min: s[0], Max: s[len(s)-1]})
 	}
 	return nil
+}
+
+// interleavedMedian is the median of the interleaved ratio name, if the
+// run measured it.
+func (r *Report) interleavedMedian(name string) (float64, bool) {
+	for _, x := range r.Interleaved {
+		if x.Name == name {
+			return x.Median, true
+		}
+	}
+	return 0, false
 }
 
 // writeInterleaved adds the interleaved ratios to the table report.

@@ -12,8 +12,8 @@ import (
 
 // TestInterleaved: with Rounds set, the run ends with alternating rounds
 // of the small size and reports, per ratio, one value per round and their
-// median (PUT to durable-create, each mode's PUT and GET to the first
-// mode's).
+// median (PUT to durable-create, GET to net/http, each mode's PUT and GET
+// to the first mode's); the small figures are judged by those medians.
 func TestInterleaved(t *testing.T) {
 	n := testnode.Start(t, testnode.Options{})
 	cfg := tinyConfig(t)
@@ -31,7 +31,7 @@ func TestInterleaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"PUT 4 KiB none / durable-create", "PUT 4 KiB sse-s3 / none", "GET 4 KiB sse-s3 / none"}
+	want := []string{"PUT 4 KiB none / durable-create", "PUT 4 KiB sse-s3 / none", "GET 4 KiB none / net/http", "GET 4 KiB sse-s3 / none"}
 	if len(rep.Interleaved) != len(want) {
 		t.Fatalf("interleaved: %+v, want %q", rep.Interleaved, want)
 	}
@@ -39,6 +39,18 @@ func TestInterleaved(t *testing.T) {
 		if x.Name != want[i] || len(x.Ratios) != cfg.Rounds || x.Median <= 0 || x.Min > x.Median || x.Median > x.Max {
 			t.Errorf("interleaved %d: %+v, want %q with %d ratios", i, x, want[i], cfg.Rounds)
 		}
+	}
+	judged := 0
+	for _, f := range rep.Figures {
+		if strings.HasSuffix(f.Name, "4 KiB") && (f.Mode == "none" || f.Mode == "sse-s3") {
+			if !strings.Contains(f.Target, "interleaved median") || f.Pass == nil {
+				t.Errorf("figure %s %s: target %q, pass %v; want judged by its interleaved median", f.Name, f.Mode, f.Target, f.Pass)
+			}
+			judged++
+		}
+	}
+	if judged != 4 {
+		t.Errorf("%d small figures judged, want 4", judged)
 	}
 	var out bytes.Buffer
 	if err := rep.WriteTable(&out); err != nil {

@@ -35,7 +35,8 @@ func (s *Sealer) SetClock(now func() time.Time) {
 	}
 }
 
-// CachedKeys is the number of bucket keys cached.
+// CachedKeys is the number of bucket keys cached (object keys not
+// counted).
 func (s *Sealer) CachedKeys() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -54,18 +55,20 @@ func (bk *bucketKey) copy() *bucketKey {
 func (s *Sealer) evict(id string) {
 	if bk := s.bucketKeys[id]; bk != nil {
 		clear(bk.plain)
-		bk.forgetObjectKeys()
+		s.forgetObjectKeys(bk)
 		delete(s.bucketKeys, id)
 	}
 }
 
-// dropExpired evicts the keys that are no longer fresh. Caller holds s.mu.
+// dropExpired evicts the keys that are no longer fresh (and SSE-S3 object
+// keys). Caller holds s.mu.
 func (s *Sealer) dropExpired() {
 	for id, bk := range s.bucketKeys {
 		if !s.fresh(bk) {
 			s.evict(id)
 		}
 	}
+	s.dropStaleManaged()
 }
 
 // makeRoom evicts the oldest keys until one more fits. Caller holds s.mu.
@@ -84,7 +87,7 @@ func (s *Sealer) makeRoom() {
 // scheduleSweep arranges for expired keys to be zeroed even when no
 // request comes to notice them. Caller holds s.mu.
 func (s *Sealer) scheduleSweep() {
-	if s.sweeper != nil || len(s.bucketKeys) == 0 {
+	if s.sweeper != nil || len(s.bucketKeys)+len(s.managed) == 0 {
 		return
 	}
 	s.sweeper = time.AfterFunc(s.bucketTTL, func() {

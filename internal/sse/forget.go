@@ -1,13 +1,17 @@
 package sse
 
-// ForgetBucketKeys drops (and zeroes) every cached bucket key, so the next
-// use of each asks the KMS again: called when another node disabled a key
-// or changed the shared keyring, which this node's cache cannot see.
+// ForgetBucketKeys drops (and zeroes) every cached bucket key and object
+// key, so the next use of each asks the KMS again: called when another
+// node disabled a key or changed the shared keyring, which this node's
+// cache cannot see.
 func (s *Sealer) ForgetBucketKeys() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id := range s.bucketKeys {
 		s.evict(id)
+	}
+	for id := range s.managed {
+		s.dropOEK(s.managed, id)
 	}
 	clear(s.current)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,15 +12,21 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/meta"
 )
 
-// cachedOEKs returns the object keys cached under every bucket key.
+// cachedOEKs returns the object keys cached, under bucket keys and SSE-S3.
 func cachedOEKs(s *Sealer) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out [][]byte
 	for _, bk := range s.bucketKeys {
-		for _, oek := range bk.oeks {
-			out = append(out, oek)
+		for _, c := range bk.oeks {
+			out = append(out, c.key)
 		}
+	}
+	for _, c := range s.managed {
+		out = append(out, c.key)
+	}
+	if len(out) != s.oekCount {
+		panic(fmt.Sprintf("oekCount %d, %d keys cached", s.oekCount, len(out)))
 	}
 	return out
 }
@@ -121,29 +128,159 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 	})
 	t.Run("bounded", func(t *testing.T) {
 		s, _, _, _, _ := setup(t)
-		for i := range maxOEKsPerBucketKey + 10 {
-			key := string(rune('a'+i%26)) + string(rune('a'+i/26))
-			_, enc, err := s.NewObjectKey(ctx, spec, "b", key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ObjectKey(ctx, enc, "b", key, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n := len(cachedOEKs(s)); n > maxOEKsPerBucketKey {
-			t.Errorf("%d object keys cached under one bucket key, want at most %d", n, maxOEKsPerBucketKey)
+		s.oekLimit = 50
+		readMany(t, s, spec, 60)
+		if n := len(cachedOEKs(s)); n != s.oekLimit {
+			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
 		}
 	})
 }
 
-// SSE-S3, SSE-KMS without a bucket key and SSE-C keys are never cached: a
+// readMany creates and reads n objects of bucket b under spec, and reads
+// them all again, checking each key.
+func readMany(t *testing.T, s *Sealer, spec *Spec, n int) {
+	t.Helper()
+	ctx := context.Background()
+	type obj struct {
+		key string
+		oek []byte
+		enc *meta.Encryption
+	}
+	objs := make([]obj, n)
+	for i := range objs {
+		key := fmt.Sprintf("k%04d", i)
+		oek, enc, err := s.NewObjectKey(ctx, spec, "b", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[i] = obj{key, bytes.Clone(oek), enc}
+	}
+	for range 2 {
+		for _, o := range objs {
+			got, err := s.ObjectKey(ctx, o.enc, "b", o.key, nil)
+			if err != nil || !bytes.Equal(got, o.oek) {
+				t.Fatalf("read %s: %v (key matches: %v)", o.key, err, bytes.Equal(got, o.oek))
+			}
+		}
+	}
+}
+
+// SSE-S3 object keys are cached on their own: the KMS is asked once per
+// object while the key is fresh, and again after the TTL, after any key
+// state change (the serial), after ForgetBucketKeys; what leaves is
+// zeroed; another object's name never gets the key; the bound holds
+// across SSE-S3 and bucket-key entries.
+func TestManagedKeyCache(t *testing.T) {
+	ctx := context.Background()
+	spec := &Spec{Mode: Managed, Algorithm: AES256}
+	setup := func(t *testing.T) (*Sealer, *kms.Counting, *kms.Keyring, []byte, *meta.Encryption) {
+		s, c, k := newSealer(t)
+		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		oek = bytes.Clone(oek)
+		c.Reset()
+		for range 3 {
+			got, err := s.ObjectKey(ctx, enc, "b", "k", nil)
+			if err != nil || !bytes.Equal(got, oek) {
+				t.Fatalf("read: %v", err)
+			}
+		}
+		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+			t.Fatalf("%d KMS Decrypt calls for 3 reads, want 1", n)
+		}
+		if n := len(cachedOEKs(s)); n != 1 {
+			t.Fatalf("%d object keys cached, want 1", n)
+		}
+		return s, c, k, oek, enc
+	}
+	asksAgain := func(t *testing.T, s *Sealer, c *kms.Counting, oek []byte, enc *meta.Encryption) {
+		t.Helper()
+		c.Reset()
+		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
+			t.Fatalf("read: %v", err)
+		}
+		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+			t.Errorf("%d KMS Decrypt calls, want 1 (the cached key is stale)", n)
+		}
+	}
+	t.Run("serial", func(t *testing.T) {
+		s, c, k, oek, enc := setup(t)
+		held := cachedOEKs(s)
+		if _, err := k.CreateKey(ctx, "other"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.DisableKey(ctx, "other"); err != nil {
+			t.Fatal(err)
+		}
+		asksAgain(t, s, c, oek, enc)
+		if !zeroed(held) {
+			t.Error("the stale key was not zeroed")
+		}
+	})
+	t.Run("ttl", func(t *testing.T) {
+		s, c, _, oek, enc := setup(t)
+		now := time.Now()
+		s.SetClock(func() time.Time { return now.Add(DefaultCacheTTL + time.Second) })
+		asksAgain(t, s, c, oek, enc)
+	})
+	t.Run("forget", func(t *testing.T) {
+		s, c, _, oek, enc := setup(t)
+		held := cachedOEKs(s)
+		s.ForgetBucketKeys()
+		if !zeroed(held) || len(cachedOEKs(s)) != 0 {
+			t.Fatal("ForgetBucketKeys left SSE-S3 keys cached")
+		}
+		asksAgain(t, s, c, oek, enc)
+	})
+	t.Run("off", func(t *testing.T) {
+		s, c, _ := newSealer(t)
+		s.SetCacheLimits(0, 0)
+		_, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Reset()
+		for range 2 {
+			if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := c.Calls()[kms.OpDecrypt]; n != 2 {
+			t.Errorf("%d KMS Decrypt calls for 2 reads with caching off, want 2", n)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		s, _, _, _, enc := setup(t)
+		if _, err := s.ObjectKey(ctx, enc, "b", "other", nil); err == nil {
+			t.Fatal("object key of b/k served for b/other")
+		}
+		if _, err := s.ObjectKey(ctx, enc, "c", "k", nil); err == nil {
+			t.Fatal("object key of b/k served for c/k")
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		s, _, k, _, _ := setup(t)
+		s.oekLimit = 40
+		if _, err := k.CreateKey(ctx, "named"); err != nil {
+			t.Fatal(err)
+		}
+		readMany(t, s, &Spec{Mode: KMS, Algorithm: AES256, KeyID: "named", BucketKey: true}, 30)
+		readMany(t, s, spec, 30)
+		if n := len(cachedOEKs(s)); n != s.oekLimit {
+			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
+		}
+	})
+}
+
+// SSE-KMS keys without a bucket key and SSE-C keys are never cached: a
 // wrong customer key is refused after a right one, and every KMS read asks
 // the KMS.
-func TestObjectKeyCacheOnlyBucketKeys(t *testing.T) {
+func TestObjectKeyCacheNotKMSOrCustomer(t *testing.T) {
 	ctx := context.Background()
 	s, c, _ := newSealer(t)
-	for _, spec := range []*Spec{{Mode: Managed, Algorithm: AES256}, {Mode: KMS, Algorithm: AES256}} {
+	for _, spec := range []*Spec{{Mode: KMS, Algorithm: AES256}} {
 		_, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
@@ -173,6 +310,6 @@ func TestObjectKeyCacheOnlyBucketKeys(t *testing.T) {
 		t.Error("a wrong customer key was accepted after the right one")
 	}
 	if n := len(cachedOEKs(s)); n != 0 {
-		t.Errorf("%d object keys cached without bucket keys, want 0", n)
+		t.Errorf("%d object keys cached for SSE-KMS without bucket keys and SSE-C, want 0", n)
 	}
 }

@@ -38,9 +38,14 @@ type Sealer struct {
 	// of each calling the KMS (and, on writes, each minting a bucket key).
 	pending   map[string]chan struct{}
 	bucketTTL time.Duration
-	cacheSize int         // most bucket keys cached (cache.go)
-	sweeper   *time.Timer // drops expired keys of an idle cache
-	now       func() time.Time
+	cacheSize int // most bucket keys cached (cache.go)
+	// managed caches SSE-S3 object keys; oekCount counts them and those
+	// in bucket keys' entries (oekcache.go).
+	managed  map[string]*cachedOEK
+	oekCount int
+	oekLimit int         // maxObjectKeys (tests lower it)
+	sweeper  *time.Timer // drops expired keys of an idle cache
+	now      func() time.Time
 }
 
 // bucketKey is a cached plaintext bucket key. fetched is when the KMS last
@@ -56,7 +61,7 @@ type bucketKey struct {
 	serial    uint64
 	forWrites bool // generated here for new objects (not only unwrapped)
 	// oeks are object keys unwrapped under this key (oekcache.go).
-	oeks map[string][]byte
+	oeks map[string]*cachedOEK
 }
 
 // cacheID names a cached bucket key by its bucket too: the KMS vouched for
@@ -94,6 +99,8 @@ func NewSealer(p kms.Provider) *Sealer {
 	return &Sealer{
 		kms:        p,
 		bucketKeys: make(map[string]*bucketKey),
+		managed:    make(map[string]*cachedOEK),
+		oekLimit:   maxObjectKeys,
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),
 		bucketTTL:  DefaultCacheTTL,
@@ -396,13 +403,27 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 			return oek, nil
 		}
+		var aad []byte // SSE-S3 keys are cached by it (oekcache.go)
+		if Mode(enc.Mode) == Managed {
+			var err error
+			if aad, err = objectAAD(bucket, key, enc.Context); err != nil {
+				return nil, err
+			}
+			if oek := s.cachedManagedKey(aad, enc.WrappedKey); oek != nil {
+				return oek, nil
+			}
+		}
 		octx, err := objectContext(bucket, key, enc.Context)
 		if err != nil {
 			return nil, err
 		}
+		serial := s.keyStateSerial() // before the KMS vouches for the key
 		oek, err := s.kms.Decrypt(ctx, enc.WrappedKey, octx)
 		if err != nil {
 			return nil, kmsErr(err)
+		}
+		if aad != nil {
+			s.rememberManagedKey(aad, enc.WrappedKey, oek, serial)
 		}
 		return oek, nil
 	}
