@@ -20,8 +20,9 @@ import (
 const benchUsage = `usage: strongroom bench [flags]
 
 Load-benchmarks a strongroom server and, in the same run, two yardsticks:
-a bare net/http server moving the same bodies with the same client, and a
-bare durable-file-create loop (write 4 KiB, fsync, rename, fsync dir).
+a bare net/http server (a process of its own) moving the same bodies with
+the same client, and a bare durable-file-create loop (write 4 KiB, fsync,
+rename, fsync dir).
 By default it starts its own server as a child process on a temporary data
 directory (so it can read the server's peak RSS); --endpoint targets a
 running server instead.
@@ -35,6 +36,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(args) > 0 && args[0] == "scaleout" {
 		return benchScaleOutCmd(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "yardstick" {
+		return bench.ServeYardstick(args[1:], stdout) // the bench's own child
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)

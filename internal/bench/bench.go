@@ -3,9 +3,9 @@
 // GETs over keep-alive connections and measures, in the same run, two
 // yardsticks the issue's targets are expressed against:
 //
-//   - a bare net/http server in this process, on loopback, moving the same
-//     bodies with the same client (PUT reads and discards the body, GET
-//     writes the bytes), and
+//   - a bare net/http server in a process of its own (as the server under
+//     test), on loopback, moving the same bodies with the same client (PUT
+//     reads and discards the body, GET writes the bytes), and
 //   - a bare durable-file-create loop (write 4 KiB, fsync, rename, fsync
 //     the directory) on the filesystem of the server's data directory, at
 //     the same concurrency.
@@ -59,6 +59,10 @@ type Config struct {
 	ServerCmd []string
 	// ServerEnv is added to the child's environment.
 	ServerEnv []string
+	// YardstickCmd is the argv prefix that runs `bench yardstick` (empty:
+	// this executable); YardstickEnv is added to its environment.
+	YardstickCmd []string
+	YardstickEnv []string
 	// ServerPID, for an external server, is a process whose peak RSS to
 	// report (0: unknown).
 	ServerPID int
@@ -276,24 +280,26 @@ type Figure struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Started     time.Time `json:"started"`
-	Elapsed     float64   `json:"elapsed_s"`
-	GoVersion   string    `json:"go_version"`
-	CPUs        int       `json:"cpus"`
-	LoadAvg     string    `json:"loadavg_start"`
-	LoadAvgEnd  string    `json:"loadavg_end"`
-	Endpoint    string    `json:"endpoint"`
-	ServerPID   int       `json:"server_pid,omitempty"`
-	DataDir     string    `json:"data_dir,omitempty"`
-	Concurrency int       `json:"concurrency"`
-	Streams     int       `json:"streams"`
-	Duration    float64   `json:"phase_s"`
-	Modes       []string  `json:"modes"`
-	TLS         bool      `json:"tls,omitempty"` // server and net/http yardstick over HTTPS
-	Yardsticks  []Result  `json:"yardsticks"`
-	Results     []Result  `json:"results"`
-	Figures     []Figure  `json:"figures"`
-	PeakRSS     int64     `json:"server_peak_rss,omitempty"`
+	Started    time.Time `json:"started"`
+	Elapsed    float64   `json:"elapsed_s"`
+	GoVersion  string    `json:"go_version"`
+	CPUs       int       `json:"cpus"`
+	LoadAvg    string    `json:"loadavg_start"`
+	LoadAvgEnd string    `json:"loadavg_end"`
+	Endpoint   string    `json:"endpoint"`
+	ServerPID  int       `json:"server_pid,omitempty"`
+	// YardstickPID is the net/http yardstick's process (not this one).
+	YardstickPID int      `json:"yardstick_pid,omitempty"`
+	DataDir      string   `json:"data_dir,omitempty"`
+	Concurrency  int      `json:"concurrency"`
+	Streams      int      `json:"streams"`
+	Duration     float64  `json:"phase_s"`
+	Modes        []string `json:"modes"`
+	TLS          bool     `json:"tls,omitempty"` // server and net/http yardstick over HTTPS
+	Yardsticks   []Result `json:"yardsticks"`
+	Results      []Result `json:"results"`
+	Figures      []Figure `json:"figures"`
+	PeakRSS      int64    `json:"server_peak_rss,omitempty"`
 	// AnonRSS and FileRSS split the server's resident set at the end of
 	// the figures: heap and stacks versus mapped files (bbolt maps its
 	// database, which holds inline small objects: page cache, reclaimable).
@@ -377,16 +383,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.TLS = true
 	}
-	bare, err := startBare(data, tlsCfg.server())
+	tlsDir := ""
+	if tlsCfg != nil {
+		tlsDir = filepath.Join(work, "data")
+	}
+	bare, err := startYardstick(ctx, cfg.YardstickCmd, cfg.YardstickEnv, work, data, tlsDir)
 	if err != nil {
 		return nil, err
 	}
-	defer bare.Close()
+	defer bare.stop()
+	rep.YardstickPID = bare.pid
 	createDir := filepath.Join(work, "durable-create")
 	cl := newClient(max(cfg.Concurrency, cfg.Streams)*2, data, cfg.Region)
 	cl.trust(tlsCfg.client())
 	sr := &endpoint{client: cl, base: strings.TrimRight(target, "/"), accessKey: ak, secretKey: sk, bucket: fmt.Sprintf("bench-%d", time.Now().UnixNano()%1e9)}
-	yard := &endpoint{client: cl, base: bare.URL, accessKey: "bench", secretKey: "bench-secret", bucket: "yardstick"}
+	yard := &endpoint{client: cl, base: bare.url, accessKey: "bench", secretKey: "bench-secret", bucket: "yardstick"}
 
 	if err := sr.createBucket(ctx); err != nil {
 		return nil, fmt.Errorf("bench: creating bucket on %s: %w", target, err)

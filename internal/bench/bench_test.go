@@ -34,8 +34,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testServe is a minimal `strongroom serve` (same assembly, same banner).
+// testServe is a minimal `strongroom serve` (same assembly, same banner),
+// and `strongroom bench yardstick`.
 func testServe(args []string) error {
+	if len(args) >= 2 && args[0] == "bench" && args[1] == "yardstick" {
+		return ServeYardstick(args[2:], os.Stdout)
+	}
 	if len(args) == 0 || args[0] != "serve" {
 		return fmt.Errorf("want serve, got %q", args)
 	}
@@ -89,6 +93,9 @@ func tinyConfig(t *testing.T) Config {
 		LargeSize:   MiB,
 		Verify:      true,
 		Progress:    testWriter{t},
+		// This test binary is the yardstick process too.
+		YardstickCmd: []string{os.Args[0]},
+		YardstickEnv: []string{serveEnv + "=1"},
 	}
 }
 
@@ -172,6 +179,9 @@ func TestTLSChild(t *testing.T) {
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.YardstickPID <= 0 || rep.YardstickPID == os.Getpid() || rep.YardstickPID == rep.ServerPID {
+		t.Errorf("yardstick pid %d (bench %d, server %d): want a process of its own", rep.YardstickPID, os.Getpid(), rep.ServerPID)
 	}
 	if !rep.TLS || !strings.HasPrefix(rep.Endpoint, "https://") {
 		t.Fatalf("TLS %v, endpoint %s: want the child over https", rep.TLS, rep.Endpoint)

@@ -38,13 +38,6 @@ const ServePrefix = "strongroom serving "
 // startChild runs `<argv> serve --addr 127.0.0.1:0 --data dataDir` and
 // waits for it to print its address.
 func startChild(ctx context.Context, argv, env []string, dataDir string, extra []string) (*child, error) {
-	if len(argv) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("bench: finding the strongroom binary: %w", err)
-		}
-		argv = []string{exe}
-	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -53,26 +46,42 @@ func startChild(ctx context.Context, argv, env []string, dataDir string, extra [
 		logFile:   filepath.Join(filepath.Dir(dataDir), "server.log"),
 		accessKey: "bench" + randHex(6),
 		secretKey: randHex(20),
-		done:      make(chan struct{}),
 	}
-	args := append(append([]string(nil), argv[1:]...), "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn")
-	args = append(args, extra...)
-	c.cmd = exec.Command(argv[0], args...)
-	c.cmd.Env = append(os.Environ(), "STRONGROOM_ROOT_ACCESS_KEY="+c.accessKey, "STRONGROOM_ROOT_SECRET_KEY="+c.secretKey)
-	c.cmd.Env = append(c.cmd.Env, env...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn"}, extra...)
+	env = append([]string{"STRONGROOM_ROOT_ACCESS_KEY=" + c.accessKey, "STRONGROOM_ROOT_SECRET_KEY=" + c.secretKey}, env...)
+	if err := c.spawn(ctx, argv, env, args, ServePrefix); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// spawn runs `<argv> args...` (argv empty: this executable) with env added
+// to this process's environment, its stderr to c.logFile, and waits for a
+// stdout line starting with prefix: what follows it is c.url.
+func (c *child) spawn(ctx context.Context, argv, env, args []string, prefix string) error {
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench: finding the strongroom binary: %w", err)
+		}
+		argv = []string{exe}
+	}
+	c.done = make(chan struct{})
+	c.cmd = exec.Command(argv[0], append(append([]string(nil), argv[1:]...), args...)...)
+	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(c.logFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logf.Close()
 	c.cmd.Stderr = logf
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("bench: starting server %s: %w", argv[0], err)
+		return fmt.Errorf("bench: starting %s: %w", argv[0], err)
 	}
 	c.pid = c.cmd.Process.Pid
 	found := make(chan string, 1)
@@ -80,8 +89,8 @@ func startChild(ctx context.Context, argv, env []string, dataDir string, extra [
 		sc := bufio.NewScanner(out)
 		sent := false
 		for sc.Scan() {
-			if line := sc.Text(); !sent && strings.HasPrefix(line, ServePrefix) {
-				found <- strings.TrimSpace(strings.TrimPrefix(line, ServePrefix))
+			if line := sc.Text(); !sent && strings.HasPrefix(line, prefix) {
+				found <- strings.TrimSpace(strings.TrimPrefix(line, prefix))
 				sent = true
 			}
 		}
@@ -98,16 +107,16 @@ func startChild(ctx context.Context, argv, env []string, dataDir string, extra [
 	case u, ok := <-found:
 		if !ok {
 			<-c.done
-			return nil, fmt.Errorf("bench: server exited before serving (%v): %s", c.waitErr, c.logTail())
+			return fmt.Errorf("bench: %s exited before serving (%v): %s", args[0], c.waitErr, c.logTail())
 		}
 		c.url = u
-		return c, nil
+		return nil
 	case <-time.After(60 * time.Second):
 		c.stop()
-		return nil, fmt.Errorf("bench: server did not announce its address within 60s: %s", c.logTail())
+		return fmt.Errorf("bench: %s did not announce its address within 60s: %s", args[0], c.logTail())
 	case <-ctx.Done():
 		c.stop()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 

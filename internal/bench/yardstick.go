@@ -4,15 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/durable"
@@ -20,6 +24,12 @@ import (
 
 // bareServer is the net/http yardstick: the fastest an HTTP server in Go
 // can move the same bodies over the same loopback with the same client.
+// It runs in a process of its own (ServeYardstick), as the server under
+// test does: in the client's process it would share the client's Go
+// scheduler, so that a request and its response pass between goroutines
+// without the kernel waking another process, an advantage no real server
+// has (a strongroom whose handler only wrote the bytes reached 0.71 of the
+// in-process yardstick over HTTPS).
 // PUT reads the body into a reused buffer and discards it; GET writes the
 // requested number of bytes (the size is the second path element of the
 // key, see keyFor) from a pre-generated buffer.
@@ -48,6 +58,62 @@ func startBare(data []byte, tc *tls.Config) (*bareServer, error) {
 }
 
 func (b *bareServer) Close() error { return b.srv.Close() }
+
+// YardstickPrefix is how `strongroom bench yardstick` announces its URL.
+const YardstickPrefix = "strongroom yardstick serving "
+
+// ServeYardstick is `strongroom bench yardstick --data-file F [--tls-dir D]`:
+// the net/http yardstick as its own process, serving GETs from the bytes
+// of F (the run's random buffer), over TLS with the certificate in D when
+// given. It announces its URL on stdout and serves until SIGTERM or
+// SIGINT.
+func ServeYardstick(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench yardstick", flag.ContinueOnError)
+	dataFile := fs.String("data-file", "", "the run's random buffer")
+	tlsDir := fs.String("tls-dir", "", "data directory holding the run's self-signed certificate (HTTPS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(*dataFile)
+	if err != nil {
+		return fmt.Errorf("bench yardstick: %w", err)
+	}
+	var tc *tls.Config
+	if *tlsDir != "" {
+		t, err := loadRunTLS(*tlsDir)
+		if err != nil {
+			return err
+		}
+		tc = t.server()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	b, err := startBare(data, tc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, YardstickPrefix+b.URL)
+	<-ctx.Done()
+	return b.Close()
+}
+
+// startYardstick writes data to the work directory and starts the
+// yardstick process on it (argv empty: this executable).
+func startYardstick(ctx context.Context, argv, env []string, work string, data []byte, tlsDir string) (*child, error) {
+	file := filepath.Join(work, "yardstick.data")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{"bench", "yardstick", "--data-file", file}
+	if tlsDir != "" {
+		args = append(args, "--tls-dir", tlsDir)
+	}
+	c := &child{logFile: filepath.Join(work, "yardstick.log")}
+	if err := c.spawn(ctx, argv, env, args, YardstickPrefix); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
 func (b *bareServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
