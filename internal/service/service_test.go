@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom-dev/strongroom/internal/blob"
 	"github.com/strongroom-dev/strongroom/internal/blob/fs"
 	"github.com/strongroom-dev/strongroom/internal/errs"
 	"github.com/strongroom-dev/strongroom/internal/kms"
@@ -31,6 +32,12 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, func(b blob.Store) blob.Store { return b })
+}
+
+// newFixtureWith is newFixture with the data tier wrapped by wrap.
+func newFixtureWith(t testing.TB, wrap func(blob.Store) blob.Store) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
 	if err != nil {
@@ -48,7 +55,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
-	svc := New(m, b, Options{Sealer: sse.NewSealer(k)})
+	svc := New(m, wrap(b), Options{Sealer: sse.NewSealer(k)})
 	f := &fixture{svc: svc, meta: m, dir: dir, p: Principal{User: "alice"}}
 	if _, err := svc.CreateBucket(context.Background(), f.p, "bkt", "", ""); err != nil {
 		t.Fatal(err)
