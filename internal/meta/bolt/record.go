@@ -234,6 +234,26 @@ func (d *recDecoder) raw(n uint64) []byte {
 
 func (d *recDecoder) str() string { return string(d.raw(d.uvarint())) }
 
+// knownStr is str for fields with a few well-known values (an encryption
+// mode or algorithm), returned without allocating: every sealed object's
+// record carries them, and every read of it decodes them.
+func (d *recDecoder) knownStr() string {
+	b := d.raw(d.uvarint())
+	switch string(b) { // compared without a conversion
+	case "managed":
+		return "managed"
+	case "kms":
+		return "kms"
+	case "customer":
+		return "customer"
+	case "AES256":
+		return "AES256"
+	case "SM4":
+		return "SM4"
+	}
+	return string(b)
+}
+
 // count reads a count written by appendCount: -1 for nil.
 func (d *recDecoder) count() int {
 	n := d.uvarint()
@@ -316,7 +336,8 @@ func decodeBinary(v []byte) (*record, error) {
 	o.LegalHoldSet = flags&flagLegalHoldSet != 0
 	if flags&flagEncryption != 0 {
 		e := &meta.Encryption{BucketKey: flags&flagBucketKey != 0}
-		for _, s := range [...]*string{&e.Mode, &e.Algorithm, &e.KeyID, &e.ProjectID, &e.Context} {
+		e.Mode, e.Algorithm = d.knownStr(), d.knownStr()
+		for _, s := range [...]*string{&e.KeyID, &e.ProjectID, &e.Context} {
 			*s = d.str()
 		}
 		e.WrappedKey = d.bytes()

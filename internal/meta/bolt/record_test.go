@@ -58,6 +58,10 @@ func TestRecordRoundTrip(t *testing.T) {
 		"full":  fullRecord(),
 		"empty": {},
 		"plain": {Object: meta.Object{Bucket: "b", Key: "k", Parts: []meta.Part{}, Tags: []meta.Tag{}}},
+		// knownStr returns well-known modes and algorithms without
+		// allocating; any other value must come back as written.
+		"sm4":   {Object: meta.Object{Encryption: &meta.Encryption{Mode: "managed", Algorithm: "SM4"}}},
+		"other": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "future-mode", Algorithm: "AES256-X"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := appendRecord(nil, r)
