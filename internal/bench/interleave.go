@@ -42,14 +42,33 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 	size, workers := c.SmallSize, c.Concurrency
 	ratios := map[string][]float64{}
 	var names []string
-	add := func(name string, a, z Result) {
-		if a.Errors > 0 || z.Errors > 0 || z.OpsPerSec == 0 {
+	addRatio := func(name string, a, z float64) {
+		if a <= 0 || z <= 0 {
 			return
 		}
 		if _, ok := ratios[name]; !ok {
 			names = append(names, name)
 		}
-		ratios[name] = append(ratios[name], a.OpsPerSec/z.OpsPerSec)
+		ratios[name] = append(ratios[name], a/z)
+	}
+	add := func(name string, a, z Result) {
+		if a.Errors > 0 || z.Errors > 0 {
+			return
+		}
+		addRatio(name, a.OpsPerSec, z.OpsPerSec)
+		// The servers' CPU per request, steadier than the rates on a
+		// shared machine: it does not move when the client or another
+		// process takes the cores for a while.
+		addRatio(cpuRatioPrefix+name, a.ServerCPUMsPerOp, z.ServerCPUMsPerOp)
+	}
+	// phase runs one side of a round, with its server's CPU per request.
+	phase := func(e *endpoint, pid int, m Mode, op, target string) Result {
+		cpu0 := treeCPU(pid)
+		r := rb.phase(ctx, e, m, op, size, workers, 0, target)
+		if pid > 0 && r.Ops > 0 {
+			r.ServerCPUMsPerOp = ms(treeCPU(pid)-cpu0) / float64(r.Ops)
+		}
+		return r
 	}
 	if b.yard.getWritten("", size).n(0) == 0 {
 		// The yardstick's GETs read the keys its PUTs named (--only
@@ -74,13 +93,13 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 			for j := range sides {
 				i := (round + j) % sides
 				if i == len(c.Modes) {
-					got[i] = rb.phase(ctx, b.yard, Mode{Name: ""}, op, size, workers, 0, "net/http")
+					got[i] = phase(b.yard, b.yardPID, Mode{Name: ""}, op, "net/http")
 					continue
 				}
 				// Fresh keys every round: a PUT creates, as the yardstick does.
 				rm := c.Modes[i]
 				rm.Name = fmt.Sprintf("%s-r%d", rm.Name, round)
-				got[i] = rb.phase(ctx, b.sr, rm, op, size, workers, 0, "strongroom")
+				got[i] = phase(b.sr, b.pid, rm, op, "strongroom")
 			}
 			base := c.Modes[0].Name
 			if op == "PUT" {
@@ -107,6 +126,10 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 	}
 	return nil
 }
+
+// cpuRatioPrefix names the interleaved ratios of server CPU per request
+// (lower is cheaper), beside the rate ratios of the same name.
+const cpuRatioPrefix = "server CPU/op: "
 
 // interleavedMedian is the median of the interleaved ratio name, if the
 // run measured it.
