@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +251,39 @@ func TestGenReader(t *testing.T) {
 		if m, err := g.WriteTo(&b); err != nil || m != n || !bytes.Equal(a.Bytes(), b.Bytes()) {
 			t.Errorf("WriteTo: %d bytes, want %d (%v), same as Read: %v", m, n, err, bytes.Equal(a.Bytes(), b.Bytes()))
 		}
+	}
+}
+
+// TestYardstickProcess: the yardstick process serves the run's bytes, its
+// data file is gone once it serves, and one that cannot start (here: no
+// certificate can be made where --tls-dir points) is an error naming it,
+// with its log.
+func TestYardstickProcess(t *testing.T) {
+	work := t.TempDir()
+	data := []byte(strings.Repeat("0123456789abcdef", 1024))
+	argv, env := []string{os.Args[0]}, []string{serveEnv + "=1"}
+	c, err := startYardstick(context.Background(), argv, env, work, data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop()
+	if _, err := os.Stat(filepath.Join(work, "yardstick.data")); !os.IsNotExist(err) {
+		t.Errorf("yardstick.data still there once the yardstick serves: %v", err)
+	}
+	resp, err := http.Get(c.url + "/b/plain/16/w0-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	off := offsetFor(0, 0, len(data)-16)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, data[off:off+16]) {
+		t.Errorf("GET from the yardstick: %s %q, want the run's bytes", resp.Status, body)
+	}
+
+	notDir := filepath.Join(work, "file")
+	os.WriteFile(notDir, nil, 0o600)
+	if _, err := startYardstick(context.Background(), argv, env, t.TempDir(), data, notDir); err == nil || !strings.Contains(err.Error(), "the yardstick exited before serving") {
+		t.Errorf("a yardstick that cannot start: %v", err)
 	}
 }

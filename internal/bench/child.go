@@ -49,7 +49,7 @@ func startChild(ctx context.Context, argv, env []string, dataDir string, extra [
 	}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn"}, extra...)
 	env = append([]string{"STRONGROOM_ROOT_ACCESS_KEY=" + c.accessKey, "STRONGROOM_ROOT_SECRET_KEY=" + c.secretKey}, env...)
-	if err := c.spawn(ctx, argv, env, args, ServePrefix); err != nil {
+	if err := c.spawn(ctx, "server", argv, env, args, ServePrefix); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -57,8 +57,9 @@ func startChild(ctx context.Context, argv, env []string, dataDir string, extra [
 
 // spawn runs `<argv> args...` (argv empty: this executable) with env added
 // to this process's environment, its stderr to c.logFile, and waits for a
-// stdout line starting with prefix: what follows it is c.url.
-func (c *child) spawn(ctx context.Context, argv, env, args []string, prefix string) error {
+// stdout line starting with prefix: what follows it is c.url. what names
+// the process in errors.
+func (c *child) spawn(ctx context.Context, what string, argv, env, args []string, prefix string) error {
 	if len(argv) == 0 {
 		exe, err := os.Executable()
 		if err != nil {
@@ -81,7 +82,7 @@ func (c *child) spawn(ctx context.Context, argv, env, args []string, prefix stri
 		return err
 	}
 	if err := c.cmd.Start(); err != nil {
-		return fmt.Errorf("bench: starting %s: %w", argv[0], err)
+		return fmt.Errorf("bench: starting the %s (%s): %w", what, argv[0], err)
 	}
 	c.pid = c.cmd.Process.Pid
 	found := make(chan string, 1)
@@ -107,13 +108,13 @@ func (c *child) spawn(ctx context.Context, argv, env, args []string, prefix stri
 	case u, ok := <-found:
 		if !ok {
 			<-c.done
-			return fmt.Errorf("bench: %s exited before serving (%v): %s", args[0], c.waitErr, c.logTail())
+			return fmt.Errorf("bench: the %s exited before serving (%v): %s", what, c.waitErr, c.logTail())
 		}
 		c.url = u
 		return nil
 	case <-time.After(60 * time.Second):
 		c.stop()
-		return fmt.Errorf("bench: %s did not announce its address within 60s: %s", args[0], c.logTail())
+		return fmt.Errorf("bench: the %s did not announce its address within 60s: %s", what, c.logTail())
 	case <-ctx.Done():
 		c.stop()
 		return ctx.Err()

@@ -109,7 +109,9 @@ func startYardstick(ctx context.Context, argv, env []string, work string, data [
 		args = append(args, "--tls-dir", tlsDir)
 	}
 	c := &child{logFile: filepath.Join(work, "yardstick.log")}
-	if err := c.spawn(ctx, argv, env, args, YardstickPrefix); err != nil {
+	err := c.spawn(ctx, "yardstick", argv, env, args, YardstickPrefix)
+	os.Remove(file) // read once the yardstick serves (65 MiB; --keep need not keep it)
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
