@@ -31,6 +31,20 @@ func cachedOEKs(s *Sealer) [][]byte {
 	return out
 }
 
+// decryptsFor reads b/k's object key reads times (checking it against want,
+// when given) and returns how many KMS Decrypt calls that took.
+func decryptsFor(t *testing.T, s *Sealer, c *kms.Counting, enc *meta.Encryption, want []byte, reads int) uint64 {
+	t.Helper()
+	c.Reset()
+	for range reads {
+		got, err := s.ObjectKey(context.Background(), enc, "b", "k", nil)
+		if err != nil || (want != nil && !bytes.Equal(got, want)) {
+			t.Fatalf("read: %v (key matches: %v)", err, bytes.Equal(got, want))
+		}
+	}
+	return c.Calls()[kms.OpDecrypt]
+}
+
 func zeroed(keys [][]byte) bool {
 	for _, k := range keys {
 		if !bytes.Equal(k, make([]byte, len(k))) {
@@ -98,11 +112,7 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		if !zeroed(held) || len(cachedOEKs(s)) != 0 {
 			t.Fatal("ForgetBucketKeys left object keys cached")
 		}
-		c.Reset()
-		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
-			t.Fatalf("after forgetting: %v", err)
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+		if n := decryptsFor(t, s, c, enc, oek, 1); n != 1 {
 			t.Errorf("%d KMS Decrypt calls after forgetting, want 1 (the bucket key)", n)
 		}
 	})
@@ -110,11 +120,7 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		s, c, _, _, enc := setup(t)
 		now := time.Now()
 		s.SetClock(func() time.Time { return now.Add(DefaultCacheTTL + time.Second) })
-		c.Reset()
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil {
-			t.Fatal(err)
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+		if n := decryptsFor(t, s, c, enc, nil, 1); n != 1 {
 			t.Errorf("%d KMS Decrypt calls after the TTL, want 1", n)
 		}
 	})
@@ -180,14 +186,7 @@ func TestManagedKeyCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		oek = bytes.Clone(oek)
-		c.Reset()
-		for range 3 {
-			got, err := s.ObjectKey(ctx, enc, "b", "k", nil)
-			if err != nil || !bytes.Equal(got, oek) {
-				t.Fatalf("read: %v", err)
-			}
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+		if n := decryptsFor(t, s, c, enc, oek, 3); n != 1 {
 			t.Fatalf("%d KMS Decrypt calls for 3 reads, want 1", n)
 		}
 		if n := len(cachedOEKs(s)); n != 1 {
@@ -197,11 +196,7 @@ func TestManagedKeyCache(t *testing.T) {
 	}
 	asksAgain := func(t *testing.T, s *Sealer, c *kms.Counting, oek []byte, enc *meta.Encryption) {
 		t.Helper()
-		c.Reset()
-		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
-			t.Fatalf("read: %v", err)
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 1 {
+		if n := decryptsFor(t, s, c, enc, oek, 1); n != 1 {
 			t.Errorf("%d KMS Decrypt calls, want 1 (the cached key is stale)", n)
 		}
 	}
@@ -241,13 +236,7 @@ func TestManagedKeyCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Reset()
-		for range 2 {
-			if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 2 {
+		if n := decryptsFor(t, s, c, enc, nil, 2); n != 2 {
 			t.Errorf("%d KMS Decrypt calls for 2 reads with caching off, want 2", n)
 		}
 	})
@@ -285,13 +274,7 @@ func TestObjectKeyCacheNotKMSOrCustomer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Reset()
-		for range 3 {
-			if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n := c.Calls()[kms.OpDecrypt]; n != 3 {
+		if n := decryptsFor(t, s, c, enc, nil, 3); n != 3 {
 			t.Errorf("%s: %d KMS Decrypt calls for 3 reads, want 3", spec.Mode, n)
 		}
 	}
