@@ -432,7 +432,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.KMSProviders && cfg.Endpoint == "" {
 		defer startKMSServers(&cfg, rep, work)()
 	}
-	b := &run{cfg: cfg, rep: rep, pid: pid, yardPID: bare.pid, sr: sr, yard: yard}
+	b := &run{cfg: cfg, rep: rep, pid: pid, sr: sr, yard: yard}
 	if cfg.Endpoint == "" && len(cfg.Providers) > 0 {
 		ps, stop, err := startProviders(ctx, cfg, work, sr)
 		if err != nil {
@@ -478,13 +478,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 type run struct {
-	cfg     Config
-	rep     *Report
-	pid     int
-	yardPID int // the net/http yardstick's process
-	sr      *endpoint
-	sv      *endpoint // the versioned bucket (Config.Versioned)
-	yard    *endpoint
+	cfg  Config
+	rep  *Report
+	pid  int
+	sr   *endpoint
+	sv   *endpoint // the versioned bucket (Config.Versioned)
+	yard *endpoint
 	// providers are the key providers compared with the builtin keyring.
 	providers []providerEndpoint
 }
@@ -812,7 +811,7 @@ func (b *run) judge() {
 					if !vsNone {
 						ref = f.Yardstick
 					}
-					if med, ok := rep.interleavedMedian(fmt.Sprintf("%s %s %s / %s", op, sizeName(size), m.Name, ref)); small && ok {
+					if med, ok := rep.interleavedMedian(ratioName(op, size, m.Name, ref)); small && ok {
 						got = med
 						f.Target += fmt.Sprintf(" (interleaved median %.2f)", med)
 					}
