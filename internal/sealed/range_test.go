@@ -123,11 +123,11 @@ func synthByte(off int64) byte { return byte(off>>16) ^ byte(off*131) }
 
 func newSynthBlob(t testing.TB, alg Algorithm, key []byte, size int64, segSize int) *synthBlob {
 	h := header{alg: alg, segSize: segSize, salt: [SaltSize]byte{1, 2, 3}}
-	aead, err := newAEAD(&h, key)
+	k, err := newBlobKey(&h, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &synthBlob{hdr: h.marshal(), aead: aead, segSize: segSize, size: size, cached: -1}
+	return &synthBlob{hdr: k.hdr, aead: k.aead, segSize: segSize, size: size, cached: -1}
 }
 
 func (s *synthBlob) storedSize() int64 { return SealedSize(s.size, s.segSize) }

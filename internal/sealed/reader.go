@@ -27,7 +27,8 @@ type Reader struct {
 	src       io.ReaderAt
 	mem       []byte                // src's bytes when it is InMemory, else nil
 	alg       Algorithm             // 0 for a plain blob
-	aead      cipher.AEAD           // nil for a plain blob
+	key       *BlobKey              // nil for a plain blob
+	aead      cipher.AEAD           // key.aead
 	plainHdr  [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
 	hdr       int                   // header size
 	overhead  int                   // per-segment overhead: TagSize or SumSize
@@ -42,7 +43,7 @@ type Reader struct {
 // readerLayout is what a header and the stored size say about a blob.
 type readerLayout struct {
 	alg           Algorithm
-	aead          cipher.AEAD
+	key           *BlobKey
 	plainHdr      [PlainHeaderSize]byte
 	hdr, overhead int
 	segSize       int
@@ -56,7 +57,7 @@ func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 		src:       src,
 		mem:       storedBytes(src),
 		alg:       l.alg,
-		aead:      l.aead,
+		key:       l.key,
 		plainHdr:  l.plainHdr,
 		hdr:       l.hdr,
 		overhead:  l.overhead,
@@ -64,6 +65,9 @@ func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 		size:      l.size,
 		nseg:      segments(l.size, l.segSize),
 		maxSealed: int(min(int64(l.segSize), l.size)) + l.overhead,
+	}
+	if l.key != nil {
+		r.aead = l.key.aead
 	}
 	r.scratch.New = func() any { return &scratch{buf: make([]byte, r.maxSealed)} }
 	if l.size == 0 {
@@ -110,6 +114,19 @@ type scratch struct {
 // for the header's algorithm, or a stored size no sealed blob can have, gives
 // ErrAuth (as a wrong key of the right size would, on the first read).
 func NewReader(src io.ReaderAt, storedSize int64, partKey []byte) (*Reader, error) {
+	return NewReaderKept(src, storedSize, nil, func() []byte { return partKey })
+}
+
+// NewReaderKept is NewReader for a caller that keeps blob keys (Reader.Key)
+// to open the same blob again: when kept was made for exactly this blob's
+// header, it opens the blob and nothing is derived. Otherwise (kept is nil,
+// or belongs to another blob) the key is derived from partKey(), as
+// NewReader derives it. partKey is called at most once; its caller owns (and
+// zeroes) the bytes it returns.
+//
+// The caller must only offer a kept key derived from the same part key: the
+// header names the blob, not the key it was derived from.
+func NewReaderKept(src io.ReaderAt, storedSize int64, kept *BlobKey, partKey func() []byte) (*Reader, error) {
 	var hb [HeaderSize]byte
 	if storedSize < HeaderSize {
 		return nil, fmt.Errorf("sealed: stored size %d is shorter than the header: %w", storedSize, ErrFormat)
@@ -125,15 +142,22 @@ func NewReader(src io.ReaderAt, storedSize int64, partKey []byte) (*Reader, erro
 	if !ok {
 		return nil, fmt.Errorf("sealed: stored size %d is not a possible sealed size (truncated or extended): %w", storedSize, ErrAuth)
 	}
-	aead, err := newAEAD(&h, partKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, ErrAuth)
+	key := kept
+	if key == nil || key.hdr != hb {
+		key, err = newBlobKey(&h, partKey())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", err, ErrAuth)
+		}
 	}
 	return newReader(src, readerLayout{
-		alg: h.alg, aead: aead, hdr: HeaderSize, overhead: TagSize,
+		alg: h.alg, key: key, hdr: HeaderSize, overhead: TagSize,
 		segSize: h.segSize, size: size,
 	})
 }
+
+// Key returns the key r opens its blob with, for NewReaderKept (nil for a
+// plain blob).
+func (r *Reader) Key() *BlobKey { return r.key }
 
 // Algorithm returns the algorithm named in the header (0 for a plain blob).
 func (r *Reader) Algorithm() Algorithm { return r.alg }

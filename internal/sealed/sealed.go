@@ -238,8 +238,8 @@ func parseHeader(b []byte) (header, error) {
 	return h, nil
 }
 
-// newAEAD derives the blob key from the part key and the whole header and
-// returns the segment AEAD:
+// BlobKey is the ready key of one sealed blob: the segment AEAD, keyed with
+// the blob key that was derived from the part key and the whole header:
 //
 //	blobKey = HKDF-H(ikm = partKey, salt = header.salt,
 //	                 info = "strongroom/sealed/v1 blob key" || header)
@@ -250,14 +250,25 @@ func parseHeader(b []byte) (header, error) {
 // does exactly that with the same part key, so each blob draws a random salt
 // and gets its own key. Putting the whole header in info authenticates it:
 // changing any header byte yields a different key and every segment fails.
-func newAEAD(h *header, partKey []byte) (cipher.AEAD, error) {
+//
+// A BlobKey holds no state that opening changes (the AEADs of crypto/aes and
+// gmsm's sm4 keep only their key schedule and tables), so one may serve many
+// Readers at once; TestBlobKeyShared runs that under the race detector. The
+// key bytes are zeroed once the AEAD is built; its key schedule, which
+// opens this one blob only, goes with the garbage.
+type BlobKey struct {
+	hdr  [HeaderSize]byte
+	aead cipher.AEAD
+}
+
+func newBlobKey(h *header, partKey []byte) (*BlobKey, error) {
 	if len(partKey) != h.alg.KeySize() {
 		return nil, fmt.Errorf("sealed: part key is %d bytes, %v needs %d", len(partKey), h.alg, h.alg.KeySize())
 	}
-	hb := h.marshal()
+	k := &BlobKey{hdr: h.marshal()}
 	var buf [len(blobKeyLabel) + HeaderSize]byte // the info stays on the stack
 	info := append(buf[:0], blobKeyLabel...)
-	info = append(info, hb[:]...)
+	info = append(info, k.hdr[:]...)
 	var kb [32]byte
 	key := kb[:h.alg.KeySize()]
 	derive(h.alg, key, partKey, h.salt[:], info)
@@ -275,7 +286,10 @@ func newAEAD(h *header, partKey []byte) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block)
+	if k.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // nonce builds the 12-byte GCM nonce of segment i (the STREAM construction of

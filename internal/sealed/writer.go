@@ -57,7 +57,7 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 		return nil, err
 	}
 	h := header{alg: alg, segSize: s, salt: salt}
-	aead, err := newAEAD(&h, partKey)
+	key, err := newBlobKey(&h, partKey)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 	}
 	return &Writer{
 		dst:     dst,
-		aead:    aead,
+		aead:    key.aead,
 		segSize: s,
 	}, nil
 }

@@ -436,7 +436,7 @@ func (r *objectReader) openNext() error {
 			var sr *sealed.Reader
 			switch {
 			case r.sl.encrypted():
-				sr, err = sse.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
+				sr, err = r.sl.kept.NewReader(b, p.StoredSize, r.sl.enc, r.sl.oek, p.Number)
 			case p.Format == meta.FormatPlainV1:
 				sr, err = sealed.NewPlainReader(b, p.StoredSize)
 			case p.Format == meta.FormatRaw:

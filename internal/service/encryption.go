@@ -12,8 +12,9 @@ import (
 
 // sealing is how one write is encrypted: nil fields mean plaintext.
 type sealing struct {
-	enc *meta.Encryption
-	oek []byte
+	enc  *meta.Encryption
+	oek  []byte
+	kept sse.Kept // where the key cache keeps this key's blob keys, if it does
 }
 
 func (s *sealing) encrypted() bool { return s != nil && s.enc != nil }
@@ -101,12 +102,12 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 	if s.sealer == nil {
 		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
 	}
-	oek, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
+	oek, kept, err := s.sealer.ReadObjectKey(ctx, enc, bucket, key, customer)
 	if err != nil {
 		s.kmsRefused(ctx, err, enc.KeyID, KeyDecrypt) // keyaccess.go
 		return nil, err
 	}
-	return &sealing{enc: enc, oek: oek}, nil
+	return &sealing{enc: enc, oek: oek, kept: kept}, nil
 }
 
 // PutBucketEncryption sets a bucket's default encryption. It applies to

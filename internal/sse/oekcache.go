@@ -1,6 +1,14 @@
 package sse
 
-import "time"
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
+)
 
 // Object keys are cached: those unwrapped under a cached bucket key (in
 // that key's entry) and SSE-S3 object keys (on their own).
@@ -39,10 +47,60 @@ const maxObjectKeys = 16384
 
 // cachedOEK is a cached plaintext object key. fetched and serial age an
 // SSE-S3 key (see fresh); a key under a bucket key ages with that key.
+// blob keeps the blob key of the part last opened under it (Kept) and
+// leaves with it.
 type cachedOEK struct {
 	key     []byte
 	fetched time.Time
 	serial  uint64
+	blob    atomic.Pointer[keptBlob]
+}
+
+// keptBlob is the blob key of part n of an object.
+type keptBlob struct {
+	part int
+	key  *sealed.BlobKey
+}
+
+// Kept is where the cache keeps what it derived from one cached object
+// key: the blob key (sealed.BlobKey) of the part last opened, so the next
+// read of that part skips both key derivations, the key schedule and the
+// GCM set-up, about a tenth of a small GET's CPU. The zero Kept, for a key
+// that is not cached (SSE-C, SSE-KMS without bucket keys, caching off),
+// keeps nothing.
+//
+// A blob key opens one blob, and only a request that already holds the
+// object key (ObjectKey decided it may read) reaches it. It leaves with its
+// object key; its key schedule cannot be zeroed and goes with the garbage,
+// as that of every blob read does.
+type Kept struct{ c *cachedOEK }
+
+// NewReader opens sealed part n of an object whose key is oek, with the
+// blob key kept for that part if it is the blob's, and keeps the one it
+// opened with for the next read.
+func (k Kept) NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, oek []byte, n int) (*sealed.Reader, error) {
+	var kept *sealed.BlobKey
+	if k.c != nil {
+		if b := k.c.blob.Load(); b != nil && b.part == n {
+			kept = b.key
+		}
+	}
+	var pk []byte
+	rd, err := sealed.NewReaderKept(r, storedSize, kept, func() []byte {
+		pk = PartKey(enc, oek, n)
+		return pk
+	})
+	clear(pk)
+	if err != nil {
+		return nil, err
+	}
+	if rd.Algorithm() != algorithm(enc.Algorithm) {
+		return nil, fmt.Errorf("sse: part %d sealed with %v, metadata says %s: %w", n, rd.Algorithm(), enc.Algorithm, sealed.ErrAuth)
+	}
+	if k.c != nil && rd.Key() != kept {
+		k.c.blob.Store(&keptBlob{part: n, key: rd.Key()})
+	}
+	return rd, nil
 }
 
 // oekID names an object key: the additional data it was wrapped with
@@ -53,8 +111,8 @@ func oekID(buf []byte, aad, wrapped []byte) []byte {
 }
 
 // cachedObjectKey returns a copy of the object key cached under bucket key
-// wrappedBK of bucket, or nil.
-func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) []byte {
+// wrappedBK of bucket and its entry, or nil.
+func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) ([]byte, *cachedOEK) {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
 	cid := cacheID(bucket, wrappedBK)
@@ -63,61 +121,67 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 	bk := s.bucketKeys[cid]
 	if !s.fresh(bk) {
 		s.evict(cid) // stale (disabled, expired): zero it and its object keys now
-		return nil
+		return nil, nil
 	}
 	if c, ok := bk.oeks[string(id)]; ok {
-		return append([]byte(nil), c.key...)
+		return append([]byte(nil), c.key...), c
 	}
-	return nil
+	return nil, nil
 }
 
 // rememberObjectKey caches a copy of oek, unwrapped under bucket key
-// wrappedBK of bucket, in that key's entry (if it is still cached).
-func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek []byte) {
+// wrappedBK of bucket, in that key's entry (if it is still cached), and
+// returns the new entry (nil: not cached).
+func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek []byte) *cachedOEK {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bk := s.bucketKeys[cacheID(bucket, wrappedBK)]
 	if !s.fresh(bk) {
-		return
+		return nil
 	}
 	if bk.oeks == nil {
 		bk.oeks = make(map[string]*cachedOEK)
 	}
-	s.addOEK(bk.oeks, string(id), &cachedOEK{key: append([]byte(nil), oek...)})
+	c := &cachedOEK{key: append([]byte(nil), oek...)}
+	s.addOEK(bk.oeks, string(id), c)
+	return c
 }
 
 // cachedManagedKey returns a copy of the SSE-S3 object key cached for the
-// wrapped key with additional data aad, or nil.
-func (s *Sealer) cachedManagedKey(aad, wrapped []byte) []byte {
+// wrapped key with additional data aad and its entry, or nil.
+func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.managed[string(id)]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if !s.freshOEK(c) {
 		s.dropOEK(s.managed, string(id))
-		return nil
+		return nil, nil
 	}
-	return append([]byte(nil), c.key...)
+	return append([]byte(nil), c.key...), c
 }
 
 // rememberManagedKey caches a copy of SSE-S3 object key oek, unwrapped by
-// the KMS when its state serial was serial.
-func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) {
+// the KMS when its state serial was serial, and returns the new entry (nil:
+// not cached).
+func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *cachedOEK {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() {
-		return // caching is off, or the keys changed during the unwrap
+		return nil // caching is off, or the keys changed during the unwrap
 	}
-	s.addOEK(s.managed, string(id), &cachedOEK{key: append([]byte(nil), oek...), fetched: s.now(), serial: serial})
+	c := &cachedOEK{key: append([]byte(nil), oek...), fetched: s.now(), serial: serial}
+	s.addOEK(s.managed, string(id), c)
 	s.scheduleSweep()
+	return c
 }
 
 // freshOEK reports whether an SSE-S3 key may still be served.
@@ -154,6 +218,7 @@ func (s *Sealer) dropAnyOEK(m map[string]*cachedOEK) bool {
 func (s *Sealer) dropOEK(m map[string]*cachedOEK, id string) {
 	if c, ok := m[id]; ok {
 		clear(c.key)
+		c.blob.Store(nil)
 		delete(m, id)
 		s.oekCount--
 	}

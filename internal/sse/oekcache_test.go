@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
 // cachedOEKs returns the object keys cached, under bucket keys and SSE-S3.
@@ -295,4 +297,120 @@ func TestObjectKeyCacheNotKMSOrCustomer(t *testing.T) {
 	if n := len(cachedOEKs(s)); n != 0 {
 		t.Errorf("%d object keys cached for SSE-KMS without bucket keys and SSE-C, want 0", n)
 	}
+}
+
+// sealPart seals pt as part n of an object with key oek.
+func sealPart(t *testing.T, enc *meta.Encryption, oek []byte, n int, pt []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, enc, oek, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(pt); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A cached object key keeps the blob key of the part last read: the next
+// read of that blob opens with it, another part or another blob of the
+// same part derives its own, and the blob key leaves with its object key.
+// Keys that are not cached keep nothing.
+func TestKeptBlobKey(t *testing.T) {
+	ctx := context.Background()
+	pt := []byte("the plaintext of one small object")
+	open := func(t *testing.T, kept Kept, enc *meta.Encryption, oek []byte, n int, blob []byte) *sealed.Reader {
+		t.Helper()
+		rd, err := kept.NewReader(bytes.NewReader(blob), int64(len(blob)), enc, oek, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rd.NewRangeReader(0, rd.Size()))
+		if err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("read part %d: %v (bytes match: %v)", n, err, bytes.Equal(got, pt))
+		}
+		return rd
+	}
+	for _, spec := range []*Spec{
+		{Mode: Managed, Algorithm: AES256},
+		{Mode: KMS, Algorithm: SM4, KeyID: "named", BucketKey: true},
+	} {
+		t.Run(string(spec.Mode), func(t *testing.T) {
+			s, _, k := newSealer(t)
+			if _, err := k.CreateKey(ctx, "named"); err != nil {
+				t.Fatal(err)
+			}
+			oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			part0, part1 := sealPart(t, enc, oek, 0, pt), sealPart(t, enc, oek, 1, pt)
+			readKey := func() ([]byte, Kept) {
+				t.Helper()
+				got, kept, err := s.ReadObjectKey(ctx, enc, "b", "k", nil)
+				if err != nil || kept.c == nil {
+					t.Fatalf("ReadObjectKey: %v, kept %v", err, kept.c != nil)
+				}
+				return got, kept
+			}
+			got, kept := readKey() // the miss that caches the object key
+			first := open(t, kept, enc, got, 0, part0)
+			if b := kept.c.blob.Load(); b == nil || b.part != 0 || b.key != first.Key() {
+				t.Fatal("the blob key of part 0 was not kept")
+			}
+			got, again := readKey()
+			if again.c != kept.c {
+				t.Fatal("a second read found another cache entry")
+			}
+			if rd := open(t, again, enc, got, 0, part0); rd.Key() != first.Key() {
+				t.Error("the kept blob key was not used")
+			}
+			if rd := open(t, again, enc, got, 1, part1); rd.Key() == first.Key() {
+				t.Error("part 0's blob key opened part 1")
+			}
+			if b := kept.c.blob.Load(); b == nil || b.part != 1 {
+				t.Error("the blob key of the part last read is not the one kept")
+			}
+			rewritten := sealPart(t, enc, oek, 1, pt) // same part, another salt
+			prev := kept.c.blob.Load().key
+			if rd := open(t, again, enc, got, 1, rewritten); rd.Key() == prev {
+				t.Error("the kept blob key opened another blob")
+			}
+			// Part 0's blob stored as part 1 (swapped parts) does not
+			// open with part 0's kept key.
+			open(t, again, enc, got, 0, part0)
+			rd, err := again.NewReader(bytes.NewReader(part0), int64(len(part0)), enc, got, 1)
+			if err == nil {
+				_, err = io.ReadAll(rd.NewRangeReader(0, rd.Size()))
+			}
+			if !errors.Is(err, sealed.ErrAuth) {
+				t.Fatalf("part 0's blob read as part 1: %v, want ErrAuth", err)
+			}
+			s.ForgetBucketKeys()
+			if kept.c.blob.Load() != nil {
+				t.Error("the blob key stayed after its object key left the cache")
+			}
+		})
+	}
+	t.Run("not cached", func(t *testing.T) {
+		s, _, _ := newSealer(t)
+		_, kb64, km5 := customerKey(t)
+		cust, _ := CustomerSpec(AES256, kb64, km5)
+		for _, spec := range []*Spec{{Mode: KMS, Algorithm: AES256}, cust} {
+			oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob := sealPart(t, enc, oek, 0, pt)
+			got, kept, err := s.ReadObjectKey(ctx, enc, "b", "k", cust)
+			if err != nil || kept.c != nil {
+				t.Fatalf("%s: ReadObjectKey: %v, keeps blob keys: %v", spec.Mode, err, kept.c != nil)
+			}
+			open(t, kept, enc, got, 0, blob)
+		}
+	})
 }

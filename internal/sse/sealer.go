@@ -372,62 +372,69 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 // request's spec (nil when the request carried no key: InvalidRequest); a
 // wrong key is AccessDenied.
 func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, error) {
+	oek, _, err := s.ReadObjectKey(ctx, enc, bucket, key, customer)
+	return oek, err
+}
+
+// ReadObjectKey is ObjectKey for a read: it also returns where the cache
+// keeps the blob keys derived from the object key (Kept.NewReader).
+func (s *Sealer) ReadObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, Kept, error) {
 	switch Mode(enc.Mode) {
 	case Customer:
 		if customer == nil || customer.Mode != Customer {
-			return nil, errs.InvalidRequest.WithMessage("The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+			return nil, Kept{}, errs.InvalidRequest.WithMessage("The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
 		}
 		oek, err := unwrapLocal(customerKEK(customer.CustomerKey, enc.Salt), enc.WrappedKey, customerAAD)
 		if err != nil {
-			return nil, errs.AccessDenied
+			return nil, Kept{}, errs.AccessDenied
 		}
-		return oek, nil
+		return oek, Kept{}, nil
 	case Managed, KMS:
 		if w := enc.Extra["bucketKey"]; w != "" {
 			aad, err := objectAAD(bucket, key, enc.Context)
 			if err != nil {
-				return nil, err
+				return nil, Kept{}, err
 			}
-			if oek := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey); oek != nil {
-				return oek, nil
+			if oek, c := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey); oek != nil {
+				return oek, Kept{c}, nil
 			}
 			bk, err := s.bucketKeyFor(ctx, bucket, w)
 			if err != nil {
-				return nil, err
+				return nil, Kept{}, err
 			}
 			defer clear(bk) // a copy: the cached one is zeroed on eviction
 			oek, err := unwrapLocal(bk, enc.WrappedKey, aad)
 			if err != nil {
-				return nil, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
+				return nil, Kept{}, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}
-			s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
-			return oek, nil
+			return oek, Kept{s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)}, nil
 		}
 		var aad []byte // SSE-S3 keys are cached by it (oekcache.go)
 		if Mode(enc.Mode) == Managed {
 			var err error
 			if aad, err = objectAAD(bucket, key, enc.Context); err != nil {
-				return nil, err
+				return nil, Kept{}, err
 			}
-			if oek := s.cachedManagedKey(aad, enc.WrappedKey); oek != nil {
-				return oek, nil
+			if oek, c := s.cachedManagedKey(aad, enc.WrappedKey); oek != nil {
+				return oek, Kept{c}, nil
 			}
 		}
 		octx, err := objectContext(bucket, key, enc.Context)
 		if err != nil {
-			return nil, err
+			return nil, Kept{}, err
 		}
 		serial := s.keyStateSerial() // before the KMS vouches for the key
 		oek, err := s.kms.Decrypt(ctx, enc.WrappedKey, octx)
 		if err != nil {
-			return nil, kmsErr(err)
+			return nil, Kept{}, kmsErr(err)
 		}
+		var kept Kept
 		if aad != nil {
-			s.rememberManagedKey(aad, enc.WrappedKey, oek, serial)
+			kept.c = s.rememberManagedKey(aad, enc.WrappedKey, oek, serial)
 		}
-		return oek, nil
+		return oek, kept, nil
 	}
-	return nil, fmt.Errorf("sse: unknown stored mode %q", enc.Mode)
+	return nil, Kept{}, fmt.Errorf("sse: unknown stored mode %q", enc.Mode)
 }
 
 // CheckKey verifies that a KMS key named in a request exists and is enabled
@@ -519,16 +526,7 @@ func NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Wr
 
 // NewReader opens sealed part n of an object.
 func NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, oek []byte, n int) (*sealed.Reader, error) {
-	pk := PartKey(enc, oek, n)
-	defer clear(pk)
-	rd, err := sealed.NewReader(r, storedSize, pk)
-	if err != nil {
-		return nil, err
-	}
-	if rd.Algorithm() != algorithm(enc.Algorithm) {
-		return nil, fmt.Errorf("sse: part %d sealed with %v, metadata says %s: %w", n, rd.Algorithm(), enc.Algorithm, sealed.ErrAuth)
-	}
-	return rd, nil
+	return Kept{}.NewReader(r, storedSize, enc, oek, n)
 }
 
 // SealedSize is the stored size of a part of plaintext size n.

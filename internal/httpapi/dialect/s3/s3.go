@@ -164,13 +164,16 @@ func SetObjectSSE(h http.Header, p string, enc *meta.Encryption, req *sse.Spec) 
 		return
 	}
 	set := func(name, v string) { h[sseHeader(p, name)] = []string{v} }
+	// The fixed values share one slice each (net/http only reads header
+	// values, and an append to a full slice copies): no allocation per GET.
+	setFixed := func(name string, v []string) { h[sseHeader(p, name)] = v }
 	switch sse.Mode(enc.Mode) {
 	case sse.Managed:
-		set("server-side-encryption", "AES256")
+		setFixed("server-side-encryption", valAES256)
 	case sse.KMS:
-		set("server-side-encryption", "aws:kms")
+		setFixed("server-side-encryption", valKMS)
 		if enc.Algorithm == sse.SM4 {
-			set("server-side-data-encryption", sse.SM4)
+			setFixed("server-side-data-encryption", valSM4)
 		}
 		if enc.KeyID != "" {
 			set("server-side-encryption-aws-kms-key-id", enc.KeyID)
@@ -179,15 +182,23 @@ func SetObjectSSE(h http.Header, p string, enc *meta.Encryption, req *sse.Spec) 
 			set("server-side-encryption-context", enc.Context)
 		}
 	case sse.Customer:
-		set("server-side-encryption-customer-algorithm", "AES256")
+		setFixed("server-side-encryption-customer-algorithm", valAES256)
 		if req != nil && req.Mode == sse.Customer {
 			set("server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
 		}
 	}
 	if enc.BucketKey {
-		set("server-side-encryption-bucket-key-enabled", "true")
+		setFixed("server-side-encryption-bucket-key-enabled", valTrue)
 	}
 }
+
+// The fixed values of the encryption response headers (len = cap = 1).
+var (
+	valAES256 = []string{"AES256"}
+	valKMS    = []string{"aws:kms"}
+	valSM4    = []string{sse.SM4}
+	valTrue   = []string{"true"}
+)
 
 // sseHeaders are the canonical names of S3's encryption response headers,
 // computed once: every response about an encrypted object sets some.
