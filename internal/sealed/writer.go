@@ -20,7 +20,8 @@ import (
 // with its checksum instead of sealing it.
 type Writer struct {
 	dst      io.Writer
-	aead     cipher.AEAD           // nil for a plain blob
+	key      *BlobKey              // nil for a plain blob
+	aead     cipher.AEAD           // key.aead
 	plainHdr [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
 	sum      [SumSize]byte
 	segSize  int
@@ -67,10 +68,15 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 	}
 	return &Writer{
 		dst:     dst,
+		key:     key,
 		aead:    key.aead,
 		segSize: s,
 	}, nil
 }
+
+// Key returns the key of the blob w writes, for NewReaderKept (nil for a
+// plain blob).
+func (w *Writer) Key() *BlobKey { return w.key }
 
 // Write buffers p and writes out every segment that is known not to be the
 // last one.

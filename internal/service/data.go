@@ -97,7 +97,7 @@ func (s *Service) writeBlob(ctx context.Context, body Body, sl *sealing, part in
 	var sealer *sealed.Writer
 	format := meta.FormatRaw
 	if sl.encrypted() {
-		sealer, err = sse.NewWriter(counted, sl.enc, sl.oek, part)
+		sealer, err = sl.kept.NewWriter(counted, sl.enc, sl.oek, part)
 	} else {
 		sealer, err = sealed.NewPlainWriter(counted, 0)
 		format = meta.FormatPlainV1

@@ -67,12 +67,12 @@ func (s *Service) sealingFor(ctx context.Context, spec *sse.Spec, bucket, key st
 	// read, and the KMS refuses an unknown or disabled key itself
 	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
 	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
-	oek, enc, err := s.sealer.NewObjectKey(ctx, spec, bucket, key)
+	oek, enc, kept, err := s.sealer.NewObjectKeyKept(ctx, spec, bucket, key)
 	if err != nil {
 		s.kmsRefused(ctx, err, spec.KeyID, KeyEncrypt) // keyaccess.go
 		return nil, err
 	}
-	return &sealing{enc: enc, oek: oek}, nil
+	return &sealing{enc: enc, oek: oek, kept: kept}, nil
 }
 
 // writeSpec is how a new object version in b is encrypted: the request's

@@ -13,10 +13,13 @@ import (
 // Object keys are cached: those unwrapped under a cached bucket key (in
 // that key's entry) and SSE-S3 object keys (on their own).
 //
-// What it keeps: plaintext object keys (32 bytes each) of objects read
-// recently, at most maxObjectKeys in all; when full, an arbitrary one
-// leaves (Go's map order), so a working set larger than the cache still
-// hits in proportion instead of thrashing.
+// What it keeps: plaintext object keys (32 bytes each) of objects read or
+// written recently (a write keeps its new key, NewObjectKeyKept, because
+// reading back what was just written is the commonest read of all), at
+// most maxObjectKeys in all; when full, an arbitrary one leaves (Go's map
+// order), so a working set larger than the cache still hits in proportion
+// instead of thrashing, and a burst of writes pushes read keys out only in
+// proportion too.
 //
 // For how long: a key under a bucket key exactly as long as the bucket key
 // itself is fresh (--kms-cache-ttl, the KMS state serial,
@@ -54,6 +57,18 @@ type cachedOEK struct {
 	fetched time.Time
 	serial  uint64
 	blob    atomic.Pointer[keptBlob]
+}
+
+// NewWriter seals part n of an object whose key is oek into w, and keeps
+// the new blob's key for the reads that follow.
+func (k Kept) NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Writer, error) {
+	pk := PartKey(enc, oek, n)
+	defer clear(pk) // the writer keeps only its key schedule
+	sw, err := sealed.NewWriter(w, algorithm(enc.Algorithm), pk, enc.SegmentSize)
+	if err == nil && k.c != nil {
+		k.c.blob.Store(&keptBlob{part: n, key: sw.Key()})
+	}
+	return sw, err
 }
 
 // keptBlob is the blob key of part n of an object.

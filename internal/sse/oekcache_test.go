@@ -414,3 +414,69 @@ func TestKeptBlobKey(t *testing.T) {
 		}
 	})
 }
+
+// A key created for a write is cached at once where a read would cache it
+// (SSE-S3, bucket keys), with the blob key of what was written: reading
+// the object back asks no KMS and derives nothing. Other modes, and a cache
+// turned off, keep nothing.
+func TestNewObjectKeyKept(t *testing.T) {
+	ctx := context.Background()
+	pt := []byte("written, then read back at once")
+	_, kb64, km5 := customerKey(t)
+	cust, _ := CustomerSpec(AES256, kb64, km5)
+	for _, tt := range []struct {
+		name string
+		spec *Spec
+		off  bool // caching turned off
+		kept bool
+	}{
+		{"sse-s3", &Spec{Mode: Managed, Algorithm: AES256}, false, true},
+		{"bucket key", &Spec{Mode: KMS, Algorithm: SM4, KeyID: "named", BucketKey: true}, false, true},
+		{"sse-s3 cache off", &Spec{Mode: Managed, Algorithm: AES256}, true, false},
+		{"sse-kms", &Spec{Mode: KMS, Algorithm: AES256, KeyID: "named"}, false, false},
+		{"sse-c", cust, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c, k := newSealer(t)
+			if _, err := k.CreateKey(ctx, "named"); err != nil {
+				t.Fatal(err)
+			}
+			if tt.off {
+				s.SetCacheLimits(0, 0)
+			}
+			oek, enc, kept, err := s.NewObjectKeyKept(ctx, tt.spec, "b", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (kept.c != nil) != tt.kept || len(cachedOEKs(s)) != map[bool]int{true: 1}[tt.kept] {
+				t.Fatalf("kept %v with %d keys cached, want kept %v", kept.c != nil, len(cachedOEKs(s)), tt.kept)
+			}
+			var buf bytes.Buffer
+			w, err := kept.NewWriter(&buf, enc, oek, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(pt); err != nil || w.Close() != nil {
+				t.Fatal("write failed")
+			}
+			c.Reset()
+			got, rk, err := s.ReadObjectKey(ctx, enc, "b", "k", cust)
+			if err != nil || !bytes.Equal(got, oek) {
+				t.Fatalf("read back: %v", err)
+			}
+			if asked := c.Calls()[kms.OpDecrypt] > 0; asked == tt.kept && tt.spec.Mode != Customer {
+				t.Errorf("KMS asked on the read back: %v, want %v", asked, !tt.kept)
+			}
+			rd, err := rk.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), enc, got, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err := io.ReadAll(rd.NewRangeReader(0, rd.Size())); err != nil || !bytes.Equal(b, pt) {
+				t.Fatalf("read back: %v", err)
+			}
+			if (rd.Key() == w.Key()) != tt.kept {
+				t.Errorf("read with the writer's blob key: %v, want %v", rd.Key() == w.Key(), tt.kept)
+			}
+		})
+	}
+}

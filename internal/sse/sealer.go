@@ -144,29 +144,55 @@ func bucketContext(bucket string) map[string]string {
 // NewObjectKey creates the key of a new object version under spec and the
 // material to store. The caller zeroes the returned key when done.
 func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, error) {
+	oek, enc, _, err := s.newObjectKey(ctx, spec, bucket, key, false)
+	return oek, enc, err
+}
+
+// NewObjectKeyKept is NewObjectKey for a version about to be written: a
+// key the cache would keep on its first read (SSE-S3, bucket keys) is put
+// in the cache now, by the same rules, so reading it back after the write
+// asks no KMS; Kept.NewWriter keeps the blob key too.
+func (s *Sealer) NewObjectKeyKept(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, Kept, error) {
+	return s.newObjectKey(ctx, spec, bucket, key, true)
+}
+
+func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key string, keep bool) ([]byte, *meta.Encryption, Kept, error) {
 	if (spec.Mode == Managed || spec.Mode == KMS) && !spec.BucketKey {
 		// One KMS call creates and wraps the key.
 		enc, octx, keyID, err := s.kmsEncryption(spec, bucket, key)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, Kept{}, err
 		}
+		serial := s.keyStateSerial() // before the KMS vouches for the key
 		dk, err := s.kms.GenerateDataKey(ctx, keyID, octx)
 		if err != nil {
-			return nil, nil, kmsErr(err)
+			return nil, nil, Kept{}, kmsErr(err)
 		}
 		enc.WrappedKey = dk.Ciphertext
 		if spec.Mode == KMS && enc.KeyID == "" {
 			enc.KeyID = dk.KeyID // echo the default key's id, as S3 does
 		}
-		return dk.Plaintext, enc, nil
+		var kept Kept
+		if keep && spec.Mode == Managed {
+			kept.c = s.rememberManagedKey(kms.EncodeContext(octx), enc.WrappedKey, dk.Plaintext, serial)
+		}
+		return dk.Plaintext, enc, kept, nil
 	}
 	oek := make([]byte, ObjectKeySize)
 	rand.Read(oek)
 	enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Kept{}, err
 	}
-	return oek, enc, nil
+	var kept Kept
+	if w := enc.Extra["bucketKey"]; keep && w != "" {
+		aad, err := objectAAD(bucket, key, enc.Context)
+		if err != nil {
+			return nil, nil, Kept{}, err
+		}
+		kept.c = s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
+	}
+	return oek, enc, kept, nil
 }
 
 // ErrCannotWrap is returned by WrapObjectKey when the KMS cannot wrap key
@@ -519,9 +545,7 @@ func PartKey(enc *meta.Encryption, oek []byte, n int) []byte {
 
 // NewWriter seals part n of an object into w.
 func NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Writer, error) {
-	pk := PartKey(enc, oek, n)
-	defer clear(pk) // the writer keeps only its key schedule
-	return sealed.NewWriter(w, algorithm(enc.Algorithm), pk, enc.SegmentSize)
+	return Kept{}.NewWriter(w, enc, oek, n)
 }
 
 // NewReader opens sealed part n of an object.
