@@ -68,6 +68,7 @@ func TestReserveFullDisk(t *testing.T) {
 	s.reserve.off = false
 	s.reserve.allocatedTo = 0 // the reserve must be topped up, and the disk is full
 	s.reserve.fallocate = func(int, uint32, int64, int64) error { return syscall.ENOSPC }
+	s.reserve.until.Store(0) // the last check must not stand (roomFresh): the disk just filled
 	s.reserve.mu.Unlock()
 	if err := s.PutUser(ctx, &meta.User{Name: "new"}); !errors.Is(err, meta.ErrNoSpace) {
 		t.Fatalf("PutUser on a full disk: %v, want ErrNoSpace", err)
