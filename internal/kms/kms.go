@@ -215,9 +215,24 @@ func EncodeContext(encCtx map[string]string) []byte {
 // EncodeContextPair is EncodeContext of the one-entry context {k: v},
 // without building the map (a bucket-key read encodes one per GET).
 func EncodeContextPair(k, v string) []byte {
-	dst := make([]byte, 0, 12+len(k)+len(v))
+	return AppendContextPair(make([]byte, 0, 12+len(k)+len(v)), k, v)
+}
+
+// AppendContextPair appends EncodeContextPair(k, v) to dst, where v is the
+// concatenation of vs (so a caller with a stack buffer allocates nothing).
+func AppendContextPair(dst []byte, k string, vs ...string) []byte {
+	n := 0
+	for _, v := range vs {
+		n += len(v)
+	}
 	dst = binary.BigEndian.AppendUint32(dst, 1)
-	return appendPair(dst, k, v)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
+	dst = append(dst, k...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(n))
+	for _, v := range vs {
+		dst = append(dst, v...)
+	}
+	return dst
 }
 
 func appendPair(dst []byte, k, v string) []byte {

@@ -86,7 +86,7 @@ func NewPlainReader(src io.ReaderAt, storedSize int64) (*Reader, error) {
 	if storedSize < PlainHeaderSize {
 		return nil, fmt.Errorf("sealed: stored size %d is shorter than the plain header: %w", storedSize, ErrFormat)
 	}
-	if err := readFull(src, hb[:], 0); err != nil {
+	if err := readHeader(src, hb[:]); err != nil {
 		return nil, fmt.Errorf("sealed: reading header: %w", err)
 	}
 	seg, err := parsePlainHeader(hb[:])

@@ -131,7 +131,7 @@ func NewReaderKept(src io.ReaderAt, storedSize int64, kept *BlobKey, partKey fun
 	if storedSize < HeaderSize {
 		return nil, fmt.Errorf("sealed: stored size %d is shorter than the header: %w", storedSize, ErrFormat)
 	}
-	if err := readFull(src, hb[:], 0); err != nil {
+	if err := readHeader(src, hb[:]); err != nil {
 		return nil, fmt.Errorf("sealed: reading header: %w", err)
 	}
 	h, err := parseHeader(hb[:])
@@ -387,6 +387,26 @@ func (rr *rangeReader) WriteTo(w io.Writer) (int64, error) {
 
 // readFull reads exactly len(b) bytes at off. A short read is reported as
 // io.ErrUnexpectedEOF: the stored blob is shorter than its claimed size.
+// readHeader fills hdr, an array on the caller's stack, from the start of
+// src. Handing the array to src.ReadAt would move it to the heap on every
+// open, so an in-memory source is copied from directly and any other is
+// read into a buffer of its own.
+func readHeader(src io.ReaderAt, hdr []byte) error {
+	if m := storedBytes(src); m != nil {
+		if len(m) < len(hdr) {
+			return io.ErrUnexpectedEOF
+		}
+		copy(hdr, m)
+		return nil
+	}
+	buf := make([]byte, len(hdr))
+	if err := readFull(src, buf, 0); err != nil {
+		return err
+	}
+	copy(hdr, buf)
+	return nil
+}
+
 func readFull(src io.ReaderAt, b []byte, off int64) error {
 	n, err := src.ReadAt(b, off)
 	if n == len(b) {

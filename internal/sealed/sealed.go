@@ -271,7 +271,8 @@ func newBlobKey(h *header, partKey []byte) (*BlobKey, error) {
 	info = append(info, k.hdr[:]...)
 	var kb [32]byte
 	key := kb[:h.alg.KeySize()]
-	derive(h.alg, key, partKey, h.salt[:], info)
+	salt := h.salt // HKDF-SM3 keeps its salt past the call: a copy, so *h stays on its caller's stack
+	derive(h.alg, key, partKey, salt[:], info)
 	var block cipher.Block
 	var err error
 	switch h.alg {

@@ -56,12 +56,14 @@ func publicACL(acl string) bool {
 
 // publicAccessBlock returns b's configuration (zero: nothing blocked).
 func publicAccessBlock(b *meta.Bucket) PublicAccessBlock {
+	doc := b.Config[configPublicAccessBlock]
+	if doc == nil {
+		return PublicAccessBlock{} // before c, which escapes: no allocation per request
+	}
 	var c PublicAccessBlock
-	if doc := b.Config[configPublicAccessBlock]; doc != nil {
-		if err := json.Unmarshal(doc, &c); err != nil {
-			// Fail closed: an unreadable setting blocks everything.
-			return PublicAccessBlock{true, true, true, true}
-		}
+	if err := json.Unmarshal(doc, &c); err != nil {
+		// Fail closed: an unreadable setting blocks everything.
+		return PublicAccessBlock{true, true, true, true}
 	}
 	return c
 }

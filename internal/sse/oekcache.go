@@ -130,12 +130,13 @@ func oekID(buf []byte, aad, wrapped []byte) []byte {
 func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) ([]byte, *cachedOEK) {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
-	cid := cacheID(bucket, wrappedBK)
+	var cb [256]byte
+	cid := append(append(append(cb[:0], bucket...), 0), wrappedBK...) // cacheID, on the stack
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bk := s.bucketKeys[cid]
+	bk := s.bucketKeys[string(cid)]
 	if !s.fresh(bk) {
-		s.evict(cid) // stale (disabled, expired): zero it and its object keys now
+		s.evict(string(cid)) // stale (disabled, expired): zero it and its object keys now
 		return nil, nil
 	}
 	if c, ok := bk.oeks[string(id)]; ok {

@@ -124,17 +124,24 @@ func objectContext(bucket, key, clientCtx string) (map[string]string, error) {
 }
 
 // objectAAD is kms.EncodeContext(objectContext(bucket, key, clientCtx)),
-// the additional data of an object key wrapped under a bucket key. Without
-// a client context (the usual case) it is encoded directly, with no map.
+// the additional data of an object key wrapped under a bucket key (and the
+// name of a cached SSE-S3 key).
 func objectAAD(bucket, key, clientCtx string) ([]byte, error) {
+	return appendObjectAAD(nil, bucket, key, clientCtx)
+}
+
+// appendObjectAAD appends objectAAD(bucket, key, clientCtx) to dst. Without
+// a client context (the usual case) it is encoded in place, with no map:
+// a read passes a stack buffer and allocates nothing.
+func appendObjectAAD(dst []byte, bucket, key, clientCtx string) ([]byte, error) {
 	if clientCtx != "" {
 		c, err := objectContext(bucket, key, clientCtx)
 		if err != nil {
 			return nil, err
 		}
-		return kms.EncodeContext(c), nil
+		return append(dst, kms.EncodeContext(c)...), nil
 	}
-	return kms.EncodeContextPair("aws:s3:arn", "arn:aws:s3:::"+bucket+"/"+key), nil
+	return kms.AppendContextPair(dst, "aws:s3:arn", "arn:aws:s3:::", bucket, "/", key), nil
 }
 
 func bucketContext(bucket string) map[string]string {
@@ -416,8 +423,9 @@ func (s *Sealer) ReadObjectKey(ctx context.Context, enc *meta.Encryption, bucket
 		}
 		return oek, Kept{}, nil
 	case Managed, KMS:
+		var buf [256]byte // the AAD of a usual key fits: no allocation on a hit
 		if w := enc.Extra["bucketKey"]; w != "" {
-			aad, err := objectAAD(bucket, key, enc.Context)
+			aad, err := appendObjectAAD(buf[:0], bucket, key, enc.Context)
 			if err != nil {
 				return nil, Kept{}, err
 			}
@@ -429,7 +437,8 @@ func (s *Sealer) ReadObjectKey(ctx context.Context, enc *meta.Encryption, bucket
 				return nil, Kept{}, err
 			}
 			defer clear(bk) // a copy: the cached one is zeroed on eviction
-			oek, err := unwrapLocal(bk, enc.WrappedKey, aad)
+			// A copy of aad: the AEAD would keep buf from the stack.
+			oek, err := unwrapLocal(bk, enc.WrappedKey, bytes.Clone(aad))
 			if err != nil {
 				return nil, Kept{}, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}
@@ -438,7 +447,7 @@ func (s *Sealer) ReadObjectKey(ctx context.Context, enc *meta.Encryption, bucket
 		var aad []byte // SSE-S3 keys are cached by it (oekcache.go)
 		if Mode(enc.Mode) == Managed {
 			var err error
-			if aad, err = objectAAD(bucket, key, enc.Context); err != nil {
+			if aad, err = appendObjectAAD(buf[:0], bucket, key, enc.Context); err != nil {
 				return nil, Kept{}, err
 			}
 			if oek, c := s.cachedManagedKey(aad, enc.WrappedKey); oek != nil {

@@ -235,7 +235,7 @@ func (d *recDecoder) raw(n uint64) []byte {
 func (d *recDecoder) str() string { return string(d.raw(d.uvarint())) }
 
 // knownStr is str for fields with a few well-known values (an encryption
-// mode or algorithm), returned without allocating: every sealed object's
+// mode or algorithm, a map key), returned without allocating: every sealed object's
 // record carries them, and every read of it decodes them.
 func (d *recDecoder) knownStr() string {
 	b := d.raw(d.uvarint())
@@ -250,6 +250,8 @@ func (d *recDecoder) knownStr() string {
 		return "AES256"
 	case "SM4":
 		return "SM4"
+	case "bucketKey": // the one key of a bucket-key object's Extra
+		return "bucketKey"
 	}
 	return string(b)
 }
@@ -279,7 +281,7 @@ func (d *recDecoder) strMap() map[string]string {
 	}
 	m := make(map[string]string, n)
 	for range n {
-		k := d.str()
+		k := d.knownStr()
 		m[k] = d.str()
 	}
 	return m
