@@ -385,8 +385,6 @@ func (rr *rangeReader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// readFull reads exactly len(b) bytes at off. A short read is reported as
-// io.ErrUnexpectedEOF: the stored blob is shorter than its claimed size.
 // readHeader fills hdr, an array on the caller's stack, from the start of
 // src. Handing the array to src.ReadAt would move it to the heap on every
 // open, so an in-memory source is copied from directly and any other is
@@ -407,6 +405,8 @@ func readHeader(src io.ReaderAt, hdr []byte) error {
 	return nil
 }
 
+// readFull reads exactly len(b) bytes at off. A short read is reported as
+// io.ErrUnexpectedEOF: the stored blob is shorter than its claimed size.
 func readFull(src io.ReaderAt, b []byte, off int64) error {
 	n, err := src.ReadAt(b, off)
 	if n == len(b) {
