@@ -67,7 +67,7 @@ func (s *Service) sealingFor(ctx context.Context, spec *sse.Spec, bucket, key st
 	// read, and the KMS refuses an unknown or disabled key itself
 	// (GenerateDataKey, or creating a bucket key). A DescribeKey per write
 	// would double the KMS calls of SSE-KMS PUTs and defeat bucket keys.
-	oek, enc, kept, err := s.sealer.NewObjectKeyKept(ctx, spec, bucket, key)
+	oek, enc, kept, err := s.sealer.NewObjectKey(ctx, spec, bucket, key)
 	if err != nil {
 		s.kmsRefused(ctx, err, spec.KeyID, KeyEncrypt) // keyaccess.go
 		return nil, err
@@ -102,7 +102,7 @@ func (s *Service) openSealing(ctx context.Context, enc *meta.Encryption, bucket,
 	if s.sealer == nil {
 		return nil, errs.NotImplemented.WithMessage("Server-side encryption is not configured on this server.")
 	}
-	oek, kept, err := s.sealer.ReadObjectKey(ctx, enc, bucket, key, customer)
+	oek, kept, err := s.sealer.ObjectKey(ctx, enc, bucket, key, customer)
 	if err != nil {
 		s.kmsRefused(ctx, err, enc.KeyID, KeyDecrypt) // keyaccess.go
 		return nil, err

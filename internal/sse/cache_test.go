@@ -23,7 +23,7 @@ func TestBucketKeyCacheLimits(t *testing.T) {
 	spec := &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}
 	write := func(bucket string) *Encryption {
 		t.Helper()
-		_, enc, err := s.NewObjectKey(ctx, spec, bucket, "k")
+		_, enc, err := s.createKey(ctx, spec, bucket, "k")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestBucketKeyCacheLimits(t *testing.T) {
 	// A read of an object whose bucket key left the cache still works.
 	enc := write("r")
 	s.SetCacheLimits(0, 0)
-	if _, err := s.ObjectKey(ctx, enc.meta(), "r", "k", nil); err != nil {
+	if _, err := s.readKey(ctx, enc.meta(), "r", "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	calls.Reset()

@@ -15,7 +15,7 @@ func TestForgetBucketKeys(t *testing.T) {
 	ctx := context.Background()
 	s, calls, _ := newSealer(t)
 	spec := &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}
-	_, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+	_, enc, err := s.createKey(ctx, spec, "b", "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,10 +33,10 @@ func TestForgetBucketKeys(t *testing.T) {
 		t.Fatalf("after ForgetBucketKeys: %d keys cached, zeroed %v", n, bytes.Equal(held.plain, make([]byte, len(held.plain))))
 	}
 	calls.Reset()
-	if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil {
+	if _, err := s.readKey(ctx, enc, "b", "k", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.NewObjectKey(ctx, spec, "b", "k2"); err != nil {
+	if _, _, err := s.createKey(ctx, spec, "b", "k2"); err != nil {
 		t.Fatal(err)
 	}
 	got := calls.Calls()

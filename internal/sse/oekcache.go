@@ -14,7 +14,7 @@ import (
 // that key's entry) and SSE-S3 object keys (on their own).
 //
 // What it keeps: plaintext object keys (32 bytes each) of objects read or
-// written recently (a write keeps its new key, NewObjectKeyKept, because
+// written recently (a write keeps its new key, NewObjectKey, because
 // reading back what was just written is the commonest read of all), at
 // most maxObjectKeys in all; when full, an arbitrary one leaves (Go's map
 // order), so a working set larger than the cache still hits in proportion

@@ -39,7 +39,7 @@ func decryptsFor(t *testing.T, s *Sealer, c *kms.Counting, enc *meta.Encryption,
 	t.Helper()
 	c.Reset()
 	for range reads {
-		got, err := s.ObjectKey(context.Background(), enc, "b", "k", nil)
+		got, err := s.readKey(context.Background(), enc, "b", "k", nil)
 		if err != nil || (want != nil && !bytes.Equal(got, want)) {
 			t.Fatalf("read: %v (key matches: %v)", err, bytes.Equal(got, want))
 		}
@@ -68,12 +68,12 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		if _, err := k.CreateKey(ctx, "named"); err != nil {
 			t.Fatal(err)
 		}
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		oek, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {
-			got, err := s.ObjectKey(ctx, enc, "b", "k", nil)
+			got, err := s.readKey(ctx, enc, "b", "k", nil)
 			if err != nil || !bytes.Equal(got, oek) {
 				t.Fatalf("read: %v", err)
 			}
@@ -90,7 +90,7 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		if _, err := k.DisableKey(ctx, "named"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err == nil {
+		if _, err := s.readKey(ctx, enc, "b", "k", nil); err == nil {
 			t.Fatal("object key served from the cache after its master key was disabled")
 		}
 		if !zeroed(held) {
@@ -103,7 +103,7 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A rotation keeps older versions readable: same key, cached or not.
-		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
+		if got, err := s.readKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
 			t.Fatalf("after rotation: %v", err)
 		}
 	})
@@ -130,7 +130,7 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		// The same stored material under another key does not unwrap
 		// (its context differs), cached or not.
 		s, _, _, _, enc := setup(t)
-		if _, err := s.ObjectKey(ctx, enc, "b", "other", nil); err == nil {
+		if _, err := s.readKey(ctx, enc, "b", "other", nil); err == nil {
 			t.Fatal("object key of b/k served for b/other")
 		}
 	})
@@ -157,7 +157,7 @@ func readMany(t *testing.T, s *Sealer, spec *Spec, n int) {
 	objs := make([]obj, n)
 	for i := range objs {
 		key := fmt.Sprintf("k%04d", i)
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", key)
+		oek, enc, err := s.createKey(ctx, spec, "b", key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func readMany(t *testing.T, s *Sealer, spec *Spec, n int) {
 	}
 	for range 2 {
 		for _, o := range objs {
-			got, err := s.ObjectKey(ctx, o.enc, "b", o.key, nil)
+			got, err := s.readKey(ctx, o.enc, "b", o.key, nil)
 			if err != nil || !bytes.Equal(got, o.oek) {
 				t.Fatalf("read %s: %v (key matches: %v)", o.key, err, bytes.Equal(got, o.oek))
 			}
@@ -183,7 +183,7 @@ func TestManagedKeyCache(t *testing.T) {
 	spec := &Spec{Mode: Managed, Algorithm: AES256}
 	setup := func(t *testing.T) (*Sealer, *kms.Counting, *kms.Keyring, []byte, *meta.Encryption) {
 		s, c, k := newSealer(t)
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		oek, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +234,7 @@ func TestManagedKeyCache(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		s, c, _ := newSealer(t)
 		s.SetCacheLimits(0, 0)
-		_, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		_, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,10 +244,10 @@ func TestManagedKeyCache(t *testing.T) {
 	})
 	t.Run("context", func(t *testing.T) {
 		s, _, _, _, enc := setup(t)
-		if _, err := s.ObjectKey(ctx, enc, "b", "other", nil); err == nil {
+		if _, err := s.readKey(ctx, enc, "b", "other", nil); err == nil {
 			t.Fatal("object key of b/k served for b/other")
 		}
-		if _, err := s.ObjectKey(ctx, enc, "c", "k", nil); err == nil {
+		if _, err := s.readKey(ctx, enc, "c", "k", nil); err == nil {
 			t.Fatal("object key of b/k served for c/k")
 		}
 	})
@@ -272,7 +272,7 @@ func TestObjectKeyCacheNotKMSOrCustomer(t *testing.T) {
 	ctx := context.Background()
 	s, c, _ := newSealer(t)
 	for _, spec := range []*Spec{{Mode: KMS, Algorithm: AES256}} {
-		_, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		_, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,14 +284,14 @@ func TestObjectKeyCacheNotKMSOrCustomer(t *testing.T) {
 	_, otherB64, otherMD5 := customerKey(t)
 	cust, _ := CustomerSpec(AES256, kb64, km5)
 	wrong, _ := CustomerSpec(AES256, otherB64, otherMD5)
-	_, enc, err := s.NewObjectKey(ctx, cust, "b", "c")
+	_, enc, err := s.createKey(ctx, cust, "b", "c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ObjectKey(ctx, enc, "b", "c", cust); err != nil {
+	if _, err := s.readKey(ctx, enc, "b", "c", cust); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ObjectKey(ctx, enc, "b", "c", wrong); err == nil || errors.Is(err, nil) {
+	if _, err := s.readKey(ctx, enc, "b", "c", wrong); err == nil || errors.Is(err, nil) {
 		t.Error("a wrong customer key was accepted after the right one")
 	}
 	if n := len(cachedOEKs(s)); n != 0 {
@@ -344,16 +344,16 @@ func TestKeptBlobKey(t *testing.T) {
 			if _, err := k.CreateKey(ctx, "named"); err != nil {
 				t.Fatal(err)
 			}
-			oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+			oek, enc, err := s.createKey(ctx, spec, "b", "k")
 			if err != nil {
 				t.Fatal(err)
 			}
 			part0, part1 := sealPart(t, enc, oek, 0, pt), sealPart(t, enc, oek, 1, pt)
 			readKey := func() ([]byte, Kept) {
 				t.Helper()
-				got, kept, err := s.ReadObjectKey(ctx, enc, "b", "k", nil)
+				got, kept, err := s.ObjectKey(ctx, enc, "b", "k", nil)
 				if err != nil || kept.c == nil {
-					t.Fatalf("ReadObjectKey: %v, kept %v", err, kept.c != nil)
+					t.Fatalf("ObjectKey: %v, kept %v", err, kept.c != nil)
 				}
 				return got, kept
 			}
@@ -401,14 +401,14 @@ func TestKeptBlobKey(t *testing.T) {
 		_, kb64, km5 := customerKey(t)
 		cust, _ := CustomerSpec(AES256, kb64, km5)
 		for _, spec := range []*Spec{{Mode: KMS, Algorithm: AES256}, cust} {
-			oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+			oek, enc, err := s.createKey(ctx, spec, "b", "k")
 			if err != nil {
 				t.Fatal(err)
 			}
 			blob := sealPart(t, enc, oek, 0, pt)
-			got, kept, err := s.ReadObjectKey(ctx, enc, "b", "k", cust)
+			got, kept, err := s.ObjectKey(ctx, enc, "b", "k", cust)
 			if err != nil || kept.c != nil {
-				t.Fatalf("%s: ReadObjectKey: %v, keeps blob keys: %v", spec.Mode, err, kept.c != nil)
+				t.Fatalf("%s: ObjectKey: %v, keeps blob keys: %v", spec.Mode, err, kept.c != nil)
 			}
 			open(t, kept, enc, got, 0, blob)
 		}
@@ -419,7 +419,7 @@ func TestKeptBlobKey(t *testing.T) {
 // (SSE-S3, bucket keys), with the blob key of what was written: reading
 // the object back asks no KMS and derives nothing. Other modes, and a cache
 // turned off, keep nothing.
-func TestNewObjectKeyKept(t *testing.T) {
+func TestNewObjectKeyIsKept(t *testing.T) {
 	ctx := context.Background()
 	pt := []byte("written, then read back at once")
 	_, kb64, km5 := customerKey(t)
@@ -444,7 +444,7 @@ func TestNewObjectKeyKept(t *testing.T) {
 			if tt.off {
 				s.SetCacheLimits(0, 0)
 			}
-			oek, enc, kept, err := s.NewObjectKeyKept(ctx, tt.spec, "b", "k")
+			oek, enc, kept, err := s.NewObjectKey(ctx, tt.spec, "b", "k")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -460,7 +460,7 @@ func TestNewObjectKeyKept(t *testing.T) {
 				t.Fatal("write failed")
 			}
 			c.Reset()
-			got, rk, err := s.ReadObjectKey(ctx, enc, "b", "k", cust)
+			got, rk, err := s.ObjectKey(ctx, enc, "b", "k", cust)
 			if err != nil || !bytes.Equal(got, oek) {
 				t.Fatalf("read back: %v", err)
 			}

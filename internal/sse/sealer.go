@@ -150,19 +150,15 @@ func bucketContext(bucket string) map[string]string {
 
 // NewObjectKey creates the key of a new object version under spec and the
 // material to store. The caller zeroes the returned key when done.
-func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, error) {
-	oek, enc, _, err := s.newObjectKey(ctx, spec, bucket, key, false)
-	return oek, enc, err
-}
-
-// NewObjectKeyKept is NewObjectKey for a version about to be written: a
-// key the cache would keep on its first read (SSE-S3, bucket keys) is put
-// in the cache now, by the same rules, so reading it back after the write
-// asks no KMS; Kept.NewWriter keeps the blob key too.
-func (s *Sealer) NewObjectKeyKept(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, Kept, error) {
+//
+// A key the cache would keep on its first read (SSE-S3, bucket keys) is put
+// in the cache now, by the same rules, so reading the version back after
+// the write asks no KMS; Kept.NewWriter keeps its blob key too.
+func (s *Sealer) NewObjectKey(ctx context.Context, spec *Spec, bucket, key string) ([]byte, *meta.Encryption, Kept, error) {
 	return s.newObjectKey(ctx, spec, bucket, key, true)
 }
 
+// newObjectKey is NewObjectKey; keep false leaves the cache alone.
 func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key string, keep bool) ([]byte, *meta.Encryption, Kept, error) {
 	if (spec.Mode == Managed || spec.Mode == KMS) && !spec.BucketKey {
 		// One KMS call creates and wraps the key.
@@ -170,7 +166,7 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		if err != nil {
 			return nil, nil, Kept{}, err
 		}
-		serial := s.keyStateSerial() // before the KMS vouches for the key
+		serial := s.keyStateSerial() // before the KMS vouches for the key (kept SSE-S3 keys)
 		dk, err := s.kms.GenerateDataKey(ctx, keyID, octx)
 		if err != nil {
 			return nil, nil, Kept{}, kmsErr(err)
@@ -181,7 +177,11 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		}
 		var kept Kept
 		if keep && spec.Mode == Managed {
-			kept.c = s.rememberManagedKey(kms.EncodeContext(octx), enc.WrappedKey, dk.Plaintext, serial)
+			aad, err := objectAAD(bucket, key, enc.Context) // the name a read looks it up by
+			if err != nil {
+				return nil, nil, Kept{}, err
+			}
+			kept.c = s.rememberManagedKey(aad, enc.WrappedKey, dk.Plaintext, serial)
 		}
 		return dk.Plaintext, enc, kept, nil
 	}
@@ -401,17 +401,11 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	return plain, nil
 }
 
-// ObjectKey recovers a stored object key. For SSE-C, customer is the
+// ObjectKey recovers a stored object key, and where the cache keeps the
+// blob keys derived from it (Kept.NewReader). For SSE-C, customer is the
 // request's spec (nil when the request carried no key: InvalidRequest); a
 // wrong key is AccessDenied.
-func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, error) {
-	oek, _, err := s.ReadObjectKey(ctx, enc, bucket, key, customer)
-	return oek, err
-}
-
-// ReadObjectKey is ObjectKey for a read: it also returns where the cache
-// keeps the blob keys derived from the object key (Kept.NewReader).
-func (s *Sealer) ReadObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, Kept, error) {
+func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, key string, customer *Spec) ([]byte, Kept, error) {
 	switch Mode(enc.Mode) {
 	case Customer:
 		if customer == nil || customer.Mode != Customer {
@@ -555,11 +549,6 @@ func PartKey(enc *meta.Encryption, oek []byte, n int) []byte {
 // NewWriter seals part n of an object into w.
 func NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*sealed.Writer, error) {
 	return Kept{}.NewWriter(w, enc, oek, n)
-}
-
-// NewReader opens sealed part n of an object.
-func NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, oek []byte, n int) (*sealed.Reader, error) {
-	return Kept{}.NewReader(r, storedSize, enc, oek, n)
 }
 
 // SealedSize is the stored size of a part of plaintext size n.

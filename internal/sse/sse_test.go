@@ -156,16 +156,16 @@ func TestObjectKeyRoundTrip(t *testing.T) {
 		cust,
 	}
 	for _, spec := range specs {
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		oek, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatalf("%+v: %v", spec, err)
 		}
 		if bytes.Contains(enc.WrappedKey, oek) || bytes.Contains(enc.WrappedKey, ck) {
 			t.Fatalf("%s: stored material contains a key in clear", spec.Mode)
 		}
-		got, err := s.ObjectKey(ctx, enc, "b", "k", cust)
+		got, err := s.readKey(ctx, enc, "b", "k", cust)
 		if spec.Mode != Customer {
-			got, err = s.ObjectKey(ctx, enc, "b", "k", nil)
+			got, err = s.readKey(ctx, enc, "b", "k", nil)
 		}
 		if err != nil || !bytes.Equal(got, oek) {
 			t.Fatalf("%s: ObjectKey = %x, %v", spec.Mode, got, err)
@@ -173,15 +173,15 @@ func TestObjectKeyRoundTrip(t *testing.T) {
 		// The wrapped key is bound to its object: another key's context
 		// cannot open it.
 		if spec.Mode != Customer {
-			if _, err := s.ObjectKey(ctx, enc, "b", "other", nil); err == nil {
+			if _, err := s.readKey(ctx, enc, "b", "other", nil); err == nil {
 				t.Fatalf("%s: object key opened under another object's context", spec.Mode)
 			}
 			continue
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.InvalidRequest) {
+		if _, err := s.readKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.InvalidRequest) {
 			t.Fatalf("SSE-C without key: %v, want InvalidRequest", err)
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", wrong); !errors.Is(err, errs.AccessDenied) {
+		if _, err := s.readKey(ctx, enc, "b", "k", wrong); !errors.Is(err, errs.AccessDenied) {
 			t.Fatalf("SSE-C wrong key: %v, want AccessDenied", err)
 		}
 	}
@@ -197,7 +197,7 @@ func TestBucketKeyCache(t *testing.T) {
 	s.now = func() time.Time { return now }
 	spec := &Spec{Mode: KMS, Algorithm: AES256, KeyID: "bk", BucketKey: true}
 	put := func() ([]byte, *Encryption) {
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		oek, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,13 +222,13 @@ func TestBucketKeyCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(s.bucketTTL + time.Second)
-	if _, err := s.ObjectKey(ctx, enc1.meta(), "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
+	if _, err := s.readKey(ctx, enc1.meta(), "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
 		t.Fatalf("read under a disabled key after the TTL: %v, want KMS.DisabledException", err)
 	}
 	if _, err := k.EnableKey(ctx, "bk"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ObjectKey(ctx, enc1.meta(), "b", "k", nil)
+	got, err := s.readKey(ctx, enc1.meta(), "b", "k", nil)
 	if err != nil || !bytes.Equal(got, oek1) {
 		t.Fatalf("read after re-enable: %v", err)
 	}
@@ -254,26 +254,26 @@ func TestDisableKeyDropsBucketKeys(t *testing.T) {
 		if keyID == "" {
 			keyID = kms.DefaultKeyName
 		}
-		oek, enc, err := s.NewObjectKey(ctx, spec, "b", "k")
+		oek, enc, err := s.createKey(ctx, spec, "b", "k")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil { // cached for reads too
+		if _, err := s.readKey(ctx, enc, "b", "k", nil); err != nil { // cached for reads too
 			t.Fatal(err)
 		}
 		if _, err := k.DisableKey(ctx, keyID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.NewObjectKey(ctx, spec, "b", "k2"); !errors.Is(err, errs.KMSDisabled) {
+		if _, _, err := s.createKey(ctx, spec, "b", "k2"); !errors.Is(err, errs.KMSDisabled) {
 			t.Fatalf("%s: write right after disabling: %v, want KMS.DisabledException", keyID, err)
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
+		if _, err := s.readKey(ctx, enc, "b", "k", nil); !errors.Is(err, errs.KMSDisabled) {
 			t.Fatalf("%s: read right after disabling: %v, want KMS.DisabledException", keyID, err)
 		}
 		if _, err := k.EnableKey(ctx, keyID); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.ObjectKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
+		if got, err := s.readKey(ctx, enc, "b", "k", nil); err != nil || !bytes.Equal(got, oek) {
 			t.Fatalf("%s: read after re-enabling: %v", keyID, err)
 		}
 	}
@@ -282,17 +282,17 @@ func TestDisableKeyDropsBucketKeys(t *testing.T) {
 	ext := NewSealer(providerOnly{k})
 	ext.now = s.now
 	spec := &Spec{Mode: KMS, Algorithm: AES256, KeyID: "bk", BucketKey: true}
-	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); err != nil {
+	if _, _, err := ext.createKey(ctx, spec, "b", "k"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := k.DisableKey(ctx, "bk"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); err != nil {
+	if _, _, err := ext.createKey(ctx, spec, "b", "k"); err != nil {
 		t.Fatalf("external provider, within the TTL: %v", err)
 	}
 	now = now.Add(ext.bucketTTL)
-	if _, _, err := ext.NewObjectKey(ctx, spec, "b", "k"); !errors.Is(err, errs.KMSDisabled) {
+	if _, _, err := ext.createKey(ctx, spec, "b", "k"); !errors.Is(err, errs.KMSDisabled) {
 		t.Fatalf("external provider, after the TTL: %v, want KMS.DisabledException", err)
 	}
 }
@@ -329,11 +329,11 @@ func TestWrapObjectKey(t *testing.T) {
 		if spec.Mode == Customer {
 			reader = cust
 		}
-		got, err := s.ObjectKey(ctx, enc, "b", "k", reader)
+		got, err := s.readKey(ctx, enc, "b", "k", reader)
 		if err != nil || !bytes.Equal(got, oek) {
 			t.Fatalf("%s: unwrapped %x, %v", spec.Mode, got, err)
 		}
-		if _, err := s.ObjectKey(ctx, enc, "b", "other-key", reader); spec.Mode != Customer && err == nil {
+		if _, err := s.readKey(ctx, enc, "b", "other-key", reader); spec.Mode != Customer && err == nil {
 			t.Fatalf("%s: the wrap is not bound to its object", spec.Mode)
 		}
 	}
@@ -359,23 +359,23 @@ func TestBucketKeyBindings(t *testing.T) {
 	ctx := context.Background()
 	s, c, _ := newSealer(t)
 	plainSpec := &Spec{Mode: KMS, Algorithm: AES256}
-	_, plainEnc, err := s.NewObjectKey(ctx, plainSpec, "a", "k")
+	_, plainEnc, err := s.createKey(ctx, plainSpec, "a", "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bkSpec := &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}
-	_, enc, err := s.NewObjectKey(ctx, bkSpec, "a", "k")
+	_, enc, err := s.createKey(ctx, bkSpec, "a", "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if enc.KeyID == "" || enc.KeyID != plainEnc.KeyID {
 		t.Fatalf("default key id with a bucket key %q, without %q", enc.KeyID, plainEnc.KeyID)
 	}
-	if _, err := s.ObjectKey(ctx, enc, "a", "k", nil); err != nil {
+	if _, err := s.readKey(ctx, enc, "a", "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	c.Reset()
-	_, err = s.ObjectKey(ctx, enc, "b", "k", nil)
+	_, err = s.readKey(ctx, enc, "b", "k", nil)
 	if err == nil {
 		t.Fatal("bucket a's bucket key unwrapped for bucket b")
 	}
@@ -383,7 +383,7 @@ func TestBucketKeyBindings(t *testing.T) {
 		t.Fatalf("%d KMS Decrypt calls for another bucket's bucket key, want 1 (not the cache)", got)
 	}
 	for name, e := range map[string]*meta.Encryption{"bucket key": enc, "KMS": plainEnc} {
-		_, err := s.ObjectKey(ctx, e, "b", "k", nil)
+		_, err := s.readKey(ctx, e, "b", "k", nil)
 		if err == nil || errors.Is(err, errs.KMSUnavailable) || errs.As(err) != nil {
 			t.Fatalf("%s: altered context gives %v, want an internal error", name, err)
 		}
