@@ -221,11 +221,16 @@ func EncodeContextPair(k, v string) []byte {
 // AppendContextPair appends EncodeContextPair(k, v) to dst, where v is the
 // concatenation of vs (so a caller with a stack buffer allocates nothing).
 func AppendContextPair(dst []byte, k string, vs ...string) []byte {
+	return appendPair(binary.BigEndian.AppendUint32(dst, 1), k, vs...)
+}
+
+// appendPair appends one pair of the encoding; the value is the
+// concatenation of vs.
+func appendPair(dst []byte, k string, vs ...string) []byte {
 	n := 0
 	for _, v := range vs {
 		n += len(v)
 	}
-	dst = binary.BigEndian.AppendUint32(dst, 1)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
 	dst = append(dst, k...)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(n))
@@ -233,13 +238,6 @@ func AppendContextPair(dst []byte, k string, vs ...string) []byte {
 		dst = append(dst, v...)
 	}
 	return dst
-}
-
-func appendPair(dst []byte, k, v string) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
-	dst = append(dst, k...)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
-	return append(dst, v...)
 }
 
 func appendContext(dst []byte, encCtx map[string]string) []byte {

@@ -235,8 +235,8 @@ func (d *recDecoder) raw(n uint64) []byte {
 func (d *recDecoder) str() string { return string(d.raw(d.uvarint())) }
 
 // knownStr is str for fields with a few well-known values (an encryption
-// mode or algorithm, a map key), returned without allocating: every sealed object's
-// record carries them, and every read of it decodes them.
+// mode or algorithm, a map key), returned without allocating: every sealed
+// object's record carries them, and every read of it decodes them.
 func (d *recDecoder) knownStr() string {
 	b := d.raw(d.uvarint())
 	switch string(b) { // compared without a conversion
