@@ -157,3 +157,29 @@ func TestCountingWrapsAnyProvider(t *testing.T) {
 		t.Error("Unwrap")
 	}
 }
+
+// EncodeContextPair and AppendContextPair (whose value comes in parts)
+// encode exactly what EncodeContext encodes for the one-entry map: a cache
+// and an unwrap name an object key by one and wrap it by the other.
+func TestEncodeContextPair(t *testing.T) {
+	for _, tc := range []struct {
+		k     string
+		parts []string
+	}{
+		{"aws:s3:arn", []string{"arn:aws:s3:::", "bucket", "/", "some/key"}},
+		{"aws:s3:arn", []string{"arn:aws:s3:::b/k"}},
+		{"", nil},
+		{"k", []string{"", ""}},
+	} {
+		v := strings.Join(tc.parts, "")
+		want := EncodeContext(map[string]string{tc.k: v})
+		if got := EncodeContextPair(tc.k, v); !bytes.Equal(got, want) {
+			t.Errorf("EncodeContextPair(%q, %q) = %x, want %x", tc.k, v, got, want)
+		}
+		var buf [8]byte
+		prefix := append(buf[:0], "pre"...)
+		if got := AppendContextPair(prefix, tc.k, tc.parts...); !bytes.Equal(got, append([]byte("pre"), want...)) {
+			t.Errorf("AppendContextPair(%q, %q) = %x, want %x after the prefix", tc.k, tc.parts, got, want)
+		}
+	}
+}
