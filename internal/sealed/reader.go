@@ -1,7 +1,6 @@
 package sealed
 
 import (
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +27,6 @@ type Reader struct {
 	mem       []byte                // src's bytes when it is InMemory, else nil
 	alg       Algorithm             // 0 for a plain blob
 	key       *BlobKey              // nil for a plain blob
-	aead      cipher.AEAD           // key.aead
 	plainHdr  [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
 	hdr       int                   // header size
 	overhead  int                   // per-segment overhead: TagSize or SumSize
@@ -65,9 +63,6 @@ func newReader(src io.ReaderAt, l readerLayout) (*Reader, error) {
 		size:      l.size,
 		nseg:      segments(l.size, l.segSize),
 		maxSealed: int(min(int64(l.segSize), l.size)) + l.overhead,
-	}
-	if l.key != nil {
-		r.aead = l.key.aead
 	}
 	r.scratch.New = func() any { return &scratch{buf: make([]byte, r.maxSealed)} }
 	if l.size == 0 {
@@ -188,7 +183,7 @@ func (r *Reader) segment(i int64) (plainLen int, off int64) {
 // For a plain blob the segment is checked against its checksum instead.
 func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	n, off := r.segment(i)
-	if r.aead == nil {
+	if r.key == nil {
 		return r.openPlain(dst, s, i, n, off)
 	}
 	var sealed []byte
@@ -206,7 +201,7 @@ func (r *Reader) open(dst []byte, s *scratch, i int64) ([]byte, error) {
 	}
 	nonce(&s.nonce, uint64(i), i == r.nseg-1)
 	r.opened.Add(1)
-	pt, err := r.aead.Open(dst[:0], s.nonce[:], sealed, nil)
+	pt, err := r.key.aead.Open(dst[:0], s.nonce[:], sealed, nil)
 	if err != nil {
 		clear(dst[:n]) // defence in depth: never leave unauthenticated bytes behind
 		return nil, &SegmentError{Index: i, Count: r.nseg, Err: ErrAuth}
@@ -324,7 +319,7 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		// Whole segment wanted and p can take it: decrypt straight into p.
 		r := rr.r
 		i := rr.pos / int64(r.segSize)
-		if r.aead == nil && rr.pos == i*int64(r.segSize) {
+		if r.key == nil && rr.pos == i*int64(r.segSize) {
 			if n := r.readPlainRun(p, i, rr.end); n > 0 {
 				rr.pos += int64(n)
 				return n, nil
@@ -334,7 +329,7 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 			rr.end-rr.pos >= int64(plainLen) && len(p) >= plainLen {
 			// open needs s.buf unless the segment is in memory, or a
 			// plain one can be checked in p (see openPlain).
-			rr.alloc(r.mem == nil && (r.aead != nil || len(p) < plainLen+SumSize))
+			rr.alloc(r.mem == nil && (r.key != nil || len(p) < plainLen+SumSize))
 			if _, err := r.open(p, rr.s, i); err != nil {
 				rr.err = err
 				return 0, err

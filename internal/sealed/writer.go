@@ -1,7 +1,6 @@
 package sealed
 
 import (
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -21,7 +20,6 @@ import (
 type Writer struct {
 	dst      io.Writer
 	key      *BlobKey              // nil for a plain blob
-	aead     cipher.AEAD           // key.aead
 	plainHdr [PlainHeaderSize]byte // plain blobs: the header, bound into every checksum
 	sum      [SumSize]byte
 	segSize  int
@@ -69,7 +67,6 @@ func newWriter(dst io.Writer, alg Algorithm, partKey []byte, segmentSize int, sa
 	return &Writer{
 		dst:     dst,
 		key:     key,
-		aead:    key.aead,
 		segSize: s,
 	}, nil
 }
@@ -114,12 +111,12 @@ func (w *Writer) Write(p []byte) (int, error) {
 // seal seals plaintext (either buf itself or a segment-sized slice of the
 // caller's data) as the next segment into buf and writes it out.
 func (w *Writer) seal(plaintext []byte, last bool) error {
-	if w.aead == nil {
+	if w.key == nil {
 		return w.checksum(plaintext, last)
 	}
 	nonce(&w.nonce, w.index, last)
 	w.ensure(len(plaintext))
-	out := w.aead.Seal(w.buf[:0], w.nonce[:], plaintext, nil)
+	out := w.key.aead.Seal(w.buf[:0], w.nonce[:], plaintext, nil)
 	w.index++
 	w.buf = w.buf[:0]
 	if _, err := w.dst.Write(out); err != nil {
