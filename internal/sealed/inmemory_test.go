@@ -132,3 +132,32 @@ func TestInMemoryPlain(t *testing.T) {
 		}
 	}
 }
+
+// An in-memory source whose bytes stop inside the header (its stored size
+// says more) fails to open, sealed or plain, as the same bytes read through
+// ReadAt do: the header is taken from memory without a ReadAt.
+func TestInMemoryShortHeader(t *testing.T) {
+	key := testKey(AES256GCM, 1)
+	sealedBlob := seal(t, AES256GCM, key, 1024, pattern(100, 1), 0)
+	var pb bytes.Buffer
+	w, err := NewPlainWriter(&pb, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeChunks(t, w, pattern(100, 1), 0)
+	for name, tc := range map[string]struct {
+		short []byte
+		open  func(io.ReaderAt, int64) error
+	}{
+		"sealed": {sealedBlob[:HeaderSize-1], func(src io.ReaderAt, n int64) error { _, err := NewReader(src, n, key); return err }},
+		"plain":  {pb.Bytes()[:PlainHeaderSize-1], func(src io.ReaderAt, n int64) error { _, err := NewPlainReader(src, n); return err }},
+	} {
+		size := int64(len(sealedBlob)) // more than the bytes there are
+		if err := tc.open(memView{bytes.NewReader(tc.short), tc.short}, size); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s, in memory: %v, want io.ErrUnexpectedEOF", name, err)
+		}
+		if err := tc.open(bytes.NewReader(tc.short), size); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s, through ReadAt: %v, want io.ErrUnexpectedEOF", name, err)
+		}
+	}
+}
