@@ -117,9 +117,9 @@ type Config struct {
 	// comparison into rounds that take turns across the providers, so
 	// that load from other processes skews every provider alike.
 	KMSRounds int
-	// kmsSettle is the window in which the servers must be idle before a
-	// rounds phase (0: settleWindow; tests shorten it).
-	kmsSettle time.Duration
+	// settle is the window in which the servers must be idle before a
+	// phase of the rounds (0: settleWindow; tests shorten it).
+	settle time.Duration
 	// KeyJobs measures the rewrap and re-encrypt rates (keyjobs.go) over
 	// KeyJobObjects objects (default DefaultKeyJobObjects).
 	KeyJobs       bool

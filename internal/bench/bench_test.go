@@ -179,7 +179,7 @@ func TestTLSChild(t *testing.T) {
 	cfg.ServerEnv = []string{serveEnv + "=1"}
 	cfg.TLS = true
 	cfg.Only = []int{cfg.SmallSize}
-	cfg.Rounds, cfg.RoundDuration = 2, 300*time.Millisecond
+	cfg.Rounds, cfg.RoundDuration, cfg.settle = 2, 300*time.Millisecond, 50*time.Millisecond
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -26,9 +27,9 @@ const roundDuration = time.Second
 
 // interleave runs Config.Rounds rounds of the small size: the durable-create
 // yardstick, then each mode's PUT, then the net/http yardstick's GET and
-// each mode's GET, RoundDuration each, and sets the report's median
-// ratios: PUT none to durable-create, GET none to net/http, and every
-// other mode's PUT and GET to none's.
+// each mode's GET, RoundDuration each and each begun quiesced, and sets
+// the report's median ratios: PUT none to durable-create, GET none to
+// net/http, and every other mode's PUT and GET to none's.
 func (b *run) interleave(ctx context.Context, createDir string) error {
 	c := b.cfg
 	if c.Rounds <= 0 || (len(c.Only) > 0 && !slices.Contains(c.Only, c.SmallSize)) {
@@ -61,8 +62,32 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		// process takes the cores for a while.
 		addRatio(cpuRatioPrefix+name, a.ServerCPUMsPerOp, z.ServerCPUMsPerOp)
 	}
+	// Each phase starts with the page cache written back and the servers
+	// idle, as the provider rounds' phases do (kmsrounds.go): the
+	// writeback of the PUTs before it and a server's tail of work (a GC
+	// cycle, a group commit) otherwise land in whichever phase comes
+	// next, and swung single rounds' ratios from 0.5 to 1.4.
+	watch, window := []int{b.pid, b.rep.YardstickPID}, b.settleWindow()
+	var waited time.Duration
+	unsettled := 0
+	quiesce := func() {
+		syscall.Sync()
+		w, ok := settle(ctx, watch, window)
+		waited += w
+		if !ok {
+			unsettled++
+		}
+	}
+	defer func() {
+		note := fmt.Sprintf("interleaved rounds: each phase began after sync(2) and %s of idle servers; waited %.1fs in all", window, waited.Seconds())
+		if unsettled > 0 {
+			note += fmt.Sprintf("; %d phases started busy after %s", unsettled, settleTries*window)
+		}
+		b.rep.Notes = append(b.rep.Notes, note)
+	}()
 	// phase runs one side of a round, with its server's CPU per request.
 	phase := func(e *endpoint, pid int, m Mode, op, target string) Result {
+		quiesce()
 		cpu0 := treeCPU(pid)
 		r := rb.phase(ctx, e, m, op, size, workers, 0, target)
 		if pid > 0 && r.Ops > 0 {
@@ -76,6 +101,7 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		rb.phase(ctx, b.yard, Mode{Name: ""}, "PUT", size, workers, 0, "net/http")
 	}
 	for round := range c.Rounds {
+		quiesce()
 		y, err := durableCreate(ctx, createDir, b.sr.client.data, size, workers, 0, rb.cfg.Duration)
 		if err != nil {
 			return fmt.Errorf("bench: durable-create yardstick: %w", err)

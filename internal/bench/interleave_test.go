@@ -13,7 +13,8 @@ import (
 // TestInterleaved: with Rounds set, the run ends with alternating rounds
 // of the small size and reports, per ratio, one value per round and their
 // median (PUT to durable-create, GET to net/http, each mode's PUT and GET
-// to the first mode's); the small figures are judged by those medians.
+// to the first mode's); the small figures are judged by those medians,
+// and the note says each phase began quiesced.
 func TestInterleaved(t *testing.T) {
 	n := testnode.Start(t, testnode.Options{})
 	cfg := tinyConfig(t)
@@ -26,7 +27,7 @@ func TestInterleaved(t *testing.T) {
 		}
 		cfg.Modes = append(cfg.Modes, m)
 	}
-	cfg.Rounds, cfg.RoundDuration = 3, 100*time.Millisecond
+	cfg.Rounds, cfg.RoundDuration, cfg.settle = 3, 100*time.Millisecond, 20*time.Millisecond
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +40,13 @@ func TestInterleaved(t *testing.T) {
 		if x.Name != want[i] || len(x.Ratios) != cfg.Rounds || x.Median <= 0 || x.Min > x.Median || x.Median > x.Max {
 			t.Errorf("interleaved %d: %+v, want %q with %d ratios", i, x, want[i], cfg.Rounds)
 		}
+	}
+	quiet := false
+	for _, n := range rep.Notes {
+		quiet = quiet || strings.HasPrefix(n, "interleaved rounds: each phase began after sync(2)")
+	}
+	if !quiet {
+		t.Errorf("notes %q: want the phases' quiescing reported", rep.Notes)
 	}
 	judged := 0
 	for _, f := range rep.Figures {

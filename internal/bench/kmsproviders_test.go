@@ -42,7 +42,7 @@ func TestKMSProvidersPhase(t *testing.T) {
 	cfg := childConfig(t)
 	// Short phases, few workers: PyKMIP answers slowly on a loaded machine.
 	cfg.Duration, cfg.Concurrency, cfg.Streams = 150*time.Millisecond, 2, 1
-	cfg.KMSProviders, cfg.KMSRounds, cfg.kmsSettle = true, 2, 50*time.Millisecond
+	cfg.KMSProviders, cfg.KMSRounds, cfg.settle = true, 2, 50*time.Millisecond
 	cfg.Only = []int{cfg.SmallSize} // `--only kms` adds the large size: the same code path
 
 	for _, name := range []string{"sse-kms", "sse-kms-bk"} {

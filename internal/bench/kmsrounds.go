@@ -80,10 +80,7 @@ func (b *run) kmsRounds(ctx context.Context, op string, size, workers, keep int)
 		}
 	}
 
-	window := b.cfg.kmsSettle
-	if window <= 0 {
-		window = settleWindow
-	}
+	window := b.settleWindow()
 	full := b.cfg.Duration
 	b.cfg.Duration = max(full/time.Duration(rounds), 50*time.Millisecond)
 	defer func() { b.cfg.Duration = full }()
@@ -217,6 +214,15 @@ func (b *run) kmsRatio(op string, size int64, mode string) *Interleaved {
 		}
 	}
 	return nil
+}
+
+// settleWindow is the window in which the servers must stay idle before
+// a phase of rounds.
+func (b *run) settleWindow() time.Duration {
+	if b.cfg.settle > 0 {
+		return b.cfg.settle
+	}
+	return settleWindow
 }
 
 // settle waits until the processes in pids (and their children) use less
