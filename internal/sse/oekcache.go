@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -52,12 +53,26 @@ const maxObjectKeys = 16384
 // cachedOEK is a cached plaintext object key. fetched and serial age an
 // SSE-S3 key (see fresh); a key under a bucket key ages with that key.
 // blob keeps the blob key of the part last opened under it (Kept) and
-// leaves with it.
+// leaves with it. The key lies in the entry itself, and the blob key in
+// its keptBlob: a GET of a small object finds everything it needs in two
+// objects, where every pointer more was a cache miss more.
 type cachedOEK struct {
-	key     []byte
+	key     [ObjectKeySize]byte
 	fetched time.Time
 	serial  uint64
 	blob    atomic.Pointer[keptBlob]
+}
+
+// newCachedOEK copies oek into a new entry; nil if it is not an object key's
+// size (never, for a key that unwrapped: nothing of another size is
+// cached).
+func newCachedOEK(oek []byte) *cachedOEK {
+	if len(oek) != ObjectKeySize {
+		return nil
+	}
+	c := new(cachedOEK)
+	copy(c.key[:], oek)
+	return c
 }
 
 // NewWriter seals part n of an object whose key is oek into w, and keeps
@@ -67,15 +82,16 @@ func (k Kept) NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*
 	defer clear(pk) // the writer keeps only its key schedule
 	sw, err := sealed.NewWriter(w, algorithm(enc.Algorithm), pk, enc.SegmentSize)
 	if err == nil && k.c != nil {
-		k.c.blob.Store(&keptBlob{part: n, key: sw.Key()})
+		k.c.blob.Store(&keptBlob{part: n, key: *sw.Key()})
 	}
 	return sw, err
 }
 
-// keptBlob is the blob key of part n of an object.
+// keptBlob is the blob key of part n of an object, held by value (one
+// object to reach, not two).
 type keptBlob struct {
 	part int
-	key  *sealed.BlobKey
+	key  sealed.BlobKey
 }
 
 // Kept is where the cache keeps what it derived from one cached object
@@ -98,7 +114,7 @@ func (k Kept) NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, o
 	var kept *sealed.BlobKey
 	if k.c != nil {
 		if b := k.c.blob.Load(); b != nil && b.part == n {
-			kept = b.key
+			kept = &b.key
 		}
 	}
 	var pk []byte
@@ -114,7 +130,7 @@ func (k Kept) NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, o
 		return nil, fmt.Errorf("sse: part %d sealed with %v, metadata says %s: %w", n, rd.Algorithm(), enc.Algorithm, sealed.ErrAuth)
 	}
 	if k.c != nil && rd.Key() != kept {
-		k.c.blob.Store(&keptBlob{part: n, key: rd.Key()})
+		k.c.blob.Store(&keptBlob{part: n, key: *rd.Key()})
 	}
 	return rd, nil
 }
@@ -141,7 +157,7 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 		return nil, nil
 	}
 	if c, ok := bk.oeks[string(id)]; ok {
-		return append([]byte(nil), c.key...), c
+		return bytes.Clone(c.key[:]), c
 	}
 	return nil, nil
 }
@@ -155,13 +171,13 @@ func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek [
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bk := s.bucketKeys[cacheID(bucket, wrappedBK)]
-	if !s.fresh(bk) {
+	c := newCachedOEK(oek)
+	if !s.fresh(bk) || c == nil {
 		return nil
 	}
 	if bk.oeks == nil {
 		bk.oeks = make(map[string]*cachedOEK)
 	}
-	c := &cachedOEK{key: append([]byte(nil), oek...)}
 	s.addOEK(bk.oeks, string(id), c)
 	return c
 }
@@ -181,7 +197,7 @@ func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 		s.dropOEK(s.managed, string(id))
 		return nil, nil
 	}
-	return append([]byte(nil), c.key...), c
+	return bytes.Clone(c.key[:]), c
 }
 
 // rememberManagedKey caches a copy of SSE-S3 object key oek, unwrapped by
@@ -192,10 +208,11 @@ func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *ca
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() {
+	c := newCachedOEK(oek)
+	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() || c == nil {
 		return nil // caching is off, or the keys changed during the unwrap
 	}
-	c := &cachedOEK{key: append([]byte(nil), oek...), fetched: s.now(), serial: serial}
+	c.fetched, c.serial = s.now(), serial
 	s.addOEK(s.managed, string(id), c)
 	s.scheduleSweep()
 	return c
@@ -234,7 +251,7 @@ func (s *Sealer) dropAnyOEK(m map[string]*cachedOEK) bool {
 // dropOEK zeroes and drops key id of m. Caller holds s.mu.
 func (s *Sealer) dropOEK(m map[string]*cachedOEK, id string) {
 	if c, ok := m[id]; ok {
-		clear(c.key)
+		clear(c.key[:])
 		c.blob.Store(nil)
 		delete(m, id)
 		s.oekCount--
