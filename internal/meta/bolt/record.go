@@ -274,6 +274,26 @@ func (d *recDecoder) bytes() []byte {
 	return bytes.Clone(d.raw(uint64(n)))
 }
 
+// wrappedKeyRoom fits the usual wrapped object keys: the bucket-key wrap's
+// 60 bytes, and the builtin keyring's 91 plus its key id (109 for the
+// default key; 127 for an id of 36 characters). A longer one gets its own
+// allocation.
+const wrappedKeyRoom = 128
+
+// bytesInto is bytes, copying into buf when it has room (the result
+// aliases buf then, capped at its length).
+func (d *recDecoder) bytesInto(buf []byte) []byte {
+	n := d.count()
+	if n < 0 {
+		return nil
+	}
+	b := d.raw(uint64(n))
+	if len(b) > cap(buf) {
+		return bytes.Clone(b)
+	}
+	return append(buf[:0], b...)[:len(b):len(b)]
+}
+
 func (d *recDecoder) strMap() map[string]string {
 	n := d.count()
 	if n < 0 {
@@ -337,12 +357,19 @@ func decodeBinary(v []byte) (*record, error) {
 	o.LegalHold = flags&flagLegalHold != 0
 	o.LegalHoldSet = flags&flagLegalHoldSet != 0
 	if flags&flagEncryption != 0 {
-		e := &meta.Encryption{BucketKey: flags&flagBucketKey != 0}
+		// The material and its wrapped key in one allocation: every read
+		// of a sealed object decodes them.
+		ew := new(struct {
+			e meta.Encryption
+			w [wrappedKeyRoom]byte
+		})
+		e := &ew.e
+		e.BucketKey = flags&flagBucketKey != 0
 		e.Mode, e.Algorithm = d.knownStr(), d.knownStr()
 		for _, s := range [...]*string{&e.KeyID, &e.ProjectID, &e.Context} {
 			*s = d.str()
 		}
-		e.WrappedKey = d.bytes()
+		e.WrappedKey = d.bytesInto(ew.w[:0])
 		e.Salt = d.bytes()
 		e.SegmentSize = int(d.varint())
 		e.Extra = d.strMap()

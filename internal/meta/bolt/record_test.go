@@ -62,6 +62,11 @@ func TestRecordRoundTrip(t *testing.T) {
 		// allocating; any other value must come back as written.
 		"sm4":   {Object: meta.Object{Encryption: &meta.Encryption{Mode: "managed", Algorithm: "SM4"}}},
 		"other": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "future-mode", Algorithm: "AES256-X"}}},
+		// A wrapped key is decoded into room beside the material when it
+		// fits, and into its own allocation when not.
+		"wrapped fits": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", WrappedKey: bytes.Repeat([]byte{7}, wrappedKeyRoom)}}},
+		"wrapped long": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", WrappedKey: bytes.Repeat([]byte{9}, wrappedKeyRoom+1)}}},
+		"wrapped nil":  {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := appendRecord(nil, r)
@@ -79,6 +84,13 @@ func TestRecordRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("binary decodes to\n%+v\nJSON to\n%+v", got, want)
+			}
+			if e := got.Encryption; e != nil && len(e.WrappedKey) > 0 && len(e.WrappedKey) <= wrappedKeyRoom {
+				// In the room beside the material, an append to the
+				// wrapped key must not write past it.
+				if cap(e.WrappedKey) != len(e.WrappedKey) {
+					t.Errorf("wrapped key: len %d, cap %d", len(e.WrappedKey), cap(e.WrappedKey))
+				}
 			}
 			for n := range len(v) - 1 { // every truncation is refused
 				if _, err := decodeRecord([]byte("k"), v[:n+1]); err == nil && n+1 < len(v) {
