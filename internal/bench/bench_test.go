@@ -134,6 +134,9 @@ func checkReport(t *testing.T, rep *Report, wantRSS bool) {
 	if wantRSS && rep.PeakRSS <= 0 {
 		t.Error("no server peak RSS")
 	}
+	if wantRSS && (rep.AnonPeak <= 0 || rep.AnonPeak > rep.PeakRSS) {
+		t.Errorf("anonymous peak %d, whole-run peak %d: want it sampled, and below the peak", rep.AnonPeak, rep.PeakRSS)
+	}
 	var tab, js bytes.Buffer
 	if err := rep.WriteTable(&tab); err != nil {
 		t.Fatal(err)
@@ -285,5 +288,36 @@ func TestYardstickProcess(t *testing.T) {
 	os.WriteFile(notDir, nil, 0o600)
 	if _, err := startYardstick(context.Background(), argv, env, t.TempDir(), data, notDir); err == nil || !strings.Contains(err.Error(), "the yardstick exited before serving") {
 		t.Errorf("a yardstick that cannot start: %v", err)
+	}
+}
+
+// TestMemoryStandIn: without --big the memory target is judged on the
+// anonymous peak of the phases, never on the whole-run peak, which counts
+// the mapped metadata database (page cache that grows with every object).
+func TestMemoryStandIn(t *testing.T) {
+	for _, tt := range []struct {
+		anon int64
+		pass bool
+	}{{55 * MiB, true}, {300 * MiB, false}} {
+		b := &run{rep: &Report{PeakRSS: 640 * MiB, AnonPeak: tt.anon}}
+		b.judge()
+		var anon, whole *Figure
+		for i, f := range b.rep.Figures {
+			switch f.Name {
+			case "server anon RSS, peak of phases":
+				anon = &b.rep.Figures[i]
+			case "server peak RSS":
+				whole = &b.rep.Figures[i]
+			}
+		}
+		if anon == nil || whole == nil {
+			t.Fatalf("figures %+v: want the anonymous and the whole-run peak", b.rep.Figures)
+		}
+		if anon.Target != "< 256 MiB" || anon.Pass == nil || *anon.Pass != tt.pass {
+			t.Errorf("anonymous peak %d MiB: target %q, pass %v; want judged %v", tt.anon/MiB, anon.Target, anon.Pass, tt.pass)
+		}
+		if whole.Target != "" || whole.Pass != nil {
+			t.Errorf("whole-run peak judged: %q %v", whole.Target, whole.Pass)
+		}
 	}
 }
