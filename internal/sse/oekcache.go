@@ -63,13 +63,11 @@ type cachedOEK struct {
 	blob    atomic.Pointer[keptBlob]
 }
 
-// newCachedOEK copies oek into a new entry; nil if it is not an object key's
-// size (never, for a key that unwrapped: nothing of another size is
-// cached).
+// newCachedOEK copies oek, an object key (ObjectKeySize bytes: callers
+// cache nothing of another size, which no unwrap yields), into a new entry.
+// Callers decide first whether to cache, so that no copy is left to the
+// garbage unzeroed.
 func newCachedOEK(oek []byte) *cachedOEK {
-	if len(oek) != ObjectKeySize {
-		return nil
-	}
 	c := new(cachedOEK)
 	copy(c.key[:], oek)
 	return c
@@ -171,13 +169,13 @@ func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek [
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bk := s.bucketKeys[cacheID(bucket, wrappedBK)]
-	c := newCachedOEK(oek)
-	if !s.fresh(bk) || c == nil {
-		return nil
+	if !s.fresh(bk) || len(oek) != ObjectKeySize {
+		return nil // no copy made: none to zero
 	}
 	if bk.oeks == nil {
 		bk.oeks = make(map[string]*cachedOEK)
 	}
+	c := newCachedOEK(oek)
 	s.addOEK(bk.oeks, string(id), c)
 	return c
 }
@@ -208,10 +206,10 @@ func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *ca
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := newCachedOEK(oek)
-	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() || c == nil {
+	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() || len(oek) != ObjectKeySize {
 		return nil // caching is off, or the keys changed during the unwrap
 	}
+	c := newCachedOEK(oek)
 	c.fetched, c.serial = s.now(), serial
 	s.addOEK(s.managed, string(id), c)
 	s.scheduleSweep()
