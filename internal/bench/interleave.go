@@ -65,8 +65,8 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 	// Each phase starts with the page cache written back and the servers
 	// idle, as the provider rounds' phases do (kmsrounds.go): the
 	// writeback of the PUTs before it and a server's tail of work (a GC
-	// cycle, a group commit) otherwise land in whichever phase comes
-	// next, and swung single rounds' ratios from 0.5 to 1.4.
+	// cycle, a group commit) otherwise land in whichever phase comes next
+	// (the first GET phase after the PUTs was often its round's slowest).
 	watch, window := []int{b.pid, b.rep.YardstickPID}, b.settleWindow()
 	var waited time.Duration
 	unsettled := 0
