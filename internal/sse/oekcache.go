@@ -146,7 +146,7 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
 	var cb [256]byte
-	cid := append(append(append(cb[:0], bucket...), 0), wrappedBK...) // cacheID, on the stack
+	cid := appendCacheID(cb[:0], bucket, wrappedBK)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bk := s.bucketKeys[string(cid)]

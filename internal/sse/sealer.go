@@ -67,7 +67,15 @@ type bucketKey struct {
 // cacheID names a cached bucket key by its bucket too: the KMS vouched for
 // a wrapped bucket key under its bucket's context only, so another bucket's
 // object naming it must not get it from the cache.
-func cacheID(bucket, wrapped string) string { return bucket + "\x00" + wrapped }
+func cacheID(bucket, wrapped string) string {
+	return string(appendCacheID(make([]byte, 0, len(bucket)+1+len(wrapped)), bucket, wrapped))
+}
+
+// appendCacheID appends cacheID(bucket, wrapped) to dst (a read's stack
+// buffer: a cache hit allocates nothing).
+func appendCacheID(dst []byte, bucket, wrapped string) []byte {
+	return append(append(append(dst, bucket...), 0), wrapped...)
+}
 
 func (s *Sealer) fresh(bk *bucketKey) bool {
 	return bk != nil && s.now().Sub(bk.fetched) < s.bucketTTL && bk.serial == s.keyStateSerial()
