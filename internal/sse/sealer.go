@@ -185,11 +185,12 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		}
 		var kept Kept
 		if keep && spec.Mode == Managed {
-			aad, err := objectAAD(bucket, key, enc.Context) // the name a read looks it up by
-			if err != nil {
-				return nil, nil, Kept{}, err
+			// Named as a read looks it up. Making the key checked the
+			// context, so naming it cannot fail; if it did, the key would
+			// only go uncached.
+			if aad, err := objectAAD(bucket, key, enc.Context); err == nil {
+				kept.c = s.rememberManagedKey(aad, enc.WrappedKey, dk.Plaintext, serial)
 			}
-			kept.c = s.rememberManagedKey(aad, enc.WrappedKey, dk.Plaintext, serial)
 		}
 		return dk.Plaintext, enc, kept, nil
 	}
@@ -197,15 +198,14 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 	rand.Read(oek)
 	enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
 	if err != nil {
+		clear(oek)
 		return nil, nil, Kept{}, err
 	}
 	var kept Kept
 	if w := enc.Extra["bucketKey"]; keep && w != "" {
-		aad, err := objectAAD(bucket, key, enc.Context)
-		if err != nil {
-			return nil, nil, Kept{}, err
+		if aad, err := objectAAD(bucket, key, enc.Context); err == nil { // as above
+			kept.c = s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 		}
-		kept.c = s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 	}
 	return oek, enc, kept, nil
 }
