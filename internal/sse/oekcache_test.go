@@ -482,3 +482,37 @@ func TestNewObjectKeyIsKept(t *testing.T) {
 		})
 	}
 }
+
+// A key of another size than an object key is never cached: an entry holds
+// exactly ObjectKeySize bytes, and a shorter key would come back padded
+// with zeroes, a longer one cut.
+func TestObjectKeyCacheOnlyObjectKeySize(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newSealer(t)
+	_, enc, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, "b", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aad, err := objectAAD("b", "k", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := enc.Extra["bucketKey"] // its bucket key is cached and fresh
+	for _, n := range []int{ObjectKeySize - 1, ObjectKeySize + 1} {
+		bad := bytes.Repeat([]byte{7}, n)
+		if c := s.rememberObjectKey("b", w, aad, []byte("wrapped"), bad); c != nil {
+			t.Errorf("a %d-byte key was cached under a bucket key", n)
+		}
+		if c := s.rememberManagedKey(aad, []byte("wrapped"), bad, s.keyStateSerial()); c != nil {
+			t.Errorf("a %d-byte SSE-S3 key was cached", n)
+		}
+	}
+	if n := len(cachedOEKs(s)); n != 0 {
+		t.Errorf("%d object keys cached, want 0", n)
+	}
+	// The right size is cached, both ways (the test's own control).
+	good := bytes.Repeat([]byte{7}, ObjectKeySize)
+	if s.rememberObjectKey("b", w, aad, []byte("wrapped"), good) == nil || s.rememberManagedKey(aad, []byte("wrapped"), good, s.keyStateSerial()) == nil {
+		t.Error("a key of the right size was not cached")
+	}
+}
