@@ -68,7 +68,8 @@ type bucketKey struct {
 // a wrapped bucket key under its bucket's context only, so another bucket's
 // object naming it must not get it from the cache.
 func cacheID(bucket, wrapped string) string {
-	return string(appendCacheID(make([]byte, 0, len(bucket)+1+len(wrapped)), bucket, wrapped))
+	var buf [256]byte // the usual name fits: one allocation, the string's
+	return string(appendCacheID(buf[:0], bucket, wrapped))
 }
 
 // appendCacheID appends cacheID(bucket, wrapped) to dst (a read's stack
