@@ -168,8 +168,8 @@ func BenchmarkHot4KGet(b *testing.B) { hotGets(b, 64) }
 // blob key), which 64 objects hide.
 func BenchmarkHot4KGetMany(b *testing.B) { hotGets(b, 8192) }
 
-// hotGets PUTs keys objects of 4 KiB in each mode, then GETs them in a
-// stride that visits all before any again.
+// hotGets PUTs as many 4 KiB objects as keys says in each mode, then GETs
+// them in a stride that visits all before any again.
 func hotGets(b *testing.B, keys int) {
 	data := make([]byte, 4<<10)
 	rand.Read(data)
