@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,36 @@ func TestInterleaved(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "interleaved rounds (3)") {
 		t.Errorf("table lacks the interleaved rounds:\n%s", out.String())
+	}
+}
+
+// TestSettle: settle waits for an idle process and gives up, reporting so,
+// on one that stays busy (the interleaved and provider rounds count such
+// phases in their notes).
+func TestSettle(t *testing.T) {
+	self := []int{os.Getpid()}
+	if _, ok := settle(context.Background(), self, 50*time.Millisecond); !ok {
+		t.Error("an idle process did not settle")
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	for range 2 { // two cores' worth of work until the test ends: busy even on a loaded machine
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	const window = 50 * time.Millisecond // five clock ticks: /proc counts CPU in 10 ms
+	waited, ok := settle(context.Background(), self, window)
+	if ok {
+		t.Errorf("a busy process settled after %s", waited)
+	}
+	if waited < settleTries*window {
+		t.Errorf("gave up after %s, want %d windows", waited, settleTries)
 	}
 }
