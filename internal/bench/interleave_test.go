@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,16 +79,11 @@ func TestSettle(t *testing.T) {
 	if _, ok := settle(context.Background(), self, 50*time.Millisecond); !ok {
 		t.Error("an idle process did not settle")
 	}
-	stop := make(chan struct{})
-	defer close(stop)
+	var stop atomic.Bool
+	defer stop.Store(true)
 	for range 2 { // two cores' worth of work until the test ends: busy even on a loaded machine
 		go func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for !stop.Load() {
 			}
 		}()
 	}
