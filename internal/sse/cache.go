@@ -46,7 +46,7 @@ func (s *Sealer) CachedKeys() int {
 func (bk *bucketKey) copy() *bucketKey {
 	c := *bk
 	c.plain = bytes.Clone(bk.plain)
-	c.oeks = nil // stay in the cache, under s.mu
+	c.oeks = nil // they stay in the cache, under s.mu
 	return &c
 }
 
@@ -87,7 +87,7 @@ func (s *Sealer) makeRoom() {
 // scheduleSweep arranges for expired keys to be zeroed even when no
 // request comes to notice them. Caller holds s.mu.
 func (s *Sealer) scheduleSweep() {
-	if s.sweeper != nil || len(s.bucketKeys)+len(s.managed) == 0 {
+	if s.sweeper != nil || len(s.bucketKeys)+len(s.oeks) == 0 {
 		return
 	}
 	s.sweeper = time.AfterFunc(s.bucketTTL, func() {

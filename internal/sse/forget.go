@@ -10,8 +10,8 @@ func (s *Sealer) ForgetBucketKeys() {
 	for id := range s.bucketKeys {
 		s.evict(id)
 	}
-	for id := range s.managed {
-		s.dropOEK(s.managed, id)
+	for _, c := range s.oeks { // the SSE-S3 keys are left
+		s.dropOEK(c)
 	}
 	clear(s.current)
 }

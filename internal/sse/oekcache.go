@@ -11,16 +11,16 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
-// Object keys are cached: those unwrapped under a cached bucket key (in
-// that key's entry) and SSE-S3 object keys (on their own).
+// Object keys are cached in one map: those unwrapped under a cached bucket
+// key (each linked to that key's entry) and SSE-S3 object keys.
 //
 // What it keeps: plaintext object keys (32 bytes each) of objects read or
 // written recently (a write keeps its new key, NewObjectKey, because
 // reading back what was just written is the commonest read of all), at
 // most maxObjectKeys in all; when full, an arbitrary one leaves (Go's map
 // order), so a working set larger than the cache still hits in proportion
-// instead of thrashing, and a burst of writes pushes read keys out only in
-// proportion too.
+// instead of thrashing, and a burst of writes, or of one kind of key,
+// pushes other keys out only in proportion too.
 //
 // For how long: a key under a bucket key exactly as long as the bucket key
 // itself is fresh (--kms-cache-ttl, the KMS state serial,
@@ -50,17 +50,22 @@ import (
 // the blob key each keeps (840 bytes: AES round keys and GCM tables).
 const maxObjectKeys = 16384
 
-// cachedOEK is a cached plaintext object key. fetched and serial age an
-// SSE-S3 key (see fresh); a key under a bucket key ages with that key.
-// blob keeps the blob key of the part last opened under it (Kept) and
-// leaves with it. The key lies in the entry itself, and the blob key in
-// its keptBlob: a GET of a small object finds everything it needs in two
-// objects, where every pointer more was a cache miss more.
+// cachedOEK is a cached plaintext object key. An SSE-S3 key ages by
+// fetched and serial (see freshOEK); a key unwrapped under a bucket key
+// ages with that key (bk), and is linked with the others under it (prev,
+// next) so that they leave with it. blob keeps the blob key of the part
+// last opened under it (Kept) and leaves with it. The key lies in the
+// entry itself, and the blob key in its keptBlob: a GET of a small object
+// finds everything it needs in two objects, where every pointer more was
+// a cache miss more.
 type cachedOEK struct {
-	key     [ObjectKeySize]byte
-	fetched time.Time
-	serial  uint64
-	blob    atomic.Pointer[keptBlob]
+	key        [ObjectKeySize]byte
+	id         string     // its name in Sealer.oeks (oekID)
+	bk         *bucketKey // nil: an SSE-S3 key
+	prev, next *cachedOEK // in bk's list
+	fetched    time.Time
+	serial     uint64
+	blob       atomic.Pointer[keptBlob]
 }
 
 // newCachedOEK copies oek, an object key (ObjectKeySize bytes: callers
@@ -141,7 +146,8 @@ func oekID(buf []byte, aad, wrapped []byte) []byte {
 }
 
 // cachedObjectKey returns a copy of the object key cached under bucket key
-// wrappedBK of bucket and its entry, or nil.
+// wrappedBK of bucket and its entry, or nil. One map lookup: the entry
+// names its bucket key, which must be the one the record names.
 func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) ([]byte, *cachedOEK) {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
@@ -149,34 +155,34 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 	cid := appendCacheID(cb[:0], bucket, wrappedBK)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bk := s.bucketKeys[string(cid)]
-	if !s.fresh(bk) {
-		s.evict(string(cid)) // stale (disabled, expired): zero it and its object keys now
+	c, ok := s.oeks[string(id)]
+	if !ok || c.bk == nil || c.bk.id != string(cid) {
 		return nil, nil
 	}
-	if c, ok := bk.oeks[string(id)]; ok {
-		return bytes.Clone(c.key[:]), c
+	if !s.fresh(c.bk) {
+		s.evict(c.bk.id) // stale (disabled, expired): zero it and its object keys now
+		return nil, nil
 	}
-	return nil, nil
+	return bytes.Clone(c.key[:]), c
 }
 
 // rememberObjectKey caches a copy of oek, unwrapped under bucket key
-// wrappedBK of bucket, in that key's entry (if it is still cached), and
-// returns the new entry (nil: not cached).
+// wrappedBK of bucket, with that key (if it is still cached), and returns
+// the new entry (nil: not cached).
 func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek []byte) *cachedOEK {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
+	var cb [256]byte
+	cid := appendCacheID(cb[:0], bucket, wrappedBK)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bk := s.bucketKeys[cacheID(bucket, wrappedBK)]
+	bk := s.bucketKeys[string(cid)]
 	if !s.fresh(bk) || len(oek) != ObjectKeySize {
 		return nil // no copy made: none to zero
 	}
-	if bk.oeks == nil {
-		bk.oeks = make(map[string]*cachedOEK)
-	}
 	c := newCachedOEK(oek)
-	s.addOEK(bk.oeks, string(id), c)
+	c.bk = bk
+	s.addOEK(string(id), c)
 	return c
 }
 
@@ -187,12 +193,12 @@ func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 	id := oekID(buf[:], aad, wrapped)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.managed[string(id)]
-	if !ok {
+	c, ok := s.oeks[string(id)]
+	if !ok || c.bk != nil {
 		return nil, nil
 	}
 	if !s.freshOEK(c) {
-		s.dropOEK(s.managed, string(id))
+		s.dropOEK(c)
 		return nil, nil
 	}
 	return bytes.Clone(c.key[:]), c
@@ -211,7 +217,7 @@ func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *ca
 	}
 	c := newCachedOEK(oek)
 	c.fetched, c.serial = s.now(), serial
-	s.addOEK(s.managed, string(id), c)
+	s.addOEK(string(id), c)
 	s.scheduleSweep()
 	return c
 }
@@ -221,55 +227,63 @@ func (s *Sealer) freshOEK(c *cachedOEK) bool {
 	return s.now().Sub(c.fetched) < s.bucketTTL && c.serial == s.keyStateSerial()
 }
 
-// addOEK adds c to m as id, making room first. Caller holds s.mu.
-func (s *Sealer) addOEK(m map[string]*cachedOEK, id string, c *cachedOEK) {
-	if _, ok := m[id]; ok {
-		s.dropOEK(m, id)
+// addOEK caches c as id (replacing a key cached as id), making room first
+// by dropping an arbitrary key: all kinds of object key share the one
+// bound, each in proportion to how many it adds. (Dropping a key of c's
+// own kind first, as this once did, left SSE-KMS a single slot once
+// SSE-S3 keys had filled the cache.) Caller holds s.mu.
+func (s *Sealer) addOEK(id string, c *cachedOEK) {
+	if old, ok := s.oeks[id]; ok {
+		s.dropOEK(old)
 	}
-	if s.oekCount >= s.oekLimit && !s.dropAnyOEK(m) && !s.dropAnyOEK(s.managed) {
-		for _, bk := range s.bucketKeys {
-			if s.dropAnyOEK(bk.oeks) {
-				break
-			}
+	if len(s.oeks) >= s.oekLimit {
+		for _, old := range s.oeks { // Go's map order: an arbitrary one
+			s.dropOEK(old)
+			break
 		}
 	}
-	m[id] = c
-	s.oekCount++
-}
-
-// dropAnyOEK drops one key of m, if it has any. Caller holds s.mu.
-func (s *Sealer) dropAnyOEK(m map[string]*cachedOEK) bool {
-	for id := range m {
-		s.dropOEK(m, id)
-		return true
+	c.id = id
+	s.oeks[id] = c
+	if bk := c.bk; bk != nil {
+		c.next = bk.oeks
+		if c.next != nil {
+			c.next.prev = c
+		}
+		bk.oeks = c
 	}
-	return false
 }
 
-// dropOEK zeroes and drops key id of m. Caller holds s.mu.
-func (s *Sealer) dropOEK(m map[string]*cachedOEK, id string) {
-	if c, ok := m[id]; ok {
-		clear(c.key[:])
-		c.blob.Store(nil)
-		delete(m, id)
-		s.oekCount--
+// dropOEK zeroes and drops cached key c. Caller holds s.mu.
+func (s *Sealer) dropOEK(c *cachedOEK) {
+	clear(c.key[:])
+	c.blob.Store(nil)
+	delete(s.oeks, c.id)
+	if bk := c.bk; bk != nil {
+		if c.prev != nil {
+			c.prev.next = c.next
+		} else {
+			bk.oeks = c.next
+		}
+		if c.next != nil {
+			c.next.prev = c.prev
+		}
+		c.prev, c.next = nil, nil
 	}
 }
 
 // forgetObjectKeys zeroes and drops the object keys cached under bk.
 // Caller holds s.mu.
 func (s *Sealer) forgetObjectKeys(bk *bucketKey) {
-	for id := range bk.oeks {
-		s.dropOEK(bk.oeks, id)
+	for bk.oeks != nil {
+		s.dropOEK(bk.oeks)
 	}
-	bk.oeks = nil
 }
 
 // dropStaleManaged zeroes the SSE-S3 keys no longer fresh. Caller holds s.mu.
 func (s *Sealer) dropStaleManaged() {
-	for id, c := range s.managed {
-		if !s.freshOEK(c) {
-			s.dropOEK(s.managed, id)
+	for _, c := range s.oeks {
+		if c.bk == nil && !s.freshOEK(c) {
+			s.dropOEK(c)
 		}
 	}
 }

@@ -14,21 +14,36 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/sealed"
 )
 
-// cachedOEKs returns the object keys cached, under bucket keys and SSE-S3.
+// cachedOEKs returns the object keys cached, under bucket keys and SSE-S3,
+// checking that each bucket key lists exactly the cached keys under it.
 func cachedOEKs(s *Sealer) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out [][]byte
-	for _, bk := range s.bucketKeys {
-		for _, c := range bk.oeks {
-			out = append(out, c.key[:])
+	under := 0
+	for id, c := range s.oeks {
+		if c.id != id {
+			panic(fmt.Sprintf("key cached as %q names itself %q", id, c.id))
 		}
-	}
-	for _, c := range s.managed {
+		if c.bk != nil {
+			under++
+			if s.bucketKeys[c.bk.id] != c.bk {
+				panic("a cached object key's bucket key is not cached")
+			}
+		}
 		out = append(out, c.key[:])
 	}
-	if len(out) != s.oekCount {
-		panic(fmt.Sprintf("oekCount %d, %d keys cached", s.oekCount, len(out)))
+	listed := 0
+	for _, bk := range s.bucketKeys {
+		for c := bk.oeks; c != nil; c = c.next {
+			if s.oeks[c.id] != c || c.bk != bk || (c.next != nil && c.next.prev != c) {
+				panic("a bucket key lists an object key not cached under it")
+			}
+			listed++
+		}
+	}
+	if listed != under {
+		panic(fmt.Sprintf("%d object keys under bucket keys, %d listed", under, listed))
 	}
 	return out
 }
@@ -97,6 +112,27 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 			t.Error("the cached object key was not zeroed")
 		}
 	})
+	t.Run("other bucket key", func(t *testing.T) {
+		// A record naming another bucket key of the bucket is not served
+		// the key cached under the first: it unwraps under the one it
+		// names, and fails there.
+		s, _, k, _, enc := setup(t)
+		if _, err := k.CreateKey(ctx, "second"); err != nil {
+			t.Fatal(err)
+		}
+		_, other, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, KeyID: "second", BucketKey: true}, "b", "k2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Extra["bucketKey"] == enc.Extra["bucketKey"] {
+			t.Fatal("two master keys, one bucket key")
+		}
+		swapped := *enc
+		swapped.Extra = map[string]string{"bucketKey": other.Extra["bucketKey"]}
+		if _, err := s.readKey(ctx, &swapped, "b", "k", nil); err == nil {
+			t.Fatal("object key served under a bucket key it was not wrapped under")
+		}
+	})
 	t.Run("rotate", func(t *testing.T) {
 		s, _, k, oek, enc := setup(t)
 		if _, err := k.RotateKey(ctx, "named"); err != nil {
@@ -142,6 +178,19 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
 		}
 	})
+}
+
+// underBucketKeys counts the object keys cached under bucket keys.
+func underBucketKeys(s *Sealer) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.oeks {
+		if c.bk != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // readMany creates and reads n objects of bucket b under spec, and reads
@@ -259,6 +308,21 @@ func TestManagedKeyCache(t *testing.T) {
 		}
 		readMany(t, s, &Spec{Mode: KMS, Algorithm: AES256, KeyID: "named", BucketKey: true}, 30)
 		readMany(t, s, spec, 30)
+		if n := len(cachedOEKs(s)); n != s.oekLimit {
+			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
+		}
+	})
+	t.Run("shared", func(t *testing.T) {
+		// Once SSE-S3 keys fill the cache, bucket-key reads still get
+		// room in proportion to what they add (they once got one slot,
+		// and every read of them unwrapped).
+		s, _, _, _, _ := setup(t)
+		s.oekLimit = 40
+		readMany(t, s, spec, 40)
+		readMany(t, s, &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, 20)
+		if n := underBucketKeys(s); n < 10 {
+			t.Errorf("%d of 20 bucket-key object keys cached after SSE-S3 keys filled the cache, want most", n)
+		}
 		if n := len(cachedOEKs(s)); n != s.oekLimit {
 			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
 		}

@@ -39,10 +39,9 @@ type Sealer struct {
 	pending   map[string]chan struct{}
 	bucketTTL time.Duration
 	cacheSize int // most bucket keys cached (cache.go)
-	// managed caches SSE-S3 object keys; oekCount counts them and those
-	// in bucket keys' entries (oekcache.go).
-	managed  map[string]*cachedOEK
-	oekCount int
+	// oeks caches object keys, SSE-S3 ones and those unwrapped under a
+	// cached bucket key, by oekID (oekcache.go).
+	oeks     map[string]*cachedOEK
 	oekLimit int         // maxObjectKeys (tests lower it)
 	sweeper  *time.Timer // drops expired keys of an idle cache
 	now      func() time.Time
@@ -59,9 +58,11 @@ type bucketKey struct {
 	keyID     string // canonical id of the master key that wraps it (writes)
 	fetched   time.Time
 	serial    uint64
-	forWrites bool // generated here for new objects (not only unwrapped)
-	// oeks are object keys unwrapped under this key (oekcache.go).
-	oeks map[string]*cachedOEK
+	forWrites bool   // generated here for new objects (not only unwrapped)
+	id        string // its name in bucketKeys (cacheID)
+	// oeks lists the cached object keys unwrapped under this key
+	// (oekcache.go): they leave with it.
+	oeks *cachedOEK
 }
 
 // cacheID names a cached bucket key by its bucket too: the KMS vouched for
@@ -99,6 +100,8 @@ func (s *Sealer) remember(id string, bk *bucketKey) {
 		return
 	}
 	s.makeRoom()
+	s.evict(id) // a key cached again: its old entry's object keys go too
+	bk.id = id
 	s.bucketKeys[id] = bk
 	s.scheduleSweep()
 }
@@ -108,7 +111,7 @@ func NewSealer(p kms.Provider) *Sealer {
 	return &Sealer{
 		kms:        p,
 		bucketKeys: make(map[string]*bucketKey),
-		managed:    make(map[string]*cachedOEK),
+		oeks:       make(map[string]*cachedOEK),
 		oekLimit:   maxObjectKeys,
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),
