@@ -11,8 +11,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -188,7 +190,57 @@ type Encryption struct {
 	WrappedKey  []byte // object key wrapped by the KMS or by an SSE-C derived key
 	Salt        []byte // SSE-C key derivation salt
 	SegmentSize int
-	Extra       map[string]string // provider-specific material
+	// WrappedBucketKey is the bucket key the object key is wrapped under
+	// (base64 of the KMS's ciphertext), empty without one. Stored as
+	// Extra["bucketKey"], as before it had a field of its own (see
+	// MarshalJSON): records written by older versions read the same.
+	WrappedBucketKey string            `json:"-"`
+	Extra            map[string]string // provider-specific material
+}
+
+// ExtraBucketKey is the Extra entry records store WrappedBucketKey under.
+const ExtraBucketKey = "bucketKey"
+
+// encryptionJSON is Encryption without its JSON methods.
+type encryptionJSON Encryption
+
+// MarshalJSON writes e as it was stored before WrappedBucketKey had a
+// field: under Extra["bucketKey"].
+func (e Encryption) MarshalJSON() ([]byte, error) {
+	j := encryptionJSON(e)
+	if e.WrappedBucketKey != "" {
+		j.Extra = make(map[string]string, len(e.Extra)+1)
+		maps.Copy(j.Extra, e.Extra)
+		j.Extra[ExtraBucketKey] = e.WrappedBucketKey
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote, taking the wrapped bucket
+// key out of Extra.
+func (e *Encryption) UnmarshalJSON(b []byte) error {
+	var j encryptionJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Encryption(j)
+	e.WrappedBucketKey, e.Extra = SplitExtra(e.Extra)
+	return nil
+}
+
+// SplitExtra takes the wrapped bucket key out of stored Extra entries m:
+// it returns the key and the other entries (nil when there are none, as
+// when m held only the key).
+func SplitExtra(m map[string]string) (string, map[string]string) {
+	w, ok := m[ExtraBucketKey]
+	if !ok {
+		return "", m
+	}
+	delete(m, ExtraBucketKey)
+	if len(m) == 0 {
+		m = nil
+	}
+	return w, m
 }
 
 // Upload is an in-progress multipart upload.

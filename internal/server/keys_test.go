@@ -68,7 +68,7 @@ func TestKeyProtectsFollowsTheWrappingKey(t *testing.T) {
 	}{
 		{"SSE-S3 object key", &meta.Encryption{Mode: "managed", WrappedKey: dk.Ciphertext}},
 		{"SSE-KMS named default", &meta.Encryption{Mode: "kms", KeyID: "alias/" + kms.DefaultKeyName, WrappedKey: dk.Ciphertext}},
-		{"bucket key", &meta.Encryption{Mode: "kms", KeyID: "", WrappedKey: []byte("local"), Extra: map[string]string{"bucketKey": bk}}},
+		{"bucket key", &meta.Encryption{Mode: "kms", KeyID: "", WrappedKey: []byte("local"), WrappedBucketKey: bk}},
 	} {
 		if !keyProtects(c.enc, other) {
 			t.Errorf("%s wrapped under %q: not protected by it", c.name, other.ID)

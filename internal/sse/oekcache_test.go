@@ -124,11 +124,11 @@ func TestObjectKeyCacheFollowsBucketKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if other.Extra["bucketKey"] == enc.Extra["bucketKey"] {
+		if other.WrappedBucketKey == enc.WrappedBucketKey {
 			t.Fatal("two master keys, one bucket key")
 		}
 		swapped := *enc
-		swapped.Extra = map[string]string{"bucketKey": other.Extra["bucketKey"]}
+		swapped.WrappedBucketKey = other.WrappedBucketKey
 		if _, err := s.readKey(ctx, &swapped, "b", "k", nil); err == nil {
 			t.Fatal("object key served under a bucket key it was not wrapped under")
 		}
@@ -561,7 +561,7 @@ func TestObjectKeyCacheOnlyObjectKeySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := enc.Extra["bucketKey"] // its bucket key is cached and fresh
+	w := enc.WrappedBucketKey // its bucket key is cached and fresh
 	for _, n := range []int{ObjectKeySize - 1, ObjectKeySize + 1} {
 		bad := bytes.Repeat([]byte{7}, n)
 		if c := s.rememberObjectKey("b", w, aad, []byte("wrapped"), bad); c != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"maps"
 	"sync"
 
 	"github.com/strongroom-dev/strongroom/internal/kms"
@@ -55,7 +54,7 @@ func kmsCiphertext(enc *meta.Encryption) []byte {
 	if enc == nil || (Mode(enc.Mode) != Managed && Mode(enc.Mode) != KMS) {
 		return nil
 	}
-	if w := enc.Extra["bucketKey"]; w != "" {
+	if w := enc.WrappedBucketKey; w != "" {
 		ct, err := base64.StdEncoding.DecodeString(w)
 		if err != nil {
 			return nil
@@ -79,13 +78,12 @@ func (r *Rewrapper) Rewrap(ctx context.Context, enc *meta.Encryption, bucket, ke
 	}
 	out := *enc
 	var newID string
-	if w := enc.Extra["bucketKey"]; w != "" {
+	if w := enc.WrappedBucketKey; w != "" {
 		nw, id, err := r.bucketKey(ctx, bucket, w)
 		if err != nil {
 			return nil, err
 		}
-		out.Extra = maps.Clone(enc.Extra)
-		out.Extra["bucketKey"], newID = nw, id
+		out.WrappedBucketKey, newID = nw, id
 	} else {
 		octx, err := objectContext(bucket, key, enc.Context)
 		if err != nil {
@@ -163,7 +161,7 @@ func SameMaterial(a, b *meta.Encryption) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return string(a.WrappedKey) == string(b.WrappedKey) && a.Extra["bucketKey"] == b.Extra["bucketKey"] &&
+	return string(a.WrappedKey) == string(b.WrappedKey) && a.WrappedBucketKey == b.WrappedBucketKey &&
 		a.Algorithm == b.Algorithm && a.Mode == b.Mode
 }
 

@@ -206,7 +206,7 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		return nil, nil, Kept{}, err
 	}
 	var kept Kept
-	if w := enc.Extra["bucketKey"]; keep && w != "" {
+	if w := enc.WrappedBucketKey; keep && w != "" {
 		if aad, err := objectAAD(bucket, key, enc.Context); err == nil { // as above
 			kept.c = s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
 		}
@@ -297,7 +297,7 @@ func (s *Sealer) wrapUnderBucketKey(ctx context.Context, enc *meta.Encryption, b
 	if Mode(enc.Mode) == KMS && enc.KeyID == "" {
 		enc.KeyID = bk.keyID // echo the default key's id, as without bucket keys
 	}
-	enc.Extra = map[string]string{"bucketKey": wrappedBK}
+	enc.WrappedBucketKey = wrappedBK
 	return enc, nil
 }
 
@@ -430,7 +430,7 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 		return oek, Kept{}, nil
 	case Managed, KMS:
 		var buf [256]byte // the AAD of a usual key fits: no allocation on a hit
-		if w := enc.Extra["bucketKey"]; w != "" {
+		if w := enc.WrappedBucketKey; w != "" {
 			aad, err := appendObjectAAD(buf[:0], bucket, key, enc.Context)
 			if err != nil {
 				return nil, Kept{}, err

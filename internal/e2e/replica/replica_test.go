@@ -443,7 +443,7 @@ func objectKeys(t *testing.T, p *pair, src, rep *meta.Object) [][]byte {
 		o *meta.Object
 	}{{p.src, src}, {p.dst, rep}} {
 		e := x.o.Encryption
-		if e == nil || e.Mode == "customer" || e.Extra["bucketKey"] != "" {
+		if e == nil || e.Mode == "customer" || e.WrappedBucketKey != "" {
 			continue
 		}
 		k, err := x.n.Keyring.Decrypt(p.ctx, e.WrappedKey, map[string]string{"aws:s3:arn": "arn:aws:s3:::" + x.o.Bucket + "/" + x.o.Key})

@@ -135,7 +135,7 @@ func appendRecord(dst []byte, r *record) []byte {
 		dst = appendBytes(dst, e.WrappedKey)
 		dst = appendBytes(dst, e.Salt)
 		dst = binary.AppendVarint(dst, int64(e.SegmentSize))
-		dst = appendMap(dst, e.Extra)
+		dst = appendExtra(dst, e)
 	}
 	dst = appendStr(dst, o.ACL)
 	dst = appendStr(dst, o.VersionID)
@@ -178,6 +178,31 @@ func appendMap(dst []byte, m map[string]string) []byte {
 	slices.Sort(keys)
 	for _, k := range keys {
 		dst = appendStr(appendStr(dst, k), m[k])
+	}
+	return dst
+}
+
+// appendExtra appends e.Extra with e.WrappedBucketKey among its entries
+// (meta.ExtraBucketKey), as records stored it before it had a field.
+func appendExtra(dst []byte, e *meta.Encryption) []byte {
+	if e.WrappedBucketKey == "" {
+		return appendMap(dst, e.Extra)
+	}
+	dst = appendCount(dst, len(e.Extra)+1, false)
+	keys := make([]string, 0, len(e.Extra)+1)
+	keys = append(keys, meta.ExtraBucketKey)
+	for k := range e.Extra {
+		if k != meta.ExtraBucketKey { // the field wins
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := e.Extra[k]
+		if k == meta.ExtraBucketKey {
+			v = e.WrappedBucketKey
+		}
+		dst = appendStr(appendStr(dst, k), v)
 	}
 	return dst
 }
@@ -250,8 +275,8 @@ func (d *recDecoder) knownStr() string {
 		return "AES256"
 	case "SM4":
 		return "SM4"
-	case "bucketKey": // the one key of a bucket-key object's Extra
-		return "bucketKey"
+	case meta.ExtraBucketKey: // the one key of a bucket-key object's Extra
+		return meta.ExtraBucketKey
 	}
 	return string(b)
 }
@@ -305,6 +330,35 @@ func (d *recDecoder) strMap() map[string]string {
 		m[k] = d.str()
 	}
 	return m
+}
+
+// extra reads an Encryption's Extra written by appendExtra: the wrapped
+// bucket key, and a map of the other entries only when there are any (a
+// bucket-key object's record has no others, and every read of it decodes
+// them).
+func (d *recDecoder) extra() (string, map[string]string) {
+	n := d.count()
+	if n <= 0 {
+		if n == 0 {
+			return "", map[string]string{}
+		}
+		return "", nil
+	}
+	var w string
+	var m map[string]string
+	for range n {
+		k := d.knownStr()
+		v := d.str()
+		if k == meta.ExtraBucketKey {
+			w = v
+			continue
+		}
+		if m == nil {
+			m = make(map[string]string, n)
+		}
+		m[k] = v
+	}
+	return w, m
 }
 
 func (d *recDecoder) time() time.Time {
@@ -372,7 +426,7 @@ func decodeBinary(v []byte) (*record, error) {
 		e.WrappedKey = d.bytesInto(ew.w[:0])
 		e.Salt = d.bytes()
 		e.SegmentSize = int(d.varint())
-		e.Extra = d.strMap()
+		e.WrappedBucketKey, e.Extra = d.extra()
 		o.Encryption = e
 	}
 	o.ACL = d.str()

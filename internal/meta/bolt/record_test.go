@@ -67,6 +67,10 @@ func TestRecordRoundTrip(t *testing.T) {
 		"wrapped fits": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", WrappedKey: bytes.Repeat([]byte{7}, wrappedKeyRoom)}}},
 		"wrapped long": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", WrappedKey: bytes.Repeat([]byte{9}, wrappedKeyRoom+1)}}},
 		"wrapped nil":  {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms"}}},
+		// The wrapped bucket key is stored among Extra's entries; a
+		// record with no others decodes no map.
+		"bucket key":       {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", BucketKey: true, WrappedBucketKey: "d2s="}}},
+		"bucket key extra": {Object: meta.Object{Encryption: &meta.Encryption{Mode: "kms", BucketKey: true, WrappedBucketKey: "d2s=", Extra: map[string]string{"x": "y", "c": "d"}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := appendRecord(nil, r)
@@ -95,6 +99,55 @@ func TestRecordRoundTrip(t *testing.T) {
 			for n := range len(v) - 1 { // every truncation is refused
 				if _, err := decodeRecord([]byte("k"), v[:n+1]); err == nil && n+1 < len(v) {
 					t.Fatalf("record truncated to %d bytes decoded", n+1)
+				}
+			}
+		})
+	}
+}
+
+// TestBucketKeyStoredAsBefore: a record's wrapped bucket key is stored as
+// Extra["bucketKey"], byte for byte as before it had a field of its own,
+// in the binary encoding and in JSON (PostgreSQL's, and old bolt records),
+// and records stored that way read into the field.
+func TestBucketKeyStoredAsBefore(t *testing.T) {
+	enc := func(field string, extra map[string]string) *record {
+		return &record{Object: meta.Object{Bucket: "b", Key: "k", Encryption: &meta.Encryption{Mode: "kms", BucketKey: true,
+			WrappedKey: []byte{1, 2}, WrappedBucketKey: field, Extra: extra}}}
+	}
+	for name, tc := range map[string]struct{ now, before *record }{
+		"alone":       {enc("d2s=", nil), enc("", map[string]string{"bucketKey": "d2s="})},
+		"with others": {enc("d2s=", map[string]string{"z": "1", "a": "2"}), enc("", map[string]string{"bucketKey": "d2s=", "z": "1", "a": "2"})},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bin, old := appendRecord(nil, tc.now), appendRecord(nil, tc.before)
+			if !bytes.Equal(bin, old) {
+				t.Fatalf("binary record changed:\n%x\nwas\n%x", bin, old)
+			}
+			js, err := json.Marshal(tc.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type oldEncryption struct { // meta.Encryption's JSON before the field
+				Mode, Algorithm, KeyID, ProjectID, Context string
+				BucketKey                                  bool
+				WrappedKey, Salt                           []byte
+				SegmentSize                                int
+				Extra                                      map[string]string
+			}
+			var got struct{ Encryption oldEncryption } // the record embeds its object
+			if err := json.Unmarshal(js, &got); err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.before.Encryption.Extra; !reflect.DeepEqual(got.Encryption.Extra, want) {
+				t.Fatalf("JSON Extra = %v, want %v (%s)", got.Encryption.Extra, want, js)
+			}
+			for _, v := range [][]byte{bin, js} {
+				r, err := decodeRecord([]byte("k"), v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := r.Encryption; e.WrappedBucketKey != "d2s=" || !reflect.DeepEqual(e.Extra, tc.now.Encryption.Extra) {
+					t.Fatalf("%.1s record reads bucket key %q, Extra %v", v, e.WrappedBucketKey, e.Extra)
 				}
 			}
 		})

@@ -742,7 +742,7 @@ func testReopenKeepsEverything(t *testing.T, be Backend) {
 		t.Fatal(err)
 	}
 	o := obj("b", "k", "blob")
-	o.Encryption = &meta.Encryption{Mode: "kms", Algorithm: "SM4", WrappedKey: []byte{0, 1, 255}, Salt: []byte("s"), SegmentSize: 65536, Extra: map[string]string{"a": "b"}}
+	o.Encryption = &meta.Encryption{Mode: "kms", Algorithm: "SM4", WrappedKey: []byte{0, 1, 255}, Salt: []byte("s"), SegmentSize: 65536, WrappedBucketKey: "d2s=", Extra: map[string]string{"a": "b"}}
 	o.Checksums = map[string]string{"CRC32C": "abc="}
 	mustPut(t, s, o)
 	up := &meta.Upload{ID: "u1", Bucket: "b", Key: "m", Initiated: time.Unix(1700000000, 123).UTC(), Encryption: o.Encryption}
