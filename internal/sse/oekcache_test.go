@@ -580,3 +580,33 @@ func TestObjectKeyCacheOnlyObjectKeySize(t *testing.T) {
 		t.Error("a key of the right size was not cached")
 	}
 }
+
+// A bucket key cached again under the same name replaces its entry
+// whole: the old key and the object keys under it are zeroed and leave,
+// not left to the garbage collector.
+func TestRememberReplacesEntry(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newSealer(t)
+	_, enc, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, "b", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.readKey(ctx, enc, "b", "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	held := cachedOEKs(s)
+	if len(held) != 1 {
+		t.Fatalf("%d object keys cached, want 1", len(held))
+	}
+	id := cacheID("b", enc.WrappedBucketKey)
+	s.mu.Lock()
+	old := s.bucketKeys[id]
+	s.remember(id, &bucketKey{plain: bytes.Repeat([]byte{1}, 32), fetched: s.now(), serial: s.keyStateSerial()})
+	s.mu.Unlock()
+	if !zeroed(held) || !zeroed([][]byte{old.plain}) {
+		t.Error("the replaced entry's keys were not zeroed")
+	}
+	if n := len(cachedOEKs(s)); n != 0 {
+		t.Errorf("%d object keys cached after their bucket key was replaced, want 0", n)
+	}
+}

@@ -99,8 +99,8 @@ func (s *Sealer) remember(id string, bk *bucketKey) {
 		clear(bk.plain) // caching is off: the caller holds its own copy
 		return
 	}
-	s.makeRoom()
 	s.evict(id) // a key cached again: its old entry's object keys go too
+	s.makeRoom()
 	bk.id = id
 	s.bucketKeys[id] = bk
 	s.scheduleSweep()

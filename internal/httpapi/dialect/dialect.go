@@ -203,7 +203,8 @@ func HeaderWithPrefixes(h http.Header, name string, prefixes ...string) string {
 // without prefix, e.g. "server-side-encryption-customer-algorithm" with
 // keyPrefix "server-side-encryption-customer-"). nil when absent.
 func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) {
-	alg, key, md5 := get(keyPrefix+"algorithm"), get(keyPrefix+"key"), get(keyPrefix+"key-md5")
+	an, kn, mn := customerNames(keyPrefix)
+	alg, key, md5 := get(an), get(kn), get(mn)
 	if alg == "" && key == "" && md5 == "" {
 		return nil, nil
 	}
@@ -211,6 +212,16 @@ func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) 
 		return nil, errs.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.")
 	}
 	return sse.CustomerSpec(alg, key, md5)
+}
+
+// customerNames are the names of the SSE-C headers under keyPrefix, spelled
+// out for the usual one: every request with encryption headers reads them,
+// and joining the names made three strings each time.
+func customerNames(keyPrefix string) (alg, key, md5 string) {
+	if keyPrefix == "server-side-encryption-customer-" {
+		return "server-side-encryption-customer-algorithm", "server-side-encryption-customer-key", "server-side-encryption-customer-key-md5"
+	}
+	return keyPrefix + "algorithm", keyPrefix + "key", keyPrefix + "key-md5"
 }
 
 // StorageClasses is implemented by dialects whose storage-class header
