@@ -200,16 +200,22 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 	}
 	oek := make([]byte, ObjectKeySize)
 	rand.Read(oek)
-	enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
+	if !spec.BucketKey || (spec.Mode != Managed && spec.Mode != KMS) {
+		enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
+		if err != nil {
+			clear(oek)
+			return nil, nil, Kept{}, err
+		}
+		return oek, enc, Kept{}, nil
+	}
+	enc, aad, err := s.wrapUnderBucketKey(ctx, spec, bucket, key, oek)
 	if err != nil {
 		clear(oek)
 		return nil, nil, Kept{}, err
 	}
 	var kept Kept
-	if w := enc.WrappedBucketKey; keep && w != "" {
-		if aad, err := objectAAD(bucket, key, enc.Context); err == nil { // as above
-			kept.c = s.rememberObjectKey(bucket, w, aad, enc.WrappedKey, oek)
-		}
+	if keep {
+		kept.c = s.rememberObjectKey(bucket, enc.WrappedBucketKey, aad, enc.WrappedKey, oek)
 	}
 	return oek, enc, kept, nil
 }
@@ -234,12 +240,13 @@ func (s *Sealer) WrapObjectKey(ctx context.Context, spec *Spec, bucket, key stri
 		enc.Salt, enc.WrappedKey = salt, wrapped
 		return enc, nil
 	case Managed, KMS:
+		if spec.BucketKey {
+			enc, _, err := s.wrapUnderBucketKey(ctx, spec, bucket, key, oek)
+			return enc, err
+		}
 		enc, octx, keyID, err := s.kmsEncryption(spec, bucket, key)
 		if err != nil {
 			return nil, err
-		}
-		if spec.BucketKey {
-			return s.wrapUnderBucketKey(ctx, enc, bucket, keyID, octx, oek)
 		}
 		e, ok := s.kms.(kms.Encrypter)
 		if !ok {
@@ -268,50 +275,70 @@ func newEncryption(spec *Spec) *meta.Encryption {
 // kmsEncryption starts the stored material of a managed or KMS key and
 // returns the encryption context and the CMK to wrap it under.
 func (s *Sealer) kmsEncryption(spec *Spec, bucket, key string) (*meta.Encryption, map[string]string, string, error) {
-	enc := newEncryption(spec)
-	enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
+	enc, keyID := kmsMaterial(spec)
 	octx, err := objectContext(bucket, key, spec.Context)
 	if err != nil {
 		return nil, nil, "", err
 	}
+	return enc, octx, keyID, nil
+}
+
+// kmsMaterial starts the stored material of a managed or KMS key and
+// returns the CMK to wrap it under.
+func kmsMaterial(spec *Spec) (*meta.Encryption, string) {
+	enc := newEncryption(spec)
+	enc.KeyID, enc.ProjectID, enc.Context, enc.BucketKey = spec.KeyID, spec.ProjectID, spec.Context, spec.BucketKey
 	keyID := spec.KeyID
 	if spec.Mode == Managed {
 		keyID = "" // the server's default managed key
 	}
-	return enc, octx, keyID, nil
+	return enc, keyID
 }
 
-// wrapUnderBucketKey wraps an object key locally under the bucket's
-// current bucket key, creating one (one KMS call) when none is cached.
-func (s *Sealer) wrapUnderBucketKey(ctx context.Context, enc *meta.Encryption, bucket, keyID string, octx map[string]string, oek []byte) (*meta.Encryption, error) {
+// wrapUnderBucketKey wraps object key oek of bucket/key locally under the
+// bucket's current bucket key, creating one (one KMS call) when none is
+// cached, and returns the material and the additional data it was wrapped
+// with (the name a read looks the key up by).
+func (s *Sealer) wrapUnderBucketKey(ctx context.Context, spec *Spec, bucket, key string, oek []byte) (*meta.Encryption, []byte, error) {
+	enc, keyID := kmsMaterial(spec)
+	aad, err := objectAAD(bucket, key, spec.Context) // no context map: the bytes are what binds
+	if err != nil {
+		return nil, nil, err
+	}
 	wrappedBK, bk, err := s.currentBucketKey(ctx, bucket, keyID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer clear(bk.plain) // a copy: the cached one is zeroed on eviction
-	w, err := wrapLocal(bk.plain, oek, kms.EncodeContext(octx))
+	w, err := wrapLocal(bk.plain, oek, aad)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	enc.WrappedKey = w
 	if Mode(enc.Mode) == KMS && enc.KeyID == "" {
 		enc.KeyID = bk.keyID // echo the default key's id, as without bucket keys
 	}
 	enc.WrappedBucketKey = wrappedBK
-	return enc, nil
+	return enc, aad, nil
 }
 
 func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (string, *bucketKey, error) {
-	id := bucket + "\x00" + keyID
-	flight := "current\x00" + id
+	// The names are built in stack buffers, and the strings only on a
+	// miss: a hit is every bucket-key write.
+	var ib, cb [256]byte
+	id := append(append(append(ib[:0], bucket...), 0), keyID...)
+	var flight string
 	for {
 		s.mu.Lock()
-		if w, ok := s.current[id]; ok {
-			if bk := s.bucketKeys[cacheID(bucket, w)]; s.fresh(bk) && bk.forWrites {
+		if w, ok := s.current[string(id)]; ok {
+			if bk := s.bucketKeys[string(appendCacheID(cb[:0], bucket, w))]; s.fresh(bk) && bk.forWrites {
 				c := bk.copy()
 				s.mu.Unlock()
 				return w, c, nil
 			}
+		}
+		if flight == "" {
+			flight = "current\x00" + string(id)
 		}
 		lead, err := s.join(ctx, flight)
 		if err != nil {
@@ -331,7 +358,7 @@ func (s *Sealer) currentBucketKey(ctx context.Context, bucket, keyID string) (st
 		cached := &bucketKey{plain: dk.Plaintext, keyID: dk.KeyID, fetched: s.now(), serial: serial, forWrites: true}
 		bk = cached.copy()
 		s.remember(cacheID(bucket, w), cached)
-		s.current[id] = w
+		s.current[string(id)] = w
 	}
 	s.land(flight)
 	s.mu.Unlock()
