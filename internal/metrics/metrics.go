@@ -142,7 +142,13 @@ func (r *Registry) Gatherer() prometheus.Gatherer { return r.reg }
 // CounterFunc exports a counter the code keeps itself (an atomic), read
 // at scrape time; name gets the Namespace prefix.
 func (r *Registry) CounterFunc(name, help string, read func() float64) error {
-	return r.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, read))
+	return r.LabeledCounterFunc(name, help, nil, read)
+}
+
+// LabeledCounterFunc is CounterFunc for one series of a labelled counter:
+// call it once per label set, with the same name and help.
+func (r *Registry) LabeledCounterFunc(name, help string, labels map[string]string, read func() float64) error {
+	return r.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help, ConstLabels: labels}, read))
 }
 
 // Request is what a finished request tells the metrics.

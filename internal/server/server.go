@@ -33,6 +33,7 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/remote"
 	"github.com/strongroom-dev/strongroom/internal/reqid"
 	"github.com/strongroom-dev/strongroom/internal/service"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Config is a node's configuration.
@@ -155,6 +156,8 @@ type Node struct {
 	closeKMS func() error
 	// KMS counts the calls made to the key provider (tests and metrics).
 	KMS *kms.Counting
+	// sealer is the service's: its object-key cache is counted (watch).
+	sealer *sse.Sealer
 	// Jobs runs the background work (lifecycle); see internal/jobs.
 	Jobs *jobs.Engine
 	// Metrics is the node's metrics registry (served at GET /metrics);
@@ -286,7 +289,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		closeStores()
 		return nil, err
 	}
-	node := &Node{cfg: cfg, log: log, meta: m, blobs: blobs, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, Keys: keys, closeKMS: closeKMS, KMS: counting}
+	node := &Node{cfg: cfg, log: log, meta: m, blobs: blobs, md5s: md5s, Service: svc, IAM: ids, Root: root, RootCreated: rootCreated, Keyring: keyring, Keys: keys, closeKMS: closeKMS, KMS: counting, sealer: sealer}
 	domains, err := parseDomains(cfg.Domains)
 	if err != nil {
 		node.Close(ctx)

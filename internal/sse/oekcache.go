@@ -45,6 +45,34 @@ import (
 // KMS, as S3 does: that is what a key without bucket keys is for) and
 // SSE-C keys (the customer's key is checked on every request).
 
+// ObjectKeyLookups counts the reads that looked for a cached object key,
+// by kind and outcome (the metric strongroom_object_key_cache_lookups_total):
+// a hit rate far below the working set's is the first thing to look for
+// when encrypted GETs are slow.
+type ObjectKeyLookups struct {
+	ManagedHits, ManagedMisses     uint64 // SSE-S3
+	BucketKeyHits, BucketKeyMisses uint64 // SSE-KMS under a bucket key
+}
+
+// ObjectKeyLookups returns how many reads have looked for a cached object
+// key, and how many found it.
+func (s *Sealer) ObjectKeyLookups() ObjectKeyLookups {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups
+}
+
+// counted adds one lookup to hits or misses (under s.mu, which every
+// lookup holds anyway: no shared atomic on the hot path).
+func counted(hit bool, hits, misses *uint64) bool {
+	if hit {
+		*hits++
+	} else {
+		*misses++
+	}
+	return hit
+}
+
 // maxObjectKeys bounds the object keys cached: 16384 keys are 512 KiB of
 // key material, about 5 MiB with their map entries, and about 19 MiB with
 // the blob key each keeps (840 bytes: AES round keys and GCM tables).
@@ -156,11 +184,12 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.oeks[string(id)]
-	if !ok || c.bk == nil || c.bk.id != string(cid) {
-		return nil, nil
-	}
-	if !s.fresh(c.bk) {
+	hit := ok && c.bk != nil && c.bk.id == string(cid)
+	if hit && !s.fresh(c.bk) {
 		s.evict(c.bk.id) // stale (disabled, expired): zero it and its object keys now
+		hit = false
+	}
+	if !counted(hit, &s.lookups.BucketKeyHits, &s.lookups.BucketKeyMisses) {
 		return nil, nil
 	}
 	return bytes.Clone(c.key[:]), c
@@ -194,11 +223,12 @@ func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.oeks[string(id)]
-	if !ok || c.bk != nil {
-		return nil, nil
-	}
-	if !s.freshOEK(c) {
+	hit := ok && c.bk == nil
+	if hit && !s.freshOEK(c) {
 		s.dropOEK(c)
+		hit = false
+	}
+	if !counted(hit, &s.lookups.ManagedHits, &s.lookups.ManagedMisses) {
 		return nil, nil
 	}
 	return bytes.Clone(c.key[:]), c

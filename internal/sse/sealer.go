@@ -42,8 +42,9 @@ type Sealer struct {
 	// oeks caches object keys, SSE-S3 ones and those unwrapped under a
 	// cached bucket key, by oekID (oekcache.go).
 	oeks     map[string]*cachedOEK
-	oekLimit int         // maxObjectKeys (tests lower it)
-	sweeper  *time.Timer // drops expired keys of an idle cache
+	oekLimit int              // maxObjectKeys (tests lower it)
+	lookups  ObjectKeyLookups // under mu
+	sweeper  *time.Timer      // drops expired keys of an idle cache
 	now      func() time.Time
 }
 
@@ -462,7 +463,8 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			if err != nil {
 				return nil, Kept{}, err
 			}
-			if oek, c := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey); oek != nil {
+			oek, c := s.cachedObjectKey(bucket, w, aad, enc.WrappedKey)
+			if oek != nil {
 				return oek, Kept{c}, nil
 			}
 			bk, err := s.bucketKeyFor(ctx, bucket, w)
@@ -471,7 +473,7 @@ func (s *Sealer) ObjectKey(ctx context.Context, enc *meta.Encryption, bucket, ke
 			}
 			defer clear(bk) // a copy: the cached one is zeroed on eviction
 			// A copy of aad: the AEAD would keep buf from the stack.
-			oek, err := unwrapLocal(bk, enc.WrappedKey, bytes.Clone(aad))
+			oek, err = unwrapLocal(bk, enc.WrappedKey, bytes.Clone(aad))
 			if err != nil {
 				return nil, Kept{}, fmt.Errorf("sse: object key does not unwrap under its bucket key: %w", err)
 			}

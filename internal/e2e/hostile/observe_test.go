@@ -127,3 +127,59 @@ func smallDisk(t *testing.T, size string) string {
 	})
 	return dir
 }
+
+// TestMetricsCountObjectKeyCache: reads of SSE-S3 and bucket-key objects
+// count their object-key cache lookups by kind and result. A read after its
+// write hits (the write cached the key); after a key state change every
+// cached key is stale, and the next read of each misses.
+func TestMetricsCountObjectKeyCache(t *testing.T) {
+	n := testnode.Start(t, testnode.Options{})
+	c := integrityClient(n)
+	ctx := context.Background()
+	const bucket = "oekcache"
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []*s3.PutObjectInput{
+		{Key: aws.String("s3"), ServerSideEncryption: types.ServerSideEncryptionAes256},
+		{Key: aws.String("bk"), ServerSideEncryption: types.ServerSideEncryptionAwsKms, BucketKeyEnabled: aws.Bool(true)},
+	} {
+		in.Bucket, in.Body = aws.String(bucket), bytes.NewReader([]byte("secret"))
+		if _, err := c.PutObject(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(key string) {
+		t.Helper()
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(out.Body); string(b) != "secret" {
+			t.Fatalf("GET %s: %q", key, b)
+		}
+		out.Body.Close()
+	}
+	check := func(when string, want map[[2]string]float64) {
+		t.Helper()
+		for k, v := range want {
+			if got := scrapeValue(t, n, "strongroom_object_key_cache_lookups_total", map[string]string{"kind": k[0], "result": k[1]}); got != v {
+				t.Errorf("%s: %s %s lookups = %v, want %v", when, k[0], k[1], got, v)
+			}
+		}
+	}
+	for range 2 {
+		get("s3")
+		get("bk")
+	}
+	check("two reads each", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 0, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 0})
+	if _, err := n.Keyring.CreateKey(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Keyring.DisableKey(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	get("s3")
+	get("bk")
+	check("after a key state change", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 1, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 1})
+}
