@@ -551,12 +551,7 @@ func TestNewObjectKeyIsKept(t *testing.T) {
 // exactly ObjectKeySize bytes, and a shorter key would come back padded
 // with zeroes, a longer one cut.
 func TestObjectKeyCacheOnlyObjectKeySize(t *testing.T) {
-	ctx := context.Background()
-	s, _, _ := newSealer(t)
-	_, enc, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, "b", "k")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, enc := bucketKeyObject(t)
 	aad, err := objectAAD("b", "k", "")
 	if err != nil {
 		t.Fatal(err)
@@ -586,11 +581,7 @@ func TestObjectKeyCacheOnlyObjectKeySize(t *testing.T) {
 // not left to the garbage collector.
 func TestRememberReplacesEntry(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newSealer(t)
-	_, enc, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, "b", "k")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, enc := bucketKeyObject(t)
 	if _, err := s.readKey(ctx, enc, "b", "k", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -608,5 +599,46 @@ func TestRememberReplacesEntry(t *testing.T) {
 	}
 	if n := len(cachedOEKs(s)); n != 0 {
 		t.Errorf("%d object keys cached after their bucket key was replaced, want 0", n)
+	}
+}
+
+// bucketKeyObject is a sealer with one object b/k under a bucket key of
+// the default master key, whose object key is not cached.
+func bucketKeyObject(t *testing.T) (*Sealer, *meta.Encryption) {
+	t.Helper()
+	s, _, _ := newSealer(t)
+	_, enc, err := s.createKey(context.Background(), &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true}, "b", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, enc
+}
+
+// A read whose object key is not cached still zeroes its bucket key once
+// that key is stale (its master key disabled), not only at the next sweep.
+func TestStaleBucketKeyZeroedOnMiss(t *testing.T) {
+	ctx := context.Background()
+	s, _, k := newSealer(t)
+	if _, err := k.CreateKey(ctx, "named"); err != nil {
+		t.Fatal(err)
+	}
+	_, enc, err := s.createKey(ctx, &Spec{Mode: KMS, Algorithm: AES256, KeyID: "named", BucketKey: true}, "b", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	bk := s.bucketKeys[cacheID("b", enc.WrappedBucketKey)]
+	s.mu.Unlock()
+	if bk == nil {
+		t.Fatal("the write's bucket key is not cached")
+	}
+	if _, err := k.DisableKey(ctx, "named"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.readKey(ctx, enc, "b", "k", nil); err == nil {
+		t.Fatal("object key served after its master key was disabled")
+	}
+	if !zeroed([][]byte{bk.plain}) || s.CachedKeys() != 0 {
+		t.Errorf("the stale bucket key is still cached (%d keys) or not zeroed", s.CachedKeys())
 	}
 }

@@ -403,10 +403,14 @@ func (s *Sealer) bucketKeyFor(ctx context.Context, bucket, wrapped string) ([]by
 	var flight string // built on a miss only: a hit is every bucket-key read
 	for {
 		s.mu.Lock()
-		if bk := s.bucketKeys[cid]; s.fresh(bk) {
+		bk := s.bucketKeys[cid]
+		if s.fresh(bk) {
 			c := bytes.Clone(bk.plain)
 			s.mu.Unlock()
 			return c, nil
+		}
+		if bk != nil {
+			s.evict(cid) // stale (disabled, expired): zero it and its object keys now
 		}
 		if flight == "" {
 			flight = "read\x00" + cid
