@@ -224,14 +224,14 @@ func (e *Encryption) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = Encryption(j)
-	e.WrappedBucketKey, e.Extra = SplitExtra(e.Extra)
+	e.WrappedBucketKey, e.Extra = splitExtra(e.Extra)
 	return nil
 }
 
-// SplitExtra takes the wrapped bucket key out of stored Extra entries m:
+// splitExtra takes the wrapped bucket key out of stored Extra entries m:
 // it returns the key and the other entries (nil when there are none, as
 // when m held only the key).
-func SplitExtra(m map[string]string) (string, map[string]string) {
+func splitExtra(m map[string]string) (string, map[string]string) {
 	w, ok := m[ExtraBucketKey]
 	if !ok {
 		return "", m
