@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongroom-dev/strongroom/internal/errs"
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/sealed"
@@ -640,5 +641,19 @@ func TestStaleBucketKeyZeroedOnMiss(t *testing.T) {
 	}
 	if !zeroed([][]byte{bk.plain}) || s.CachedKeys() != 0 {
 		t.Errorf("the stale bucket key is still cached (%d keys) or not zeroed", s.CachedKeys())
+	}
+}
+
+// A bucket-key write with a client context that is not base64 JSON is
+// refused as InvalidArgument before any bucket key is made (no KMS call).
+func TestBucketKeyWriteBadContext(t *testing.T) {
+	s, c, _ := newSealer(t)
+	c.Reset()
+	_, _, err := s.createKey(context.Background(), &Spec{Mode: KMS, Algorithm: AES256, BucketKey: true, Context: "!!!"}, "b", "k")
+	if !errors.Is(err, errs.InvalidArgument) {
+		t.Fatalf("err = %v, want InvalidArgument", err)
+	}
+	if n := c.Calls()[kms.OpGenerateDataKey]; n != 0 || s.CachedKeys() != 0 {
+		t.Errorf("%d GenerateDataKey calls, %d bucket keys cached after a refused write, want 0 and 0", n, s.CachedKeys())
 	}
 }
