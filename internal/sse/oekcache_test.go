@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -311,6 +312,33 @@ func TestManagedKeyCache(t *testing.T) {
 		readMany(t, s, spec, 30)
 		if n := len(cachedOEKs(s)); n != s.oekLimit {
 			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
+		}
+	})
+	t.Run("recent kept", func(t *testing.T) {
+		// Keys written into a cache full of older ones stay: one
+		// arbitrary pick per insertion evicted about 11 of these 100
+		// (a new key's odds were an old one's); the oldest of a few
+		// picks evicts one in several runs.
+		s, _, _, _, _ := setup(t)
+		s.oekLimit = 400
+		readMany(t, s, spec, 400)
+		var recent [][]byte
+		for i := range 100 {
+			oek, _, _, err := s.NewObjectKey(ctx, spec, "new", fmt.Sprintf("k%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recent = append(recent, bytes.Clone(oek))
+		}
+		cached := cachedOEKs(s)
+		kept := 0
+		for _, k := range recent {
+			if slices.ContainsFunc(cached, func(c []byte) bool { return bytes.Equal(c, k) }) {
+				kept++
+			}
+		}
+		if kept < 97 {
+			t.Errorf("%d of the 100 newest object keys cached, want nearly all", kept)
 		}
 	})
 	t.Run("shared", func(t *testing.T) {

@@ -43,6 +43,7 @@ type Sealer struct {
 	// cached bucket key, by oekID (oekcache.go).
 	oeks     map[string]*cachedOEK
 	oekLimit int              // maxObjectKeys (tests lower it)
+	oekSeq   uint64           // object keys cached so far (cachedOEK.seq)
 	lookups  ObjectKeyLookups // under mu
 	sweeper  *time.Timer      // drops expired keys of an idle cache
 	now      func() time.Time
