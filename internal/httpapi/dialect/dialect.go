@@ -189,16 +189,6 @@ func Prefixes(d Dialect) []string {
 	return []string{d.Prefix()}
 }
 
-// HeaderWithPrefixes reads name under the first of prefixes that is set.
-func HeaderWithPrefixes(h http.Header, name string, prefixes ...string) string {
-	for _, p := range prefixes {
-		if v := h.Get(p + name); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // CustomerSpec parses an SSE-C header triple read through get (name
 // without prefix, e.g. "server-side-encryption-customer-algorithm" with
 // keyPrefix "server-side-encryption-customer-"). nil when absent.
@@ -215,11 +205,15 @@ func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) 
 }
 
 // customerNames are the names of the SSE-C headers under keyPrefix, spelled
-// out for the usual one: every request with encryption headers reads them,
-// and joining the names made three strings each time.
+// out for the two every dialect uses (as in SSEHeaders): every request
+// with encryption headers reads them, and joining the names made three
+// strings each time.
 func customerNames(keyPrefix string) (alg, key, md5 string) {
-	if keyPrefix == "server-side-encryption-customer-" {
+	switch keyPrefix {
+	case "server-side-encryption-customer-":
 		return "server-side-encryption-customer-algorithm", "server-side-encryption-customer-key", "server-side-encryption-customer-key-md5"
+	case "copy-source-server-side-encryption-customer-":
+		return "copy-source-server-side-encryption-customer-algorithm", "copy-source-server-side-encryption-customer-key", "copy-source-server-side-encryption-customer-key-md5"
 	}
 	return keyPrefix + "algorithm", keyPrefix + "key", keyPrefix + "key-md5"
 }

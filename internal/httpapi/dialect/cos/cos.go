@@ -45,6 +45,10 @@ const (
 	hCRC64      = "hash-crc64ecma"
 )
 
+// names are COS's header names made canonical once (dialect.Headers).
+var names = dialect.NewHeaders(prefix, dialect.RequestHeaders, dialect.SSEHeaders,
+	[]string{hSSE, hKMSKeyID, hKMSContext, hCRC64})
+
 // Dialect is the COS dialect. It embeds the S3 dialect only for what COS
 // shares with it (BucketInfo: not implemented); every COS-specific method
 // is overridden below.
@@ -65,7 +69,7 @@ func (Dialect) Prefix() string { return prefix }
 // Header reads an x-cos-* header. COS spells the metadata directive
 // "Copy" / "Replaced"; it is returned in the canonical (S3) spelling.
 func (Dialect) Header(h http.Header, name string) string {
-	v := h.Get(prefix + name)
+	v := names.Get(h, name)
 	if name == "metadata-directive" {
 		switch strings.ToLower(v) {
 		case "copy":
@@ -77,7 +81,7 @@ func (Dialect) Header(h http.Header, name string) string {
 	return v
 }
 
-func (Dialect) SetRequestID(h http.Header, id string) { h.Set("x-cos-request-id", id) }
+func (Dialect) SetRequestID(h http.Header, id string) { h["X-Cos-Request-Id"] = []string{id} }
 
 // ErrorBody is the COS error document.
 type ErrorBody struct {
@@ -144,7 +148,10 @@ var errKeyNeedsKMS = errs.InvalidArgument.WithMessage("x-cos-server-side-encrypt
 // Object.Upload repeats the initiation's headers on every part and on
 // Complete, so the other encryption headers are ignored there.
 func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
-	get := func(n string) string { return h.Get(prefix + n) }
+	if !names.Any(h, "server-side-") {
+		return nil, nil // no encryption header (most requests): what the lookups would find
+	}
+	get := func(n string) string { return names.Get(h, n) }
 	cust, err := dialect.CustomerSpec(get, hCustomer)
 	if err != nil {
 		return nil, err
@@ -177,7 +184,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 }
 
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return h.Get(prefix + n) }, hCopySource)
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, hCopySource)
 }
 
 // SetObjectSSE echoes an object's encryption: AES256 or SM4 (SSE-COS),
@@ -193,19 +200,19 @@ func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) 
 		if enc.Algorithm == sse.SM4 {
 			v = headerSM4
 		}
-		h.Set(prefix+hSSE, v)
+		names.Set(h, hSSE, v)
 	case sse.KMS:
-		h.Set(prefix+hSSE, headerKMS)
+		names.Set(h, hSSE, headerKMS)
 		if enc.KeyID != "" {
-			h.Set(prefix+hKMSKeyID, enc.KeyID)
+			names.Set(h, hKMSKeyID, enc.KeyID)
 		}
 		if enc.Context != "" {
-			h.Set(prefix+hKMSContext, enc.Context)
+			names.Set(h, hKMSContext, enc.Context)
 		}
 	case sse.Customer:
-		h.Set(prefix+hCustomer+"algorithm", sse.AES256)
+		names.Set(h, hCustomer+"algorithm", sse.AES256)
 		if req != nil && req.Mode == sse.Customer {
-			h.Set(prefix+hCustomer+"key-MD5", req.CustomerKeyMD5)
+			names.Set(h, hCustomer+"key-MD5", req.CustomerKeyMD5)
 		}
 	}
 }
@@ -287,7 +294,7 @@ func (Dialect) UploadChecksums() []string { return []string{checksum.CRC64ECMA} 
 
 func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 	if v := sums[checksum.CRC64ECMA]; v != "" {
-		h.Set(prefix+hCRC64, v)
+		names.Set(h, hCRC64, v)
 	}
 }
 
@@ -296,7 +303,7 @@ func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 // it. Objects written without it (e.g. through S3) have none.
 func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, full bool) {
 	if v := o.Checksums[checksum.CRC64ECMA]; full && v != "" {
-		h.Set(prefix+hCRC64, v)
+		names.Set(h, hCRC64, v)
 	}
 }
 
@@ -305,7 +312,7 @@ func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, full bool) {
 // (as does an object written without the header, in COS). The ACL
 // documents (ACLDocument, ParseACL) are in acl.go.
 func (Dialect) CannedACL(h http.Header, object bool) (string, bool, error) {
-	v := h.Get(prefix + "acl")
+	v := names.Get(h, "acl")
 	switch {
 	case v == "" && object:
 		return service.ACLDefault, false, nil

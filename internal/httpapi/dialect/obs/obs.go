@@ -37,6 +37,14 @@ const (
 	amzPrefix = "x-amz-"
 )
 
+// names and amzNames are OBS's header names under its two prefixes, made
+// canonical once (dialect.Headers).
+var (
+	obsNames = []string{"server-side-encryption-kms-key-id", "server-side-encryption-aws-kms-key-id", "sse-kms-key-project-id"}
+	names    = dialect.NewHeaders(prefix, dialect.RequestHeaders, dialect.SSEHeaders, obsNames)
+	amzNames = dialect.NewHeaders(amzPrefix, dialect.RequestHeaders, dialect.SSEHeaders, obsNames)
+)
+
 // NS is the namespace of OBS XML documents.
 const NS = "http://obs.myhuaweicloud.com/doc/2015-06-30/"
 
@@ -63,15 +71,21 @@ func (Dialect) Prefix() string { return prefix }
 
 // Header reads name under x-obs-, else under x-amz-.
 func (Dialect) Header(h http.Header, name string) string {
-	return dialect.HeaderWithPrefixes(h, name, prefix, amzPrefix)
+	if v := names.Get(h, name); v != "" {
+		return v
+	}
+	return amzNames.Get(h, name)
 }
 
 // InputPrefixes: user metadata arrives as x-obs-meta-* or x-amz-meta-*.
 func (Dialect) InputPrefixes() []string { return []string{prefix, amzPrefix} }
 
 func (Dialect) SetRequestID(h http.Header, id string) {
-	h.Set("x-obs-request-id", id)
-	h.Set("x-obs-id-2", id)
+	// What h.Set does, with the names already canonical and one
+	// allocation for both values (every response sets them).
+	v := []string{id, id}
+	h["X-Obs-Request-Id"] = v[0:1:1]
+	h["X-Obs-Id-2"] = v[1:2:2]
 }
 
 // Error is the OBS error document.
@@ -190,20 +204,20 @@ func (k kmsRequest) parse() (mode sse.Mode, alg, keyID, projectID string, err er
 // KeyID accepts OBS's full key form regionID:domainID:key/key_id for the
 // key key_id; other forms are passed to the KMS as given.
 func KeyID(s string) string {
-	parts := strings.SplitN(s, ":", 3)
-	if len(parts) == 3 && parts[0] != "" && parts[1] != "" && !strings.HasPrefix(s, "arn:") &&
-		strings.HasPrefix(parts[2], "key/") && len(parts[2]) > len("key/") {
-		return parts[2][len("key/"):]
+	region, rest, ok1 := strings.Cut(s, ":")
+	project, key, ok2 := strings.Cut(rest, ":")
+	if ok1 && ok2 && region != "" && project != "" && !strings.HasPrefix(s, "arn:") &&
+		strings.HasPrefix(key, "key/") && len(key) > len("key/") {
+		return key[len("key/"):]
 	}
 	return s
 }
 
-func (d Dialect) getter(h http.Header) func(string) string {
-	return func(n string) string { return d.Header(h, n) }
-}
+// header reads header name of h under either prefix (Header).
+func header(h http.Header, name string) string { return Dialect{}.Header(h, name) }
 
 func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
-	get := d.getter(h)
+	get := func(n string) string { return header(h, n) }
 	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
 	if err != nil {
 		return nil, err
@@ -231,7 +245,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 }
 
 func (d Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(d.getter(h), "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return header(h, n) }, "copy-source-server-side-encryption-customer-")
 }
 
 // SetObjectSSE echoes an object's encryption (seed 003 response tables):
@@ -244,25 +258,25 @@ func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) 
 	}
 	switch sse.Mode(enc.Mode) {
 	case sse.Managed:
-		h.Set(prefix+"server-side-encryption", modeAES256)
+		names.Set(h, "server-side-encryption", modeAES256)
 		if enc.Algorithm == sse.SM4 {
-			h.Set(prefix+"server-side-data-encryption", sse.SM4)
+			names.Set(h, "server-side-data-encryption", sse.SM4)
 		}
 	case sse.KMS:
-		h.Set(prefix+"server-side-encryption", modeKMS)
+		names.Set(h, "server-side-encryption", modeKMS)
 		if enc.Algorithm == sse.SM4 {
-			h.Set(prefix+"server-side-data-encryption", sse.SM4)
+			names.Set(h, "server-side-data-encryption", sse.SM4)
 		}
 		if enc.KeyID != "" {
-			h.Set(prefix+"server-side-encryption-kms-key-id", enc.KeyID)
+			names.Set(h, "server-side-encryption-kms-key-id", enc.KeyID)
 		}
 		if enc.ProjectID != "" {
-			h.Set(prefix+"sse-kms-key-project-id", enc.ProjectID)
+			names.Set(h, "sse-kms-key-project-id", enc.ProjectID)
 		}
 	case sse.Customer:
-		h.Set(prefix+"server-side-encryption-customer-algorithm", sse.AES256)
+		names.Set(h, "server-side-encryption-customer-algorithm", sse.AES256)
 		if req != nil && req.Mode == sse.Customer {
-			h.Set(prefix+"server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
+			names.Set(h, "server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
 		}
 	}
 }
@@ -270,7 +284,7 @@ func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) 
 // BucketSSE reads CreateBucket's encryption headers: they set the bucket's
 // default. SSE-C headers are not a default and are ignored there.
 func (d Dialect) BucketSSE(h http.Header) (*sse.Config, error) {
-	mode, alg, keyID, project, err := readKMS(d.getter(h)).parse()
+	mode, alg, keyID, project, err := readKMS(func(n string) string { return header(h, n) }).parse()
 	if err != nil || mode == sse.None {
 		return nil, err
 	}
@@ -286,20 +300,20 @@ func (Dialect) SetBucketSSE(h http.Header, c *sse.Config) {
 	}
 	switch c.Mode {
 	case sse.KMS:
-		h.Set(prefix+"server-side-encryption", modeKMS)
+		names.Set(h, "server-side-encryption", modeKMS)
 		if c.KeyID != "" {
-			h.Set(prefix+"server-side-encryption-kms-key-id", c.KeyID)
+			names.Set(h, "server-side-encryption-kms-key-id", c.KeyID)
 			if c.ProjectID != "" {
-				h.Set(prefix+"sse-kms-key-project-id", c.ProjectID)
+				names.Set(h, "sse-kms-key-project-id", c.ProjectID)
 			}
 		}
 	case sse.Managed:
-		h.Set(prefix+"server-side-encryption", modeOBS)
+		names.Set(h, "server-side-encryption", modeOBS)
 	default:
 		return
 	}
 	if c.Algorithm != "" {
-		h.Set(prefix+"server-side-data-encryption", c.Algorithm)
+		names.Set(h, "server-side-data-encryption", c.Algorithm)
 	}
 }
 

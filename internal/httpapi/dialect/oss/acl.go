@@ -14,11 +14,11 @@ const aclDefault = "default"
 // CannedACL reads x-oss-acl (bucket) or x-oss-object-acl (object). An
 // object written without one follows its bucket's ACL, as in OSS.
 func (Dialect) CannedACL(h http.Header, object bool) (string, bool, error) {
-	name := prefix + "acl"
+	name := "acl"
 	if object {
-		name = prefix + "object-acl"
+		name = "object-acl"
 	}
-	v := h.Get(name)
+	v := names.Get(h, name)
 	switch v {
 	case "":
 		return service.ACLDefault, false, nil

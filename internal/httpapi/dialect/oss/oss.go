@@ -34,6 +34,12 @@ const (
 	algKMS    = "KMS"
 )
 
+// names are OSS's header names made canonical once (dialect.Headers).
+var names = dialect.NewHeaders(prefix, dialect.RequestHeaders, dialect.SSEHeaders, []string{
+	"server-side-encryption-key-id", "server-side-encryption-context", "forbid-overwrite",
+	"object-acl", "hash-crc64ecma", "object-type",
+})
+
 // Dialect is the OSS dialect. Every method of dialect.Dialect is
 // implemented here; the embedded S3 dialect only supplies defaults for
 // hooks added to the interface later.
@@ -63,14 +69,14 @@ func (Dialect) InventoryShape() inventory.Shape { return inventory.OSS }
 // ('+' for a space, %2B for a '+'), the v2 SDK path-escapes it (%20, %2B),
 // so a '+' on the wire is always a space.
 func (Dialect) Header(h http.Header, name string) string {
-	v := h.Get(prefix + name)
+	v := names.Get(h, name)
 	if name == "copy-source" {
 		v = strings.ReplaceAll(v, "+", "%20")
 	}
 	return v
 }
 
-func (Dialect) SetRequestID(h http.Header, id string) { h.Set("x-oss-request-id", id) }
+func (Dialect) SetRequestID(h http.Header, id string) { h["X-Oss-Request-Id"] = []string{id} }
 
 // --- errors -------------------------------------------------------------------
 
@@ -220,7 +226,10 @@ func (Dialect) WriteError(w http.ResponseWriter, r *http.Request, e *errs.Error,
 // semantics). On reads (GET, HEAD, UploadPart) only SSE-C is meaningful:
 // the other headers are ignored there, as OSS does.
 func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
-	get := func(n string) string { return h.Get(prefix + n) }
+	if !names.Any(h, "server-side-") {
+		return nil, nil // no encryption header (most requests): what the lookups would find
+	}
+	get := func(n string) string { return names.Get(h, n) }
 	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
 	if err != nil {
 		return nil, err
@@ -269,7 +278,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 // CopySourceSSE parses x-oss-copy-source-server-side-encryption-customer-*
 // (extension, as S3's copy-source SSE-C headers).
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return h.Get(prefix + n) }, "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, "copy-source-server-side-encryption-customer-")
 }
 
 // SetObjectSSE echoes an object's encryption: SSE-OSS as its algorithm
@@ -286,22 +295,22 @@ func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) 
 		if enc.Algorithm == sse.SM4 {
 			alg = algSM4
 		}
-		h.Set(prefix+"server-side-encryption", alg)
+		names.Set(h, "server-side-encryption", alg)
 	case sse.KMS:
-		h.Set(prefix+"server-side-encryption", algKMS)
+		names.Set(h, "server-side-encryption", algKMS)
 		if enc.Algorithm == sse.SM4 {
-			h.Set(prefix+"server-side-data-encryption", algSM4)
+			names.Set(h, "server-side-data-encryption", algSM4)
 		}
 		if enc.KeyID != "" {
-			h.Set(prefix+"server-side-encryption-key-id", enc.KeyID)
+			names.Set(h, "server-side-encryption-key-id", enc.KeyID)
 		}
 		if enc.Context != "" {
-			h.Set(prefix+"server-side-encryption-context", enc.Context)
+			names.Set(h, "server-side-encryption-context", enc.Context)
 		}
 	case sse.Customer:
-		h.Set(prefix+"server-side-encryption-customer-algorithm", algAES256)
+		names.Set(h, "server-side-encryption-customer-algorithm", algAES256)
 		if req != nil && req.Mode == sse.Customer {
-			h.Set(prefix+"server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
+			names.Set(h, "server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
 		}
 	}
 }
@@ -340,8 +349,8 @@ func ruleConfig(alg, keyID, dataEnc string) (*sse.Config, error) {
 // x-oss-server-side-encryption, x-oss-server-side-data-encryption and
 // x-oss-server-side-encryption-key-id set the bucket's default.
 func (Dialect) BucketSSE(h http.Header) (*sse.Config, error) {
-	alg := h.Get(prefix + "server-side-encryption")
-	dataEnc, keyID := h.Get(prefix+"server-side-data-encryption"), h.Get(prefix+"server-side-encryption-key-id")
+	alg := names.Get(h, "server-side-encryption")
+	dataEnc, keyID := names.Get(h, "server-side-data-encryption"), names.Get(h, "server-side-encryption-key-id")
 	if alg == "" {
 		if dataEnc != "" || keyID != "" {
 			return nil, errs.InvalidArgument.WithMessage("x-oss-server-side-data-encryption and x-oss-server-side-encryption-key-id require x-oss-server-side-encryption: KMS.")
@@ -406,7 +415,7 @@ func (Dialect) UploadChecksums() []string { return []string{checksum.CRC64ECMA} 
 
 func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 	if v := sums[checksum.CRC64ECMA]; v != "" {
-		h.Set(prefix+"hash-crc64ecma", v)
+		names.Set(h, "hash-crc64ecma", v)
 	}
 }
 
@@ -414,13 +423,13 @@ func (Dialect) SetUploadChecksums(h http.Header, sums map[string]string) {
 // stored CRC-64 on full (non-range) GET and HEAD responses.
 func (Dialect) SetObjectHeaders(h http.Header, o *meta.Object, full bool) {
 	if o.Multipart {
-		h.Set(prefix+"object-type", "Multipart")
+		names.Set(h, "object-type", "Multipart")
 	} else {
-		h.Set(prefix+"object-type", "Normal")
+		names.Set(h, "object-type", "Normal")
 	}
-	h.Set(prefix+"storage-class", "Standard")
+	names.Set(h, "storage-class", "Standard")
 	if v := o.Checksums[checksum.CRC64ECMA]; full && v != "" {
-		h.Set(prefix+"hash-crc64ecma", v)
+		names.Set(h, "hash-crc64ecma", v)
 	}
 }
 

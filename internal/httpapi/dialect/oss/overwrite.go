@@ -8,5 +8,5 @@ import (
 // ForbidOverwrite reads x-oss-forbid-overwrite: true, which the HTTP layer
 // turns into If-None-Match: * (dialect.WriteGuard).
 func (Dialect) ForbidOverwrite(h http.Header) bool {
-	return strings.EqualFold(h.Get(prefix+"forbid-overwrite"), "true")
+	return strings.EqualFold(names.Get(h, "forbid-overwrite"), "true")
 }

@@ -27,7 +27,7 @@ var _ dialect.Dialect = Dialect{}
 func (Dialect) Name() string   { return "s3" }
 func (Dialect) Prefix() string { return prefix }
 
-func (Dialect) Header(h http.Header, name string) string { return h.Get(prefix + name) }
+func (Dialect) Header(h http.Header, name string) string { return names.Get(h, name) }
 
 func (Dialect) SetRequestID(h http.Header, id string) {
 	// What h.Set does, with the names already canonical and one
@@ -71,24 +71,12 @@ func WriteErrorBody(w http.ResponseWriter, r *http.Request, status int, body any
 var errKMSHeaderNeedsKMS = errs.InvalidArgument.WithMessage("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
 
 func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
-	if !hasKeyPrefix(h, prefix+"server-side-") {
+	if !names.Any(h, sseNamePrefix) {
 		// No encryption header at all (most requests): what
 		// ParseObjectSSE returns then, without its seven lookups.
 		return nil, nil
 	}
-	// Under ready canonical names: Get(prefix + n) made two strings per
-	// lookup, about twenty allocations per encrypted request.
-	return ParseObjectSSE(func(n string) string { return h.Get(sseHeader(prefix, n)) }, use)
-}
-
-// hasKeyPrefix reports whether any header name starts with p, in any case.
-func hasKeyPrefix(h http.Header, p string) bool {
-	for k := range h {
-		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
-			return true
-		}
-	}
-	return false
+	return ParseObjectSSE(func(n string) string { return names.Get(h, n) }, use)
 }
 
 // ParseObjectSSE parses S3-style encryption headers read through get (OBS
@@ -153,22 +141,21 @@ func ParseObjectSSE(get func(string) string, use dialect.Use) (*sse.Spec, error)
 }
 
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return h.Get(prefix + n) }, "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, "copy-source-server-side-encryption-customer-")
 }
 
 func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) {
-	SetObjectSSE(h, prefix, enc, req)
+	setObjectSSE(h, enc, req)
 }
 
-// SetObjectSSE writes S3-style encryption response headers under p.
-func SetObjectSSE(h http.Header, p string, enc *meta.Encryption, req *sse.Spec) {
+// setObjectSSE echoes an object's encryption in S3's response headers.
+func setObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) {
 	if enc == nil {
 		return
 	}
-	set := func(name, v string) { h[sseHeader(p, name)] = []string{v} }
 	// The fixed values share one slice each (net/http only reads header
 	// values, and an append to a full slice copies): no allocation per GET.
-	setFixed := func(name string, v []string) { h[sseHeader(p, name)] = v }
+	setFixed := func(name string, v []string) { h[names.Key(name)] = v }
 	switch sse.Mode(enc.Mode) {
 	case sse.Managed:
 		setFixed("server-side-encryption", valAES256)
@@ -178,15 +165,15 @@ func SetObjectSSE(h http.Header, p string, enc *meta.Encryption, req *sse.Spec) 
 			setFixed("server-side-data-encryption", valSM4)
 		}
 		if enc.KeyID != "" {
-			set("server-side-encryption-aws-kms-key-id", enc.KeyID)
+			names.Set(h, "server-side-encryption-aws-kms-key-id", enc.KeyID)
 		}
 		if enc.Context != "" {
-			set("server-side-encryption-context", enc.Context)
+			names.Set(h, "server-side-encryption-context", enc.Context)
 		}
 	case sse.Customer:
 		setFixed("server-side-encryption-customer-algorithm", valAES256)
 		if req != nil && req.Mode == sse.Customer {
-			set("server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
+			names.Set(h, "server-side-encryption-customer-key-MD5", req.CustomerKeyMD5)
 		}
 	}
 	if enc.BucketKey {
@@ -202,30 +189,15 @@ var (
 	valTrue   = []string{"true"}
 )
 
-// sseHeaders are the canonical names of S3's encryption headers, by the
-// names the code spells them with, computed once: every request with
-// encryption headers reads them, and every response about an encrypted
-// object sets some.
-var sseHeaders = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range []string{"server-side-encryption", "server-side-data-encryption",
-		"server-side-encryption-aws-kms-key-id", "server-side-encryption-context",
-		"server-side-encryption-customer-algorithm", "server-side-encryption-customer-key-MD5",
-		"server-side-encryption-customer-key", "server-side-encryption-customer-key-md5",
-		"server-side-encryption-bucket-key-enabled"} {
-		m[n] = http.CanonicalHeaderKey(prefix + n)
-	}
-	return m
-}()
+// names are S3's header names made canonical once (dialect.Headers): those
+// the handlers read, and the encryption headers of requests and responses.
+var names = dialect.NewHeaders(prefix, dialect.RequestHeaders, dialect.SSEHeaders, []string{
+	"server-side-encryption-aws-kms-key-id", "server-side-encryption-context",
+	"server-side-encryption-bucket-key-enabled",
+})
 
-// sseHeader is http.CanonicalHeaderKey(p + name), without allocating for
-// S3's own prefix.
-func sseHeader(p, name string) string {
-	if c, ok := sseHeaders[name]; ok && p == prefix {
-		return c
-	}
-	return http.CanonicalHeaderKey(p + name)
-}
+// sseNamePrefix starts the name of every encryption header S3 reads.
+const sseNamePrefix = "server-side-"
 
 // S3 has no encryption headers on CreateBucket.
 func (Dialect) BucketSSE(http.Header) (*sse.Config, error) { return nil, nil }
