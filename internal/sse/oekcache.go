@@ -291,7 +291,9 @@ func (s *Sealer) addOEK(id string, c *cachedOEK) {
 				break
 			}
 		}
-		s.dropOEK(oldest)
+		if oldest != nil { // nil: a limit of 0, and nothing cached
+			s.dropOEK(oldest)
+		}
 	}
 	s.oekSeq++
 	c.id, c.seq = id, s.oekSeq
