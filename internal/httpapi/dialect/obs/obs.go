@@ -38,7 +38,7 @@ const (
 )
 
 // names and amzNames are OBS's header names under its two prefixes, made
-// canonical once (dialect.Headers).
+// canonical once (dialect.Headers); obsNames are the ones OBS adds.
 var (
 	obsNames = []string{"server-side-encryption-kms-key-id", "server-side-encryption-aws-kms-key-id", "sse-kms-key-project-id"}
 	names    = dialect.NewHeaders(prefix, dialect.RequestHeaders, dialect.SSEHeaders, obsNames)

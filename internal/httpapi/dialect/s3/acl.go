@@ -11,7 +11,7 @@ import (
 // CannedACL reads x-amz-acl. An object written without one is private, as
 // in S3 (it does not follow the bucket's ACL).
 func (Dialect) CannedACL(h http.Header, object bool) (string, bool, error) {
-	v := h.Get(prefix + "acl")
+	v := names.Get(h, "acl")
 	if v == "" {
 		if object {
 			return service.ACLPrivate, false, nil

@@ -79,8 +79,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	return ParseObjectSSE(func(n string) string { return names.Get(h, n) }, use)
 }
 
-// ParseObjectSSE parses S3-style encryption headers read through get (OBS
-// reuses it in its S3-compatible modes).
+// ParseObjectSSE parses S3-style encryption headers read through get.
 func ParseObjectSSE(get func(string) string, use dialect.Use) (*sse.Spec, error) {
 	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
 	if err != nil {
