@@ -314,6 +314,21 @@ func TestManagedKeyCache(t *testing.T) {
 			t.Errorf("%d object keys cached, want the limit %d", n, s.oekLimit)
 		}
 	})
+	t.Run("limit 0", func(t *testing.T) {
+		// A cache bounded to nothing still takes writes and reads
+		// (it once dropped a nil entry on the first insertion).
+		s, _, _, _, _ := setup(t)
+		s.mu.Lock()
+		for _, c := range s.oeks {
+			s.dropOEK(c)
+		}
+		s.oekLimit = 0
+		s.mu.Unlock()
+		readMany(t, s, spec, 3)
+		if n := len(cachedOEKs(s)); n > 1 {
+			t.Errorf("%d object keys cached under a limit of 0, want at most the one just added", n)
+		}
+	})
 	t.Run("recent kept", func(t *testing.T) {
 		// Keys written into a cache full of older ones stay: one
 		// arbitrary pick per insertion evicted about 11 of these 100

@@ -202,7 +202,7 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 	}
 	oek := make([]byte, ObjectKeySize)
 	rand.Read(oek)
-	if !spec.BucketKey || (spec.Mode != Managed && spec.Mode != KMS) {
+	if spec.Mode != Managed && spec.Mode != KMS { // SSE-C: the customer's key wraps it
 		enc, err := s.WrapObjectKey(ctx, spec, bucket, key, oek)
 		if err != nil {
 			clear(oek)
@@ -210,6 +210,7 @@ func (s *Sealer) newObjectKey(ctx context.Context, spec *Spec, bucket, key strin
 		}
 		return oek, enc, Kept{}, nil
 	}
+	// Managed or KMS under a bucket key: wrapped here, no KMS call.
 	enc, aad, err := s.wrapUnderBucketKey(ctx, spec, bucket, key, oek)
 	if err != nil {
 		clear(oek)
