@@ -59,6 +59,10 @@ type Config struct {
 	ServerCmd []string
 	// ServerEnv is added to the child's environment.
 	ServerEnv []string
+	// ServerCPUProfile, when set, is where the child server writes a CPU
+	// profile of the run, each request labelled with its method and
+	// path, whose second segment is the mode (`serve --cpuprofile`).
+	ServerCPUProfile string
 	// YardstickCmd is the argv prefix that runs `bench yardstick` (empty:
 	// this executable); YardstickEnv is added to its environment.
 	YardstickCmd []string
@@ -354,6 +358,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if cfg.TLS {
 			args = append(args, "--tls-self-signed")
+		}
+		if cfg.ServerCPUProfile != "" {
+			args = append(args, "--cpuprofile", cfg.ServerCPUProfile)
 		}
 		child, err := startChild(ctx, cfg.ServerCmd, cfg.ServerEnv, filepath.Join(work, "data"), args)
 		if err != nil {

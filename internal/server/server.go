@@ -90,6 +90,9 @@ type Config struct {
 	// NoBackgroundJobs leaves the background jobs to Node.Jobs.RunPass
 	// (tests drive passes with their own clock).
 	NoBackgroundJobs bool `yaml:"-"`
+	// ProfileLabels labels each request's goroutine for a CPU profile
+	// (profilelabels.go): the command's --cpuprofile sets it.
+	ProfileLabels bool `yaml:"-"`
 	// Now is the node's clock for objects and jobs (tests); default
 	// time.Now.
 	Now func() time.Time `yaml:"-"`
@@ -474,6 +477,9 @@ func (n *Node) ServeDialect(ln net.Listener, dialect string) error {
 }
 
 func (n *Node) serve(ln net.Listener, h http.Handler, main bool) error {
+	if n.cfg.ProfileLabels {
+		h = labelRequests(h)
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,

@@ -127,7 +127,7 @@ func arn(bucket, key string) string {
 func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 	owner := !p.Anonymous() && a.bucket.Owner == p.User
 	d, stmt := NotApplicable, ""
-	if s.policies != nil && (a.bucket.Config[configPolicy] != nil || len(p.Policies) > 0) {
+	if s.evaluatesPolicies(p, a.bucket) {
 		extra := a.extra
 		if a.object != nil { // s3:ExistingObjectTag/<key>
 			extra = tagContext(mergeContext(nil, extra), condExistingTag, a.object.Tags, false)
@@ -156,6 +156,13 @@ func (s *Service) authorize(ctx context.Context, p Principal, a access) error {
 		s.denied(ctx, p, a.action, arn(a.bucket.Name, a.key), source)
 	}
 	return errs.AccessDenied
+}
+
+// evaluatesPolicies reports whether authorize consults policies for p on
+// b (a bucket policy, or policies attached to p), and so whether an
+// access needs its condition context (extra) built.
+func (s *Service) evaluatesPolicies(p Principal, b *meta.Bucket) bool {
+	return s.policies != nil && (b.Config[configPolicy] != nil || len(p.Policies) > 0)
 }
 
 // policyManagement reports whether action reads or changes a bucket policy.
@@ -343,8 +350,11 @@ func (s *Service) writable(ctx context.Context, p Principal, bucket, key string,
 	if err != nil {
 		return nil, mapMeta(err)
 	}
-	extra := tagContext(sseContext(spec, nil), condRequestTag, tags, true)
-	if err := s.authorize(ctx, p, access{action: ActPutObject, bucket: b, key: key, extra: extra}); err != nil {
+	a := access{action: ActPutObject, bucket: b, key: key}
+	if s.evaluatesPolicies(p, b) {
+		a.extra = tagContext(sseContext(spec, nil), condRequestTag, tags, true)
+	}
+	if err := s.authorize(ctx, p, a); err != nil {
 		return nil, err
 	}
 	return b, s.authorizeTagging(ctx, p, b, key, tags)

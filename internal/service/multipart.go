@@ -108,7 +108,7 @@ func (s *Service) upload(ctx context.Context, p Principal, action, bucket, key, 
 		return nil, errs.NoSuchUpload
 	}
 	a := access{action: action, bucket: b, key: key}
-	if action == ActPutObject {
+	if action == ActPutObject && s.evaluatesPolicies(p, b) {
 		a.extra = sseContext(nil, u.Encryption)
 	}
 	if err := s.authorize(ctx, p, a); err != nil {
