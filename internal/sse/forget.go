@@ -10,8 +10,8 @@ func (s *Sealer) ForgetBucketKeys() {
 	for id := range s.bucketKeys {
 		s.evict(id)
 	}
-	for _, c := range s.oeks { // the SSE-S3 keys are left
-		s.dropOEK(c)
+	for _, sl := range s.oeks { // the SSE-S3 keys are left
+		s.dropOEK(sl.c)
 	}
 	clear(s.current)
 }

@@ -23,9 +23,10 @@ func cachedOEKs(s *Sealer) [][]byte {
 	defer s.mu.Unlock()
 	var out [][]byte
 	under := 0
-	for id, c := range s.oeks {
-		if c.id != id {
-			panic(fmt.Sprintf("key cached as %q names itself %q", id, c.id))
+	for h, sl := range s.oeks {
+		c := sl.c
+		if c.h != h || s.oekHash([]byte(c.id)) != h {
+			panic(fmt.Sprintf("key cached at %x names itself %q (hash %x)", h, c.id, c.h))
 		}
 		if c.bk != nil {
 			under++
@@ -38,7 +39,7 @@ func cachedOEKs(s *Sealer) [][]byte {
 	listed := 0
 	for _, bk := range s.bucketKeys {
 		for c := bk.oeks; c != nil; c = c.next {
-			if s.oeks[c.id] != c || c.bk != bk || (c.next != nil && c.next.prev != c) {
+			if s.oeks[c.h].c != c || c.bk != bk || (c.next != nil && c.next.prev != c) {
 				panic("a bucket key lists an object key not cached under it")
 			}
 			listed++
@@ -187,8 +188,8 @@ func underBucketKeys(s *Sealer) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, c := range s.oeks {
-		if c.bk != nil {
+	for _, sl := range s.oeks {
+		if sl.c.bk != nil {
 			n++
 		}
 	}
@@ -319,8 +320,8 @@ func TestManagedKeyCache(t *testing.T) {
 		// (it once dropped a nil entry on the first insertion).
 		s, _, _, _, _ := setup(t)
 		s.mu.Lock()
-		for _, c := range s.oeks {
-			s.dropOEK(c)
+		for _, sl := range s.oeks {
+			s.dropOEK(sl.c)
 		}
 		s.oekLimit = 0
 		s.mu.Unlock()
@@ -698,5 +699,44 @@ func TestBucketKeyWriteBadContext(t *testing.T) {
 	}
 	if n := c.Calls()[kms.OpGenerateDataKey]; n != 0 || s.CachedKeys() != 0 {
 		t.Errorf("%d GenerateDataKey calls, %d bucket keys cached after a refused write, want 0 and 0", n, s.CachedKeys())
+	}
+}
+
+// Two names of one hash share a slot in the cache's map: a lookup finds
+// a key only under its own name, never the other's, and the later key
+// takes the slot (the earlier is zeroed). Real collisions of the seeded
+// 64-bit hash are not to be found; the test puts a key where another's
+// name hashes.
+func TestObjectKeyCacheHashCollision(t *testing.T) {
+	s, _, _ := newSealer(t)
+	aad1, _ := objectAAD("b", "one", "")
+	aad2, _ := objectAAD("b", "two", "")
+	w1, w2 := []byte("wrapped one"), []byte("wrapped two")
+	k1, k2 := bytes.Repeat([]byte{1}, ObjectKeySize), bytes.Repeat([]byte{2}, ObjectKeySize)
+	c1 := s.rememberManagedKey(aad1, w1, k1, s.keyStateSerial())
+	if c1 == nil {
+		t.Fatal("not cached")
+	}
+	// Key two, cached where name one hashes.
+	var buf [512]byte
+	h1 := s.oekHash(oekID(buf[:], aad1, w1))
+	c2 := newCachedOEK(k2)
+	c2.fetched, c2.serial = s.now(), s.keyStateSerial()
+	s.mu.Lock()
+	s.addOEK(h1, string(oekID(buf[:], aad2, w2)), c2)
+	s.mu.Unlock()
+	if !zeroed([][]byte{c1.key[:]}) {
+		t.Error("the key that lost its slot was not zeroed")
+	}
+	if got, c := s.cachedManagedKey(aad1, w1); c != nil {
+		t.Fatalf("name one found a key (%x...), want a miss", got[:2])
+	}
+	if n := len(s.oeks); n != 1 {
+		t.Errorf("%d slots, want 1", n)
+	}
+	// Key two's own name hashes elsewhere: not found there either, and
+	// nothing found is ever the wrong key.
+	if got, c := s.cachedManagedKey(aad2, w2); c != nil && !bytes.Equal(got, k2) {
+		t.Fatal("name two found another key")
 	}
 }

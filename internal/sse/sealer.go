@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sync"
 	"time"
@@ -41,9 +42,10 @@ type Sealer struct {
 	cacheSize int // most bucket keys cached (cache.go)
 	// oeks caches object keys, SSE-S3 ones and those unwrapped under a
 	// cached bucket key, by oekID (oekcache.go).
-	oeks     map[string]*cachedOEK
+	oeks     map[uint64]oekSlot // by oekHash(oekID)
+	oekSeed  maphash.Seed
 	oekLimit int              // maxObjectKeys (tests lower it)
-	oekSeq   uint64           // object keys cached so far (cachedOEK.seq)
+	oekSeq   uint64           // object keys cached so far (oekSlot.seq)
 	lookups  ObjectKeyLookups // under mu
 	sweeper  *time.Timer      // drops expired keys of an idle cache
 	now      func() time.Time
@@ -113,7 +115,8 @@ func NewSealer(p kms.Provider) *Sealer {
 	return &Sealer{
 		kms:        p,
 		bucketKeys: make(map[string]*bucketKey),
-		oeks:       make(map[string]*cachedOEK),
+		oeks:       make(map[uint64]oekSlot),
+		oekSeed:    maphash.MakeSeed(),
 		oekLimit:   maxObjectKeys,
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),

@@ -125,7 +125,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func newSealer(t *testing.T) (*Sealer, *kms.Counting, *kms.Keyring) {
+func newSealer(t testing.TB) (*Sealer, *kms.Counting, *kms.Keyring) {
 	t.Helper()
 	root := make([]byte, 32)
 	rand.Read(root)
