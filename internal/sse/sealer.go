@@ -41,8 +41,8 @@ type Sealer struct {
 	bucketTTL time.Duration
 	cacheSize int // most bucket keys cached (cache.go)
 	// oeks caches object keys, SSE-S3 ones and those unwrapped under a
-	// cached bucket key, by oekID (oekcache.go).
-	oeks     map[uint64]oekSlot // by oekHash(oekID)
+	// cached bucket key, by the seeded hash of their oekID (oekcache.go).
+	oeks     map[uint64]oekSlot
 	oekSeed  maphash.Seed
 	oekLimit int              // maxObjectKeys (tests lower it)
 	oekSeq   uint64           // object keys cached so far (oekSlot.seq)
