@@ -63,7 +63,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SecretKey, "secret-key", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret key for --endpoint")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "signing region")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "with --endpoint: pid of the server, to report its peak RSS")
-	fs.StringVar(&cfg.ServerCPUProfile, "server-cpuprofile", "", "write the child server's CPU profile to this `file`, each request labelled op=METHOD and path=/BUCKET/MODE[-rROUND] (see docs/ARCHITECTURE.md, Profiling)")
+	fs.StringVar(&cfg.ServerCPUProfile, "server-cpuprofile", "", "write the child server's CPU profile to this `file`, each request labelled op=METHOD and path=/BUCKET/MODE[-rROUND] (see docs/ARCHITECTURE.md, Performance choices)")
 	serverBin := fs.String("server", "", "strongroom binary for the child server (default: this executable)")
 	fs.StringVar(&cfg.WorkDir, "work-dir", "", "directory for the child's data and the durable-create yardstick (default: $TMPDIR)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")

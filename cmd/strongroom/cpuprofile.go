@@ -26,7 +26,9 @@ func startCPUProfile(path string) (stop func(), err error) {
 	}
 	runtime.SetCPUProfileRate(cpuProfileHz)
 	if err := pprof.StartCPUProfile(f); err != nil {
-		runtime.SetCPUProfileRate(0)
+		// Another profile is running (the one error StartCPUProfile
+		// has), so the rate above was refused; setting it back to 0
+		// here would stop that profile's sampling.
 		f.Close()
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,10 @@ func TestServeCPUProfile(t *testing.T) {
 	prof := filepath.Join(dir, "cpu.pprof")
 	banner, stop := startServe(t, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--cpuprofile", prof)
 	url := bannerValue(banner, "strongroom serving")
+	if !strings.HasPrefix(url, "http://") {
+		stop()
+		t.Fatalf("banner address %q", url)
+	}
 	// Unsigned requests are refused, but served (and sampled) all the same.
 	for end := time.Now().Add(time.Second); time.Now().Before(end); {
 		resp, err := http.Get(url + "/labelbkt/labelmode-r1/obj-secret")
@@ -56,7 +61,59 @@ func TestServeCPUProfile(t *testing.T) {
 	if bytes.Contains(b, []byte("obj-secret")) {
 		t.Error("a label holds the whole key")
 	}
-	if !strings.HasPrefix(url, "http://") {
-		t.Errorf("banner address %q", url)
+}
+
+// TestServeCPUProfileRefused: a --cpuprofile that cannot be written, or
+// while another CPU profile runs, fails the start before anything is
+// created, and leaves the other profile sampling.
+func TestServeCPUProfileRefused(t *testing.T) {
+	t.Setenv("STRONGROOM_ROOT_KEY", "")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if _, err := serveOnce(t, "--addr", "127.0.0.1:0", "--data", data, "--cpuprofile", filepath.Join(dir, "no", "such", "dir", "cpu.pprof")); err == nil {
+		t.Error("a profile in a missing directory was accepted")
+	}
+	var other bytes.Buffer
+	if err := pprof.StartCPUProfile(&other); err != nil {
+		t.Skipf("this test binary already profiles (go test -cpuprofile): %v", err)
+	}
+	_, err := serveOnce(t, "--addr", "127.0.0.1:0", "--data", data, "--cpuprofile", filepath.Join(dir, "cpu.pprof"))
+	burnCPUForProfileTest(300 * time.Millisecond)
+	pprof.StopCPUProfile()
+	if err == nil || !strings.Contains(err.Error(), "cpu profile") {
+		t.Errorf("a second CPU profile: %v, want refused", err)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("the refused starts created the data directory: %v", err)
+	}
+	zr, err := gzip.NewReader(&other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(zr)
+	if !bytes.Contains(b, []byte("burnCPUForProfileTest")) {
+		t.Error("the running profile stopped sampling when the second was refused")
+	}
+}
+
+// burnCPUForProfileTest spins for d, for a profile to sample it by name.
+func burnCPUForProfileTest(d time.Duration) {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for range 10000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	if x == 0 {
+		panic("unreachable")
+	}
+}
+
+// TestBenchServerProfileNeedsChild: --server-cpuprofile profiles the child
+// server bench starts; with --endpoint there is none, and it is refused.
+func TestBenchServerProfileNeedsChild(t *testing.T) {
+	err := run([]string{"bench", "--endpoint", "http://127.0.0.1:1", "--server-cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--server-cpuprofile") {
+		t.Errorf("bench --endpoint --server-cpuprofile: %v, want refused", err)
 	}
 }
