@@ -230,7 +230,7 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek []byte) *cachedOEK {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
-	h, name := s.oekHash(id), string(id)
+	h := s.oekHash(id)
 	var cb [256]byte
 	cid := appendCacheID(cb[:0], bucket, wrappedBK)
 	s.mu.Lock()
@@ -241,7 +241,7 @@ func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek [
 	}
 	c := newCachedOEK(oek)
 	c.bk = bk
-	s.addOEK(h, name, c)
+	s.addOEK(h, string(id), c)
 	return c
 }
 
@@ -271,8 +271,7 @@ func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *cachedOEK {
 	var buf [512]byte
 	id := oekID(buf[:], aad, wrapped)
-	h, name := s.oekHash(id), string(id)
-	fetched := s.now()
+	h, fetched := s.oekHash(id), s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() || len(oek) != ObjectKeySize {
@@ -280,7 +279,7 @@ func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *ca
 	}
 	c := newCachedOEK(oek)
 	c.fetched, c.serial = fetched, serial
-	s.addOEK(h, name, c)
+	s.addOEK(h, string(id), c)
 	s.scheduleSweep()
 	return c
 }
@@ -333,13 +332,13 @@ func (s *Sealer) addOEK(h uint64, id string, c *cachedOEK) {
 	}
 }
 
-// dropOEK zeroes and drops cached key c. Caller holds s.mu.
+// dropOEK zeroes and drops cached key c, which is in s.oeks at c.h:
+// callers find it there or in its bucket key's list, and a key dropped
+// (replaced in its slot too) leaves both. Caller holds s.mu.
 func (s *Sealer) dropOEK(c *cachedOEK) {
 	clear(c.key[:])
 	c.blob.Store(nil)
-	if s.oeks[c.h].c == c {
-		delete(s.oeks, c.h)
-	}
+	delete(s.oeks, c.h)
 	if bk := c.bk; bk != nil {
 		if c.prev != nil {
 			c.prev.next = c.next

@@ -293,6 +293,16 @@ func TestManagedKeyCache(t *testing.T) {
 		if n := decryptsFor(t, s, c, enc, nil, 2); n != 2 {
 			t.Errorf("%d KMS Decrypt calls for 2 reads with caching off, want 2", n)
 		}
+		// Nothing cached, nothing made for it: not even the key's name.
+		aad, _ := objectAAD("b", "k", "")
+		oek := make([]byte, ObjectKeySize)
+		if n := testing.AllocsPerRun(10, func() {
+			if s.rememberManagedKey(aad, enc.WrappedKey, oek, s.keyStateSerial()) != nil {
+				t.Fatal("cached with caching off")
+			}
+		}); n != 0 {
+			t.Errorf("%v allocations to not cache a key, want 0", n)
+		}
 	})
 	t.Run("context", func(t *testing.T) {
 		s, _, _, _, enc := setup(t)
