@@ -189,12 +189,26 @@ func Prefixes(d Dialect) []string {
 	return []string{d.Prefix()}
 }
 
-// CustomerSpec parses an SSE-C header triple read through get (name
-// without prefix, e.g. "server-side-encryption-customer-algorithm" with
-// keyPrefix "server-side-encryption-customer-"). nil when absent.
-func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) {
-	an, kn, mn := customerNames(keyPrefix)
-	alg, key, md5 := get(an), get(kn), get(mn)
+// CustomerHeaders names a triple of SSE-C request headers without a
+// dialect's prefix: those of the object (ObjectCustomer) or of a copy's
+// source (CopySourceCustomer), which every dialect spells alike. Ready
+// names: every request with encryption headers reads them, and joining
+// them made three strings each time.
+type CustomerHeaders struct{ Algorithm, Key, KeyMD5 string }
+
+func customerHeaders(p string) CustomerHeaders {
+	return CustomerHeaders{p + "algorithm", p + "key", p + "key-md5"}
+}
+
+var (
+	ObjectCustomer     = customerHeaders("server-side-encryption-customer-")
+	CopySourceCustomer = customerHeaders("copy-source-server-side-encryption-customer-")
+)
+
+// CustomerSpec parses the SSE-C header triple n, read through get. nil
+// when absent.
+func CustomerSpec(get func(string) string, n CustomerHeaders) (*sse.Spec, error) {
+	alg, key, md5 := get(n.Algorithm), get(n.Key), get(n.KeyMD5)
 	if alg == "" && key == "" && md5 == "" {
 		return nil, nil
 	}
@@ -202,20 +216,6 @@ func CustomerSpec(get func(string) string, keyPrefix string) (*sse.Spec, error) 
 		return nil, errs.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.")
 	}
 	return sse.CustomerSpec(alg, key, md5)
-}
-
-// customerNames are the names of the SSE-C headers under keyPrefix, spelled
-// out for the two every dialect uses (as in SSEHeaders): every request
-// with encryption headers reads them, and joining the names made three
-// strings each time.
-func customerNames(keyPrefix string) (alg, key, md5 string) {
-	switch keyPrefix {
-	case "server-side-encryption-customer-":
-		return "server-side-encryption-customer-algorithm", "server-side-encryption-customer-key", "server-side-encryption-customer-key-md5"
-	case "copy-source-server-side-encryption-customer-":
-		return "copy-source-server-side-encryption-customer-algorithm", "copy-source-server-side-encryption-customer-key", "copy-source-server-side-encryption-customer-key-md5"
-	}
-	return keyPrefix + "algorithm", keyPrefix + "key", keyPrefix + "key-md5"
 }
 
 // StorageClasses is implemented by dialects whose storage-class header

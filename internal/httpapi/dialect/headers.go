@@ -32,10 +32,9 @@ var RequestHeaders = []string{
 // the object and of a copy's source.
 var SSEHeaders = []string{
 	"server-side-encryption", "server-side-data-encryption",
-	"server-side-encryption-customer-algorithm", "server-side-encryption-customer-key",
-	"server-side-encryption-customer-key-md5", "server-side-encryption-customer-key-MD5",
-	"copy-source-server-side-encryption-customer-algorithm", "copy-source-server-side-encryption-customer-key",
-	"copy-source-server-side-encryption-customer-key-md5",
+	ObjectCustomer.Algorithm, ObjectCustomer.Key, ObjectCustomer.KeyMD5,
+	"server-side-encryption-customer-key-MD5", // as responses spell it
+	CopySourceCustomer.Algorithm, CopySourceCustomer.Key, CopySourceCustomer.KeyMD5,
 }
 
 // NewHeaders names headers under prefix (lower case, e.g. "x-amz-").

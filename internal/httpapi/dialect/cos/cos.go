@@ -41,7 +41,6 @@ const (
 	hKMSKeyID   = "server-side-encryption-cos-kms-key-id"
 	hKMSContext = "server-side-encryption-context"
 	hCustomer   = "server-side-encryption-customer-"
-	hCopySource = "copy-source-server-side-encryption-customer-"
 	hCRC64      = "hash-crc64ecma"
 )
 
@@ -152,7 +151,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 		return nil, nil // no encryption header (most requests): what the lookups would find
 	}
 	get := func(n string) string { return names.Get(h, n) }
-	cust, err := dialect.CustomerSpec(get, hCustomer)
+	cust, err := dialect.CustomerSpec(get, dialect.ObjectCustomer)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +183,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 }
 
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, hCopySource)
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, dialect.CopySourceCustomer)
 }
 
 // SetObjectSSE echoes an object's encryption: AES256 or SM4 (SSE-COS),

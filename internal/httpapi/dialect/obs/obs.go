@@ -218,7 +218,7 @@ func header(h http.Header, name string) string { return Dialect{}.Header(h, name
 
 func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 	get := func(n string) string { return header(h, n) }
-	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
+	cust, err := dialect.CustomerSpec(get, dialect.ObjectCustomer)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 }
 
 func (d Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return header(h, n) }, "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return header(h, n) }, dialect.CopySourceCustomer)
 }
 
 // SetObjectSSE echoes an object's encryption (seed 003 response tables):

@@ -230,7 +230,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 		return nil, nil // no encryption header (most requests): what the lookups would find
 	}
 	get := func(n string) string { return names.Get(h, n) }
-	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
+	cust, err := dialect.CustomerSpec(get, dialect.ObjectCustomer)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ func (Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 // CopySourceSSE parses x-oss-copy-source-server-side-encryption-customer-*
 // (extension, as S3's copy-source SSE-C headers).
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, dialect.CopySourceCustomer)
 }
 
 // SetObjectSSE echoes an object's encryption: SSE-OSS as its algorithm

@@ -81,7 +81,7 @@ func (d Dialect) ObjectSSE(h http.Header, use dialect.Use) (*sse.Spec, error) {
 
 // ParseObjectSSE parses S3-style encryption headers read through get.
 func ParseObjectSSE(get func(string) string, use dialect.Use) (*sse.Spec, error) {
-	cust, err := dialect.CustomerSpec(get, "server-side-encryption-customer-")
+	cust, err := dialect.CustomerSpec(get, dialect.ObjectCustomer)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func ParseObjectSSE(get func(string) string, use dialect.Use) (*sse.Spec, error)
 }
 
 func (Dialect) CopySourceSSE(h http.Header) (*sse.Spec, error) {
-	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, "copy-source-server-side-encryption-customer-")
+	return dialect.CustomerSpec(func(n string) string { return names.Get(h, n) }, dialect.CopySourceCustomer)
 }
 
 func (Dialect) SetObjectSSE(h http.Header, enc *meta.Encryption, req *sse.Spec) {
