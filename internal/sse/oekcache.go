@@ -81,37 +81,69 @@ func counted(hit bool, hits, misses *uint64) bool {
 }
 
 // maxObjectKeys bounds the object keys cached: 16384 keys are 512 KiB of
-// key material, about 5 MiB with their map entries, and about 19 MiB with
-// the blob key each keeps (840 bytes: AES round keys and GCM tables).
+// key material, about 8 MiB in their entries (480 bytes each, with the
+// name and the first blob key kept), and about 19 MiB with the GCM each
+// blob key holds (768 bytes: AES round keys and GCM tables).
 const maxObjectKeys = 16384
 
 // cachedOEK is a cached plaintext object key. An SSE-S3 key ages by
 // fetched and serial (see freshOEK); a key unwrapped under a bucket key
 // ages with that key (bk), and is linked with the others under it (prev,
 // next) so that they leave with it. blob keeps the blob key of the part
-// last opened under it (Kept) and leaves with it. The key lies in the
-// entry itself, and the blob key in its keptBlob: a GET of a small object
-// finds everything it needs in two objects, where every pointer more was
-// a cache miss more.
+// last opened under it (Kept) and leaves with it.
+//
+// A GET of a small object reaches the entry through a map slot it was
+// not expecting to read, and every pointer followed from there is one
+// more cache and TLB miss paid in turn (in `strongroom bench` the first
+// touch of a kept blob key alone took about 0.6 µs per GET). So the entry
+// holds in itself what a hit reads: the key, its name (in idBuf when it
+// fits, as usual names do) and the first blob key kept (first); only the
+// GCM's tables, which crypto/cipher allocates, lie elsewhere.
 type cachedOEK struct {
 	key        [ObjectKeySize]byte
-	id         string     // its name (oekID), checked on every hit
+	id         []byte     // its name (oekID), checked on every hit: in idBuf if it fits
 	h          uint64     // its place in Sealer.oeks: the seeded hash of id
 	bk         *bucketKey // nil: an SSE-S3 key
 	prev, next *cachedOEK // in bk's list
 	fetched    time.Time
 	serial     uint64
-	blob       atomic.Pointer[keptBlob]
+	blob       atomic.Pointer[keptBlob] // &first, or a later part's
+	firstSet   atomic.Bool              // first is taken (written once, before blob points at it)
+	first      keptBlob
+	idBuf      [inlineID]byte
 }
 
+// inlineID is the longest name an entry holds in itself: a key's
+// additional data (bucket, object key and context) and its wrapped form
+// (101 bytes from the keyring, 60 under a bucket key) leave an object key
+// of some 100 bytes; a longer name is allocated apart.
+const inlineID = 256
+
 // newCachedOEK copies oek, an object key (ObjectKeySize bytes: callers
-// cache nothing of another size, which no unwrap yields), into a new entry.
-// Callers decide first whether to cache, so that no copy is left to the
-// garbage unzeroed.
-func newCachedOEK(oek []byte) *cachedOEK {
+// cache nothing of another size, which no unwrap yields), and its name id
+// into a new entry. Callers decide first whether to cache, so that no
+// copy is left to the garbage unzeroed.
+func newCachedOEK(oek, id []byte) *cachedOEK {
 	c := new(cachedOEK)
 	copy(c.key[:], oek)
+	if len(id) <= len(c.idBuf) {
+		c.id = c.idBuf[:copy(c.idBuf[:], id)]
+	} else {
+		c.id = bytes.Clone(id)
+	}
 	return c
+}
+
+// keep makes b the blob key kept for the entry's next read: in the entry
+// itself the first time (first is never written again, so a reader that
+// loaded &first reads it whole), in an allocation of its own after that.
+func (c *cachedOEK) keep(b keptBlob) {
+	if c.firstSet.CompareAndSwap(false, true) {
+		c.first = b
+		c.blob.Store(&c.first)
+		return
+	}
+	c.blob.Store(&b)
 }
 
 // NewWriter seals part n of an object whose key is oek into w, and keeps
@@ -121,7 +153,7 @@ func (k Kept) NewWriter(w io.Writer, enc *meta.Encryption, oek []byte, n int) (*
 	defer clear(pk) // the writer keeps only its key schedule
 	sw, err := sealed.NewWriter(w, algorithm(enc.Algorithm), pk, enc.SegmentSize)
 	if err == nil && k.c != nil {
-		k.c.blob.Store(&keptBlob{part: n, key: *sw.Key()})
+		k.c.keep(keptBlob{part: n, key: *sw.Key()})
 	}
 	return sw, err
 }
@@ -189,7 +221,7 @@ func (k Kept) NewReader(r io.ReaderAt, storedSize int64, enc *meta.Encryption, o
 		return nil, fmt.Errorf("sse: part %d sealed with %v, metadata says %s: %w", n, rd.Algorithm(), enc.Algorithm, sealed.ErrAuth)
 	}
 	if k.c != nil && rd.Key() != kept {
-		k.c.blob.Store(&keptBlob{part: n, key: *rd.Key()})
+		k.c.keep(keptBlob{part: n, key: *rd.Key()})
 	}
 	return rd, nil
 }
@@ -213,7 +245,7 @@ func (s *Sealer) cachedObjectKey(bucket, wrappedBK string, aad, wrapped []byte) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.oeks[h].c
-	hit := c != nil && c.id == string(id) && c.bk != nil && c.bk.id == string(cid)
+	hit := c != nil && bytes.Equal(c.id, id) && c.bk != nil && c.bk.id == string(cid)
 	if hit && !s.fresh(c.bk) {
 		s.evict(c.bk.id) // stale (disabled, expired): zero it and its object keys now
 		hit = false
@@ -239,9 +271,9 @@ func (s *Sealer) rememberObjectKey(bucket, wrappedBK string, aad, wrapped, oek [
 	if !s.fresh(bk) || len(oek) != ObjectKeySize {
 		return nil // no copy made: none to zero
 	}
-	c := newCachedOEK(oek)
+	c := newCachedOEK(oek, id)
 	c.bk = bk
-	s.addOEK(h, string(id), c)
+	s.addOEK(h, c)
 	return c
 }
 
@@ -254,7 +286,7 @@ func (s *Sealer) cachedManagedKey(aad, wrapped []byte) ([]byte, *cachedOEK) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.oeks[h].c
-	hit := c != nil && c.id == string(id) && c.bk == nil
+	hit := c != nil && bytes.Equal(c.id, id) && c.bk == nil
 	if hit && !s.freshOEK(c) {
 		s.dropOEK(c)
 		hit = false
@@ -277,9 +309,9 @@ func (s *Sealer) rememberManagedKey(aad, wrapped, oek []byte, serial uint64) *ca
 	if s.bucketTTL <= 0 || s.cacheSize <= 0 || serial != s.keyStateSerial() || len(oek) != ObjectKeySize {
 		return nil // caching is off, or the keys changed during the unwrap
 	}
-	c := newCachedOEK(oek)
+	c := newCachedOEK(oek, id)
 	c.fetched, c.serial = fetched, serial
-	s.addOEK(h, string(id), c)
+	s.addOEK(h, c)
 	s.scheduleSweep()
 	return c
 }
@@ -295,13 +327,13 @@ func (s *Sealer) freshOEK(c *cachedOEK) bool {
 // newer than five sixths a fiftieth; for four entries read per insertion.
 const evictSamples = 4
 
-// addOEK caches c as id, whose hash is h (replacing a key cached there),
+// addOEK caches c, whose name hashes to h (replacing a key cached there),
 // making room first by dropping the oldest of evictSamples keys in Go's
 // map order (random): all kinds of object key share the one bound, each
 // in proportion to how many it adds. (Dropping a key of c's own kind
 // first, as this once did, left SSE-KMS a single slot once SSE-S3 keys
 // had filled the cache.) Caller holds s.mu.
-func (s *Sealer) addOEK(h uint64, id string, c *cachedOEK) {
+func (s *Sealer) addOEK(h uint64, c *cachedOEK) {
 	if old, ok := s.oeks[h]; ok {
 		s.dropOEK(old.c)
 	}
@@ -321,7 +353,7 @@ func (s *Sealer) addOEK(h uint64, id string, c *cachedOEK) {
 		}
 	}
 	s.oekSeq++
-	c.id, c.h = id, h
+	c.h = h
 	s.oeks[h] = oekSlot{c, s.oekSeq}
 	if bk := c.bk; bk != nil {
 		c.next = bk.oeks

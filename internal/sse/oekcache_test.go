@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func cachedOEKs(s *Sealer) [][]byte {
 	under := 0
 	for h, sl := range s.oeks {
 		c := sl.c
-		if c.h != h || s.oekHash([]byte(c.id)) != h {
+		if c.h != h || s.oekHash(c.id) != h {
 			panic(fmt.Sprintf("key cached at %x names itself %q (hash %x)", h, c.id, c.h))
 		}
 		if c.bk != nil {
@@ -482,6 +483,9 @@ func TestKeptBlobKey(t *testing.T) {
 			if b == nil || b.part != 0 || b.key != *first.Key() {
 				t.Fatal("the blob key of part 0 was not kept")
 			}
+			if b != &kept.c.first {
+				t.Error("the first blob key kept is not in the entry itself")
+			}
 			slot0 := &b.key
 			got, again := readKey()
 			if again.c != kept.c {
@@ -495,6 +499,9 @@ func TestKeptBlobKey(t *testing.T) {
 			}
 			if b := kept.c.blob.Load(); b == nil || b.part != 1 {
 				t.Error("the blob key of the part last read is not the one kept")
+			}
+			if kept.c.first.part != 0 || kept.c.first.key != *first.Key() {
+				t.Error("a later part's blob key overwrote the first, which a reader may hold")
 			}
 			rewritten := sealPart(t, enc, oek, 1, pt) // same part, another salt
 			prev := &kept.c.blob.Load().key
@@ -730,10 +737,10 @@ func TestObjectKeyCacheHashCollision(t *testing.T) {
 	// Key two, cached where name one hashes.
 	var buf [512]byte
 	h1 := s.oekHash(oekID(buf[:], aad1, w1))
-	c2 := newCachedOEK(k2)
+	c2 := newCachedOEK(k2, oekID(buf[:], aad2, w2))
 	c2.fetched, c2.serial = s.now(), s.keyStateSerial()
 	s.mu.Lock()
-	s.addOEK(h1, string(oekID(buf[:], aad2, w2)), c2)
+	s.addOEK(h1, c2)
 	s.mu.Unlock()
 	if !zeroed([][]byte{c1.key[:]}) {
 		t.Error("the key that lost its slot was not zeroed")
@@ -748,5 +755,39 @@ func TestObjectKeyCacheHashCollision(t *testing.T) {
 	// nothing found is ever the wrong key.
 	if got, c := s.cachedManagedKey(aad2, w2); c != nil && !bytes.Equal(got, k2) {
 		t.Fatal("name two found another key")
+	}
+}
+
+// A name too long for the entry (a long object key) is kept apart and
+// found as any other; names that differ only past the inline room miss.
+func TestObjectKeyCacheLongName(t *testing.T) {
+	s, _, _ := newSealer(t)
+	oek := bytes.Repeat([]byte{7}, ObjectKeySize)
+	wrapped := bytes.Repeat([]byte{9}, 101)
+	long := strings.Repeat("k", 1000)
+	aad, err := objectAAD("b", long+"1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := objectAAD("b", long+"2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.rememberManagedKey(aad, wrapped, oek, s.keyStateSerial())
+	if c == nil {
+		t.Fatal("not cached")
+	}
+	if len(c.id) <= inlineID || &c.id[0] == &c.idBuf[0] {
+		t.Fatalf("a %d-byte name lies in the entry", len(c.id))
+	}
+	if got, hit := s.cachedManagedKey(aad, wrapped); hit != c || !bytes.Equal(got, oek) {
+		t.Error("the long name missed")
+	}
+	if _, hit := s.cachedManagedKey(other, wrapped); hit != nil {
+		t.Error("a name differing in its last bytes hit")
+	}
+	short, _ := objectAAD("b", "k", "")
+	if c := s.rememberManagedKey(short, wrapped, oek, s.keyStateSerial()); c == nil || &c.id[0] != &c.idBuf[0] {
+		t.Error("a usual name does not lie in the entry")
 	}
 }
