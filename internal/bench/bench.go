@@ -824,9 +824,9 @@ func (b *run) judge() {
 					if !vsNone {
 						ref = f.Yardstick
 					}
-					if med, ok := rep.interleavedMedian(ratioName(op, size, m.Name, ref)); small && ok {
-						got = med
-						f.Target += fmt.Sprintf(" (interleaved median %.2f)", med)
+					if x, ok := rep.interleaved(ratioName(op, size, m.Name, ref)); small && ok {
+						got = x.Median
+						f.Target += fmt.Sprintf(" (interleaved median %.2f, 95%% CI %.2f-%.2f)", x.Median, x.CILow, x.CIHigh)
 					}
 					if got > 0 {
 						f.Pass = pass(got >= min && r.Errors == 0)

@@ -189,8 +189,8 @@ func TestTLSChild(t *testing.T) {
 	}
 	// Both servers are processes the bench can read, so the rounds carry
 	// their CPU per request too.
-	if med, ok := rep.interleavedMedian(cpuRatioPrefix + "GET 4 KiB none / net/http"); !ok || med <= 0 {
-		t.Errorf("no server CPU/op ratio of GET to the yardstick: %v %v (%+v)", med, ok, rep.Interleaved)
+	if x, ok := rep.interleaved(cpuRatioPrefix + "GET 4 KiB none / net/http"); !ok || x.Median <= 0 {
+		t.Errorf("no server CPU/op ratio of GET to the yardstick: %v %v (%+v)", x.Median, ok, rep.Interleaved)
 	}
 	if rep.YardstickPID <= 0 || rep.YardstickPID == os.Getpid() || rep.YardstickPID == rep.ServerPID {
 		t.Errorf("yardstick pid %d (bench %d, server %d): want a process of its own", rep.YardstickPID, os.Getpid(), rep.ServerPID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"syscall"
 	"time"
@@ -20,7 +21,52 @@ type Interleaved struct {
 	Median float64   `json:"median"`
 	Min    float64   `json:"min"`
 	Max    float64   `json:"max"`
+	// CILow and CIHigh bound the median at 95% confidence (medianCI95):
+	// what the rounds' scatter allows the median of another run of as
+	// many rounds to be, so a median near a target reads as such.
+	CILow  float64 `json:"ci95_low"`
+	CIHigh float64 `json:"ci95_high"`
 }
+
+// newInterleaved summarises the per-round ratios rs of the ratio name.
+func newInterleaved(name string, rs []float64) Interleaved {
+	s := slices.Sorted(slices.Values(rs))
+	lo, hi := medianCI95(s)
+	return Interleaved{Name: name, Ratios: rs, Median: median(s), Min: s[0], Max: s[len(s)-1], CILow: lo, CIHigh: hi}
+}
+
+// median is the median of sorted, which is not empty.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 0 {
+		return (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	return sorted[n/2]
+}
+
+// medianCI95 is a 95% confidence interval of the median of sorted (not
+// empty), by the percentile bootstrap: the 2.5th and 97.5th percentiles of
+// the medians of bootstrapResamples resamples of the rounds. The draws
+// come from a fixed seed, so one report gives one interval.
+func medianCI95(sorted []float64) (lo, hi float64) {
+	n := len(sorted)
+	rng := rand.New(rand.NewPCG(1, 2))
+	meds := make([]float64, bootstrapResamples)
+	resample := make([]float64, n)
+	for i := range meds {
+		for j := range resample {
+			resample[j] = sorted[rng.IntN(n)]
+		}
+		slices.Sort(resample)
+		meds[i] = median(resample)
+	}
+	slices.Sort(meds)
+	return meds[bootstrapResamples*25/1000], meds[bootstrapResamples*975/1000-1]
+}
+
+// bootstrapResamples is enough for the interval's ends to move by less
+// than the two decimals reported.
+const bootstrapResamples = 4000
 
 // roundDuration is one phase of an interleaved round by default.
 const roundDuration = time.Second
@@ -142,13 +188,7 @@ func (b *run) interleave(ctx context.Context, createDir string) error {
 		}
 	}
 	for _, name := range names {
-		rs := ratios[name]
-		s := slices.Sorted(slices.Values(rs))
-		med := s[len(s)/2]
-		if len(s)%2 == 0 {
-			med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-		}
-		b.rep.Interleaved = append(b.rep.Interleaved, Interleaved{Name: name, Ratios: rs, Median: med, Min: s[0], Max: s[len(s)-1]})
+		b.rep.Interleaved = append(b.rep.Interleaved, newInterleaved(name, ratios[name]))
 	}
 	return nil
 }
@@ -163,15 +203,14 @@ func ratioName(op string, size int64, mode, ref string) string {
 // (lower is cheaper), beside the rate ratios of the same name.
 const cpuRatioPrefix = "server CPU/op: "
 
-// interleavedMedian is the median of the interleaved ratio name, if the
-// run measured it.
-func (r *Report) interleavedMedian(name string) (float64, bool) {
+// interleaved is the interleaved ratio name, if the run measured it.
+func (r *Report) interleaved(name string) (Interleaved, bool) {
 	for _, x := range r.Interleaved {
 		if x.Name == name {
-			return x.Median, true
+			return x, true
 		}
 	}
-	return 0, false
+	return Interleaved{}, false
 }
 
 // writeInterleaved adds the interleaved ratios to the table report.
@@ -179,8 +218,8 @@ func (r *Report) writeInterleaved(w io.Writer) {
 	if len(r.Interleaved) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\ninterleaved rounds (%d): median ratio, min-max\n", len(r.Interleaved[0].Ratios))
+	fmt.Fprintf(w, "\ninterleaved rounds (%d): median ratio (min-max; 95%% confidence interval of the median)\n", len(r.Interleaved[0].Ratios))
 	for _, x := range r.Interleaved {
-		fmt.Fprintf(w, "  %-44s %5.2f  (%.2f-%.2f)\n", x.Name, x.Median, x.Min, x.Max)
+		fmt.Fprintf(w, "  %-44s %5.2f  (%.2f-%.2f; %.2f-%.2f)\n", x.Name, x.Median, x.Min, x.Max, x.CILow, x.CIHigh)
 	}
 }

@@ -40,7 +40,8 @@ func TestInterleaved(t *testing.T) {
 		t.Fatalf("interleaved: %+v, want %q", rep.Interleaved, want)
 	}
 	for i, x := range rep.Interleaved {
-		if x.Name != want[i] || len(x.Ratios) != cfg.Rounds || x.Median <= 0 || x.Min > x.Median || x.Median > x.Max {
+		if x.Name != want[i] || len(x.Ratios) != cfg.Rounds || x.Median <= 0 || x.Min > x.Median || x.Median > x.Max ||
+			x.CILow < x.Min || x.CILow > x.Median || x.CIHigh < x.Median || x.CIHigh > x.Max {
 			t.Errorf("interleaved %d: %+v, want %q with %d ratios", i, x, want[i], cfg.Rounds)
 		}
 	}
@@ -54,7 +55,7 @@ func TestInterleaved(t *testing.T) {
 	judged := 0
 	for _, f := range rep.Figures {
 		if strings.HasSuffix(f.Name, "4 KiB") && (f.Mode == "none" || f.Mode == "sse-s3") {
-			if !strings.Contains(f.Target, "interleaved median") || f.Pass == nil {
+			if !strings.Contains(f.Target, "interleaved median") || !strings.Contains(f.Target, "95% CI") || f.Pass == nil {
 				t.Errorf("figure %s %s: target %q, pass %v; want judged by its interleaved median", f.Name, f.Mode, f.Target, f.Pass)
 			}
 			judged++
@@ -67,8 +68,47 @@ func TestInterleaved(t *testing.T) {
 	if err := rep.WriteTable(&out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "interleaved rounds (3)") {
+	if !strings.Contains(out.String(), "interleaved rounds (3)") || !strings.Contains(out.String(), "confidence interval of the median") {
 		t.Errorf("table lacks the interleaved rounds:\n%s", out.String())
+	}
+}
+
+// TestMedianCI95: the bootstrap interval of a median holds the median,
+// stays within the rounds' range, is the same every time, collapses for
+// rounds that agree, and narrows as rounds of the same scatter are added.
+func TestMedianCI95(t *testing.T) {
+	scatter := []float64{0.84, 0.93, 0.88, 0.97, 0.91, 0.79, 0.95, 0.90, 1.02, 0.89}
+	var many []float64
+	for range 4 {
+		many = append(many, scatter...)
+	}
+	width := map[string]float64{}
+	for _, tc := range []struct {
+		name   string
+		rs     []float64
+		lo, hi float64 // both 0: only the general properties
+	}{
+		{"one round", []float64{0.93}, 0.93, 0.93},
+		{"rounds that agree", []float64{0.9, 0.9, 0.9, 0.9, 0.9}, 0.9, 0.9},
+		{"ten rounds", scatter, 0, 0},
+		{"forty rounds", many, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newInterleaved(tc.name, tc.rs)
+			if tc.lo != 0 && (x.CILow != tc.lo || x.CIHigh != tc.hi) {
+				t.Fatalf("interval %v-%v, want %v-%v", x.CILow, x.CIHigh, tc.lo, tc.hi)
+			}
+			if x.CILow > x.Median || x.CIHigh < x.Median || x.CILow < x.Min || x.CIHigh > x.Max {
+				t.Fatalf("interval %v-%v around median %v of %v-%v", x.CILow, x.CIHigh, x.Median, x.Min, x.Max)
+			}
+			if again := newInterleaved(tc.name, tc.rs); again.CILow != x.CILow || again.CIHigh != x.CIHigh {
+				t.Fatalf("interval %v-%v, then %v-%v", x.CILow, x.CIHigh, again.CILow, again.CIHigh)
+			}
+			width[tc.name] = x.CIHigh - x.CILow
+		})
+	}
+	if w10, w40 := width["ten rounds"], width["forty rounds"]; !(w10 > 0 && w40 < w10*0.75) {
+		t.Errorf("interval width %.3f over ten rounds, %.3f over forty of the same scatter: want it to narrow", w10, w40)
 	}
 }
 

@@ -195,16 +195,6 @@ func kmsRatioName(op string, size int, mode string) string {
 	return fmt.Sprintf("%s %s %s / builtin", op, sizeName(int64(size)), mode)
 }
 
-// newInterleaved summarises per-round ratios: median and range.
-func newInterleaved(name string, rs []float64) Interleaved {
-	s := slices.Sorted(slices.Values(rs))
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return Interleaved{Name: name, Ratios: rs, Median: med, Min: s[0], Max: s[len(s)-1]}
-}
-
 // kmsRatio is a provider figure's per-round ratios, if the run had rounds.
 func (b *run) kmsRatio(op string, size int64, mode string) *Interleaved {
 	name := kmsRatioName(op, int(size), mode)
