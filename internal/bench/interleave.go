@@ -21,9 +21,9 @@ type Interleaved struct {
 	Median float64   `json:"median"`
 	Min    float64   `json:"min"`
 	Max    float64   `json:"max"`
-	// CILow and CIHigh bound the median at 95% confidence (medianCI95):
-	// what the rounds' scatter allows the median of another run of as
-	// many rounds to be, so a median near a target reads as such.
+	// CILow and CIHigh bound, at 95% confidence (medianCI95), the median
+	// that endless rounds would give: a median near its target reads as
+	// uncertain as the rounds' scatter leaves it.
 	CILow  float64 `json:"ci95_low"`
 	CIHigh float64 `json:"ci95_high"`
 }

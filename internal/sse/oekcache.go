@@ -113,10 +113,11 @@ type cachedOEK struct {
 	idBuf      [inlineID]byte
 }
 
-// inlineID is the longest name an entry holds in itself: a key's
-// additional data (bucket, object key and context) and its wrapped form
-// (101 bytes from the keyring, 60 under a bucket key) leave an object key
-// of some 100 bytes; a longer name is allocated apart.
+// inlineID is the longest name an entry holds in itself. A name is the
+// additional data (the bucket and object key's ARN, some 30 bytes more
+// than the two names) and the wrapped key (101 bytes from the keyring, 60
+// under a bucket key), so bucket and object key of up to about 125 bytes
+// together fit (165 under a bucket key); a longer name is allocated apart.
 const inlineID = 256
 
 // newCachedOEK copies oek, an object key (ObjectKeySize bytes: callers
