@@ -83,6 +83,9 @@ func TestKMSProvidersPhase(t *testing.T) {
 		}
 		if strings.Contains(f.Target, "builtin") && f.Pass != nil {
 			targets++
+			if !strings.Contains(f.Target, "95% CI") {
+				t.Errorf("%s %s: target %q names no confidence interval", f.Name, f.Mode, f.Target)
+			}
 		}
 	}
 	// Every provider figure has its ratio; each provider's bucket-key

@@ -195,17 +195,6 @@ func kmsRatioName(op string, size int, mode string) string {
 	return fmt.Sprintf("%s %s %s / builtin", op, sizeName(int64(size)), mode)
 }
 
-// kmsRatio is a provider figure's per-round ratios, if the run had rounds.
-func (b *run) kmsRatio(op string, size int64, mode string) *Interleaved {
-	name := kmsRatioName(op, int(size), mode)
-	for i := range b.rep.Interleaved {
-		if b.rep.Interleaved[i].Name == name {
-			return &b.rep.Interleaved[i]
-		}
-	}
-	return nil
-}
-
 // settleWindow is the window in which the servers must stay idle before
 // a phase of rounds.
 func (b *run) settleWindow() time.Duration {

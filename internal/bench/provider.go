@@ -109,9 +109,9 @@ func (b *run) judgeProvider(f *Figure, r *Result, find func(mode, op string, siz
 	}
 	// With rounds, the ratio is the median of the rounds' (kmsrounds.go).
 	spread := ""
-	if x := b.kmsRatio(r.Op, r.Size, f.Mode); x != nil {
+	if x, ok := b.rep.interleaved(kmsRatioName(r.Op, int(r.Size), f.Mode)); ok {
 		f.VsBuiltin = x.Median
-		spread = fmt.Sprintf(" (median of %d rounds, %.2f-%.2f)", len(x.Ratios), x.Min, x.Max)
+		spread = fmt.Sprintf(" (median of %d rounds, %.2f-%.2f; 95%% CI %.2f-%.2f)", len(x.Ratios), x.Min, x.Max, x.CILow, x.CIHigh)
 	}
 	if strings.HasSuffix(base, "-bk") {
 		if r.Op == "PUT" && r.KMSCallsPerOp > 0 {
