@@ -293,3 +293,17 @@ func TestRootCredentialsShownOnce(t *testing.T) {
 		t.Fatalf("with another root key: %q, %v", out, err)
 	}
 }
+
+// TestAdminCallsCloseTheirConnections: an admin call leaves no connection
+// open behind it, so a caller polling the node (status loops, scripts run
+// in one process) never meets the cap of connections per client address.
+func TestAdminCallsCloseTheirConnections(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	testnode.Start(t, testnode.Options{DataDir: data, MaxConnsPerClient: 4})
+	d := &deployment{data: data}
+	for i := range 20 {
+		if _, err := d.call(context.Background(), "GET", "kms-calls", nil); err != nil {
+			t.Fatalf("admin call %d: %v", i+1, err)
+		}
+	}
+}

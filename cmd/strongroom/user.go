@@ -212,9 +212,13 @@ func (d *deployment) do(ctx context.Context, method, path string, query url.Valu
 // adminClient talks to the node. Without --endpoint its address comes
 // from the data directory, so it is loopback: a self-signed certificate
 // is accepted there. A named endpoint's certificate is verified unless
-// --insecure.
+// --insecure. Each client makes one request, so its connection closes
+// with the response: kept alive, it stayed open in a transport nobody
+// would use again, and a caller polling (a test's loop of `key migrate
+// --status`) ran into the node's cap of connections per client address.
 func (d *deployment) adminClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
 	if d.endpoint == "" || d.insecure {
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // loopback call to our own node, or --insecure
 	}
