@@ -9,6 +9,7 @@ import (
 
 	"github.com/strongroom-dev/strongroom/internal/jobs"
 	"github.com/strongroom-dev/strongroom/internal/meta"
+	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // ModeLabel names a stored encryption mode (meta.Encryption.Mode) as
@@ -88,6 +89,54 @@ func (c *objectCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.objects, prometheus.GaugeValue, float64(v[0]), k.mode, k.alg)
 		ch <- prometheus.MustNewConstMetric(c.siz, prometheus.GaugeValue, float64(v[1]), k.mode, k.alg)
 	}
+}
+
+// ObjectKeyCache is what the object-key cache reports (sse.Sealer).
+type ObjectKeyCache interface {
+	ObjectKeyLookups() sse.ObjectKeyLookups
+	CachedObjectKeys() (sseS3, underBucketKeys int)
+}
+
+// keyCacheCollector reads the object-key cache's counts at scrape time,
+// each once.
+type keyCacheCollector struct {
+	src           ObjectKeyCache
+	lookups, keys *prometheus.Desc
+}
+
+// WatchObjectKeyCache exports the object-key cache:
+// strongroom_object_key_cache_lookups_total{kind, result}, the reads that
+// looked for their object key there, and strongroom_object_key_cache_keys
+// {kind}, the keys it holds (kind: sse-s3, bucket-key).
+func (r *Registry) WatchObjectKeyCache(src ObjectKeyCache) error {
+	return r.reg.Register(&keyCacheCollector{
+		src: src,
+		lookups: prometheus.NewDesc(Namespace+"_object_key_cache_lookups_total",
+			"Reads of SSE-S3 and bucket-key objects that looked for their object key in the cache, by kind and result (a miss unwraps it: a KMS call for SSE-S3).", []string{"kind", "result"}, nil),
+		keys: prometheus.NewDesc(Namespace+"_object_key_cache_keys",
+			"Object keys the cache holds, by kind (at most 16384 in all: a working set larger than that misses).", []string{"kind"}, nil),
+	})
+}
+
+func (c *keyCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.lookups
+	ch <- c.keys
+}
+
+func (c *keyCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	l := c.src.ObjectKeyLookups()
+	for _, v := range []struct {
+		n            uint64
+		kind, result string
+	}{
+		{l.ManagedHits, "sse-s3", "hit"}, {l.ManagedMisses, "sse-s3", "miss"},
+		{l.BucketKeyHits, "bucket-key", "hit"}, {l.BucketKeyMisses, "bucket-key", "miss"},
+	} {
+		ch <- prometheus.MustNewConstMetric(c.lookups, prometheus.CounterValue, float64(v.n), v.kind, v.result)
+	}
+	managed, underBK := c.src.CachedObjectKeys()
+	ch <- prometheus.MustNewConstMetric(c.keys, prometheus.GaugeValue, float64(managed), "sse-s3")
+	ch <- prometheus.MustNewConstMetric(c.keys, prometheus.GaugeValue, float64(underBK), "bucket-key")
 }
 
 // jobCollector reads the background jobs' state at scrape time.

@@ -17,7 +17,6 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/kms"
 	"github.com/strongroom-dev/strongroom/internal/meta"
 	"github.com/strongroom-dev/strongroom/internal/metrics"
-	"github.com/strongroom-dev/strongroom/internal/sse"
 )
 
 // Access log destinations (Config.AccessLog); anything else is a file.
@@ -98,33 +97,12 @@ func (n *Node) watch() error {
 		err = r.WatchObjects(src)
 	}
 	return errors.Join(err,
-		n.watchObjectKeyCache(),
+		r.WatchObjectKeyCache(n.sealer),
 		r.WatchJobs(n.Jobs),
 		r.CounterFunc("integrity_failures_total",
 			"Object reads that found stored data damaged (a segment failing authentication or its checksum, a short or unreadable part).",
 			func() float64 { return float64(n.Service.Stats().IntegrityFailures.Load()) }),
 	)
-}
-
-// watchObjectKeyCache exports the object-key cache's lookups by kind and
-// outcome (sse.ObjectKeyLookups).
-func (n *Node) watchObjectKeyCache() error {
-	const name, help = "object_key_cache_lookups_total",
-		"Reads of SSE-S3 and bucket-key objects that looked for their object key in the cache, by kind and result (a miss unwraps it: a KMS call for SSE-S3)."
-	var err error
-	for _, s := range []struct {
-		kind, result string
-		read         func(sse.ObjectKeyLookups) uint64
-	}{
-		{"sse-s3", "hit", func(l sse.ObjectKeyLookups) uint64 { return l.ManagedHits }},
-		{"sse-s3", "miss", func(l sse.ObjectKeyLookups) uint64 { return l.ManagedMisses }},
-		{"bucket-key", "hit", func(l sse.ObjectKeyLookups) uint64 { return l.BucketKeyHits }},
-		{"bucket-key", "miss", func(l sse.ObjectKeyLookups) uint64 { return l.BucketKeyMisses }},
-	} {
-		err = errors.Join(err, n.Metrics.LabeledCounterFunc(name, help, map[string]string{"kind": s.kind, "result": s.result},
-			func() float64 { return float64(s.read(n.sealer.ObjectKeyLookups())) }))
-	}
-	return err
 }
 
 // Readiness probe timing: each dependency gets probeTimeout; an answer is

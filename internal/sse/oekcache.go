@@ -69,6 +69,16 @@ func (s *Sealer) ObjectKeyLookups() ObjectKeyLookups {
 	return s.lookups
 }
 
+// CachedObjectKeys returns how many object keys the cache holds, SSE-S3
+// keys and keys unwrapped under bucket keys (the metric
+// strongroom_object_key_cache_keys): against the bound of maxObjectKeys,
+// and against the working set, it says whether misses are evictions.
+func (s *Sealer) CachedObjectKeys() (sseS3, underBucketKeys int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.managed, len(s.oeks) - s.managed
+}
+
 // counted adds one lookup to hits or misses (under s.mu, which every
 // lookup holds anyway: no shared atomic on the hot path).
 func counted(hit bool, hits, misses *uint64) bool {
@@ -356,6 +366,9 @@ func (s *Sealer) addOEK(h uint64, c *cachedOEK) {
 	s.oekSeq++
 	c.h = h
 	s.oeks[h] = oekSlot{c, s.oekSeq}
+	if c.bk == nil {
+		s.managed++
+	}
 	if bk := c.bk; bk != nil {
 		c.next = bk.oeks
 		if c.next != nil {
@@ -372,6 +385,9 @@ func (s *Sealer) dropOEK(c *cachedOEK) {
 	clear(c.key[:])
 	c.blob.Store(nil)
 	delete(s.oeks, c.h)
+	if c.bk == nil {
+		s.managed--
+	}
 	if bk := c.bk; bk != nil {
 		if c.prev != nil {
 			c.prev.next = c.next

@@ -18,7 +18,8 @@ import (
 )
 
 // cachedOEKs returns the object keys cached, under bucket keys and SSE-S3,
-// checking that each bucket key lists exactly the cached keys under it.
+// checking that each bucket key lists exactly the cached keys under it and
+// that the SSE-S3 count (CachedObjectKeys) is right.
 func cachedOEKs(s *Sealer) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -45,6 +46,9 @@ func cachedOEKs(s *Sealer) [][]byte {
 			}
 			listed++
 		}
+	}
+	if want := len(s.oeks) - under; s.managed != want {
+		panic(fmt.Sprintf("%d SSE-S3 keys cached, %d counted", want, s.managed))
 	}
 	if listed != under {
 		panic(fmt.Sprintf("%d object keys under bucket keys, %d listed", under, listed))

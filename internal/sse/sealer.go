@@ -46,6 +46,7 @@ type Sealer struct {
 	oekSeed  maphash.Seed
 	oekLimit int              // maxObjectKeys (tests lower it)
 	oekSeq   uint64           // object keys cached so far (oekSlot.seq)
+	managed  int              // how many of oeks are SSE-S3 keys
 	lookups  ObjectKeyLookups // under mu
 	sweeper  *time.Timer      // drops expired keys of an idle cache
 	now      func() time.Time

@@ -129,9 +129,10 @@ func smallDisk(t *testing.T, size string) string {
 }
 
 // TestMetricsCountObjectKeyCache: reads of SSE-S3 and bucket-key objects
-// count their object-key cache lookups by kind and result. A read after its
-// write hits (the write cached the key); after a key state change every
-// cached key is stale, and the next read of each misses.
+// count their object-key cache lookups by kind and result, and the cache
+// reports the keys it holds by kind. A read after its write hits (the
+// write cached the key); after a key state change every cached key is
+// stale, and the next read of each misses (and caches it again).
 func TestMetricsCountObjectKeyCache(t *testing.T) {
 	n := testnode.Start(t, testnode.Options{})
 	c := integrityClient(n)
@@ -142,6 +143,7 @@ func TestMetricsCountObjectKeyCache(t *testing.T) {
 	}
 	for _, in := range []*s3.PutObjectInput{
 		{Key: aws.String("s3"), ServerSideEncryption: types.ServerSideEncryptionAes256},
+		{Key: aws.String("s3-unread"), ServerSideEncryption: types.ServerSideEncryptionAes256},
 		{Key: aws.String("bk"), ServerSideEncryption: types.ServerSideEncryptionAwsKms, BucketKeyEnabled: aws.Bool(true)},
 	} {
 		in.Bucket, in.Body = aws.String(bucket), bytes.NewReader([]byte("secret"))
@@ -160,11 +162,16 @@ func TestMetricsCountObjectKeyCache(t *testing.T) {
 		}
 		out.Body.Close()
 	}
-	check := func(when string, want map[[2]string]float64) {
+	check := func(when string, want map[[2]string]float64, keys map[string]float64) {
 		t.Helper()
 		for k, v := range want {
 			if got := scrapeValue(t, n, "strongroom_object_key_cache_lookups_total", map[string]string{"kind": k[0], "result": k[1]}); got != v {
 				t.Errorf("%s: %s %s lookups = %v, want %v", when, k[0], k[1], got, v)
+			}
+		}
+		for kind, v := range keys {
+			if got := scrapeValue(t, n, "strongroom_object_key_cache_keys", map[string]string{"kind": kind}); got != v {
+				t.Errorf("%s: %s keys cached = %v, want %v", when, kind, got, v)
 			}
 		}
 	}
@@ -172,7 +179,9 @@ func TestMetricsCountObjectKeyCache(t *testing.T) {
 		get("s3")
 		get("bk")
 	}
-	check("two reads each", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 0, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 0})
+	// Each write cached its key, the unread one too.
+	check("two reads each", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 0, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 0},
+		map[string]float64{"sse-s3": 2, "bucket-key": 1})
 	if _, err := n.Keyring.CreateKey(ctx, "other"); err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +190,8 @@ func TestMetricsCountObjectKeyCache(t *testing.T) {
 	}
 	get("s3")
 	get("bk")
-	check("after a key state change", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 1, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 1})
+	// The reads cached their keys again; caching the bucket key again
+	// dropped every stale key, the unread one's too.
+	check("after a key state change", map[[2]string]float64{{"sse-s3", "hit"}: 2, {"sse-s3", "miss"}: 1, {"bucket-key", "hit"}: 2, {"bucket-key", "miss"}: 1},
+		map[string]float64{"sse-s3": 1, "bucket-key": 1})
 }
