@@ -114,7 +114,7 @@ func (r *Registry) WatchObjectKeyCache(src ObjectKeyCache) error {
 		lookups: prometheus.NewDesc(Namespace+"_object_key_cache_lookups_total",
 			"Reads of SSE-S3 and bucket-key objects that looked for their object key in the cache, by kind and result (a miss unwraps it: a KMS call for SSE-S3).", []string{"kind", "result"}, nil),
 		keys: prometheus.NewDesc(Namespace+"_object_key_cache_keys",
-			"Object keys the cache holds, by kind (at most 16384 in all: a working set larger than that misses).", []string{"kind"}, nil),
+			fmt.Sprintf("Object keys the cache holds, by kind (at most %d in all: a working set larger than that misses).", sse.MaxObjectKeys), []string{"kind"}, nil),
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 // What it keeps: plaintext object keys (32 bytes each) of objects read or
 // written recently (a write keeps its new key, NewObjectKey, because
 // reading back what was just written is the commonest read of all), at
-// most maxObjectKeys in all; when full, the oldest of a few keys picked at
+// most MaxObjectKeys in all; when full, the oldest of a few keys picked at
 // random leaves (evictSamples). Most reads are of objects written or read
 // lately, while keys left from long ago fill a full cache: one arbitrary
 // pick evicted a key cached a second before with the odds of one cached an
@@ -71,7 +71,7 @@ func (s *Sealer) ObjectKeyLookups() ObjectKeyLookups {
 
 // CachedObjectKeys returns how many object keys the cache holds, SSE-S3
 // keys and keys unwrapped under bucket keys (the metric
-// strongroom_object_key_cache_keys): against the bound of maxObjectKeys,
+// strongroom_object_key_cache_keys): against the bound of MaxObjectKeys,
 // and against the working set, it says whether misses are evictions.
 func (s *Sealer) CachedObjectKeys() (sseS3, underBucketKeys int) {
 	s.mu.Lock()
@@ -90,11 +90,12 @@ func counted(hit bool, hits, misses *uint64) bool {
 	return hit
 }
 
-// maxObjectKeys bounds the object keys cached: 16384 keys are 512 KiB of
-// key material, about 8 MiB in their entries (480 bytes each, with the
-// name and the first blob key kept), and about 19 MiB with the GCM each
-// blob key holds (768 bytes: AES round keys and GCM tables).
-const maxObjectKeys = 16384
+// MaxObjectKeys bounds the object keys cached (the metrics' help names
+// it): 16384 keys are 512 KiB of key material, about 8 MiB in their
+// entries (480 bytes each, with the name and the first blob key kept),
+// and about 19 MiB with the GCM each blob key holds (768 bytes: AES round
+// keys and GCM tables).
+const MaxObjectKeys = 16384
 
 // cachedOEK is a cached plaintext object key. An SSE-S3 key ages by
 // fetched and serial (see freshOEK); a key unwrapped under a bucket key

@@ -25,8 +25,8 @@ func BenchmarkObjectKeyCache(b *testing.B) {
 	}
 	full := func(b *testing.B) (*Sealer, [][]byte, [][]byte) {
 		s, _, _ := newSealer(b)
-		aads, ws := make([][]byte, maxObjectKeys), make([][]byte, maxObjectKeys)
-		for i := range maxObjectKeys {
+		aads, ws := make([][]byte, MaxObjectKeys), make([][]byte, MaxObjectKeys)
+		for i := range MaxObjectKeys {
 			aad, err := objectAAD("bench-bucket", "fill/"+strconv.Itoa(i), "")
 			if err != nil {
 				b.Fatal(err)
@@ -57,7 +57,7 @@ func BenchmarkObjectKeyCache(b *testing.B) {
 	b.Run("hit", func(b *testing.B) {
 		s, aads, ws := full(b)
 		parallel(b, func(i int64) {
-			j := int(i*7919) % maxObjectKeys
+			j := int(i*7919) % MaxObjectKeys
 			k, c := s.cachedManagedKey(aads[j], ws[j])
 			if c == nil {
 				panic("a key cached a while ago was not found")

@@ -44,7 +44,7 @@ type Sealer struct {
 	// cached bucket key, by the seeded hash of their oekID (oekcache.go).
 	oeks     map[uint64]oekSlot
 	oekSeed  maphash.Seed
-	oekLimit int              // maxObjectKeys (tests lower it)
+	oekLimit int              // MaxObjectKeys (tests lower it)
 	oekSeq   uint64           // object keys cached so far (oekSlot.seq)
 	managed  int              // how many of oeks are SSE-S3 keys
 	lookups  ObjectKeyLookups // under mu
@@ -118,7 +118,7 @@ func NewSealer(p kms.Provider) *Sealer {
 		bucketKeys: make(map[string]*bucketKey),
 		oeks:       make(map[uint64]oekSlot),
 		oekSeed:    maphash.MakeSeed(),
-		oekLimit:   maxObjectKeys,
+		oekLimit:   MaxObjectKeys,
 		current:    make(map[string]string),
 		pending:    make(map[string]chan struct{}),
 		bucketTTL:  DefaultCacheTTL,
