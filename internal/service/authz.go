@@ -359,3 +359,17 @@ func (s *Service) writable(ctx context.Context, p Principal, bucket, key string,
 	}
 	return b, s.authorizeTagging(ctx, p, b, key, tags)
 }
+
+// writableNew is writable for an object written with its own encryption
+// and canned ACL (a PUT, a copy, a multipart upload): it also refuses a KMS
+// key p may not encrypt under and a public ACL the bucket blocks.
+func (s *Service) writableNew(ctx context.Context, p Principal, bucket, key string, spec *sse.Spec, tags []meta.Tag, acl string) (*meta.Bucket, error) {
+	b, err := s.writable(ctx, p, bucket, key, spec, tags)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkWriteKey(ctx, p, b, spec); err != nil {
+		return nil, err
+	}
+	return b, checkACL(b, acl)
+}

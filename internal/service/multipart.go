@@ -39,14 +39,8 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, p Principal, in Cre
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
+	b, err := s.writableNew(ctx, p, in.Bucket, in.Key, in.SSE, tags, in.ACL)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
-		return nil, err
-	}
-	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	var lock meta.Lock

@@ -118,14 +118,8 @@ func (s *Service) PutObject(ctx context.Context, p Principal, in PutObjectInput)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
+	b, err := s.writableNew(ctx, p, in.Bucket, in.Key, in.SSE, tags, in.ACL)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
-		return nil, err
-	}
-	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	lock, err := s.writeLock(ctx, p, b, in.Key, in.Lock, s.now())
@@ -553,14 +547,8 @@ func (s *Service) copyObject(ctx context.Context, p Principal, in CopyObjectInpu
 			return nil, err
 		}
 	}
-	b, err := s.writable(ctx, p, in.Bucket, in.Key, in.SSE, tags)
+	b, err := s.writableNew(ctx, p, in.Bucket, in.Key, in.SSE, tags, in.ACL)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.checkWriteKey(ctx, p, b, in.SSE); err != nil {
-		return nil, err
-	}
-	if err := checkACL(b, in.ACL); err != nil {
 		return nil, err
 	}
 	if err := checkCustomerKey(src.Encryption, in.SrcSSE); err != nil {

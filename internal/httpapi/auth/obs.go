@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/strongroom-dev/strongroom/internal/errs"
@@ -69,28 +68,7 @@ func obsMatch(r *http.Request, secret, dateLine, vhostBucket, sigB64 string) boo
 
 // obsStringToSign is the V2 layout with the x-obs-* headers.
 func obsStringToSign(r *http.Request, dateLine, resource string) string {
-	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + dateLine + "\n")
-	var names []string
-	for k := range r.Header {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, obsPrefix) {
-			names = append(names, lk)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		b.WriteString(name)
-		b.WriteByte(':')
-		for i, val := range r.Header.Values(name) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strings.TrimSpace(val))
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(resource)
-	return b.String()
+	return v2Head(r, dateLine, obsPrefix) + resource
 }
 
 // obsResource is the V2 resource with the OBS rule for query parameters:

@@ -120,37 +120,6 @@ func parseQueryParams(raw string) (ps []queryParam, ok bool) {
 	return ps, ok
 }
 
-// writeOSSHeaders writes "name:value\n" for the selected headers (names
-// lowercased, sorted; values trimmed, repeats joined by ',').
-func writeOSSHeaders(b *strings.Builder, r *http.Request, include func(lower string) bool) {
-	var names []string
-	for k := range r.Header {
-		if lk := strings.ToLower(k); include(lk) && !slices.Contains(names, lk) {
-			names = append(names, lk)
-		}
-	}
-	// Go's server moves Host out of r.Header.
-	if include("host") && !slices.Contains(names, "host") {
-		names = append(names, "host")
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		b.WriteString(name)
-		b.WriteByte(':')
-		if name == "host" {
-			b.WriteString(host(r))
-		} else {
-			for i, val := range r.Header.Values(name) {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(strings.TrimSpace(val))
-			}
-		}
-		b.WriteByte('\n')
-	}
-}
-
 // --- V1 ---------------------------------------------------------------------
 
 func (v *Verifier) verifyOSSV1Header(r *http.Request, authz, vhostBucket string) (*Result, error) {
@@ -188,7 +157,7 @@ func ossV1Match(r *http.Request, secret, dateLine, vhostBucket, sigB64 string, s
 	}
 	params, _ := parseQueryParams(r.URL.RawQuery)
 	bucket, key := ossTarget(r, vhostBucket)
-	head := ossV1Head(r, dateLine)
+	head := v2Head(r, dateLine, "x-oss-")
 	try := func(all bool) bool {
 		m := hmac.New(sha1.New, []byte(secret))
 		m.Write([]byte(head))
@@ -206,15 +175,6 @@ func ossV1Match(r *http.Request, secret, dateLine, vhostBucket, sigB64 string, s
 	return false
 }
 
-// ossV1Head is the string to sign up to the resource: VERB, Content-MD5,
-// Content-Type, Date, then the x-oss-* headers.
-func ossV1Head(r *http.Request, dateLine string) string {
-	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + dateLine + "\n")
-	writeOSSHeaders(&b, r, func(lk string) bool { return strings.HasPrefix(lk, "x-oss-") })
-	return b.String()
-}
-
 // ossV1Resource is the CanonicalizedResource: "/bucket/key" with the raw
 // key, then the signed parameters sorted by name with decoded values
 // ("name" alone when the value is empty).
@@ -228,26 +188,7 @@ func ossV1Resource(bucket, key string, params []queryParam, skip []string, all b
 			subs = append(subs, p)
 		}
 	}
-	res := ossPath(bucket, key)
-	if len(subs) == 0 {
-		return res
-	}
-	slices.SortStableFunc(subs, func(a, b queryParam) int { return strings.Compare(a.k, b.k) })
-	var b strings.Builder
-	b.WriteString(res)
-	for i, p := range subs {
-		if i == 0 {
-			b.WriteByte('?')
-		} else {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k)
-		if p.v != "" {
-			b.WriteByte('=')
-			b.WriteString(p.v)
-		}
-	}
-	return b.String()
+	return withSubResources(ossPath(bucket, key), subs)
 }
 
 // --- V4 ---------------------------------------------------------------------
@@ -496,7 +437,7 @@ func ossV4Headers(r *http.Request, additional []string) (string, string) {
 	}
 	slices.Sort(add)
 	var b strings.Builder
-	writeOSSHeaders(&b, r, func(lk string) bool { return ossDefaultSigned(lk) || slices.Contains(add, lk) })
+	writeSignedHeaders(&b, r, func(lk string) bool { return ossDefaultSigned(lk) || slices.Contains(add, lk) })
 	return b.String(), strings.Join(add, ";")
 }
 

@@ -73,30 +73,19 @@ func v2Match(r *http.Request, secret, dateLine, vhostBucket, sigB64 string) bool
 	return try(false) || strings.Contains(strings.ToLower(r.URL.RawQuery), "x-amz-") && try(true)
 }
 
-// v2StringToSign is VERB, Content-MD5, Content-Type, Date, then the x-amz-*
-// headers (lowercased, sorted, repeated values joined by ',') and the resource.
+// v2StringToSign is the AWS V2 string to sign: v2Head with the x-amz-*
+// headers, then the resource.
 func v2StringToSign(r *http.Request, dateLine, resource string) string {
+	return v2Head(r, dateLine, "x-amz-") + resource
+}
+
+// v2Head is what the V2-style schemes (AWS V2, OBS, OSS V1) sign before
+// the resource: VERB, Content-MD5, Content-Type, Date, then the headers
+// named prefix* (lowercased, sorted, repeated values joined by ',').
+func v2Head(r *http.Request, dateLine, prefix string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + dateLine + "\n")
-	var names []string
-	for k := range r.Header {
-		if lk := strings.ToLower(k); strings.HasPrefix(lk, "x-amz-") {
-			names = append(names, lk)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		b.WriteString(name)
-		b.WriteByte(':')
-		for i, val := range r.Header.Values(name) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strings.TrimSpace(val))
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(resource)
+	writeSignedHeaders(&b, r, func(lk string) bool { return strings.HasPrefix(lk, prefix) })
 	return b.String()
 }
 
@@ -117,8 +106,7 @@ func v2StyleResource(r *http.Request, vhostBucket string, keep func(key string) 
 	if vhostBucket != "" {
 		res = "/" + vhostBucket + res
 	}
-	type param struct{ k, v string }
-	var subs []param
+	var subs []queryParam
 	for part := range strings.SplitSeq(r.URL.RawQuery, "&") {
 		if part == "" {
 			continue
@@ -133,12 +121,19 @@ func v2StyleResource(r *http.Request, vhostBucket string, keep func(key string) 
 		if dv, err := url.QueryUnescape(val); err == nil {
 			val = dv
 		}
-		subs = append(subs, param{k, val})
+		subs = append(subs, queryParam{k: k, v: val})
 	}
+	return withSubResources(res, subs)
+}
+
+// withSubResources is res, then the parameters subs sorted by name (in
+// order of appearance for equal names), decoded: "?name=value&name2", a
+// name alone when its value is empty.
+func withSubResources(res string, subs []queryParam) string {
 	if len(subs) == 0 {
 		return res
 	}
-	slices.SortStableFunc(subs, func(a, b param) int { return strings.Compare(a.k, b.k) })
+	slices.SortStableFunc(subs, func(a, b queryParam) int { return strings.Compare(a.k, b.k) })
 	var b strings.Builder
 	b.WriteString(res)
 	for i, p := range subs {
@@ -154,4 +149,35 @@ func v2StyleResource(r *http.Request, vhostBucket string, keep func(key string) 
 		}
 	}
 	return b.String()
+}
+
+// writeSignedHeaders writes "name:value\n" for the selected headers (names
+// lowercased, sorted; values trimmed, repeats joined by ',').
+func writeSignedHeaders(b *strings.Builder, r *http.Request, include func(lower string) bool) {
+	var names []string
+	for k := range r.Header {
+		if lk := strings.ToLower(k); include(lk) && !slices.Contains(names, lk) {
+			names = append(names, lk)
+		}
+	}
+	// Go's server moves Host out of r.Header.
+	if include("host") && !slices.Contains(names, "host") {
+		names = append(names, "host")
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b.WriteString(name)
+		b.WriteByte(':')
+		if name == "host" {
+			b.WriteString(host(r))
+		} else {
+			for i, val := range r.Header.Values(name) {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(strings.TrimSpace(val))
+			}
+		}
+		b.WriteByte('\n')
+	}
 }
