@@ -405,8 +405,16 @@ func TestMinioV2RoundTrip(t *testing.T) {
 			mutate: func(r *http.Request) { r.URL.RawQuery = "uploadId=xyw" }},
 		{name: "x-amz header added", url: "/bkt/k", err: errs.SignatureDoesNotMatch,
 			mutate: func(r *http.Request) { r.Header.Set("X-Amz-Acl", "public-read") }},
+		// One second after the Date signed, which minio-go takes from its
+		// own clock: now+1s would be no change when its second has ticked.
 		{name: "Date changed", url: "/bkt/k", err: errs.SignatureDoesNotMatch,
-			mutate: func(r *http.Request) { r.Header.Set("Date", now.Add(time.Second).Format(http.TimeFormat)) }},
+			mutate: func(r *http.Request) {
+				d, err := http.ParseTime(r.Header.Get("Date"))
+				if err != nil {
+					panic(err)
+				}
+				r.Header.Set("Date", d.Add(time.Second).Format(http.TimeFormat))
+			}},
 		{name: "presigned, path changed", url: "/bkt/k", presign: true, err: errs.SignatureDoesNotMatch,
 			mutate: func(r *http.Request) { r.URL.Path = "/bkt/j" }},
 		// V2 signs x-amz-* only; a vendor header would be outside it.
