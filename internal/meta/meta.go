@@ -336,6 +336,16 @@ type BucketObjectReader interface {
 	GetBucketObject(ctx context.Context, bucket, key, versionID string) (*Bucket, *Object, error)
 }
 
+// RecordReader is implemented by stores that can read an object without
+// its inline bytes: a HEAD, or a read of an object's attributes, sends
+// none of them.
+type RecordReader interface {
+	// GetObjectRecord is GetObject (versionID "") or GetObjectVersion,
+	// errors included, with no part's Inline loaded: such a part has a
+	// StoredSize but no bytes, as in a listing.
+	GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*Object, error)
+}
+
 // Store is the metadata store. All methods are safe for concurrent use.
 // Every mutation is durable when it returns.
 type Store interface {

@@ -168,9 +168,16 @@ func BenchmarkHot4KGet(b *testing.B) { hotGets(b, 64) }
 // blob key), which 64 objects hide.
 func BenchmarkHot4KGetMany(b *testing.B) { hotGets(b, 8192) }
 
+// BenchmarkHot4KHead: HEADs spread over 8192 objects, which read the
+// record and never the object's bytes.
+func BenchmarkHot4KHead(b *testing.B) { hotReads(b, http.MethodHead, 8192) }
+
 // hotGets PUTs as many 4 KiB objects as keys says in each mode, then GETs
 // them in a stride that visits all before any again.
-func hotGets(b *testing.B, keys int) {
+func hotGets(b *testing.B, keys int) { hotReads(b, http.MethodGet, keys) }
+
+// hotReads is hotGets with the reading request's method.
+func hotReads(b *testing.B, method string, keys int) {
 	data := make([]byte, 4<<10)
 	rand.Read(data)
 	const stride = 7919 // a prime: coprime with any key count here
@@ -183,7 +190,7 @@ func hotGets(b *testing.B, keys int) {
 				}
 			}
 			hotLoop(b, n, http.StatusOK, func(i int) *http.Request {
-				return signed(n, http.MethodGet, fmt.Sprintf("/bkt/k%05d", (i*stride)%keys), nil, nil)
+				return signed(n, method, fmt.Sprintf("/bkt/k%05d", (i*stride)%keys), nil, nil)
 			})
 		})
 	}

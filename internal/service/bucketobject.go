@@ -8,9 +8,11 @@ import (
 
 // bucketObject reads a bucket and the current version of key (versionID
 // "") or the version named: in one round trip where the store can
-// (meta.BucketObjectReader, PostgreSQL). The bucket is nil only with the
-// bucket's error; with a bucket, err is the object's.
-func (s *Service) bucketObject(ctx context.Context, bucket, key, versionID string) (*meta.Bucket, *meta.Object, error) {
+// (meta.BucketObjectReader, PostgreSQL). Without data the object's inline
+// bytes may be left unread (meta.RecordReader, bbolt): a HEAD sends none.
+// The bucket is nil only with the bucket's error; with a bucket, err is
+// the object's.
+func (s *Service) bucketObject(ctx context.Context, bucket, key, versionID string, data bool) (*meta.Bucket, *meta.Object, error) {
 	if r, ok := s.meta.(meta.BucketObjectReader); ok {
 		return r.GetBucketObject(ctx, bucket, key, versionID)
 	}
@@ -19,7 +21,9 @@ func (s *Service) bucketObject(ctx context.Context, bucket, key, versionID strin
 		return nil, nil, err
 	}
 	var o *meta.Object
-	if versionID == "" {
+	if r, ok := s.meta.(meta.RecordReader); ok && !data {
+		o, err = r.GetObjectRecord(ctx, bucket, key, versionID)
+	} else if versionID == "" {
 		o, err = s.meta.GetObject(ctx, bucket, key)
 	} else {
 		o, err = s.meta.GetObjectVersion(ctx, bucket, key, versionID)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,10 +16,16 @@ import (
 	"github.com/strongroom-dev/strongroom/internal/meta/bolt"
 )
 
-// countingMeta counts the object reads that reach the store.
+// countingMeta counts the object reads that reach the store: with their
+// inline bytes (objectReads) and without (recordReads).
 type countingMeta struct {
 	meta.Store
-	objectReads atomic.Int64
+	objectReads, recordReads atomic.Int64
+}
+
+func (c *countingMeta) GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	c.recordReads.Add(1)
+	return c.Store.(meta.RecordReader).GetObjectRecord(ctx, bucket, key, versionID)
 }
 
 func (c *countingMeta) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
@@ -43,8 +50,8 @@ func (c *countingBlobs) Open(ctx context.Context, id string) (blob.Reader, error
 }
 
 // TestReadCosts: a GET or HEAD of a missing key costs one metadata read
-// transaction (the bucket comes from the store's cache), and a HEAD opens
-// no blob.
+// transaction (the bucket comes from the store's cache), a HEAD opens no
+// blob, and a HEAD of an object kept inline leaves its bytes unread.
 func TestReadCosts(t *testing.T) {
 	dir := t.TempDir()
 	m, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -83,14 +90,14 @@ func TestReadCosts(t *testing.T) {
 			return err
 		}},
 	} {
-		txs, reads := m.ReadTxs(), cm.objectReads.Load()
+		txs, reads := m.ReadTxs(), cm.objectReads.Load()+cm.recordReads.Load()
 		if err := op.do(); !errors.Is(err, errs.NoSuchKey) {
 			t.Fatalf("%s missing: %v", op.name, err)
 		}
 		if n := m.ReadTxs() - txs; n != 1 {
 			t.Errorf("%s of a missing key: %d metadata read transactions, want 1", op.name, n)
 		}
-		if n := cm.objectReads.Load() - reads; n != 1 {
+		if n := cm.objectReads.Load() + cm.recordReads.Load() - reads; n != 1 {
 			t.Errorf("%s of a missing key: %d object reads, want 1", op.name, n)
 		}
 	}
@@ -105,5 +112,42 @@ func TestReadCosts(t *testing.T) {
 	}
 	if n := m.ReadTxs() - txs; n != 1 {
 		t.Errorf("HEAD: %d metadata read transactions, want 1", n)
+	}
+
+	small := []byte("kept inline, read only by a GET")
+	for _, v := range []string{"", "version"} {
+		if v != "" {
+			if err := svc.PutBucketVersioning(ctx, p, "bkt", meta.VersioningEnabled); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put, err := svc.PutObject(ctx, p, PutObjectInput{Bucket: "bkt", Key: "small", Body: Body{Reader: bytes.NewReader(small), Size: int64(len(small))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := GetObjectInput{Bucket: "bkt", Key: "small"}
+		if v != "" {
+			in.VersionID = put.VersionID
+		}
+		objects, records := cm.objectReads.Load(), cm.recordReads.Load()
+		o, _, err := svc.HeadObject(ctx, p, in)
+		if err != nil || o.Size != int64(len(small)) {
+			t.Fatalf("HEAD %q: %+v, %v", v, o, err)
+		}
+		if n, r := cm.objectReads.Load()-objects, cm.recordReads.Load()-records; n != 0 || r != 1 {
+			t.Errorf("HEAD %q of an inline object: %d reads with the bytes, %d without; want 0, 1", v, n, r)
+		}
+		body, err := svc.GetObject(ctx, p, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(body.Body)
+		body.Body.Close()
+		if err != nil || !bytes.Equal(got, small) {
+			t.Fatalf("GET %q after HEAD: %q, %v", v, got, err)
+		}
+		if n := cm.objectReads.Load() - objects; n != 1 {
+			t.Errorf("GET %q of an inline object: %d reads with the bytes, want 1", v, n)
+		}
 	}
 }

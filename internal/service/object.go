@@ -322,7 +322,7 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 // the version's blobs until it is released, whatever writers do meanwhile.
 func (s *Service) readableHeld(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Object, *readHold, error) {
 	hold := s.reclaim.begin()
-	_, o, err := s.readable(ctx, p, bucket, key, versionID)
+	_, o, err := s.readable(ctx, p, bucket, key, versionID, true)
 	if err != nil {
 		hold.release()
 		return nil, nil, err
@@ -375,10 +375,11 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 
 // lookup finds an object for a read. It always verifies an SSE-C key (the
 // metadata of an SSE-C object is served only to the key holder); with open
-// it also recovers the object key of any encrypted object. On a failed
-// precondition it returns the object along with the error.
+// it also reads the bytes of parts kept inline and recovers the object key
+// of any encrypted object. On a failed precondition it returns the object
+// along with the error.
 func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Bucket, *meta.Object, *sealing, error) {
-	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID)
+	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID, open)
 	if err != nil {
 		return nil, nil, nil, err
 	}

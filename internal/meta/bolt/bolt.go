@@ -515,6 +515,23 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*m
 
 // GetObject implements meta.Store.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
+	return s.getObject(ctx, bucket, key, true)
+}
+
+// GetObjectRecord implements meta.RecordReader: GetObject or
+// GetObjectVersion without the inline bytes, which stay in the file (a
+// HEAD neither reads nor copies them).
+func (s *Store) GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	if versionID != "" {
+		return s.getObjectVersion(ctx, bucket, key, versionID, false)
+	}
+	return s.getObject(ctx, bucket, key, false)
+}
+
+var _ meta.RecordReader = (*Store)(nil)
+
+// getObject is GetObject, with the inline bytes loaded or not.
+func (s *Store) getObject(ctx context.Context, bucket, key string, inline bool) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -526,7 +543,9 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object
 		}
 		r, err := decodeRecord([]byte(key), d.Bucket(subObjects).Get([]byte(key)))
 		if err == nil && r != nil {
-			err = loadInline(d, r)
+			if inline {
+				err = loadInline(d, r)
+			}
 			o = r.object()
 		}
 		if err != nil || r != nil {

@@ -398,3 +398,67 @@ func BenchmarkRecordDecode(b *testing.B) {
 		})
 	}
 }
+
+// TestGetObjectRecord: the record without its inline bytes, for the
+// current version and a named one, and the errors GetObject and
+// GetObjectVersion give (missing key, missing version, a delete marker).
+func TestGetObjectRecord(t *testing.T) {
+	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
+	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Owner: "alice", Versioning: meta.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, data string) *meta.Object {
+		t.Helper()
+		if _, err := s.PutObject(bg, inlineObj("b", key, data), nil); err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.GetObject(bg, "b", key)
+		wantInline(t, o, err, data)
+		return o
+	}
+	first := put("k", "first")
+	second := put("k", "second!")
+	for _, c := range []struct {
+		name, versionID string
+		full            *meta.Object
+	}{
+		{"current", "", second},
+		{"named, current", second.VersionID, second},
+		{"named, noncurrent", first.VersionID, first},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := s.GetObjectRecord(bg, "b", "k", c.versionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Parts[0].Inline != nil {
+				t.Fatalf("inline bytes loaded: %q", o.Parts[0].Inline)
+			}
+			want := *c.full
+			want.Parts = []meta.Part{c.full.Parts[0]}
+			want.Parts[0].Inline = nil
+			if !reflect.DeepEqual(o, &want) {
+				t.Fatalf("record\n%+v\nwant\n%+v", o, &want)
+			}
+		})
+	}
+	if _, err := s.GetObjectRecord(bg, "b", "missing", ""); !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Errorf("missing key: %v", err)
+	}
+	other := put("other", "x") // its version id, valid but none of k's
+	if _, err := s.GetObjectRecord(bg, "b", "k", other.VersionID); !errors.Is(err, meta.ErrNoSuchVersion) {
+		t.Errorf("missing version: %v", err)
+	}
+	if _, err := s.DeleteObject(bg, "b", "k", nil); err != nil { // a delete marker on top
+		t.Fatal(err)
+	}
+	_, err := s.GetObjectRecord(bg, "b", "k", "")
+	var dm *meta.DeleteMarkerError
+	if !errors.As(err, &dm) || !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Errorf("current delete marker: %v", err)
+	}
+	o, err := s.GetObjectRecord(bg, "b", "k", first.VersionID)
+	if err != nil || o.Parts[0].Inline != nil || o.Parts[0].StoredSize != int64(len("first")) {
+		t.Errorf("noncurrent under a marker: %+v, %v", o, err)
+	}
+}

@@ -250,6 +250,11 @@ func dropNull(d, vb *bbolt.Bucket, key string, cur *record) (removed *meta.Objec
 
 // GetObjectVersion implements meta.Store.
 func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	return s.getObjectVersion(ctx, bucket, key, versionID, true)
+}
+
+// getObjectVersion is GetObjectVersion, with the inline bytes loaded or not.
+func (s *Store) getObjectVersion(ctx context.Context, bucket, key, versionID string, inline bool) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -264,7 +269,7 @@ func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID str
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
 		}
-		if err == nil {
+		if err == nil && inline {
 			err = loadInline(d, r)
 		}
 		o = r.object()
