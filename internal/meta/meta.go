@@ -336,14 +336,17 @@ type BucketObjectReader interface {
 	GetBucketObject(ctx context.Context, bucket, key, versionID string) (*Bucket, *Object, error)
 }
 
-// RecordReader is implemented by stores that can read an object without
-// its inline bytes: a HEAD, or a read of an object's attributes, sends
-// none of them.
+// RecordReader is implemented by stores that let a read say where an
+// object's inline bytes go: nowhere for a HEAD, which sends none of them,
+// or into a buffer the reader lends and takes back when its response is
+// sent (a GET).
 type RecordReader interface {
-	// GetObjectRecord is GetObject (versionID "") or GetObjectVersion,
-	// errors included, with no part's Inline loaded: such a part has a
-	// StoredSize but no bytes, as in a listing.
-	GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*Object, error)
+	// ReadObject is GetObject (versionID "") or GetObjectVersion, errors
+	// included, with each inline part's bytes kept as into(stored) returns
+	// them (bytes.Clone gives GetObject's copy; stored is valid only
+	// during the call). With into nil no bytes are read: such a part has
+	// a StoredSize but no Inline, as in a listing.
+	ReadObject(ctx context.Context, bucket, key, versionID string, into func(stored []byte) []byte) (*Object, error)
 }
 
 // Store is the metadata store. All methods are safe for concurrent use.

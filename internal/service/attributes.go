@@ -15,7 +15,7 @@ const ActGetObjectAttributes = "s3:GetObjectAttributes"
 // customer key of an SSE-C object.
 func (s *Service) GetObjectAttributes(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, error) {
 	in.Range, in.Conditions = nil, Conditions{}
-	b, o, _, err := s.lookup(ctx, p, in, false)
+	b, o, _, err := s.lookup(ctx, p, in, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -313,9 +313,9 @@ func listContext(prefix, delimiter string, maxKeys int) map[string][]string {
 // S3 authorizes as GetObjectVersion). A missing object is NoSuchKey (or
 // NoSuchVersion) only to those allowed to read it; a delete marker is a
 // *DeleteMarkerError: NoSuchKey when current, MethodNotAllowed when named.
-// Without data, a part kept inline may come without its bytes.
-func (s *Service) readable(ctx context.Context, p Principal, bucket, key, versionID string, data bool) (*meta.Bucket, *meta.Object, error) {
-	b, o, err := s.bucketObject(ctx, bucket, key, versionID, data)
+// Parts kept inline have their bytes as into keeps them (bucketObject).
+func (s *Service) readable(ctx context.Context, p Principal, bucket, key, versionID string, into func([]byte) []byte) (*meta.Bucket, *meta.Object, error) {
+	b, o, err := s.bucketObject(ctx, bucket, key, versionID, into)
 	if b == nil {
 		return nil, nil, mapMeta(err)
 	}

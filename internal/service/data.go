@@ -305,8 +305,9 @@ type objectReader struct {
 	curLeft int64 // bytes cur must still deliver
 	curPart *meta.Part
 	curBlb  blob.Reader
-	hold    *readHold // keeps the parts' blobs until Close; nil: none
-	done    func()    // ends the read's client count (Service.client); nil: none
+	hold    *readHold   // keeps the parts' blobs until Close; nil: none
+	done    func()      // ends the read's client count (Service.client); nil: none
+	loan    *inlineLoan // lent the inline parts' buffers, taken back at Close; nil: none
 }
 
 func (s *Service) newObjectReader(ctx context.Context, o *meta.Object, sl *sealing, off, n int64) *objectReader {
@@ -472,6 +473,10 @@ func (r *objectReader) closeCur() {
 func (r *objectReader) Close() error {
 	r.closeCur()
 	r.remain = 0
+	if r.loan != nil {
+		r.loan.giveBack(r.obj) // after closeCur: no reader left on the bytes
+		r.loan = nil
+	}
 	r.hold.release()
 	if r.done != nil {
 		r.done()

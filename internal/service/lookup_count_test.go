@@ -23,9 +23,13 @@ type countingMeta struct {
 	objectReads, recordReads atomic.Int64
 }
 
-func (c *countingMeta) GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
-	c.recordReads.Add(1)
-	return c.Store.(meta.RecordReader).GetObjectRecord(ctx, bucket, key, versionID)
+func (c *countingMeta) ReadObject(ctx context.Context, bucket, key, versionID string, into func([]byte) []byte) (*meta.Object, error) {
+	if into == nil {
+		c.recordReads.Add(1)
+	} else {
+		c.objectReads.Add(1)
+	}
+	return c.Store.(meta.RecordReader).ReadObject(ctx, bucket, key, versionID, into)
 }
 
 func (c *countingMeta) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -292,8 +293,10 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 	// are still streaming, not only to lookups.
 	done := s.client()
 	hold := s.reclaim.begin() // before the lookup: see reclaimer
-	b, o, sl, err := s.lookup(ctx, p, in, true)
+	loan := s.newInlineLoan()
+	b, o, sl, err := s.lookup(ctx, p, in, loan.keep)
 	if err != nil {
+		loan.giveBack(o)
 		hold.release()
 		done()
 		if o != nil { // failed precondition: the caller still reports validators
@@ -306,6 +309,7 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 	if in.Range != nil || in.PartNumber > 0 {
 		off, n, ranged, err := in.resolve(o)
 		if err != nil {
+			loan.giveBack(o)
 			hold.release()
 			done()
 			return nil, err
@@ -313,7 +317,7 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 		out.Offset, out.Length, out.Ranged = off, n, ranged
 	}
 	rd := s.newObjectReader(ctx, o, sl, out.Offset, out.Length)
-	rd.hold, rd.done = hold, done
+	rd.hold, rd.done, rd.loan = hold, done, loan
 	out.Body = rd
 	return out, nil
 }
@@ -322,7 +326,7 @@ func (s *Service) GetObject(ctx context.Context, p Principal, in GetObjectInput)
 // the version's blobs until it is released, whatever writers do meanwhile.
 func (s *Service) readableHeld(ctx context.Context, p Principal, bucket, key, versionID string) (*meta.Object, *readHold, error) {
 	hold := s.reclaim.begin()
-	_, o, err := s.readable(ctx, p, bucket, key, versionID, true)
+	_, o, err := s.readable(ctx, p, bucket, key, versionID, bytes.Clone)
 	if err != nil {
 		hold.release()
 		return nil, nil, err
@@ -366,7 +370,7 @@ func PartRange(o *meta.Object, n int) (off, length int64, err error) {
 // after checking the preconditions and, for SSE-C objects, the customer
 // key. On a failed precondition the object is still returned.
 func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput) (*meta.Object, *Expiration, error) {
-	b, o, _, err := s.lookup(ctx, p, in, false)
+	b, o, _, err := s.lookup(ctx, p, in, nil)
 	if err != nil {
 		return o, nil, err
 	}
@@ -374,12 +378,14 @@ func (s *Service) HeadObject(ctx context.Context, p Principal, in GetObjectInput
 }
 
 // lookup finds an object for a read. It always verifies an SSE-C key (the
-// metadata of an SSE-C object is served only to the key holder); with open
-// it also reads the bytes of parts kept inline and recovers the object key
-// of any encrypted object. On a failed precondition it returns the object
-// along with the error.
-func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, open bool) (*meta.Bucket, *meta.Object, *sealing, error) {
-	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID, open)
+// metadata of an SSE-C object is served only to the key holder). To open
+// the object (into not nil: a GET) it also reads the bytes of parts kept
+// inline, as into keeps them, and recovers the object key of any
+// encrypted object. On a failed precondition it returns the object along
+// with the error.
+func (s *Service) lookup(ctx context.Context, p Principal, in GetObjectInput, into func([]byte) []byte) (*meta.Bucket, *meta.Object, *sealing, error) {
+	open := into != nil
+	b, o, err := s.readable(ctx, p, in.Bucket, in.Key, in.VersionID, into)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -110,6 +110,8 @@ type Service struct {
 	// when the store keeps none. rawBlobs is the store under blobs.
 	journal  *journal
 	rawBlobs blob.Store
+	// inlineBufs are lent to GETs for their inline parts (inlinebuf.go).
+	inlineBufs inlineBufs
 }
 
 // New returns a Service.

@@ -515,23 +515,22 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*m
 
 // GetObject implements meta.Store.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (*meta.Object, error) {
-	return s.getObject(ctx, bucket, key, true)
+	return s.getObject(ctx, bucket, key, bytes.Clone)
 }
 
-// GetObjectRecord implements meta.RecordReader: GetObject or
-// GetObjectVersion without the inline bytes, which stay in the file (a
-// HEAD neither reads nor copies them).
-func (s *Store) GetObjectRecord(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+// ReadObject implements meta.RecordReader.
+func (s *Store) ReadObject(ctx context.Context, bucket, key, versionID string, into func([]byte) []byte) (*meta.Object, error) {
 	if versionID != "" {
-		return s.getObjectVersion(ctx, bucket, key, versionID, false)
+		return s.getObjectVersion(ctx, bucket, key, versionID, into)
 	}
-	return s.getObject(ctx, bucket, key, false)
+	return s.getObject(ctx, bucket, key, into)
 }
 
 var _ meta.RecordReader = (*Store)(nil)
 
-// getObject is GetObject, with the inline bytes loaded or not.
-func (s *Store) getObject(ctx context.Context, bucket, key string, inline bool) (*meta.Object, error) {
+// getObject is GetObject, with the inline bytes kept by into (nil: not
+// read).
+func (s *Store) getObject(ctx context.Context, bucket, key string, into func([]byte) []byte) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -543,9 +542,7 @@ func (s *Store) getObject(ctx context.Context, bucket, key string, inline bool) 
 		}
 		r, err := decodeRecord([]byte(key), d.Bucket(subObjects).Get([]byte(key)))
 		if err == nil && r != nil {
-			if inline {
-				err = loadInline(d, r)
-			}
+			err = loadInline(d, r, into)
 			o = r.object()
 		}
 		if err != nil || r != nil {

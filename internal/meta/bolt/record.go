@@ -512,9 +512,11 @@ func putRecord(d, b *bbolt.Bucket, k []byte, r *record) error {
 	return b.Put(k, appendRecord(make([]byte, 0, 256), r))
 }
 
-// loadInline reads the inline bytes r keeps apart into its parts.
-func loadInline(d *bbolt.Bucket, r *record) error {
-	if r == nil || r.ref == 0 {
+// loadInline reads the inline bytes r keeps apart into its parts, each as
+// into keeps it (bytes.Clone: a copy of its own; nil: none read). The
+// stored bytes are bbolt's, valid only in the transaction.
+func loadInline(d *bbolt.Bucket, r *record, into func([]byte) []byte) error {
+	if r == nil || r.ref == 0 || into == nil {
 		return nil
 	}
 	ib := d.Bucket(subInline)
@@ -529,7 +531,7 @@ func loadInline(d *bbolt.Bucket, r *record) error {
 		if len(v) != int(n) {
 			return fmt.Errorf("meta/bolt: inline data of %q part %d: %d bytes stored, %d expected", r.Key, i, len(v), n)
 		}
-		r.Parts[i].Inline = bytes.Clone(v)
+		r.Parts[i].Inline = into(v)
 	}
 	return nil
 }

@@ -399,10 +399,11 @@ func BenchmarkRecordDecode(b *testing.B) {
 	}
 }
 
-// TestGetObjectRecord: the record without its inline bytes, for the
-// current version and a named one, and the errors GetObject and
-// GetObjectVersion give (missing key, missing version, a delete marker).
-func TestGetObjectRecord(t *testing.T) {
+// TestReadObject: the record without its inline bytes (into nil), or
+// with them where into keeps them, for the current version and a named
+// one, and the errors GetObject and GetObjectVersion give (missing key,
+// missing version, a delete marker).
+func TestReadObject(t *testing.T) {
 	s := recStore(t, filepath.Join(t.TempDir(), "meta.db"))
 	if err := s.CreateBucket(bg, &meta.Bucket{Name: "b", Owner: "alice", Versioning: meta.VersioningEnabled}); err != nil {
 		t.Fatal(err)
@@ -427,7 +428,7 @@ func TestGetObjectRecord(t *testing.T) {
 		{"named, noncurrent", first.VersionID, first},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			o, err := s.GetObjectRecord(bg, "b", "k", c.versionID)
+			o, err := s.ReadObject(bg, "b", "k", c.versionID, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -440,24 +441,33 @@ func TestGetObjectRecord(t *testing.T) {
 			if !reflect.DeepEqual(o, &want) {
 				t.Fatalf("record\n%+v\nwant\n%+v", o, &want)
 			}
+			// Kept where into says: the caller's buffer, not a copy of it.
+			buf := make([]byte, 64)
+			o, err = s.ReadObject(bg, "b", "k", c.versionID, func(stored []byte) []byte { return append(buf[:0], stored...) })
+			if err != nil || !reflect.DeepEqual(o, c.full) {
+				t.Fatalf("with into: %+v, %v; want %+v", o, err, c.full)
+			}
+			if &o.Parts[0].Inline[0] != &buf[0] {
+				t.Fatal("inline bytes not kept in into's buffer")
+			}
 		})
 	}
-	if _, err := s.GetObjectRecord(bg, "b", "missing", ""); !errors.Is(err, meta.ErrNoSuchKey) {
+	if _, err := s.ReadObject(bg, "b", "missing", "", nil); !errors.Is(err, meta.ErrNoSuchKey) {
 		t.Errorf("missing key: %v", err)
 	}
 	other := put("other", "x") // its version id, valid but none of k's
-	if _, err := s.GetObjectRecord(bg, "b", "k", other.VersionID); !errors.Is(err, meta.ErrNoSuchVersion) {
+	if _, err := s.ReadObject(bg, "b", "k", other.VersionID, nil); !errors.Is(err, meta.ErrNoSuchVersion) {
 		t.Errorf("missing version: %v", err)
 	}
 	if _, err := s.DeleteObject(bg, "b", "k", nil); err != nil { // a delete marker on top
 		t.Fatal(err)
 	}
-	_, err := s.GetObjectRecord(bg, "b", "k", "")
+	_, err := s.ReadObject(bg, "b", "k", "", nil)
 	var dm *meta.DeleteMarkerError
 	if !errors.As(err, &dm) || !errors.Is(err, meta.ErrNoSuchKey) {
 		t.Errorf("current delete marker: %v", err)
 	}
-	o, err := s.GetObjectRecord(bg, "b", "k", first.VersionID)
+	o, err := s.ReadObject(bg, "b", "k", first.VersionID, nil)
 	if err != nil || o.Parts[0].Inline != nil || o.Parts[0].StoredSize != int64(len("first")) {
 		t.Errorf("noncurrent under a marker: %+v, %v", o, err)
 	}

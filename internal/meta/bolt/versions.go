@@ -250,11 +250,12 @@ func dropNull(d, vb *bbolt.Bucket, key string, cur *record) (removed *meta.Objec
 
 // GetObjectVersion implements meta.Store.
 func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
-	return s.getObjectVersion(ctx, bucket, key, versionID, true)
+	return s.getObjectVersion(ctx, bucket, key, versionID, bytes.Clone)
 }
 
-// getObjectVersion is GetObjectVersion, with the inline bytes loaded or not.
-func (s *Store) getObjectVersion(ctx context.Context, bucket, key, versionID string, inline bool) (*meta.Object, error) {
+// getObjectVersion is GetObjectVersion, with the inline bytes kept by
+// into (nil: not read).
+func (s *Store) getObjectVersion(ctx context.Context, bucket, key, versionID string, into func([]byte) []byte) (*meta.Object, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -269,8 +270,8 @@ func (s *Store) getObjectVersion(ctx context.Context, bucket, key, versionID str
 		if err == nil && r == nil {
 			err = fmt.Errorf("%w: %q/%q version %q", meta.ErrNoSuchVersion, bucket, key, versionID)
 		}
-		if err == nil && inline {
-			err = loadInline(d, r)
+		if err == nil {
+			err = loadInline(d, r, into)
 		}
 		o = r.object()
 		return err
@@ -316,7 +317,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, versionID 
 			return unwritten(fmt.Errorf("%w: %q version %q is a delete marker", meta.ErrNoSuchVersion, key, versionID))
 		}
 		// fn sees the object as GetObject returns it.
-		if err := loadInline(d, r); err != nil {
+		if err := loadInline(d, r, bytes.Clone); err != nil {
 			return unwritten(err)
 		}
 		parts, id := len(r.Parts), r.VersionID
