@@ -367,10 +367,9 @@ func (s *Sealer) addOEK(h uint64, c *cachedOEK) {
 	s.oekSeq++
 	c.h = h
 	s.oeks[h] = oekSlot{c, s.oekSeq}
-	if c.bk == nil {
+	if bk := c.bk; bk == nil {
 		s.managed++
-	}
-	if bk := c.bk; bk != nil {
+	} else {
 		c.next = bk.oeks
 		if c.next != nil {
 			c.next.prev = c
@@ -386,10 +385,9 @@ func (s *Sealer) dropOEK(c *cachedOEK) {
 	clear(c.key[:])
 	c.blob.Store(nil)
 	delete(s.oeks, c.h)
-	if c.bk == nil {
+	if bk := c.bk; bk == nil {
 		s.managed--
-	}
-	if bk := c.bk; bk != nil {
+	} else {
 		if c.prev != nil {
 			c.prev.next = c.next
 		} else {
